@@ -1,0 +1,29 @@
+import { parse } from "smol-toml";
+
+export interface FunctionDef {
+  name: string;
+  verifyJwt: boolean;
+  handler: (req: Request) => Response | Promise<Response>;
+}
+
+/**
+ * Discovers supabase/functions/<name>/ (folders starting with `_` are shared code, as in
+ * Supabase) and loads each one's handler.ts. index.ts is the hosted entry point and only
+ * does `Deno.serve(handler)`.
+ */
+export async function loadFunctions(projectRoot: string): Promise<Map<string, FunctionDef>> {
+  const config = parse(await Deno.readTextFile(`${projectRoot}/supabase/config.toml`)) as {
+    functions?: Record<string, { verify_jwt?: boolean }>;
+  };
+  const out = new Map<string, FunctionDef>();
+  for await (const entry of Deno.readDir(`${projectRoot}/supabase/functions`)) {
+    if (!entry.isDirectory || entry.name.startsWith("_")) continue;
+    const mod = await import(`${projectRoot}/supabase/functions/${entry.name}/handler.ts`);
+    out.set(entry.name, {
+      name: entry.name,
+      verifyJwt: config.functions?.[entry.name]?.verify_jwt ?? true,
+      handler: mod.handler,
+    });
+  }
+  return out;
+}

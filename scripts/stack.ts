@@ -1,0 +1,55 @@
+/** Local stack manager: npm run stack -- up|down|status|reset [--name NAME] [--json]. */
+import { StackError } from "./stack/errors.ts";
+import { DEFAULT_PORTS, ensureInstance, loadInstance } from "./stack/instance.ts";
+import { destroy, down, formatStatus, status, up } from "./stack/manager.ts";
+
+const args = process.argv.slice(2);
+const cmd = args[0];
+const name = args.includes("--name") ? args[args.indexOf("--name") + 1] : "default";
+const log = (s: string) => console.error(`[stack] ${s}`);
+
+async function main(): Promise<number> {
+  switch (cmd) {
+    case "up": {
+      const inst = await ensureInstance(name, DEFAULT_PORTS);
+      await up(inst, log);
+      console.log(formatStatus(status(inst)));
+      return 0;
+    }
+    case "down": {
+      const inst = loadInstance(name);
+      if (inst) await down(inst, log);
+      return 0;
+    }
+    case "status": {
+      const inst = loadInstance(name);
+      if (!inst) {
+        console.error(`No stack '${name}' here. Start one with: npm run stack -- up`);
+        return 2;
+      }
+      const s = status(inst);
+      console.log(args.includes("--json") ? JSON.stringify(s, null, 2) : formatStatus(s));
+      return s.database === "running" && s.runtime === "running" ? 0 : 3;
+    }
+    case "reset": {
+      const inst = loadInstance(name);
+      if (inst) await destroy(inst, log);
+      const fresh = await ensureInstance(name, DEFAULT_PORTS);
+      await up(fresh, log);
+      console.log(formatStatus(status(fresh)));
+      return 0;
+    }
+    default:
+      console.error("usage: npm run stack -- up|down|status|reset [--name NAME] [--json]");
+      return 64;
+  }
+}
+
+main().then((code) => process.exit(code), (err) => {
+  if (err instanceof StackError) {
+    console.error(`[stack] ${err.message}`);
+    process.exit(err.exitCode);
+  }
+  console.error(err);
+  process.exit(1);
+});

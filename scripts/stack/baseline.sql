@@ -1,0 +1,170 @@
+-- Supabase baseline for a plain Postgres cluster.
+-- Hosted Supabase already has all of this, so it is NOT a migration: the stack manager
+-- applies it before `supabase migration up`, and every statement is a no-op where the
+-- object already exists.
+
+do $$
+begin
+  if not exists (select from pg_roles where rolname = 'anon') then
+    create role anon nologin noinherit;
+  end if;
+  if not exists (select from pg_roles where rolname = 'authenticated') then
+    create role authenticated nologin noinherit;
+  end if;
+  if not exists (select from pg_roles where rolname = 'service_role') then
+    create role service_role nologin noinherit bypassrls;
+  end if;
+  if not exists (select from pg_roles where rolname = 'authenticator') then
+    create role authenticator login noinherit;
+  end if;
+end $$;
+
+grant anon, authenticated, service_role to authenticator;
+grant usage on schema public to anon, authenticated, service_role;
+
+create schema if not exists extensions;
+grant usage on schema extensions to anon, authenticated, service_role;
+create extension if not exists pgcrypto with schema extensions;
+
+-- auth: the three helpers as Supabase defines them; they read the claims PostgREST
+-- (here: the functions) sets per transaction.
+create schema if not exists auth;
+grant usage on schema auth to anon, authenticated, service_role;
+
+create or replace function auth.uid() returns uuid
+language sql stable as $$
+  select coalesce(
+    nullif(current_setting('request.jwt.claim.sub', true), ''),
+    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
+  )::uuid
+$$;
+
+create or replace function auth.role() returns text
+language sql stable as $$
+  select coalesce(
+    nullif(current_setting('request.jwt.claim.role', true), ''),
+    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
+  )::text
+$$;
+
+create or replace function auth.jwt() returns jsonb
+language sql stable as $$
+  select coalesce(
+    nullif(current_setting('request.jwt.claim', true), ''),
+    nullif(current_setting('request.jwt.claims', true), '')
+  )::jsonb
+$$;
+
+-- Vault stand-in: same names as supabase_vault (vault.create_secret,
+-- vault.decrypted_secrets). Secrets are encrypted at rest with a per-cluster key that
+-- lives outside the table (a superuser-only setting), as Vault keeps its key outside SQL.
+create schema if not exists vault;
+revoke all on schema vault from public;
+
+create table if not exists vault.secrets (
+  id uuid primary key default extensions.gen_random_uuid(),
+  name text unique,
+  description text not null default '',
+  secret bytea not null,
+  key_id uuid,
+  nonce bytea,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+
+create or replace function vault._key() returns text
+language sql stable as $$ select current_setting('vault.root_key') $$;
+
+create or replace function vault.create_secret(
+  new_secret text, new_name text default null, new_description text default '', new_key_id uuid default null
+) returns uuid
+language sql as $$
+  insert into vault.secrets (name, description, secret, key_id)
+  values (new_name, coalesce(new_description, ''),
+          extensions.pgp_sym_encrypt(new_secret, vault._key()), new_key_id)
+  returning id
+$$;
+
+create or replace function vault.update_secret(
+  secret_id uuid, new_secret text default null, new_name text default null,
+  new_description text default null, new_key_id uuid default null
+) returns void
+language sql as $$
+  update vault.secrets set
+    secret = coalesce(extensions.pgp_sym_encrypt(new_secret, vault._key()), secret),
+    name = coalesce(new_name, name),
+    description = coalesce(new_description, description),
+    key_id = coalesce(new_key_id, key_id),
+    updated_at = now()
+  where id = secret_id
+$$;
+
+create or replace view vault.decrypted_secrets as
+  select id, name, description, secret,
+         extensions.pgp_sym_decrypt(secret, vault._key()) as decrypted_secret,
+         key_id, nonce, created_at, updated_at
+  from vault.secrets;
+
+-- pg_net stand-in: net.http_post / net.http_get queue requests exactly as pg_net does;
+-- the local runtime's worker drains net.http_request_queue and writes net._http_response.
+create schema if not exists net;
+revoke all on schema net from public;
+
+create table if not exists net.http_request_queue (
+  id bigserial primary key,
+  method text not null,
+  url text not null,
+  headers jsonb not null default '{}'::jsonb,
+  body bytea,
+  timeout_milliseconds int not null default 5000
+);
+
+create unlogged table if not exists net._http_response (
+  id bigint,
+  status_code int,
+  content_type text,
+  headers jsonb,
+  content text,
+  timed_out boolean,
+  error_msg text,
+  created timestamptz not null default now()
+);
+create index if not exists _http_response_created_idx on net._http_response (created);
+
+create or replace function net._enqueue(method text, url text, headers jsonb, body bytea, timeout_milliseconds int)
+returns bigint language plpgsql as $$
+declare request_id bigint;
+begin
+  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
+  values (method, url, coalesce(headers, '{}'::jsonb), body, coalesce(timeout_milliseconds, 5000))
+  returning id into request_id;
+  perform pg_notify('net_http_request', request_id::text);
+  return request_id;
+end $$;
+
+create or replace function net.http_post(
+  url text,
+  body jsonb default '{}'::jsonb,
+  params jsonb default '{}'::jsonb,
+  headers jsonb default '{"Content-Type": "application/json"}'::jsonb,
+  timeout_milliseconds int default 5000
+) returns bigint
+language sql as $$
+  select net._enqueue('POST',
+    url || case when params = '{}'::jsonb then '' else '?' || (
+      select string_agg(key || '=' || value, '&') from jsonb_each_text(params)) end,
+    headers, convert_to(body::text, 'utf8'), timeout_milliseconds)
+$$;
+
+create or replace function net.http_get(
+  url text,
+  params jsonb default '{}'::jsonb,
+  headers jsonb default '{}'::jsonb,
+  timeout_milliseconds int default 5000
+) returns bigint
+language sql as $$
+  select net._enqueue('GET',
+    url || case when params = '{}'::jsonb then '' else '?' || (
+      select string_agg(key || '=' || value, '&') from jsonb_each_text(params)) end,
+    headers, null, timeout_milliseconds)
+$$;

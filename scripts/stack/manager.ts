@@ -1,0 +1,200 @@
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { run, runOrFail } from "./exec.ts";
+import { StackError } from "./errors.ts";
+import { apiUrl, dbUrl, functionEnv, type Instance, PROJECT_ROOT } from "./instance.ts";
+import { ensureDebianPackages } from "./packages.ts";
+import { clusterExists, initCluster, isRunning, psql, removeCluster, startCluster, stopCluster } from "./postgres.ts";
+import { pidAlive, portFree, readPid, spawnDaemon, stopDaemon } from "./processes.ts";
+
+const BIN = join(PROJECT_ROOT, "node_modules", ".bin");
+const runtimePidFile = (i: Instance) => join(i.stateDir, "runtime.pid");
+const runtimeLog = (i: Instance) => join(i.stateDir, "runtime.log");
+
+export type Log = (line: string) => void;
+
+export function runtimePid(i: Instance): number | null {
+  return readPid(runtimePidFile(i));
+}
+
+/** Type-checks the runtime and every function, as the hosted deploy would refuse them. */
+export function denoCheck(): void {
+  const fns = listFunctionEntrypoints();
+  runOrFail("deno check (functions and runtime)", join(BIN, "deno"), ["check", "scripts/runtime/main.ts", ...fns], {
+    cwd: PROJECT_ROOT,
+  });
+}
+
+export function listFunctionEntrypoints(): string[] {
+  const dir = join(PROJECT_ROOT, "supabase", "functions");
+  return run("ls", [dir]).stdout.split("\n")
+    .filter((n) => n && !n.startsWith("_") && existsSync(join(dir, n, "index.ts")))
+    .map((n) => `supabase/functions/${n}/index.ts`);
+}
+
+async function healthy(i: Instance): Promise<boolean> {
+  try {
+    const res = await fetch(`${apiUrl(i)}/functions/v1/health`, {
+      headers: { authorization: `Bearer ${i.anonKey}` },
+      signal: AbortSignal.timeout(2000),
+    });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Migrations with the pinned Supabase CLI, exactly as against a hosted project. */
+export function applyMigrations(i: Instance): void {
+  runOrFail("supabase migration up", join(BIN, "supabase"), [
+    "migration", "up", "--db-url", `${dbUrl(i)}?sslmode=disable`, "--workdir", PROJECT_ROOT,
+  ], { cwd: PROJECT_ROOT, env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" } });
+}
+
+function applyBaseline(i: Instance): void {
+  psql(i, ["-f", join(PROJECT_ROOT, "scripts", "stack", "baseline.sql")], "Supabase baseline");
+  // The Vault entries the cron jobs read (a hosted project creates the same ones once).
+  const secrets: Record<string, string> = {
+    project_url: apiUrl(i),
+    anon_key: i.anonKey,
+    service_role_key: i.serviceRoleKey,
+  };
+  const stmts = Object.entries(secrets).map(([k, v]) =>
+    `delete from vault.secrets where name = '${k}'; select vault.create_secret('${v}', '${k}');`
+  );
+  psql(i, ["-c", stmts.join("\n")], "Vault entries");
+}
+
+async function startRuntime(i: Instance, log: Log): Promise<void> {
+  log(`starting functions gateway and pg_net worker on ${apiUrl(i)}`);
+  spawnDaemon(join(BIN, "deno"), [
+    "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/runtime/main.ts",
+  ], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...functionEnv(i), PORT: String(i.apiPort), NO_COLOR: "1" },
+    logFile: runtimeLog(i),
+    pidFile: runtimePidFile(i),
+  });
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    if (await healthy(i)) return;
+    if (!runtimePid(i)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const tail = existsSync(runtimeLog(i)) ? readFileSync(runtimeLog(i), "utf8").split("\n").slice(-15).join("\n") : "";
+  throw new StackError(`The functions gateway did not become healthy on ${apiUrl(i)}:\n${tail}`);
+}
+
+export interface UpResult {
+  startedDb: boolean;
+  startedRuntime: boolean;
+}
+
+/**
+ * Brings the stack up; harmless when it is already up. On any failure it stops what this
+ * call started, so nothing is left half-running.
+ */
+export async function up(i: Instance, log: Log): Promise<UpResult> {
+  const result: UpResult = { startedDb: false, startedRuntime: false };
+  ensureDebianPackages(log);
+  const dbUp = isRunning(i);
+  const rtUp = runtimePid(i) !== null;
+  if (dbUp && rtUp && await healthy(i)) {
+    log(`stack '${i.name}' is already up`);
+    return result;
+  }
+  if (!dbUp && !(await portFree(i.dbPort))) {
+    throw new StackError(`Port ${i.dbPort} (database) is already in use by another process. Free it or stop that process.`);
+  }
+  if (!rtUp && !(await portFree(i.apiPort))) {
+    throw new StackError(`Port ${i.apiPort} (API) is already in use by another process. Free it or stop that process.`);
+  }
+  try {
+    log("type-checking functions");
+    denoCheck();
+    if (!dbUp) {
+      if (!clusterExists(i)) log(`creating Postgres cluster in ${i.dataDir}`);
+      initCluster(i);
+      log(`starting Postgres on 127.0.0.1:${i.dbPort}`);
+      startCluster(i);
+      result.startedDb = true;
+    }
+    log("applying Supabase baseline");
+    applyBaseline(i);
+    log("applying migrations (supabase migration up)");
+    applyMigrations(i);
+    log("applying seed");
+    psql(i, ["-f", join(PROJECT_ROOT, "supabase", "seed.sql")], "seed");
+    if (rtUp) await stopDaemon(runtimePidFile(i)); // up but unhealthy: restart it
+    await startRuntime(i, log);
+    result.startedRuntime = true;
+    return result;
+  } catch (err) {
+    await stopStarted(i, result);
+    throw err;
+  }
+}
+
+export async function stopStarted(i: Instance, what: UpResult): Promise<void> {
+  if (what.startedRuntime || runtimePid(i)) await stopDaemon(runtimePidFile(i));
+  if (what.startedDb) stopCluster(i);
+}
+
+export async function down(i: Instance, log: Log): Promise<void> {
+  const pid = runtimePid(i);
+  if (pid) log(`stopping runtime (pid ${pid})`);
+  await stopDaemon(runtimePidFile(i));
+  if (isRunning(i)) log("stopping Postgres");
+  stopCluster(i);
+}
+
+/** Removes the cluster and state: a throwaway stack leaves nothing behind. */
+export async function destroy(i: Instance, log: Log): Promise<void> {
+  await down(i, log);
+  removeCluster(i);
+  rmSync(i.stateDir, { recursive: true, force: true });
+}
+
+export interface Status {
+  name: string;
+  database: "running" | "stopped";
+  runtime: "running" | "stopped";
+  runtimePid: number | null;
+  apiUrl: string;
+  functionsUrl: string;
+  dbUrl: string;
+  jwtSecret: string;
+  anonKey: string;
+  serviceRoleKey: string;
+}
+
+export function status(i: Instance): Status {
+  const pid = runtimePid(i);
+  return {
+    name: i.name,
+    database: isRunning(i) ? "running" : "stopped",
+    runtime: pid && pidAlive(pid) ? "running" : "stopped",
+    runtimePid: pid,
+    apiUrl: apiUrl(i),
+    functionsUrl: `${apiUrl(i)}/functions/v1`,
+    dbUrl: dbUrl(i),
+    jwtSecret: i.jwtSecret,
+    anonKey: i.anonKey,
+    serviceRoleKey: i.serviceRoleKey,
+  };
+}
+
+/** The layout `supabase status` prints. */
+export function formatStatus(s: Status): string {
+  const rows: [string, string][] = [
+    ["Stack", `${s.name} (database ${s.database}, runtime ${s.runtime}${s.runtimePid ? ` pid ${s.runtimePid}` : ""})`],
+    ["API URL", s.apiUrl],
+    ["Functions URL", s.functionsUrl],
+    ["DB URL", s.dbUrl],
+    ["JWT secret", s.jwtSecret],
+    ["anon key", s.anonKey],
+    ["service_role key", s.serviceRoleKey],
+  ];
+  return rows.map(([k, v]) => `${k.padStart(16)}: ${v}`).join("\n");
+}

@@ -1,0 +1,20 @@
+import { db } from "../../../packages/shared/db/client.ts";
+import { json } from "../../../packages/shared/http/json.ts";
+import { problem, problemResponse } from "../../../packages/shared/http/problem.ts";
+
+/** Versions of Postgres and pg_cron, and the time of one real database round trip. */
+export async function handler(_req: Request): Promise<Response> {
+  const url = Deno.env.get("SUPABASE_DB_URL");
+  if (!url) return problemResponse(problem(503, "not_configured", "Database URL is not configured"));
+  const started = performance.now();
+  try {
+    const [row] = await db(url)`
+      select current_setting('server_version') as postgres,
+             (select extversion from pg_extension where extname = 'pg_cron') as pg_cron,
+             now() as db_time`;
+    const roundTripMs = Math.round((performance.now() - started) * 100) / 100;
+    return json({ status: "ok", postgres: row.postgres, pg_cron: row.pg_cron, db_time: row.db_time, db_round_trip_ms: roundTripMs });
+  } catch {
+    return problemResponse(problem(503, "database_unavailable", "The database did not answer"));
+  }
+}

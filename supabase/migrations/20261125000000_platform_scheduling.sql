@@ -1,0 +1,58 @@
+-- Scheduling platform: pg_cron, pg_net (hosted) and the helpers every schedule uses.
+-- Locally pg_net is replaced by the stack's stand-in (net.http_post in the baseline),
+-- so the extension is only created where the server offers it.
+
+create extension if not exists pg_cron;
+
+do $$
+begin
+  if exists (select from pg_available_extensions where name = 'pg_net')
+     and not exists (select from pg_extension where extname = 'pg_net') then
+    create extension pg_net;
+  end if;
+end $$;
+
+-- ops: internal schema, never exposed through the API.
+create schema if not exists ops;
+revoke all on schema ops from public;
+
+-- pg_cron >= 1.5 takes '30 seconds'; Debian's 1.4 does not.
+create or replace function ops.cron_supports_seconds() returns boolean
+language sql stable set search_path = '' as $$
+  select coalesce(
+    (select string_to_array(split_part(extversion, '-', 1), '.')::int[] >= array[1, 5]
+       from pg_catalog.pg_extension where extname = 'pg_cron'),
+    false)
+$$;
+
+-- Schedules `command` every 30 seconds. On pg_cron < 1.5 that is two per-minute jobs,
+-- the second sleeping 30 s first (a job is one transaction, so one job cannot tick twice).
+-- Re-running it replaces the job(s) of that name: migrations stay idempotent.
+create or replace function ops.schedule_every_30s(job text, command text) returns void
+language plpgsql set search_path = '' as $$
+begin
+  if ops.cron_supports_seconds() then
+    perform cron.schedule(job, '30 seconds', command);
+  else
+    perform cron.schedule(job, '* * * * *', command);
+    perform cron.schedule(job || '+30s', '* * * * *', 'select pg_sleep(30); ' || command);
+  end if;
+end $$;
+
+-- Calls an edge function over HTTP via (pg_)net, with the project URL and key kept in Vault.
+-- Vault entries (create them once per project): project_url, and the key named by key_name.
+create or replace function ops.invoke_function(fn text, body jsonb default '{}'::jsonb,
+                                               key_name text default 'anon_key',
+                                               timeout_ms int default 10000)
+returns bigint
+language sql set search_path = '' as $$
+  select net.http_post(
+    url := (select decrypted_secret from vault.decrypted_secrets where name = 'project_url')
+           || '/functions/v1/' || fn,
+    body := body,
+    headers := jsonb_build_object(
+      'Content-Type', 'application/json',
+      'Authorization', 'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = key_name)),
+    timeout_milliseconds := timeout_ms)
+$$;
+revoke all on function ops.invoke_function(text, jsonb, text, int) from public;

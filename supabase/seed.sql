@@ -1,0 +1,1 @@
+-- seed: filled by the control-plane schema (switchboard values, demo tenant)
