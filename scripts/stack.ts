@@ -1,17 +1,20 @@
 /** Local stack manager: npm run stack -- up|down|status|reset [--name NAME] [--json]. */
 import { StackError } from "./stack/errors.ts";
 import { DEFAULT_PORTS, ensureInstance, loadInstance } from "./stack/instance.ts";
+import { freePort } from "./stack/processes.ts";
 import { destroy, down, formatStatus, status, up } from "./stack/manager.ts";
 
 const args = process.argv.slice(2);
 const cmd = args[0];
 const name = args.includes("--name") ? args[args.indexOf("--name") + 1] : "default";
 const log = (s: string) => console.error(`[stack] ${s}`);
+// The default stack takes Supabase's local ports; any other named stack gets free ones.
+const ports = async () => name === "default" ? DEFAULT_PORTS : { api: await freePort(), db: await freePort() };
 
 async function main(): Promise<number> {
   switch (cmd) {
     case "up": {
-      const inst = await ensureInstance(name, DEFAULT_PORTS);
+      const inst = await ensureInstance(name, await ports());
       await up(inst, log);
       console.log(formatStatus(status(inst)));
       return 0;
@@ -34,7 +37,7 @@ async function main(): Promise<number> {
     case "reset": {
       const inst = loadInstance(name);
       if (inst) await destroy(inst, log);
-      const fresh = await ensureInstance(name, DEFAULT_PORTS);
+      const fresh = await ensureInstance(name, await ports());
       await up(fresh, log);
       console.log(formatStatus(status(fresh)));
       return 0;

@@ -168,3 +168,6 @@ language sql as $$
       select string_agg(key || '=' || value, '&') from jsonb_each_text(params)) end,
     headers, null, timeout_milliseconds)
 $$;
+
+-- Supabase's default search_path, so extensions (pgTAP in tests) resolve unqualified.
+alter database postgres set search_path = "$user", public, extensions;
