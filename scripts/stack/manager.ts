@@ -95,7 +95,7 @@ export interface UpResult {
  * Brings the stack up; harmless when it is already up. On any failure it stops what this
  * call started, so nothing is left half-running.
  */
-export async function up(i: Instance, log: Log): Promise<UpResult> {
+export async function up(i: Instance, log: Log, opts: { skipCheck?: boolean } = {}): Promise<UpResult> {
   const result: UpResult = { startedDb: false, startedRuntime: false };
   ensureDebianPackages(log);
   const dbUp = isRunning(i);
@@ -111,8 +111,10 @@ export async function up(i: Instance, log: Log): Promise<UpResult> {
     throw new StackError(`Port ${i.apiPort} (API) is already in use by another process. Free it or stop that process.`);
   }
   try {
-    log("type-checking functions");
-    denoCheck();
+    if (!opts.skipCheck) {
+      log("type-checking functions");
+      denoCheck();
+    }
     if (!dbUp) {
       if (!clusterExists(i)) log(`creating Postgres cluster in ${i.dataDir}`);
       initCluster(i);

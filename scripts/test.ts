@@ -1,0 +1,86 @@
+/**
+ * npm test: lint, type-check, then a fresh throwaway stack on free ports for pgTAP,
+ * vitest (unit + integration) and the load smoke. Independent of any `npm start` stack;
+ * the throwaway stack is destroyed at the end, pass or fail.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { StackError } from "./stack/errors.ts";
+import { apiUrl, dbUrl, ensureInstance, type Instance, PROJECT_ROOT } from "./stack/instance.ts";
+import { denoCheck, destroy, up } from "./stack/manager.ts";
+import { psql } from "./stack/postgres.ts";
+import { freePort } from "./stack/processes.ts";
+
+const BIN = join(PROJECT_ROOT, "node_modules", ".bin");
+const results: { step: string; ok: boolean; seconds: number; note?: string }[] = [];
+
+function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): boolean {
+  const r = spawnSync(cmd, args, { cwd: PROJECT_ROOT, stdio: "inherit", env: { ...process.env, ...env } });
+  return r.status === 0;
+}
+
+async function step(name: string, fn: () => boolean | Promise<boolean> | void | Promise<void>, note?: string) {
+  console.log(`\n=== ${name} ===`);
+  const t = Date.now();
+  let ok = false;
+  try {
+    ok = (await fn()) !== false;
+  } catch (err) {
+    console.error(err instanceof StackError ? err.message : err);
+  }
+  results.push({ step: name, ok, seconds: (Date.now() - t) / 1000, note });
+  return ok;
+}
+
+function testEnv(i: Instance, startedAt: number): NodeJS.ProcessEnv {
+  return {
+    SWITCHYARD_STACK: i.name,
+    SWITCHYARD_API_URL: apiUrl(i),
+    SWITCHYARD_DB_URL: dbUrl(i),
+    SWITCHYARD_ANON_KEY: i.anonKey,
+    SWITCHYARD_SERVICE_ROLE_KEY: i.serviceRoleKey,
+    SWITCHYARD_JWT_SECRET: i.jwtSecret,
+    SWITCHYARD_STACK_STARTED_AT: String(startedAt),
+  };
+}
+
+async function main(): Promise<number> {
+  await step("lint (deno lint)", () => sh(join(BIN, "deno"), ["lint", "--quiet"]));
+  await step("typecheck (tsc, Node code)", () => sh(join(BIN, "tsc"), ["-p", "."]));
+  await step("typecheck (deno check, functions + runtime)", () => denoCheck());
+
+  const inst = await ensureInstance(`test-${process.pid}`, { api: await freePort(), db: await freePort() }, true);
+  const startedAt = Date.now();
+  try {
+    const upOk = await step("throwaway stack up", async () => {
+      await up(inst, (s) => console.log(`[stack] ${s}`), { skipCheck: true });
+    });
+    if (upOk) {
+      const env = testEnv(inst, startedAt);
+      await step("pgTAP (pg_prove supabase/tests)", () => {
+        psql(inst, ["-c", "create extension if not exists pgtap with schema extensions"]);
+        const files = readdirSync(join(PROJECT_ROOT, "supabase", "tests")).filter((f) => f.endsWith(".sql")).sort();
+        return sh("pg_prove", ["--failures", "-d", dbUrl(inst), ...files.map((f) => `supabase/tests/${f}`)]);
+      });
+      await step("vitest (unit + integration)", () => sh(join(BIN, "vitest"), ["run"], env));
+      await step("load smoke (thresholds)", () =>
+        existsSync(join(PROJECT_ROOT, "load", "smoke.ts")) ? sh(join(BIN, "tsx"), ["load/smoke.ts"], env) : false);
+    }
+  } finally {
+    await destroy(inst, () => {});
+  }
+
+  console.log("\n=== summary ===");
+  for (const r of results) {
+    console.log(`  ${r.ok ? "PASS" : "FAIL"}  ${r.step.padEnd(46)} ${r.seconds.toFixed(1).padStart(6)} s${r.note ? `  (${r.note})` : ""}`);
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(`\nsteps: ${results.length - failed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,122 @@
+import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:net";
+import postgres from "postgres";
+import { SignJWT } from "jose";
+import { afterAll, describe, expect, it } from "vitest";
+import { fnUrl, stackEnv } from "../helpers/env.ts";
+import { ensureInstance, loadInstance, PROJECT_ROOT } from "../../scripts/stack/instance.ts";
+import { destroy, runtimePid, up } from "../../scripts/stack/manager.ts";
+import { isRunning } from "../../scripts/stack/postgres.ts";
+import { freePort, pidAlive } from "../../scripts/stack/processes.ts";
+
+const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
+afterAll(() => sql.end());
+
+describe("functions gateway", () => {
+  it("answers health with a real database round trip for a valid JWT", async () => {
+    const res = await fetch(fnUrl("health"), { headers: { authorization: `Bearer ${stackEnv.anonKey}` } });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.status).toBe("ok");
+    expect(body.postgres).toMatch(/^15\./);
+    expect(body.pg_cron).toMatch(/^1\./);
+    expect(body.db_round_trip_ms).toBeGreaterThan(0);
+  });
+
+  it("refuses a missing JWT with 401 problem+json", async () => {
+    const res = await fetch(fnUrl("health"));
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect((await res.json()).code).toBe("missing_authorization");
+  });
+
+  it("refuses a JWT signed with another secret, and an expired one", async () => {
+    const forged = await new SignJWT({ role: "anon" }).setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime("1h").sign(new TextEncoder().encode("not-the-local-secret-not-the-local-secret"));
+    const expired = await new SignJWT({ role: "anon" }).setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600).sign(new TextEncoder().encode(stackEnv.jwtSecret));
+    for (const token of [forged, expired]) {
+      const res = await fetch(fnUrl("health"), { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(401);
+      expect((await res.json()).code).toBe("invalid_jwt");
+    }
+  });
+
+  it("answers 404 problem+json for an unknown function", async () => {
+    const res = await fetch(fnUrl("no-such-function"), { headers: { authorization: `Bearer ${stackEnv.anonKey}` } });
+    expect(res.status).toBe(404);
+    expect((await res.json()).code).toBe("function_not_found");
+  });
+});
+
+describe("stack manager", () => {
+  it("up on a running stack is harmless", async () => {
+    const inst = loadInstance(stackEnv.name)!;
+    const pid = runtimePid(inst);
+    const again = await up(inst, () => {}, { skipCheck: true });
+    expect(again).toEqual({ startedDb: false, startedRuntime: false });
+    expect(runtimePid(inst)).toBe(pid);
+  });
+
+  it("stops with a clear message on a taken port and leaves nothing running", async () => {
+    const blocker: Server = createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, "127.0.0.1", () => r()));
+    const inst = await ensureInstance(`taken-${process.pid}`, { api: await freePort(), db: port }, true);
+    try {
+      await expect(up(inst, () => {}, { skipCheck: true })).rejects.toThrow(/Port \d+ \(database\) is already in use/);
+      expect(isRunning(inst)).toBe(false);
+      expect(runtimePid(inst)).toBeNull();
+    } finally {
+      blocker.close();
+      await destroy(inst, () => {});
+    }
+  });
+
+  it("npm start proves green, and Ctrl-C leaves no process of the stack behind", async () => {
+    const name = `start-${process.pid}`;
+    const child = spawn(`${PROJECT_ROOT}/node_modules/.bin/tsx`, ["scripts/start.ts"], {
+      cwd: PROJECT_ROOT, env: { ...process.env, SWITCHYARD_STACK: name }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    const until = Date.now() + 45_000;
+    while (!out.includes("Ctrl-C stops it") && Date.now() < until && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(out).toContain("GREEN  gateway");
+    expect(out).toMatch(/anon key: ey/);
+    const inst = loadInstance(name)!;
+    const pid = runtimePid(inst)!;
+    expect(pid).toBeGreaterThan(0);
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(pidAlive(pid)).toBe(false);
+    expect(isRunning(inst)).toBe(false);
+    await destroy(inst, () => {});
+  });
+});
+
+describe("cron -> pg_net -> health", () => {
+  it("lists the health job", async () => {
+    const jobs = await sql`select jobname, schedule from cron.job where jobname like 'health-probe%'`;
+    expect(jobs.length).toBeGreaterThan(0);
+  });
+
+  // pg_cron >= 1.5 (hosted) ticks every 30 s; Debian's 1.4 runs two per-minute jobs 30 s
+  // apart, so the first call waits for the next minute boundary (<= 60 s after start).
+  it("calls health twice, 30 s apart, the first within a minute of start", async () => {
+    const deadline = stackEnv.startedAt + 100_000;
+    let calls: { created: Date }[] = [];
+    while (Date.now() < deadline) {
+      calls = await sql`select created from net._http_response where status_code = 200 order by created limit 2`;
+      if (calls.length >= 2) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(calls.length).toBe(2);
+    expect(calls[0].created.getTime() - stackEnv.startedAt).toBeLessThan(62_000);
+    expect(Math.abs(calls[1].created.getTime() - calls[0].created.getTime() - 30_000)).toBeLessThan(3_000);
+  }, 110_000);
+});
