@@ -40,7 +40,9 @@ const SECRET_KEY_PARTS = [
   "jwt",
 ];
 const PHONE_KEY_PARTS = ["phone", "mobile", "fax", "telephone", "cellnumber"];
-const NAME_KEYS = new Set([
+// Keys ending in one of these hold a person ("consignee_contact", "driver", "signedBy").
+const PERSON_KEY_ENDINGS = [
+  "name",
   "contact",
   "driver",
   "surname",
@@ -49,7 +51,7 @@ const NAME_KEYS = new Set([
   "signedby",
   "recipient",
   "consignee",
-]);
+];
 // A key ending in "name" names a person unless it names a technical thing.
 const TECHNICAL_NAME_KEYS = new Set([
   "hostname",
@@ -88,7 +90,9 @@ function classifyKey(key: string): KeyKind {
   const k = normalizeKey(key);
   if (SECRET_KEY_PARTS.some((part) => k.includes(part))) return "secret";
   if (PHONE_KEY_PARTS.some((part) => k.includes(part))) return "phone";
-  if (NAME_KEYS.has(k) || (k.endsWith("name") && !TECHNICAL_NAME_KEYS.has(k))) return "name";
+  if (PERSON_KEY_ENDINGS.some((end) => k.endsWith(end)) && !TECHNICAL_NAME_KEYS.has(k)) {
+    return "name";
+  }
   return null;
 }
 
