@@ -13,7 +13,9 @@ const USD3 = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD"
 
 /** "$2,145.50" */
 export const usd = (value: number): string => USD.format(value);
-/** "$2.415/mi" (per-mile figures keep a tenth of a cent) */
-export const usdPerMile = (value: number): string => `${USD3.format(value)}/mi`;
+/** "$3.851": unit prices (per mile, per gallon) keep a tenth of a cent. */
+export const usdUnit = (value: number): string => USD3.format(value);
+/** "$2.415/mi" */
+export const usdPerMile = (value: number): string => `${usdUnit(value)}/mi`;
 /** "1,234" */
 export const count = (value: number): string => value.toLocaleString("en-US");
