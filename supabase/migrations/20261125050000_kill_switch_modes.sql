@@ -1,0 +1,158 @@
+-- Kill switch and modes (charter §2, §11), enforced by Postgres.
+--
+-- A statement-level BEFORE trigger (app_private.rails_guard) on every table under the
+-- rails reads the flags on every statement, with no cache, so a committed stop refuses the
+-- very next statement of every session:
+--
+--   STOP       autonomy.emergencyStop = true   -> machine writes fail: autonomy_halted (SY001)
+--              (the system principal keeps break-glass rights: flags and DR only, through
+--              its permissions; humans keep working)
+--   STEP-DOWN  autonomy.mode = 'STEP-DOWN'      -> machine writes to domain tables and outbox
+--              publishing fail: autonomy_step_down (SY002); DLQ replays need a human's
+--              approval (see the outbox migration)
+--   DEGRADE    autonomy.mode = 'DEGRADE'        -> DLQ replays paused (dlq_paused, SY007);
+--              budget.agents.maxConcurrent lowered (lease_acquire), portals turned off
+--   agents.autonomousEnabled = false             -> the agents account may not write (SY003)
+--   portal.enabled = false for the request's portal (claim `portal`) -> writes through that
+--              portal fail for everyone: portal_disabled (SY004)
+--
+-- Rail classes (trigger argument):
+--   domain    domain tables and outbox publishing: every rail above
+--   delivery  outbox delivery state, deliveries log, DLQ: emergency stop and agents switch
+--   control   flags and replay requests: emergency stop only (with break-glass)
+--
+-- A principal is a machine when its public.principals row says so (never the claim); a
+-- service_role session with no principal counts as a machine too (autonomous by default).
+
+create function app_private.claim_portal() returns text
+language sql stable set search_path = '' as $$
+  select app_private.claim('portal')
+$$;
+
+-- Raises the rail that refuses a write of p_class by the calling principal, if any.
+create function app_private.check_rails(p_class text, p_tenant_id uuid default null,
+                                        p_target text default null)
+returns void
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_p        public.principals;
+  v_machine  boolean;
+  v_break    boolean;
+  v_tenant   uuid := coalesce(p_tenant_id, app_private.claim_tenant());
+  v_portal   text := app_private.claim_portal();
+  v_who      text;
+  v_target   text := coalesce(' to ' || p_target, '');
+begin
+  if p_class not in ('domain', 'delivery', 'control') then
+    raise exception 'check_rails: unknown rail class %', p_class;
+  end if;
+  select * into v_p from public.principals p where p.id = auth.uid() and p.disabled_at is null;
+  v_machine := coalesce(v_p.kind = 'machine', false)
+               or (v_p.id is null and (auth.role() = 'service_role'
+                                       or current_setting('role', true) = 'service_role'));
+  if v_machine then
+    v_who := coalesce(v_p.name || '@', 'service_role');
+    v_break := v_p.id is not null and app_private.has_permission(null, 'rails.break_glass');
+    if not v_break and app_private.flag_bool('autonomy.emergencyStop') then
+      perform app_private.raise_error('autonomy_halted',
+        format('autonomy.emergencyStop is true; %s may not write%s', v_who, v_target),
+        jsonb_build_object('flag', 'autonomy.emergencyStop', 'principal', v_who));
+    end if;
+    if p_class = 'domain' and not v_break and app_private.flag_text('autonomy.mode') = 'STEP-DOWN' then
+      perform app_private.raise_error('autonomy_step_down',
+        format('autonomy.mode is STEP-DOWN; %s is read-only%s', v_who, v_target),
+        jsonb_build_object('flag', 'autonomy.mode', 'principal', v_who));
+    end if;
+    if p_class in ('domain', 'delivery') and v_p.name = 'agents'
+       and not app_private.flag_bool('agents.autonomousEnabled', v_tenant) then
+      perform app_private.raise_error('agents_disabled',
+        format('agents.autonomousEnabled is false; agents@ may not write%s', v_target),
+        jsonb_build_object('flag', 'agents.autonomousEnabled', 'tenant_id', v_tenant));
+    end if;
+  end if;
+  if p_class = 'domain' and v_portal is not null
+     and not app_private.flag_bool('portal.enabled', v_tenant, v_portal) then
+    perform app_private.raise_error('portal_disabled',
+      format('portal %s is disabled%s', v_portal, coalesce(' for tenant ' || v_tenant::text, '')),
+      jsonb_build_object('flag', 'portal.enabled', 'portal', v_portal, 'tenant_id', v_tenant));
+  end if;
+end $$;
+
+-- Statement-level guard: TG_ARGV[0] is the rail class.
+create function app_private.rails_guard() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform app_private.check_rails(coalesce(tg_argv[0], 'domain'), null,
+                                  tg_table_schema || '.' || tg_table_name);
+  return null;
+end $$;
+
+-- The rails state for a request context, in one round trip (the edge checks early).
+create function app_private.rails_state(p_tenant_id uuid default null, p_portal text default null)
+returns table (emergency_stop boolean, mode text, agents_enabled boolean, portal_enabled boolean,
+               dlq_paused boolean, max_concurrent int)
+language sql stable security definer set search_path = '' as $$
+  select app_private.flag_bool('autonomy.emergencyStop'),
+         app_private.flag_text('autonomy.mode'),
+         app_private.flag_bool('agents.autonomousEnabled', p_tenant_id),
+         app_private.flag_bool('portal.enabled', p_tenant_id, p_portal),
+         app_private.flag_bool('dlq.paused', p_tenant_id) or app_private.flag_text('autonomy.mode') = 'DEGRADE',
+         app_private.flag_number('budget.agents.maxConcurrent', p_tenant_id)::int
+$$;
+
+grant execute on function app_private.claim_portal(), app_private.check_rails(text, uuid, text),
+  app_private.rails_state(uuid, text) to authenticated, service_role;
+
+-- Puts a tenant table under the rails in one call: RLS policies from permissions (see
+-- ops.tenant_rls), the kill-switch/mode guard and (optionally) the row audit trigger.
+--   select ops.attach_rails('public.quotes');                       -- domain defaults
+--   select ops.attach_rails('public.invoices', 'finance.read', 'finance.write', 'finance.write', null);
+create function ops.attach_rails(
+  p_table regclass,
+  p_select text default 'domain.read',
+  p_insert text default 'domain.write',
+  p_update text default 'domain.write',
+  p_delete text default 'domain.delete',
+  p_rail_class text default 'domain',
+  p_audit boolean default true,
+  p_tenant_column name default 'tenant_id')
+returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform ops.tenant_rls(p_table, p_select, p_insert, p_update, p_delete, p_tenant_column);
+  execute format('drop trigger if exists rails_guard on %s', p_table);
+  execute format('create trigger rails_guard before insert or update or delete or truncate on %s '
+                 'for each statement execute function app_private.rails_guard(%L)', p_table, p_rail_class);
+  execute format('drop trigger if exists audit_row on %s', p_table);
+  if p_audit then
+    execute format('create trigger audit_row after insert or update or delete on %s '
+                   'for each row execute function app_private.audit_row_change(%L)', p_table, p_tenant_column);
+  end if;
+end $$;
+
+-- Flags are under the rails too (class control): while stopped only break-glass (system,
+-- whose permissions reach autonomy.emergencyStop alone) or a human may change them.
+create trigger rails_guard before insert or update or delete or truncate on public.feature_flags_v2
+  for each statement execute function app_private.rails_guard('control');
+
+-------------------------------------------------------------------------------------------
+-- Demo domain table (the lead's domain tables attach the same rails in one line)
+-------------------------------------------------------------------------------------------
+create table public.shipments (
+  id           uuid primary key default gen_random_uuid(),
+  tenant_id    uuid not null references public.tenants (id) on delete cascade,
+  reference    text not null check (length(btrim(reference)) > 0),
+  status       text not null default 'draft'
+               check (status in ('draft', 'tendered', 'booked', 'in_transit', 'delivered', 'cancelled')),
+  origin       text,
+  destination  text,
+  carrier_name text,
+  rate_usd     numeric(12, 2) check (rate_usd >= 0),
+  created_by   uuid default auth.uid(),
+  created_at   timestamptz not null default now(),
+  updated_at   timestamptz not null default now(),
+  constraint shipments_reference_unique unique (tenant_id, reference)
+);
+comment on table public.shipments is 'Demo domain table (loads/shipments) under the rails.';
+
+select ops.attach_rails('public.shipments');
