@@ -1,4 +1,4 @@
-import { count, roundTo, usdPerMile } from "./money.ts";
+import { plural, roundTo, usdPerMile } from "./money.ts";
 
 /**
  * Linehaul cost per mile for a lane, blended from the tenant's own history and the market
@@ -25,12 +25,16 @@ export interface IndexSample {
   source?: string;
 }
 
-export interface LaneEvidence {
-  /** Label for the explanation, e.g. "606 → 902" or "east_north_central → pacific". */
-  lane: string;
+/** What the DB layer fetches for one lane level and one equipment type. */
+export interface LaneSamples {
   /** $/mile of each of the tenant's past loads on this lane (carrier linehaul / miles). */
   history: readonly number[];
   index: readonly IndexSample[];
+}
+
+export interface LaneEvidence extends LaneSamples {
+  /** Label for the explanation, e.g. "606 → 902" or "east_north_central → pacific". */
+  lane: string;
 }
 
 export interface BlendOptions {
@@ -69,10 +73,10 @@ function pickHistory(zip3: LaneEvidence, region: LaneEvidence, minHistory: numbe
     level = "zip3";
   } else if (r > z) {
     level = "region";
-    lines.push(`Lane history ${zip3.lane}: ${count(z)} loads, below ${minHistory}; widened to ${region.lane}: ${count(r)} loads.`);
+    lines.push(`Lane history ${zip3.lane}: ${plural(z, "load")}, below ${minHistory}; widened to ${region.lane}: ${plural(r, "load")}.`);
   } else if (z > 0) {
     level = "zip3";
-    lines.push(`Lane history ${zip3.lane}: only ${count(z)} loads (below ${minHistory}); no wider history to add.`);
+    lines.push(`Lane history ${zip3.lane}: only ${plural(z, "load")} (below ${minHistory}); no wider history to add.`);
   }
   if (!level) {
     lines.push(`No lane history on ${zip3.lane} or ${region.lane}.`);
@@ -80,7 +84,7 @@ function pickHistory(zip3: LaneEvidence, region: LaneEvidence, minHistory: numbe
   }
   const ev = level === "zip3" ? zip3 : region;
   const h = { level, lane: ev.lane, loads: ev.history.length, mean: roundTo(mean(ev.history), 4) };
-  lines.push(`History ${h.lane}: ${count(h.loads)} loads, mean ${usdPerMile(h.mean)}.`);
+  lines.push(`History ${h.lane}: ${plural(h.loads, "load")}, mean ${usdPerMile(h.mean)}.`);
   return h;
 }
 
@@ -94,7 +98,7 @@ function pickIndex(zip3: LaneEvidence, region: LaneEvidence, lines: string[]): B
   if (level === "region") lines.push(`No market index for ${zip3.lane}; using ${region.lane}.`);
   const { rate, sampleSize } = indexRate(ev.index);
   const i = { level, lane: ev.lane, rate: roundTo(rate, 4), rows: ev.index.length, sample_size: sampleSize };
-  lines.push(`Market index ${i.lane}: ${usdPerMile(i.rate)} from ${count(i.rows)} rows (${count(i.sample_size)} loads).`);
+  lines.push(`Market index ${i.lane}: ${usdPerMile(i.rate)} from ${plural(i.rows, "row")} (${plural(i.sample_size, "load")}).`);
   return i;
 }
 

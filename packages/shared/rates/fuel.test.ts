@@ -32,7 +32,7 @@ describe("fuel surcharge", () => {
     const f = fuelSurcharge(DIESEL, "2026-03-06", 2065)!;
     expect(f).toMatchObject({ week_of: "2026-03-02", diesel_price: 3.851, per_mile: 0.434, total: 896.21 });
     expect(f.explanation).toEqual([
-      "Fuel: diesel $3.851/gal (week of 2026-03-02); ($3.851 - $1.25 base) / 6 MPG = $0.434/mi × 2065 mi = $896.21.",
+      "Fuel: diesel $3.851/gal (week of 2026-03-02); ($3.851 - $1.25 base) / 6 MPG = $0.434/mi × 2,065 mi = $896.21.",
     ]);
   });
 

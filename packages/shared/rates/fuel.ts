@@ -1,4 +1,4 @@
-import { roundTo, usd, usdPerMile, usdUnit } from "./money.ts";
+import { count, roundTo, usd, usdPerMile, usdUnit } from "./money.ts";
 
 /**
  * Fuel surcharge from a DOE-style weekly diesel table (EIA "U.S. No 2 Diesel Retail Prices",
@@ -59,7 +59,7 @@ export function fuelSurcharge(
   const total = roundTo(perMile * miles, 2);
   const age = Math.round((Date.parse(pickupDate) - Date.parse(week.week_of)) / 86_400_000);
   const explanation = [
-    `Fuel: diesel ${usdUnit(week.price)}/gal (week of ${week.week_of}); (${usdUnit(week.price)} - ${usdUnit(policy.base_price)} base) / ${policy.mpg} MPG = ${usdPerMile(perMile)} × ${miles} mi = ${usd(total)}.`,
+    `Fuel: diesel ${usdUnit(week.price)}/gal (week of ${week.week_of}); (${usdUnit(week.price)} - ${usdUnit(policy.base_price)} base) / ${policy.mpg} MPG = ${usdPerMile(perMile)} × ${count(miles)} mi = ${usd(total)}.`,
   ];
   if (age > STALE_AFTER_DAYS) explanation.push(`Fuel price is ${age} days older than the pickup date.`);
   return { week_of: week.week_of, diesel_price: week.price, per_mile: perMile, total, explanation };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cents, count, roundTo, usd, usdPerMile } from "./money.ts";
+import { cents, count, plural, roundTo, usd, usdPerMile } from "./money.ts";
 
 describe("money", () => {
   it("rounds half away from zero despite float error", () => {
@@ -14,5 +14,7 @@ describe("money", () => {
     expect(usdPerMile(2.4)).toBe("$2.40/mi");
     expect(usdPerMile(0.4333)).toBe("$0.433/mi");
     expect(count(1240)).toBe("1,240");
+    expect(plural(1, "row")).toBe("1 row");
+    expect(plural(1240, "load")).toBe("1,240 loads");
   });
 });

@@ -19,3 +19,5 @@ export const usdUnit = (value: number): string => USD3.format(value);
 export const usdPerMile = (value: number): string => `${usdUnit(value)}/mi`;
 /** "1,234" */
 export const count = (value: number): string => value.toLocaleString("en-US");
+/** "1 row", "1,240 loads" */
+export const plural = (n: number, noun: string): string => `${count(n)} ${noun}${n === 1 ? "" : "s"}`;
