@@ -142,18 +142,18 @@ export function checkGuards(subject: GuardSubject, resolved: ResolvedGuards): Gu
       }
     }
   }
-  const { floor_total: floor, ceiling_total: ceiling, floor_per_mile: floorMi, ceiling_per_mile: ceilingMi } = limits;
-  if (floor !== undefined && subject.total < floor) {
-    breach("floor_total", floor, subject.total, `Total ${usd(subject.total)} is below the floor ${usd(floor)}.`);
-  }
-  if (ceiling !== undefined && subject.total > ceiling) {
-    breach("ceiling_total", ceiling, subject.total, `Total ${usd(subject.total)} is above the ceiling ${usd(ceiling)}.`);
-  }
-  if (floorMi !== undefined && subject.sell_per_mile < floorMi) {
-    breach("floor_per_mile", floorMi, subject.sell_per_mile, `Linehaul ${usdPerMile(subject.sell_per_mile)} is below the floor ${usdPerMile(floorMi)}.`);
-  }
-  if (ceilingMi !== undefined && subject.sell_per_mile > ceilingMi) {
-    breach("ceiling_per_mile", ceilingMi, subject.sell_per_mile, `Linehaul ${usdPerMile(subject.sell_per_mile)} is above the ceiling ${usdPerMile(ceilingMi)}.`);
+  // Floors and ceilings: [guard, figure checked, -1 floor / +1 ceiling, label, format].
+  const bounds: [GuardName, number, -1 | 1, string, (n: number) => string][] = [
+    ["floor_total", subject.total, -1, "Total", usd],
+    ["ceiling_total", subject.total, 1, "Total", usd],
+    ["floor_per_mile", subject.sell_per_mile, -1, "Linehaul", usdPerMile],
+    ["ceiling_per_mile", subject.sell_per_mile, 1, "Linehaul", usdPerMile],
+  ];
+  for (const [guard, actual, side, label, fmt] of bounds) {
+    const limit = limits[guard];
+    if (limit === undefined || (side < 0 ? actual >= limit : actual <= limit)) continue;
+    const where = side < 0 ? "below the floor" : "above the ceiling";
+    breach(guard, limit, actual, `${label} ${fmt(actual)} is ${where} ${fmt(limit)}.`);
   }
   return { needs_approval: breaches.length > 0, breaches, skipped };
 }
