@@ -169,6 +169,8 @@ create trigger append_only_truncate before truncate on public.audit_log
 select ops.tenant_rls('public.audit_log', 'audit.read', null, null, null);
 revoke all on public.audit_log from service_role;
 grant select on public.audit_log to service_role;
+select ops.set_rls_sample('public.audit_log',
+  '{"tenant_id": "$tenant", "action": "matrix.sample", "db_user": "matrix"}');
 
 -- Partitions: monthly, 3 months ahead, kept 400 days; before a partition is dropped its
 -- chain ends are recorded as anchors.

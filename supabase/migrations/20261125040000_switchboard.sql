@@ -424,7 +424,12 @@ create policy flags_delete on public.feature_flags_v2 for delete to authenticate
   using (app_private.has_permission(tenant_id, app_private.flag_write_permission(key)));
 insert into ops.rls_registry (table_name, select_perm, policy_kind)
 values ('public.feature_flags_v2', 'flags.read', 'custom');
+select ops.set_rls_sample('public.feature_flags_v2',
+  '{"key": "portal.enabled", "scope": "tenant:$tenant:portal:$portal", "value": "false"}');
 
 -- History: flags.read (tenant rows) / global flags.read (platform rows); written by trigger only.
 select ops.tenant_rls('public.feature_flag_history', 'flags.read', null, null, null);
 revoke insert, update, delete, truncate on public.feature_flag_history from service_role;
+select ops.set_rls_sample('public.feature_flag_history',
+  '{"key": "portal.enabled", "scope": "tenant:$tenant", "tenant_id": "$tenant", "op": "update",
+    "old_value": "true", "new_value": "false", "changed_by": "matrix", "db_user": "matrix"}');

@@ -156,3 +156,4 @@ create table public.shipments (
 comment on table public.shipments is 'Demo domain table (loads/shipments) under the rails.';
 
 select ops.attach_rails('public.shipments');
+select ops.set_rls_sample('public.shipments', '{"tenant_id": "$tenant", "reference": "MATRIX-$n"}');

@@ -484,6 +484,16 @@ select ops.tenant_rls('public.webhook_nonces',     'rails.read', null, null, nul
 select ops.tenant_rls('public.cost_ledger',        'cost.read',  null, null, null);
 revoke insert, update, delete, truncate on public.idempotency_keys, public.rate_limits,
   public.concurrency_leases, public.webhook_nonces, public.cost_ledger from service_role;
+select ops.set_rls_sample('public.idempotency_keys',
+  '{"tenant_id": "$tenant", "principal_id": "$principal", "key": "matrix-$n", "fingerprint": "f", "state": "completed"}');
+select ops.set_rls_sample('public.rate_limits',
+  '{"bucket": "matrix", "subject": "tenant:$tenant:$n", "tenant_id": "$tenant", "tat": "$now"}');
+select ops.set_rls_sample('public.concurrency_leases',
+  '{"tenant_id": "$tenant", "principal_id": "$principal", "holder": "matrix-$tenant-$n", "expires_at": "$now"}');
+select ops.set_rls_sample('public.webhook_nonces',
+  '{"source": "matrix", "nonce": "matrix-$tenant-$n", "tenant_id": "$tenant", "expires_at": "$now"}');
+select ops.set_rls_sample('public.cost_ledger',
+  '{"tenant_id": "$tenant", "category": "matrix", "amount_usd": 1, "ref": "matrix-$n"}');
 
 -- A charge is autonomous work: refused while stopped.
 create trigger rails_guard before insert or update or delete or truncate on public.cost_ledger

@@ -88,6 +88,8 @@ create trigger rails_guard before insert on public.outbox_events
   for each statement execute function app_private.rails_guard('domain');
 create trigger rails_guard_delivery before update or delete or truncate on public.outbox_events
   for each statement execute function app_private.rails_guard('delivery');
+select ops.set_rls_sample('public.outbox_events',
+  '{"tenant_id": "$tenant", "aggregate_type": "shipment", "aggregate_id": "matrix-$n", "event_type": "shipment.created"}');
 
 select ops.register_partitioned('public.outbox_events', 'day', 14, interval '14 days',
                                 $$state in ('pending', 'delivering', 'failed')$$);
@@ -121,6 +123,8 @@ create table public.outbox_subscriptions (
 );
 select ops.attach_rails('public.outbox_subscriptions', 'integrations.read', 'integrations.manage',
                         'integrations.manage', 'integrations.manage', 'control');
+select ops.set_rls_sample('public.outbox_subscriptions',
+  '{"tenant_id": "$tenant", "name": "matrix-$n", "endpoint_url": "https://example.test/hook", "secret_ref": "whsec_matrix"}');
 
 create function app_private.event_matches(p_filter text[], p_event_type text) returns boolean
 language sql immutable set search_path = '' as $$
@@ -145,6 +149,8 @@ create table public.outbox_deliveries (
 );
 create index outbox_deliveries_event_idx on public.outbox_deliveries (event_id);
 select ops.tenant_rls('public.outbox_deliveries', 'outbox.read', 'outbox.deliver', null, null);
+select ops.set_rls_sample('public.outbox_deliveries',
+  '{"tenant_id": "$tenant", "event_id": "$uuid", "attempt": 1, "ok": true}');
 create trigger rails_guard before insert or update or delete or truncate on public.outbox_deliveries
   for each statement execute function app_private.rails_guard('delivery');
 
@@ -174,6 +180,8 @@ create table public.dlq_entries (
 create index dlq_entries_tenant_state_idx on public.dlq_entries (tenant_id, state);
 create index dlq_entries_trace_idx on public.dlq_entries (trace_id) where trace_id is not null;
 select ops.tenant_rls('public.dlq_entries', 'dlq.read', 'outbox.deliver', null, null);
+select ops.set_rls_sample('public.dlq_entries',
+  '{"tenant_id": "$tenant", "event_id": "$uuid", "event_created_at": "$now", "event": {}}');
 create trigger rails_guard before insert or update or delete or truncate on public.dlq_entries
   for each statement execute function app_private.rails_guard('delivery');
 
@@ -199,6 +207,9 @@ create table public.replay_requests (
   executed_at       timestamptz
 );
 select ops.attach_rails('public.replay_requests', 'dlq.read', null, null, null, 'control');
+select ops.set_rls_sample('public.replay_requests',
+  '{"tenant_id": "$tenant", "requested_by_name": "matrix", "dry_run": true, "dlq_ids": "{}", "batch_size": 0,
+    "payload_bytes": 0, "caps": {}, "status": "dry_run"}');
 
 -------------------------------------------------------------------------------------------
 -- Relay functions

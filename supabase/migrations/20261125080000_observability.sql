@@ -95,6 +95,8 @@ select ops.tenant_rls('public.spans', 'traces.read', 'telemetry.write', null, nu
 create trigger rails_guard before insert or update or delete or truncate on public.spans
   for each statement execute function app_private.rails_guard('delivery');
 select ops.register_partitioned('public.spans', 'day', 14, interval '7 days');
+select ops.set_rls_sample('public.spans',
+  '{"trace_id": "$hex32", "span_id": "$hex16", "tenant_id": "$tenant", "name": "matrix", "start_time": "$now", "duration_ms": 1}');
 
 -- Records a span for the calling principal (any principal may record spans of its own
 -- requests; tenant-scoped spans need rails.use there). Attributes are redacted.
@@ -145,6 +147,8 @@ create index request_metrics_minute_idx on public.request_metrics (minute);
 select ops.tenant_rls('public.request_metrics', 'metrics.read', null, null, null);
 revoke insert, update, delete, truncate on public.request_metrics from service_role;
 select ops.register_partitioned('public.request_metrics', 'day', 14, interval '35 days');
+select ops.set_rls_sample('public.request_metrics',
+  '{"function_name": "matrix-$n", "tenant_id": "$tenant", "minute": "$minute", "count": 1}');
 
 -- Adds one request to its minute (atomic upsert).
 create function app_private.record_request(p_function_name text, p_portal text, p_tenant_id uuid,
