@@ -86,6 +86,7 @@ describe("refusalResponse", () => {
     expect(refusal("method_not_allowed", { allow: ["POST", "OPTIONS"] }).headers.get("allow")).toBe("POST, OPTIONS");
     expect(refusal("missing_authorization").headers.get("www-authenticate")).toBe("Bearer");
     expect(refusal("jwt_expired").headers.get("www-authenticate")).toBe(`Bearer error="invalid_token"`);
+    expect(refusal("nonce_reused").headers.get("www-authenticate")).toBe(`Switchyard-HMAC-v2 error="nonce_reused"`);
     expect(refusalResponse(problemFor("forbidden"), { "x-a": "1" }).headers.get("x-a")).toBe("1");
   });
 });

@@ -31,16 +31,20 @@ export const PROBLEMS = {
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   idempotency_in_flight: { status: 409, title: "A request with this Idempotency-Key is in progress" },
+  conflict: { status: 409, title: "The request conflicts with existing data" },
   payload_too_large: { status: 413, title: "Request body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported content type" },
   idempotency_conflict: { status: 422, title: "Idempotency-Key was used with another payload" },
   rate_unavailable: { status: 422, title: "No rate basis for this lane" },
   rate_limited: { status: 429, title: "Too many requests" },
+  replay_cap_exceeded: { status: 422, title: "Replay exceeds its caps" },
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },
   autonomy_halted: { status: 503, title: "Autonomy is halted by the emergency stop" },
   portal_disabled: { status: 503, title: "This portal is disabled" },
   mode_read_only: { status: 503, title: "The system is in read-only mode" },
+  agents_disabled: { status: 503, title: "Agents are switched off (agents.autonomousEnabled)" },
+  dlq_paused: { status: 503, title: "DLQ replays are paused" },
   budget_exhausted: { status: 503, title: "Capacity budget exhausted" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
@@ -80,6 +84,15 @@ export function validationProblem(error: z.ZodError, extra: ProblemExtra = {}): 
   });
 }
 
+// 401s must name a scheme (RFC 9110 §15.5.2): HMAC refusals challenge for the signature.
+const HMAC_CODES = new Set(["invalid_signature", "stale_timestamp", "future_timestamp", "nonce_reused", "unknown_key"]);
+const challenge = (code: string) =>
+  HMAC_CODES.has(code)
+    ? `Switchyard-HMAC-v2 error="${code}"`
+    : code === "missing_authorization"
+    ? "Bearer"
+    : `Bearer error="invalid_token"`;
+
 /**
  * The response for a problem, with the headers its code implies: Retry-After from
  * `retry_after` (seconds), Allow from `allow` (string[]), WWW-Authenticate on 401.
@@ -88,9 +101,7 @@ export function refusalResponse(p: Problem, headers: HeadersInit = {}): Response
   const h = new Headers(headers);
   if (typeof p.retry_after === "number") h.set("retry-after", String(Math.ceil(p.retry_after)));
   if (Array.isArray(p.allow)) h.set("allow", p.allow.join(", "));
-  if (p.status === 401 && !h.has("www-authenticate")) {
-    h.set("www-authenticate", p.code === "missing_authorization" ? "Bearer" : `Bearer error="invalid_token"`);
-  }
+  if (p.status === 401 && !h.has("www-authenticate")) h.set("www-authenticate", challenge(p.code));
   return problemResponse(p, h);
 }
 

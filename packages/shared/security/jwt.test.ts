@@ -129,6 +129,11 @@ describe("asymmetric keys from a JWKS", () => {
     expect((await verify(`Bearer ${await sign("RS256", "rs-2026", rs.privateKey)}`)).ok).toBe(true);
   });
 
+  it("answers internal_error, not invalid_jwt, when the JWKS cannot be fetched", async () => {
+    const down = createJwtVerifier({ jwksUrl: jwksUrl.replace("/auth/v1/", "/missing/") });
+    expect(await down(`Bearer ${await sign("ES256", "es-2026", es.privateKey)}`)).toMatchObject({ ok: false, code: "internal_error" });
+  });
+
   it("verifies against a local key set too", async () => {
     const verify = createJwtVerifier({ jwks: jwks as never });
     expect((await verify(`Bearer ${await sign("ES256", "es-2026", es.privateKey)}`)).ok).toBe(true);

@@ -101,6 +101,11 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
       }
     } catch (e) {
       if (e instanceof errors.JWTExpired) return refuse("jwt_expired");
+      // The key set could not be fetched: our outage, not a bad token (don't blame the caller).
+      if (e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid || !(e instanceof errors.JOSEError) ||
+        e.code === "ERR_JOSE_GENERIC") {
+        return refuse("internal_error", { detail: "Token signing keys are unavailable" });
+      }
       // Signature, claim (iss/aud/nbf) and key-lookup failures all mean: not a token we issued.
       return refuse("invalid_jwt", { detail: e instanceof errors.JOSEError ? e.code : "Token verification failed" });
     }
