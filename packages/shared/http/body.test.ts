@@ -64,6 +64,14 @@ describe("content type and JSON", () => {
     expect(isJsonContentType(header)).toBe(expected);
   });
 
+  it("says where the JSON broke without quoting the body", () => {
+    const r = parseJsonBytes(new TextEncoder().encode('{"contact":"dana@acme.com" "x":1}'));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problem.detail).toMatch(/^Body is not valid JSON( \(at position \d+\))?$/);
+    expect(JSON.stringify(r.problem)).not.toContain("dana");
+  });
+
   it("refuses malformed, empty and non-UTF-8 bodies", () => {
     for (const bytes of [new TextEncoder().encode('{"origin": "60601",'), new Uint8Array(0), new Uint8Array([0x7b, 0xff, 0x7d])]) {
       const r = parseJsonBytes(bytes);

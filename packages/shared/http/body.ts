@@ -63,8 +63,9 @@ export function parseJsonBytes(bytes: Uint8Array): Outcome<unknown> {
   try {
     return accept(JSON.parse(text) as unknown);
   } catch (e) {
-    // The parser's message says where it failed without quoting much of the input.
-    return refuse("malformed_json", { detail: e instanceof SyntaxError ? e.message : "Invalid JSON" });
+    // Only the position: the parser's own message may quote the body, which may hold PII.
+    const at = /position (\d+)/.exec(e instanceof Error ? e.message : "")?.[1];
+    return refuse("malformed_json", { detail: `Body is not valid JSON${at ? ` (at position ${at})` : ""}` });
   }
 }
 

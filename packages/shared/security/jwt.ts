@@ -79,7 +79,7 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
   const audiences = config.audience === undefined ? null : [config.audience].flat();
 
   return async (authorization) => {
-    if (!authorization?.trim()) return refuse("missing_authorization", { detail: "Send Authorization: Bearer <token>" });
+    if (!authorization?.trim()) return refuse("missing_authorization", { detail: "Send a Bearer token in the Authorization header" });
     const token = bearerToken(authorization);
     if (!token) return refuse("invalid_jwt", { detail: "Authorization is not a Bearer token" });
 
