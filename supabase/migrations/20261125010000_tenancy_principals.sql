@@ -17,9 +17,9 @@
 create schema if not exists app_private;
 revoke all on schema app_private from public;
 grant usage on schema app_private to authenticated, service_role;
--- Functions are executable by PUBLIC by default; here only what is granted explicitly.
-alter default privileges in schema app_private revoke execute on functions from public;
-alter default privileges in schema ops revoke execute on functions from public;
+-- Functions are executable by PUBLIC by default. The privileges migration (…095000) revokes
+-- that for every function of app_private and ops; what API roles may call is granted
+-- explicitly next to each function.
 
 -------------------------------------------------------------------------------------------
 -- Error catalogue: the one place that maps a stable error code to its SQLSTATE.
