@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { run, runOrFail } from "./exec.ts";
 import { StackError } from "./errors.ts";
@@ -23,6 +23,13 @@ export function denoCheck(): void {
   runOrFail("deno check (functions and runtime)", join(BIN, "deno"), ["check", "scripts/runtime/main.ts", ...fns], {
     cwd: PROJECT_ROOT,
   });
+}
+
+/** supabase/seed.sql, then supabase/seeds/*.sql in name order ([db.seed] sql_paths). */
+export function seedFiles(): string[] {
+  const dir = join(PROJECT_ROOT, "supabase", "seeds");
+  const more = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".sql")).sort().map((f) => join(dir, f)) : [];
+  return [join(PROJECT_ROOT, "supabase", "seed.sql"), ...more];
 }
 
 export function listFunctionEntrypoints(): string[] {
@@ -127,7 +134,7 @@ export async function up(i: Instance, log: Log, opts: { skipCheck?: boolean } = 
     log("applying migrations (supabase migration up)");
     applyMigrations(i);
     log("applying seed");
-    psql(i, ["-f", join(PROJECT_ROOT, "supabase", "seed.sql")], "seed");
+    for (const f of seedFiles()) psql(i, ["-f", f], `seed ${f}`);
     if (rtUp) await stopDaemon(runtimePidFile(i)); // up but unhealthy: restart it
     await startRuntime(i, log);
     result.startedRuntime = true;

@@ -1,0 +1,171 @@
+import { z } from "zod";
+import { db, type Sql } from "../db/client.ts";
+import { DEFAULT_BODY_LIMIT, readJsonBody } from "../http/body.ts";
+import { applyCors, corsPolicy, withCors } from "../http/cors.ts";
+import { json } from "../http/json.ts";
+import { type Outcome, refuse, type Refusal } from "../http/outcome.ts";
+import { refusalResponse, validationProblem } from "../http/problems.ts";
+import { createLogger, type Logger } from "../observability/logger.ts";
+import { parseTraceparent } from "../observability/traceparent.ts";
+import { hasHmacHeaders, type HmacKey, verifyHmacRequest } from "../security/hmac.ts";
+import { createJwtVerifier } from "../security/jwt.ts";
+import { sha256Hex } from "../util/encoding.ts";
+import type { AnyAction } from "./action.ts";
+import { type Claims, runAction } from "./run.ts";
+import { createTelemetry, type Telemetry } from "./telemetry.ts";
+
+/** Environment of a portal function (what the hosted platform and `supabase secrets` give). */
+export interface PortalEnv {
+  SUPABASE_DB_URL: string;
+  SWITCHYARD_JWT_SECRET?: string;
+  SWITCHYARD_JWKS_URL?: string;
+  SWITCHYARD_CORS_ORIGINS?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+}
+
+export function portalEnv(get: (k: string) => string | undefined): PortalEnv {
+  const url = get("SUPABASE_DB_URL");
+  if (!url) throw new Error("SUPABASE_DB_URL is not set");
+  return {
+    SUPABASE_DB_URL: url,
+    SWITCHYARD_JWT_SECRET: get("SWITCHYARD_JWT_SECRET"),
+    SWITCHYARD_JWKS_URL: get("SWITCHYARD_JWKS_URL"),
+    SWITCHYARD_CORS_ORIGINS: get("SWITCHYARD_CORS_ORIGINS"),
+    OTEL_EXPORTER_OTLP_ENDPOINT: get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+  };
+}
+
+interface MachineKey {
+  principalId: string;
+  name: string;
+}
+
+const tenantParam = z.guid();
+const idempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/);
+
+/** Live HMAC keys by key id, cached briefly: revocation takes effect within KEY_TTL_MS. */
+const KEY_TTL_MS = 30_000;
+function hmacKeyLookup(sql: Sql) {
+  const cache = new Map<string, { at: number; key: HmacKey<MachineKey> | null }>();
+  return async (keyId: string): Promise<HmacKey<MachineKey> | null> => {
+    const hit = cache.get(keyId);
+    if (hit && Date.now() - hit.at < KEY_TTL_MS) return hit.key;
+    const rows = await sql`select principal_id, principal_name, signing_key from app_private.hmac_signing_key(${keyId})`;
+    const key = rows.length
+      ? { secrets: [rows[0].signing_key as string], principal: { principalId: rows[0].principal_id as string, name: rows[0].principal_name as string } }
+      : null;
+    cache.set(keyId, { at: Date.now(), key });
+    return key;
+  };
+}
+
+export interface Portal {
+  handler: (req: Request) => Promise<Response>;
+  telemetry: Telemetry;
+  sql: Sql;
+  log: Logger;
+}
+
+/**
+ * One edge function per portal: POST /<portal>/<action>. The request path, in order:
+ * CORS -> route -> body (type, 2 MB, JSON) -> authentication (JWT, or HMAC v2 for machine
+ * callers) -> zod validation -> Idempotency-Key -> runAction (authorization, rails,
+ * idempotency, one transaction, prove). Every refusal is problem+json; every response
+ * carries the request's traceparent.
+ */
+export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv): Portal {
+  const sql = db(env.SUPABASE_DB_URL);
+  const log = createLogger(`portal:${portal}`);
+  const telemetry = createTelemetry(sql, portal, log, env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const cors = corsPolicy(env.SWITCHYARD_CORS_ORIGINS);
+  const verifyJwt = createJwtVerifier({ secret: env.SWITCHYARD_JWT_SECRET, jwksUrl: env.SWITCHYARD_JWKS_URL });
+  const lookupKey = hmacKeyLookup(sql);
+  const byName = new Map(actions.map((a) => [a.name, a]));
+
+  async function authenticate(req: Request, url: URL, body: Uint8Array<ArrayBuffer>): Promise<Outcome<{ claims: Claims; nonce: { source: string; value: string; timestamp: Date } | null }>> {
+    if (hasHmacHeaders(req.headers)) {
+      const v = await verifyHmacRequest<MachineKey>({ method: req.method, url: req.url, headers: req.headers, body }, {
+        lookupKey,
+        // The nonce is consumed inside the action's transaction (app_private.action_begin).
+        consumeNonce: () => Promise.resolve(true),
+      });
+      if (!v.ok) return v;
+      const tenant = tenantParam.safeParse(url.searchParams.get("tenant"));
+      if (!tenant.success) return refuse("validation_failed", { errors: [{ path: "tenant", message: "Machine callers name the tenant as ?tenant=<uuid>" }] });
+      return {
+        ok: true,
+        value: {
+          claims: { sub: v.value.principal.principalId, role: "authenticated", tenant_id: tenant.data, principal_kind: "machine", principal_name: v.value.principal.name, portal },
+          nonce: { source: `hmac:${v.value.keyId}`, value: v.value.nonce, timestamp: new Date(v.value.timestamp * 1000) },
+        },
+      };
+    }
+    const jwt = await verifyJwt(req.headers.get("authorization"));
+    if (!jwt.ok) return jwt;
+    const c = jwt.value;
+    if (!c.tenant_id) return refuse("forbidden", { detail: "The token names no tenant (tenant_id claim)" });
+    return {
+      ok: true,
+      value: {
+        claims: { sub: c.sub, role: "authenticated", tenant_id: c.tenant_id, principal_kind: "human", principal_name: c.principal_name, portal },
+        nonce: null,
+      },
+    };
+  }
+
+  async function handle(req: Request, url: URL): Promise<Response> {
+    const [, portalSeg, actionName, ...rest] = url.pathname.split("/");
+    const def = portalSeg === portal && rest.length === 0 ? byName.get(actionName ?? "") : undefined;
+    if (!def) return refusalResponse(refuse("not_found", { detail: `No action ${portal}/${actionName ?? ""}` }).problem);
+    if (req.method !== "POST") return refusalResponse(refuse("method_not_allowed").problem, { allow: "POST" });
+
+    const body = await readJsonBody(req, DEFAULT_BODY_LIMIT);
+    if (!body.ok) return refusalResponse(body.problem);
+    const auth = await authenticate(req, url, body.value.bytes);
+    if (!auth.ok) return refused(auth);
+    const input = def.input.safeParse(body.value.json);
+    if (!input.success) return refusalResponse(validationProblem(input.error));
+
+    const rawKey = req.headers.get("idempotency-key");
+    if (rawKey === null && def.idempotency === "required") return refused(refuse("idempotency_key_missing"));
+    if (rawKey !== null && !idempotencyKeySchema.safeParse(rawKey).success) {
+      return refused(refuse("validation_failed", { errors: [{ path: "Idempotency-Key", message: "1-255 visible ASCII characters" }] }));
+    }
+    // The same key with another method, path or body is a different request (422).
+    const fingerprint = rawKey === null ? null : await sha256Hex(`${req.method} ${url.pathname} ${await sha256Hex(body.value.bytes)}`);
+
+    const run = await runAction({ sql, telemetry, log }, def, {
+      claims: auth.value.claims,
+      input: input.data,
+      parent: parseTraceparent(req.headers.get("traceparent")),
+      ip: (req.headers.get("x-forwarded-for") ?? "").split(",")[0].trim() || null,
+      idempotencyKey: rawKey,
+      fingerprint,
+      nonce: auth.value.nonce,
+    });
+    const headers: Record<string, string> = { traceparent: run.traceparent };
+    if (!run.outcome.ok) return refused(run.outcome, headers);
+    if (run.outcome.value.replayed) headers["idempotency-replayed"] = "true";
+    return json(run.outcome.value.body, run.outcome.value.status, headers);
+  }
+
+  function refused(r: Refusal, headers: Record<string, string> = {}): Response {
+    const retry = r.problem.retry_after_seconds;
+    return refusalResponse(r.problem, typeof retry === "number" ? { ...headers, "retry-after": String(retry) } : headers);
+  }
+
+  const handler = async (req: Request): Promise<Response> => {
+    const decision = applyCors(req, cors);
+    if (decision.kind !== "continue") return decision.response;
+    const url = new URL(req.url);
+    let res: Response;
+    try {
+      res = await handle(req, url);
+    } catch (err) {
+      log.error({ err: err instanceof Error ? err.message : String(err) }, "unhandled error");
+      res = refusalResponse(refuse("internal_error").problem);
+    }
+    return withCors(res, decision.headers);
+  };
+  return { handler, telemetry, sql, log };
+}

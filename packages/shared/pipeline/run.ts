@@ -1,0 +1,170 @@
+import type { Span } from "@opentelemetry/api";
+import { SpanStatusCode } from "@opentelemetry/api";
+import { jsonb, type Sql } from "../db/client.ts";
+import { accept, type Outcome, type Refusal, refuse } from "../http/outcome.ts";
+import { startSpan, traceparentOf } from "../observability/tracing.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { TraceContext } from "../observability/traceparent.ts";
+import type { ActionContext, AnyAction, Principal, ProveResult } from "./action.ts";
+import { refusalFromDb } from "./db-errors.ts";
+import type { Telemetry } from "./telemetry.ts";
+
+/** Claims carried into Postgres as request.jwt.claims (see docs/security-model.md). */
+export interface Claims {
+  sub: string;
+  role: "authenticated";
+  tenant_id: string;
+  principal_kind?: string;
+  principal_name?: string;
+  portal: string;
+}
+
+export interface RunRequest {
+  claims: Claims;
+  input: unknown; // already validated by the action's schema
+  parent: TraceContext | null;
+  ip: string | null;
+  idempotencyKey: string | null;
+  fingerprint: string | null;
+  /** HMAC v2 nonce, consumed inside the action's transaction. */
+  nonce: { source: string; value: string; timestamp: Date } | null;
+}
+
+export interface RunResult {
+  status: number;
+  body: unknown;
+  replayed: boolean;
+  prove: ProveResult | null;
+}
+
+export interface RunDeps {
+  sql: Sql;
+  telemetry: Telemetry;
+  log: Logger;
+}
+
+/** Thrown by a step to refuse the request (the transaction rolls back). */
+export class ActionRefused extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.code);
+  }
+}
+
+/** Runs `fn` inside a child span named `name`, ending it with the right status. */
+async function step<T>(deps: RunDeps, parent: Span, name: string, fn: () => Promise<T> | T): Promise<T> {
+  const span = startSpan(deps.telemetry.tracer, name, parent);
+  try {
+    const out = await fn();
+    span.setStatus({ code: SpanStatusCode.OK });
+    return out;
+  } catch (err) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof ActionRefused ? err.refusal.code : "error" });
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+/**
+ * Detect -> Decide -> Act -> Prove for one validated request, as ONE transaction under the
+ * caller's claims: claims and the rails (action_begin) go in one pipelined round trip,
+ * detect reads in one, and the domain writes, outbox events and idempotency record in one,
+ * then commit. Prove reads back after the commit. Start, prove and finish go to the Live
+ * Feed; the whole request is a span with a child per step.
+ */
+export interface RunOutcome {
+  outcome: Outcome<RunResult>;
+  traceparent: string;
+  traceId: string;
+}
+
+export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest): Promise<RunOutcome> {
+  const started = performance.now();
+  const { telemetry, sql } = deps;
+  const server = startSpan(telemetry.tracer, `${def.portal}.${def.name}`, req.parent, {
+    portal: def.portal,
+    action: def.name,
+    "tenant.id": req.claims.tenant_id,
+  });
+  const traceparent = traceparentOf(server);
+  const traceId = server.spanContext().traceId;
+  const log = deps.log.child({ trace_id: traceId, span_id: server.spanContext().spanId, portal: def.portal, action: def.name });
+  const feed = (phase: "start" | "prove" | "finish", ok: boolean | null, detail: Record<string, unknown>, principal: string | null) =>
+    telemetry.feed(req.claims.tenant_id, [{ trace_id: traceId, portal: def.portal, action: def.name, phase, ok, principal, detail }]);
+
+  void feed("start", null, {}, req.claims.principal_name ?? null);
+  let outcome: Outcome<RunResult>;
+  let principalName: string | null = req.claims.principal_name ?? null;
+  try {
+    const committed = await sql.begin(async (tx) => {
+      const headers = { traceparent, "x-forwarded-for": req.ip ?? "" };
+      // Pipelined: the three settings and the rails travel together.
+      const [, begin] = await Promise.all([
+        tx`select set_config('role', 'authenticated', true),
+                  set_config('request.jwt.claims', ${JSON.stringify(req.claims)}, true),
+                  set_config('request.headers', ${JSON.stringify(headers)}, true)`,
+        tx`select app_private.action_begin(${def.permission}, ${"action:" + def.portal + "." + def.name}, ${req.ip},
+                  ${req.idempotencyKey}, ${req.fingerprint}, ${req.nonce?.source ?? null}, ${req.nonce?.value ?? null},
+                  ${req.nonce?.timestamp ?? null}) as r`,
+      ]);
+      const r = begin[0].r as {
+        principal: { id: string; kind: "human" | "machine"; name: string };
+        idempotency: "new" | "replay" | "mismatch" | "in_flight" | null;
+        response_status: number | null;
+        response_body: unknown;
+      };
+      principalName = r.principal.name;
+      if (r.idempotency === "in_flight") throw new ActionRefused(refuse("idempotency_in_flight"));
+      if (r.idempotency === "mismatch") throw new ActionRefused(refuse("idempotency_conflict"));
+      if (r.idempotency === "replay") {
+        return { status: r.response_status ?? 200, body: r.response_body, replayed: true, prove: null };
+      }
+      const principal: Principal = { ...r.principal, tenantId: req.claims.tenant_id, roles: [] };
+      const ctx: ActionContext = {
+        principal, tenantId: req.claims.tenant_id, traceId, traceparent, ip: req.ip, log, now: new Date(),
+      };
+      const facts = await step(deps, server, "detect", () => def.detect(tx, req.input, ctx));
+      const decision = await step(deps, server, "decide", () => def.decide(req.input, facts, ctx));
+      const result = await step(deps, server, "act", async () => {
+        const plan = def.act(tx, decision, ctx);
+        const body = { data: plan.result, trace_id: traceId };
+        await Promise.all([
+          ...plan.writes,
+          ...plan.events.map((e) =>
+            tx`select app_private.outbox_publish(${e.aggregateType}, ${e.aggregateId}, ${e.type}, ${jsonb(tx, e.payload)})`
+          ),
+          ...(plan.audit
+            ? [tx`select app_private.audit_event(${plan.audit.action}, ${plan.audit.targetType}, ${plan.audit.targetId},
+                    ${jsonb(tx, plan.audit.before ?? null)}, ${jsonb(tx, plan.audit.after ?? null)})`]
+            : []),
+          ...(req.idempotencyKey ? [tx`select app_private.idempotency_complete(${req.idempotencyKey}, 200, ${jsonb(tx, body)})`] : []),
+        ]);
+        return plan.result;
+      });
+      return { status: 200, body: { data: result, trace_id: traceId }, replayed: false, prove: null, result, ctx };
+    });
+
+    let prove: ProveResult | null = null;
+    if (!committed.replayed && "ctx" in committed) {
+      prove = await step(deps, server, "prove", () => def.prove(sql, committed.result, committed.ctx!));
+      server.setAttribute("prove.ok", prove.ok);
+      void feed("prove", prove.ok, { detail: prove.detail }, principalName);
+      if (!prove.ok) log.error({ prove }, "post-condition failed after commit");
+    }
+    outcome = accept({ status: committed.status, body: committed.body, replayed: committed.replayed, prove });
+  } catch (err) {
+    const refusal = err instanceof ActionRefused ? err.refusal : refusalFromDb(err);
+    if (!refusal) log.error({ err: err instanceof Error ? err.message : String(err) }, "action failed");
+    outcome = refusal ?? refuse("internal_error");
+  }
+
+  const ms = performance.now() - started;
+  const ok = outcome.ok;
+  server.setAttribute("outcome", ok ? "ok" : outcome.code);
+  server.setStatus(ok ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: outcome.code });
+  server.end();
+  void feed("finish", ok, { ms: Math.round(ms), outcome: ok ? "ok" : outcome.code }, principalName);
+  telemetry.metrics.add({ fn: def.portal, portal: def.portal, tenantId: req.claims.tenant_id, ms, error: !ok && outcome.problem.status >= 500 });
+  log.info({ ms: Math.round(ms), outcome: ok ? "ok" : outcome.code }, "action finished");
+  return { outcome, traceparent, traceId };
+}

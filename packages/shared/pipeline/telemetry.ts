@@ -1,0 +1,122 @@
+import { jsonb, type Sql } from "../db/client.ts";
+import type { Logger } from "../observability/logger.ts";
+import { createTracer, type SpanRow } from "../observability/tracing.ts";
+
+/** One request, for the SLO tables (request_metrics: per function, portal, tenant, minute). */
+export interface RequestSample {
+  fn: string;
+  portal: string | null;
+  tenantId: string | null;
+  ms: number;
+  error: boolean;
+}
+
+const BUCKETS = [100, 250, 500, 1000, 1500, 2500, 5000, 10000] as const;
+
+/**
+ * Request metrics are summed in memory and flushed every second as one upsert, so a
+ * request costs no extra round trip on its path.
+ */
+export class MetricsBuffer {
+  private rows = new Map<string, { fn: string; portal: string | null; tenantId: string | null; minute: string; count: number; errors: number; sum: number; max: number; le: number[] }>();
+  constructor(private readonly sql: Sql, private readonly log: Logger) {}
+
+  add(s: RequestSample): void {
+    const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+    const key = `${s.fn}|${s.portal}|${s.tenantId}|${minute}`;
+    let r = this.rows.get(key);
+    if (!r) this.rows.set(key, r = { fn: s.fn, portal: s.portal, tenantId: s.tenantId, minute, count: 0, errors: 0, sum: 0, max: 0, le: BUCKETS.map(() => 0) });
+    r.count++;
+    r.errors += s.error ? 1 : 0;
+    r.sum += s.ms;
+    r.max = Math.max(r.max, s.ms);
+    BUCKETS.forEach((b, i) => (r.le[i] += s.ms <= b ? 1 : 0));
+  }
+
+  async flush(): Promise<void> {
+    if (this.rows.size === 0) return;
+    const rows = [...this.rows.values()];
+    this.rows.clear();
+    const data = rows.map((r) => ({
+      function_name: r.fn, portal: r.portal, tenant_id: r.tenantId, minute: r.minute, count: r.count,
+      errors: r.errors, sum_ms: r.sum, max_ms: r.max,
+      ...Object.fromEntries(BUCKETS.map((b, i) => [`le_${b}`, r.le[i]])),
+    }));
+    try {
+      await this.sql`
+        insert into public.request_metrics as m (function_name, portal, tenant_id, minute, count, errors, sum_ms, max_ms,
+          le_100, le_250, le_500, le_1000, le_1500, le_2500, le_5000, le_10000)
+        select * from jsonb_to_recordset(${jsonb(this.sql, data)}::jsonb) as x(function_name text, portal text, tenant_id uuid,
+          minute timestamptz, count bigint, errors bigint, sum_ms numeric, max_ms numeric, le_100 bigint, le_250 bigint,
+          le_500 bigint, le_1000 bigint, le_1500 bigint, le_2500 bigint, le_5000 bigint, le_10000 bigint)
+        on conflict on constraint request_metrics_key do update set
+          count = m.count + excluded.count, errors = m.errors + excluded.errors, sum_ms = m.sum_ms + excluded.sum_ms,
+          max_ms = greatest(m.max_ms, excluded.max_ms), le_100 = m.le_100 + excluded.le_100,
+          le_250 = m.le_250 + excluded.le_250, le_500 = m.le_500 + excluded.le_500,
+          le_1000 = m.le_1000 + excluded.le_1000, le_1500 = m.le_1500 + excluded.le_1500,
+          le_2500 = m.le_2500 + excluded.le_2500, le_5000 = m.le_5000 + excluded.le_5000,
+          le_10000 = m.le_10000 + excluded.le_10000`;
+    } catch (err) {
+      this.log.error({ err: String(err) }, "request metrics flush failed");
+    }
+  }
+}
+
+/** Writes span rows in one multi-row insert (the function's own trusted session). */
+export function spanSink(sql: Sql, service: string, log: Logger) {
+  return async (rows: SpanRow[]): Promise<void> => {
+    if (rows.length === 0) return;
+    const data = rows.map((r) => ({ ...r, function_name: service, portal: (r.attributes["portal"] as string) ?? null }));
+    try {
+      await sql`
+        insert into public.spans (trace_id, span_id, parent_span_id, tenant_id, name, kind, function_name, portal,
+                                  attributes, start_time, duration_ms, status)
+        select trace_id, span_id, parent_span_id, tenant_id, name, 'internal', function_name, portal,
+               attributes, started_at, duration_ms, status
+        from jsonb_to_recordset(${jsonb(sql, data)}::jsonb) as x(trace_id text, span_id text, parent_span_id text,
+          tenant_id uuid, name text, function_name text, portal text, attributes jsonb, started_at timestamptz,
+          duration_ms numeric, status text)`;
+    } catch (err) {
+      log.error({ err: String(err) }, "span export failed");
+      throw err;
+    }
+  };
+}
+
+export interface FeedRow {
+  trace_id: string;
+  portal: string;
+  action: string;
+  phase: "start" | "prove" | "finish";
+  ok: boolean | null;
+  principal: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface Telemetry {
+  tracer: ReturnType<typeof createTracer>["tracer"];
+  metrics: MetricsBuffer;
+  /** Publishes Live Feed rows without waiting (observability never blocks an action). */
+  feed(tenantId: string, rows: FeedRow[]): Promise<void>;
+  flush(): Promise<void>;
+}
+
+export function createTelemetry(sql: Sql, service: string, log: Logger, otlpEndpoint?: string): Telemetry {
+  const { tracer, provider } = createTracer(service, spanSink(sql, service, log), otlpEndpoint);
+  const metrics = new MetricsBuffer(sql, log);
+  const timer = setInterval(() => void metrics.flush(), 1000);
+  // Deno and Node: don't keep the process alive for the flush timer.
+  (timer as unknown as { unref?: () => void }).unref?.();
+  return {
+    tracer,
+    metrics,
+    feed: (tenantId, rows) =>
+      sql`select app_private.feed_publish(${tenantId}, ${jsonb(sql, rows)})`.then(
+        () => {},
+        (err) => log.error({ err: String(err) }, "live feed publish failed"),
+      ),
+    flush: async () => {
+      await Promise.all([provider.forceFlush(), metrics.flush()]);
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { defineAction } from "../../../../packages/shared/pipeline/action.ts";
+import { ActionRefused } from "../../../../packages/shared/pipeline/run.ts";
+import { jsonb } from "../../../../packages/shared/db/client.ts";
+import { type Quote, priceQuote, quoteLane } from "../../../../packages/shared/rates/quote.ts";
+import { type PriceOneInput, priceOneSchema } from "../../../../packages/shared/rates/schemas.ts";
+import type { Contract } from "../../../../packages/shared/rates/contracts.ts";
+import type { GuardRule } from "../../../../packages/shared/rates/guards.ts";
+import type { DieselWeek } from "../../../../packages/shared/rates/fuel.ts";
+import type { IndexSample } from "../../../../packages/shared/rates/blend.ts";
+import { refuse } from "../../../../packages/shared/http/outcome.ts";
+
+interface Evidence {
+  history_zip3: number[];
+  history_region: number[];
+  index_zip3: IndexSample[];
+  index_region: IndexSample[];
+  diesel: DieselWeek[];
+  contracts: Contract[];
+  guards: GuardRule[];
+}
+
+export interface QuoteResult {
+  quote_id: string;
+  status: Quote["status"];
+  total: number;
+  quote: Quote;
+}
+
+/** rates/price_one: an instant quote from the tenant's history, the index, fuel and guards. */
+export const priceOne = defineAction({
+  portal: "rates",
+  name: "price_one",
+  input: priceOneSchema,
+  permission: "rates.quote",
+  // Detect: the lane's evidence in one round trip (RLS: the tenant's own rows only).
+  detect: async (tx, input: PriceOneInput, ctx) => {
+    const lane = quoteLane(input);
+    if (!lane) throw new ActionRefused(refuse("rate_unavailable", { detail: "Origin or destination is not a served US ZIP" }));
+    const [row] = await tx`
+      select public.rates_evidence(${ctx.tenantId}, ${input.equipment}, ${lane.origin.zip3}, ${lane.destination.zip3},
+                                   ${lane.origin.region}, ${lane.destination.region}, ${input.pickup_date}) as e`;
+    return row.e as Evidence;
+  },
+  // Decide: pure pricing; a broken guard flags needs_approval, never clamps.
+  decide: (input, e) => {
+    const priced = priceQuote({
+      request: input,
+      evidence: { zip3: { history: e.history_zip3, index: e.index_zip3 }, region: { history: e.history_region, index: e.index_region } },
+      diesel: e.diesel,
+      contracts: e.contracts,
+      guards: e.guards,
+    });
+    if (!priced.ok) throw new ActionRefused(priced);
+    return { request: input, quote: priced.value, id: crypto.randomUUID() };
+  },
+  act: (tx, d, ctx) => ({
+    writes: [tx`
+      insert into public.rates_quotes (id, tenant_id, request, quote, total, status, needs_approval_since, trace_id)
+      values (${d.id}, ${ctx.tenantId}, ${jsonb(tx, d.request)}, ${jsonb(tx, d.quote)}, ${d.quote.total}, ${d.quote.status},
+              ${d.quote.status === "needs_approval" ? ctx.now : null}, ${ctx.traceId})`],
+    result: { quote_id: d.id, status: d.quote.status, total: d.quote.total, quote: d.quote } satisfies QuoteResult,
+    events: [{
+      type: "rates.quote.created",
+      aggregateType: "rates_quote",
+      aggregateId: d.id,
+      payload: {
+        quote_id: d.id, status: d.quote.status, total: d.quote.total, currency: "USD", equipment: d.quote.equipment,
+        origin: d.quote.origin.zip3, destination: d.quote.destination.zip3, pickup_date: d.quote.pickup_date,
+        guards_breached: d.quote.guards.breaches.map((b) => b.guard),
+      },
+    }],
+  }),
+  // Prove: the quote is stored with the promised total and status, with its outbox event.
+  prove: async (sql, r, ctx) => {
+    const [row] = await sql`
+      select q.total, q.status, (select count(*) from public.outbox_events o
+                                 where o.aggregate_id = ${r.quote_id} and o.event_type = 'rates.quote.created')::int as events
+      from public.rates_quotes q where q.id = ${r.quote_id} and q.tenant_id = ${ctx.tenantId}`;
+    const ok = !!row && Number(row.total) === r.total && row.status === r.status && row.events === 1;
+    return { ok, detail: ok ? `quote ${r.quote_id} stored (${r.status}, $${r.total})` : `quote ${r.quote_id} not as promised` };
+  },
+});

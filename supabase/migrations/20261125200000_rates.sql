@@ -1,0 +1,224 @@
+-- Rates portal (charter §4: instant pricing, contracts, index blending, guards).
+--
+-- The pricing math lives in packages/shared/rates (pure TypeScript). Postgres holds the
+-- evidence it blends (the tenant's lane history, the market index, the diesel table,
+-- contracts, guard rules) and the quotes it produced. Every tenant table is under the
+-- rails (RLS from the permission matrix, kill switch, row audit) via ops.attach_rails.
+
+insert into public.permissions (permission, description) values
+  ('rates.quote',   'Price loads (rates.price_one)'),
+  ('rates.manage',  'Maintain rate contracts, index data and pricing guards'),
+  ('rates.approve', 'Approve quotes flagged needs_approval')
+on conflict (permission) do nothing;
+
+insert into public.role_permissions (role, permission)
+select r, p from (values
+  ('super_admin', 'rates.quote'), ('super_admin', 'rates.manage'), ('super_admin', 'rates.approve'),
+  ('tenant_admin', 'rates.manage'),
+  ('ops_manager', 'rates.quote'), ('ops_manager', 'rates.manage'), ('ops_manager', 'rates.approve'),
+  ('dispatcher', 'rates.quote'),
+  ('finance_manager', 'rates.quote'),
+  ('agents', 'rates.quote'), ('agents', 'rates.manage'),
+  ('n8n', 'rates.quote')
+) as m(r, p)
+on conflict do nothing;
+
+insert into public.flag_definitions
+  (key, value_type, min_value, max_value, allowed_values, is_budget, allowed_scopes, default_value, write_permission, description)
+values
+  ('rates.indexStaleDays', 'integer', 1, 365, null, false, '{global,tenant}', '7', 'flags.global.write',
+   'The market index of a tenant is stale when its newest row is older than this many days'),
+  ('rates.approvalSlaMinutes', 'integer', 1, 10080, null, false, '{global,tenant}', '60', 'flags.global.write',
+   'Quotes waiting for approval longer than this are escalated'),
+  ('rate.actions.perMinute', 'integer', 0, 1000000, null, true, '{global,tenant,portal,tenant_portal}', '600',
+   'flags.budget.write', 'Portal actions per minute per tenant, caller and IP')
+on conflict (key) do nothing;
+
+-------------------------------------------------------------------------------------------
+-- Reference data: the weekly diesel table (DOE-style, USD per gallon, week starting Monday)
+-------------------------------------------------------------------------------------------
+create table public.rates_diesel_weeks (
+  week_of date primary key,
+  price   numeric(6, 3) not null check (price > 0 and price < 20)
+);
+alter table public.rates_diesel_weeks enable row level security;
+revoke all on public.rates_diesel_weeks from anon, authenticated;
+grant select on public.rates_diesel_weeks to authenticated, service_role;
+create policy reference_read on public.rates_diesel_weeks for select to authenticated using (true);
+
+-------------------------------------------------------------------------------------------
+-- Evidence: the tenant's own lane history and the market index
+-------------------------------------------------------------------------------------------
+create table public.rates_lane_history (
+  id                 uuid primary key default gen_random_uuid(),
+  tenant_id          uuid not null references public.tenants (id) on delete cascade,
+  origin_zip3        text not null check (origin_zip3 ~ '^\d{3}$'),
+  destination_zip3   text not null check (destination_zip3 ~ '^\d{3}$'),
+  origin_region      text not null,
+  destination_region text not null,
+  equipment          text not null check (equipment in ('van', 'reefer', 'flatbed')),
+  rate_per_mile      numeric(8, 4) not null check (rate_per_mile > 0),
+  shipped_on         date not null
+);
+create index rates_lane_history_zip3_idx
+  on public.rates_lane_history (tenant_id, equipment, origin_zip3, destination_zip3, shipped_on desc);
+create index rates_lane_history_region_idx
+  on public.rates_lane_history (tenant_id, equipment, origin_region, destination_region, shipped_on desc);
+select ops.attach_rails('public.rates_lane_history', p_audit => false);
+
+create table public.rates_index (
+  id                 uuid primary key default gen_random_uuid(),
+  tenant_id          uuid not null references public.tenants (id) on delete cascade,
+  origin_zip3        text not null check (origin_zip3 ~ '^\d{3}$'),
+  destination_zip3   text not null check (destination_zip3 ~ '^\d{3}$'),
+  origin_region      text not null,
+  destination_region text not null,
+  equipment          text not null check (equipment in ('van', 'reefer', 'flatbed')),
+  rate_per_mile      numeric(8, 4) not null check (rate_per_mile > 0),
+  sample_size        int check (sample_size > 0),
+  effective_date     date not null,
+  source             text not null,
+  ingested_at        timestamptz not null default now(),
+  trace_id           text,
+  constraint rates_index_row_unique unique (tenant_id, origin_zip3, destination_zip3, equipment, effective_date, source)
+);
+create index rates_index_region_idx
+  on public.rates_index (tenant_id, equipment, origin_region, destination_region, effective_date desc);
+-- Row audit off: an ingest writes thousands of rows; the ingest action audits itself.
+select ops.attach_rails('public.rates_index', 'domain.read', 'rates.manage', 'rates.manage', 'rates.manage', 'domain', false);
+
+-------------------------------------------------------------------------------------------
+-- Contracts and guards
+-------------------------------------------------------------------------------------------
+create table public.rates_contracts (
+  id           uuid primary key default gen_random_uuid(),
+  tenant_id    uuid not null references public.tenants (id) on delete cascade,
+  customer_ref text,
+  origin       text not null,   -- ZIP3 or region
+  destination  text not null,
+  equipment    text not null check (equipment in ('van', 'reefer', 'flatbed')),
+  rate         jsonb not null check (rate ->> 'kind' in ('per_mile', 'flat')),
+  valid_from   date not null,
+  valid_to     date not null,
+  notes        text,
+  created_at   timestamptz not null default now(),
+  updated_at   timestamptz not null default now(),
+  constraint rates_contracts_validity check (valid_from <= valid_to)
+);
+create index rates_contracts_lane_idx on public.rates_contracts (tenant_id, equipment, valid_to);
+select ops.attach_rails('public.rates_contracts', 'domain.read', 'rates.manage', 'rates.manage', 'rates.manage');
+
+create table public.rates_guards (
+  id                      uuid primary key default gen_random_uuid(),
+  tenant_id               uuid not null references public.tenants (id) on delete cascade,
+  label                   text not null,
+  equipment               text check (equipment in ('van', 'reefer', 'flatbed')),
+  origin                  text,   -- ZIP3 or region; null = any
+  destination             text,
+  min_margin_pct          numeric(6, 2),
+  max_index_deviation_pct numeric(6, 2) check (max_index_deviation_pct >= 0),
+  floor_total             numeric(12, 2) check (floor_total >= 0),
+  ceiling_total           numeric(12, 2) check (ceiling_total >= 0),
+  floor_per_mile          numeric(8, 4) check (floor_per_mile >= 0),
+  ceiling_per_mile        numeric(8, 4) check (ceiling_per_mile >= 0)
+);
+select ops.attach_rails('public.rates_guards', 'domain.read', 'rates.manage', 'rates.manage', 'rates.manage');
+
+-------------------------------------------------------------------------------------------
+-- Quotes
+-------------------------------------------------------------------------------------------
+create table public.rates_quotes (
+  id              uuid primary key,
+  tenant_id       uuid not null references public.tenants (id) on delete cascade,
+  request         jsonb not null,            -- the validated input
+  quote           jsonb not null,            -- figures, guards and explanation
+  total           numeric(12, 2) not null,
+  status          text not null check (status in ('priced', 'needs_approval', 'approved', 'rejected')),
+  needs_approval_since timestamptz,
+  escalated_at    timestamptz,
+  trace_id        text,
+  created_by      uuid default auth.uid(),
+  created_at      timestamptz not null default now()
+);
+create index rates_quotes_pending_idx on public.rates_quotes (tenant_id, needs_approval_since)
+  where status = 'needs_approval';
+create index rates_quotes_trace_idx on public.rates_quotes (trace_id);
+select ops.attach_rails('public.rates_quotes', 'domain.read', 'rates.quote', 'rates.approve', null);
+
+-------------------------------------------------------------------------------------------
+-- Alerts raised by detectors and gates (the console and Slack show them with a trace link)
+-------------------------------------------------------------------------------------------
+create table public.alerts (
+  id          uuid primary key default gen_random_uuid(),
+  tenant_id   uuid references public.tenants (id) on delete cascade,   -- null: platform
+  source      text not null,              -- e.g. 'rates.index_stale'
+  severity    text not null check (severity in ('info', 'warning', 'critical')),
+  dedupe_key  text not null,              -- one open alert per (source, key)
+  summary     text not null,
+  detail      jsonb not null default '{}'::jsonb,
+  trace_id    text,
+  created_at  timestamptz not null default now(),
+  resolved_at timestamptz
+);
+create unique index alerts_open_unique on public.alerts (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key)
+  where resolved_at is null;
+select ops.attach_rails('public.alerts', 'metrics.read', 'domain.write', 'domain.write', null, 'domain', true);
+
+-------------------------------------------------------------------------------------------
+-- Evidence for one quote, in one round trip (security invoker: RLS applies)
+-------------------------------------------------------------------------------------------
+-- Returns {history_zip3, history_region, index_zip3, index_region, diesel, contracts, guards}:
+-- the last 50 loads and the newest index row per source at each lane level, the diesel
+-- weeks up to the pickup date, contracts in force at pickup and every guard rule.
+create function public.rates_evidence(
+  p_tenant_id uuid, p_equipment text,
+  p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text,
+  p_pickup date)
+returns jsonb
+language sql stable set search_path = '' as $$
+  select jsonb_build_object(
+    'history_zip3', coalesce((
+      select jsonb_agg(h.rate_per_mile) from (
+        select rate_per_mile from public.rates_lane_history
+        where tenant_id = p_tenant_id and equipment = p_equipment
+          and origin_zip3 = p_origin_zip3 and destination_zip3 = p_destination_zip3
+        order by shipped_on desc limit 50) h), '[]'),
+    'history_region', coalesce((
+      select jsonb_agg(h.rate_per_mile) from (
+        select rate_per_mile from public.rates_lane_history
+        where tenant_id = p_tenant_id and equipment = p_equipment
+          and origin_region = p_origin_region and destination_region = p_destination_region
+        order by shipped_on desc limit 50) h), '[]'),
+    'index_zip3', coalesce((
+      select jsonb_agg(jsonb_build_object('rate_per_mile', i.rate_per_mile, 'sample_size', i.sample_size,
+                                          'effective_date', i.effective_date, 'source', i.source))
+      from (select distinct on (source) * from public.rates_index
+            where tenant_id = p_tenant_id and equipment = p_equipment
+              and origin_zip3 = p_origin_zip3 and destination_zip3 = p_destination_zip3
+              and effective_date <= p_pickup
+            order by source, effective_date desc) i), '[]'),
+    'index_region', coalesce((
+      select jsonb_agg(jsonb_build_object('rate_per_mile', i.rate_per_mile, 'sample_size', i.sample_size,
+                                          'effective_date', i.effective_date, 'source', i.source))
+      from (select distinct on (source, origin_zip3, destination_zip3) * from public.rates_index
+            where tenant_id = p_tenant_id and equipment = p_equipment
+              and origin_region = p_origin_region and destination_region = p_destination_region
+              and effective_date <= p_pickup
+            order by source, origin_zip3, destination_zip3, effective_date desc) i), '[]'),
+    'diesel', coalesce((
+      select jsonb_agg(jsonb_build_object('week_of', d.week_of, 'price', d.price) order by d.week_of desc)
+      from (select * from public.rates_diesel_weeks where week_of <= p_pickup
+            order by week_of desc limit 8) d), '[]'),
+    'contracts', coalesce((
+      select jsonb_agg(jsonb_build_object('id', c.id, 'origin', c.origin, 'destination', c.destination,
+               'equipment', c.equipment, 'rate', c.rate, 'valid_from', c.valid_from,
+               'valid_to', c.valid_to, 'customer_ref', c.customer_ref))
+      from public.rates_contracts c
+      where c.tenant_id = p_tenant_id and c.equipment = p_equipment
+        and p_pickup between c.valid_from and c.valid_to), '[]'),
+    'guards', coalesce((
+      select jsonb_agg(jsonb_strip_nulls(to_jsonb(g) - 'tenant_id'))
+      from public.rates_guards g where g.tenant_id = p_tenant_id), '[]')
+  )
+$$;
+grant execute on function public.rates_evidence(uuid, text, text, text, text, text, date) to authenticated;
