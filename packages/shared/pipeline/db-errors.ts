@@ -52,8 +52,10 @@ export function refusalFromDb(err: unknown): Refusal | null {
 /** Only the documented, non-sensitive fields of a rail's DETAIL reach the client. */
 function pickSafe(detail: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of ["flag", "retry_after_seconds", "limit", "window_seconds", "portal", "tolerance_seconds"]) {
+  for (const k of ["flag", "limit", "window_seconds", "portal", "tolerance_seconds"]) {
     if (detail[k] !== undefined) out[k] = detail[k];
   }
+  // refusalResponse turns retry_after into the Retry-After header.
+  if (typeof detail.retry_after_seconds === "number") out.retry_after = detail.retry_after_seconds;
   return out;
 }

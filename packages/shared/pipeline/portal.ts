@@ -117,7 +117,7 @@ export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv
     const [, portalSeg, actionName, ...rest] = url.pathname.split("/");
     const def = portalSeg === portal && rest.length === 0 ? byName.get(actionName ?? "") : undefined;
     if (!def) return refusalResponse(refuse("not_found", { detail: `No action ${portal}/${actionName ?? ""}` }).problem);
-    if (req.method !== "POST") return refusalResponse(refuse("method_not_allowed").problem, { allow: "POST" });
+    if (req.method !== "POST") return refused(refuse("method_not_allowed", { allow: ["POST"] }));
 
     const body = await readJsonBody(req, DEFAULT_BODY_LIMIT);
     if (!body.ok) return refusalResponse(body.problem);
@@ -149,10 +149,7 @@ export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv
     return json(run.outcome.value.body, run.outcome.value.status, headers);
   }
 
-  function refused(r: Refusal, headers: Record<string, string> = {}): Response {
-    const retry = r.problem.retry_after_seconds;
-    return refusalResponse(r.problem, typeof retry === "number" ? { ...headers, "retry-after": String(retry) } : headers);
-  }
+  const refused = (r: Refusal, headers: Record<string, string> = {}) => refusalResponse(r.problem, headers);
 
   const handler = async (req: Request): Promise<Response> => {
     const decision = applyCors(req, cors);

@@ -92,9 +92,10 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
   const feed = (phase: "start" | "prove" | "finish", ok: boolean | null, detail: Record<string, unknown>, principal: string | null) =>
     telemetry.feed(req.claims.tenant_id, [{ trace_id: traceId, portal: def.portal, action: def.name, phase, ok, principal, detail }]);
 
-  void feed("start", null, {}, req.claims.principal_name ?? null);
+  // The feed reaches browsers: machines by name, humans by a short id (never an email).
+  const principalName = req.claims.principal_kind === "machine" ? req.claims.principal_name ?? null : `user:${req.claims.sub.slice(0, 8)}`;
+  void feed("start", null, {}, principalName);
   let outcome: Outcome<RunResult>;
-  let principalName: string | null = req.claims.principal_name ?? null;
   try {
     const committed = await sql.begin(async (tx) => {
       const headers = { traceparent, "x-forwarded-for": req.ip ?? "" };
@@ -113,7 +114,6 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
         response_status: number | null;
         response_body: unknown;
       };
-      principalName = r.principal.name;
       if (r.idempotency === "in_flight") throw new ActionRefused(refuse("idempotency_in_flight"));
       if (r.idempotency === "mismatch") throw new ActionRefused(refuse("idempotency_conflict"));
       if (r.idempotency === "replay") {

@@ -119,13 +119,13 @@ describe("asymmetric keys from a JWKS", () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const sign = (alg: "ES256" | "RS256", kid: string, key: CryptoKey, exp = now() + 600) =>
-    new SignJWT(claims({ principal_kind: "service", principal_name: "autopilot" })).setProtectedHeader({ alg, kid })
+    new SignJWT(claims({ principal_kind: "machine", principal_name: "autopilot" })).setProtectedHeader({ alg, kid })
       .setIssuedAt().setExpirationTime(exp).sign(key);
 
   it("verifies ES256 and RS256 tokens against the remote JWKS URL", async () => {
     const verify = createJwtVerifier({ jwksUrl });
     const esResult = await verify(`Bearer ${await sign("ES256", "es-2026", es.privateKey)}`);
-    expect(esResult).toMatchObject({ ok: true, value: { principal_kind: "service", principal_name: "autopilot" } });
+    expect(esResult).toMatchObject({ ok: true, value: { principal_kind: "machine", principal_name: "autopilot" } });
     expect((await verify(`Bearer ${await sign("RS256", "rs-2026", rs.privateKey)}`)).ok).toBe(true);
   });
 

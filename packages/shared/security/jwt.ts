@@ -36,7 +36,7 @@ export const jwtClaimsSchema = z
     iss: z.string().optional(),
     aud: z.union([z.string(), z.array(z.string())]).optional(),
     tenant_id: guid.optional(),
-    principal_kind: z.enum(["human", "service"]).optional(),
+    principal_kind: z.enum(["human", "machine"]).optional(),
     principal_name: z.string().min(1).optional(),
     app_metadata: z.looseObject({ tenant_id: guid.optional() }).optional(),
   })
