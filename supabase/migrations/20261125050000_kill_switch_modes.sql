@@ -73,7 +73,7 @@ begin
   if p_class = 'domain' and v_portal is not null
      and not app_private.flag_bool('portal.enabled', v_tenant, v_portal) then
     perform app_private.raise_error('portal_disabled',
-      format('portal %s is disabled%s', v_portal, coalesce(' for tenant ' || v_tenant::text, '')),
+      format('portal %s is disabled%s; no writes%s', v_portal, coalesce(' for tenant ' || v_tenant::text, ''), v_target),
       jsonb_build_object('flag', 'portal.enabled', 'portal', v_portal, 'tenant_id', v_tenant));
   end if;
 end $$;

@@ -94,17 +94,22 @@ select ops.set_rls_sample('public.outbox_events',
 select ops.register_partitioned('public.outbox_events', 'day', 14, interval '14 days',
                                 $$state in ('pending', 'delivering', 'failed')$$);
 
--- Publish helper (SECURITY INVOKER: the caller's RLS and rails apply).
+-- Publish helper (SECURITY INVOKER: the caller's RLS and rails apply). The id is made here
+-- rather than read back with RETURNING, which would also need the SELECT policy
+-- (outbox.read) that publishers such as dispatchers do not hold.
 create function app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text,
                                            p_payload jsonb default '{}'::jsonb, p_headers jsonb default '{}'::jsonb,
                                            p_tenant_id uuid default null)
 returns uuid
-language sql set search_path = '' as $$
-  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload, headers)
-  values (coalesce(p_tenant_id, app_private.claim_tenant()), p_aggregate_type, p_aggregate_id, p_event_type,
-          coalesce(p_payload, '{}'::jsonb), coalesce(p_headers, '{}'::jsonb))
-  returning id
-$$;
+language plpgsql set search_path = '' as $$
+declare
+  v_id uuid := gen_random_uuid();
+begin
+  insert into public.outbox_events (id, tenant_id, aggregate_type, aggregate_id, event_type, payload, headers)
+  values (v_id, coalesce(p_tenant_id, app_private.claim_tenant()), p_aggregate_type, p_aggregate_id, p_event_type,
+          coalesce(p_payload, '{}'::jsonb), coalesce(p_headers, '{}'::jsonb));
+  return v_id;
+end $$;
 
 -------------------------------------------------------------------------------------------
 -- Subscriptions and deliveries
