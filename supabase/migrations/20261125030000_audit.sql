@@ -154,8 +154,9 @@ create trigger audit_chain before insert on public.audit_log
 create function app_private.refuse_audit_change() returns trigger
 language plpgsql set search_path = '' as $$
 begin
+  -- (tg_table_name may be a partition's name; the message names the log itself)
   perform app_private.raise_error('audit_append_only',
-    format('%s on %s is not allowed; the audit log is append-only', tg_op, tg_table_name));
+    format('%s is not allowed; the audit log is append-only', tg_op));
   return null;
 end $$;
 
