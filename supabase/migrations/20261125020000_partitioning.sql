@@ -85,7 +85,7 @@ declare
   v_keep boolean;
   i      int;
 begin
-  for v_cfg in select * from ops.partitioned_tables order by table_name::text loop
+  for v_cfg in select * from ops.partitioned_tables pt order by pt.table_name::text loop
     for i in 0 .. v_cfg.premake loop
       partition_name := ops.ensure_partition(v_cfg.table_name,
                           p_now + ops.partition_step(v_cfg.granularity) * i);
