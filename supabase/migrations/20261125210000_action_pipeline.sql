@@ -9,8 +9,9 @@
 
 -- Rails of an action, in the order the edge reports them: permission (forbidden), kill
 -- switch / mode / portal flag (autonomy_halted, autonomy_step_down, agents_disabled,
--- portal_disabled), HMAC nonce (webhook nonce reuse), rate limit (rate_limited), then
--- idempotency. Raises the refusing rail's error; otherwise returns
+-- portal_disabled), HMAC nonce (nonce_reused), then idempotency. (The rate limit is taken
+-- by the edge in its own statement beside this transaction: rate_limit_take_or_raise.)
+-- Raises the refusing rail's error; otherwise returns
 --   {"principal": {...}, "idempotency": "new"|"replay"|"mismatch"|"in_flight"|null,
 --    "response_status": int, "response_body": jsonb}
 -- Idempotency in flight: the first request holds a transaction-level advisory lock on
@@ -18,8 +19,6 @@
 -- once instead of waiting; after the commit it gets the stored response.
 create function app_private.action_begin(
   p_permission text,
-  p_rate_bucket text,
-  p_ip text default null,
   p_idempotency_key text default null,
   p_fingerprint text default null,
   p_nonce_source text default null,
@@ -31,7 +30,6 @@ declare
   v_tenant uuid := app_private.claim_tenant();
   v_pid    uuid := app_private.principal_id();
   v_p      public.principals;
-  v_limit  int;
   v_outcome text;
   v_status  int;
   v_body    jsonb;
@@ -53,10 +51,6 @@ begin
     end if;
   end if;
 
-  v_limit := app_private.flag_number('rate.actions.perMinute', v_tenant, app_private.claim_portal())::int;
-  perform app_private.rate_limit_take_or_raise(p_rate_bucket,
-    format('tenant:%s:principal:%s:ip:%s', v_tenant, v_pid, coalesce(p_ip, '-')), v_limit, 60, 1, v_tenant);
-
   if p_idempotency_key is not null then
     if not pg_try_advisory_xact_lock(hashtextextended(v_pid::text || ':' || p_idempotency_key, 0)) then
       return jsonb_build_object('principal', jsonb_build_object('id', v_p.id, 'kind', v_p.kind, 'name', v_p.name),
@@ -72,7 +66,7 @@ begin
     'response_status', v_status,
     'response_body', v_body);
 end $$;
-grant execute on function app_private.action_begin(text, text, text, text, text, text, text, timestamptz)
+grant execute on function app_private.action_begin(text, text, text, text, text, timestamptz)
   to authenticated;
 
 insert into public.rail_errors (code, sqlstate, http_status, title, description) values

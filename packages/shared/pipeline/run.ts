@@ -97,6 +97,13 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
   void feed("start", null, {}, principalName);
   let outcome: Outcome<RunResult>;
   try {
+    // The rate-limit take runs on its own connection, in parallel with the transaction: a
+    // take held until commit would serialize a caller's concurrent requests on its row.
+    const rateLimit = sql`
+      select app_private.rate_limit_take_or_raise(${"action:" + def.portal + "." + def.name},
+        ${`tenant:${req.claims.tenant_id}:principal:${req.claims.sub}:ip:${req.ip ?? "-"}`},
+        app_private.flag_number('rate.actions.perMinute', ${req.claims.tenant_id}::uuid, ${def.portal})::int, 60, 1,
+        ${req.claims.tenant_id}::uuid)`.then(() => null, (err) => err);
     const committed = await sql.begin(async (tx) => {
       const headers = { traceparent, "x-forwarded-for": req.ip ?? "" };
       // Pipelined: the three settings and the rails travel together.
@@ -104,10 +111,11 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
         tx`select set_config('role', 'authenticated', true),
                   set_config('request.jwt.claims', ${JSON.stringify(req.claims)}, true),
                   set_config('request.headers', ${JSON.stringify(headers)}, true)`,
-        tx`select app_private.action_begin(${def.permission}, ${"action:" + def.portal + "." + def.name}, ${req.ip},
-                  ${req.idempotencyKey}, ${req.fingerprint}, ${req.nonce?.source ?? null}, ${req.nonce?.value ?? null},
-                  ${req.nonce?.timestamp ?? null}) as r`,
+        tx`select app_private.action_begin(${def.permission}, ${req.idempotencyKey}, ${req.fingerprint},
+                  ${req.nonce?.source ?? null}, ${req.nonce?.value ?? null}, ${req.nonce?.timestamp ?? null}) as r`,
       ]);
+      const limited = await rateLimit;
+      if (limited) throw limited;
       const r = begin[0].r as {
         principal: { id: string; kind: "human" | "machine"; name: string };
         idempotency: "new" | "replay" | "mismatch" | "in_flight" | null;
@@ -130,8 +138,10 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
         const body = { data: plan.result, trace_id: traceId };
         await Promise.all([
           ...plan.writes,
+          // A plain INSERT (no RETURNING): publishing needs outbox.publish, not outbox.read.
           ...plan.events.map((e) =>
-            tx`select app_private.outbox_publish(${e.aggregateType}, ${e.aggregateId}, ${e.type}, ${jsonb(tx, e.payload)})`
+            tx`insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+               values (${ctx.tenantId}, ${e.aggregateType}, ${e.aggregateId}, ${e.type}, ${jsonb(tx, e.payload)})`
           ),
           ...(plan.audit
             ? [tx`select app_private.audit_event(${plan.audit.action}, ${plan.audit.targetType}, ${plan.audit.targetId},
