@@ -380,7 +380,8 @@ language sql stable security definer set search_path = '' as $$
   select f.write_permission from public.flag_definitions f where f.key = p_key
 $$;
 
-revoke execute on function public.flag_value(text, uuid, text), public.flags_effective(uuid, text) from public;
+-- (anon too: hosted Supabase's default privileges grant new public functions to anon)
+revoke execute on function public.flag_value(text, uuid, text), public.flags_effective(uuid, text) from public, anon;
 grant execute on function public.flag_value(text, uuid, text), public.flags_effective(uuid, text)
   to authenticated, service_role;
 grant execute on function app_private.flag_typed(text, text), app_private.flag_write_permission(text),

@@ -205,7 +205,7 @@ language sql stable set search_path = '' as $$
   order by m.function_name, m.portal
 $$;
 
-revoke execute on function public.slo_summary(interval, text, text) from public;
+revoke execute on function public.slo_summary(interval, text, text) from public, anon;
 grant execute on function
   app_private.record_span(text, text, text, text, timestamptz, numeric, text, jsonb, uuid, text, text, text, text),
   app_private.record_request(text, text, uuid, numeric, boolean, timestamptz),

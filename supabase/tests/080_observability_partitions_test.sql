@@ -2,7 +2,7 @@
 -- partitioning with rotation (create ahead, drop past TTL, keep undelivered outbox events,
 -- anchor the audit chain).
 begin;
-select plan(32);
+select plan(33);
 
 create function pg_temp.act_as(p_name text, p_tenant uuid default 'd0000000-0000-4000-8000-000000000001')
 returns void language plpgsql as $$
@@ -130,6 +130,13 @@ delete from ops.audit_anchors where chain_id = 'd0000000-0000-4000-8000-00000000
 select results_eq($$select ok, problem like 'rows before seq % are missing and no retention anchor records them'
                     from app_private.audit_verify('d0000000-0000-4000-8000-000000000001')$$,
   $$values (false, true)$$, 'without its anchor the missing history is reported');
+
+-- TTL of the unpartitioned logs
+insert into outbox_deliveries (tenant_id, event_id, attempt, ok, created_at) values
+  ('d0000000-0000-4000-8000-000000000001', gen_random_uuid(), 1, true, now() - interval '31 days'),
+  ('d0000000-0000-4000-8000-000000000001', gen_random_uuid(), 1, true, now());
+select results_eq($$select removed from ops.ttl_cleanup() where what = 'outbox_deliveries'$$, $$values (1::bigint)$$,
+  'delivery attempts older than 30 days are cleaned up');
 
 -------------------------------------------------------------------------------------------
 -- Schedules
