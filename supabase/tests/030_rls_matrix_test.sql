@@ -14,8 +14,11 @@
 begin;
 
 select plan((
-  (select count(*) from ops.rls_registry) * 14 * 2 * 4   -- cells
-  + (select count(*) from ops.rls_registry) * 2           -- fixtures
+  (select count(*) from ops.rls_registry)                  -- cells: tables
+    * ((select count(*) from public.roles where kind = 'human')
+       + (select count(*) from public.service_accounts))    --   x principals (8 human roles + 6 accounts)
+    * 2 * 4                                                 --   x own/other x 4 operations
+  + (select count(*) from ops.rls_registry) * 2             -- fixtures
 )::int);
 
 -------------------------------------------------------------------------------------------
