@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   const startedAt = Date.now();
   try {
     const upOk = await step("throwaway stack up", async () => {
-      await up(inst, (s) => console.log(`[stack] ${s}`), { skipCheck: true });
+      await up(inst, (s) => console.log(`[stack] ${s}`), { skipCheck: true, relayWorker: false });
     });
     if (upOk) {
       const env = testEnv(inst, startedAt);

@@ -18,7 +18,9 @@ export async function loadFunctions(projectRoot: string): Promise<Map<string, Fu
   const out = new Map<string, FunctionDef>();
   for await (const entry of Deno.readDir(`${projectRoot}/supabase/functions`)) {
     if (!entry.isDirectory || entry.name.startsWith("_")) continue;
-    const mod = await import(`${projectRoot}/supabase/functions/${entry.name}/handler.ts`);
+    const file = `${projectRoot}/supabase/functions/${entry.name}/handler.ts`;
+    if (!(await Deno.stat(file).then(() => true, () => false))) continue; // not a function (yet)
+    const mod = await import(file);
     out.set(entry.name, {
       name: entry.name,
       verifyJwt: config.functions?.[entry.name]?.verify_jwt ?? true,

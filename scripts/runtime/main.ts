@@ -6,6 +6,8 @@ import postgres from "postgres";
 import { loadFunctions } from "./functions.ts";
 import { gateway } from "./gateway.ts";
 import { startPgNetWorker } from "./pgnet.ts";
+import { createLogger } from "../../packages/shared/observability/logger.ts";
+import { AGENTS_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
 
 const env = (k: string) => {
   const v = Deno.env.get(k);
@@ -20,6 +22,10 @@ const functions = await loadFunctions(projectRoot);
 
 const sql = postgres(env("SUPABASE_DB_URL"), { prepare: false, max: 4, onnotice: () => {} });
 const stopWorker = await startPgNetWorker(sql, log);
+// The outbox relay worker (LISTEN/NOTIFY); off where tests run relays of their own.
+const stopRelay = Deno.env.get("SWITCHYARD_RELAY_WORKER") === "off"
+  ? async () => {}
+  : await new Relay(sql, { principalId: AGENTS_PRINCIPAL }, createLogger("relay")).start();
 
 const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {
   log({ level: "info", msg: "runtime listening", port, functions: [...functions.keys()] });
@@ -27,6 +33,7 @@ const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {
 
 const shutdown = async () => {
   stopWorker();
+  await stopRelay();
   await server.shutdown();
   await sql.end({ timeout: 2 });
   Deno.exit(0);

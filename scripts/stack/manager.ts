@@ -73,13 +73,13 @@ function applyBaseline(i: Instance): void {
   psql(i, ["-c", stmts.join("\n")], "Vault entries");
 }
 
-async function startRuntime(i: Instance, log: Log): Promise<void> {
+async function startRuntime(i: Instance, log: Log, relayWorker: boolean): Promise<void> {
   log(`starting functions gateway and pg_net worker on ${apiUrl(i)}`);
   spawnDaemon(join(BIN, "deno"), [
     "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/runtime/main.ts",
   ], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...functionEnv(i), PORT: String(i.apiPort), NO_COLOR: "1" },
+    env: { ...process.env, ...functionEnv(i), PORT: String(i.apiPort), NO_COLOR: "1", SWITCHYARD_RELAY_WORKER: relayWorker ? "on" : "off" },
     logFile: runtimeLog(i),
     pidFile: runtimePidFile(i),
   });
@@ -102,7 +102,14 @@ export interface UpResult {
  * Brings the stack up; harmless when it is already up. On any failure it stops what this
  * call started, so nothing is left half-running.
  */
-export async function up(i: Instance, log: Log, opts: { skipCheck?: boolean } = {}): Promise<UpResult> {
+export interface UpOptions {
+  /** Skip `deno check` (npm test has just run it). */
+  skipCheck?: boolean;
+  /** Run the outbox relay worker in the runtime (default on; tests run their own relays). */
+  relayWorker?: boolean;
+}
+
+export async function up(i: Instance, log: Log, opts: UpOptions = {}): Promise<UpResult> {
   const result: UpResult = { startedDb: false, startedRuntime: false };
   ensureDebianPackages(log);
   const dbUp = isRunning(i);
@@ -136,7 +143,7 @@ export async function up(i: Instance, log: Log, opts: { skipCheck?: boolean } = 
     log("applying seed");
     for (const f of seedFiles()) psql(i, ["-f", f], `seed ${f}`);
     if (rtUp) await stopDaemon(runtimePidFile(i)); // up but unhealthy: restart it
-    await startRuntime(i, log);
+    await startRuntime(i, log, opts.relayWorker ?? true);
     result.startedRuntime = true;
     return result;
   } catch (err) {

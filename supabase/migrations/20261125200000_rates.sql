@@ -222,3 +222,20 @@ language sql stable set search_path = '' as $$
   )
 $$;
 grant execute on function public.rates_evidence(uuid, text, text, text, text, text, date) to authenticated;
+
+-- Sample rows for the pgTAP RLS matrix (supabase/tests/030).
+select ops.set_rls_sample('public.rates_lane_history',
+  '{"tenant_id": "$tenant", "origin_zip3": "606", "destination_zip3": "752", "origin_region": "east_north_central",
+    "destination_region": "west_south_central", "equipment": "van", "rate_per_mile": 2.5, "shipped_on": "2026-11-02"}');
+select ops.set_rls_sample('public.rates_index',
+  '{"tenant_id": "$tenant", "origin_zip3": "606", "destination_zip3": "752", "origin_region": "east_north_central",
+    "destination_region": "west_south_central", "equipment": "van", "rate_per_mile": 2.5,
+    "effective_date": "2026-11-02", "source": "matrix-$n"}');
+select ops.set_rls_sample('public.rates_contracts',
+  '{"tenant_id": "$tenant", "origin": "606", "destination": "752", "equipment": "van",
+    "rate": {"kind": "flat", "amount": 1000}, "valid_from": "2026-01-01", "valid_to": "2026-12-31"}');
+select ops.set_rls_sample('public.rates_guards', '{"tenant_id": "$tenant", "label": "matrix-$n", "min_margin_pct": 5}');
+select ops.set_rls_sample('public.rates_quotes',
+  '{"id": "$uuid", "tenant_id": "$tenant", "request": {}, "quote": {}, "total": 100, "status": "priced"}');
+select ops.set_rls_sample('public.alerts',
+  '{"tenant_id": "$tenant", "source": "matrix", "severity": "info", "dedupe_key": "matrix-$n", "summary": "matrix"}');

@@ -136,3 +136,10 @@ begin
                                        principal text, detail jsonb);
 end $$;
 grant execute on function app_private.feed_publish(uuid, jsonb) to authenticated;
+
+select ops.set_rls_sample('public.live_feed',
+  '{"tenant_id": "$tenant", "portal": "rates", "action": "price_one", "phase": "start"}');
+
+-- Functions are executable by PUBLIC by default: only what is granted above.
+revoke execute on function app_private.action_begin(text, text, text, text, text, timestamptz),
+  app_private.feed_publish(uuid, jsonb), app_private.live_feed_notify() from public;

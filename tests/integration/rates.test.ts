@@ -73,8 +73,12 @@ describe("rates/price_one end to end", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(spans.map((s) => s.name).sort()).toEqual(["act", "decide", "detect", "prove", "rates.price_one"]);
-    const [metrics] = await sql`select sum(count)::int as n from request_metrics where function_name = 'rates'`;
-    expect(metrics.n).toBeGreaterThan(0);
+    let metered = 0; // request metrics are flushed in batches, once a second
+    for (let i = 0; i < 40 && !metered; i++) {
+      [{ n: metered }] = await sql`select coalesce(sum(count), 0)::int as n from request_metrics where function_name = 'rates'`;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(metered).toBeGreaterThan(0);
   });
 
   it("flags a quote that breaks a guard as needs_approval, naming the guard, never clamping", async () => {

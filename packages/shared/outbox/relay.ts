@@ -1,0 +1,249 @@
+import { Webhook } from "standardwebhooks";
+import { jsonb, type Sql, type Tx } from "../db/client.ts";
+import type { Logger } from "../observability/logger.ts";
+
+/**
+ * The outbox relay: claims due events in batches (SKIP LOCKED, so several relays can run;
+ * only the oldest undelivered event of an aggregate is claimable, so order holds per
+ * aggregate), delivers each to every matching subscription with Standard Webhooks
+ * signatures and the event's traceparent, and acknowledges the batch in one round trip.
+ * It acts as the agents service account: the kill switch stops it like any machine.
+ */
+export interface RelayOptions {
+  /** The principal the relay acts as (claims carried into Postgres). */
+  principalId: string;
+  batchSize?: number;
+  claimSeconds?: number;
+  timeoutMs?: number;
+  /** Concurrent HTTP deliveries within a batch. */
+  concurrency?: number;
+}
+
+export const AGENTS_PRINCIPAL = "a0000000-0000-4000-8000-000000000002";
+
+interface ClaimedEvent {
+  id: string;
+  tenant_id: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  event_type: string;
+  payload: Record<string, unknown>;
+  headers: Record<string, string>;
+  created_at: Date;
+  attempts: number;
+}
+
+interface Subscription {
+  id: string;
+  tenant_id: string;
+  endpoint_url: string;
+  event_filter: string[];
+  secrets: string[];
+}
+
+interface DeliveryResult {
+  subscription_id: string;
+  ok: boolean;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  retry_after: number | null;
+}
+
+export interface DrainStats {
+  claimed: number;
+  delivered: number;
+  failed: number;
+  dead: number;
+}
+
+/** '*', an exact type, or 'prefix.*' (same rule as app_private.event_matches). */
+export function eventMatches(filter: string[], type: string): boolean {
+  return filter.some((f) => f === "*" || f === type || (f.endsWith(".*") && type.startsWith(f.slice(0, -1))));
+}
+
+/** Retry-After as seconds (delta or HTTP date); null when absent or unreadable. */
+export function retryAfterSeconds(header: string | null, now = Date.now()): number | null {
+  if (!header) return null;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/** The Standard Webhooks body: {type, timestamp, data} plus the ids a consumer needs. */
+export function webhookBody(e: ClaimedEvent): string {
+  return JSON.stringify({
+    id: e.id,
+    type: e.event_type,
+    timestamp: new Date(e.created_at).toISOString(),
+    tenant_id: e.tenant_id,
+    aggregate: { type: e.aggregate_type, id: e.aggregate_id },
+    data: e.payload,
+  });
+}
+
+/** webhook-signature with one "v1,<b64>" per live secret (two while a secret rotates). */
+export function signatureHeader(secrets: string[], id: string, at: Date, body: string): string {
+  return secrets.map((s) => new Webhook(s).sign(id, at, body)).join(" ");
+}
+
+async function deliver(e: ClaimedEvent, s: Subscription, timeoutMs: number): Promise<DeliveryResult> {
+  const started = performance.now();
+  const body = webhookBody(e);
+  const at = new Date();
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "webhook-id": e.id,
+    "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+    "webhook-signature": signatureHeader(s.secrets, e.id, at, body),
+  };
+  if (e.headers?.traceparent) headers.traceparent = e.headers.traceparent;
+  try {
+    const res = await fetch(s.endpoint_url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    const ok = res.status >= 200 && res.status < 300;
+    return {
+      subscription_id: s.id, ok, status_code: res.status, error: ok ? null : `HTTP ${res.status}`,
+      duration_ms: Math.round(performance.now() - started), retry_after: retryAfterSeconds(res.headers.get("retry-after")),
+    };
+  } catch (err) {
+    const timedOut = err instanceof DOMException && err.name === "TimeoutError";
+    return {
+      subscription_id: s.id, ok: false, status_code: null, error: timedOut ? `timeout after ${timeoutMs} ms` : "connection failed",
+      duration_ms: Math.round(performance.now() - started), retry_after: null,
+    };
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time. */
+async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  }));
+  return out;
+}
+
+export class Relay {
+  private readonly claims: string;
+  constructor(private readonly sql: Sql, private readonly opts: RelayOptions, private readonly log: Logger) {
+    this.claims = JSON.stringify({ sub: opts.principalId, role: "authenticated" });
+  }
+
+  /** Runs `query` as the relay's principal (RLS and the rails apply). */
+  private asRelay<T>(query: (tx: Tx) => PromiseLike<T>): Promise<T> {
+    return this.sql.begin(async (tx) => {
+      const [, out] = await Promise.all([
+        tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${this.claims}, true)`,
+        query(tx),
+      ]);
+      return out;
+    }) as Promise<T>;
+  }
+
+  /** The live subscriptions of these tenants with their signing secrets (from Vault). */
+  private async subscriptions(tenants: string[]): Promise<Subscription[]> {
+    const rows = await this.sql`
+      select s.id, s.tenant_id, s.endpoint_url, s.event_filter, v.decrypted_secret as secret
+      from public.outbox_subscriptions s
+      left join vault.decrypted_secrets v on v.name = s.secret_ref
+      where s.enabled and s.tenant_id = any(${tenants}::uuid[])`;
+    return rows.map((r) => ({
+      id: r.id, tenant_id: r.tenant_id, endpoint_url: r.endpoint_url, event_filter: r.event_filter,
+      secrets: String(r.secret ?? "").split(/\s+/).filter(Boolean),
+    }));
+  }
+
+  /** Claims one batch, delivers it and acknowledges it. */
+  async drainOnce(): Promise<DrainStats> {
+    const events = await this.asRelay((tx) =>
+      tx`select * from app_private.outbox_claim(${this.opts.batchSize ?? 100}, ${this.opts.claimSeconds ?? 30})`
+    ) as unknown as ClaimedEvent[];
+    const stats: DrainStats = { claimed: events.length, delivered: 0, failed: 0, dead: 0 };
+    if (events.length === 0) return stats;
+
+    const ids = events.map((e) => e.id);
+    const [subs, done] = await Promise.all([
+      this.subscriptions([...new Set(events.map((e) => e.tenant_id))]),
+      // Subscriptions that already took an event on an earlier attempt are not sent it again.
+      this.sql`select event_id, subscription_id from public.outbox_deliveries where ok and event_id = any(${ids}::uuid[])`,
+    ]);
+    const already = new Set(done.map((d) => `${d.event_id}:${d.subscription_id}`));
+    const jobs = events.flatMap((e) =>
+      subs.filter((s) => s.tenant_id === e.tenant_id && eventMatches(s.event_filter, e.event_type) && !already.has(`${e.id}:${s.id}`))
+        .map((s) => ({ e, s }))
+    );
+    const results = await pool(jobs, this.opts.concurrency ?? 32, ({ e, s }) => deliver(e, s, this.opts.timeoutMs ?? 10_000));
+
+    const byEvent = new Map<string, DeliveryResult[]>(ids.map((id) => [id, []]));
+    jobs.forEach((j, i) => byEvent.get(j.e.id)!.push(results[i]));
+    const acks = [...byEvent].map(([event_id, rs]) => {
+      const failed = rs.filter((r) => !r.ok && r.status_code !== 410);
+      return {
+        event_id,
+        ok: failed.length === 0,
+        error: failed.map((r) => r.error).join("; ") || null,
+        retry_after: Math.max(0, ...failed.map((r) => r.retry_after ?? 0)) || null,
+        deliveries: rs.map(({ retry_after: _r, ...d }) => d),
+      };
+    });
+    const states = await this.asRelay((tx) => tx`select event_id, state from app_private.outbox_ack_batch(${jsonb(tx, acks)})`);
+    for (const s of states) {
+      if (s.state === "delivered") stats.delivered++;
+      else if (s.state === "dead") stats.dead++;
+      else stats.failed++;
+    }
+    if (stats.dead) this.log.warn({ dead: stats.dead }, "outbox events moved to the DLQ");
+    return stats;
+  }
+
+  /** Drains until nothing is due (or the time budget is spent). */
+  async drain(budgetMs = 20_000): Promise<DrainStats> {
+    const total: DrainStats = { claimed: 0, delivered: 0, failed: 0, dead: 0 };
+    const until = Date.now() + budgetMs;
+    while (Date.now() < until) {
+      const s = await this.drainOnce();
+      for (const k of Object.keys(total) as (keyof DrainStats)[]) total[k] += s[k];
+      if (s.claimed === 0) break;
+    }
+    return total;
+  }
+
+  /**
+   * A long-running worker: LISTEN 'outbox' wakes it on every commit of an event; a timer
+   * catches retries that come due and anything missed. Returns a stop function.
+   */
+  async start(pollMs = 1000): Promise<() => Promise<void>> {
+    let running = false, again = false, stopped = false;
+    const kick = async () => {
+      if (stopped) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          again = false;
+          await this.drain();
+        } while (again && !stopped);
+      } catch (err) {
+        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "relay drain failed");
+      } finally {
+        running = false;
+      }
+    };
+    const listener = await this.sql.listen("outbox", () => void kick());
+    const timer = setInterval(() => void kick(), pollMs);
+    void kick();
+    return async () => {
+      stopped = true;
+      clearInterval(timer);
+      await listener.unlisten();
+    };
+  }
+}

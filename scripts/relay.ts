@@ -1,0 +1,29 @@
+/**
+ * A standalone outbox relay worker (LISTEN/NOTIFY + timer), for running beside a hosted
+ * project or in tests: SUPABASE_DB_URL=... npm run relay. Several may run at once.
+ */
+import postgres from "postgres";
+import { createLogger } from "../packages/shared/observability/logger.ts";
+import { AGENTS_PRINCIPAL, Relay } from "../packages/shared/outbox/relay.ts";
+
+const url = process.env.SUPABASE_DB_URL;
+if (!url) {
+  console.error("SUPABASE_DB_URL is required");
+  process.exit(2);
+}
+const log = createLogger("relay");
+const sql = postgres(url, { prepare: false, max: 4, onnotice: () => {} });
+const relay = new Relay(sql, {
+  principalId: AGENTS_PRINCIPAL,
+  batchSize: Number(process.env.RELAY_BATCH ?? 100),
+  claimSeconds: Number(process.env.RELAY_CLAIM_SECONDS ?? 30),
+}, log);
+const stop = await relay.start(Number(process.env.RELAY_POLL_MS ?? 1000));
+log.info("relay started");
+const shutdown = async () => {
+  await stop();
+  await sql.end({ timeout: 2 });
+  process.exit(0);
+};
+process.on("SIGTERM", () => void shutdown());
+process.on("SIGINT", () => void shutdown());

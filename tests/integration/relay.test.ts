@@ -1,0 +1,196 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import postgres from "postgres";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stackEnv } from "../helpers/env.ts";
+import { createLogger } from "../../packages/shared/observability/logger.ts";
+import { AGENTS_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
+import { PROJECT_ROOT } from "../../scripts/stack/instance.ts";
+
+const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 6, onnotice: () => {} });
+const log = createLogger("relay-test", { write: () => {} });
+const servers: Server[] = [];
+
+interface Received {
+  id: string;
+  body: { aggregate: { id: string }; data: { n: number }; type: string };
+  verified: boolean;
+  traceparent: string | null;
+}
+
+/** A local receiver standing in for n8n: verifies every signature with standardwebhooks. */
+async function receiver(secret: string, answer: (id: string, attempt: number) => { status: number; headers?: Record<string, string>; delayMs?: number }) {
+  const got: Received[] = [];
+  const attempts = new Map<string, number>();
+  const wh = new Webhook(secret);
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let raw = "";
+    req.on("data", (c) => (raw += c));
+    req.on("end", async () => {
+      const id = String(req.headers["webhook-id"]);
+      const n = (attempts.get(id) ?? 0) + 1;
+      attempts.set(id, n);
+      let verified = false;
+      try {
+        wh.verify(raw, req.headers as Record<string, string>);
+        verified = true;
+      } catch { /* counted below */ }
+      const a = answer(id, n);
+      if (a.delayMs) await new Promise((r) => setTimeout(r, a.delayMs));
+      if (a.status >= 200 && a.status < 300) {
+        got.push({ id, body: JSON.parse(raw), verified, traceparent: (req.headers.traceparent as string) ?? null });
+      }
+      res.writeHead(a.status, a.headers ?? {}).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  servers.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, attempts };
+}
+
+/** A tenant of its own with a fast retry schedule, and one subscription. */
+const newSecret = () => `whsec_${randomBytes(24).toString("base64")}`;
+
+async function scenario(url: string, secret: string, opts: { maxAttempts?: number } = {}) {
+  const tenant = randomUUID();
+  const ref = `sub-secret-${tenant}`;
+  await sql`insert into tenants (id, slug, name) values (${tenant}, ${"relay-" + tenant.slice(0, 8)}, 'Relay test')`;
+  await sql`select vault.create_secret(${secret}, ${ref})`;
+  const [sub] = await sql`insert into outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref)
+                          values (${tenant}, 'n8n', ${url}, ${ref}) returning id`;
+  const scope = `tenant:${tenant}`;
+  await sql`insert into feature_flags_v2 (key, scope, value, reason, owner_name) values
+    ('outbox.retryBaseMs', ${scope}, '50', 'fast retries for the test', 'test'),
+    ('outbox.maxAttempts', ${scope}, ${String(opts.maxAttempts ?? 8)}, 'test', 'test')`;
+  return { tenant, subscriptionId: sub.id as string };
+}
+
+async function publish(tenant: string, count: number, aggregates: number) {
+  await sql`
+    insert into outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload, headers)
+    select ${tenant}, 'load', 'agg-' || (n % ${aggregates}), 'load.updated', jsonb_build_object('n', n),
+           jsonb_build_object('traceparent', '00-' || md5(n::text || ${tenant}) || '-00f067aa0ba902b7-01')
+    from generate_series(0, ${count - 1}) n`;
+}
+
+async function until(pred: () => boolean | Promise<boolean>, ms: number) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await pred()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return pred();
+}
+
+const relay = () => new Relay(sql, { principalId: AGENTS_PRINCIPAL, batchSize: 200, timeoutMs: 2000 }, log);
+let stopRelay: (() => Promise<void>) | null = null;
+
+beforeAll(async () => {
+  stopRelay = await relay().start(100);
+});
+afterAll(async () => {
+  await stopRelay?.();
+  for (const s of servers) s.close();
+  await sql.end();
+});
+
+describe("outbox relay", () => {
+  it("delivers 1,000 events over 10 aggregates in per-aggregate order, every signature verified", async () => {
+    const secret = newSecret();
+    const rx = await receiver(secret, () => ({ status: 204 }));
+    const { tenant } = await scenario(rx.url, secret);
+    await publish(tenant, 1000, 10);
+    expect(await until(() => new Set(rx.got.map((g) => g.id)).size === 1000, 60_000)).toBe(true);
+    expect(rx.got.every((g) => g.verified)).toBe(true); // standardwebhooks verified each one
+    expect(rx.got.every((g) => /^00-[0-9a-f]{32}-/.test(g.traceparent ?? ""))).toBe(true);
+    const byAggregate = new Map<string, number[]>();
+    for (const g of rx.got) byAggregate.set(g.body.aggregate.id, [...(byAggregate.get(g.body.aggregate.id) ?? []), g.body.data.n]);
+    expect(byAggregate.size).toBe(10);
+    for (const seq of byAggregate.values()) expect(seq).toEqual([...seq].sort((a, b) => a - b));
+    // Every delivery's commit-to-ack lag is recorded (the last acks may land just after).
+    const lagged = async () => (await sql`select count(*)::int as n from outbox_delivery_lag where tenant_id = ${tenant}`)[0].n === 1000;
+    expect(await until(lagged, 5000)).toBe(true);
+  });
+
+  it("a receiver that fails three times then succeeds gets every event once it recovers", async () => {
+    const secret = newSecret();
+    const rx = await receiver(secret, (_id, attempt) => ({ status: attempt <= 3 ? 500 : 200 }));
+    const { tenant } = await scenario(rx.url, secret);
+    await publish(tenant, 5, 5);
+    expect(await until(() => rx.got.length === 5, 30_000)).toBe(true);
+    expect(new Set(rx.got.map((g) => g.id)).size).toBe(5);
+    for (const n of rx.attempts.values()) expect(n).toBe(4);
+    const [s] = await sql`select count(*) filter (where state = 'delivered')::int as delivered from outbox_events where tenant_id = ${tenant}`;
+    expect(s.delivered).toBe(5);
+  });
+
+  it("a receiver that always fails sends the event to the DLQ with its trace id", async () => {
+    const secret = newSecret();
+    const rx = await receiver(secret, () => ({ status: 500 }));
+    const { tenant } = await scenario(rx.url, secret, { maxAttempts: 3 });
+    await publish(tenant, 2, 2);
+    const dead = async () => (await sql`select count(*)::int as n from dlq_entries where tenant_id = ${tenant}`)[0].n === 2;
+    expect(await until(dead, 30_000)).toBe(true);
+    const rows = await sql`
+      select d.trace_id, d.last_error, d.attempts, e.trace_id as event_trace
+      from dlq_entries d join outbox_events e on e.id = d.event_id where d.tenant_id = ${tenant}`;
+    for (const r of rows) {
+      expect(r.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(r.trace_id).toBe(r.event_trace);
+      expect(r.last_error).toBe("HTTP 500");
+      expect(r.attempts).toBe(3);
+    }
+  });
+
+  it("honours Retry-After and switches a subscription off on 410 Gone", async () => {
+    const secret = newSecret();
+    const rx = await receiver(secret, (_id, attempt) =>
+      attempt === 1 ? { status: 429, headers: { "retry-after": "3" } } : { status: 200 });
+    const { tenant } = await scenario(rx.url, secret);
+    await publish(tenant, 1, 1);
+    expect(await until(() => rx.attempts.size === 1, 10_000)).toBe(true);
+    await until(async () => (await sql`select state from outbox_events where tenant_id = ${tenant}`)[0].state === "failed", 5000);
+    const [e] = await sql`select extract(epoch from next_attempt_at - now()) as wait from outbox_events where tenant_id = ${tenant}`;
+    expect(Number(e.wait)).toBeGreaterThan(1.5);
+
+    const goneSecret = newSecret();
+    const gone = await receiver(goneSecret, () => ({ status: 410 }));
+    const g = await scenario(gone.url, goneSecret);
+    await publish(g.tenant, 1, 1);
+    const off = async () => !(await sql`select enabled from outbox_subscriptions where id = ${g.subscriptionId}`)[0].enabled;
+    expect(await until(off, 10_000)).toBe(true);
+  });
+
+  it("a relay killed mid-batch and restarted loses nothing", async () => {
+    await stopRelay?.(); // only the child relays below
+    stopRelay = null;
+    const secret = newSecret();
+    const rx = await receiver(secret, () => ({ status: 200, delayMs: 30 }));
+    const { tenant } = await scenario(rx.url, secret);
+    await publish(tenant, 300, 60);
+    const start = (): ChildProcess => spawn(`${PROJECT_ROOT}/node_modules/.bin/tsx`, ["scripts/relay.ts"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, SUPABASE_DB_URL: stackEnv.dbUrl, RELAY_CLAIM_SECONDS: "2", RELAY_BATCH: "60", RELAY_POLL_MS: "200" },
+      stdio: "ignore",
+    });
+    const first = start();
+    expect(await until(() => rx.got.length >= 30, 30_000)).toBe(true);
+    first.kill("SIGKILL"); // mid-batch: claimed events stay 'delivering' until their claim expires
+    await new Promise((r) => first.on("exit", r));
+    const delivering = (await sql`select count(*)::int as n from outbox_events where tenant_id = ${tenant} and state <> 'delivered'`)[0].n;
+    expect(delivering).toBeGreaterThan(0);
+    const second = start();
+    try {
+      expect(await until(() => new Set(rx.got.map((g) => g.id)).size === 300, 60_000)).toBe(true);
+      const allDelivered = async () =>
+        (await sql`select count(*) filter (where state = 'delivered')::int as d from outbox_events where tenant_id = ${tenant}`)[0].d === 300;
+      expect(await until(allDelivered, 10_000)).toBe(true);
+    } finally {
+      second.kill("SIGTERM");
+    }
+    stopRelay = await relay().start(100);
+  });
+});
