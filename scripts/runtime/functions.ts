@@ -1,4 +1,5 @@
 import { parse } from "smol-toml";
+import { problem, problemResponse } from "../../packages/shared/http/problem.ts";
 
 export interface FunctionDef {
   name: string;
@@ -20,12 +21,15 @@ export async function loadFunctions(projectRoot: string): Promise<Map<string, Fu
     if (!entry.isDirectory || entry.name.startsWith("_")) continue;
     const file = `${projectRoot}/supabase/functions/${entry.name}/handler.ts`;
     if (!(await Deno.stat(file).then(() => true, () => false))) continue; // not a function (yet)
-    const mod = await import(file);
-    out.set(entry.name, {
-      name: entry.name,
-      verifyJwt: config.functions?.[entry.name]?.verify_jwt ?? true,
-      handler: mod.handler,
-    });
+    // A function that fails to load answers 503 and is logged; the others keep serving.
+    const handler = await import(file).then(
+      (mod) => mod.handler as FunctionDef["handler"],
+      (err) => {
+        console.error(JSON.stringify({ level: "error", msg: "function failed to load", fn: entry.name, err: String(err) }));
+        return () => problemResponse(problem(503, "function_unavailable", "The function failed to load"));
+      },
+    );
+    out.set(entry.name, { name: entry.name, verifyJwt: config.functions?.[entry.name]?.verify_jwt ?? true, handler });
   }
   return out;
 }

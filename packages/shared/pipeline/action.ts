@@ -18,6 +18,7 @@ export interface ActionContext {
   traceId: string;
   traceparent: string;
   ip: string | null;
+  idempotencyKey: string | null;
   log: Logger;
   now: Date;
 }
@@ -71,6 +72,8 @@ export interface ActionDef<S extends z.ZodType, F, D, R> {
   name: string;
   input: S;
   permission: string;
+  /** For event-routed endpoints (inbound webhooks): the event type this action handles. */
+  eventType?: string;
   /** "required": a missing Idempotency-Key is refused (400). Default "optional". */
   idempotency?: "required" | "optional";
   detect: (tx: Tx, input: z.infer<S>, ctx: ActionContext) => Promise<F>;

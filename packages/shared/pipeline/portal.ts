@@ -73,7 +73,19 @@ export interface Portal {
  * idempotency, one transaction, prove). Every refusal is problem+json; every response
  * carries the request's traceparent.
  */
-export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv): Portal {
+export interface PortalOptions {
+  /**
+   * "path": POST /<portal>/<action> (portals). "event": one endpoint; the body's `type`
+   * names the action (inbound webhooks; each action declares its eventType).
+   */
+  routeBy?: "path" | "event";
+  /** The header carrying the idempotency key ("webhook-id" for inbound webhooks). */
+  idempotencyHeader?: string;
+  /** Refuse JWT callers: only HMAC-signed machine requests (n8n) are accepted. */
+  machineOnly?: boolean;
+}
+
+export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv, options: PortalOptions = {}): Portal {
   const sql = db(env.SUPABASE_DB_URL);
   const log = createLogger(`portal:${portal}`);
   const telemetry = createTelemetry(sql, portal, log, env.OTEL_EXPORTER_OTLP_ENDPOINT);
@@ -81,6 +93,8 @@ export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv
   const verifyJwt = createJwtVerifier({ secret: env.SWITCHYARD_JWT_SECRET, jwksUrl: env.SWITCHYARD_JWKS_URL });
   const lookupKey = hmacKeyLookup(sql);
   const byName = new Map(actions.map((a) => [a.name, a]));
+  const byEvent = new Map(actions.filter((a) => a.eventType).map((a) => [a.eventType!, a]));
+  const idempotencyHeader = options.idempotencyHeader ?? "idempotency-key";
 
   async function authenticate(req: Request, url: URL, body: Uint8Array<ArrayBuffer>): Promise<Outcome<{ claims: Claims; nonce: { source: string; value: string; timestamp: Date } | null }>> {
     if (hasHmacHeaders(req.headers)) {
@@ -100,6 +114,7 @@ export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv
         },
       };
     }
+    if (options.machineOnly) return refuse("missing_authorization", { detail: "This endpoint takes HMAC v2 signed requests only" });
     const jwt = await verifyJwt(req.headers.get("authorization"));
     if (!jwt.ok) return jwt;
     const c = jwt.value;
@@ -115,26 +130,37 @@ export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv
 
   async function handle(req: Request, url: URL): Promise<Response> {
     const [, portalSeg, actionName, ...rest] = url.pathname.split("/");
-    const def = portalSeg === portal && rest.length === 0 ? byName.get(actionName ?? "") : undefined;
-    if (!def) return refusalResponse(refuse("not_found", { detail: `No action ${portal}/${actionName ?? ""}` }).problem);
+    let def = options.routeBy === "event"
+      ? undefined
+      : portalSeg === portal && rest.length === 0 ? byName.get(actionName ?? "") : undefined;
+    if (!def && options.routeBy !== "event") {
+      return refusalResponse(refuse("not_found", { detail: `No action ${portal}/${actionName ?? ""}` }).problem);
+    }
     if (req.method !== "POST") return refused(refuse("method_not_allowed", { allow: ["POST"] }));
 
     const body = await readJsonBody(req, DEFAULT_BODY_LIMIT);
     if (!body.ok) return refusalResponse(body.problem);
     const auth = await authenticate(req, url, body.value.bytes);
     if (!auth.ok) return refused(auth);
-    const input = def.input.safeParse(body.value.json);
+    if (options.routeBy === "event") {
+      const type = (body.value.json as { type?: unknown } | null)?.type;
+      def = typeof type === "string" ? byEvent.get(type) : undefined;
+      if (!def) {
+        return refused(refuse("validation_failed", { errors: [{ path: "type", message: `Expected one of: ${[...byEvent.keys()].join(", ")}` }] }));
+      }
+    }
+    const input = def!.input.safeParse(body.value.json);
     if (!input.success) return refusalResponse(validationProblem(input.error));
 
-    const rawKey = req.headers.get("idempotency-key");
-    if (rawKey === null && def.idempotency === "required") return refused(refuse("idempotency_key_missing"));
+    const rawKey = req.headers.get(idempotencyHeader);
+    if (rawKey === null && def!.idempotency === "required") return refused(refuse("idempotency_key_missing", { detail: `${idempotencyHeader} header is required` }));
     if (rawKey !== null && !idempotencyKeySchema.safeParse(rawKey).success) {
-      return refused(refuse("validation_failed", { errors: [{ path: "Idempotency-Key", message: "1-255 visible ASCII characters" }] }));
+      return refused(refuse("validation_failed", { errors: [{ path: idempotencyHeader, message: "1-255 visible ASCII characters" }] }));
     }
     // The same key with another method, path or body is a different request (422).
     const fingerprint = rawKey === null ? null : await sha256Hex(`${req.method} ${url.pathname} ${await sha256Hex(body.value.bytes)}`);
 
-    const run = await runAction({ sql, telemetry, log }, def, {
+    const run = await runAction({ sql, telemetry, log }, def!, {
       claims: auth.value.claims,
       input: input.data,
       parent: parseTraceparent(req.headers.get("traceparent")),

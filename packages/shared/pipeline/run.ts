@@ -129,7 +129,7 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
       }
       const principal: Principal = { ...r.principal, tenantId: req.claims.tenant_id, roles: [] };
       const ctx: ActionContext = {
-        principal, tenantId: req.claims.tenant_id, traceId, traceparent, ip: req.ip, log, now: new Date(),
+        principal, tenantId: req.claims.tenant_id, traceId, traceparent, ip: req.ip, idempotencyKey: req.idempotencyKey, log, now: new Date(),
       };
       const facts = await step(deps, server, "detect", () => def.detect(tx, req.input, ctx));
       const decision = await step(deps, server, "decide", () => def.decide(req.input, facts, ctx));

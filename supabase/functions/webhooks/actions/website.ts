@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { jsonb } from "../../../../packages/shared/db/client.ts";
+import { type ActPlan, type ActionContext, defineAction } from "../../../../packages/shared/pipeline/action.ts";
+import { sha256Hex } from "../../../../packages/shared/util/encoding.ts";
+import type { Tx } from "../../../../packages/shared/db/client.ts";
+
+/** UTM capture (charter §5): the five standard parameters, as the site saw them. */
+const utm = z.strictObject({
+  source: z.string().max(200).optional(),
+  medium: z.string().max(200).optional(),
+  campaign: z.string().max(200).optional(),
+  term: z.string().max(200).optional(),
+  content: z.string().max(200).optional(),
+}).default({});
+const page = z.string().regex(/^\/[\x21-\x7e]{0,300}$/, "A site path like /pricing");
+const envelope = <T extends string, D extends z.ZodRawShape>(type: T, data: D) =>
+  z.strictObject({ type: z.literal(type), occurred_at: z.iso.datetime().optional(), data: z.strictObject({ page, utm, ...data }) });
+
+const person = { email: z.email().max(254), name: z.string().trim().min(1).max(200).optional(), company: z.string().trim().max(200).optional(), phone: z.string().max(40).optional() };
+
+interface Decided {
+  id: string;
+  type: string;
+  page: string;
+  utm: Record<string, string | undefined>;
+  data: Record<string, unknown>;
+  lead: { email: string; email_sha256: string; name?: string; company?: string; phone?: string; stage: string } | null;
+}
+
+/** The writes every website event shares: its row, the lead (if any) and the outbox event. */
+function plan(tx: Tx, d: Decided, ctx: ActionContext, webhookId: string): ActPlan<{ event_id: string }> {
+  const writes: PromiseLike<unknown>[] = [];
+  if (d.lead) {
+    // One lead per email: a later event updates it (and can only move the stage forward).
+    writes.push(tx`
+      insert into public.crm_leads (id, tenant_id, email, email_sha256, name, company, phone, stage, utm)
+      values (${crypto.randomUUID()}, ${ctx.tenantId}, ${d.lead.email}, ${d.lead.email_sha256}, ${d.lead.name ?? null},
+              ${d.lead.company ?? null}, ${d.lead.phone ?? null}, ${d.lead.stage}, ${jsonb(tx, d.utm)})
+      on conflict on constraint crm_leads_email do update set
+        name = coalesce(excluded.name, crm_leads.name), company = coalesce(excluded.company, crm_leads.company),
+        stage = case when crm_leads.stage = 'new' then excluded.stage else crm_leads.stage end, updated_at = now()`);
+  }
+  writes.push(tx`
+    insert into public.website_events (id, tenant_id, webhook_id, event_type, page, utm, data, email_sha256, lead_id, trace_id)
+    values (${d.id}, ${ctx.tenantId}, ${webhookId}, ${d.type}, ${d.page}, ${jsonb(tx, d.utm)}, ${jsonb(tx, d.data)},
+            ${d.lead?.email_sha256 ?? null},
+            (select id from public.crm_leads where tenant_id = ${ctx.tenantId} and email_sha256 = ${d.lead?.email_sha256 ?? ""}),
+            ${ctx.traceId})`);
+  return {
+    writes,
+    result: { event_id: d.id },
+    events: [{
+      type: `website.${d.type}`,
+      aggregateType: "website_visitor",
+      aggregateId: d.lead?.email_sha256 ?? d.id,
+      payload: { website_event_id: d.id, type: d.type, page: d.page, utm: d.utm, ...d.data, email_sha256: d.lead?.email_sha256 ?? null },
+    }],
+  };
+}
+
+async function emailHash(email: string | undefined) {
+  return email ? await sha256Hex(email.trim().toLowerCase()) : null;
+}
+
+/** One action per event type; all share detect (nothing), prove and the writes above. */
+function websiteAction<S extends z.ZodType<{ type: string; data: { page: string; utm: Record<string, string | undefined> } & Record<string, unknown> }>>(
+  eventType: string, schema: S, stage: string | null,
+) {
+  return defineAction({
+    portal: "crm",
+    name: eventType.replace(".", "_"),
+    eventType,
+    input: schema,
+    permission: "domain.write",
+    idempotency: "required",
+    detect: async (_tx, input: z.infer<S>) => ({ email_sha256: await emailHash(input.data.email as string | undefined) }),
+    decide: (input, facts) => {
+      const { page, utm, email, name, company, phone, ...rest } = input.data as Record<string, unknown> & { page: string; utm: Record<string, string | undefined> };
+      return {
+        id: crypto.randomUUID(),
+        type: input.type,
+        page,
+        utm,
+        data: { ...rest, ...(company && !stage ? { company } : {}) },
+        lead: stage && facts.email_sha256
+          ? { email: String(email), email_sha256: facts.email_sha256, name: name as string | undefined, company: company as string | undefined, phone: phone as string | undefined, stage }
+          : null,
+      } satisfies Decided;
+    },
+    // The webhook id is the idempotency key (required), so a redelivery writes nothing new.
+    act: (tx, d, ctx) => plan(tx, d, ctx, ctx.idempotencyKey!),
+    prove: async (sql, r, ctx) => {
+      const [row] = await sql`select 1 from public.website_events where id = ${r.event_id} and tenant_id = ${ctx.tenantId}`;
+      return { ok: !!row, detail: row ? `website event ${r.event_id} stored` : `website event ${r.event_id} missing` };
+    },
+  });
+}
+
+export const leadCreated = websiteAction("lead.created", envelope("lead.created", person), "new");
+export const demoRequested = websiteAction("demo.requested", envelope("demo.requested", { ...person, preferred_date: z.iso.date().optional() }), "demo_requested");
+export const roiCalculated = websiteAction("roi.calculated", envelope("roi.calculated", {
+  email: z.email().max(254).optional(),
+  inputs: z.strictObject({ loads_per_month: z.number().int().min(0).max(1_000_000), avg_rate_usd: z.number().min(0).max(100_000), team_size: z.number().int().min(0).max(100_000).optional() }),
+  result: z.strictObject({ monthly_savings_usd: z.number().min(0), payback_months: z.number().min(0).optional() }),
+}), null);
+export const checkoutStarted = websiteAction("checkout.started", envelope("checkout.started", {
+  email: z.email().max(254).optional(),
+  plan: z.enum(["starter", "growth", "enterprise"]),
+  seats: z.number().int().min(1).max(100_000),
+  currency: z.enum(["USD", "CAD"]).default("USD"),
+}), null);
