@@ -1,0 +1,489 @@
+import { z } from "zod";
+import type { Sql, Tx } from "../../../packages/shared/db/client.ts";
+import { readJsonBody } from "../../../packages/shared/http/body.ts";
+import { json } from "../../../packages/shared/http/json.ts";
+import { type Refusal, refuse } from "../../../packages/shared/http/outcome.ts";
+import { refusalResponse, validationProblem } from "../../../packages/shared/http/problems.ts";
+import type { Logger } from "../../../packages/shared/observability/logger.ts";
+import { formatTraceparent, newTrace } from "../../../packages/shared/observability/traceparent.ts";
+import { refusalFromDb } from "../../../packages/shared/pipeline/db-errors.ts";
+import type { JwtVerifier } from "../../../packages/shared/security/jwt.ts";
+
+/**
+ * The console's JSON API (/console/api/...). Every request: the caller's JWT verified at the
+ * edge, then ONE transaction under the caller's claims (role authenticated +
+ * request.jwt.claims), so row-level security and the permission matrix decide what it sees
+ * and may change; the edge only checks the same permissions early for clear 403s.
+ */
+
+export interface ApiDeps {
+  sql: Sql;
+  verifyJwt: JwtVerifier;
+  log: Logger;
+}
+
+interface Caller {
+  claims: string; // request.jwt.claims
+  headers: string; // request.headers (traceparent, x-forwarded-for)
+  tenantId: string | null;
+  traceId: string;
+  traceparent: string;
+}
+
+interface Principal {
+  principal_id: string;
+  kind: "human" | "machine";
+  name: string;
+  tenant_id: string | null;
+  roles: string[];
+  permissions: string[];
+}
+
+/** Thrown inside a transaction to refuse (rolls it back). */
+class Refused extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.code);
+  }
+}
+
+const uuid = z.guid();
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const reason = z.string().trim().min(3, "a reason of at least 3 characters is required").max(500);
+
+const flagWrite = z.strictObject({
+  key: z.string().trim().min(1).max(100),
+  scope: z.string().trim().min(1).max(200).default("global"),
+  value: z.union([z.string().max(200), z.number(), z.boolean()]),
+  reason,
+});
+const killSwitch = z.strictObject({ engage: z.boolean(), reason });
+const dlqIds = z.strictObject({ ids: z.array(uuid).min(1).max(1000) });
+const decide = z.strictObject({ request_id: uuid, approve: z.boolean(), note: z.string().trim().max(500).optional() });
+
+// Rails the shared mapping does not name: argument errors are the caller's (400/422).
+const LOCAL_RAILS: Record<string, Refusal["code"]> = {
+  unknown_flag: "validation_failed",
+  bad_flag_scope: "validation_failed",
+  bad_flag_value: "validation_failed",
+  bad_request: "validation_failed",
+  replay_bad_selection: "validation_failed",
+  approval_forbidden: "forbidden",
+};
+
+function refusalOf(err: unknown): Refusal | null {
+  if (err instanceof Refused) return err.refusal;
+  const shared = refusalFromDb(err);
+  if (shared) return shared;
+  const e = err as { code?: string; message?: string };
+  if (typeof e?.code === "string" && e.code.startsWith("SY")) {
+    const rail = (e.message ?? "").split(":")[0];
+    const code = LOCAL_RAILS[rail];
+    if (code) return refuse(code, { detail: (e.message ?? "").slice(rail.length + 1).trim(), rail });
+  }
+  if (e?.code === "22P02" || e?.code === "23514") return refuse("validation_failed", { detail: "A value was rejected by the database" });
+  return null;
+}
+
+function callerOf(req: Request, claims: { sub: string; tenant_id?: string }): Caller {
+  const trace = newTrace();
+  const ip = (req.headers.get("x-forwarded-for") ?? "").split(",")[0].trim();
+  return {
+    claims: JSON.stringify({ sub: claims.sub, role: "authenticated", ...(claims.tenant_id ? { tenant_id: claims.tenant_id } : {}) }),
+    headers: JSON.stringify({ traceparent: formatTraceparent(trace), ...(ip ? { "x-forwarded-for": ip } : {}) }),
+    tenantId: claims.tenant_id ?? null,
+    traceId: trace.traceId,
+    traceparent: formatTraceparent(trace),
+  };
+}
+
+/**
+ * Runs `fn` in one transaction as the caller. The claims and the principal lookup are
+ * pipelined with whatever `fn` sends before its first await.
+ */
+function asCaller<T>(sql: Sql, caller: Caller, fn: (tx: Tx, principal: Promise<Principal>) => Promise<T>): Promise<T> {
+  return sql.begin(async (tx) => {
+    const setup = tx`select set_config('role', 'authenticated', true),
+                            set_config('request.jwt.claims', ${caller.claims}, true),
+                            set_config('request.headers', ${caller.headers}, true)`;
+    const principal = tx`select principal_id, kind, name, tenant_id, roles, permissions
+                         from app_private.current_principal()`.then((rows) => {
+      if (rows.length === 0) throw new Refused(refuse("forbidden", { detail: "The token's subject is not an enabled principal" }));
+      return rows[0] as unknown as Principal;
+    });
+    principal.catch(() => {}); // observed by fn; never an unhandled rejection
+    await setup;
+    return fn(tx, principal);
+  }) as Promise<T>;
+}
+
+function need(p: Principal, permission: string): void {
+  if (!p.permissions.includes(permission)) {
+    throw new Refused(refuse("forbidden", { detail: `This needs ${permission}`, permission }));
+  }
+}
+
+function needTenant(caller: Caller): string {
+  if (!caller.tenantId) throw new Refused(refuse("forbidden", { detail: "The token names no tenant (tenant_id claim)" }));
+  return caller.tenantId;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+// ---------------------------------------------------------------------------------------
+// Reads
+// ---------------------------------------------------------------------------------------
+
+async function me(tx: Tx, principal: Promise<Principal>) {
+  const p = await principal;
+  return { principal: p };
+}
+
+async function switchboard(tx: Tx, principal: Promise<Principal>, caller: Caller) {
+  const [p, effective, rows, defs, history] = await Promise.all([
+    principal,
+    // Global effective values (the tenant's own overrides come with its rows below).
+    tx`select key, value, value_type, scope from public.flags_effective(null, null)`,
+    tx`select key, scope, value, reason, updated_at, updated_by from public.feature_flags_typed order by key, scope`,
+    tx`select key, value_type, allowed_values, allowed_scopes, min_value, max_value, default_value, write_permission, description
+       from public.flag_definitions order by key`,
+    tx`select key, scope, op, old_value, new_value, reason, changed_by, changed_at, trace_id
+       from public.feature_flag_history order by changed_at desc limit 25`,
+  ]);
+  need(p, "flags.read");
+  const writable = new Set(p.permissions);
+  const global = Object.fromEntries(effective.map((r) => [r.key, r.value]));
+  return {
+    tenant_id: caller.tenantId,
+    emergency_stop: global["autonomy.emergencyStop"] === true,
+    mode: global["autonomy.mode"],
+    agents_enabled: global["agents.autonomousEnabled"] === true,
+    effective,
+    rows,
+    definitions: defs.map((d) => ({ ...d, writable: writable.has(d.write_permission as string) })),
+    history,
+    can_stop: p.kind === "human" && writable.has("flags.emergency_stop.write"),
+  };
+}
+
+async function slo(tx: Tx, principal: Promise<Principal>, url: URL) {
+  const minutes = Math.min(1440, Math.max(5, Number(url.searchParams.get("minutes") ?? 60) || 60));
+  const [p, tiles, series] = await Promise.all([
+    principal,
+    // Per portal (function name when no portal): request-based success, minute-based
+    // uptime (a minute is down when most of its requests failed with 5xx), p95 upper bound
+    // from the histogram, and the error-budget burn rate against the 98% success SLO over
+    // the window and over the last 5 minutes (1.0 = spending the budget exactly on pace).
+    tx`with per_min as (
+         select coalesce(m.portal, m.function_name) as portal, m.minute,
+                sum(m.count) as n, sum(m.errors) as e, sum(m.sum_ms) as ms,
+                sum(m.le_100) as b100, sum(m.le_250) as b250, sum(m.le_500) as b500, sum(m.le_1000) as b1000,
+                sum(m.le_1500) as b1500, sum(m.le_2500) as b2500, sum(m.le_5000) as b5000, sum(m.le_10000) as b10000
+         from public.request_metrics m
+         where m.minute >= date_trunc('minute', now() - make_interval(mins => ${minutes}))
+         group by 1, 2)
+       select portal, sum(n)::bigint as requests, sum(e)::bigint as errors,
+              round(1 - sum(e) / nullif(sum(n), 0), 5) as success,
+              round(count(*) filter (where e * 2 < n)::numeric / nullif(count(*) filter (where n > 0), 0), 5) as uptime,
+              round(sum(ms) / nullif(sum(n), 0), 1) as avg_ms,
+              case when sum(b100) >= 0.95 * sum(n) then 100 when sum(b250) >= 0.95 * sum(n) then 250
+                   when sum(b500) >= 0.95 * sum(n) then 500 when sum(b1000) >= 0.95 * sum(n) then 1000
+                   when sum(b1500) >= 0.95 * sum(n) then 1500 when sum(b2500) >= 0.95 * sum(n) then 2500
+                   when sum(b5000) >= 0.95 * sum(n) then 5000 when sum(b10000) >= 0.95 * sum(n) then 10000 end as p95_ms,
+              round((sum(e) / nullif(sum(n), 0)) / 0.02, 3) as burn,
+              round((sum(e) filter (where minute >= date_trunc('minute', now() - interval '5 minutes'))
+                     / nullif(sum(n) filter (where minute >= date_trunc('minute', now() - interval '5 minutes')), 0)) / 0.02, 3)
+                as burn_5m
+       from per_min group by portal order by portal`,
+    tx`with per_min as (
+         select coalesce(m.portal, m.function_name) as portal, m.minute, sum(m.count) as n, sum(m.errors) as e,
+                sum(m.le_100) as b100, sum(m.le_250) as b250, sum(m.le_500) as b500, sum(m.le_1000) as b1000,
+                sum(m.le_1500) as b1500, sum(m.le_2500) as b2500, sum(m.le_5000) as b5000, sum(m.le_10000) as b10000
+         from public.request_metrics m
+         where m.minute >= date_trunc('minute', now() - make_interval(mins => ${minutes}))
+         group by 1, 2)
+       select portal, minute, n::bigint as requests, e::bigint as errors,
+              case when b100 >= 0.95 * n then 100 when b250 >= 0.95 * n then 250 when b500 >= 0.95 * n then 500
+                   when b1000 >= 0.95 * n then 1000 when b1500 >= 0.95 * n then 1500 when b2500 >= 0.95 * n then 2500
+                   when b5000 >= 0.95 * n then 5000 when b10000 >= 0.95 * n then 10000 end as p95_ms
+       from per_min order by portal, minute`,
+  ]);
+  need(p, "metrics.read");
+  const byPortal = new Map<string, { t: number[]; requests: number[]; errors: number[]; p95: (number | null)[] }>();
+  for (const r of series) {
+    let s = byPortal.get(r.portal);
+    if (!s) byPortal.set(r.portal, s = { t: [], requests: [], errors: [], p95: [] });
+    s.t.push(Math.floor(new Date(r.minute).getTime() / 1000));
+    s.requests.push(Number(r.requests));
+    s.errors.push(Number(r.errors));
+    s.p95.push(num(r.p95_ms));
+  }
+  return {
+    window_minutes: minutes,
+    slo: { uptime: 0.9995, success: 0.98, p95_ms: 2500, portal_p95_ms: 1500 },
+    tiles: tiles.map((t) => ({
+      portal: t.portal,
+      requests: Number(t.requests),
+      errors: Number(t.errors),
+      success: num(t.success),
+      uptime: num(t.uptime),
+      avg_ms: num(t.avg_ms),
+      p95_ms: num(t.p95_ms),
+      burn: num(t.burn),
+      burn_5m: num(t.burn_5m),
+      series: byPortal.get(t.portal) ?? { t: [], requests: [], errors: [], p95: [] },
+    })),
+  };
+}
+
+async function outbox(tx: Tx, principal: Promise<Principal>) {
+  const [p, [now], series] = await Promise.all([
+    principal,
+    tx`select
+         (select count(*) from public.outbox_events where state in ('pending', 'delivering', 'failed'))::int as depth,
+         (select count(*) from public.outbox_events where state = 'pending')::int as pending,
+         (select count(*) from public.outbox_events where state = 'delivering')::int as delivering,
+         (select count(*) from public.outbox_events where state = 'failed')::int as failed,
+         (select count(*) from public.dlq_entries where state = 'dead')::int as dead,
+         (select round(extract(epoch from now() - min(created_at)) * 1000)
+            from public.outbox_events where state in ('pending', 'delivering', 'failed')) as oldest_undelivered_ms,
+         (select round(percentile_cont(0.95) within group (order by extract(epoch from delivered_at - created_at) * 1000)::numeric)
+            from public.outbox_events
+           where delivered_at >= now() - interval '15 minutes' and created_at >= now() - interval '1 day') as lag_p95_ms`,
+    tx`with mins as (
+         select generate_series(date_trunc('minute', now() - interval '59 minutes'), date_trunc('minute', now()),
+                                interval '1 minute') as minute),
+       pub as (
+         select date_trunc('minute', created_at) as minute, count(*) as n
+         from public.outbox_events where created_at >= now() - interval '60 minutes' group by 1),
+       del as (
+         select date_trunc('minute', delivered_at) as minute, count(*) as n,
+                percentile_cont(0.95) within group (order by extract(epoch from delivered_at - created_at) * 1000) as p95
+         from public.outbox_events
+         where delivered_at >= now() - interval '60 minutes' and created_at >= now() - interval '1 day' group by 1)
+       select mins.minute, coalesce(pub.n, 0)::int as published, coalesce(del.n, 0)::int as delivered,
+              round(del.p95::numeric) as lag_p95_ms
+       from mins left join pub using (minute) left join del using (minute) order by mins.minute`,
+  ]);
+  need(p, "outbox.read");
+  return {
+    depth: now.depth,
+    by_state: { pending: now.pending, delivering: now.delivering, failed: now.failed },
+    dlq_dead: now.dead,
+    oldest_undelivered_ms: num(now.oldest_undelivered_ms),
+    lag_p95_ms: num(now.lag_p95_ms),
+    slo: { lag_p95_ms: 5000 },
+    series: {
+      t: series.map((r) => Math.floor(new Date(r.minute).getTime() / 1000)),
+      published: series.map((r) => r.published),
+      delivered: series.map((r) => r.delivered),
+      lag_p95_ms: series.map((r) => num(r.lag_p95_ms)),
+    },
+  };
+}
+
+async function dlq(tx: Tx, principal: Promise<Principal>) {
+  const [p, entries, requests] = await Promise.all([
+    principal,
+    tx`select id, tenant_id, event_id, event_type, aggregate_type, aggregate_id, attempts, last_error, payload_bytes,
+              trace_id, state, dead_at, replayed_at, replay_request_id
+       from public.dlq_entries order by (state = 'dead') desc, dead_at desc limit 100`,
+    tx`select id, tenant_id, requested_by_name, dry_run, batch_size, payload_bytes, status, approved_by_name,
+              decided_at, outcome, created_at, executed_at, dlq_ids, requested_by
+       from public.replay_requests order by created_at desc limit 20`,
+  ]);
+  need(p, "dlq.read");
+  return {
+    entries,
+    requests: requests.map((r) => ({ ...r, mine: r.requested_by === p.principal_id, requested_by: undefined })),
+    can_request: p.permissions.includes("dlq.replay.request"),
+    can_approve: p.kind === "human" && p.permissions.includes("dlq.replay.approve"),
+  };
+}
+
+async function trace(tx: Tx, principal: Promise<Principal>, traceId: string) {
+  const [p, spans, audit, events, dead] = await Promise.all([
+    principal,
+    tx`select span_id, parent_span_id, name, kind, function_name, portal, attributes, start_time, duration_ms, status, status_message
+       from public.spans where trace_id = ${traceId} order by start_time, span_id`,
+    tx`select occurred_at, action, target_type, target_id, principal_kind, principal_name, reason, span_id, before, after
+       from public.audit_log where trace_id = ${traceId} order by occurred_at, chain_seq`,
+    tx`select id, event_type, aggregate_type, aggregate_id, state, attempts, created_at, delivered_at, last_error
+       from public.outbox_events where trace_id = ${traceId} order by seq`,
+    tx`select id, event_id, event_type, state, attempts, last_error, dead_at, replayed_at
+       from public.dlq_entries where trace_id = ${traceId} order by dead_at`,
+  ]);
+  need(p, "traces.read");
+  const has = (perm: string) => p.permissions.includes(perm);
+  return {
+    trace_id: traceId,
+    spans,
+    audit,
+    outbox: events,
+    dlq: dead,
+    // Sections the caller's role cannot read (empty for it by RLS, not because none exist).
+    hidden: [!has("audit.read") && "audit", !has("outbox.read") && "outbox", !has("dlq.read") && "dlq"].filter(Boolean),
+  };
+}
+
+async function feed(tx: Tx, principal: Promise<Principal>, caller: Caller, url: URL) {
+  const tenant = needTenant(caller);
+  const limit = Math.min(200, Math.max(1, Number(url.searchParams.get("limit") ?? 30) || 30));
+  const [p, rows] = await Promise.all([
+    principal,
+    tx`select id, trace_id, portal, action, phase, ok, principal, detail, created_at
+       from public.live_feed where tenant_id = ${tenant} order by id desc limit ${limit}`,
+  ]);
+  need(p, "domain.read");
+  return { rows: rows.reverse() };
+}
+
+// ---------------------------------------------------------------------------------------
+// Writes
+// ---------------------------------------------------------------------------------------
+
+/**
+ * The kill switch, as the charter writes it (§3 "Emergency stop (one command)" and the
+ * runbook's resume): exactly one UPDATE of the global autonomy.emergencyStop row, by a
+ * human holding flags.emergency_stop.write. The reason goes to the flag history and the
+ * audit row through app.reason.
+ */
+async function setKillSwitch(tx: Tx, principal: Promise<Principal>, input: z.infer<typeof killSwitch>, caller: Caller) {
+  const [p, [perm]] = await Promise.all([
+    principal,
+    tx`select app_private.has_permission(null, 'flags.emergency_stop.write') as ok`,
+  ]);
+  if (p.kind !== "human") throw new Refused(refuse("forbidden", { detail: "The console's kill switch is for humans" }));
+  if (!perm.ok) throw new Refused(refuse("forbidden", { detail: "This needs flags.emergency_stop.write (global)", permission: "flags.emergency_stop.write" }));
+  await tx`select set_config('app.reason', ${input.reason}, true)`;
+  const updated = input.engage
+    ? await tx`update feature_flags_v2 set value=true where key='autonomy.emergencyStop' and scope='global'`
+    : await tx`update feature_flags_v2 set value=false where key='autonomy.emergencyStop' and scope='global'`;
+  if (updated.count !== 1) {
+    throw new Refused(refuse("conflict", { detail: "The global autonomy.emergencyStop row is missing: run the charter's switchboard SQL" }));
+  }
+  const [now] = await tx`select public.flag_value('autonomy.emergencyStop') as value`;
+  return { emergency_stop: now.value === true, reason: input.reason, trace_id: caller.traceId };
+}
+
+async function writeFlag(tx: Tx, principal: Promise<Principal>, input: z.infer<typeof flagWrite>, caller: Caller) {
+  const p = await principal;
+  if (p.kind !== "human") throw new Refused(refuse("forbidden", { detail: "Console writes are for humans" }));
+  if (input.key === "autonomy.emergencyStop") {
+    throw new Refused(refuse("validation_failed", {
+      detail: "autonomy.emergencyStop is flipped with the kill switch (POST api/kill-switch)",
+      errors: [{ path: "key", message: "use the kill switch" }],
+    }));
+  }
+  const value = String(input.value);
+  await tx`select set_config('app.reason', ${input.reason}, true)`;
+  // RLS decides: the key's write permission in the scope's tenant (42501 -> 403).
+  const [row] = await tx`insert into public.feature_flags_v2 (key, scope, value, reason, owner_name)
+           values (${input.key}, ${input.scope}, ${value}, ${input.reason}, 'console')
+           on conflict (key, scope) do update set value = excluded.value, reason = excluded.reason
+           returning key, scope, value, reason, updated_at, updated_by`;
+  return { flag: row, trace_id: caller.traceId };
+}
+
+async function replay(tx: Tx, principal: Promise<Principal>, caller: Caller, ids: string[], dryRun: boolean) {
+  const tenant = needTenant(caller);
+  await principal;
+  const [r] = await tx`select * from app_private.replay_request(${tenant}::uuid, ${ids}::uuid[], ${dryRun})`;
+  return { request: r, trace_id: caller.traceId };
+}
+
+async function decideReplay(tx: Tx, principal: Promise<Principal>, caller: Caller, input: z.infer<typeof decide>) {
+  await principal;
+  const [r] = await tx`select * from app_private.replay_decide(${input.request_id}::uuid, ${input.approve}, ${input.note ?? null})`;
+  return { request: r, trace_id: caller.traceId };
+}
+
+// ---------------------------------------------------------------------------------------
+// Routing
+// ---------------------------------------------------------------------------------------
+
+type Route = (ctx: { req: Request; url: URL; caller: Caller; body: unknown; tx: Tx; principal: Promise<Principal> }) => Promise<unknown>;
+
+interface RouteDef {
+  method: "GET" | "POST";
+  run: Route;
+  schema?: z.ZodType;
+}
+
+const ROUTES: Record<string, RouteDef> = {
+  "/me": { method: "GET", run: ({ tx, principal }) => me(tx, principal) },
+  "/switchboard": { method: "GET", run: ({ tx, principal, caller }) => switchboard(tx, principal, caller) },
+  "/slo": { method: "GET", run: ({ tx, principal, url }) => slo(tx, principal, url) },
+  "/outbox": { method: "GET", run: ({ tx, principal }) => outbox(tx, principal) },
+  "/dlq": { method: "GET", run: ({ tx, principal }) => dlq(tx, principal) },
+  "/feed": { method: "GET", run: ({ tx, principal, caller, url }) => feed(tx, principal, caller, url) },
+  "/kill-switch": {
+    method: "POST",
+    schema: killSwitch,
+    run: ({ tx, principal, body, caller }) => setKillSwitch(tx, principal, body as z.infer<typeof killSwitch>, caller),
+  },
+  "/flags": {
+    method: "POST",
+    schema: flagWrite,
+    run: ({ tx, principal, body, caller }) => writeFlag(tx, principal, body as z.infer<typeof flagWrite>, caller),
+  },
+  "/dlq/dry-run": {
+    method: "POST",
+    schema: dlqIds,
+    run: ({ tx, principal, body, caller }) => replay(tx, principal, caller, (body as z.infer<typeof dlqIds>).ids, true),
+  },
+  "/dlq/replay": {
+    method: "POST",
+    schema: dlqIds,
+    run: ({ tx, principal, body, caller }) => replay(tx, principal, caller, (body as z.infer<typeof dlqIds>).ids, false),
+  },
+  "/dlq/decide": {
+    method: "POST",
+    schema: decide,
+    run: ({ tx, principal, body, caller }) => decideReplay(tx, principal, caller, body as z.infer<typeof decide>),
+  },
+};
+
+const NO_STORE = { "cache-control": "no-store" };
+
+/** Handles /api/<path> (path without the /api prefix). */
+export async function handleApi(deps: ApiDeps, req: Request, path: string): Promise<Response> {
+  const url = new URL(req.url);
+  let def = ROUTES[path];
+  let traceId: string | null = null;
+  if (!def && path.startsWith("/trace/")) {
+    traceId = path.slice("/trace/".length);
+    def = { method: "GET", run: ({ tx, principal }) => trace(tx, principal, traceId!) };
+  }
+  if (!def) return refusalResponse(refuse("not_found", { detail: `No console API route ${path}` }).problem, NO_STORE);
+  if (req.method !== def.method) {
+    return refusalResponse(refuse("method_not_allowed", { allow: [def.method] }).problem, NO_STORE);
+  }
+
+  // Authentication first: nothing about the data is said to an unauthenticated caller.
+  const auth = await deps.verifyJwt(req.headers.get("authorization"));
+  if (!auth.ok) return refusalResponse(auth.problem, NO_STORE);
+  if (traceId !== null && !TRACE_ID.test(traceId)) {
+    return refusalResponse(refuse("validation_failed", { detail: "A trace id is 32 lowercase hex digits", errors: [{ path: "trace_id", message: "32 lowercase hex digits" }] }).problem, NO_STORE);
+  }
+
+  let body: unknown = undefined;
+  if (def.method === "POST") {
+    const read = await readJsonBody(req, 64 * 1024);
+    if (!read.ok) return refusalResponse(read.problem, NO_STORE);
+    const parsed = def.schema!.safeParse(read.value.json);
+    if (!parsed.success) return refusalResponse(validationProblem(parsed.error), NO_STORE);
+    body = parsed.data;
+  }
+
+  const caller = callerOf(req, auth.value);
+  const headers = { ...NO_STORE, traceparent: caller.traceparent };
+  try {
+    const out = await asCaller(deps.sql, caller, (tx, principal) => def.run({ req, url, caller, body, tx, principal }));
+    return json(out, 200, headers);
+  } catch (err) {
+    const refusal = refusalOf(err);
+    if (refusal) return refusalResponse(refusal.problem, headers);
+    deps.log.error({ err: err instanceof Error ? err.message : String(err), path, trace_id: caller.traceId }, "console api failed");
+    return refusalResponse(refuse("internal_error", { trace_id: caller.traceId }).problem, headers);
+  }
+}
