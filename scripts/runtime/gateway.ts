@@ -11,7 +11,7 @@ const PREFIX = "/functions/v1/";
  */
 export function gateway(functions: Map<string, FunctionDef>, jwtSecret: string) {
   const key = new TextEncoder().encode(jwtSecret);
-  return async (req: Request): Promise<Response> => {
+  return async (req: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> => {
     const url = new URL(req.url);
     if (!url.pathname.startsWith(PREFIX)) {
       return problemResponse(problem(404, "not_found", "No such route"));
@@ -30,8 +30,11 @@ export function gateway(functions: Map<string, FunctionDef>, jwtSecret: string) 
       }
     }
     url.pathname = url.pathname.slice(PREFIX.length - 1);
+    // Like the hosted platform, the gateway says who connected (a client's own value is replaced).
+    const forwarded = new Request(url, req);
+    if (info?.remoteAddr) forwarded.headers.set("x-forwarded-for", info.remoteAddr.hostname);
     try {
-      return await fn.handler(new Request(url, req));
+      return await fn.handler(forwarded);
     } catch (err) {
       console.error(JSON.stringify({ level: "error", msg: "function crashed", fn: name, err: String(err) }));
       return problemResponse(problem(500, "internal_error", "The function failed"));

@@ -52,6 +52,10 @@ begin
     state := v_state;
     return next;
   end loop;
+  -- A replay run stops once more than 20% of it failed (see the replay runs migration).
+  perform app_private.outbox_ack_batch_replays(array(
+    select (x ->> 'event_id')::uuid from jsonb_array_elements(coalesce(p_results, '[]'::jsonb)) x
+    where not coalesce((x ->> 'ok')::boolean, false)));
 end $$;
 revoke execute on function app_private.outbox_ack_batch(jsonb) from public;
 grant execute on function app_private.outbox_ack_batch(jsonb) to authenticated;

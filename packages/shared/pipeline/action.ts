@@ -78,7 +78,8 @@ export interface ActionDef<S extends z.ZodType, F, D, R> {
   idempotency?: "required" | "optional";
   detect: (tx: Tx, input: z.infer<S>, ctx: ActionContext) => Promise<F>;
   decide: (input: z.infer<S>, facts: F, ctx: ActionContext) => D;
-  act: (tx: Tx, decision: D, ctx: ActionContext) => ActPlan<R>;
+  /** Plans the writes; may await when a write's result is the answer (a SQL function). */
+  act: (tx: Tx, decision: D, ctx: ActionContext) => ActPlan<R> | Promise<ActPlan<R>>;
   prove: (sql: Sql, result: R, ctx: ActionContext) => Promise<ProveResult>;
 }
 

@@ -67,7 +67,8 @@ export interface Portal {
 }
 
 /**
- * One edge function per portal: POST /<portal>/<action>. The request path, in order:
+ * One edge function per portal: POST /<name>/<action> (`name` is the function's name; each
+ * action declares the portal whose flags and budgets it runs under). The request path, in order:
  * CORS -> route -> body (type, 2 MB, JSON) -> authentication (JWT, or HMAC v2 for machine
  * callers) -> zod validation -> Idempotency-Key -> runAction (authorization, rails,
  * idempotency, one transaction, prove). Every refusal is problem+json; every response
@@ -109,7 +110,7 @@ export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv
       return {
         ok: true,
         value: {
-          claims: { sub: v.value.principal.principalId, role: "authenticated", tenant_id: tenant.data, principal_kind: "machine", principal_name: v.value.principal.name, portal },
+          claims: { sub: v.value.principal.principalId, role: "authenticated", tenant_id: tenant.data, principal_kind: "machine", principal_name: v.value.principal.name, portal: "" },
           nonce: { source: `hmac:${v.value.keyId}`, value: v.value.nonce, timestamp: new Date(v.value.timestamp * 1000) },
         },
       };
@@ -122,7 +123,7 @@ export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv
     return {
       ok: true,
       value: {
-        claims: { sub: c.sub, role: "authenticated", tenant_id: c.tenant_id, principal_kind: "human", principal_name: c.principal_name, portal },
+        claims: { sub: c.sub, role: "authenticated", tenant_id: c.tenant_id, principal_kind: "human", principal_name: c.principal_name, portal: "" },
         nonce: null,
       },
     };
@@ -161,7 +162,8 @@ export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv
     const fingerprint = rawKey === null ? null : await sha256Hex(`${req.method} ${url.pathname} ${await sha256Hex(body.value.bytes)}`);
 
     const run = await runAction({ sql, telemetry, log }, def!, {
-      claims: auth.value.claims,
+      // The portal flags (portal.enabled) and rate limits apply per the action's portal.
+      claims: { ...auth.value.claims, portal: def!.portal },
       input: input.data,
       parent: parseTraceparent(req.headers.get("traceparent")),
       ip: (req.headers.get("x-forwarded-for") ?? "").split(",")[0].trim() || null,

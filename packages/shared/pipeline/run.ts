@@ -134,7 +134,7 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
       const facts = await step(deps, server, "detect", () => def.detect(tx, req.input, ctx));
       const decision = await step(deps, server, "decide", () => def.decide(req.input, facts, ctx));
       const result = await step(deps, server, "act", async () => {
-        const plan = def.act(tx, decision, ctx);
+        const plan = await def.act(tx, decision, ctx);
         const body = { data: plan.result, trace_id: traceId };
         await Promise.all([
           ...plan.writes,
