@@ -10,6 +10,8 @@ import { EXIT, OpsError } from "./errors.ts";
 export type Sql = postgres.Sql;
 /** A transaction handle (postgres.js types it apart from Sql; it runs the same queries). */
 export type Tx = postgres.TransactionSql;
+/** Anything that runs a query: a connection or a transaction. */
+export type Queryable = postgres.ISql;
 
 export function resolveDbUrl(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SUPABASE_DB_URL) return env.SUPABASE_DB_URL;

@@ -1,5 +1,5 @@
 /** Reading and writing switchboard rows (public.feature_flags_v2) as the operator. */
-import type { Sql, Tx } from "./db.ts";
+import type { Queryable } from "./db.ts";
 import type { FlagValue } from "./metrics.ts";
 
 export interface FlagChange {
@@ -11,7 +11,7 @@ export interface FlagChange {
 }
 
 /** The stored row's typed value at a scope, or null. */
-export async function storedValue(sql: Sql | Tx, key: string, scope: string): Promise<FlagValue | null> {
+export async function storedValue(sql: Queryable, key: string, scope: string): Promise<FlagValue | null> {
   const [r] = await sql`select value from public.feature_flags_typed where key = ${key} and scope = ${scope}`;
   return r ? (r.value as FlagValue) : null;
 }
@@ -20,7 +20,7 @@ export async function storedValue(sql: Sql | Tx, key: string, scope: string): Pr
  * Upserts one row. The database validates key, scope and value (unknown_flag,
  * bad_flag_scope, bad_flag_value) and canonicalizes the scope before the conflict check.
  */
-export async function setFlag(tx: Tx, key: string, scope: string, value: string, reason: string): Promise<FlagChange> {
+export async function setFlag(tx: Queryable, key: string, scope: string, value: string, reason: string): Promise<FlagChange> {
   // The scope as the database spells it, so the before/after reads hit the same row.
   const [{ scope: canonical }] = await tx`select scope from app_private.parse_flag_scope(${scope})`;
   const previous = await storedValue(tx, key, canonical);

@@ -50,7 +50,8 @@ export async function queueDepth(sql: Sql): Promise<QueueDepth> {
   return { pending: r.pending, delivering: r.delivering, failed: r.failed };
 }
 
-const windowStart = (sql: Sql, w: Window) =>
+/** The window's start as a SQL fragment. */
+export const windowStart = (sql: Sql, w: Window) =>
   w.since ? sql`${w.since.toISOString()}::timestamptz` : sql`now() - ${w.interval}::interval`;
 
 export interface OutboxLag {
@@ -91,6 +92,28 @@ export async function dlqSize(sql: Sql, w: Window): Promise<DlqSize> {
            count(*) filter (where dead_at >= ${windowStart(sql, w)})::int as fresh
     from public.dlq_entries`;
   return { dead: r.dead, newInWindow: r.fresh };
+}
+
+export interface DlqEntry {
+  id: string;
+  tenant: string;
+  eventType: string | null;
+  attempts: number;
+  lastError: string | null;
+  traceId: string | null;
+  deadAt: Date;
+}
+
+/** The newest DLQ entries that died in the window. */
+export async function newDlqEntries(sql: Sql, w: Window, limit = 20): Promise<DlqEntry[]> {
+  const rows = await sql`
+    select d.id, t.slug, d.event_type, d.attempts, d.last_error, d.trace_id, d.dead_at
+    from public.dlq_entries d join public.tenants t on t.id = d.tenant_id
+    where d.dead_at >= ${windowStart(sql, w)}
+    order by d.dead_at desc limit ${limit}`;
+  return rows.map((r) => ({
+    id: r.id, tenant: r.slug, eventType: r.event_type, attempts: r.attempts, lastError: r.last_error, traceId: r.trace_id, deadAt: r.dead_at,
+  }));
 }
 
 export interface SloRow {
