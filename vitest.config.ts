@@ -15,6 +15,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // Headless Chromium (Debian's, driven by playwright-core) against the same stack.
+        // groupOrder 1: runs after unit + integration, never beside them, because it flips
+        // the global kill switch. apt-get may install Chromium in the first hook.
+        test: {
+          name: "browser",
+          include: ["tests/browser/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -102,9 +102,10 @@ function callerOf(req: Request, claims: { sub: string; tenant_id?: string }): Ca
  */
 function asCaller<T>(sql: Sql, caller: Caller, fn: (tx: Tx, principal: Promise<Principal>) => Promise<T>): Promise<T> {
   return sql.begin(async (tx) => {
+    // postgres.js sends a query when it is first awaited (.then): the settings go first.
     const setup = tx`select set_config('role', 'authenticated', true),
                             set_config('request.jwt.claims', ${caller.claims}, true),
-                            set_config('request.headers', ${caller.headers}, true)`;
+                            set_config('request.headers', ${caller.headers}, true)`.then(() => {});
     const principal = tx`select principal_id, kind, name, tenant_id, roles, permissions
                          from app_private.current_principal()`.then((rows) => {
       if (rows.length === 0) throw new Refused(refuse("forbidden", { detail: "The token's subject is not an enabled principal" }));
@@ -208,14 +209,18 @@ async function slo(tx: Tx, principal: Promise<Principal>, url: URL) {
        from per_min order by portal, minute`,
   ]);
   need(p, "metrics.read");
+  // One point per minute of the window (0 requests, no p95 where a minute had none).
+  const last = Math.floor(Date.now() / 60_000) * 60;
+  const t = Array.from({ length: minutes + 1 }, (_, i) => last - (minutes - i) * 60);
   const byPortal = new Map<string, { t: number[]; requests: number[]; errors: number[]; p95: (number | null)[] }>();
   for (const r of series) {
     let s = byPortal.get(r.portal);
-    if (!s) byPortal.set(r.portal, s = { t: [], requests: [], errors: [], p95: [] });
-    s.t.push(Math.floor(new Date(r.minute).getTime() / 1000));
-    s.requests.push(Number(r.requests));
-    s.errors.push(Number(r.errors));
-    s.p95.push(num(r.p95_ms));
+    if (!s) byPortal.set(r.portal, s = { t, requests: t.map(() => 0), errors: t.map(() => 0), p95: t.map(() => null) });
+    const i = t.indexOf(Math.floor(new Date(r.minute).getTime() / 1000));
+    if (i < 0) continue;
+    s.requests[i] = Number(r.requests);
+    s.errors[i] = Number(r.errors);
+    s.p95[i] = num(r.p95_ms);
   }
   return {
     window_minutes: minutes,
@@ -377,10 +382,11 @@ async function writeFlag(tx: Tx, principal: Promise<Principal>, input: z.infer<t
   const value = String(input.value);
   await tx`select set_config('app.reason', ${input.reason}, true)`;
   // RLS decides: the key's write permission in the scope's tenant (42501 -> 403).
-  const [row] = await tx`insert into public.feature_flags_v2 (key, scope, value, reason, owner_name)
+  const [{ id }] = await tx`insert into public.feature_flags_v2 (key, scope, value, reason, owner_name)
            values (${input.key}, ${input.scope}, ${value}, ${input.reason}, 'console')
            on conflict (key, scope) do update set value = excluded.value, reason = excluded.reason
-           returning key, scope, value, reason, updated_at, updated_by`;
+           returning id`;
+  const [row] = await tx`select key, scope, value, reason, updated_at, updated_by from public.feature_flags_typed where id = ${id}`;
   return { flag: row, trace_id: caller.traceId };
 }
 

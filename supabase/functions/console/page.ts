@@ -11,6 +11,7 @@ export const PAGE = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Switchyard console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="vendor/uplot.css">
 <link rel="stylesheet" href="app.css">
 <script src="vendor/uplot.js" defer></script>

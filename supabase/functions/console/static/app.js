@@ -669,7 +669,10 @@
     $("flag-key").addEventListener("change", describeFlag);
     $("dlq-table").addEventListener("click", dlqAction);
     $("replay-table").addEventListener("click", dlqAction);
-    $("dlq-refresh").addEventListener("click", loadDlq);
+    $("dlq-refresh").addEventListener("click", () => {
+      loadDlq();
+      loadOutbox();
+    });
     globalThis.addEventListener("hashchange", route);
     if (token) signIn(token);
   });
