@@ -115,6 +115,7 @@ describe("console in headless Chromium", () => {
 
     await page.waitForSelector(`#feed-list li[data-trace='${traceId}'][data-phase='finish']`, { timeout: 2000 });
     const seenAfter = Date.now() - sent;
+    console.log(`[console] the price_one's finish row was on screen ${seenAfter} ms after the POST was sent`);
     expect(seenAfter).toBeLessThan(2000);
     expect(await page.locator(`#feed-list li[data-trace='${traceId}'][data-phase='start']`).count()).toBe(1);
     expect(await page.textContent(`#feed-list li[data-trace='${traceId}'][data-phase='finish']`)).toContain("rates.price_one");

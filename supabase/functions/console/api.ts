@@ -134,7 +134,7 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 // Reads
 // ---------------------------------------------------------------------------------------
 
-async function me(tx: Tx, principal: Promise<Principal>) {
+async function me(principal: Promise<Principal>) {
   const p = await principal;
   return { principal: p };
 }
@@ -416,7 +416,7 @@ interface RouteDef {
 }
 
 const ROUTES: Record<string, RouteDef> = {
-  "/me": { method: "GET", run: ({ tx, principal }) => me(tx, principal) },
+  "/me": { method: "GET", run: ({ principal }) => me(principal) },
   "/switchboard": { method: "GET", run: ({ tx, principal, caller }) => switchboard(tx, principal, caller) },
   "/slo": { method: "GET", run: ({ tx, principal, url }) => slo(tx, principal, url) },
   "/outbox": { method: "GET", run: ({ tx, principal }) => outbox(tx, principal) },

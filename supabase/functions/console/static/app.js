@@ -476,8 +476,6 @@
 
   // ---------------------------------------------------------------- DLQ
 
-  let dlqState = null;
-
   async function loadDlq() {
     let d;
     try {
@@ -487,7 +485,6 @@
       panelProblem("dlq", e);
       return;
     }
-    dlqState = d;
     $("dlq-table").querySelector("tbody").replaceChildren(...d.entries.map((e) =>
       h("tr", { dataset: { id: e.id, trace: e.trace_id || "", state: e.state } },
         h("td", { text: fmtDateTime(e.dead_at) }),
