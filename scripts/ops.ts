@@ -1,4 +1,4 @@
 /** Ops CLI entry: npm run ops -- <command> [--json]. See scripts/ops/cli.ts and `npm run ops -- help`. */
 import { run } from "./ops/cli.ts";
 
-process.exitCode = await run(process.argv.slice(2));
+process.exit(await run(process.argv.slice(2)));

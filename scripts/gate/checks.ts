@@ -2,7 +2,7 @@
  * The gate's SQL alert checks (charter §7): DLQ growth, outbox lag, SLO breach, flags sane.
  * Each returns its figures and the trace ids worth a look, pass or fail.
  */
-import type { Sql } from "../ops/db.ts";
+import type { Queryable } from "../ops/db.ts";
 import { EXPECTED_ACTIVATION, newDlqEntries, outboxLag, readFlags, slo } from "../ops/metrics.ts";
 import type { GateOptions } from "./options.ts";
 
@@ -15,7 +15,7 @@ export interface CheckResult {
   traces: string[];
 }
 
-export async function dlqGrowth(sql: Sql, o: GateOptions): Promise<CheckResult> {
+export async function dlqGrowth(sql: Queryable, o: GateOptions): Promise<CheckResult> {
   const entries = await newDlqEntries(sql, o.window);
   return {
     name: "dlq_growth",
@@ -27,7 +27,7 @@ export async function dlqGrowth(sql: Sql, o: GateOptions): Promise<CheckResult> 
   };
 }
 
-export async function outboxLagCheck(sql: Sql, o: GateOptions): Promise<CheckResult> {
+export async function outboxLagCheck(sql: Queryable, o: GateOptions): Promise<CheckResult> {
   const lag = await outboxLag(sql, o.window);
   const oldestOk = lag.oldestUndeliveredSeconds === null || lag.oldestUndeliveredSeconds <= o.maxOldestLagSeconds;
   const p95Ok = lag.p95Ms === null || lag.p95Ms < o.maxLagP95Ms;
@@ -41,7 +41,7 @@ export async function outboxLagCheck(sql: Sql, o: GateOptions): Promise<CheckRes
   };
 }
 
-export async function sloBreach(sql: Sql, o: GateOptions): Promise<CheckResult> {
+export async function sloBreach(sql: Queryable, o: GateOptions): Promise<CheckResult> {
   const rows = await slo(sql, o.window);
   const breaching = rows.filter((r) =>
     (r.successRatio !== null && r.successRatio < o.minSuccess) || r.p95UpperMs === null || r.p95UpperMs > o.maxP95Ms);
@@ -59,7 +59,7 @@ export async function sloBreach(sql: Sql, o: GateOptions): Promise<CheckResult> 
   };
 }
 
-export async function flagsSane(sql: Sql, o: GateOptions): Promise<CheckResult> {
+export async function flagsSane(sql: Queryable, o: GateOptions): Promise<CheckResult> {
   const flags = await readFlags(sql);
   const expected = { ...EXPECTED_ACTIVATION, "autonomy.mode": o.expectMode };
   const rows = Object.entries(expected).map(([key, want]) => ({ key, value: flags[key]?.value, expected: want, ok: flags[key]?.value === want }));
@@ -74,7 +74,7 @@ export async function flagsSane(sql: Sql, o: GateOptions): Promise<CheckResult> 
   };
 }
 
-export const SQL_CHECKS: Record<string, (sql: Sql, o: GateOptions) => Promise<CheckResult>> = {
+export const SQL_CHECKS: Record<string, (sql: Queryable, o: GateOptions) => Promise<CheckResult>> = {
   dlq_growth: dlqGrowth,
   outbox_lag: outboxLagCheck,
   slo_breach: sloBreach,

@@ -3,7 +3,7 @@
  * failed pg_cron runs and pg_net errors in the window. Each source is read on its own, so
  * one that is missing (or not readable) leaves a note instead of sinking the report.
  */
-import type { Sql } from "../ops/db.ts";
+import type { Queryable } from "../ops/db.ts";
 import { windowStart, type Window } from "../ops/metrics.ts";
 
 export interface Evidence {
@@ -12,7 +12,7 @@ export interface Evidence {
   note?: string;
 }
 
-type Source = [string, (sql: Sql, w: Window) => Promise<readonly object[]>];
+type Source = [string, (sql: Queryable, w: Window) => Promise<readonly object[]>];
 
 const SOURCES: Source[] = [
   ["Error spans", (sql, w) => sql`
@@ -34,7 +34,7 @@ const SOURCES: Source[] = [
     order by created desc limit 15`],
 ];
 
-export async function gatherEvidence(sql: Sql, w: Window): Promise<Evidence[]> {
+export async function gatherEvidence(sql: Queryable, w: Window): Promise<Evidence[]> {
   const out: Evidence[] = [];
   for (const [title, read] of SOURCES) {
     try {

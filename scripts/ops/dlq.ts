@@ -24,7 +24,7 @@ async function tenantId(sql: Sql, ref: string | undefined): Promise<string> {
 
 /** The DLQ entries a command names: --ids, or --all of the tenant's dead entries. */
 async function selection(sql: Sql, tenant: string, ids: string[] | undefined, all: boolean | undefined): Promise<string[]> {
-  if (all === Boolean(ids?.length)) throw usage(`name the entries: ${SELECT}`);
+  if (Boolean(all) === Boolean(ids?.length)) throw usage(`name the entries: ${SELECT}`);
   if (!all) return idList(ids);
   const rows = await sql`select id from public.dlq_entries where tenant_id = ${tenant} and state = 'dead' order by dead_at`;
   if (rows.length === 0) throw notFound(`tenant ${tenant} has no dead DLQ entries`);

@@ -2,7 +2,7 @@
  * The figures operators and the post-deploy gate look at, read straight from Postgres:
  * flags, queue depth, outbox lag, DLQ size and SLOs. One query each.
  */
-import type { Sql } from "./db.ts";
+import type { Queryable } from "./db.ts";
 
 /** Charter §10 "confirm 4 activation flags": the values the switchboard SQL sets (§3). */
 export const EXPECTED_ACTIVATION: Record<string, boolean | string> = {
@@ -14,8 +14,9 @@ export const EXPECTED_ACTIVATION: Record<string, boolean | string> = {
 export const ACTIVATION_FLAGS = Object.keys(EXPECTED_ACTIVATION);
 
 /**
- * What the rate figures cover: the last `interval`, or everything since `since` (a deploy).
- * `since` also scopes the backlog figure to events committed after it.
+ * What the figures cover: the last `interval`, or everything since `since` (a deploy).
+ * Without `since`, the oldest undelivered event is looked for in the whole outbox; with
+ * it, only events committed since then count (the gate judges what the deploy produced).
  */
 export interface Window {
   interval: string;
@@ -30,7 +31,7 @@ export interface EffectiveFlag {
 }
 
 /** Every flag's effective global value (typed), one round trip. */
-export async function readFlags(sql: Sql): Promise<Record<string, EffectiveFlag>> {
+export async function readFlags(sql: Queryable): Promise<Record<string, EffectiveFlag>> {
   const rows = await sql`select key, value, value_type, scope from public.flags_effective()`;
   return Object.fromEntries(rows.map((r) => [r.key as string, { value: r.value as FlagValue, scope: r.scope as string, type: r.value_type as string }]));
 }
@@ -41,7 +42,7 @@ export interface QueueDepth {
   failed: number;
 }
 
-export async function queueDepth(sql: Sql): Promise<QueueDepth> {
+export async function queueDepth(sql: Queryable): Promise<QueueDepth> {
   const [r] = await sql`
     select count(*) filter (where state = 'pending')::int as pending,
            count(*) filter (where state = 'delivering')::int as delivering,
@@ -51,7 +52,7 @@ export async function queueDepth(sql: Sql): Promise<QueueDepth> {
 }
 
 /** The window's start as a SQL fragment. */
-export const windowStart = (sql: Sql, w: Window) =>
+export const windowStart = (sql: Queryable, w: Window) =>
   w.since ? sql`${w.since.toISOString()}::timestamptz` : sql`now() - ${w.interval}::interval`;
 
 export interface OutboxLag {
@@ -61,18 +62,18 @@ export interface OutboxLag {
   delivered: number;
 }
 
-export async function outboxLag(sql: Sql, w: Window): Promise<OutboxLag> {
+export async function outboxLag(sql: Queryable, w: Window): Promise<OutboxLag> {
+  const since = w.since ? sql`and created_at >= ${w.since.toISOString()}::timestamptz` : sql``;
   const [oldest] = await sql`
     select extract(epoch from now() - created_at)::float8 as age, trace_id
     from public.outbox_events
-    where state in ('pending', 'delivering', 'failed')
-      ${w.since ? sql`and created_at >= ${w.since.toISOString()}::timestamptz` : sql``}
+    where state in ('pending', 'delivering', 'failed') ${since}
     order by created_at limit 1`;
   const [p] = await sql`
     select percentile_cont(0.95) within group (order by extract(epoch from delivered_at - created_at) * 1000)::float8 as p95,
            count(*)::int as n
     from public.outbox_events
-    where state = 'delivered' and delivered_at >= ${windowStart(sql, w)}`;
+    where state = 'delivered' and delivered_at >= ${windowStart(sql, w)} ${since}`;
   return {
     oldestUndeliveredSeconds: oldest ? oldest.age : null,
     oldestUndeliveredTraceId: oldest?.trace_id ?? null,
@@ -86,7 +87,7 @@ export interface DlqSize {
   newInWindow: number;
 }
 
-export async function dlqSize(sql: Sql, w: Window): Promise<DlqSize> {
+export async function dlqSize(sql: Queryable, w: Window): Promise<DlqSize> {
   const [r] = await sql`
     select count(*) filter (where state = 'dead')::int as dead,
            count(*) filter (where dead_at >= ${windowStart(sql, w)})::int as fresh
@@ -105,7 +106,7 @@ export interface DlqEntry {
 }
 
 /** The newest DLQ entries that died in the window. */
-export async function newDlqEntries(sql: Sql, w: Window, limit = 20): Promise<DlqEntry[]> {
+export async function newDlqEntries(sql: Queryable, w: Window, limit = 20): Promise<DlqEntry[]> {
   const rows = await sql`
     select d.id, t.slug, d.event_type, d.attempts, d.last_error, d.trace_id, d.dead_at
     from public.dlq_entries d join public.tenants t on t.id = d.tenant_id
@@ -130,7 +131,7 @@ export interface SloRow {
  * public.slo_summary over the window. With `since`, whole minutes starting at or after it
  * (request_metrics has minute buckets, and the minute of the deploy mixes old and new).
  */
-export async function slo(sql: Sql, w: Window): Promise<SloRow[]> {
+export async function slo(sql: Queryable, w: Window): Promise<SloRow[]> {
   const span = w.since
     ? sql`now() - date_trunc('minute', ${w.since.toISOString()}::timestamptz + interval '59.999999 seconds')`
     : sql`${w.interval}::interval`;

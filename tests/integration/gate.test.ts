@@ -1,0 +1,163 @@
+/**
+ * The post-deploy gate end to end (tsx scripts/gate.ts against the test stack): green exits
+ * 0 and leaves the agents on; an injected failure (a dead-lettered event) switches
+ * agents.autonomousEnabled off as ci, writes the report with the failing check and a trace
+ * link, and exits non-zero. The SLO and lag checks are also run on failures injected inside
+ * a transaction that is rolled back, so no other test or schedule ever sees them.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { outboxLagCheck, sloBreach } from "../../scripts/gate/checks.ts";
+import { gateOptions } from "../../scripts/gate/options.ts";
+import { runScript } from "../helpers/cli.ts";
+import { stackEnv } from "../helpers/env.ts";
+
+const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
+const dir = mkdtempSync(join(tmpdir(), "gate-test-"));
+const CONSOLE = "https://console.example.test/functions/v1/console";
+const gate = (report: string, ...args: string[]) =>
+  runScript("scripts/gate.ts", ["--report", join(dir, report), "--console-url", CONSOLE, ...args], {
+    SWITCHYARD_API_URL: stackEnv.apiUrl,
+    SWITCHYARD_ANON_KEY: stackEnv.anonKey,
+  });
+const report = (name: string) => readFileSync(join(dir, name), "utf8");
+const agentsOn = async () => (await sql`select public.flag_value('agents.autonomousEnabled') as v`)[0].v;
+
+const TOUCHED = ["autonomy.emergencyStop", "autonomy.mode", "agents.autonomousEnabled", "obs.otelEnabled"];
+let saved: { key: string; value: string }[] = [];
+const tenant = randomUUID();
+
+/** An outbox event that ran out of attempts, in the DLQ with its trace id (what the relay leaves). */
+async function injectDeadLetter(traceId: string) {
+  await sql`
+    with e as (
+      insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload, trace_id, state, attempts, last_error)
+      values (${tenant}, 'shipment', 'gate-test', 'shipment.created', '{}', ${traceId}, 'dead', 8, 'HTTP 503 from n8n')
+      returning *)
+    insert into public.dlq_entries (tenant_id, event_id, event_created_at, event_type, aggregate_type, aggregate_id, event, attempts, last_error, payload_bytes, trace_id)
+    select tenant_id, id, created_at, event_type, aggregate_type, aggregate_id, to_jsonb(e), attempts, last_error, 2, trace_id from e`;
+}
+
+beforeAll(async () => {
+  saved = (await sql`select key, value from public.feature_flags_v2 where scope = 'global' and key in ${sql(TOUCHED)}`).map((r) => ({ key: r.key, value: r.value }));
+  await sql`insert into public.tenants (id, slug, name) values (${tenant}, ${`gate-test-${randomBytes(4).toString("hex")}`}, 'Gate test')`;
+});
+
+afterEach(async () => {
+  await sql.begin(async (tx) => {
+    await tx`select set_config('app.reason', 'gate.test: restore', true)`;
+    for (const f of saved) await tx`update public.feature_flags_v2 set value = ${f.value} where key = ${f.key} and scope = 'global'`;
+  });
+});
+
+afterAll(async () => {
+  await sql`delete from public.tenants where id = ${tenant}`;
+  await sql.end();
+});
+
+describe("npm run gate", () => {
+  it("all green: exit 0, agents stay on, the report says PASSED", async () => {
+    const since = new Date().toISOString();
+    const r = await gate("green.md", "--since", since, "--load-rate", "20", "--load-seconds", "2");
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/gate: all green/);
+    for (const c of ["load_smoke", "dlq_growth", "outbox_lag", "slo_breach", "flags_sane"]) expect(r.stdout).toMatch(new RegExp(`pass {2}${c}`));
+    expect(await agentsOn()).toBe(true);
+    expect(report("green.md")).toMatch(/^# Post-deploy gate: PASSED/);
+  });
+
+  it("an injected dead-lettered event: agents off as ci (audited), report with the failing check and its trace link, exit 1", async () => {
+    const since = new Date().toISOString();
+    const traceId = randomBytes(16).toString("hex");
+    await injectDeadLetter(traceId);
+    const r = await gate("dlq.md", "--since", since, "--load-rate", "20", "--load-seconds", "2", "--json");
+    expect(r.code, r.stderr).toBe(1);
+    const out = r.json();
+    expect(out.ok).toBe(false);
+    expect(out.checks.find((c: any) => c.name === "dlq_growth")).toMatchObject({ ok: false, summary: "1 new DLQ entry", traces: [traceId] });
+    expect(out.checks.find((c: any) => c.name === "load_smoke").ok).toBe(true);
+    expect(out.agents).toMatchObject({ disabled: true, by: "ci" });
+
+    expect(await agentsOn()).toBe(false);
+    const [h] = await sql`select changed_by, reason, trace_id from public.feature_flag_history
+                          where key = 'agents.autonomousEnabled' order by changed_at desc limit 1`;
+    expect(h).toMatchObject({ changed_by: "ci", reason: expect.stringMatching(/^post-deploy gate failed: dlq_growth/), trace_id: out.agents.traceId });
+    const [a] = await sql`select principal_name, principal_kind, action from public.audit_log where trace_id = ${out.agents.traceId}`;
+    expect(a).toEqual({ principal_name: "ci", principal_kind: "machine", action: "flag.update" });
+
+    const md = report("dlq.md");
+    expect(md).toMatch(/^# Post-deploy gate: FAILED/);
+    expect(md).toMatch(/\| dlq_growth \| \*\*FAIL\*\* \| 1 new DLQ entry \|/);
+    expect(md).toContain(`[${traceId}](${CONSOLE}#/trace/${traceId})`);
+    expect(md).toContain("HTTP 503 from n8n");
+    expect(md).toMatch(/`agents.autonomousEnabled` = \*\*false\*\*, set by the ci service account/);
+    expect(md).toMatch(/## Recent errors and logs/);
+    expect(md).not.toMatch(/postgres:postgres@/);
+  });
+
+  it("flags not sane (kill switch on): ci is refused like every machine, the operator session turns agents off, exit 1", async () => {
+    await sql`update public.feature_flags_v2 set value = 'true' where key = 'autonomy.emergencyStop' and scope = 'global'`;
+    const r = await gate("halted.md", "--since", new Date().toISOString(), "--skip-load", "--json");
+    expect(r.code).toBe(1);
+    const out = r.json();
+    expect(out.checks.find((c: any) => c.name === "flags_sane")).toMatchObject({ ok: false, summary: "autonomy.emergencyStop is true, expected false" });
+    expect(out.agents).toMatchObject({ disabled: true, by: "operator", ciRefused: expect.stringMatching(/^autonomy_halted/) });
+    expect(await agentsOn()).toBe(false);
+    expect(report("halted.md")).toMatch(/ci's own write was refused: autonomy_halted/);
+  });
+
+  it("usage errors exit 2; an unreachable database exits 5 with a report that says agents were not disabled", async () => {
+    expect((await gate("usage.md", "--min-success", "5")).code).toBe(2);
+    expect((await gate("usage.md", "--frobnicate")).code).toBe(2);
+    const down = await runScript("scripts/gate.ts", ["--skip-load", "--report", join(dir, "down.md")], { SUPABASE_DB_URL: "postgresql://postgres:secret@127.0.0.1:1/postgres" });
+    expect(down.code).toBe(5);
+    const md = report("down.md");
+    expect(md).toMatch(/could not run:\*\* connection/);
+    expect(md).toMatch(/Agents could NOT be disabled/);
+    expect(md).not.toContain("secret");
+  });
+});
+
+describe("gate checks on failures that never commit", () => {
+  const opts = () => gateOptions(["--skip-load", "--window", "5m"], { SUPABASE_DB_URL: stackEnv.dbUrl });
+  const rolledBack = <T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> => {
+    let out: T;
+    return sql.begin(async (tx) => {
+      out = await fn(tx);
+      throw new Error("rollback");
+    }).catch((e) => {
+      if (e.message !== "rollback") throw e;
+      return out;
+    });
+  };
+
+  it("slo_breach fails on success < 98% or p95 > 2.5 s from request_metrics", async () => {
+    const r = await rolledBack(async (tx) => {
+      await tx`insert into public.request_metrics (function_name, portal, tenant_id, minute, count, errors, sum_ms, max_ms,
+                 le_100, le_250, le_500, le_1000, le_1500, le_2500, le_5000, le_10000)
+               values ('gate-test-errors', 'rates', ${tenant}, date_trunc('minute', now()), 100, 10, 5000, 90, 100, 100, 100, 100, 100, 100, 100, 100),
+                      ('gate-test-slow', 'rates', ${tenant}, date_trunc('minute', now()), 100, 0, 400000, 4000, 0, 0, 0, 10, 50, 80, 100, 100)`;
+      return sloBreach(tx, opts());
+    });
+    expect(r.ok).toBe(false);
+    expect(r.summary).toMatch(/gate-test-errors\/rates success 90%/);
+    expect(r.summary).toMatch(/gate-test-slow\/rates success 100% p95 <= 5000 ms/);
+  });
+
+  it("outbox_lag fails when an event waits longer than --max-oldest-lag", async () => {
+    const traceId = randomBytes(16).toString("hex");
+    const r = await rolledBack(async (tx) => {
+      await tx`insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, trace_id, created_at, state)
+               values (${tenant}, 'shipment', 'gate-lag', 'shipment.created', ${traceId}, now() - interval '10 minutes', 'failed')`;
+      return outboxLagCheck(tx, opts());
+    });
+    expect(r.ok).toBe(false);
+    // (another test's event may be older still: then that one is named)
+    expect(Number(/oldest undelivered (\d+) s/.exec(r.summary)![1])).toBeGreaterThanOrEqual(600);
+    expect(r.traces).toHaveLength(1);
+  });
+});
