@@ -43,6 +43,10 @@ async function judge(o: GateOptions): Promise<Verdict & { unreachable: boolean }
 }
 
 export async function runGate(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(GATE_USAGE);
+    return EXIT.ok;
+  }
   let o: GateOptions;
   try {
     o = gateOptions(argv);
