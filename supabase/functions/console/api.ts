@@ -84,7 +84,7 @@ function refusalOf(err: unknown): Refusal | null {
   return null;
 }
 
-function callerOf(req: Request, claims: { sub: string; tenant_id?: string }): Caller {
+function callerOf(req: Request, claims: { sub: string; tenant_id?: string | null }): Caller {
   const trace = newTrace();
   const ip = (req.headers.get("x-forwarded-for") ?? "").split(",")[0].trim();
   return {
@@ -468,6 +468,8 @@ export async function handleApi(deps: ApiDeps, req: Request, path: string): Prom
   // Authentication first: nothing about the data is said to an unauthenticated caller.
   const auth = await deps.verifyJwt(req.headers.get("authorization"));
   if (!auth.ok) return refusalResponse(auth.problem, NO_STORE);
+  const sub: string | undefined = auth.value.sub;
+  if (!sub) return refusalResponse(refuse("invalid_jwt", { detail: "The token names no subject (sub)" }).problem, NO_STORE);
   if (traceId !== null && !TRACE_ID.test(traceId)) {
     return refusalResponse(refuse("validation_failed", { detail: "A trace id is 32 lowercase hex digits", errors: [{ path: "trace_id", message: "32 lowercase hex digits" }] }).problem, NO_STORE);
   }
@@ -481,7 +483,7 @@ export async function handleApi(deps: ApiDeps, req: Request, path: string): Prom
     body = parsed.data;
   }
 
-  const caller = callerOf(req, auth.value);
+  const caller = callerOf(req, { sub, tenant_id: auth.value.tenant_id });
   const headers = { ...NO_STORE, traceparent: caller.traceparent };
   try {
     const out = await asCaller(deps.sql, caller, (tx, principal) => def.run({ req, url, caller, body, tx, principal }));
