@@ -439,7 +439,7 @@
           { label: "5xx/min", stroke: "#dc2626", width: 1.5, scale: "n" },
           { label: "p95 ms", stroke: "#d97706", width: 1.5, scale: "ms", spanGaps: false },
         ],
-        axes: [{}, { scale: "n" }, { scale: "ms", side: 1, grid: { show: false } }],
+        axes: [{ space: 90 }, { scale: "n" }, { scale: "ms", side: 1, grid: { show: false } }],
         scales: { x: { time: true } },
       }, [t.series.t, t.series.requests, t.series.errors, t.series.p95]);
     }
@@ -469,7 +469,7 @@
         { label: "delivered/min", stroke: "#16a34a", width: 1.5, scale: "n" },
         { label: "lag p95 ms", stroke: "#d97706", width: 1.5, scale: "ms" },
       ],
-      axes: [{}, { scale: "n" }, { scale: "ms", side: 1, grid: { show: false } }],
+      axes: [{ space: 90 }, { scale: "n" }, { scale: "ms", side: 1, grid: { show: false } }],
       scales: { x: { time: true } },
     }, [o.series.t, o.series.published, o.series.delivered, o.series.lag_p95_ms]);
   }
