@@ -143,7 +143,8 @@ create table public.rates_quotes (
 create index rates_quotes_pending_idx on public.rates_quotes (tenant_id, needs_approval_since)
   where status = 'needs_approval';
 create index rates_quotes_trace_idx on public.rates_quotes (trace_id);
-select ops.attach_rails('public.rates_quotes', 'domain.read', 'rates.quote', 'rates.approve', null);
+-- Updates (escalation, approval) need rates.manage; approving is its own action (rates.approve).
+select ops.attach_rails('public.rates_quotes', 'domain.read', 'rates.quote', 'rates.manage', null);
 
 -------------------------------------------------------------------------------------------
 -- Alerts raised by detectors and gates (the console and Slack show them with a trace link)

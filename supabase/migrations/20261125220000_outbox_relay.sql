@@ -48,6 +48,13 @@ begin
       v_delay := greatest(v_delay, coalesce((r ->> 'retry_after')::double precision, 0));
       update public.outbox_events o set next_attempt_at = now() + make_interval(secs => v_delay) where o.id = v_id;
     end if;
+    if v_state = 'dead' then
+      -- Slack (via the autopilot) gets the trace link; the DLQ entry has the same trace id.
+      perform app_private.raise_alert(v_tenant, 'outbox.dead', 'warning', v_id::text,
+        format('Outbox event %s dead after its last attempt: %s', v_id, coalesce(r ->> 'error', 'failed')),
+        jsonb_build_object('event_id', v_id),
+        (select o.trace_id from public.outbox_events o where o.id = v_id));
+    end if;
     event_id := v_id;
     state := v_state;
     return next;

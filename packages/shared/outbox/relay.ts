@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import { jsonb, type Sql, type Tx } from "../db/client.ts";
+import { jsonb, SERVICE_ACCOUNTS, type Sql, type Tx, withClaims } from "../db/client.ts";
 import type { Logger } from "../observability/logger.ts";
 
 /**
@@ -19,7 +19,7 @@ export interface RelayOptions {
   concurrency?: number;
 }
 
-export const AGENTS_PRINCIPAL = "a0000000-0000-4000-8000-000000000002";
+export const AGENTS_PRINCIPAL = SERVICE_ACCOUNTS.agents;
 
 interface ClaimedEvent {
   id: string;
@@ -129,20 +129,14 @@ async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): 
 }
 
 export class Relay {
-  private readonly claims: string;
+  private readonly claims: Record<string, string>;
   constructor(private readonly sql: Sql, private readonly opts: RelayOptions, private readonly log: Logger) {
-    this.claims = JSON.stringify({ sub: opts.principalId, role: "authenticated" });
+    this.claims = { sub: opts.principalId, role: "authenticated" };
   }
 
   /** Runs `query` as the relay's principal (RLS and the rails apply). */
   private asRelay<T>(query: (tx: Tx) => PromiseLike<T>): Promise<T> {
-    return this.sql.begin(async (tx) => {
-      const [, out] = await Promise.all([
-        tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${this.claims}, true)`,
-        query(tx),
-      ]);
-      return out;
-    }) as Promise<T>;
+    return withClaims(this.sql, this.claims, query);
   }
 
   /** The live subscriptions of these tenants with their signing secrets (from Vault). */

@@ -7,7 +7,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { TraceContext } from "../observability/traceparent.ts";
 import type { ActionContext, AnyAction, Principal, ProveResult } from "./action.ts";
 import { refusalFromDb } from "./db-errors.ts";
-import type { Telemetry } from "./telemetry.ts";
+import type { FeedRow, Telemetry } from "./telemetry.ts";
 
 /** Claims carried into Postgres as request.jwt.claims (see docs/security-model.md). */
 export interface Claims {
@@ -42,6 +42,14 @@ export interface RunDeps {
   telemetry: Telemetry;
   log: Logger;
 }
+
+/**
+ * What the success SLO counts as a failure: a 5xx that is not a rail doing its job (the kill
+ * switch, a disabled portal, a paused DLQ refuse on purpose; counting them would make the
+ * SLO gate roll back because an operator pressed stop).
+ */
+const DELIBERATE = new Set(["autonomy_halted", "mode_read_only", "agents_disabled", "portal_disabled", "dlq_paused", "budget_exhausted"]);
+const countsAsError = (r: Refusal) => r.problem.status >= 500 && !DELIBERATE.has(r.code);
 
 /** Thrown by a step to refuse the request (the transaction rolls back). */
 export class ActionRefused extends Error {
@@ -89,12 +97,12 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
   const traceparent = traceparentOf(server);
   const traceId = server.spanContext().traceId;
   const log = deps.log.child({ trace_id: traceId, span_id: server.spanContext().spanId, portal: def.portal, action: def.name });
-  const feed = (phase: "start" | "prove" | "finish", ok: boolean | null, detail: Record<string, unknown>, principal: string | null) =>
-    telemetry.feed(req.claims.tenant_id, [{ trace_id: traceId, portal: def.portal, action: def.name, phase, ok, principal, detail }]);
-
   // The feed reaches browsers: machines by name, humans by a short id (never an email).
   const principalName = req.claims.principal_kind === "machine" ? req.claims.principal_name ?? null : `user:${req.claims.sub.slice(0, 8)}`;
-  void feed("start", null, {}, principalName);
+  const row = (phase: "start" | "prove" | "finish", ok: boolean | null, detail: Record<string, unknown>): FeedRow =>
+    ({ trace_id: traceId, portal: def.portal, action: def.name, phase, ok, principal: principalName, detail });
+
+  void telemetry.feed(req.claims.tenant_id, [row("start", null, {})]);
   let outcome: Outcome<RunResult>;
   try {
     // The rate-limit take runs on its own connection, in parallel with the transaction: a
@@ -158,7 +166,6 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
     if (!committed.replayed && "ctx" in committed) {
       prove = await step(deps, server, "prove", () => def.prove(sql, committed.result, committed.ctx!));
       server.setAttribute("prove.ok", prove.ok);
-      void feed("prove", prove.ok, { detail: prove.detail }, principalName);
       if (!prove.ok) log.error({ prove }, "post-condition failed after commit");
     }
     outcome = accept({ status: committed.status, body: committed.body, replayed: committed.replayed, prove });
@@ -173,8 +180,13 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
   server.setAttribute("outcome", ok ? "ok" : outcome.code);
   server.setStatus(ok ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: outcome.code });
   server.end();
-  void feed("finish", ok, { ms: Math.round(ms), outcome: ok ? "ok" : outcome.code }, principalName);
-  telemetry.metrics.add({ fn: def.portal, portal: def.portal, tenantId: req.claims.tenant_id, ms, error: !ok && outcome.problem.status >= 500 });
+  // Prove and finish go together, in order.
+  const prove = ok ? outcome.value.prove : null;
+  void telemetry.feed(req.claims.tenant_id, [
+    ...(prove ? [row("prove", prove.ok, { detail: prove.detail })] : []),
+    row("finish", ok, { ms: Math.round(ms), outcome: ok ? "ok" : outcome.code }),
+  ]);
+  telemetry.metrics.add({ fn: def.portal, portal: def.portal, tenantId: req.claims.tenant_id, ms, error: !ok && countsAsError(outcome) });
   log.info({ ms: Math.round(ms), outcome: ok ? "ok" : outcome.code }, "action finished");
   return { outcome, traceparent, traceId };
 }

@@ -5,7 +5,7 @@ import { refusalResponse } from "../../../packages/shared/http/problems.ts";
 import { createLogger } from "../../../packages/shared/observability/logger.ts";
 import { AGENTS_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
 import { refusalFromDb } from "../../../packages/shared/pipeline/db-errors.ts";
-import { createJwtVerifier } from "../../../packages/shared/security/jwt.ts";
+import { isServiceRole } from "../../../packages/shared/security/service-role.ts";
 
 /**
  * Drains the outbox once (pg_cron's 30 s safety net calls it with the service key; a
@@ -13,13 +13,12 @@ import { createJwtVerifier } from "../../../packages/shared/security/jwt.ts";
  */
 const log = createLogger("outbox-relay");
 const relay = new Relay(db(Deno.env.get("SUPABASE_DB_URL") ?? ""), { principalId: AGENTS_PRINCIPAL }, log);
-const verify = createJwtVerifier({ secret: Deno.env.get("SWITCHYARD_JWT_SECRET"), jwksUrl: Deno.env.get("SWITCHYARD_JWKS_URL") });
 
 export async function handler(req: Request): Promise<Response> {
   if (req.method !== "POST") return refusalResponse(refuse("method_not_allowed", { allow: ["POST"] }).problem);
-  const auth = await verify(req.headers.get("authorization"));
-  if (!auth.ok) return refusalResponse(auth.problem);
-  if (auth.value.role !== "service_role") return refusalResponse(refuse("forbidden", { detail: "Only the scheduler may drain the outbox" }).problem);
+  if (!(await isServiceRole(req.headers.get("authorization"), Deno.env.get("SWITCHYARD_JWT_SECRET")))) {
+    return refusalResponse(refuse("forbidden", { detail: "Only the scheduler may drain the outbox" }).problem);
+  }
   try {
     return json(await relay.drain(20_000));
   } catch (err) {

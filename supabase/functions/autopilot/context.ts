@@ -1,0 +1,43 @@
+import { db, SERVICE_ACCOUNTS, type Sql } from "../../../packages/shared/db/client.ts";
+import { createLogger, type Logger } from "../../../packages/shared/observability/logger.ts";
+import { createTelemetry, type Telemetry } from "../../../packages/shared/pipeline/telemetry.ts";
+
+/** What every autopilot job shares: the pool, logs, spans and who it acts as. */
+export interface AutopilotContext {
+  sql: Sql;
+  log: Logger;
+  telemetry: Telemetry;
+  env: (k: string) => string | undefined;
+}
+
+export function createContext(env: (k: string) => string | undefined): AutopilotContext {
+  const sql = db(env("SUPABASE_DB_URL") ?? "");
+  const log = createLogger("autopilot");
+  return { sql, log, telemetry: createTelemetry(sql, "autopilot", log, env("OTEL_EXPORTER_OTLP_ENDPOINT")), env };
+}
+
+export const machineClaims = (account: keyof typeof SERVICE_ACCOUNTS, tenantId?: string, portal?: string) => ({
+  sub: SERVICE_ACCOUNTS[account],
+  role: "authenticated",
+  principal_kind: "machine",
+  principal_name: account,
+  ...(tenantId ? { tenant_id: tenantId } : {}),
+  ...(portal ? { portal } : {}),
+});
+
+/** Runs a job and records its run (outcome, duration) in ops.schedule_runs. */
+export async function recorded<T extends Record<string, unknown>>(ctx: AutopilotContext, job: string, fn: () => Promise<T>): Promise<T | { error: string }> {
+  const started = new Date();
+  const t0 = performance.now();
+  let out: T | { error: string };
+  let ok = true;
+  try {
+    out = await fn();
+  } catch (err) {
+    ok = false;
+    out = { error: err instanceof Error ? err.message : String(err) };
+    ctx.log.error({ job, err: out.error }, "scheduled job failed");
+  }
+  await ctx.sql`select app_private.record_run(${job}, ${started}, ${performance.now() - t0}, ${ok}, ${ctx.sql.json(out as never)})`;
+  return out;
+}

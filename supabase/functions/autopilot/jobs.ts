@@ -1,0 +1,56 @@
+import { withClaims } from "../../../packages/shared/db/client.ts";
+import { dailySummary, dispatchAlerts } from "./alerts.ts";
+import { type AutopilotContext, machineClaims, recorded } from "./context.ts";
+
+/**
+ * 5 m: DLQ auto-replay within the caps, as the dlq principal (Postgres applies the batch,
+ * payload and 3-per-5-minutes caps, pauses in DEGRADE and waits for a human in STEP-DOWN).
+ */
+export function every5m(ctx: AutopilotContext) {
+  return recorded(ctx, "dlq-auto-replay", async () => {
+    const tenants = await ctx.sql`select distinct tenant_id from public.dlq_entries where state = 'dead' and dead_at < now() - interval '5 minutes'`;
+    const runs: Record<string, unknown>[] = [];
+    for (const { tenant_id } of tenants) {
+      try {
+        const r = await withClaims(ctx.sql, machineClaims("dlq", tenant_id), async (tx) => {
+          const ids = (await tx`select dlq_id from app_private.replay_selection(${tenant_id}) where selected`).map((x) => x.dlq_id);
+          if (ids.length === 0) return null;
+          const [req] = await tx`select id, status, batch_size from app_private.replay_request(${tenant_id}, ${ids}::uuid[], false)`;
+          return req;
+        }, { reason: "5-minute DLQ auto-replay" });
+        if (r) runs.push({ tenant_id, request_id: r.id, status: r.status, batch: r.batch_size });
+      } catch (err) {
+        // A cap or pause refuses this tenant's run; the others go on.
+        runs.push({ tenant_id, refused: (err as { message?: string }).message?.split(":")[0] ?? "error" });
+      }
+    }
+    return { runs };
+  });
+}
+
+/** Daily: the summary message, and backup freshness (the newest recorded DR drill dump). */
+export function daily(ctx: AutopilotContext) {
+  return recorded(ctx, "daily-summary", async () => {
+    const summary = await dailySummary(ctx);
+    const [b] = await ctx.sql`select max(started_at) as last from ops.schedule_runs where job = 'dr-drill' and ok`;
+    if (!b.last || Date.now() - new Date(b.last).getTime() > 8 * 86_400_000) {
+      await ctx.sql`select app_private.raise_alert(null, 'backup.freshness', 'warning', 'dr-drill',
+        ${b.last ? `Last verified backup restore was ${new Date(b.last).toISOString()}` : "No verified backup restore recorded"})`;
+    }
+    return { ...summary, last_verified_restore: b.last, alerts: await dispatchAlerts(ctx) };
+  });
+}
+
+/** Monthly: key rotation rehearsal of every service account, and the cost / SLO review. */
+export function monthly(ctx: AutopilotContext) {
+  return recorded(ctx, "monthly-review", async () => {
+    const rehearsals = await ctx.sql`select s.name, (ops.rehearse_key_rotation(s.name)).outcome from public.service_accounts s`;
+    const [cost] = await ctx.sql`
+      select coalesce(sum(amount_usd), 0)::numeric(14,2) as usd, count(distinct tenant_id)::int as tenants
+      from public.cost_ledger where created_at > now() - interval '30 days'`;
+    const slo = await ctx.sql`select function_name, portal, requests, success_ratio from public.slo_summary(interval '30 days')`;
+    await ctx.sql`select app_private.raise_alert(null, 'report.monthly', 'info', ${new Date().toISOString().slice(0, 7)},
+      ${`Monthly review: cost $${cost.usd} over ${cost.tenants} tenants; ${slo.length} SLO series; key rehearsals ${rehearsals.map((r) => `${r.name}:${r.outcome}`).join(", ")}`})`;
+    return { rehearsals: rehearsals.length, cost_usd: Number(cost.usd), slo_series: slo.length };
+  });
+}
