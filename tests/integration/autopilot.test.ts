@@ -65,7 +65,8 @@ describe("autopilot tick", () => {
     expect(q.escalated_at).not.toBeNull();
     const [a] = await sql`select trace_id from alerts where source = 'rates.approval_sla' and dedupe_key = ${quote}`;
     // The tick's trace holds every task it ran (each its own span); this one is among them.
-    const feed = await sql`select phase, principal, action from live_feed where trace_id = ${a.trace_id} order by id`;
+    const feed = await sql`select phase, principal, action from live_feed
+                           where trace_id = ${a.trace_id} and action = 'escalate_quote' order by id`;
     expect(feed.map((f) => f.phase)).toEqual(expect.arrayContaining(["start", "prove", "finish"]));
     expect(feed.every((f) => f.principal === "agents" && f.action === "escalate_quote")).toBe(true);
     const [leases] = await sql`select count(*)::int as n from concurrency_leases where holder = ${"escalate:" + quote}`;
