@@ -10,13 +10,16 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outboxLagCheck, sloBreach } from "../../scripts/gate/checks.ts";
 import { gateOptions } from "../../scripts/gate/options.ts";
 import { runScript } from "../helpers/cli.ts";
+import { pinGlobalFlags } from "../helpers/flags.ts";
 import { stackEnv } from "../helpers/env.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
+// The charter's switchboard values (§3) at the start of every test.
+pinGlobalFlags(sql, { "autonomy.emergencyStop": "false", "autonomy.mode": "FULL", "agents.autonomousEnabled": "true", "obs.otelEnabled": "true" }, "gate.test");
 const dir = mkdtempSync(join(tmpdir(), "gate-test-"));
 const CONSOLE = "https://console.example.test/functions/v1/console";
 const gate = (report: string, ...args: string[]) =>
@@ -27,8 +30,6 @@ const gate = (report: string, ...args: string[]) =>
 const report = (name: string) => readFileSync(join(dir, name), "utf8");
 const agentsOn = async () => (await sql`select public.flag_value('agents.autonomousEnabled') as v`)[0].v;
 
-const TOUCHED = ["autonomy.emergencyStop", "autonomy.mode", "agents.autonomousEnabled", "obs.otelEnabled"];
-let saved: { key: string; value: string }[] = [];
 const tenant = randomUUID();
 
 /** An outbox event that ran out of attempts, in the DLQ with its trace id (what the relay leaves). */
@@ -43,15 +44,7 @@ async function injectDeadLetter(traceId: string) {
 }
 
 beforeAll(async () => {
-  saved = (await sql`select key, value from public.feature_flags_v2 where scope = 'global' and key in ${sql(TOUCHED)}`).map((r) => ({ key: r.key, value: r.value }));
   await sql`insert into public.tenants (id, slug, name) values (${tenant}, ${`gate-test-${randomBytes(4).toString("hex")}`}, 'Gate test')`;
-});
-
-afterEach(async () => {
-  await sql.begin(async (tx) => {
-    await tx`select set_config('app.reason', 'gate.test: restore', true)`;
-    for (const f of saved) await tx`update public.feature_flags_v2 set value = ${f.value} where key = ${f.key} and scope = 'global'`;
-  });
 });
 
 afterAll(async () => {

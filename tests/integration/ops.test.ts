@@ -6,18 +6,19 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import postgres from "postgres";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScript } from "../helpers/cli.ts";
+import { pinGlobalFlags } from "../helpers/flags.ts";
 import { stackEnv } from "../helpers/env.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
+// The charter's switchboard values (§3) at the start of every test.
+pinGlobalFlags(sql, { "autonomy.emergencyStop": "false", "autonomy.mode": "FULL", "agents.autonomousEnabled": "true", "budget.replay.maxBatch": "50" }, "ops.test");
 const ops = (...args: string[]) => runScript("scripts/ops.ts", args);
 
 /** The charter's "Resume Operations" statement, verbatim. */
 const CHARTER_RESUME = "update feature_flags_v2 set value=false where key='autonomy.emergencyStop' and scope='global';";
 
-const TOUCHED = ["autonomy.emergencyStop", "autonomy.mode", "agents.autonomousEnabled", "budget.replay.maxBatch"];
-let saved: { key: string; value: string }[] = [];
 const tenant = { id: randomUUID(), slug: `ops-test-${randomBytes(4).toString("hex")}` };
 
 const flag = async (key: string, tenantId: string | null = null) => (await sql`select public.flag_value(${key}, ${tenantId}::uuid) as v`)[0].v;
@@ -44,15 +45,7 @@ const deliverReplay = (requestId: string) =>
       where headers ->> 'x-replay-request' = ${requestId} and state = 'pending'`;
 
 beforeAll(async () => {
-  saved = (await sql`select key, value from public.feature_flags_v2 where scope = 'global' and key in ${sql(TOUCHED)}`).map((r) => ({ key: r.key, value: r.value }));
   await sql`insert into public.tenants (id, slug, name) values (${tenant.id}, ${tenant.slug}, 'Ops CLI test')`;
-});
-
-afterEach(async () => {
-  await sql.begin(async (tx) => {
-    await tx`select set_config('app.reason', 'ops.test: restore', true)`;
-    for (const f of saved) await tx`update public.feature_flags_v2 set value = ${f.value} where key = ${f.key} and scope = 'global'`;
-  });
 });
 
 afterAll(async () => {
