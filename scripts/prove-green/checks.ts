@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import postgres from "postgres";
+import { SignJWT } from "jose";
 import { apiUrl, dbUrl, type Instance } from "../stack/instance.ts";
 
 export interface CheckResult {
@@ -10,7 +12,51 @@ export interface CheckResult {
 type Sql = ReturnType<typeof postgres>;
 type Check = (i: Instance, sql: Sql) => Promise<Omit<CheckResult, "name">>;
 
-/** The charter's §10 prove-green, as a list of named checks; later slices add theirs here. */
+const DEMO_TENANT = "d0000000-0000-4000-8000-000000000001";
+const DEMO_OPS = "e0000000-0000-4000-8000-000000000003";
+const PROVE_TENANT = "d0000000-0000-4000-8000-00000000ffff";
+const EXPECTED_FLAGS: Record<string, unknown> = {
+  "autonomy.emergencyStop": false,
+  "autonomy.mode": "FULL",
+  "agents.autonomousEnabled": true,
+  "obs.otelEnabled": true,
+};
+
+const fn = (i: Instance, name: string) => `${apiUrl(i)}/functions/v1/${name}`;
+const userToken = (i: Instance, sub: string, tenant: string) =>
+  new SignJWT({ role: "authenticated", tenant_id: tenant, principal_kind: "human" }).setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub).setIssuedAt().setExpirationTime("5m").sign(new TextEncoder().encode(i.jwtSecret));
+
+/** Reads SSE frames from a fetch body until `until` says stop or `ms` pass. */
+async function watchFeed(res: Response, until: (events: { event: string; data: Record<string, unknown> }[]) => boolean, ms: number) {
+  const events: { event: string; data: Record<string, unknown> }[] = [];
+  const reader = res.body!.getReader();
+  const timer = setTimeout(() => void reader.cancel(), ms);
+  const decoder = new TextDecoder();
+  let buf = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+      let k: number;
+      while ((k = buf.indexOf("\n\n")) >= 0) {
+        const frame = buf.slice(0, k);
+        buf = buf.slice(k + 2);
+        const ev = /^event: (.*)$/m.exec(frame)?.[1];
+        const data = /^data: (.*)$/m.exec(frame)?.[1];
+        if (ev && data) events.push({ event: ev, data: JSON.parse(data) });
+      }
+      if (until(events)) break;
+    }
+  } catch { /* cancelled */ } finally {
+    clearTimeout(timer);
+    await reader.cancel().catch(() => {});
+  }
+  return events;
+}
+
+/** The charter's §10 prove-green, as a list of named checks. */
 const CHECKS: [string, Check][] = [
   ["database", async (_i, sql) => {
     const t = performance.now();
@@ -18,24 +64,76 @@ const CHECKS: [string, Check][] = [
     return { ok: true, detail: `Postgres ${r.v}, round trip ${(performance.now() - t).toFixed(1)} ms` };
   }],
   ["gateway", async (i) => {
-    const res = await fetch(`${apiUrl(i)}/functions/v1/health`, {
-      headers: { authorization: `Bearer ${i.anonKey}` },
-      signal: AbortSignal.timeout(5000),
-    });
+    const res = await fetch(fn(i, "health"), { headers: { authorization: `Bearer ${i.anonKey}` }, signal: AbortSignal.timeout(5000) });
     const body = await res.json().catch(() => ({}));
     return { ok: res.status === 200 && body.status === "ok", detail: `health ${res.status}, db round trip ${body.db_round_trip_ms ?? "?"} ms` };
   }],
   ["cron", async (_i, sql) => {
     const [r] = await sql`
       select (select count(*) from pg_stat_activity where backend_type = 'pg_cron launcher')::int as launchers,
-             (select count(*) from cron.job where jobname like 'health-probe%' and active)::int as jobs,
+             (select count(*) from cron.job where active)::int as jobs,
              (select extversion from pg_extension where extname = 'pg_cron') as version`;
-    return { ok: r.launchers === 1 && r.jobs > 0, detail: `pg_cron ${r.version}, launcher ${r.launchers ? "running" : "down"}, ${r.jobs} health job(s)` };
+    return { ok: r.launchers === 1 && r.jobs > 0, detail: `pg_cron ${r.version}, launcher ${r.launchers ? "running" : "down"}, ${r.jobs} jobs` };
+  }],
+  ["activation flags", async (_i, sql) => {
+    const rows = await sql`select key, public.flag_value(key) as v from unnest(${Object.keys(EXPECTED_FLAGS)}::text[]) key`;
+    const wrong = rows.filter((r) => r.v !== EXPECTED_FLAGS[r.key]).map((r) => `${r.key}=${JSON.stringify(r.v)}`);
+    return { ok: wrong.length === 0, detail: wrong.length ? `unexpected: ${wrong.join(", ")}` : rows.map((r) => `${r.key}=${JSON.stringify(r.v)}`).join(", ") };
+  }],
+  ["synthetic rates.price_one on the Live Feed", async (i) => {
+    const token = await userToken(i, DEMO_OPS, DEMO_TENANT);
+    const feed = await fetch(fn(i, "live-feed"), { headers: { authorization: `Bearer ${token}` } });
+    if (!feed.ok) return { ok: false, detail: `live feed ${feed.status}` };
+    const t0 = Date.now();
+    const pickup = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const res = await fetch(fn(i, "rates/price_one"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ origin: "60601", destination: "75201", equipment: "van", pickup_date: pickup }),
+    });
+    const body = await res.json().catch(() => ({}));
+    const trace = body.trace_id;
+    const events = await watchFeed(feed, (es) => es.some((e) => e.event === "finish" && e.data.trace_id === trace), 5000);
+    const mine = events.filter((e) => e.data.trace_id === trace).map((e) => e.event);
+    const ok = res.status === 200 && mine.includes("start") && mine.includes("finish");
+    return { ok, detail: `HTTP ${res.status}, feed ${mine.join(" -> ") || "nothing"} in ${Date.now() - t0} ms, trace ${trace}` };
+  }],
+  ["forced safe error: DLQ and alert share the trace", async (i, sql) => {
+    // A tenant of its own whose only subscription points at a function that does not exist
+    // (404) and gets one attempt: the event dead-letters at once.
+    await sql.begin((tx) => [
+      tx`insert into public.tenants (id, slug, name) values (${PROVE_TENANT}, 'prove-green', 'prove-green') on conflict do nothing`,
+      tx`insert into public.feature_flags_v2 (key, scope, value, reason, owner_name)
+         values ('outbox.maxAttempts', ${"tenant:" + PROVE_TENANT}, '1', 'prove-green: fail fast', 'system')
+         on conflict (key, scope) do nothing`,
+      tx`insert into public.outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref)
+         values (${PROVE_TENANT}, 'prove-green-sink', ${fn(i, "prove-green-missing-sink")}, 'prove_green_sink')
+         on conflict (tenant_id, name) do update set endpoint_url = excluded.endpoint_url, enabled = true`,
+      tx`delete from vault.secrets where name = 'prove_green_sink'`,
+      tx`select vault.create_secret(${"whsec_" + randomBytes(24).toString("base64")}, 'prove_green_sink')`,
+    ]);
+    const trace = randomBytes(16).toString("hex");
+    const [e] = await sql`
+      insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload, headers)
+      values (${PROVE_TENANT}, 'prove_green', ${trace}, 'prove_green.safe_error', '{}',
+              ${sql.json({ traceparent: `00-${trace}-00f067aa0ba902b7-01` })}) returning id`;
+    const drain = () => fetch(fn(i, "outbox-relay"), { method: "POST", headers: { authorization: `Bearer ${i.serviceRoleKey}` } }).then((r) => r.body?.cancel());
+    let dlq: { trace_id: string }[] = [];
+    for (let n = 0; n < 20 && dlq.length === 0; n++) {
+      await drain();
+      dlq = await sql`select trace_id from public.dlq_entries where event_id = ${e.id}`;
+      if (!dlq.length) await new Promise((r) => setTimeout(r, 250));
+    }
+    const [alert] = await sql`select trace_id from public.alerts where source = 'outbox.dead' and dedupe_key = ${e.id}::text`;
+    await fetch(fn(i, "autopilot/alerts"), { method: "POST", headers: { authorization: `Bearer ${i.serviceRoleKey}` } }).then((r) => r.body?.cancel());
+    const link = `${fn(i, "console")}#/trace/${trace}`;
+    const ok = dlq[0]?.trace_id === trace && alert?.trace_id === trace;
+    return { ok, detail: ok ? `DLQ entry and alert carry trace ${trace}: ${link}` : `dlq ${dlq[0]?.trace_id ?? "missing"}, alert ${alert?.trace_id ?? "missing"}` };
   }],
 ];
 
 export async function proveGreen(i: Instance): Promise<CheckResult[]> {
-  const sql = postgres(dbUrl(i), { prepare: false, max: 1, onnotice: () => {} });
+  const sql = postgres(dbUrl(i), { prepare: false, max: 2, onnotice: () => {} });
   try {
     const out: CheckResult[] = [];
     for (const [name, check] of CHECKS) {

@@ -33,6 +33,20 @@ async function queueDepth(ctx: AutopilotContext) {
   return q;
 }
 
+/**
+ * Scheduled calls that failed since the last tick (pg_net responses that are not 2xx, or
+ * timed out): each raises an alert, so a broken schedule is seen, not silently skipped.
+ */
+async function failedScheduledCalls(ctx: AutopilotContext) {
+  const rows = await ctx.sql`
+    select id, status_code, coalesce(error_msg, 'HTTP ' || status_code) as error from net._http_response
+    where created > now() - interval '35 seconds' and (status_code is null or status_code >= 400)`;
+  for (const r of rows) {
+    await ctx.sql`select app_private.raise_alert(null, 'schedule.call', 'warning', ${String(r.id)}, ${`A scheduled function call failed: ${r.error}`})`;
+  }
+  return { failed: rows.length };
+}
+
 /** Canary routing: while healthy, widen every canary by 10 points a tick (rollback sets 0). */
 async function canary(ctx: AutopilotContext, healthy: boolean) {
   if (!healthy) return { widened: 0 };
@@ -61,12 +75,13 @@ export async function tick(ctx: AutopilotContext, req: Request) {
   const result = await recorded(ctx, "autopilot-tick", async () => {
     const health = await step(ctx, "health", () => probe(ctx));
     const queue = await step(ctx, "queue", () => queueDepth(ctx));
+    const schedules = await step(ctx, "schedules", () => failedScheduledCalls(ctx));
     const slo = await step(ctx, "slo", () => sloGate(ctx, traceparent));
     const healthy = !("error" in slo) && slo.breaches.length === 0;
     const canaries = await step(ctx, "canary", () => canary(ctx, healthy));
     const agents = await step(ctx, "agents", () => agentsLoop(ctx, parent));
     const alerts = await step(ctx, "alerts", () => dispatchAlerts(ctx));
-    return { health, queue, slo, canaries, agents, alerts, trace_id: span.spanContext().traceId };
+    return { health, queue, schedules, slo, canaries, agents, alerts, trace_id: span.spanContext().traceId };
   });
   span.end();
   return result;
