@@ -3,6 +3,7 @@
  * charter's psql commands use), else the local `default` stack. The session is a trusted
  * one (the operator's DB user, no JWT claims), like psql.
  */
+import { userInfo } from "node:os";
 import postgres from "postgres";
 import { dbUrl, loadInstance } from "../stack/instance.ts";
 import { EXIT, OpsError } from "./errors.ts";
@@ -36,7 +37,17 @@ export function redactUrl(url: string): string {
   }
 }
 
-export function connect(url: string, application = "switchyard-ops"): Sql {
+/** The OS user running the CLI: on hosted Supabase every operator is `postgres` to the database. */
+export function operator(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** application_name names the tool and the OS user; the flag history records it. */
+export function connect(url: string, application = `switchyard-ops (${operator()})`): Sql {
   return postgres(url, {
     max: 1,
     prepare: false, // Supavisor transaction mode

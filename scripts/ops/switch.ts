@@ -1,8 +1,7 @@
 /** `ops stop`, `ops resume`, `ops mode`: the kill switch and the autonomy mode (charter §11). */
-import { userInfo } from "node:os";
 import { check, parse, reasonOf } from "./args.ts";
 import type { Command } from "./command.ts";
-import { withReason } from "./db.ts";
+import { operator, withReason } from "./db.ts";
 import { notFound } from "./errors.ts";
 import { setFlag, storedValue } from "./flag-store.ts";
 import { z } from "zod";
@@ -11,13 +10,6 @@ import { z } from "zod";
 export const STOP_SQL = "update feature_flags_v2 set value=true where key='autonomy.emergencyStop' and scope='global';";
 export const RESUME_SQL = "update feature_flags_v2 set value=false where key='autonomy.emergencyStop' and scope='global';";
 
-const operator = () => {
-  try {
-    return userInfo().username;
-  } catch {
-    return "unknown";
-  }
-};
 /** Stopping must never wait for typing: a reason is recorded either way. */
 const defaultReason = (what: string) => `${what} via ops CLI by ${operator()}`;
 

@@ -61,17 +61,15 @@ describe("ops stop / status / resume", () => {
     expect(await flag("autonomy.emergencyStop")).toBe(true);
     const [h] = await sql`select reason, changed_by, application_name from public.feature_flag_history
                           where key = 'autonomy.emergencyStop' order by changed_at desc limit 1`;
-    expect(h).toMatchObject({ reason: "ops.test: drill", application_name: "switchyard-ops" });
+    expect(h).toMatchObject({ reason: "ops.test: drill", application_name: expect.stringMatching(/^switchyard-ops \(.+\)$/) });
 
-    const human = await ops("status");
+    // (independent runs go in parallel: each is a process start)
+    const [human, halted, again] = await Promise.all([ops("status"), ops("status", "--json"), ops("stop", "--json")]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^Switchyard: HALTED/);
-    const halted = await ops("status", "--json");
     expect(halted.code).toBe(0);
     expect(halted.json()).toMatchObject({ ok: true, command: "status", data: { state: "HALTED", halted: true } });
-
-    // Again: idempotent, and --json says nothing changed.
-    const again = await ops("stop", "--json");
+    // Stopping again is idempotent, and --json says nothing changed.
     expect(again.code).toBe(0);
     expect(again.json().data).toMatchObject({ halted: true, previous: true, changed: false });
     expect(again.json().data.reason).toMatch(/^emergency stop via ops CLI by /);
@@ -80,7 +78,7 @@ describe("ops stop / status / resume", () => {
     expect(psql.status, psql.stderr).toBe(0);
     expect(psql.stdout.trim()).toBe("UPDATE 1");
 
-    const running = await ops("status", "--json");
+    const [running, runningHuman] = await Promise.all([ops("status", "--json"), ops("status")]);
     const data = running.json().data;
     expect(data).toMatchObject({ state: "RUNNING", halted: false, mode: "FULL" });
     expect(data.activation).toEqual({ "autonomy.emergencyStop": false, "autonomy.mode": "FULL", "agents.autonomousEnabled": true, "obs.otelEnabled": true });
@@ -89,7 +87,7 @@ describe("ops stop / status / resume", () => {
     expect(data.outboxLag).toHaveProperty("p95Ms");
     expect(data.dlq).toEqual({ dead: expect.any(Number), newInWindow: expect.any(Number) });
     expect(Array.isArray(data.slo)).toBe(true);
-    expect((await ops("status")).stdout).toMatch(/^Switchyard: RUNNING, mode FULL/);
+    expect(runningHuman.stdout).toMatch(/^Switchyard: RUNNING, mode FULL/);
   });
 
   it("resume runs the charter's resume statement", async () => {
@@ -123,37 +121,38 @@ describe("ops mode", () => {
 
 describe("ops flags", () => {
   it("get lists typed values, get <key> shows rows and history, an unknown key is SY010 (exit 20)", async () => {
-    const all = await ops("flags", "get", "--json");
+    const [all, one, unknown] = await Promise.all([
+      ops("flags", "get", "--json"), ops("flags", "get", "budget.replay.maxBatch", "--json"), ops("flags", "get", "no.suchFlag", "--json"),
+    ]);
     expect(all.code).toBe(0);
     const byKey = Object.fromEntries(all.json().data.flags.map((f: any) => [f.key, f]));
     expect(byKey["autonomy.emergencyStop"]).toMatchObject({ value: false, type: "boolean" });
     expect(byKey["budget.agents.maxConcurrent"]).toMatchObject({ value: 150, type: "integer" });
 
-    const one = await ops("flags", "get", "budget.replay.maxBatch", "--json");
     expect(one.code).toBe(0);
     expect(one.json()).toMatchObject({ command: "flags get", data: { key: "budget.replay.maxBatch", value: 50, type: "integer", from: "global" } });
     expect(one.json().data.rows[0]).toMatchObject({ scope: "global", value: 50 });
 
-    const unknown = await ops("flags", "get", "no.suchFlag", "--json");
     expect(unknown.code).toBe(20);
     expect(unknown.json().error).toMatchObject({ code: "unknown_flag", sqlstate: "SY010", exit: 20 });
   });
 
   it("set needs --reason (usage, exit 2), surfaces bad_flag_value (22) and bad_flag_scope (21), and writes with history", async () => {
-    const noReason = await ops("flags", "set", "budget.replay.maxBatch", "10", "--json");
+    const [noReason, noReasonHuman, bad, negative, scope] = await Promise.all([
+      ops("flags", "set", "budget.replay.maxBatch", "10", "--json"),
+      ops("flags", "set", "budget.replay.maxBatch", "10"),
+      ops("flags", "set", "budget.replay.maxBatch", "lots", "--reason", "ops.test", "--json"),
+      ops("flags", "set", "budget.replay.maxBatch", "--reason", "ops.test", "--", "-5"),
+      ops("flags", "set", "portal.enabled", "false", "--scope", "portal:nowhere", "--reason", "ops.test", "--json"),
+    ]);
     expect(noReason.code).toBe(2);
     expect(noReason.json().error).toMatchObject({ code: "usage", exit: 2 });
     expect(noReason.json().error.message).toMatch(/--reason is required/);
-    expect((await ops("flags", "set", "budget.replay.maxBatch", "10")).stderr).toMatch(/--reason is required/);
-
-    const bad = await ops("flags", "set", "budget.replay.maxBatch", "lots", "--reason", "ops.test", "--json");
+    expect(noReasonHuman.stderr).toMatch(/--reason is required/);
     expect(bad.code).toBe(22);
     expect(bad.json().error).toMatchObject({ code: "bad_flag_value", sqlstate: "SY012" });
-    const negative = await ops("flags", "set", "budget.replay.maxBatch", "--reason", "ops.test", "--", "-5");
     expect(negative.code).toBe(22);
     expect(negative.stderr).toMatch(/bad_flag_value: budget.replay.maxBatch is a budget and cannot be negative/);
-
-    const scope = await ops("flags", "set", "portal.enabled", "false", "--scope", "portal:nowhere", "--reason", "ops.test", "--json");
     expect(scope.code).toBe(21);
     expect(scope.json().error.code).toBe("bad_flag_scope");
 
@@ -180,16 +179,20 @@ describe("ops flags", () => {
 describe("ops dlq", () => {
   it("list and dry-run; the caps are Postgres': replay_cap_exceeded (exit 18)", async () => {
     const ids = await deadLetter(2);
-    const list = await ops("dlq", "list", "--tenant", tenant.slug, "--json");
+    const [list, noTenant, dry, noSelection, badId] = await Promise.all([
+      ops("dlq", "list", "--tenant", tenant.slug, "--json"),
+      ops("dlq", "list", "--tenant", "no-such-tenant", "--json"),
+      ops("dlq", "dry-run", "--tenant", tenant.id, "--all", "--json"),
+      ops("dlq", "dry-run", "--tenant", tenant.slug, "--json"), // neither --ids nor --all
+      ops("dlq", "dry-run", "--tenant", tenant.slug, "--ids", "not-a-uuid"),
+    ]);
     expect(list.code).toBe(0);
     expect(list.json().data.entries.map((e: any) => e.id).sort()).toEqual([...ids].sort());
-    expect((await ops("dlq", "list", "--tenant", "no-such-tenant", "--json")).code).toBe(4);
-
-    const dry = await ops("dlq", "dry-run", "--tenant", tenant.id, "--all", "--json");
+    expect(noTenant.code).toBe(4);
     expect(dry.code).toBe(0);
     expect(dry.json().data).toMatchObject({ status: "dry_run", batchSize: 2, outcome: { would_replay: 2 }, progress: null });
-    expect((await ops("dlq", "dry-run", "--tenant", tenant.slug, "--json")).code).toBe(2); // neither --ids nor --all
-    expect((await ops("dlq", "dry-run", "--tenant", tenant.slug, "--ids", "not-a-uuid")).code).toBe(2);
+    expect(noSelection.code).toBe(2);
+    expect(badId.code).toBe(2);
 
     await sql`update public.feature_flags_v2 set value = '1' where key = 'budget.replay.maxBatch' and scope = 'global'`;
     const capped = await ops("dlq", "dry-run", "--tenant", tenant.slug, "--ids", ids.join(","), "--json");
@@ -262,7 +265,10 @@ describe("ops trace", () => {
               values (${tenant.id}, ${traceId}, 'rates', 'price_one', 'start', null, 'ops.test'),
                      (${tenant.id}, ${traceId}, 'rates', 'price_one', 'finish', true, 'ops.test')`;
 
-    const json = await ops("trace", traceId, "--json");
+    const [json, human, unknown, malformed] = await Promise.all([
+      ops("trace", traceId, "--json"), ops("trace", traceId),
+      ops("trace", randomBytes(16).toString("hex"), "--json"), ops("trace", "not-a-trace", "--json"),
+    ]);
     expect(json.code).toBe(0);
     const t = json.json().data;
     expect(t.traceId).toBe(traceId);
@@ -272,7 +278,6 @@ describe("ops trace", () => {
     expect(t.dlq).toEqual([expect.objectContaining({ state: "dead", last_error: "HTTP 500 from subscriber" })]);
     expect(t.liveFeed.map((f: any) => f.phase)).toEqual(["start", "finish"]);
 
-    const human = await ops("trace", traceId);
     const lines = human.stdout.split("\n");
     // "  +  10.0 ms |<32-char bar>| <2 spaces per depth><name> ..."
     const indent = (name: string) => /\|[ █]{32}\| ( *)/.exec(lines.find((l) => l.includes(` ${name} [`))!)![1].length;
@@ -281,14 +286,17 @@ describe("ops trace", () => {
     expect(human.stdout).toMatch(/outbox\.publish \[rates\/rates\] 5\.0 ms ERROR subscriber down/);
     expect(human.stdout).toMatch(/Audit \(1\)[\s\S]*rates\.price_one/);
 
-    expect((await ops("trace", randomBytes(16).toString("hex"), "--json")).code).toBe(4);
-    expect((await ops("trace", "not-a-trace", "--json")).json().error.code).toBe("usage");
+    expect(unknown.code).toBe(4);
+    expect(malformed.json().error.code).toBe("usage");
   });
 });
 
 describe("ops keys", () => {
   it("rotate prints the new key id and secret once (only its hash is stored); rehearse passes", async () => {
-    const r = await ops("keys", "rotate", "n8n", "--json");
+    const [r, human, rehearse, nobody] = await Promise.all([
+      ops("keys", "rotate", "n8n", "--json"), ops("keys", "rotate", "autopilot"), ops("keys", "rehearse", "dlq", "--json"),
+      ops("keys", "rotate", "nobody", "--json"),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const k = r.json().data;
     expect(k).toMatchObject({ account: "n8n", keyId: expect.stringMatching(/^sk_n8n_[0-9a-f]{16}$/), olderKeysExpireIn: "24 hours" });
@@ -297,15 +305,11 @@ describe("ops keys", () => {
                                from public.service_account_keys where key_id = ${k.keyId}`;
     expect(stored).toEqual({ hashed: true, not_plain: true });
 
-    const human = await ops("keys", "rotate", "n8n");
-    expect(human.stdout).toMatch(/key id: {2}sk_n8n_[0-9a-f]{16}\n {2}secret: {2}\S{40,}/);
-
-    const rehearse = await ops("keys", "rehearse", "dlq", "--json");
+    expect(human.stdout).toMatch(/key id: {2}sk_autopilot_[0-9a-f]{16}\n {2}secret: {2}\S{40,}/);
     expect(rehearse.code).toBe(0);
     expect(rehearse.json().data).toMatchObject({ account: "dlq", outcome: "passed", details: { fresh_key_verified: true, wrong_secret_rejected: true, revoked_key_rejected: true } });
     expect(JSON.stringify(rehearse.json())).not.toMatch(/"secret"/);
 
-    const nobody = await ops("keys", "rotate", "nobody", "--json");
     expect(nobody.code).toBe(27);
     expect(nobody.json().error.code).toBe("bad_request");
   });
@@ -313,11 +317,14 @@ describe("ops keys", () => {
 
 describe("ops usage and connection errors", () => {
   it("help is exit 0, an unknown command or option is usage (2), an unreachable database is connection (5)", async () => {
-    expect((await ops("help")).stdout).toMatch(/Exit codes: 0 ok/);
-    expect((await ops()).code).toBe(2);
-    expect((await ops("launch", "--json")).json()).toMatchObject({ ok: false, error: { code: "usage", exit: 2 } });
-    expect((await ops("status", "--verbose")).code).toBe(2);
-    const down = await runScript("scripts/ops.ts", ["status", "--json"], { SUPABASE_DB_URL: "postgresql://postgres:postgres@127.0.0.1:1/postgres" });
+    const [help, none, unknown, badOption, down] = await Promise.all([
+      ops("help"), ops(), ops("launch", "--json"), ops("status", "--verbose"),
+      runScript("scripts/ops.ts", ["status", "--json"], { SUPABASE_DB_URL: "postgresql://postgres:postgres@127.0.0.1:1/postgres" }),
+    ]);
+    expect(help.stdout).toMatch(/Exit codes: 0 ok/);
+    expect(none.code).toBe(2);
+    expect(unknown.json()).toMatchObject({ ok: false, error: { code: "usage", exit: 2 } });
+    expect(badOption.code).toBe(2);
     expect(down.code).toBe(5);
     expect(down.json().error).toMatchObject({ code: "connection", exit: 5 });
     expect(down.stdout + down.stderr).not.toMatch(/postgres:postgres@/);
