@@ -84,7 +84,8 @@ export function startSpan(tracer: Tracer, name: string, parent: TraceContext | S
       isRemote: true,
     });
   }
-  return tracer.startSpan(name, { attributes }, ctx);
+  // Redacted here, before any exporter sees them (the OTLP exporter ships attributes as is).
+  return tracer.startSpan(name, { attributes: redact(attributes) }, ctx);
 }
 
 /** The traceparent that names `span` (returned on responses and sent downstream). */
