@@ -1,6 +1,10 @@
 // autocannon ships no types, and the gate's import of load/run.ts brings that file under
-// tsc. Loose on purpose: it only gives the callbacks a contextual type, whoever calls it.
+// tsc. Loose on purpose: callbacks get a contextual type and `autocannon.Options` names
+// the options object, for every caller in the project.
 declare module "autocannon" {
-  function autocannon(options: Record<string, any>, done?: (err: any, result: any) => void): any;
-  export default autocannon;
+  namespace autocannon {
+    type Options = Record<string, any>;
+  }
+  function autocannon(options: autocannon.Options, done?: (err: any, result: any) => void): any;
+  export = autocannon;
 }

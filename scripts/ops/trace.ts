@@ -9,7 +9,7 @@ import type { Sql } from "./db.ts";
 import { notFound } from "./errors.ts";
 import { table } from "./output.ts";
 
-export interface SpanRow {
+interface SpanRow {
   span_id: string;
   parent_span_id: string | null;
   name: string;
@@ -21,7 +21,7 @@ export interface SpanRow {
   status_message: string | null;
 }
 
-export async function readTrace(sql: Sql, id: string) {
+async function readTrace(sql: Sql, id: string) {
   const [spans, audit, outbox, deliveries, dlq, feed, alerts] = await Promise.all([
     sql<SpanRow[]>`select span_id, parent_span_id, name, kind, function_name, portal, start_time, duration_ms::float8,
                           status, status_message, attributes
@@ -51,7 +51,7 @@ export async function readTrace(sql: Sql, id: string) {
 }
 
 /** Spans as a waterfall: children under their parent, offset and bar relative to the trace. */
-export function waterfall(spans: SpanRow[], width = 32): string {
+function waterfall(spans: SpanRow[], width = 32): string {
   if (spans.length === 0) return "  (no spans)";
   const t0 = Math.min(...spans.map((s) => s.start_time.getTime()));
   const end = Math.max(...spans.map((s) => s.start_time.getTime() + s.duration_ms));
