@@ -57,7 +57,7 @@ export async function runGate(argv: string[]): Promise<number> {
   }
   const log = (line: string) => !o.json && console.log(line);
   const window = o.window.since ? `since ${o.window.since.toISOString()}` : `the last ${o.window.interval}`;
-  log(`gate: load smoke ${o.load ? `against ${o.apiUrl}` : "skipped"}; SQL checks on ${redactUrl(o.dbUrl)} over ${window}`);
+  log(`gate: load smoke ${o.load ? `against ${o.apiUrl}` : "skipped"}; SQL checks on ${redactUrl(o.dbUrl)}, ${window}`);
   const { unreachable, ...verdict } = await judge(o);
   const run: GateRun = { ...verdict, at: new Date(), target: { api: o.load ? o.apiUrl : null, db: redactUrl(o.dbUrl) }, window, consoleUrl: o.consoleUrl };
   writeFileSync(o.report, renderReport(run));
