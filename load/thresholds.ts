@@ -34,3 +34,9 @@ export function evaluate(samples: Sample[], limits = { failedRate: 0.02, p95Ms: 
 export function formatThresholds(ts: Threshold[]): string {
   return ts.map((t) => `  ${t.ok ? "✓" : "✗"} ${t.metric.padEnd(20)} ${t.expr.padEnd(12)} actual ${Number.isFinite(t.value) ? t.value.toFixed(t.value < 1 ? 4 : 1) : "n/a"}`).join("\n");
 }
+
+/** A k6-style Trend threshold, e.g. outbox_lag p(95)<5000 (no samples: not met). */
+export function trendThreshold(metric: string, values: number[], p: number, limit: number): Threshold {
+  const v = percentile([...values].sort((a, b) => a - b), p);
+  return { metric, expr: `p(${p})<${limit}`, value: v, limit, ok: values.length > 0 && v < limit };
+}
