@@ -51,10 +51,11 @@ async function main(): Promise<number> {
   await step("typecheck (deno check, functions + runtime)", () => denoCheck());
 
   const inst = await ensureInstance(`test-${process.pid}`, { api: await freePort(), db: await freePort() }, true);
-  const startedAt = Date.now();
+  let startedAt = Date.now();
   try {
     const upOk = await step("throwaway stack up", async () => {
       await up(inst, (s) => console.log(`[stack] ${s}`), { skipCheck: true, relayWorker: false });
+      startedAt = Date.now(); // the schedules exist from here on
     });
     if (upOk) {
       const env = testEnv(inst, startedAt);

@@ -14,27 +14,40 @@ interface Queued {
  * once a second as a safety net), sends each request and records net._http_response,
  * as pg_net's background worker does.
  */
-export async function startPgNetWorker(sql: Sql, log: (o: Record<string, unknown>) => void) {
-  let running = false;
+export async function startPgNetWorker(sql: Sql, log: (o: Record<string, unknown>) => void, maxInFlight = 32) {
+  // Requests run concurrently and independently: a slow call (a long autopilot tick) must
+  // not hold back the next health probe, as pg_net's own worker does not.
+  let inFlight = 0;
+  let draining = false;
   let again = false;
-  const drain = async () => {
-    if (running) { again = true; return; }
-    running = true;
+  const drain = async (): Promise<void> => {
+    if (draining) {
+      again = true;
+      return;
+    }
+    draining = true;
+    again = false;
     try {
-      do {
-        again = false;
+      while (inFlight < maxInFlight) {
         const batch = await sql<Queued[]>`
           delete from net.http_request_queue
-          where id in (select id from net.http_request_queue order by id limit 50 for update skip locked)
+          where id in (select id from net.http_request_queue order by id limit ${maxInFlight - inFlight} for update skip locked)
           returning id, method, url, headers, body, timeout_milliseconds`;
-        await Promise.all(batch.map((r) => send(sql, r, log)));
-        if (batch.length === 50) again = true;
-      } while (again);
+        if (batch.length === 0) break;
+        for (const r of batch) {
+          inFlight++;
+          void send(sql, r, log).finally(() => {
+            inFlight--;
+            void drain();
+          });
+        }
+      }
     } catch (err) {
       log({ level: "error", msg: "pg_net worker failed to drain", err: String(err) });
     } finally {
-      running = false;
+      draining = false;
     }
+    if (again) return drain();
   };
   await sql.listen("net_http_request", () => void drain());
   const timer = setInterval(drain, 1000);

@@ -110,15 +110,16 @@ describe("cron -> pg_net -> health", () => {
   it("calls health twice, 30 s apart, the first within a minute of start", async () => {
     const deadline = stackEnv.startedAt + 100_000;
     let calls: { created: Date }[] = [];
-    while (Date.now() < deadline) {
+    do {
       // pg_net records no URL: the health function's answers are the ones naming pg_cron.
       calls = await sql`select created from net._http_response
                         where status_code = 200 and content like '%"pg_cron"%' order by created limit 2`;
       if (calls.length >= 2) break;
       await new Promise((r) => setTimeout(r, 1000));
-    }
+    } while (Date.now() < deadline);
     expect(calls.length).toBe(2);
-    expect(calls[0].created.getTime() - stackEnv.startedAt).toBeLessThan(62_000);
-    expect(Math.abs(calls[1].created.getTime() - calls[0].created.getTime() - 30_000)).toBeLessThan(3_000);
+    expect(calls[0].created.getTime() - stackEnv.startedAt).toBeLessThan(65_000);
+    // 30 s apart, give or take the time a loaded machine takes to answer.
+    expect(Math.abs(calls[1].created.getTime() - calls[0].created.getTime() - 30_000)).toBeLessThan(8_000);
   }, 110_000);
 });

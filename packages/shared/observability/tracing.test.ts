@@ -17,7 +17,7 @@ describe("tracer", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const rows: SpanRow[] = [];
-    const { tracer, provider } = createTracer("test", async (r) => void rows.push(...r), endpoint);
+    const { tracer, provider } = createTracer("test", (r) => Promise.resolve(void rows.push(...r)), endpoint);
 
     const caller = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", flags: 1 };
     const span = startSpan(tracer, "rates.price_one", caller, { "customer.email": "maria.lopez@acme-freight.com", portal: "rates" });
