@@ -170,6 +170,33 @@ begin
   return n;
 end $$;
 
+-- Portal audit (weekly): per portal, where it is switched off, its last week of traffic and
+-- failures, and the audit rows its actions wrote; reported as one info alert per week.
+create function ops.portal_audit(p_since interval default interval '7 days')
+returns table (portal text, disabled_scopes text[], requests bigint, errors bigint, audit_rows bigint)
+language sql stable set search_path = '' as $$
+  select p.name,
+         coalesce((select array_agg(f.scope order by f.scope) from public.feature_flags_v2 f
+                   where f.key = 'portal.enabled' and f.value = 'false' and (f.portal = p.name or f.portal is null)), '{}'),
+         coalesce((select sum(m.count) from public.request_metrics m where m.portal = p.name and m.minute > now() - p_since), 0)::bigint,
+         coalesce((select sum(m.errors) from public.request_metrics m where m.portal = p.name and m.minute > now() - p_since), 0)::bigint,
+         (select count(*) from public.live_feed l where l.portal = p.name and l.phase = 'finish' and l.created_at > now() - p_since)
+  from public.portals p order by p.position
+$$;
+
+create function ops.portal_audit_report() returns int
+language plpgsql set search_path = '' as $$
+declare
+  v text;
+begin
+  select string_agg(format('%s: %s req, %s err%s', a.portal, a.requests, a.errors,
+                           case when cardinality(a.disabled_scopes) > 0 then ', off in ' || array_to_string(a.disabled_scopes, ' ') else '' end), '; ')
+    into v from ops.portal_audit() a where a.requests > 0 or cardinality(a.disabled_scopes) > 0;
+  perform app_private.raise_alert(null, 'report.portal_audit', 'info', to_char(now(), 'IYYY-IW'),
+    'Weekly portal audit: ' || coalesce(v, 'no portal traffic'));
+  return 1;
+end $$;
+
 -- Hourly roll-up of request metrics (for long-window SLO reports).
 create table ops.request_metrics_hourly (
   function_name text not null,
@@ -202,7 +229,8 @@ select cron.schedule('autopilot-5m', '*/5 * * * *',
 select cron.schedule('guardrails-hourly', '7 * * * *',
   $$select ops.run_job('guardrail-scan', 'select ops.guardrail_scan()'); select ops.run_job('metrics-rollup', 'select ops.rollup_metrics()')$$);
 select cron.schedule('key-drift-daily', '23 4 * * *', $$select ops.run_job('key-drift', 'select ops.key_drift_scan()')$$);
-select cron.schedule('security-scan-weekly', '41 5 * * 1', $$select ops.run_job('security-scan', 'select ops.security_scan()')$$);
+select cron.schedule('security-scan-weekly', '41 5 * * 1',
+  $$select ops.run_job('security-scan', 'select ops.security_scan()'); select ops.run_job('portal-audit', 'select ops.portal_audit_report()')$$);
 select cron.schedule('reports-monthly', '11 6 1 * *',
   $$select ops.invoke_function('autopilot/monthly', '{}'::jsonb, 'service_role_key', 60000)$$);
 select cron.schedule('autopilot-daily', '5 7 * * *',
