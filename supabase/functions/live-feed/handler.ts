@@ -1,4 +1,4 @@
-import { db } from "../../../packages/shared/db/client.ts";
+import { db, withClaims } from "../../../packages/shared/db/client.ts";
 import { applyCors, corsPolicy, withCors } from "../../../packages/shared/http/cors.ts";
 import { refuse } from "../../../packages/shared/http/outcome.ts";
 import { refusalResponse } from "../../../packages/shared/http/problems.ts";
@@ -24,7 +24,7 @@ const LATE_WINDOW = 500;
 
 interface Subscriber {
   tenantId: string;
-  claims: string;
+  claims: Record<string, unknown>;
   lastId: number;
   sent: Set<number>;
   send: (chunk: string) => void;
@@ -45,14 +45,11 @@ function ensureListening() {
   return listening;
 }
 
-async function readNew(s: Subscriber): Promise<Record<string, unknown>[]> {
-  const rows = await sql.begin((tx) => [
-    tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${s.claims}, true)`,
-    tx`select id, tenant_id, trace_id, portal, action, phase, ok, principal, detail, created_at
-       from public.live_feed where tenant_id = ${s.tenantId} and id > ${Math.max(0, s.lastId - LATE_WINDOW)}
-       order by id limit 1000`,
-  ]);
-  return rows[1] as unknown as Record<string, unknown>[];
+function readNew(s: Subscriber): Promise<Record<string, unknown>[]> {
+  return withClaims(sql, s.claims, (tx) => tx`
+    select id, tenant_id, trace_id, portal, action, phase, ok, principal, detail, created_at
+    from public.live_feed where tenant_id = ${s.tenantId} and id > ${Math.max(0, s.lastId - LATE_WINDOW)}
+    order by id limit 1000`) as Promise<Record<string, unknown>[]>;
 }
 
 /** Sends every row not sent yet; coalesces wake-ups that arrive while reading. */
@@ -83,12 +80,10 @@ async function pump(s: Subscriber): Promise<void> {
 
 async function open(req: Request, claims: JwtClaims & { tenant_id: string }): Promise<Response> {
   const url = new URL(req.url);
-  const dbClaims = JSON.stringify({ sub: claims.sub, role: "authenticated", tenant_id: claims.tenant_id });
-  const [perm] = await sql.begin((tx) => [
-    tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${dbClaims}, true)`,
-    tx`select app_private.has_permission(${claims.tenant_id}, 'domain.read') as ok,
-              (select coalesce(max(id), 0) from public.live_feed where tenant_id = ${claims.tenant_id}) as max_id`,
-  ]).then((r) => r[1]);
+  const dbClaims = { sub: claims.sub, role: "authenticated", tenant_id: claims.tenant_id };
+  const [perm] = await withClaims(sql, dbClaims, (tx) => tx`
+    select app_private.has_permission(${claims.tenant_id}, 'domain.read') as ok,
+           (select coalesce(max(id), 0) from public.live_feed where tenant_id = ${claims.tenant_id}) as max_id`);
   if (!perm.ok) return refusalResponse(refuse("forbidden", { detail: "Reading the Live Feed needs domain.read in the tenant" }).problem);
 
   const resume = req.headers.get("last-event-id") ?? url.searchParams.get("last_event_id");
