@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { SignJWT } from "jose";
 import { apiUrl, dbUrl, type Instance } from "../stack/instance.ts";
+import { readSse } from "../../packages/shared/http/sse-reader.ts";
 
 export interface CheckResult {
   name: string;
@@ -27,32 +28,15 @@ const userToken = (i: Instance, sub: string, tenant: string) =>
   new SignJWT({ role: "authenticated", tenant_id: tenant, principal_kind: "human" }).setProtectedHeader({ alg: "HS256" })
     .setSubject(sub).setIssuedAt().setExpirationTime("5m").sign(new TextEncoder().encode(i.jwtSecret));
 
-/** Reads SSE frames from a fetch body until `until` says stop or `ms` pass. */
-async function watchFeed(res: Response, until: (events: { event: string; data: Record<string, unknown> }[]) => boolean, ms: number) {
+/** Collects Live Feed events until `until` says stop or `ms` pass. */
+async function watchFeed(res: Response, ctrl: AbortController, until: (events: { event: string; data: Record<string, unknown> }[]) => boolean, ms: number) {
   const events: { event: string; data: Record<string, unknown> }[] = [];
-  const reader = res.body!.getReader();
-  const timer = setTimeout(() => void reader.cancel(), ms);
-  const decoder = new TextDecoder();
-  let buf = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += decoder.decode(value, { stream: true });
-      let k: number;
-      while ((k = buf.indexOf("\n\n")) >= 0) {
-        const frame = buf.slice(0, k);
-        buf = buf.slice(k + 2);
-        const ev = /^event: (.*)$/m.exec(frame)?.[1];
-        const data = /^data: (.*)$/m.exec(frame)?.[1];
-        if (ev && data) events.push({ event: ev, data: JSON.parse(data) });
-      }
-      if (until(events)) break;
-    }
-  } catch { /* cancelled */ } finally {
-    clearTimeout(timer);
-    await reader.cancel().catch(() => {});
-  }
+  const timer = setTimeout(() => ctrl.abort(), ms);
+  await readSse(res.body!, (e) => {
+    events.push({ event: e.event, data: JSON.parse(e.data) });
+    return until(events);
+  });
+  clearTimeout(timer);
   return events;
 }
 
@@ -82,7 +66,8 @@ const CHECKS: [string, Check][] = [
   }],
   ["synthetic rates.price_one on the Live Feed", async (i) => {
     const token = await userToken(i, DEMO_OPS, DEMO_TENANT);
-    const feed = await fetch(fn(i, "live-feed"), { headers: { authorization: `Bearer ${token}` } });
+    const ctrl = new AbortController();
+    const feed = await fetch(fn(i, "live-feed"), { headers: { authorization: `Bearer ${token}` }, signal: ctrl.signal });
     if (!feed.ok) return { ok: false, detail: `live feed ${feed.status}` };
     const t0 = Date.now();
     const pickup = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
@@ -93,7 +78,7 @@ const CHECKS: [string, Check][] = [
     });
     const body = await res.json().catch(() => ({}));
     const trace = body.trace_id;
-    const events = await watchFeed(feed, (es) => es.some((e) => e.event === "finish" && e.data.trace_id === trace), 5000);
+    const events = await watchFeed(feed, ctrl, (es) => es.some((e) => e.event === "finish" && e.data.trace_id === trace), 5000);
     const mine = events.filter((e) => e.data.trace_id === trace).map((e) => e.event);
     const ok = res.status === 200 && mine.includes("start") && mine.includes("finish");
     return { ok, detail: `HTTP ${res.status}, feed ${mine.join(" -> ") || "nothing"} in ${Date.now() - t0} ms, trace ${trace}` };

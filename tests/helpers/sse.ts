@@ -1,38 +1,11 @@
-/** A Server-Sent Events reader over fetch, collecting events as they arrive. */
-export interface SseEvent {
-  id: string | null;
-  event: string;
-  data: string;
-  at: number;
-}
+import { readSse, type SseEvent } from "../../packages/shared/http/sse-reader.ts";
 
+/** Opens an SSE stream and collects its events as they arrive. */
 export async function openSse(url: string, headers: Record<string, string> = {}) {
   const ctrl = new AbortController();
   const res = await fetch(url, { headers: { accept: "text/event-stream", ...headers }, signal: ctrl.signal });
   const events: SseEvent[] = [];
-  const done = (async () => {
-    if (!res.ok || !res.body) return;
-    const decoder = new TextDecoder();
-    let buf = "";
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
-        let i: number;
-        while ((i = buf.indexOf("\n\n")) >= 0) {
-          const frame = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const e: SseEvent = { id: null, event: "message", data: "", at: Date.now() };
-          let data = false;
-          for (const line of frame.split("\n")) {
-            if (line.startsWith("id: ")) e.id = line.slice(4);
-            else if (line.startsWith("event: ")) e.event = line.slice(7);
-            else if (line.startsWith("data: ")) (e.data += line.slice(6), data = true);
-          }
-          if (data) events.push(e);
-        }
-      }
-    } catch { /* aborted */ }
-  })();
+  const done = res.ok && res.body ? readSse(res.body, (e) => void events.push(e)) : Promise.resolve();
   return {
     status: res.status,
     events,

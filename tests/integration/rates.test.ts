@@ -251,10 +251,11 @@ describe("PII stays out of logs and spans", () => {
 
 describe("rates/index_ingest", () => {
   const header = "origin_zip3,destination_zip3,equipment,rate_per_mile,effective_date,source";
+  const run = randomBytes(3).toString("hex"); // new index sources each run
   const ZIP3 = ["606", "604", "752", "770", "902", "303", "100", "191", "331", "850", "981", "462"];
   // 1,000 distinct (lane, equipment, date, source) rows over real ZIP3s.
   const lines = (n: number) => Array.from({ length: n }, (_, i) =>
-    `${ZIP3[i % 12]},${ZIP3[(i + 1 + Math.floor(i / 12)) % 12]},van,${(2 + (i % 50) / 100).toFixed(2)},2026-11-01,bulk-${i}`);
+    `${ZIP3[i % 12]},${ZIP3[(i + 1 + Math.floor(i / 12)) % 12]},van,${(2 + (i % 50) / 100).toFixed(2)},2026-11-01,bulk-${run}-${i}`);
 
   it("one bad line in 1,000 applies nothing and reports that line", async () => {
     const rows = lines(1000);
