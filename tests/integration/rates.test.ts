@@ -180,6 +180,7 @@ describe("refusals: each its own problem code, none leaves a row", () => {
 
   it("rate limited with Retry-After", async () => {
     const scope = `tenant:${DEMO_TENANT}:portal:rates`;
+    await sql`delete from rate_limits where subject like ${`%principal:${USERS.dispatcher}%`}`; // a fresh budget
     await sql`insert into feature_flags_v2 (key, scope, value, reason, owner_name) values ('rate.actions.perMinute', ${scope}, '2', 'test', 'test')`;
     try {
       const dispatcher = await userJwt(USERS.dispatcher);
