@@ -93,10 +93,60 @@ export interface FeedRow {
   detail: Record<string, unknown>;
 }
 
+/**
+ * Live Feed rows are buffered and published together every FEED_FLUSH_MS, in order (one
+ * flush at a time), in one statement for all tenants: an action costs no feed statement
+ * of its own (it cost two, each its own commit with a NOTIFY; bench/README.md). Should the
+ * batch fail, each tenant's rows are tried on their own, so one bad tenant loses only its
+ * rows.
+ */
+export const FEED_FLUSH_MS = 25;
+
+export class FeedBuffer {
+  private rows = new Map<string, FeedRow[]>();
+  private waiters: (() => void)[] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  constructor(private readonly sql: Sql, private readonly log: Logger) {}
+
+  /** Resolves once the rows are published (or their failure logged). */
+  add(tenantId: string, rows: FeedRow[]): Promise<void> {
+    const list = this.rows.get(tenantId);
+    if (list) list.push(...rows);
+    else this.rows.set(tenantId, [...rows]);
+    const done = new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.timer ??= setTimeout(() => void this.flush(), FEED_FLUSH_MS);
+    return done;
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.rows, waiters = this.waiters;
+    this.rows = new Map();
+    this.waiters = [];
+    this.flushing = this.flushing.then(async () => {
+      if (batch.size > 0) {
+        try {
+          await this.sql`select app_private.feed_publish(t.key::uuid, t.value) from jsonb_each(${jsonb(this.sql, Object.fromEntries(batch))}) t`;
+        } catch {
+          for (const [tenantId, rows] of batch) {
+            await this.sql`select app_private.feed_publish(${tenantId}, ${jsonb(this.sql, rows)})`.catch((err) =>
+              this.log.error({ err: String(err), tenant_id: tenantId }, "live feed publish failed")
+            );
+          }
+        }
+      }
+      waiters.forEach((w) => w());
+    });
+    return this.flushing;
+  }
+}
+
 export interface Telemetry {
   tracer: ReturnType<typeof createTracer>["tracer"];
   metrics: MetricsBuffer;
-  /** Publishes Live Feed rows without waiting (observability never blocks an action). */
+  /** Publishes Live Feed rows without blocking the action (batched, see FeedBuffer). */
   feed(tenantId: string, rows: FeedRow[]): Promise<void>;
   flush(): Promise<void>;
 }
@@ -104,19 +154,16 @@ export interface Telemetry {
 export function createTelemetry(sql: Sql, service: string, log: Logger, otlpEndpoint?: string): Telemetry {
   const { tracer, provider } = createTracer(service, spanSink(sql, service, log), otlpEndpoint);
   const metrics = new MetricsBuffer(sql, log);
+  const feed = new FeedBuffer(sql, log);
   const timer = setInterval(() => void metrics.flush(), 1000);
   // Deno and Node: don't keep the process alive for the flush timer.
   (timer as unknown as { unref?: () => void }).unref?.();
   return {
     tracer,
     metrics,
-    feed: (tenantId, rows) =>
-      sql`select app_private.feed_publish(${tenantId}, ${jsonb(sql, rows)})`.then(
-        () => {},
-        (err) => log.error({ err: String(err) }, "live feed publish failed"),
-      ),
+    feed: (tenantId, rows) => feed.add(tenantId, rows),
     flush: async () => {
-      await Promise.all([provider.forceFlush(), metrics.flush()]);
+      await Promise.all([provider.forceFlush(), metrics.flush(), feed.flush()]);
     },
   };
 }

@@ -72,11 +72,9 @@ export const priceOne = defineAction({
   }),
   // Prove: the quote is stored with the promised total and status, with its outbox event.
   prove: async (sql, r, ctx) => {
-    const [row] = await sql`
-      select q.total, q.status, (select count(*) from public.outbox_events o
-                                 where o.aggregate_id = ${r.quote_id} and o.event_type = 'rates.quote.created')::int as events
-      from public.rates_quotes q where q.id = ${r.quote_id} and q.tenant_id = ${ctx.tenantId}`;
-    const ok = !!row && Number(row.total) === r.total && row.status === r.status && row.events === 1;
+    // (a function: its plan is cached; see 20261125400000_perf_rls_helpers.sql)
+    const [row] = await sql`select total, status, events from app_private.rates_quote_proof(${ctx.tenantId}, ${r.quote_id})`;
+    const ok = !!row && row.total !== null && Number(row.total) === r.total && row.status === r.status && row.events === 1;
     return { ok, detail: ok ? `quote ${r.quote_id} stored (${r.status}, $${r.total})` : `quote ${r.quote_id} not as promised` };
   },
 });
