@@ -6,15 +6,14 @@
  * signature + HTTP POST to the same receiver) with the same delivery concurrency.
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { Agent, createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import PgBoss from "pg-boss";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { Webhook } from "standardwebhooks";
-import { createLogger } from "../packages/shared/observability/logger.ts";
-import { Relay } from "../packages/shared/outbox/relay.ts";
 import type { BenchContext } from "./lib/context.ts";
-import { AGENTS, benchTenant } from "./lib/fixtures.ts";
+import { startDenoRelay } from "./lib/deno-relay.ts";
+import { benchTenant } from "./lib/fixtures.ts";
 import { fmtMs, fmtRate, type Latency, latency, progress, sleep } from "./lib/stats.ts";
 
 export interface QueueRun {
@@ -110,23 +109,21 @@ export async function runRelay(ctx: BenchContext, tenants: string[], phase: stri
           select (${tenants}::uuid[])[1 + (g % ${tenants.length})], ${tag}, ${tag} || '-' || g, 'bench.event.created', ${payload}::jsonb
           from generate_series(${from}::int, ${from + n - 1}::int) g`.then(() => {});
   await settleOutbox(admin);
-  const sql = postgres(ctx.stack.dbUrl, { prepare: false, max: 4, onnotice: () => {} });
-  const relay = new Relay(sql, { principalId: AGENTS, batchSize: RELAY_BATCH, concurrency: CONCURRENCY, timeoutMs: 5000 }, createLogger("bench-relay", { write: () => {} }));
-  let stop: (() => Promise<void>) | null = null;
+  let relay: { stop: () => Promise<void> } | null = null;
+  const start = () => startDenoRelay(ctx.stack.dbUrl, { batch: RELAY_BATCH, concurrency: CONCURRENCY });
   try {
     if (rate === null) {
       await publish(events, 0); // the backlog, committed at once, then the relay starts
-      stop = await relay.start(1000);
+      relay = await start();
     } else {
-      stop = await relay.start(1000);
+      relay = await start();
       await publishLoop(rate, events / rate, publish);
     }
     const left = async () =>
       (await admin`select count(*)::int as n from public.outbox_events where aggregate_type = ${tag} and state <> 'delivered'`)[0].n === 0;
     await until(left, ctx.quick ? 20_000 : 60_000);
   } finally {
-    await stop?.();
-    await sql.end({ timeout: 2 });
+    await relay?.stop();
   }
   const rows = await admin`
     select l.lag_ms::float8 as lag, extract(epoch from l.acked_at)::float8 as acked, extract(epoch from e.created_at)::float8 as created
@@ -142,20 +139,27 @@ async function runPgBoss(ctx: BenchContext, boss: PgBoss, receiverUrl: string, s
   const queue = `bench-${phase.replace(/\W/g, "")}-${Date.now()}`;
   await boss.createQueue(queue);
   const wh = new Webhook(secret);
+  // Node's own HTTP client with keep-alive (faster than Node's fetch): pg-boss runs in Node.
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const target = new URL(receiverUrl);
+  const post = (headers: Record<string, string>, body: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: target.hostname, port: target.port, path: target.pathname, method: "POST", agent, headers, timeout: 5000 }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      req.on("error", reject);
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.end(body);
+    });
   const deliver = async (job: PgBoss.Job<{ n: number; payload: unknown }>) => {
     const body = JSON.stringify({ id: job.id, type: "bench.event.created", timestamp: new Date().toISOString(), data: job.data.payload });
     const at = new Date();
-    const res = await fetch(receiverUrl, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json", "webhook-id": job.id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-        "webhook-signature": wh.sign(job.id, at, body),
-      },
-      body,
-      signal: AbortSignal.timeout(5000),
-    });
-    await res.body?.cancel();
-    if (res.status >= 300) throw new Error(`HTTP ${res.status}`);
+    const status = await post({
+      "content-type": "application/json", "webhook-id": job.id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+      "webhook-signature": wh.sign(job.id, at, body),
+    }, body);
+    if (status >= 300) throw new Error(`HTTP ${status}`);
   };
   const perWorker = Math.ceil(CONCURRENCY / PGBOSS_WORKERS);
   const handler = async (jobs: PgBoss.Job<{ n: number; payload: unknown }>[]) => {
@@ -186,6 +190,7 @@ async function runPgBoss(ctx: BenchContext, boss: PgBoss, receiverUrl: string, s
     await until(done, ctx.quick ? 20_000 : 60_000);
   } finally {
     for (const w of workers) await boss.offWork(w);
+    agent.destroy();
   }
   const rows = await ctx.stack.admin`
     select extract(epoch from completed_on - created_on)::float8 * 1000 as lag, extract(epoch from completed_on)::float8 as acked,
