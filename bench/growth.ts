@@ -14,7 +14,7 @@ import { pgbench } from "./lib/pgbench.ts";
 import { fmtMs, fmtRate, type Latency, progress } from "./lib/stats.ts";
 import { runRelay, startReceiver, subscribe } from "./outbox.ts";
 import { measureKillSwitch } from "./killswitch.ts";
-import type { PipelineFigures } from "./pipeline.ts";
+import { halfRate, type PipelineFigures } from "./pipeline.ts";
 
 export interface GrowthStage {
   label: string;
@@ -71,8 +71,8 @@ async function sizes(ctx: BenchContext) {
 }
 
 export async function measureGrowth(ctx: BenchContext, pipeline?: PipelineFigures): Promise<GrowthFigures> {
-  const max = pipeline?.actions.find((a) => a.name === "price_one")?.maxSustainable ?? 0;
-  const fixedRate = max > 0 ? Math.max(25, Math.round(max / 2)) : 100;
+  const sustainable = pipeline?.actions.find((a) => a.name === "price_one")?.sustainable ?? 0;
+  const fixedRate = sustainable > 0 ? halfRate(sustainable) : 50;
   const historyRows = ctx.quick ? 100_000 : 1_000_000;
   const stages = [
     { label: "1 tenant", tenants: 1, bulk: false },

@@ -1,6 +1,7 @@
 /** Measure 5 and the printout: every figure with its ratio, and the targets, pass / short. */
 import type { BenchResults } from "./run.ts";
 import { fmtMs, fmtPct, fmtRate, type Latency, table } from "./lib/stats.ts";
+import { halfRate } from "./pipeline.ts";
 
 const lat = (l: Latency | undefined) => (l ? `${fmtMs(l.p50)} / ${fmtMs(l.p95)} / ${fmtMs(l.p99)}` : "n/a");
 const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? a / b : NaN);
@@ -14,9 +15,9 @@ export interface Target {
 export function targets(r: BenchResults): Target[] {
   const out: Target[] = [];
   for (const a of r.pipeline?.actions ?? []) {
-    const x = ratio(a.maxSustainable, a.pgbenchMaxTps);
-    out.push({ target: `${a.name}: throughput >= 40% of pgbench's (same SQL)`, value: `${fmtRate(a.maxSustainable)} / ${fmtRate(a.pgbenchMaxTps)} = ${fmtPct(x)}`, pass: x >= 0.4 });
-    const half = a.fixed.find((f) => f.rate === Math.max(25, Math.round(a.maxSustainable / 2)));
+    const x = ratio(a.sustainable, a.pgbenchMaxTps);
+    out.push({ target: `${a.name}: throughput >= 40% of pgbench's (same SQL)`, value: `${fmtRate(a.sustainable)} / ${fmtRate(a.pgbenchMaxTps)} = ${fmtPct(x)}`, pass: x >= 0.4 });
+    const half = a.fixed.find((f) => f.rate === halfRate(a.sustainable));
     out.push({
       target: `${a.name}: p95 <= 25 ms at half the highest sustainable rate`,
       value: half ? `${fmtMs(half.action.p95)} ms at ${half.rate}/s` : "n/a",
@@ -48,9 +49,9 @@ export function report(r: BenchResults): string {
   if (p) {
     parts.push("\n1. Action pipeline (gateway + edge function, constant arrival rate, autocannon) vs pgbench (same SQL) vs bare Deno.serve");
     parts.push(table(
-      ["action", "highest rate p95 < 25 ms", "pgbench max (8 clients)", "action / pgbench", `bare Deno.serve max`, "action / bare"],
-      p.actions.map((a) => [a.name, `${fmtRate(a.maxSustainable)}/s`, `${fmtRate(a.pgbenchMaxTps)} tx/s`, fmtPct(ratio(a.maxSustainable, a.pgbenchMaxTps)),
-        `${fmtRate(p.bareMax)} req/s`, fmtPct(ratio(a.maxSustainable, p.bareMax))]),
+      ["action", "sustainable rate", "highest rate p95 < 25 ms", "pgbench max (8 clients)", "action / pgbench", `bare Deno.serve max`, "action / bare"],
+      p.actions.map((a) => [a.name, `${fmtRate(a.sustainable)}/s`, `${fmtRate(a.maxSustainable)}/s`, `${fmtRate(a.pgbenchMaxTps)} tx/s`, fmtPct(ratio(a.sustainable, a.pgbenchMaxTps)),
+        `${fmtRate(p.bareMax)} req/s`, fmtPct(ratio(a.sustainable, p.bareMax))]),
     ));
     parts.push("\nLatency at fixed rates, p50 / p95 / p99 ms (same rate for all three)");
     parts.push(table(
@@ -58,10 +59,10 @@ export function report(r: BenchResults): string {
       p.actions.flatMap((a) => a.fixed.map((f) => [`${a.name} @ ${f.rate}/s`, `${lat(f.action)}${f.action.achieved < 0.95 * f.rate ? ` (${fmtRate(f.action.achieved)}/s)` : ""}`, lat(f.pgbench), lat(f.bare),
         `${(f.action.p95 / f.pgbench.p95).toFixed(1)}x`])),
     ));
-    parts.push("\nRate steps (achieved/s, p50 / p95 / p99 ms)");
+    parts.push("\nRate steps: target/s: achieved/s (p50 / p95 / p99 ms); \"behind\" = fell short of the rate");
     parts.push(table(
       ["action", ...["steps"]],
-      p.actions.map((a) => [a.name, a.steps.map((s) => `${s.rate}:${s.ok ? "ok" : "short"} ${fmtRate(s.achieved)}/s ${fmtMs(s.p95)}`).join(", ")]),
+      p.actions.map((a) => [a.name, a.steps.map((s) => `${s.rate}/s: ${fmtRate(s.achieved)} (${fmtMs(s.p50)} / ${fmtMs(s.p95)} / ${fmtMs(s.p99)})${s.keptUp ? "" : " behind"}`).join("; ")]),
     ));
   }
   const o = r.outbox;
