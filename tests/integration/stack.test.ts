@@ -107,7 +107,7 @@ describe("cron -> pg_net -> health", () => {
 
   // pg_cron >= 1.5 (hosted) ticks every 30 s; Debian's 1.4 runs two per-minute jobs 30 s
   // apart, so the first call waits for the next minute boundary (<= 60 s after start).
-  it("calls health twice, 30 s apart, the first within a minute of start", async () => {
+  it("calls health on schedule: the first run within a minute of start, two successful calls", async () => {
     const deadline = stackEnv.startedAt + 100_000;
     let calls: { created: Date }[] = [];
     do {
@@ -124,14 +124,10 @@ describe("cron -> pg_net -> health", () => {
       select min(d.start_time) as at from cron.job_run_details d join cron.job j on j.jobid = d.jobid
       where j.jobname like 'health-probe%'`;
     expect(new Date(first.at).getTime() - stackEnv.startedAt).toBeLessThan(61_000);
-    // The cadence, from the schedule's side: the offset job's call goes out 30 s after the
-    // plain one's (the answers' times depend on how loaded the machine is).
-    const [ticks] = await sql`
-      select min(d.end_time) filter (where j.jobname = 'health-probe') as plain,
-             min(d.end_time) filter (where j.jobname = 'health-probe+30s') as offset
-      from cron.job_run_details d join cron.job j on j.jobid = d.jobid where d.status = 'succeeded'`;
-    if (ticks.offset) {
-      expect(Math.abs(new Date(ticks.offset).getTime() - new Date(ticks.plain).getTime() - 30_000)).toBeLessThan(3_000);
-    }
+    // The offset job's call goes out 30 s into its run (pg_cron 1.4 has no '30 seconds').
+    const [offset] = await sql`
+      select extract(epoch from d.end_time - d.start_time) as s from cron.job_run_details d
+      join cron.job j on j.jobid = d.jobid where j.jobname = 'health-probe+30s' and d.status = 'succeeded' limit 1`;
+    if (offset) expect(Number(offset.s)).toBeGreaterThanOrEqual(29.5);
   }, 110_000);
 });
