@@ -7,7 +7,7 @@
  * - track_commit_timestamp = on (the kill-switch measure compares commit times) and
  *   pg_stat_statements preloaded (profiling);
  * - the runtime's relay worker is off (the relay measure runs its own), and pg_cron jobs
- *   are paused after `up`, so the autopilot's SLO gates cannot downshift the system
+ *   are removed after `up`, so the autopilot's SLO gates cannot downshift the system
  *   under test and the 30 s ticks do not add noise.
  */
 import { appendFileSync } from "node:fs";
@@ -49,8 +49,13 @@ export async function startBenchStack(log: (s: string) => void): Promise<BenchSt
     ].join("\n"));
     await up(inst, (s) => log(`stack: ${s}`), { skipCheck: true, relayWorker: false });
     psql(inst, ["-c", "create extension if not exists pg_stat_statements with schema extensions"]);
-    // No cron ticks during the bench (autopilot gates, relay safety net, cleanups).
-    psql(inst, ["-c", "update cron.job set active = false"]);
+    // No cron ticks during the bench (autopilot gates, relay safety net, cleanups). The jobs
+    // are removed, not just deactivated (pg_cron 1.4 kept running some inactive ones), and a
+    // job already running is cancelled: the '+30s' variants of the local stack (pg_cron 1.4
+    // has no second schedules) run `select pg_sleep(30); ...`, which holds back the xmin
+    // horizon for 30 s of every minute, so dead outbox rows could not be cleaned up.
+    psql(inst, ["-c", "select count(cron.unschedule(jobid)) from cron.job"]);
+    psql(inst, ["-c", "select count(pg_cancel_backend(pid)) from pg_stat_activity where backend_type = 'pg_cron'"]);
     admin = postgres(dbUrl(inst), { prepare: false, max: 4, onnotice: () => {} });
     return { inst, dbUrl: dbUrl(inst), apiUrl: apiUrl(inst), admin, destroy: destroyAll };
   } catch (err) {
