@@ -10,6 +10,7 @@ import { AGENTS_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 4, onnotice: () => {} });
 const servers: Server[] = [];
+const tenants: string[] = [];
 let stopRelay: () => Promise<void>;
 
 /** A receiver answering `status`, counting deliveries per event id. */
@@ -29,6 +30,7 @@ async function receiver(status: number) {
 /** A tenant where the ops user is ops_manager, subscribed to `url`, with `n` dead events. */
 async function tenantWithDlq(url: string, n: number, aggregates: number) {
   const tenant = randomUUID();
+  tenants.push(tenant);
   await sql`insert into tenants (id, slug, name) values (${tenant}, ${"dlq-" + tenant.slice(0, 8)}, 'DLQ test')`;
   await sql`insert into role_assignments (principal_id, role, tenant_id) values (${USERS.ops}, 'ops_manager', ${tenant})`;
   await sql`select vault.create_secret(${"whsec_" + randomBytes(24).toString("base64")}, ${"dlq-secret-" + tenant})`;
@@ -55,6 +57,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stopRelay();
+  // Leave nothing failing behind for the scheduler's relay (later tests watch the DLQ).
+  await sql`update outbox_subscriptions set enabled = false where tenant_id = any(${tenants}::uuid[])`;
   for (const s of servers) s.close();
   await sql.end();
 });

@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from "../../scripts/stack/instance.ts";
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 6, onnotice: () => {} });
 const log = createLogger("relay-test", { write: () => {} });
 const servers: Server[] = [];
+const tenants: string[] = [];
 
 interface Received {
   id: string;
@@ -56,6 +57,7 @@ const newSecret = () => `whsec_${randomBytes(24).toString("base64")}`;
 
 async function scenario(url: string, secret: string, opts: { maxAttempts?: number } = {}) {
   const tenant = randomUUID();
+  tenants.push(tenant);
   const ref = `sub-secret-${tenant}`;
   await sql`insert into tenants (id, slug, name) values (${tenant}, ${"relay-" + tenant.slice(0, 8)}, 'Relay test')`;
   await sql`select vault.create_secret(${secret}, ${ref})`;
@@ -93,6 +95,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stopRelay?.();
+  // Leave nothing failing behind for the scheduler's relay (later tests watch the DLQ).
+  await sql`update outbox_subscriptions set enabled = false where tenant_id = any(${tenants}::uuid[])`;
   for (const s of servers) s.close();
   await sql.end();
 });
