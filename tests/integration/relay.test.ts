@@ -6,6 +6,7 @@ import postgres from "postgres";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stackEnv } from "../helpers/env.ts";
+import { pinGlobalFlags } from "../helpers/flags.ts";
 import { createLogger } from "../../packages/shared/observability/logger.ts";
 import { AGENTS_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
 import { PROJECT_ROOT } from "../../scripts/stack/instance.ts";
@@ -13,6 +14,8 @@ import { PROJECT_ROOT } from "../../scripts/stack/instance.ts";
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 6, onnotice: () => {} });
 const log = createLogger("relay-test", { write: () => {} });
 const servers: Server[] = [];
+// The relay acts as agents@: autonomy must be on and agents enabled for it to deliver.
+pinGlobalFlags(sql, { "autonomy.emergencyStop": "false", "autonomy.mode": "FULL", "agents.autonomousEnabled": "true" }, "relay.test");
 const tenants: string[] = [];
 
 interface Received {
