@@ -23,7 +23,8 @@ create function app_private.action_begin(
   p_fingerprint text default null,
   p_nonce_source text default null,
   p_nonce text default null,
-  p_nonce_ts timestamptz default null)
+  p_nonce_ts timestamptz default null,
+  p_rails text default 'domain')
 returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -43,7 +44,13 @@ begin
   end if;
   select * into v_p from public.principals p where p.id = v_pid;
   perform app_private.require_permission(v_tenant, p_permission);
-  perform app_private.check_rails('domain', v_tenant, null);
+  -- 'domain': writes (kill switch, mode, agents, portal flag); 'control': the switchboard's
+  -- own levers (no portal flag, no mode); 'none': reads answer under every rail.
+  if p_rails in ('domain', 'control') then
+    perform app_private.check_rails(p_rails, v_tenant, null);
+  elsif p_rails is distinct from 'none' then
+    raise exception 'action_begin: unknown rails %', p_rails;
+  end if;
 
   if p_nonce is not null then
     if not app_private.webhook_nonce_use(p_nonce_source, p_nonce, p_nonce_ts, 300, v_tenant) then
@@ -66,7 +73,7 @@ begin
     'response_status', v_status,
     'response_body', v_body);
 end $$;
-grant execute on function app_private.action_begin(text, text, text, text, text, timestamptz)
+grant execute on function app_private.action_begin(text, text, text, text, text, timestamptz, text)
   to authenticated;
 
 insert into public.rail_errors (code, sqlstate, http_status, title, description) values

@@ -17,7 +17,7 @@ const pickup = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
 describe("typed portal client (supabase-js functions.invoke)", () => {
   it("prices a load with typed input and result", async () => {
     const sy = await clientFor(USERS.ops);
-    const r = await sy.rates.priceOne({ origin: "60601", destination: "75201", equipment: "van", pickup_date: pickup }, { idempotencyKey: `client-${Date.now()}` });
+    const r = await sy.rates.price_one({ origin: "60601", destination: "75201", equipment: "van", pickup_date: pickup }, { idempotencyKey: `client-${Date.now()}` });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.data.quote.miles).toBeGreaterThan(800);
@@ -26,11 +26,11 @@ describe("typed portal client (supabase-js functions.invoke)", () => {
 
   it("returns refusals as problems with their code", async () => {
     const viewer = await clientFor(USERS.viewer);
-    const r = await viewer.rates.priceOne({ origin: "60601", destination: "75201", equipment: "van", pickup_date: pickup });
+    const r = await viewer.rates.price_one({ origin: "60601", destination: "75201", equipment: "van", pickup_date: pickup });
     expect(r).toMatchObject({ ok: false, problem: { status: 403, code: "forbidden" } });
     const ops = await clientFor(USERS.ops);
     // @ts-expect-error: the schema's type rejects a boat at compile time; the server at run time.
-    const bad = await ops.rates.priceOne({ origin: "60601", destination: "75201", equipment: "boat", pickup_date: pickup });
+    const bad = await ops.rates.price_one({ origin: "60601", destination: "75201", equipment: "boat", pickup_date: pickup });
     expect(bad).toMatchObject({ ok: false, problem: { status: 400, code: "validation_failed" } });
   });
 });

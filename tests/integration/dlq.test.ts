@@ -51,7 +51,7 @@ async function tenantWithDlq(url: string, n: number, aggregates: number) {
 }
 
 const post = (token: string, action: string, body: unknown) =>
-  fetch(fnUrl(`dlq/${action}`), { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  fetch(fnUrl(`autonomous/${action}`), { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
 const deadIds = async (tenant: string) =>
   (await sql`select id from dlq_entries where tenant_id = ${tenant} and state = 'dead' order by dead_at, id`).map((r) => r.id as string);
 

@@ -28,6 +28,16 @@ export const SERVICE_ACCOUNTS = {
   system: "a0000000-0000-4000-8000-000000000006",
 } as const;
 
+/** The claims a service account acts under (the pipeline and withClaims send them). */
+export const machineClaims = (account: keyof typeof SERVICE_ACCOUNTS, tenantId?: string, portal?: string) => ({
+  sub: SERVICE_ACCOUNTS[account],
+  role: "authenticated" as const,
+  principal_kind: "machine",
+  principal_name: account,
+  ...(tenantId ? { tenant_id: tenantId } : {}),
+  ...(portal ? { portal } : {}),
+});
+
 /**
  * Runs `query` in one transaction as a principal: role authenticated and its claims (what
  * PostgREST does), so RLS, the permission matrix and the rails apply; `reason` lands in the

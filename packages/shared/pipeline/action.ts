@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Logger } from "../observability/logger.ts";
 import type { Sql, Tx } from "../db/client.ts";
+import type { ActionContract } from "./contract.ts";
 
 /** Who is acting, as Postgres resolved it from the caller's claims. */
 export interface Principal {
@@ -60,33 +61,46 @@ export interface ProveResult {
   detail: string;
 }
 
+/** How an action is undone: another action of the same portal, its input from what this one did. */
+export interface ReverseSpec {
+  action: AnyAction;
+  input: (done: { input: any; result: any }) => unknown;
+}
+
 /**
- * A portal action: Detect -> Decide -> Act -> Prove.
+ * A portal action: Detect -> Decide -> Act -> Prove, implementing one contract entry.
  * - detect reads what the decision needs, inside the action's transaction, under RLS;
  * - decide is pure: input + facts -> decision (unit-testable without a database);
  * - act plans the writes (one transaction with the outbox event and audit row);
  * - prove reads back, after commit, what the action promised.
  */
-export interface ActionDef<S extends z.ZodType, F, D, R> {
-  portal: string;
-  name: string;
-  input: S;
+export interface ActionDef<S extends z.ZodType, F, D, R> extends ActionContract<S, R> {
   permission: string;
-  /** For event-routed endpoints (inbound webhooks): the event type this action handles. */
-  eventType?: string;
-  /** "required": a missing Idempotency-Key is refused (400). Default "optional". */
-  idempotency?: "required" | "optional";
+  /**
+   * Which rails the action begins under. "domain" (default): the kill switch, mode and
+   * portal flag refuse it (writes) and the rate limit applies. "control": the switchboard's
+   * own levers (the stop button): only permission and the control-class rails on the tables
+   * it writes, so a halt cannot fail on a rate limit, a budget or a disabled portal.
+   */
+  rails?: "domain" | "control";
   detect: (tx: Tx, input: z.infer<S>, ctx: ActionContext) => Promise<F>;
   decide: (input: z.infer<S>, facts: F, ctx: ActionContext) => D;
   /** Plans the writes; may await when a write's result is the answer (a SQL function). */
   act: (tx: Tx, decision: D, ctx: ActionContext) => ActPlan<R> | Promise<ActPlan<R>>;
   prove: (sql: Sql, result: R, ctx: ActionContext) => Promise<ProveResult>;
+  /** Declared by reversible actions: `ops revert <trace>` and the console run it. */
+  reverse?: ReverseSpec;
 }
 
 // deno-lint-ignore no-explicit-any
 export type AnyAction = ActionDef<z.ZodType, any, any, any>;
 
-/** Declares an action; the identity function keeps the step types tied together. */
-export function defineAction<S extends z.ZodType, F, D, R>(def: ActionDef<S, F, D, R>): ActionDef<S, F, D, R> {
-  return def;
+type Impl<S extends z.ZodType, F, D, R> = Omit<ActionDef<S, F, D, R>, keyof ActionContract>;
+
+/** Implements a contract entry; the step types are tied to its input and result types. */
+export function defineAction<S extends z.ZodType, R, F, D>(
+  contract: ActionContract<S, R>,
+  impl: Impl<S, F, D, NoInfer<R>>,
+): ActionDef<S, F, D, R> {
+  return { ...contract, ...impl };
 }

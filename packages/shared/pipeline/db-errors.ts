@@ -20,6 +20,15 @@ const RAIL_TO_PROBLEM: Record<string, ProblemCode> = {
   nonce_reused: "nonce_reused",
   webhook_timestamp_skew: "stale_timestamp",
   bad_idempotency_key: "validation_failed",
+  // Argument errors the database finds are the caller's (400).
+  unknown_flag: "validation_failed",
+  bad_flag_scope: "validation_failed",
+  bad_flag_value: "validation_failed",
+  bad_request: "validation_failed",
+  replay_bad_selection: "validation_failed",
+  approval_forbidden: "forbidden",
+  already_reverted: "already_reverted",
+  not_reverted: "not_reverted",
 };
 
 interface PgError {
@@ -46,6 +55,7 @@ export function refusalFromDb(err: unknown): Refusal | null {
   // Row-level security refusing a write.
   if (e.code === "42501") return refuse("forbidden", { detail: "Row-level security refused the write" });
   if (e.code === "23505") return refuse("conflict", { detail: "A record with the same identity already exists" });
+  if (e.code === "22P02" || e.code === "23514") return refuse("validation_failed", { detail: "A value was rejected by the database" });
   return null;
 }
 

@@ -10,8 +10,10 @@ import { parseTraceparent } from "../observability/traceparent.ts";
 import { hasHmacHeaders, type HmacKey, verifyHmacRequest } from "../security/hmac.ts";
 import { createJwtVerifier } from "../security/jwt.ts";
 import { sha256Hex } from "../util/encoding.ts";
-import type { AnyAction } from "./action.ts";
-import { type Claims, runAction } from "./run.ts";
+import { isServiceRole } from "../security/service-role.ts";
+import { runAgents } from "./agents.ts";
+import type { PortalManifest } from "./manifest.ts";
+import { type Claims, type RunDeps, runAction } from "./run.ts";
 import { createTelemetry, type Telemetry } from "./telemetry.ts";
 
 /** Environment of a portal function (what the hosted platform and `supabase secrets` give). */
@@ -67,29 +69,19 @@ export interface Portal {
 }
 
 /**
- * One edge function per portal: POST /<name>/<action> (`name` is the function's name; each
- * action declares the portal whose flags and budgets it runs under). The request path, in order:
+ * One edge function per portal: POST /<fn>/<action>. The request path, in order:
  * CORS -> route -> body (type, 2 MB, JSON) -> authentication (JWT, or HMAC v2 for machine
  * callers) -> zod validation -> Idempotency-Key -> runAction (authorization, rails,
  * idempotency, one transaction, prove). Every refusal is problem+json; every response
- * carries the request's traceparent.
+ * carries the request's traceparent. POST /<fn>/_agents (the service key only: the
+ * autopilot's tick) runs the portal's detectors and their tasks.
  */
-export interface PortalOptions {
-  /**
-   * "path": POST /<portal>/<action> (portals). "event": one endpoint; the body's `type`
-   * names the action (inbound webhooks; each action declares its eventType).
-   */
-  routeBy?: "path" | "event";
-  /** The header carrying the idempotency key ("webhook-id" for inbound webhooks). */
-  idempotencyHeader?: string;
-  /** Refuse JWT callers: only HMAC-signed machine requests (n8n) are accepted. */
-  machineOnly?: boolean;
-}
-
-export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv, options: PortalOptions = {}): Portal {
+export function servePortal(manifest: PortalManifest, env: PortalEnv): Portal {
+  const { name: portal, fn, actions, http: options } = manifest;
   const sql = db(env.SUPABASE_DB_URL);
   const log = createLogger(`portal:${portal}`);
-  const telemetry = createTelemetry(sql, portal, log, env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const telemetry = createTelemetry(sql, fn, log, env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const deps: RunDeps = { fn, sql, telemetry, log };
   const cors = corsPolicy(env.SWITCHYARD_CORS_ORIGINS);
   const verifyJwt = createJwtVerifier({ secret: env.SWITCHYARD_JWT_SECRET, jwksUrl: env.SWITCHYARD_JWKS_URL });
   const lookupKey = hmacKeyLookup(sql);
@@ -130,12 +122,13 @@ export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv
   }
 
   async function handle(req: Request, url: URL): Promise<Response> {
-    const [, portalSeg, actionName, ...rest] = url.pathname.split("/");
+    const [, fnSeg, actionName, ...rest] = url.pathname.split("/");
+    if (fnSeg === fn && actionName === "_agents" && rest.length === 0) return agents(req);
     let def = options.routeBy === "event"
       ? undefined
-      : portalSeg === portal && rest.length === 0 ? byName.get(actionName ?? "") : undefined;
+      : fnSeg === fn && rest.length === 0 ? byName.get(actionName ?? "") : undefined;
     if (!def && options.routeBy !== "event") {
-      return refusalResponse(refuse("not_found", { detail: `No action ${portal}/${actionName ?? ""}` }).problem);
+      return refusalResponse(refuse("not_found", { detail: `No action ${fn}/${actionName ?? ""}` }).problem);
     }
     if (req.method !== "POST") return refused(refuse("method_not_allowed", { allow: ["POST"] }));
 
@@ -161,7 +154,7 @@ export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv
     // The same key with another method, path or body is a different request (422).
     const fingerprint = rawKey === null ? null : await sha256Hex(`${req.method} ${url.pathname} ${await sha256Hex(body.value.bytes)}`);
 
-    const run = await runAction({ sql, telemetry, log }, def!, {
+    const run = await runAction(deps, def!, {
       // The portal flags (portal.enabled) and rate limits apply per the action's portal.
       claims: { ...auth.value.claims, portal: def!.portal },
       input: input.data,
@@ -175,6 +168,17 @@ export function servePortal(portal: string, actions: AnyAction[], env: PortalEnv
     if (!run.outcome.ok) return refused(run.outcome, headers);
     if (run.outcome.value.replayed) headers["idempotency-replayed"] = "true";
     return json(run.outcome.value.body, run.outcome.value.status, headers);
+  }
+
+  /** The agents' turn (the autopilot's tick forwards the scheduler's service key). */
+  async function agents(req: Request): Promise<Response> {
+    if (req.method !== "POST") return refused(refuse("method_not_allowed", { allow: ["POST"] }));
+    if (!(await isServiceRole(req.headers.get("authorization"), env.SWITCHYARD_JWT_SECRET))) {
+      return refused(refuse("forbidden", { detail: "Only the scheduler runs the agents" }));
+    }
+    const out = await runAgents(deps, portal, manifest.detectors, parseTraceparent(req.headers.get("traceparent")));
+    await telemetry.flush();
+    return json(out);
   }
 
   const refused = (r: Refusal, headers: Record<string, string> = {}) => refusalResponse(r.problem, headers);

@@ -28,6 +28,8 @@ export interface RunRequest {
   fingerprint: string | null;
   /** HMAC v2 nonce, consumed inside the action's transaction. */
   nonce: { source: string; value: string; timestamp: Date } | null;
+  /** The agent's task key (detector runs): recorded with a reversible action's run. */
+  taskKey?: string | null;
 }
 
 export interface RunResult {
@@ -38,6 +40,8 @@ export interface RunResult {
 }
 
 export interface RunDeps {
+  /** The edge function serving the request (what request metrics record as `fn`). */
+  fn: string;
   sql: Sql;
   telemetry: Telemetry;
   log: Logger;
@@ -107,7 +111,9 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
   try {
     // The rate-limit take runs on its own connection, in parallel with the transaction: a
     // take held until commit would serialize a caller's concurrent requests on its row.
-    const rateLimit = sql`
+    // Control actions (the stop button) skip it: a halt must not fail on a rate limit.
+    const rails = def.rails === "control" ? "control" : def.kind === "read" ? "none" : "domain";
+    const rateLimit = rails === "control" ? Promise.resolve(null) : sql`
       select app_private.rate_limit_take_or_raise(${"action:" + def.portal + "." + def.name},
         ${`tenant:${req.claims.tenant_id}:principal:${req.claims.sub}:ip:${req.ip ?? "-"}`},
         app_private.flag_number('rate.actions.perMinute', ${req.claims.tenant_id}::uuid, ${def.portal})::int, 60, 1,
@@ -124,7 +130,7 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
                  set_config('request.jwt.claims', ${JSON.stringify(req.claims)}, true),
                  set_config('request.headers', ${JSON.stringify(headers)}, true))
         select app_private.action_begin(${def.permission}, ${req.idempotencyKey}, ${req.fingerprint},
-                 ${req.nonce?.source ?? null}, ${req.nonce?.value ?? null}, ${req.nonce?.timestamp ?? null}) as r
+                 ${req.nonce?.source ?? null}, ${req.nonce?.value ?? null}, ${req.nonce?.timestamp ?? null}, ${rails}) as r
         from settings`;
       const limited = await rateLimit;
       if (limited) throw limited;
@@ -159,6 +165,10 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
             ? [tx`select app_private.audit_event(${plan.audit.action}, ${plan.audit.targetType}, ${plan.audit.targetId},
                     ${jsonb(tx, plan.audit.before ?? null)}, ${jsonb(tx, plan.audit.after ?? null)})`]
             : []),
+          ...(def.reverse
+            ? [tx`select app_private.action_run_record(${traceId}, ${def.portal}, ${def.name}, ${req.taskKey ?? null},
+                    ${jsonb(tx, req.input)}, ${jsonb(tx, plan.result)})`]
+            : []),
           ...(req.idempotencyKey ? [tx`select app_private.idempotency_complete(${req.idempotencyKey}, 200, ${jsonb(tx, body)})`] : []),
         ]);
         return plan.result;
@@ -190,7 +200,7 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
     ...(prove ? [row("prove", prove.ok, { detail: prove.detail })] : []),
     row("finish", ok, { ms: Math.round(ms), outcome: ok ? "ok" : outcome.code }),
   ]);
-  telemetry.metrics.add({ fn: def.portal, portal: def.portal, tenantId: req.claims.tenant_id, ms, error: !ok && countsAsError(outcome) });
+  telemetry.metrics.add({ fn: deps.fn, portal: def.portal, tenantId: req.claims.tenant_id, ms, error: !ok && countsAsError(outcome) });
   log.info({ ms: Math.round(ms), outcome: ok ? "ok" : outcome.code }, "action finished");
   return { outcome, traceparent, traceId };
 }

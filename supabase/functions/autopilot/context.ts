@@ -1,4 +1,4 @@
-import { db, SERVICE_ACCOUNTS, type Sql } from "../../../packages/shared/db/client.ts";
+import { db, type Sql } from "../../../packages/shared/db/client.ts";
 import { createLogger, type Logger } from "../../../packages/shared/observability/logger.ts";
 import { createTelemetry, type Telemetry } from "../../../packages/shared/pipeline/telemetry.ts";
 
@@ -16,15 +16,6 @@ export function createContext(env: (k: string) => string | undefined): Autopilot
   return { sql, log, telemetry: createTelemetry(sql, "autopilot", log, env("OTEL_EXPORTER_OTLP_ENDPOINT")), env };
 }
 
-export const machineClaims = (account: keyof typeof SERVICE_ACCOUNTS, tenantId?: string, portal?: string) => ({
-  sub: SERVICE_ACCOUNTS[account],
-  role: "authenticated",
-  principal_kind: "machine",
-  principal_name: account,
-  ...(tenantId ? { tenant_id: tenantId } : {}),
-  ...(portal ? { portal } : {}),
-});
-
 /** Runs a job and records its run (outcome, duration) in ops.schedule_runs. */
 export async function recorded<T extends Record<string, unknown>>(ctx: AutopilotContext, job: string, fn: () => Promise<T>): Promise<T | { error: string }> {
   const started = new Date();
@@ -41,3 +32,4 @@ export async function recorded<T extends Record<string, unknown>>(ctx: Autopilot
   await ctx.sql`select app_private.record_run(${job}, ${started}, ${performance.now() - t0}, ${ok}, ${ctx.sql.json(out as never)})`;
   return out;
 }
+

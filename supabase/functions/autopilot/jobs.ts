@@ -1,6 +1,6 @@
-import { withClaims } from "../../../packages/shared/db/client.ts";
+import { machineClaims, withClaims } from "../../../packages/shared/db/client.ts";
 import { dailySummary, dispatchAlerts } from "./alerts.ts";
-import { type AutopilotContext, machineClaims, recorded } from "./context.ts";
+import { type AutopilotContext, recorded } from "./context.ts";
 
 /**
  * 5 m: DLQ auto-replay within the caps, as the dlq principal (Postgres applies the batch,

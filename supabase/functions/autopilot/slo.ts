@@ -1,7 +1,7 @@
-import { withClaims } from "../../../packages/shared/db/client.ts";
+import { machineClaims, withClaims } from "../../../packages/shared/db/client.ts";
 import { type Breach, evaluateGates, type SloRow, type Thresholds } from "../../../packages/shared/autopilot/gates.ts";
 import { nextLimit } from "../../../packages/shared/autopilot/throttle.ts";
-import { type AutopilotContext, machineClaims } from "./context.ts";
+import type { AutopilotContext } from "./context.ts";
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 

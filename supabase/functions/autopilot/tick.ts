@@ -71,7 +71,6 @@ async function step<T>(ctx: AutopilotContext, name: string, fn: () => Promise<T>
 export async function tick(ctx: AutopilotContext, req: Request) {
   const span = startSpan(ctx.telemetry.tracer, "autopilot.tick", parseTraceparent(req.headers.get("traceparent")));
   const traceparent = traceparentOf(span);
-  const parent = parseTraceparent(traceparent);
   const result = await recorded(ctx, "autopilot-tick", async () => {
     const health = await step(ctx, "health", () => probe(ctx));
     const queue = await step(ctx, "queue", () => queueDepth(ctx));
@@ -79,7 +78,7 @@ export async function tick(ctx: AutopilotContext, req: Request) {
     const slo = await step(ctx, "slo", () => sloGate(ctx, traceparent));
     const healthy = !("error" in slo) && slo.breaches.length === 0;
     const canaries = await step(ctx, "canary", () => canary(ctx, healthy));
-    const agents = await step(ctx, "agents", () => agentsLoop(ctx, parent));
+    const agents = await step(ctx, "agents", () => agentsLoop(ctx, req.headers.get("authorization"), traceparent));
     const alerts = await step(ctx, "alerts", () => dispatchAlerts(ctx));
     return { health, queue, schedules, slo, canaries, agents, alerts, trace_id: span.spanContext().traceId };
   });

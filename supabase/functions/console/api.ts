@@ -5,19 +5,26 @@ import { json } from "../../../packages/shared/http/json.ts";
 import { type Refusal, refuse } from "../../../packages/shared/http/outcome.ts";
 import { refusalResponse, validationProblem } from "../../../packages/shared/http/problems.ts";
 import type { Logger } from "../../../packages/shared/observability/logger.ts";
-import { formatTraceparent, newTrace } from "../../../packages/shared/observability/traceparent.ts";
+import { formatTraceparent, newTrace, parseTraceparent } from "../../../packages/shared/observability/traceparent.ts";
 import { refusalFromDb } from "../../../packages/shared/pipeline/db-errors.ts";
+import type { AnyAction } from "../../../packages/shared/pipeline/action.ts";
+import { runAction } from "../../../packages/shared/pipeline/run.ts";
+import type { Telemetry } from "../../../packages/shared/pipeline/telemetry.ts";
 import type { JwtVerifier } from "../../../packages/shared/security/jwt.ts";
+import autonomous from "../../../packages/portals/autonomous/index.ts";
+import type { ReplayResult } from "../../../packages/portals/autonomous/contract.ts";
 
 /**
  * The console's JSON API (/console/api/...). Every request: the caller's JWT verified at the
  * edge, then ONE transaction under the caller's claims (role authenticated +
  * request.jwt.claims), so row-level security and the permission matrix decide what it sees
- * and may change; the edge only checks the same permissions early for clear 403s.
+ * and may change; the edge only checks the same permissions early for clear 403s. Writes are
+ * the Autonomous portal's actions, run through runAction like every other door's.
  */
 
 export interface ApiDeps {
   sql: Sql;
+  telemetry: Telemetry;
   verifyJwt: JwtVerifier;
   log: Logger;
 }
@@ -48,40 +55,14 @@ class Refused extends Error {
 
 const uuid = z.guid();
 const TRACE_ID = /^[0-9a-f]{32}$/;
-const reason = z.string().trim().min(3, "a reason of at least 3 characters is required").max(500);
-
-const flagWrite = z.strictObject({
-  key: z.string().trim().min(1).max(100),
-  scope: z.string().trim().min(1).max(200).default("global"),
-  value: z.union([z.string().max(200), z.number(), z.boolean()]),
-  reason,
-});
-const killSwitch = z.strictObject({ engage: z.boolean(), reason });
+// The writes' inputs are the Autonomous portal's contract; the DLQ routes take {ids}.
+const killSwitch = autonomous.contract.actions.kill_switch.input;
+const flagWrite = autonomous.contract.actions.flag_set.input;
 const dlqIds = z.strictObject({ ids: z.array(uuid).min(1).max(1000) });
-const decide = z.strictObject({ request_id: uuid, approve: z.boolean(), note: z.string().trim().max(500).optional() });
-
-// Rails the shared mapping does not name: argument errors are the caller's (400/422).
-const LOCAL_RAILS: Record<string, Refusal["code"]> = {
-  unknown_flag: "validation_failed",
-  bad_flag_scope: "validation_failed",
-  bad_flag_value: "validation_failed",
-  bad_request: "validation_failed",
-  replay_bad_selection: "validation_failed",
-  approval_forbidden: "forbidden",
-};
+const decide = autonomous.contract.actions.approve.input;
 
 function refusalOf(err: unknown): Refusal | null {
-  if (err instanceof Refused) return err.refusal;
-  const shared = refusalFromDb(err);
-  if (shared) return shared;
-  const e = err as { code?: string; message?: string };
-  if (typeof e?.code === "string" && e.code.startsWith("SY")) {
-    const rail = (e.message ?? "").split(":")[0];
-    const code = LOCAL_RAILS[rail];
-    if (code) return refuse(code, { detail: (e.message ?? "").slice(rail.length + 1).trim(), rail });
-  }
-  if (e?.code === "22P02" || e?.code === "23514") return refuse("validation_failed", { detail: "A value was rejected by the database" });
-  return null;
+  return err instanceof Refused ? err.refusal : refusalFromDb(err);
 }
 
 function callerOf(req: Request, claims: { sub: string; tenant_id?: string | null }): Caller {
@@ -346,74 +327,33 @@ async function feed(tx: Tx, principal: Promise<Principal>, caller: Caller, url: 
 // Writes
 // ---------------------------------------------------------------------------------------
 
-/**
- * The kill switch, as the charter writes it (§3 "Emergency stop (one command)" and the
- * runbook's resume): exactly one UPDATE of the global autonomy.emergencyStop row, by a
- * human holding flags.emergency_stop.write. The reason goes to the flag history and the
- * audit row through app.reason.
- */
-async function setKillSwitch(tx: Tx, principal: Promise<Principal>, input: z.infer<typeof killSwitch>, caller: Caller) {
-  const [p, [perm]] = await Promise.all([
-    principal,
-    tx`select app_private.has_permission(null, 'flags.emergency_stop.write') as ok`,
-  ]);
-  if (p.kind !== "human") throw new Refused(refuse("forbidden", { detail: "The console's kill switch is for humans" }));
-  if (!perm.ok) throw new Refused(refuse("forbidden", { detail: "This needs flags.emergency_stop.write (global)", permission: "flags.emergency_stop.write" }));
-  await tx`select set_config('app.reason', ${input.reason}, true)`;
-  const updated = input.engage
-    ? await tx`update feature_flags_v2 set value=true where key='autonomy.emergencyStop' and scope='global'`
-    : await tx`update feature_flags_v2 set value=false where key='autonomy.emergencyStop' and scope='global'`;
-  if (updated.count !== 1) {
-    throw new Refused(refuse("conflict", { detail: "The global autonomy.emergencyStop row is missing: run the charter's switchboard SQL" }));
-  }
-  const [now] = await tx`select public.flag_value('autonomy.emergencyStop') as value`;
-  return { emergency_stop: now.value === true, reason: input.reason, trace_id: caller.traceId };
-}
-
-async function writeFlag(tx: Tx, principal: Promise<Principal>, input: z.infer<typeof flagWrite>, caller: Caller) {
-  const p = await principal;
-  if (p.kind !== "human") throw new Refused(refuse("forbidden", { detail: "Console writes are for humans" }));
-  if (input.key === "autonomy.emergencyStop") {
-    throw new Refused(refuse("validation_failed", {
-      detail: "autonomy.emergencyStop is flipped with the kill switch (POST api/kill-switch)",
-      errors: [{ path: "key", message: "use the kill switch" }],
-    }));
-  }
-  const value = String(input.value);
-  await tx`select set_config('app.reason', ${input.reason}, true)`;
-  // RLS decides: the key's write permission in the scope's tenant (42501 -> 403).
-  const [{ id }] = await tx`insert into public.feature_flags_v2 (key, scope, value, reason, owner_name)
-           values (${input.key}, ${input.scope}, ${value}, ${input.reason}, 'console')
-           on conflict (key, scope) do update set value = excluded.value, reason = excluded.reason
-           returning id`;
-  const [row] = await tx`select key, scope, value, reason, updated_at, updated_by from public.feature_flags_typed where id = ${id}`;
-  return { flag: row, trace_id: caller.traceId };
-}
-
-async function replay(tx: Tx, principal: Promise<Principal>, caller: Caller, ids: string[], dryRun: boolean) {
-  const tenant = needTenant(caller);
-  await principal;
-  const [r] = await tx`select * from app_private.replay_request(${tenant}::uuid, ${ids}::uuid[], ${dryRun})`;
-  return { request: r, trace_id: caller.traceId };
-}
-
-async function decideReplay(tx: Tx, principal: Promise<Principal>, caller: Caller, input: z.infer<typeof decide>) {
-  await principal;
-  const [r] = await tx`select * from app_private.replay_decide(${input.request_id}::uuid, ${input.approve}, ${input.note ?? null})`;
-  return { request: r, trace_id: caller.traceId };
-}
-
 // ---------------------------------------------------------------------------------------
 // Routing
 // ---------------------------------------------------------------------------------------
 
-type Route = (ctx: { req: Request; url: URL; caller: Caller; body: unknown; tx: Tx; principal: Promise<Principal> }) => Promise<unknown>;
+type Route = (ctx: { req: Request; url: URL; caller: Caller; tx: Tx; principal: Promise<Principal> }) => Promise<unknown>;
 
-interface RouteDef {
-  method: "GET" | "POST";
+/** A read: one transaction under the caller's claims. */
+interface ReadRoute {
+  method: "GET";
   run: Route;
-  schema?: z.ZodType;
 }
+
+/**
+ * A write: an action of the Autonomous portal through runAction (the one write path: rails,
+ * audit, outbox, Live Feed, prove), its input from the body and its answer shaped for the page.
+ */
+interface WriteRoute {
+  method: "POST";
+  schema: z.ZodType;
+  action: AnyAction;
+  input: (body: any) => unknown;
+  answer: (data: any) => Record<string, unknown>;
+}
+type RouteDef = ReadRoute | WriteRoute;
+
+const replayAnswer = (r: ReplayResult) => ({ request: { id: r.request_id, ...r } });
+const actions = Object.fromEntries(autonomous.actions.map((a) => [a.name, a]));
 
 const ROUTES: Record<string, RouteDef> = {
   "/me": { method: "GET", run: ({ principal }) => me(principal) },
@@ -422,31 +362,11 @@ const ROUTES: Record<string, RouteDef> = {
   "/outbox": { method: "GET", run: ({ tx, principal }) => outbox(tx, principal) },
   "/dlq": { method: "GET", run: ({ tx, principal }) => dlq(tx, principal) },
   "/feed": { method: "GET", run: ({ tx, principal, caller, url }) => feed(tx, principal, caller, url) },
-  "/kill-switch": {
-    method: "POST",
-    schema: killSwitch,
-    run: ({ tx, principal, body, caller }) => setKillSwitch(tx, principal, body as z.infer<typeof killSwitch>, caller),
-  },
-  "/flags": {
-    method: "POST",
-    schema: flagWrite,
-    run: ({ tx, principal, body, caller }) => writeFlag(tx, principal, body as z.infer<typeof flagWrite>, caller),
-  },
-  "/dlq/dry-run": {
-    method: "POST",
-    schema: dlqIds,
-    run: ({ tx, principal, body, caller }) => replay(tx, principal, caller, (body as z.infer<typeof dlqIds>).ids, true),
-  },
-  "/dlq/replay": {
-    method: "POST",
-    schema: dlqIds,
-    run: ({ tx, principal, body, caller }) => replay(tx, principal, caller, (body as z.infer<typeof dlqIds>).ids, false),
-  },
-  "/dlq/decide": {
-    method: "POST",
-    schema: decide,
-    run: ({ tx, principal, body, caller }) => decideReplay(tx, principal, caller, body as z.infer<typeof decide>),
-  },
+  "/kill-switch": { method: "POST", schema: killSwitch, action: actions.kill_switch, input: (b) => b, answer: (d) => d },
+  "/flags": { method: "POST", schema: flagWrite, action: actions.flag_set, input: (b) => b, answer: (d) => d },
+  "/dlq/dry-run": { method: "POST", schema: dlqIds, action: actions.replay, input: (b) => ({ dlq_ids: b.ids, dry_run: true }), answer: replayAnswer },
+  "/dlq/replay": { method: "POST", schema: dlqIds, action: actions.replay, input: (b) => ({ dlq_ids: b.ids, dry_run: false }), answer: replayAnswer },
+  "/dlq/decide": { method: "POST", schema: decide, action: actions.approve, input: (b) => b, answer: (d) => ({ request: { id: d.request_id, ...d } }) },
 };
 
 const NO_STORE = { "cache-control": "no-store" };
@@ -474,19 +394,11 @@ export async function handleApi(deps: ApiDeps, req: Request, path: string): Prom
     return refusalResponse(refuse("validation_failed", { detail: "A trace id is 32 lowercase hex digits", errors: [{ path: "trace_id", message: "32 lowercase hex digits" }] }).problem, NO_STORE);
   }
 
-  let body: unknown = undefined;
-  if (def.method === "POST") {
-    const read = await readJsonBody(req, 64 * 1024);
-    if (!read.ok) return refusalResponse(read.problem, NO_STORE);
-    const parsed = def.schema!.safeParse(read.value.json);
-    if (!parsed.success) return refusalResponse(validationProblem(parsed.error), NO_STORE);
-    body = parsed.data;
-  }
-
   const caller = callerOf(req, { sub, tenant_id: auth.value.tenant_id });
   const headers = { ...NO_STORE, traceparent: caller.traceparent };
+  if (def.method === "POST") return write(deps, req, def, caller, auth.value, headers);
   try {
-    const out = await asCaller(deps.sql, caller, (tx, principal) => def.run({ req, url, caller, body, tx, principal }));
+    const out = await asCaller(deps.sql, caller, (tx, principal) => def.run({ req, url, caller, tx, principal }));
     return json(out, 200, headers);
   } catch (err) {
     const refusal = refusalOf(err);
@@ -494,4 +406,28 @@ export async function handleApi(deps: ApiDeps, req: Request, path: string): Prom
     deps.log.error({ err: err instanceof Error ? err.message : String(err), path, trace_id: caller.traceId }, "console api failed");
     return refusalResponse(refuse("internal_error", { trace_id: caller.traceId }).problem, headers);
   }
+}
+
+async function write(deps: ApiDeps, req: Request, def: WriteRoute, caller: Caller, claims: Record<string, any>, headers: Record<string, string>): Promise<Response> {
+  const read = await readJsonBody(req, 64 * 1024);
+  if (!read.ok) return refusalResponse(read.problem, headers);
+  const parsed = def.schema.safeParse(read.value.json);
+  if (!parsed.success) return refusalResponse(validationProblem(parsed.error), headers);
+  if (!caller.tenantId) return refusalResponse(refuse("forbidden", { detail: "The token names no tenant (tenant_id claim)" }).problem, headers);
+  const input = def.action.input.safeParse(def.input(parsed.data));
+  if (!input.success) return refusalResponse(validationProblem(input.error), headers);
+  const run = await runAction({ fn: "console", sql: deps.sql, telemetry: deps.telemetry, log: deps.log }, def.action, {
+    claims: {
+      sub: claims.sub, role: "authenticated", tenant_id: caller.tenantId, portal: def.action.portal,
+      principal_kind: claims.principal_kind === "machine" ? "machine" : "human", principal_name: claims.principal_name,
+    },
+    input: input.data,
+    parent: parseTraceparent(caller.traceparent),
+    ip: (req.headers.get("x-forwarded-for") ?? "").split(",")[0].trim() || null,
+    idempotencyKey: null, fingerprint: null, nonce: null,
+  });
+  const out = { ...headers, traceparent: run.traceparent };
+  if (!run.outcome.ok) return refusalResponse(run.outcome.problem, out);
+  const body = run.outcome.value.body as { data: unknown; trace_id: string };
+  return json({ ...def.answer(body.data), trace_id: body.trace_id }, 200, out);
 }

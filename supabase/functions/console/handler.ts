@@ -4,6 +4,7 @@ import { refuse } from "../../../packages/shared/http/outcome.ts";
 import { refusalResponse } from "../../../packages/shared/http/problems.ts";
 import { createLogger } from "../../../packages/shared/observability/logger.ts";
 import { createJwtVerifier } from "../../../packages/shared/security/jwt.ts";
+import { createTelemetry } from "../../../packages/shared/pipeline/telemetry.ts";
 import { handleApi } from "./api.ts";
 import { ASSETS } from "./assets.ts";
 import { PAGE } from "./page.ts";
@@ -28,6 +29,7 @@ import { consolePolicy, secure } from "./security.ts";
 const env = (k: string) => Deno.env.get(k);
 const log = createLogger("console");
 const sql = db(env("SUPABASE_DB_URL") ?? "");
+const telemetry = createTelemetry(sql, "console", log, env("OTEL_EXPORTER_OTLP_ENDPOINT"));
 const verifyJwt = createJwtVerifier({ secret: env("SWITCHYARD_JWT_SECRET"), jwksUrl: env("SWITCHYARD_JWKS_URL") });
 const corsOrigins = env("SWITCHYARD_CORS_ORIGINS");
 
@@ -49,7 +51,7 @@ async function route(req: Request): Promise<Response> {
   if (path === "/api" || path.startsWith("/api/")) {
     const decision = applyCors(req, consolePolicy(req, corsOrigins));
     if (decision.kind !== "continue") return decision.response;
-    return withCors(await handleApi({ sql, verifyJwt, log }, req, path.slice("/api".length)), decision.headers);
+    return withCors(await handleApi({ sql, telemetry, verifyJwt, log }, req, path.slice("/api".length)), decision.headers);
   }
 
   if (req.method !== "GET" && req.method !== "HEAD") {

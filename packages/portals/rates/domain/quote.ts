@@ -1,4 +1,4 @@
-import { accept, type Outcome, refuse } from "../http/outcome.ts";
+import { accept, type Outcome, refuse } from "../../../shared/http/outcome.ts";
 import { type Blend, blendLinehaul, DEFAULT_CREDIBILITY_K, DEFAULT_MIN_HISTORY, type LaneSamples } from "./blend.ts";
 import { type Contract, findContract } from "./contracts.ts";
 import { DEFAULT_FUEL_POLICY, type DieselWeek, type FuelPolicy, fuelSurcharge } from "./fuel.ts";

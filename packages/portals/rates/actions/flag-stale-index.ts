@@ -1,11 +1,8 @@
-import { z } from "zod";
-import { defineAction } from "../../../../packages/shared/pipeline/action.ts";
+import { contract } from "../contract.ts";
+import { defineAction } from "../../../shared/pipeline/action.ts";
 
 /** rates/flag_stale_index: the tenant's market index has not been updated for too long. */
-export const flagStaleIndex = defineAction({
-  portal: "rates",
-  name: "flag_stale_index",
-  input: z.strictObject({ last_ingested_at: z.iso.datetime({ offset: true }).nullable(), stale_days: z.number().int().min(1) }),
+export const flagStaleIndex = defineAction(contract.actions.flag_stale_index, {
   permission: "rates.manage",
   detect: () => Promise.resolve(null),
   decide: (input) => input,

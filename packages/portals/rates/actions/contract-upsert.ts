@@ -1,16 +1,13 @@
-import { defineAction } from "../../../../packages/shared/pipeline/action.ts";
-import { ActionRefused } from "../../../../packages/shared/pipeline/run.ts";
-import { jsonb } from "../../../../packages/shared/db/client.ts";
-import { refuse } from "../../../../packages/shared/http/outcome.ts";
-import { type ContractUpsertInput, contractUpsertSchema } from "../../../../packages/shared/rates/schemas.ts";
+import { contract } from "../contract.ts";
+import { defineAction } from "../../../shared/pipeline/action.ts";
+import { ActionRefused } from "../../../shared/pipeline/run.ts";
+import { jsonb } from "../../../shared/db/client.ts";
+import { refuse } from "../../../shared/http/outcome.ts";
+import type { ContractUpsertInput } from "../domain/schemas.ts";
 
 /** rates/contract_upsert: a contract lane rate with validity dates (beats spot inside them). */
-export const contractUpsert = defineAction({
-  portal: "rates",
-  name: "contract_upsert",
-  input: contractUpsertSchema,
+export const contractUpsert = defineAction(contract.actions.contract_upsert, {
   permission: "rates.manage",
-  idempotency: "optional",
   detect: async (tx, input: ContractUpsertInput) => {
     if (!input.id) return null;
     const [row] = await tx`select id from public.rates_contracts where id = ${input.id}`;

@@ -1,13 +1,14 @@
-import { defineAction } from "../../../../packages/shared/pipeline/action.ts";
-import { ActionRefused } from "../../../../packages/shared/pipeline/run.ts";
-import { jsonb } from "../../../../packages/shared/db/client.ts";
-import { type Quote, priceQuote, quoteLane } from "../../../../packages/shared/rates/quote.ts";
-import { type PriceOneInput, priceOneSchema } from "../../../../packages/shared/rates/schemas.ts";
-import type { Contract } from "../../../../packages/shared/rates/contracts.ts";
-import type { GuardRule } from "../../../../packages/shared/rates/guards.ts";
-import type { DieselWeek } from "../../../../packages/shared/rates/fuel.ts";
-import type { IndexSample } from "../../../../packages/shared/rates/blend.ts";
-import { refuse } from "../../../../packages/shared/http/outcome.ts";
+import { contract, type QuoteResult } from "../contract.ts";
+import { defineAction } from "../../../shared/pipeline/action.ts";
+import { ActionRefused } from "../../../shared/pipeline/run.ts";
+import { jsonb } from "../../../shared/db/client.ts";
+import { priceQuote, quoteLane } from "../domain/quote.ts";
+import type { PriceOneInput } from "../domain/schemas.ts";
+import type { Contract } from "../domain/contracts.ts";
+import type { GuardRule } from "../domain/guards.ts";
+import type { DieselWeek } from "../domain/fuel.ts";
+import type { IndexSample } from "../domain/blend.ts";
+import { refuse } from "../../../shared/http/outcome.ts";
 
 interface Evidence {
   history_zip3: number[];
@@ -19,18 +20,8 @@ interface Evidence {
   guards: GuardRule[];
 }
 
-export interface QuoteResult {
-  quote_id: string;
-  status: Quote["status"];
-  total: number;
-  quote: Quote;
-}
-
 /** rates/price_one: an instant quote from the tenant's history, the index, fuel and guards. */
-export const priceOne = defineAction({
-  portal: "rates",
-  name: "price_one",
-  input: priceOneSchema,
+export const priceOne = defineAction(contract.actions.price_one, {
   permission: "rates.quote",
   // Detect: the lane's evidence in one round trip (RLS: the tenant's own rows only).
   detect: async (tx, input: PriceOneInput, ctx) => {

@@ -1,23 +1,17 @@
-import { z } from "zod";
-import { defineAction } from "../../../../packages/shared/pipeline/action.ts";
-import { ActionRefused } from "../../../../packages/shared/pipeline/run.ts";
-import { jsonb } from "../../../../packages/shared/db/client.ts";
-import { refuse } from "../../../../packages/shared/http/outcome.ts";
-import { parseIndexCsv } from "../../../../packages/shared/rates/csv.ts";
-import { locate } from "../../../../packages/shared/rates/geo.ts";
+import { contract } from "../contract.ts";
+import { defineAction } from "../../../shared/pipeline/action.ts";
+import { ActionRefused } from "../../../shared/pipeline/run.ts";
+import { jsonb } from "../../../shared/db/client.ts";
+import { refuse } from "../../../shared/http/outcome.ts";
+import { parseIndexCsv } from "../domain/csv.ts";
+import { locate } from "../domain/geo.ts";
 
-const input = z.strictObject({
-  csv: z.string().min(1, "csv is required").max(1_900_000, "csv must be under 1.9 MB"),
-});
 
 /**
  * rates/index_ingest: a CSV of market index rates, validated row by row; one bad line
  * refuses the whole file (every bad line reported), nothing is written.
  */
-export const indexIngest = defineAction({
-  portal: "rates",
-  name: "index_ingest",
-  input,
+export const indexIngest = defineAction(contract.actions.index_ingest, {
   permission: "rates.manage",
   detect: () => Promise.resolve(null),
   decide: (i) => {

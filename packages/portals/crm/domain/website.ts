@@ -1,22 +1,9 @@
-import { z } from "zod";
-import { jsonb } from "../../../../packages/shared/db/client.ts";
-import { type ActPlan, type ActionContext, defineAction } from "../../../../packages/shared/pipeline/action.ts";
-import { sha256Hex } from "../../../../packages/shared/util/encoding.ts";
-import type { Tx } from "../../../../packages/shared/db/client.ts";
-
-/** UTM capture (charter §5): the five standard parameters, as the site saw them. */
-const utm = z.strictObject({
-  source: z.string().max(200).optional(),
-  medium: z.string().max(200).optional(),
-  campaign: z.string().max(200).optional(),
-  term: z.string().max(200).optional(),
-  content: z.string().max(200).optional(),
-}).default({});
-const page = z.string().regex(/^\/[\x21-\x7e]{0,300}$/, "A site path like /pricing");
-const envelope = <T extends string, D extends z.ZodRawShape>(type: T, data: D) =>
-  z.strictObject({ type: z.literal(type), occurred_at: z.iso.datetime().optional(), data: z.strictObject({ page, utm, ...data }) });
-
-const person = { email: z.email().max(254), name: z.string().trim().min(1).max(200).optional(), company: z.string().trim().max(200).optional(), phone: z.string().max(40).optional() };
+import { jsonb } from "../../../shared/db/client.ts";
+import { type ActPlan, type ActionContext, defineAction } from "../../../shared/pipeline/action.ts";
+import { sha256Hex } from "../../../shared/util/encoding.ts";
+import type { Tx } from "../../../shared/db/client.ts";
+import type { ActionContract } from "../../../shared/pipeline/contract.ts";
+import type { z } from "zod";
 
 interface Decided {
   id: string;
@@ -62,18 +49,15 @@ async function emailHash(email: string | undefined) {
   return email ? await sha256Hex(email.trim().toLowerCase()) : null;
 }
 
-/** One action per event type; all share detect (nothing), prove and the writes above. */
-function websiteAction<S extends z.ZodType<{ type: string; data: { page: string; utm: Record<string, string | undefined> } & Record<string, unknown> }>>(
-  eventType: string, schema: S, stage: string | null,
+/** One action per event type; all share detect (the email's hash), prove and the writes above. */
+export function websiteAction<S extends z.ZodType<{ type: string; data: { page: string; utm: Record<string, string | undefined> } & Record<string, unknown> }>>(
+  entry: ActionContract<S, { event_id: string }>,
+  /** The lead stage the event sets (null: the event creates no lead). */
+  stage: string | null,
 ) {
-  return defineAction({
-    portal: "crm",
-    name: eventType.replace(".", "_"),
-    eventType,
-    input: schema,
+  return defineAction(entry, {
     permission: "domain.write",
-    idempotency: "required",
-    detect: async (_tx, input: z.infer<S>) => ({ email_sha256: await emailHash(input.data.email as string | undefined) }),
+    detect: async (_tx, input) => ({ email_sha256: await emailHash(input.data.email as string | undefined) }),
     decide: (input, facts) => {
       const { page, utm, email, name, company, phone, ...rest } = input.data as Record<string, unknown> & { page: string; utm: Record<string, string | undefined> };
       return {
@@ -95,17 +79,3 @@ function websiteAction<S extends z.ZodType<{ type: string; data: { page: string;
     },
   });
 }
-
-export const leadCreated = websiteAction("lead.created", envelope("lead.created", person), "new");
-export const demoRequested = websiteAction("demo.requested", envelope("demo.requested", { ...person, preferred_date: z.iso.date().optional() }), "demo_requested");
-export const roiCalculated = websiteAction("roi.calculated", envelope("roi.calculated", {
-  email: z.email().max(254).optional(),
-  inputs: z.strictObject({ loads_per_month: z.number().int().min(0).max(1_000_000), avg_rate_usd: z.number().min(0).max(100_000), team_size: z.number().int().min(0).max(100_000).optional() }),
-  result: z.strictObject({ monthly_savings_usd: z.number().min(0), payback_months: z.number().min(0).optional() }),
-}), null);
-export const checkoutStarted = websiteAction("checkout.started", envelope("checkout.started", {
-  email: z.email().max(254).optional(),
-  plan: z.enum(["starter", "growth", "enterprise"]),
-  seats: z.number().int().min(1).max(100_000),
-  currency: z.enum(["USD", "CAD"]).default("USD"),
-}), null);

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { issuePath } from "../http/problems.ts";
+import { issuePath } from "../../../shared/http/problems.ts";
 import { INDEX_COLUMNS, type IndexRow, indexRowSchema, REQUIRED_INDEX_COLUMNS } from "./schemas.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { defineDetector } from "../../../packages/shared/pipeline/detector.ts";
+import { defineDetector } from "../../shared/pipeline/detector.ts";
 import { escalateQuote } from "./actions/escalate-quote.ts";
 import { flagStaleIndex } from "./actions/flag-stale-index.ts";
 
@@ -32,4 +32,4 @@ export const approvalSla = defineDetector({
   },
 });
 
-export const rateDetectors = [staleIndex, approvalSla];
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fieldErrors } from "../http/problems.ts";
+import { fieldErrors } from "../../../shared/http/problems.ts";
 import { contractUpsertSchema, daysBetween, INDEX_COLUMNS, indexRowSchema, makePriceOneSchema } from "./schemas.ts";
 
 const priceOne = makePriceOneSchema({ today: () => "2026-03-10", maxPastDays: 3 });

@@ -1,0 +1,36 @@
+/**
+ * Every portal, once: its name (the `public.portals` row, the prefix of its tables,
+ * permissions, flags and events), the edge function serving it, and where its manifest and
+ * contract live (relative to this file). Adding a portal is one line here.
+ *
+ * Read by the autopilot (which functions to call for the agents' turn), the typed client
+ * (paths; contract types), the local runtime and the tests. Manifests are imported only by
+ * their own function entry, and dynamically (`loadManifest`) by scripts and tests, so a
+ * deployed function bundles its own portal and nothing else.
+ */
+export const PORTALS = [
+  { name: "rates", fn: "rates" },
+  { name: "crm", fn: "webhooks" },
+  { name: "autonomous", fn: "autonomous" },
+] as const;
+
+export type PortalName = (typeof PORTALS)[number]["name"];
+
+/** The contracts by portal name (types only: nothing of a portal is loaded by this). */
+export interface Contracts {
+  rates: typeof import("./rates/contract.ts").contract;
+  crm: typeof import("./crm/contract.ts").contract;
+  autonomous: typeof import("./autonomous/contract.ts").contract;
+}
+
+/** Functions that serve no portal (the platform's own); everything else is a portal's. */
+export const PLATFORM_FUNCTIONS = ["health", "live-feed", "outbox-relay", "autopilot", "console", "webhooks"] as const;
+
+export const portalFn = (name: string): string | undefined => PORTALS.find((p) => p.name === name)?.fn;
+
+/** A portal's manifest, loaded on demand (scripts and tests; functions import their own). */
+export async function loadManifest(name: string): Promise<import("../shared/pipeline/manifest.ts").PortalManifest> {
+  if (!PORTALS.some((p) => p.name === name)) throw new Error(`unknown portal: ${name}`);
+  const mod = await import(new URL(`./${name}/index.ts`, import.meta.url).href);
+  return mod.default;
+}

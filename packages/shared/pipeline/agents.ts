@@ -1,0 +1,81 @@
+import { machineClaims, type Sql, withClaims } from "../db/client.ts";
+import type { TraceContext } from "../observability/traceparent.ts";
+import type { Detector, Task } from "./detector.ts";
+import { type RunDeps, runAction } from "./run.ts";
+
+export interface AgentsResult {
+  tasks: number;
+  ok: number;
+  refused: Record<string, number>;
+  /** Tasks not taken up: a human reverted that work and has not cleared it. */
+  held: number;
+  budget_exhausted?: boolean;
+  skipped?: string;
+}
+
+/**
+ * One portal's agents, for every active tenant with the portal enabled: its detectors read
+ * the tenant's state as agents@ (under RLS), and each task runs through the portal's own
+ * action (same rails, spans, audit, Live Feed as a human's call) inside a concurrency lease
+ * against budget.agents.maxConcurrent. Work a human reverted (an action_runs row reverted
+ * and not cleared) is held, not redone. Postgres refuses the writes under the kill switch,
+ * STEP-DOWN or with agents off anyway; the gate here only saves the reads.
+ */
+export async function runAgents(deps: RunDeps, portal: string, detectors: Detector[], parent: TraceContext | null): Promise<AgentsResult> {
+  const { sql } = deps;
+  const out: AgentsResult = { tasks: 0, ok: 0, refused: {}, held: 0 };
+  if (detectors.length === 0) return out;
+  const [gate] = await sql`
+    select app_private.flag_bool('autonomy.emergencyStop') as stopped, app_private.flag_bool('agents.autonomousEnabled') as enabled,
+           app_private.flag_text('autonomy.mode') as mode`;
+  if (gate.stopped) return { ...out, skipped: "autonomy.emergencyStop is true" };
+  if (!gate.enabled) return { ...out, skipped: "agents.autonomousEnabled is false" };
+  if (gate.mode === "STEP-DOWN") return { ...out, skipped: "autonomy.mode is STEP-DOWN (agents read-only)" };
+
+  const tenants = await sql`
+    select t.id, coalesce(array_agg(r.task_key) filter (where r.task_key is not null), '{}') as held
+    from public.tenants t
+    left join public.action_runs r on r.tenant_id = t.id and r.portal = ${portal}
+                                  and r.reverted_at is not null and r.cleared_at is null
+    where t.status = 'active' and app_private.flag_bool('portal.enabled', t.id, ${portal})
+    group by t.id order by t.id`;
+  for (const { id: tenantId, held } of tenants) {
+    const heldKeys = new Set<string>(held as string[]);
+    const claims = machineClaims("agents", tenantId, portal);
+    for (const d of detectors) {
+      const tasks: Task[] = await withClaims(sql, claims, (tx) => d.detect(tx, tenantId, new Date()));
+      for (const task of tasks) {
+        if (heldKeys.has(task.key)) {
+          out.held++;
+          continue;
+        }
+        if (!(await leased(sql, claims, tenantId, task, async () => {
+          const input = task.action.input.parse(task.input);
+          const run = await runAction(deps, task.action, {
+            claims: { ...claims, tenant_id: tenantId, portal: task.action.portal },
+            input, parent, ip: null, idempotencyKey: null, fingerprint: null, nonce: null, taskKey: task.key,
+          });
+          out.tasks++;
+          if (run.outcome.ok) out.ok++;
+          else out.refused[run.outcome.code] = (out.refused[run.outcome.code] ?? 0) + 1;
+        }))) {
+          out.budget_exhausted = true;
+          return out;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Runs `fn` inside a concurrency lease on the task's key; false when none was granted. */
+async function leased(sql: Sql, claims: Record<string, unknown>, tenantId: string, task: Task, fn: () => Promise<void>): Promise<boolean> {
+  const [lease] = await withClaims(sql, claims, (tx) => tx`select * from app_private.lease_acquire(${task.key}, 120, 'agents', ${tenantId}::uuid)`);
+  if (!lease.granted) return false;
+  try {
+    await fn();
+  } finally {
+    await withClaims(sql, claims, (tx) => tx`select app_private.lease_release(${lease.lease_id})`);
+  }
+  return true;
+}
