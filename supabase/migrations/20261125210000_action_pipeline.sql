@@ -148,5 +148,5 @@ select ops.set_rls_sample('public.live_feed',
   '{"tenant_id": "$tenant", "portal": "rates", "action": "price_one", "phase": "start"}');
 
 -- Functions are executable by PUBLIC by default: only what is granted above.
-revoke execute on function app_private.action_begin(text, text, text, text, text, timestamptz),
+revoke execute on function app_private.action_begin(text, text, text, text, text, timestamptz, text),
   app_private.feed_publish(uuid, jsonb), app_private.live_feed_notify() from public;

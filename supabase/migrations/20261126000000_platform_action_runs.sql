@@ -43,7 +43,7 @@ create index action_runs_blocked_idx on public.action_runs (tenant_id, portal, t
 -- Readers: the tenant's operational readers. Writes only through the functions below.
 select ops.attach_rails('public.action_runs', 'domain.read', null, null, null);
 select ops.set_rls_sample('public.action_runs',
-  '{"trace_id": "0000000000000000000000000000000$n", "tenant_id": "$tenant", "portal": "rates", "action": "escalate_quote", "principal_id": "a0000000-0000-4000-8000-000000000001", "input": {}, "result": {}}');
+  '{"trace_id": "$hex32", "tenant_id": "$tenant", "portal": "rates", "action": "escalate_quote", "principal_id": "a0000000-0000-4000-8000-000000000001", "input": {}, "result": {}}');
 
 -------------------------------------------------------------------------------------------
 -- functions

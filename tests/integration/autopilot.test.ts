@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runScript } from "../helpers/cli.ts";
 import { fnUrl, stackEnv } from "../helpers/env.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
@@ -60,11 +61,12 @@ describe("autopilot tick", () => {
     await sql`insert into rates_quotes (id, tenant_id, request, quote, total, status, needs_approval_since)
               values (${quote}, ${tenant}, '{}', '{}', 4200, 'needs_approval', now() - interval '2 hours')`;
     const out = await tick();
-    expect(out.agents.tasks).toBeGreaterThan(0);
+    expect(out.agents.rates.tasks).toBeGreaterThan(0);
     const [q] = await sql`select escalated_at from rates_quotes where id = ${quote}`;
     expect(q.escalated_at).not.toBeNull();
     const [a] = await sql`select trace_id from alerts where source = 'rates.approval_sla' and dedupe_key = ${quote}`;
-    // The tick's trace holds every task it ran (each its own span); this one is among them.
+    // Each task the agents ran is its own trace: the alert's trace is the escalation's.
+    expect(out.agents.rates.traces).toContain(a.trace_id);
     const feed = await sql`select phase, principal, action from live_feed
                            where trace_id = ${a.trace_id} and action = 'escalate_quote' order by id`;
     expect(feed.map((f) => f.phase)).toEqual(expect.arrayContaining(["start", "prove", "finish"]));
@@ -73,6 +75,58 @@ describe("autopilot tick", () => {
     expect(leases.n).toBe(0); // released
     const [run] = await sql`select ok, duration_ms from ops.schedule_runs where job = 'autopilot-tick' order by id desc limit 1`;
     expect(run.ok).toBe(true);
+  });
+
+  it("ops revert undoes an agent's escalation by its trace, once; the agents do not redo it until a human clears it", async () => {
+    const tenant = "d0000000-0000-4000-8000-000000000001";
+    const overdue = async () => {
+      const id = randomUUID();
+      await sql`insert into rates_quotes (id, tenant_id, request, quote, total, status, needs_approval_since)
+                values (${id}, ${tenant}, '{}', '{}', 1234, 'needs_approval', now() - interval '2 hours')`;
+      await tick();
+      const [a] = await sql`select trace_id from alerts where source = 'rates.approval_sla' and dedupe_key = ${id}`;
+      return { id, trace: a.trace_id as string };
+    };
+    const ops = (...args: string[]) => runScript("scripts/ops.ts", args);
+    const q = await overdue();
+
+    expect((await ops("revert", q.trace, "--json")).code).toBe(2); // no --as: refused
+    const r = await ops("revert", q.trace, "--as", "ops@demo-freight.test", "--json");
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.json().data).toMatchObject({ trace_id: q.trace, action: "escalate_quote", undo: { quote_id: q.id, escalated: false } });
+    const [after] = await sql`select escalated_at from rates_quotes where id = ${q.id}`;
+    expect(after.escalated_at).toBeNull();
+    const [open] = await sql`select count(*)::int as n from alerts where dedupe_key = ${q.id} and resolved_at is null`;
+    expect(open.n).toBe(0);
+    // The revert is an audited action of its own trace, by the human.
+    const audit = await sql`select distinct principal_name, target_type from audit_log where trace_id = ${r.json().data.revert_trace_id}`;
+    expect(audit.length).toBeGreaterThan(0);
+    expect(audit.every((a) => a.principal_name === "ops@demo-freight.test")).toBe(true);
+
+    // Two ticks later the escalation has not been redone: the work is held.
+    const t1 = await tick();
+    await tick();
+    expect(t1.agents.rates.held).toBeGreaterThanOrEqual(1);
+    expect((await sql`select escalated_at from rates_quotes where id = ${q.id}`)[0].escalated_at).toBeNull();
+
+    // A second revert is refused with its own code and exit.
+    const twice = await ops("revert", q.trace, "--as", "ops@demo-freight.test", "--json");
+    expect(twice.code).toBe(41);
+    expect(twice.json().error.code).toBe("already_reverted");
+
+    // A human clears it: the next tick escalates again.
+    expect((await ops("revert", q.trace, "--clear", "--as", "ops@demo-freight.test", "--json")).code).toBe(0);
+    await tick();
+    expect((await sql`select escalated_at from rates_quotes where id = ${q.id}`)[0].escalated_at).not.toBeNull();
+
+    // Revert after a human moved the state on: refused, saying why; nothing changes.
+    const moved = await overdue();
+    await sql`update rates_quotes set status = 'approved' where id = ${moved.id}`;
+    const stale = await ops("revert", moved.trace, "--as", "ops@demo-freight.test", "--json");
+    expect(stale.code).toBe(1);
+    expect(stale.json().error).toMatchObject({ code: "revert_state_changed" });
+    expect(stale.json().error.message).toContain("approved");
+    expect((await sql`select reverted_at from action_runs where trace_id = ${moved.trace}`)[0].reverted_at).toBeNull();
   });
 
   it("an injected latency breach downshifts concurrency and turns agents off; recovery raises it back; audited and alerted", async () => {
@@ -110,7 +164,7 @@ describe("autopilot tick", () => {
     await sql.unsafe(`update feature_flags_v2 set value=true where key='autonomy.emergencyStop' and scope='global';`);
     try {
       const out = await tick();
-      expect(out.agents.skipped).toBe("autonomy.emergencyStop is true");
+      expect(out.agents.rates.skipped).toBe("autonomy.emergencyStop is true");
     } finally {
       await sql.unsafe(`update feature_flags_v2 set value=false where key='autonomy.emergencyStop' and scope='global';`);
     }

@@ -1,11 +1,12 @@
 import { machineClaims, type Sql, withClaims } from "../db/client.ts";
-import type { TraceContext } from "../observability/traceparent.ts";
 import type { Detector, Task } from "./detector.ts";
 import { type RunDeps, runAction } from "./run.ts";
 
 export interface AgentsResult {
   tasks: number;
   ok: number;
+  /** The trace id of every task run (each its own trace). */
+  traces: string[];
   refused: Record<string, number>;
   /** Tasks not taken up: a human reverted that work and has not cleared it. */
   held: number;
@@ -21,9 +22,9 @@ export interface AgentsResult {
  * and not cleared) is held, not redone. Postgres refuses the writes under the kill switch,
  * STEP-DOWN or with agents off anyway; the gate here only saves the reads.
  */
-export async function runAgents(deps: RunDeps, portal: string, detectors: Detector[], parent: TraceContext | null): Promise<AgentsResult> {
+export async function runAgents(deps: RunDeps, portal: string, detectors: Detector[]): Promise<AgentsResult> {
   const { sql } = deps;
-  const out: AgentsResult = { tasks: 0, ok: 0, refused: {}, held: 0 };
+  const out: AgentsResult = { tasks: 0, ok: 0, traces: [], refused: {}, held: 0 };
   if (detectors.length === 0) return out;
   const [gate] = await sql`
     select app_private.flag_bool('autonomy.emergencyStop') as stopped, app_private.flag_bool('agents.autonomousEnabled') as enabled,
@@ -53,9 +54,11 @@ export async function runAgents(deps: RunDeps, portal: string, detectors: Detect
           const input = task.action.input.parse(task.input);
           const run = await runAction(deps, task.action, {
             claims: { ...claims, tenant_id: tenantId, portal: task.action.portal },
-            input, parent, ip: null, idempotencyKey: null, fingerprint: null, nonce: null, taskKey: task.key,
+            // Each task is its own trace (found, and undone, by it); the tick's trace is its parent's.
+            input, parent: null, ip: null, idempotencyKey: null, fingerprint: null, nonce: null, taskKey: task.key,
           });
           out.tasks++;
+          out.traces.push(run.traceId);
           if (run.outcome.ok) out.ok++;
           else out.refused[run.outcome.code] = (out.refused[run.outcome.code] ?? 0) + 1;
         }))) {

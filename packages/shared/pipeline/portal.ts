@@ -176,7 +176,7 @@ export function servePortal(manifest: PortalManifest, env: PortalEnv): Portal {
     if (!(await isServiceRole(req.headers.get("authorization"), env.SWITCHYARD_JWT_SECRET))) {
       return refused(refuse("forbidden", { detail: "Only the scheduler runs the agents" }));
     }
-    const out = await runAgents(deps, portal, manifest.detectors, parseTraceparent(req.headers.get("traceparent")));
+    const out = await runAgents(deps, portal, manifest.detectors);
     await telemetry.flush();
     return json(out);
   }

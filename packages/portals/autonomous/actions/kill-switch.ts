@@ -36,7 +36,7 @@ export const killSwitch = defineAction(contract.actions.kill_switch, {
         type: d.engage ? "autonomous.kill_switch.engaged" : "autonomous.kill_switch.released",
         aggregateType: "feature_flag",
         aggregateId: "autonomy.emergencyStop",
-        payload: { emergency_stop: d.engage, reason: d.reason, by: ctx.principal.name },
+        payload: { emergency_stop: d.engage, reason: d.reason, principal_kind: ctx.principal.kind },
       }],
     };
   },
