@@ -4,7 +4,8 @@ import type { SupabaseClient } from "@supabase/supabase-js";
 export type Invoker = Pick<SupabaseClient, "functions">;
 import type { Problem } from "../shared/http/problem.ts";
 import type { InputOf, ResultOf } from "../shared/pipeline/contract.ts";
-import { type Contracts, type PortalName, portalFn } from "../portals/registry.ts";
+import type { Contracts } from "../portals/contracts.ts";
+import { type PortalName, portalFn } from "../portals/registry.ts";
 
 /**
  * A typed client for portals over supabase-js `functions.invoke`: `sy.<portal>.<action>(input)`,
@@ -38,9 +39,9 @@ async function call<A>(client: Invoker, path: string, input: InputOf<A>, opts: C
   return { ok: false, problem: { type: "about:blank", title: "The request did not reach the function", status: 0, code: "network_error" } };
 }
 
-type PortalClient<C extends { actions: Record<string, unknown> }> = {
+type PortalClient<C> = C extends { actions: Record<string, unknown> } ? {
   [A in keyof C["actions"]]: (input: InputOf<C["actions"][A]>, opts?: CallOptions) => Promise<Result<ResultOf<C["actions"][A]>>>;
-};
+} : never;
 export type SwitchyardClient = { [P in PortalName]: PortalClient<Contracts[P]> };
 
 /** `sy.rates.price_one(input)` POSTs `<fn>/price_one` (the registry names each portal's function). */

@@ -4,7 +4,7 @@
  * contract live (relative to this file). Adding a portal is one line here.
  *
  * Read by the autopilot (which functions to call for the agents' turn), the typed client
- * (paths; contract types), the local runtime and the tests. Manifests are imported only by
+ * (paths; the contracts' types are in contracts.ts), the local runtime and the tests. Manifests are imported only by
  * their own function entry, and dynamically (`loadManifest`) by scripts and tests, so a
  * deployed function bundles its own portal and nothing else.
  */
@@ -15,13 +15,6 @@ export const PORTALS = [
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];
-
-/** The contracts by portal name (types only: nothing of a portal is loaded by this). */
-export interface Contracts {
-  rates: typeof import("./rates/contract.ts").contract;
-  crm: typeof import("./crm/contract.ts").contract;
-  autonomous: typeof import("./autonomous/contract.ts").contract;
-}
 
 /** Functions that serve no portal (the platform's own); everything else is a portal's. */
 export const PLATFORM_FUNCTIONS = ["health", "live-feed", "outbox-relay", "autopilot", "console", "webhooks"] as const;

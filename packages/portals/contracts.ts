@@ -1,0 +1,11 @@
+import type { PortalName } from "./registry.ts";
+
+/**
+ * Every portal's contract type by name, for the typed client (types only: importing this
+ * loads no portal code). One line per portal, beside its registry line.
+ */
+export interface Contracts extends Record<PortalName, unknown> {
+  rates: typeof import("./rates/contract.ts").contract;
+  crm: typeof import("./crm/contract.ts").contract;
+  autonomous: typeof import("./autonomous/contract.ts").contract;
+}
