@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { USERS, userJwt } from "../helpers/auth.ts";
 import { runScript } from "../helpers/cli.ts";
 import { fnUrl, stackEnv } from "../helpers/env.ts";
 
@@ -127,6 +128,29 @@ describe("autopilot tick", () => {
     expect(stale.json().error).toMatchObject({ code: "revert_state_changed" });
     expect(stale.json().error.message).toContain("approved");
     expect((await sql`select reverted_at from action_runs where trace_id = ${moved.trace}`)[0].reverted_at).toBeNull();
+
+    // The console's Revert button: the trace view offers it, the API forwards to rates/revert as the caller.
+    const c = await overdue();
+    const token = await userJwt(USERS.ops, { tenant });
+    const consoleApi = (path: string, body?: unknown) => fetch(fnUrl(`console/api/${path}`), {
+      method: body ? "POST" : "GET",
+      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const view = await (await consoleApi(`trace/${c.trace}`)).json();
+    expect(view.reversible).toMatchObject({ portal: "rates", action: "escalate_quote", reverted_at: null });
+    const viaConsole = await consoleApi("revert", { trace_id: c.trace });
+    expect(viaConsole.status).toBe(200);
+    expect((await viaConsole.json()).data).toMatchObject({ trace_id: c.trace, undo: { quote_id: c.id, escalated: false } });
+    const second = await consoleApi("revert", { trace_id: c.trace });
+    expect(second.status).toBe(409);
+    expect((await second.json()).code).toBe("already_reverted");
+    const viewerTry = await fetch(fnUrl("console/api/revert"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${await userJwt(USERS.viewer, { tenant })}`, "content-type": "application/json" },
+      body: JSON.stringify({ trace_id: (await overdue()).trace }),
+    });
+    expect(viewerTry.status).toBe(403);
   });
 
   it("an injected latency breach downshifts concurrency and turns agents off; recovery raises it back; audited and alerted", async () => {

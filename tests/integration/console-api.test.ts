@@ -267,6 +267,61 @@ describe("DLQ through the console", () => {
   });
 });
 
+describe("one write path: the console's writes are Autonomous portal actions", () => {
+  /** The Live Feed rows and outbox events a trace left (the Live Feed is written in batches). */
+  async function evidence(trace: string) {
+    for (let i = 0; i < 40; i++) {
+      const feed = await sql`select portal, action, phase, ok from live_feed where trace_id = ${trace} order by id`;
+      if (feed.some((f) => f.phase === "finish")) {
+        const events = await sql`select event_type, aggregate_id from outbox_events where trace_id = ${trace} order by seq`;
+        return { feed, events };
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no Live Feed finish row for trace ${trace}`);
+  }
+
+  it("the kill switch runs autonomous/kill_switch: Live Feed start/prove/finish and an outbox event, both ways", async () => {
+    let stopTrace = "";
+    try {
+      const res = await post("kill-switch", { engage: true, reason: "write path test" }, superJwt);
+      expect(res.status).toBe(200);
+      stopTrace = (await res.json()).trace_id;
+    } finally {
+      const back = await post("kill-switch", { engage: false, reason: "write path test: resume" }, superJwt);
+      expect(back.status).toBe(200);
+      const { feed, events } = await evidence((await back.json()).trace_id);
+      expect(feed.map((f) => [f.portal, f.action, f.phase, f.ok])).toEqual([
+        ["autonomous", "kill_switch", "start", null], ["autonomous", "kill_switch", "prove", true], ["autonomous", "kill_switch", "finish", true],
+      ]);
+      expect(events.map((e) => e.event_type)).toEqual(["autonomous.kill_switch.released"]);
+    }
+    const { feed, events } = await evidence(stopTrace);
+    expect(feed.map((f) => f.phase)).toEqual(["start", "prove", "finish"]);
+    expect(events).toEqual([{ event_type: "autonomous.kill_switch.engaged", aggregate_id: "autonomy.emergencyStop" }]);
+    expect(await stopFlag()).toBe("false");
+  });
+
+  it("a DLQ replay runs autonomous/replay: Live Feed rows and its outbox event; a refused one leaves a finish row and no event", async () => {
+    const su = await userJwt(USERS.super, { tenant: REPLAY_TENANT });
+    const e = await deadEntry(REPLAY_TENANT);
+    const res = await post("dlq/replay", { ids: [e.id] }, su);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    const { feed, events } = await evidence(body.trace_id);
+    expect(feed.map((f) => `${f.portal}/${f.action}:${f.phase}`)).toEqual(["autonomous/replay:start", "autonomous/replay:prove", "autonomous/replay:finish"]);
+    expect(events).toEqual([{ event_type: "autonomous.replay.requested", aggregate_id: body.request.id }]);
+
+    const again = await post("dlq/replay", { ids: [e.id] }, su);
+    const refused = await problem(again, 400, "validation_failed");
+    const trace = /^00-([0-9a-f]{32})-/.exec(again.headers.get("traceparent") ?? "")?.[1] ?? "";
+    const r2 = await evidence(trace);
+    expect(r2.feed.at(-1)).toMatchObject({ phase: "finish", ok: false });
+    expect(r2.events).toEqual([]);
+    expect(refused.rail).toBe("replay_bad_selection");
+  });
+});
+
 describe("RLS keeps tenants apart", () => {
   it("each tenant's ops sees only its own DLQ, traces, feed and metrics; a claim for a foreign tenant is refused", async () => {
     const mine = await deadEntry(DEMO_TENANT);

@@ -53,5 +53,5 @@ export const contract = defineContract("autonomous", {
       kind: "write",
     }),
   },
-  events: ["autonomous.kill_switch.engaged", "autonomous.kill_switch.released", "autonomous.flag.changed"],
+  events: ["autonomous.replay.requested", "autonomous.replay.decided", "autonomous.kill_switch.engaged", "autonomous.kill_switch.released", "autonomous.flag.changed"],
 });

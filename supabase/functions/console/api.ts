@@ -12,6 +12,7 @@ import { runAction } from "../../../packages/shared/pipeline/run.ts";
 import type { Telemetry } from "../../../packages/shared/pipeline/telemetry.ts";
 import type { JwtVerifier } from "../../../packages/shared/security/jwt.ts";
 import autonomous from "../../../packages/portals/autonomous/index.ts";
+import { portalFn } from "../../../packages/portals/registry.ts";
 import type { ReplayResult } from "../../../packages/portals/autonomous/contract.ts";
 
 /**
@@ -23,6 +24,8 @@ import type { ReplayResult } from "../../../packages/portals/autonomous/contract
  */
 
 export interface ApiDeps {
+  /** Where the project's functions answer (SUPABASE_URL/functions/v1). */
+  functionsUrl: string;
   sql: Sql;
   telemetry: Telemetry;
   verifyJwt: JwtVerifier;
@@ -287,7 +290,7 @@ async function dlq(tx: Tx, principal: Promise<Principal>) {
 }
 
 async function trace(tx: Tx, principal: Promise<Principal>, traceId: string) {
-  const [p, spans, audit, events, dead] = await Promise.all([
+  const [p, spans, audit, events, dead, runs] = await Promise.all([
     principal,
     tx`select span_id, parent_span_id, name, kind, function_name, portal, attributes, start_time, duration_ms, status, status_message
        from public.spans where trace_id = ${traceId} order by start_time, span_id`,
@@ -297,6 +300,8 @@ async function trace(tx: Tx, principal: Promise<Principal>, traceId: string) {
        from public.outbox_events where trace_id = ${traceId} order by seq`,
     tx`select id, event_id, event_type, state, attempts, last_error, dead_at, replayed_at
        from public.dlq_entries where trace_id = ${traceId} order by dead_at`,
+    tx`select portal, action, task_key, created_at, reverted_at, revert_trace_id, cleared_at
+       from public.action_runs where trace_id = ${traceId}`,
   ]);
   need(p, "traces.read");
   const has = (perm: string) => p.permissions.includes(perm);
@@ -306,6 +311,8 @@ async function trace(tx: Tx, principal: Promise<Principal>, traceId: string) {
     audit,
     outbox: events,
     dlq: dead,
+    // A reversible action ran under this trace: the page offers Revert (or Clear revert).
+    reversible: runs[0] ?? null,
     // Sections the caller's role cannot read (empty for it by RLS, not because none exist).
     hidden: [!has("audit.read") && "audit", !has("outbox.read") && "outbox", !has("dlq.read") && "dlq"].filter(Boolean),
   };
@@ -350,7 +357,17 @@ interface WriteRoute {
   input: (body: any) => unknown;
   answer: (data: any) => Record<string, unknown>;
 }
-type RouteDef = ReadRoute | WriteRoute;
+/**
+ * A write of another portal (reverting an action by its trace): forwarded to that portal's
+ * function with the caller's own token, so it runs through that portal's runAction; the
+ * console carries no other portal's code.
+ */
+interface ForwardRoute {
+  method: "POST";
+  forward: true;
+  schema: z.ZodType;
+}
+type RouteDef = ReadRoute | WriteRoute | ForwardRoute;
 
 const replayAnswer = (r: ReplayResult) => ({ request: { id: r.request_id, ...r } });
 const actions = Object.fromEntries(autonomous.actions.map((a) => [a.name, a]));
@@ -366,6 +383,7 @@ const ROUTES: Record<string, RouteDef> = {
   "/flags": { method: "POST", schema: flagWrite, action: actions.flag_set, input: (b) => b, answer: (d) => d },
   "/dlq/dry-run": { method: "POST", schema: dlqIds, action: actions.replay, input: (b) => ({ dlq_ids: b.ids, dry_run: true }), answer: replayAnswer },
   "/dlq/replay": { method: "POST", schema: dlqIds, action: actions.replay, input: (b) => ({ dlq_ids: b.ids, dry_run: false }), answer: replayAnswer },
+  "/revert": { method: "POST", forward: true, schema: z.strictObject({ trace_id: z.string().regex(TRACE_ID, "32 lowercase hex digits"), clear: z.boolean().default(false) }) },
   "/dlq/decide": { method: "POST", schema: decide, action: actions.approve, input: (b) => b, answer: (d) => ({ request: { id: d.request_id, ...d } }) },
 };
 
@@ -396,6 +414,7 @@ export async function handleApi(deps: ApiDeps, req: Request, path: string): Prom
 
   const caller = callerOf(req, { sub, tenant_id: auth.value.tenant_id });
   const headers = { ...NO_STORE, traceparent: caller.traceparent };
+  if (def.method === "POST" && "forward" in def) return forward(deps, req, def, headers);
   if (def.method === "POST") return write(deps, req, def, caller, auth.value, headers);
   try {
     const out = await asCaller(deps.sql, caller, (tx, principal) => def.run({ req, url, caller, tx, principal }));
@@ -430,4 +449,25 @@ async function write(deps: ApiDeps, req: Request, def: WriteRoute, caller: Calle
   if (!run.outcome.ok) return refusalResponse(run.outcome.problem, out);
   const body = run.outcome.value.body as { data: unknown; trace_id: string };
   return json({ ...def.answer(body.data), trace_id: body.trace_id }, 200, out);
+}
+
+async function forward(deps: ApiDeps, req: Request, def: ForwardRoute, headers: Record<string, string>): Promise<Response> {
+  const read = await readJsonBody(req, 4 * 1024);
+  if (!read.ok) return refusalResponse(read.problem, headers);
+  const parsed = def.schema.safeParse(read.value.json);
+  if (!parsed.success) return refusalResponse(validationProblem(parsed.error), headers);
+  const { trace_id, clear } = parsed.data as { trace_id: string; clear: boolean };
+  // Which portal ran it (trusted lookup of routing only; the portal's action authorizes).
+  const [run] = await deps.sql`select portal from public.action_runs where trace_id = ${trace_id}`;
+  const fn = run ? portalFn(run.portal) : undefined;
+  if (!fn) return refusalResponse(refuse("not_found", { detail: `No reversible action ran under trace ${trace_id}` }).problem, headers);
+  const res = await fetch(`${deps.functionsUrl}/${fn}/${clear ? "revert_clear" : "revert"}`, {
+    method: "POST",
+    headers: { authorization: req.headers.get("authorization") ?? "", "content-type": "application/json", traceparent: headers.traceparent },
+    body: JSON.stringify({ trace_id }),
+  });
+  const out: Record<string, string> = { ...headers, "content-type": res.headers.get("content-type") ?? "application/json" };
+  const tp = res.headers.get("traceparent");
+  if (tp) out.traceparent = tp;
+  return new Response(res.body, { status: res.status, headers: out });
 }

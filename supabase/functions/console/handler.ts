@@ -22,6 +22,7 @@ import { consolePolicy, secure } from "./security.ts";
  *   GET  /api/dlq          entries, replays    POST /api/dlq/dry-run | /api/dlq/replay {ids}
  *   POST /api/dlq/decide   {request_id, approve, note}
  *   GET  /api/trace/<id>   spans, audit rows, outbox events, DLQ entries of one trace
+ *   POST /api/revert       {trace_id, clear?}: the portal's revert action (forwarded, as the caller)
  *   GET  /api/feed         recent Live Feed rows (the live stream is the live-feed function)
  *
  * config.toml: verify_jwt = false (the page is public; the API verifies tokens itself).
@@ -32,6 +33,7 @@ const sql = db(env("SUPABASE_DB_URL") ?? "");
 const telemetry = createTelemetry(sql, "console", log, env("OTEL_EXPORTER_OTLP_ENDPOINT"));
 const verifyJwt = createJwtVerifier({ secret: env("SWITCHYARD_JWT_SECRET"), jwksUrl: env("SWITCHYARD_JWKS_URL") });
 const corsOrigins = env("SWITCHYARD_CORS_ORIGINS");
+const functionsUrl = `${(env("SUPABASE_URL") ?? "").replace(/\/$/, "")}/functions/v1`;
 
 /** The path below the function: "/console/api/me" -> "/api/me"; "/console" -> "". */
 function localPath(pathname: string): string | null {
@@ -51,7 +53,7 @@ async function route(req: Request): Promise<Response> {
   if (path === "/api" || path.startsWith("/api/")) {
     const decision = applyCors(req, consolePolicy(req, corsOrigins));
     if (decision.kind !== "continue") return decision.response;
-    return withCors(await handleApi({ sql, telemetry, verifyJwt, log }, req, path.slice("/api".length)), decision.headers);
+    return withCors(await handleApi({ functionsUrl, sql, telemetry, verifyJwt, log }, req, path.slice("/api".length)), decision.headers);
   }
 
   if (req.method !== "GET" && req.method !== "HEAD") {

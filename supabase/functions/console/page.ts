@@ -126,6 +126,11 @@ export const PAGE = `<!doctype html>
   <p><a href="#/" id="trace-back">&larr; Back to the overview</a></p>
   <h2>Trace <code id="trace-id"></code></h2>
   <p id="trace-note" class="muted"></p>
+  <div id="trace-revert" hidden>
+    <p id="trace-revert-note"></p>
+    <button type="button" id="trace-revert-btn" class="danger"></button>
+    <p id="trace-revert-result" role="status"></p>
+  </div>
   <h3>Spans</h3>
   <div id="waterfall" class="waterfall"></div>
   <h3>Audit rows</h3>

@@ -8,7 +8,11 @@ export const approve = defineAction(contract.actions.approve, {
   decide: (input) => input,
   act: async (tx, d) => {
     const [r] = await tx`select * from app_private.replay_decide(${d.request_id}, ${d.approve}, ${d.note ?? null})`;
-    return { writes: [], result: { request_id: r.id, status: r.status, outcome: r.outcome }, events: [] };
+    return {
+      writes: [],
+      result: { request_id: r.id, status: r.status, outcome: r.outcome },
+      events: [{ type: "autonomous.replay.decided", aggregateType: "replay_request", aggregateId: r.id, payload: { request_id: r.id, status: r.status } }],
+    };
   },
   prove: async (sql, r) => {
     const [row] = await sql`select status from public.replay_requests where id = ${r.request_id}`;

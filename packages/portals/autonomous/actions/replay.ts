@@ -35,7 +35,13 @@ export const replay = defineAction(contract.actions.replay, {
     return {
       writes: [],
       result: { request_id: r.id, status: r.status, dry_run: r.dry_run, batch_size: r.batch_size, payload_bytes: Number(r.payload_bytes), caps: r.caps, outcome: r.outcome, skipped: p.skipped },
-      events: [],
+      // Dry runs change nothing downstream: only real requests are published.
+      events: p.dryRun ? [] : [{
+        type: "autonomous.replay.requested",
+        aggregateType: "replay_request",
+        aggregateId: r.id,
+        payload: { request_id: r.id, status: r.status, batch_size: r.batch_size },
+      }],
     };
   },
   prove: async (sql, r) => {

@@ -573,6 +573,7 @@
     }
     $("trace-note").textContent = `${t.spans.length} span(s), ${t.audit.length} audit row(s), ${t.outbox.length} outbox event(s), ${t.dlq.length} DLQ entr${t.dlq.length === 1 ? "y" : "ies"}` +
       (t.hidden.length ? ` · your role cannot read: ${t.hidden.join(", ")}` : "");
+    renderRevert(id, t.reversible);
     renderWaterfall(wf, t.spans);
     $("trace-audit").querySelector("tbody").replaceChildren(...t.audit.map((a) =>
       h("tr", {},
@@ -600,6 +601,39 @@
         h("td", { text: String(e.attempts) }),
         h("td", { class: "error-text", text: e.last_error || "" }))
     ));
+  }
+
+  /** Revert (two steps: press, confirm) or Clear revert for a reversible action of this trace. */
+  function renderRevert(id, run) {
+    const box = $("trace-revert");
+    const btn = $("trace-revert-btn");
+    $("trace-revert-result").textContent = "";
+    box.hidden = !run;
+    if (!run) return;
+    const cleared = !!run.cleared_at;
+    const reverted = !!run.reverted_at && !cleared;
+    $("trace-revert-note").textContent = reverted
+      ? `${run.portal}/${run.action} was reverted ${fmtDateTime(run.reverted_at)}; the agents hold this work until it is cleared.`
+      : `${run.portal}/${run.action} is reversible${run.reverted_at ? " (reverted before, cleared)" : ""}.`;
+    btn.hidden = !!run.reverted_at && cleared;
+    btn.textContent = reverted ? "Clear revert" : "Revert";
+    delete btn.dataset.armed;
+    btn.onclick = async () => {
+      if (btn.dataset.armed !== "yes") {
+        btn.dataset.armed = "yes";
+        btn.textContent = reverted ? "Confirm clear" : "Confirm revert";
+        return;
+      }
+      let msg;
+      try {
+        const r = await api("revert", { trace_id: id, clear: reverted });
+        msg = reverted ? "Cleared: the agents may take it up again." : `Reverted (trace ${short(r.trace_id)}).`;
+      } catch (e) {
+        msg = `Refused: ${describe(e)}`;
+      }
+      await loadTrace(id);
+      $("trace-revert-result").textContent = msg;
+    };
   }
 
   /** Spans as a waterfall: tree order, indented by depth, bars placed on the trace's timeline. */
