@@ -60,26 +60,11 @@ const killSwitch = z.strictObject({ engage: z.boolean(), reason });
 const dlqIds = z.strictObject({ ids: z.array(uuid).min(1).max(1000) });
 const decide = z.strictObject({ request_id: uuid, approve: z.boolean(), note: z.string().trim().max(500).optional() });
 
-// Rails the shared mapping does not name: argument errors are the caller's (400/422).
-const LOCAL_RAILS: Record<string, Refusal["code"]> = {
-  unknown_flag: "validation_failed",
-  bad_flag_scope: "validation_failed",
-  bad_flag_value: "validation_failed",
-  bad_request: "validation_failed",
-  replay_bad_selection: "validation_failed",
-  approval_forbidden: "forbidden",
-};
-
 function refusalOf(err: unknown): Refusal | null {
   if (err instanceof Refused) return err.refusal;
   const shared = refusalFromDb(err);
   if (shared) return shared;
-  const e = err as { code?: string; message?: string };
-  if (typeof e?.code === "string" && e.code.startsWith("SY")) {
-    const rail = (e.message ?? "").split(":")[0];
-    const code = LOCAL_RAILS[rail];
-    if (code) return refuse(code, { detail: (e.message ?? "").slice(rail.length + 1).trim(), rail });
-  }
+  const e = err as { code?: string };
   if (e?.code === "22P02" || e?.code === "23514") return refuse("validation_failed", { detail: "A value was rejected by the database" });
   return null;
 }
