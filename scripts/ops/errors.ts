@@ -11,8 +11,10 @@
  *   10 + NN  the schema's error catalogue, SQLSTATE SY0NN (public.rail_errors), e.g.
  *            11 autonomy_halted, 15 rate_limited, 17 dlq_paused, 18 replay_cap_exceeded,
  *            20 unknown_flag, 21 bad_flag_scope, 22 bad_flag_value, 27 bad_request
- *            (11..19 are rail refusals, 20..29 rejected input).
+ *            (11..19 are rail refusals, 20..29 rejected input; every code: packages/shared/http/catalogue.ts).
  */
+import { BY_SQLSTATE } from "../../packages/shared/http/catalogue.ts";
+
 export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3, notFound: 4, connection: 5 } as const;
 
 /** An error the operator can act on: printed as one line, no stack trace. */
@@ -58,9 +60,9 @@ export function classify(err: unknown): OpsError {
   }
   const m = /^SY0(\d\d)$/.exec(code);
   if (m) {
-    // raise_error() prefixes the message with "<code>: ".
+    // raise_error() prefixes the message with "<code>: "; the name is the catalogue's for the SQLSTATE.
     const [, name, text] = /^([a-z][a-z0-9_]*): ([\s\S]*)$/.exec(e.message ?? "") ?? [, "rail_error", e.message ?? ""];
-    return new OpsError(text ?? "", 10 + Number(m[1]), name ?? "rail_error", parseDetail(e.detail), code);
+    return new OpsError(text ?? "", 10 + Number(m[1]), BY_SQLSTATE.get(code) ?? name ?? "rail_error", parseDetail(e.detail), code);
   }
   if (code === "42501") return new OpsError(e.message ?? "permission denied", EXIT.refused, "forbidden", undefined, code);
   return new OpsError(e?.message ?? String(err), EXIT.failure, "failure", undefined, code || undefined);

@@ -140,7 +140,9 @@ describe("refusals: each its own problem code, none leaves a row", () => {
     await sql.unsafe(`update feature_flags_v2 set value=true where key='autonomy.emergencyStop' and scope='global';`);
     try {
       const before = await counts();
-      await expectProblem(await signedPost(url, quoteBody(), key), 503, "autonomy_halted");
+      const halted = await signedPost(url, quoteBody(), key);
+      expect(halted.headers.get("retry-after")).toBe("60"); // catalogue: autonomy_halted retryAfter
+      await expectProblem(halted, 503, "autonomy_halted");
       expect(await counts()).toEqual(before);
       expect((await post(PRICE, quoteBody(), ops)).status).toBe(200); // humans keep working
     } finally {
@@ -171,7 +173,7 @@ describe("refusals: each its own problem code, none leaves a row", () => {
     await sql`insert into feature_flags_v2 (key, scope, value, reason, owner_name) values ('portal.enabled', 'portal:rates', 'false', 'test', 'test')`;
     try {
       const before = await counts();
-      await expectProblem(await post(PRICE, quoteBody(), ops), 503, "portal_disabled");
+      await expectProblem(await post(PRICE, quoteBody(), ops), 403, "portal_disabled");
       expect(await counts()).toEqual(before);
     } finally {
       await sql`delete from feature_flags_v2 where key = 'portal.enabled' and scope = 'portal:rates'`;

@@ -1,5 +1,6 @@
 import type { Problem } from "./problem.ts";
-import { type ProblemCode, problemFor, type ProblemExtra } from "./problems.ts";
+import type { ProblemCode } from "./catalogue.ts";
+import { problemFor, type ProblemExtra } from "./problems.ts";
 
 /**
  * What a request-path step returns instead of throwing: the value, or the refusal that

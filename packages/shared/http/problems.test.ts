@@ -2,19 +2,23 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { accept, refuse } from "./outcome.ts";
 import { PROBLEM_CONTENT_TYPE } from "./problem.ts";
-import { fieldErrors, PROBLEMS, problemFor, refusal, refusalResponse, validationProblem } from "./problems.ts";
+import { CATALOGUE, type ProblemCode, problemEntry } from "./catalogue.ts";
+import { fieldErrors, problemFor, refusal, refusalResponse, validationProblem } from "./problems.ts";
+
+const problemCodes = (Object.keys(CATALOGUE) as (keyof typeof CATALOGUE)[]).filter((c) => !("as" in CATALOGUE[c])) as ProblemCode[];
 
 describe("problem catalogue", () => {
   it("gives every code a stable type URL, status and title", () => {
-    for (const [code, { status, title }] of Object.entries(PROBLEMS)) {
-      const p = problemFor(code as keyof typeof PROBLEMS);
+    for (const code of problemCodes) {
+      const { status, title } = problemEntry(code);
+      const p = problemFor(code);
       expect(p).toMatchObject({ code, status, title, type: `https://switchyard.dev/problems/${code}` });
       expect(status).toBeGreaterThanOrEqual(400);
     }
   });
 
   it("uses the statuses the pipeline relies on", () => {
-    const statuses = Object.fromEntries(Object.entries(PROBLEMS).map(([c, v]) => [c, v.status]));
+    const statuses = Object.fromEntries(problemCodes.map((c) => [c, problemEntry(c).status]));
     expect(statuses).toMatchObject({
       malformed_json: 400,
       validation_failed: 400,
@@ -31,7 +35,8 @@ describe("problem catalogue", () => {
       idempotency_conflict: 422,
       rate_limited: 429,
       autonomy_halted: 503,
-      portal_disabled: 503,
+      mode_read_only: 503,
+      portal_disabled: 403,
       budget_exhausted: 503,
     });
   });
@@ -80,6 +85,13 @@ describe("refusalResponse", () => {
     expect(res.headers.get("content-type")).toBe(PROBLEM_CONTENT_TYPE);
     expect(res.headers.get("retry-after")).toBe("13");
     expect(await res.json()).toMatchObject({ code: "rate_limited", retry_after: 12.2 });
+  });
+
+  it("sends the catalogue's Retry-After for the stop and read-only mode unless the refusal names its own", () => {
+    expect(refusal("autonomy_halted").headers.get("retry-after")).toBe("60");
+    expect(refusal("mode_read_only").headers.get("retry-after")).toBe("60");
+    expect(refusal("autonomy_halted", { retry_after: 5 }).headers.get("retry-after")).toBe("5");
+    expect(refusal("portal_disabled").headers.get("retry-after")).toBeNull();
   });
 
   it("sets Allow on 405 and WWW-Authenticate on 401", () => {

@@ -1,36 +1,12 @@
 import { type Refusal, refuse } from "../http/outcome.ts";
-import type { ProblemCode } from "../http/problems.ts";
+import { answerCode, BY_SQLSTATE } from "../http/catalogue.ts";
 
 /**
  * Postgres refusals -> problem codes. The control plane raises its rails with SQLSTATEs
- * SYxxx and messages "<code>: <text>" (public.rail_errors); the edge keeps the code and
- * a safe detail, never the SQL or internals.
+ * SYxxx and messages "<code>: <text>" (public.rail_errors); the edge answers with the
+ * catalogue's problem for that SQLSTATE (catalogue.ts: the code itself or its `as`), keeps the
+ * database's code in `rail` and a safe detail, never the SQL or internals.
  */
-const RAIL_TO_PROBLEM: Record<string, ProblemCode> = {
-  autonomy_halted: "autonomy_halted",
-  autonomy_step_down: "mode_read_only",
-  agents_disabled: "agents_disabled",
-  portal_disabled: "portal_disabled",
-  rate_limited: "rate_limited",
-  budget_exhausted: "budget_exhausted",
-  dlq_paused: "dlq_paused",
-  replay_cap_exceeded: "replay_cap_exceeded",
-  forbidden: "forbidden",
-  unknown_principal: "forbidden",
-  nonce_reused: "nonce_reused",
-  webhook_timestamp_skew: "stale_timestamp",
-  bad_idempotency_key: "validation_failed",
-  // Argument errors the database finds are the caller's (400).
-  unknown_flag: "validation_failed",
-  bad_flag_scope: "validation_failed",
-  bad_flag_value: "validation_failed",
-  bad_request: "validation_failed",
-  replay_bad_selection: "validation_failed",
-  approval_forbidden: "forbidden",
-  already_reverted: "already_reverted",
-  not_reverted: "not_reverted",
-};
-
 interface PgError {
   code?: string;
   message?: string;
@@ -41,15 +17,15 @@ interface PgError {
 export function refusalFromDb(err: unknown): Refusal | null {
   const e = err as PgError;
   if (!e || typeof e.code !== "string") return null;
-  if (e.code.startsWith("SY")) {
-    const rail = (e.message ?? "").split(":")[0];
-    const code = RAIL_TO_PROBLEM[rail];
-    if (!code) return null;
+  const rail = BY_SQLSTATE.get(e.code);
+  if (rail) {
+    const code = answerCode(rail);
     let extra: Record<string, unknown> = {};
     try {
       extra = e.detail ? JSON.parse(e.detail) : {};
     } catch { /* detail is informative only */ }
-    const detail = (e.message ?? "").slice(rail.length + 1).trim();
+    const message = e.message ?? "";
+    const detail = (message.startsWith(`${rail}:`) ? message.slice(rail.length + 1) : message).trim();
     return refuse(code, { detail, rail, ...pickSafe(extra) });
   }
   // Row-level security refusing a write.

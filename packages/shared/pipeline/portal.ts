@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type Config, loadConfig, type Need } from "../config/env.ts";
 import { db, type Sql } from "../db/client.ts";
 import { DEFAULT_BODY_LIMIT, readJsonBody } from "../http/body.ts";
 import { applyCors, corsPolicy, withCors } from "../http/cors.ts";
@@ -17,24 +18,11 @@ import { type Claims, type RunDeps, runAction } from "./run.ts";
 import { createTelemetry, type Telemetry } from "./telemetry.ts";
 
 /** Environment of a portal function (what the hosted platform and `supabase secrets` give). */
-export interface PortalEnv {
-  SUPABASE_DB_URL: string;
-  SWITCHYARD_JWT_SECRET?: string;
-  SWITCHYARD_JWKS_URL?: string;
-  SWITCHYARD_CORS_ORIGINS?: string;
-  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
-}
+export type PortalEnv = Pick<Config, "SUPABASE_DB_URL" | "SWITCHYARD_JWT_SECRET" | "SWITCHYARD_JWKS_URL" | "SWITCHYARD_CORS_ORIGINS" | "OTEL_EXPORTER_OTLP_ENDPOINT">;
 
-export function portalEnv(get: (k: string) => string | undefined): PortalEnv {
-  const url = get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set");
-  return {
-    SUPABASE_DB_URL: url,
-    SWITCHYARD_JWT_SECRET: get("SWITCHYARD_JWT_SECRET"),
-    SWITCHYARD_JWKS_URL: get("SWITCHYARD_JWKS_URL"),
-    SWITCHYARD_CORS_ORIGINS: get("SWITCHYARD_CORS_ORIGINS"),
-    OTEL_EXPORTER_OTLP_ENDPOINT: get("OTEL_EXPORTER_OTLP_ENDPOINT"),
-  };
+/** The portal's configuration (config/env.ts); throws ConfigError naming what is missing. */
+export function portalEnv(get: (k: string) => string | undefined, need: readonly Need[] = []): PortalEnv {
+  return loadConfig(get, need);
 }
 
 interface MachineKey {

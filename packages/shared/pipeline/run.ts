@@ -1,6 +1,7 @@
 import type { Span } from "@opentelemetry/api";
 import { SpanStatusCode } from "@opentelemetry/api";
 import { jsonb, type Sql } from "../db/client.ts";
+import { countsAgainstSlo } from "../http/catalogue.ts";
 import { accept, type Outcome, type Refusal, refuse } from "../http/outcome.ts";
 import { startSpan, traceparentOf } from "../observability/tracing.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -52,8 +53,7 @@ export interface RunDeps {
  * switch, a disabled portal, a paused DLQ refuse on purpose; counting them would make the
  * SLO gate roll back because an operator pressed stop).
  */
-const DELIBERATE = new Set(["autonomy_halted", "mode_read_only", "agents_disabled", "portal_disabled", "dlq_paused", "budget_exhausted"]);
-const countsAsError = (r: Refusal) => r.problem.status >= 500 && !DELIBERATE.has(r.code);
+const countsAsError = (r: Refusal) => countsAgainstSlo(r.code); // catalogue.ts: a 5xx without `rail`
 
 /** Thrown by a step to refuse the request (the transaction rolls back). */
 export class ActionRefused extends Error {

@@ -1,0 +1,123 @@
+/**
+ * THE error catalogue: every code a refusal can carry, and every code Postgres raises
+ * (`public.rail_errors`, SQLSTATE SYxxx), in one place. Everything else derives from it:
+ * problems.ts (status, title, Retry-After), db-errors.ts (SQLSTATE -> code), the success SLO
+ * (run.ts: `rail`), the ops CLI's names. `public.rail_errors` (tests/integration/catalogue.test.ts)
+ * and the table in docs/security-model.md (catalogue.test.ts) are checked against it.
+ *
+ * An entry is either a problem code clients switch on:
+ *   status, title        the HTTP answer
+ *   retryAfter           seconds: Retry-After is always sent (unless the refusal names its own)
+ *   sqlstate             Postgres raises it as this code with this SQLSTATE
+ *   rail                 a rail refusing on purpose: never counts against the success SLO
+ *   challenge            "hmac": a 401 that challenges for the HMAC v2 signature (else Bearer)
+ * or a database code the edge answers under a broader problem code (`as`; its own name
+ * stays in the problem's `rail` extension), with its SQLSTATE and title.
+ *
+ * Statuses follow the HTTP semantics of the rail:
+ *  - nonce_reused is 401, not 409: a replayed signed request is a spent credential, not a
+ *    resource conflict the caller could resolve (a genuine retry re-signs with a new nonce);
+ *  - jwt_expired has its own code (missing / expired / forged each answer their own);
+ *  - budget_exhausted is 503: budgets (concurrency, cost ceilings) are capacity of the system,
+ *    while rate_limited (429) is about this caller's pace. Both carry Retry-After (DETAIL);
+ *  - autonomy_halted and mode_read_only are 503 with Retry-After: the service is deliberately
+ *    unavailable, not the caller at fault; portal_disabled is 403: this door is closed to
+ *    writes while the others answer.
+ */
+export const CATALOGUE = {
+  // 4xx: the caller's request
+  malformed_json: { status: 400, title: "Request body is not valid JSON" },
+  validation_failed: { status: 400, title: "Request failed validation" },
+  idempotency_key_missing: { status: 400, title: "Idempotency-Key header is required" },
+  missing_authorization: { status: 401, title: "Authentication is required" },
+  invalid_jwt: { status: 401, title: "Access token is invalid" },
+  jwt_expired: { status: 401, title: "Access token has expired" },
+  invalid_signature: { status: 401, title: "Request signature is invalid", challenge: "hmac" },
+  stale_timestamp: { status: 401, title: "Request timestamp is too old", challenge: "hmac" },
+  future_timestamp: { status: 401, title: "Request timestamp is in the future", challenge: "hmac" },
+  nonce_reused: { status: 401, title: "Request nonce was already used", challenge: "hmac", sqlstate: "SY030" },
+  unknown_key: { status: 401, title: "Signing key is unknown or inactive", challenge: "hmac" },
+  forbidden: { status: 403, title: "Permission denied", sqlstate: "SY021" },
+  tenant_mismatch: { status: 403, title: "Resource belongs to another tenant" },
+  origin_not_allowed: { status: 403, title: "Origin is not allowed" },
+  not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  idempotency_in_flight: { status: 409, title: "A request with this Idempotency-Key is in progress" },
+  conflict: { status: 409, title: "The request conflicts with existing data" },
+  already_reverted: { status: 409, title: "The action was already reverted", sqlstate: "SY031" },
+  not_reverted: { status: 409, title: "The action is not reverted", sqlstate: "SY032" },
+  revert_state_changed: { status: 409, title: "The state moved on since the action; it cannot be reverted" },
+  payload_too_large: { status: 413, title: "Request body is too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported content type" },
+  idempotency_conflict: { status: 422, title: "Idempotency-Key was used with another payload" },
+  rate_unavailable: { status: 422, title: "No rate basis for this lane" },
+  // 5xx: failures (these count against the success SLO)
+  internal_error: { status: 500, title: "Internal error" },
+  prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },
+  // the rails (Postgres raises them; none counts against the SLO)
+  autonomy_halted: { status: 503, title: "Autonomy is halted by the emergency stop", retryAfter: 60, sqlstate: "SY001", rail: true },
+  mode_read_only: { status: 503, title: "The system is in read-only mode", retryAfter: 60, rail: true },
+  agents_disabled: { status: 503, title: "Agents are switched off (agents.autonomousEnabled)", sqlstate: "SY003", rail: true },
+  portal_disabled: { status: 403, title: "This portal is disabled", sqlstate: "SY004", rail: true },
+  rate_limited: { status: 429, title: "Too many requests", sqlstate: "SY005", rail: true },
+  budget_exhausted: { status: 503, title: "Capacity budget exhausted", sqlstate: "SY006", rail: true },
+  dlq_paused: { status: 503, title: "DLQ replays are paused", sqlstate: "SY007", rail: true },
+  replay_cap_exceeded: { status: 422, title: "Replay exceeds its caps", sqlstate: "SY008", rail: true },
+  // database codes answered under a broader problem code
+  autonomy_step_down: { as: "mode_read_only", title: "Autonomy stepped down", sqlstate: "SY002" },
+  approval_forbidden: { as: "forbidden", title: "Approval forbidden", sqlstate: "SY009" },
+  unknown_flag: { as: "validation_failed", title: "Unknown flag", sqlstate: "SY010" },
+  bad_flag_scope: { as: "validation_failed", title: "Bad flag scope", sqlstate: "SY011" },
+  bad_flag_value: { as: "validation_failed", title: "Bad flag value", sqlstate: "SY012" },
+  unknown_role: { as: "validation_failed", title: "Unknown role", sqlstate: "SY013" },
+  bad_role_scope: { as: "validation_failed", title: "Bad role scope", sqlstate: "SY014" },
+  unknown_permission: { as: "validation_failed", title: "Unknown permission", sqlstate: "SY015" },
+  bad_idempotency_key: { as: "validation_failed", title: "Bad idempotency key", sqlstate: "SY016" },
+  bad_request: { as: "validation_failed", title: "Bad request", sqlstate: "SY017" },
+  replay_bad_selection: { as: "validation_failed", title: "Bad replay selection", sqlstate: "SY018" },
+  webhook_timestamp_skew: { as: "stale_timestamp", title: "Webhook timestamp skew", sqlstate: "SY019" },
+  audit_append_only: { as: "forbidden", title: "Audit is append-only", sqlstate: "SY020" },
+  unknown_principal: { as: "forbidden", title: "Unknown principal", sqlstate: "SY022" },
+} as const satisfies Record<string, CatalogueEntry>;
+
+type Problem_ = { status: number; title: string; retryAfter?: number; sqlstate?: SqlState; rail?: true; challenge?: "hmac"; as?: never };
+type Alias_ = { as: string; title: string; sqlstate: SqlState; status?: never; retryAfter?: never; rail?: never; challenge?: never };
+type SqlState = `SY${string}`;
+export type CatalogueEntry = Problem_ | Alias_;
+
+type C = typeof CATALOGUE;
+/** Every code in the catalogue: problem codes and the database's own names. */
+export type CatalogueCode = keyof C;
+/** The codes a refusal carries (what clients switch on). */
+export type ProblemCode = { [K in CatalogueCode]: C[K] extends { as: string } ? never : K }[CatalogueCode];
+/** The codes Postgres raises (the rows of public.rail_errors). */
+export type DbCode = { [K in CatalogueCode]: C[K] extends { sqlstate: string } ? K : never }[CatalogueCode];
+
+const entries = Object.entries(CATALOGUE) as [CatalogueCode, CatalogueEntry][];
+
+/** The entry of any code (undefined when it is not in the catalogue). */
+export function catalogueEntry(code: string): CatalogueEntry | undefined {
+  return Object.hasOwn(CATALOGUE, code) ? (CATALOGUE as Record<string, CatalogueEntry>)[code] : undefined;
+}
+
+/** The problem code a catalogue code is answered with (itself, or its `as`). */
+export function answerCode(code: CatalogueCode): ProblemCode {
+  const e: CatalogueEntry = CATALOGUE[code];
+  return (e.as ?? code) as ProblemCode;
+}
+
+/** The problem entry (status, title, retryAfter, rail) of a problem code. */
+export function problemEntry(code: ProblemCode): Problem_ {
+  return CATALOGUE[code] as Problem_;
+}
+
+/** SQLSTATE -> database code, for every code Postgres raises. */
+export const BY_SQLSTATE: ReadonlyMap<string, DbCode> = new Map(
+  entries.filter(([, e]) => e.sqlstate).map(([code, e]) => [e.sqlstate!, code as DbCode]),
+);
+
+/** True when a refusal with this code is a failure for the success SLO (a 5xx that is not a rail). */
+export function countsAgainstSlo(code: ProblemCode): boolean {
+  const e = problemEntry(code);
+  return e.status >= 500 && !e.rail;
+}
