@@ -12,7 +12,7 @@ import type { AutopilotContext } from "./context.ts";
  * call per portal per 30 s tick. Postgres enforces the rails either way.
  */
 export async function agentsLoop(ctx: AutopilotContext, authorization: string | null, traceparent: string) {
-  const base = `${(ctx.env("SUPABASE_URL") ?? "").replace(/\/$/, "")}/functions/v1`;
+  const base = `${ctx.config.SUPABASE_URL!.replace(/\/$/, "")}/functions/v1`;
   const entries = await Promise.all(PORTALS.map(async (p) => {
     try {
       const res = await fetch(`${base}/${p.fn}/_agents`, {

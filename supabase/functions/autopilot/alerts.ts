@@ -2,7 +2,7 @@ import type { AutopilotContext } from "./context.ts";
 
 /** The incoming-webhook URL: the ALERT_WEBHOOK_URL secret, else the Vault entry alert_webhook_url. */
 async function webhookUrl(ctx: AutopilotContext): Promise<string | null> {
-  const fromEnv = ctx.env("ALERT_WEBHOOK_URL");
+  const fromEnv = ctx.config.ALERT_WEBHOOK_URL;
   if (fromEnv) return fromEnv;
   const [v] = await ctx.sql`select decrypted_secret from vault.decrypted_secrets where name = 'alert_webhook_url'`;
   return v?.decrypted_secret ?? null;
@@ -15,7 +15,7 @@ async function webhookUrl(ctx: AutopilotContext): Promise<string | null> {
 export async function dispatchAlerts(ctx: AutopilotContext): Promise<{ sent: number; failed: number }> {
   const url = await webhookUrl(ctx);
   if (!url) return { sent: 0, failed: 0 };
-  const consoleUrl = ctx.env("SWITCHYARD_CONSOLE_URL") ?? `${ctx.env("SUPABASE_URL")}/functions/v1/console`;
+  const consoleUrl = ctx.config.SWITCHYARD_CONSOLE_URL ?? `${ctx.config.SUPABASE_URL}/functions/v1/console`;
   const rows = await ctx.sql`
     select id, tenant_id, source, severity, summary, trace_id, created_at from public.alerts
     where notified_at is null

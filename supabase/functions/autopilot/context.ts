@@ -1,3 +1,4 @@
+import type { Config } from "../../../packages/shared/config/env.ts";
 import { db, type Sql } from "../../../packages/shared/db/client.ts";
 import { createLogger, type Logger } from "../../../packages/shared/observability/logger.ts";
 import { createTelemetry, type Telemetry } from "../../../packages/shared/pipeline/telemetry.ts";
@@ -7,13 +8,13 @@ export interface AutopilotContext {
   sql: Sql;
   log: Logger;
   telemetry: Telemetry;
-  env: (k: string) => string | undefined;
+  config: Config;
 }
 
-export function createContext(env: (k: string) => string | undefined): AutopilotContext {
-  const sql = db(env("SUPABASE_DB_URL") ?? "");
+export function createContext(config: Config): AutopilotContext {
+  const sql = db(config.SUPABASE_DB_URL);
   const log = createLogger("autopilot");
-  return { sql, log, telemetry: createTelemetry(sql, "autopilot", log, env("OTEL_EXPORTER_OTLP_ENDPOINT")), env };
+  return { sql, log, telemetry: createTelemetry(sql, "autopilot", log, config.OTEL_EXPORTER_OTLP_ENDPOINT), config };
 }
 
 /** Runs a job and records its run (outcome, duration) in ops.schedule_runs. */

@@ -1,3 +1,4 @@
+import { loadConfig } from "../../../packages/shared/config/env.ts";
 import { db } from "../../../packages/shared/db/client.ts";
 import { applyCors, withCors } from "../../../packages/shared/http/cors.ts";
 import { refuse } from "../../../packages/shared/http/outcome.ts";
@@ -27,13 +28,13 @@ import { consolePolicy, secure } from "./security.ts";
  *
  * config.toml: verify_jwt = false (the page is public; the API verifies tokens itself).
  */
-const env = (k: string) => Deno.env.get(k);
+const config = loadConfig((k) => Deno.env.get(k), ["jwt", "SUPABASE_URL"]);
 const log = createLogger("console");
-const sql = db(env("SUPABASE_DB_URL") ?? "");
-const telemetry = createTelemetry(sql, "console", log, env("OTEL_EXPORTER_OTLP_ENDPOINT"));
-const verifyJwt = createJwtVerifier({ secret: env("SWITCHYARD_JWT_SECRET"), jwksUrl: env("SWITCHYARD_JWKS_URL") });
-const corsOrigins = env("SWITCHYARD_CORS_ORIGINS");
-const functionsUrl = `${(env("SUPABASE_URL") ?? "").replace(/\/$/, "")}/functions/v1`;
+const sql = db(config.SUPABASE_DB_URL);
+const telemetry = createTelemetry(sql, "console", log, config.OTEL_EXPORTER_OTLP_ENDPOINT);
+const verifyJwt = createJwtVerifier({ secret: config.SWITCHYARD_JWT_SECRET, jwksUrl: config.SWITCHYARD_JWKS_URL });
+const corsOrigins = config.SWITCHYARD_CORS_ORIGINS;
+const functionsUrl = `${config.SUPABASE_URL!.replace(/\/$/, "")}/functions/v1`;
 
 /** The path below the function: "/console/api/me" -> "/api/me"; "/console" -> "". */
 function localPath(pathname: string): string | null {

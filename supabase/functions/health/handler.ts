@@ -1,14 +1,15 @@
+import { loadConfig } from "../../../packages/shared/config/env.ts";
 import { db } from "../../../packages/shared/db/client.ts";
 import { json } from "../../../packages/shared/http/json.ts";
 import { problem, problemResponse } from "../../../packages/shared/http/problem.ts";
 
 /** Versions of Postgres and pg_cron, and the time of one real database round trip. */
+const sql = db(loadConfig((k) => Deno.env.get(k)).SUPABASE_DB_URL);
+
 export async function handler(_req: Request): Promise<Response> {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) return problemResponse(problem(503, "not_configured", "Database URL is not configured"));
   const started = performance.now();
   try {
-    const [row] = await db(url)`
+    const [row] = await sql`
       select current_setting('server_version') as postgres,
              (select extversion from pg_extension where extname = 'pg_cron') as pg_cron,
              now() as db_time`;

@@ -1,3 +1,4 @@
+import { loadConfig } from "../../../packages/shared/config/env.ts";
 import { db, withClaims } from "../../../packages/shared/db/client.ts";
 import { applyCors, corsPolicy, withCors } from "../../../packages/shared/http/cors.ts";
 import { refuse } from "../../../packages/shared/http/outcome.ts";
@@ -12,11 +13,11 @@ import { createJwtVerifier, type JwtClaims } from "../../../packages/shared/secu
  * nothing polls. Reconnecting with Last-Event-ID resumes after that event.
  * EventSource cannot send headers, so the token may also come as ?access_token=.
  */
-const env = (k: string) => Deno.env.get(k);
-const sql = db(env("SUPABASE_DB_URL") ?? "");
+const config = loadConfig((k) => Deno.env.get(k), ["jwt"]);
+const sql = db(config.SUPABASE_DB_URL);
 const log = createLogger("live-feed");
-const cors = corsPolicy(env("SWITCHYARD_CORS_ORIGINS"));
-const verifyJwt = createJwtVerifier({ secret: env("SWITCHYARD_JWT_SECRET"), jwksUrl: env("SWITCHYARD_JWKS_URL") });
+const cors = corsPolicy(config.SWITCHYARD_CORS_ORIGINS);
+const verifyJwt = createJwtVerifier({ secret: config.SWITCHYARD_JWT_SECRET, jwksUrl: config.SWITCHYARD_JWKS_URL });
 const KEEPALIVE_MS = 15_000;
 // Ids are taken at insert but committed in any order: re-read this far back and skip ids
 // already sent, so a row that commits late is still delivered.

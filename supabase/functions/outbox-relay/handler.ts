@@ -1,3 +1,4 @@
+import { loadConfig } from "../../../packages/shared/config/env.ts";
 import { db } from "../../../packages/shared/db/client.ts";
 import { json } from "../../../packages/shared/http/json.ts";
 import { refuse } from "../../../packages/shared/http/outcome.ts";
@@ -12,11 +13,12 @@ import { isServiceRole } from "../../../packages/shared/security/service-role.ts
  * LISTEN worker does the low-latency work). Answers what it claimed and delivered.
  */
 const log = createLogger("outbox-relay");
-const relay = new Relay(db(Deno.env.get("SUPABASE_DB_URL") ?? ""), { principalId: AGENTS_PRINCIPAL }, log);
+const config = loadConfig((k) => Deno.env.get(k), ["jwtSecret"]);
+const relay = new Relay(db(config.SUPABASE_DB_URL), { principalId: AGENTS_PRINCIPAL }, log);
 
 export async function handler(req: Request): Promise<Response> {
   if (req.method !== "POST") return refusalResponse(refuse("method_not_allowed", { allow: ["POST"] }).problem);
-  if (!(await isServiceRole(req.headers.get("authorization"), Deno.env.get("SWITCHYARD_JWT_SECRET")))) {
+  if (!(await isServiceRole(req.headers.get("authorization"), config.SWITCHYARD_JWT_SECRET))) {
     return refusalResponse(refuse("forbidden", { detail: "Only the scheduler may drain the outbox" }).problem);
   }
   try {
