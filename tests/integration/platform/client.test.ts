@@ -1,8 +1,8 @@
 import { FunctionsClient } from "@supabase/functions-js";
 import { describe, expect, it } from "vitest";
-import { stackEnv } from "../helpers/env.ts";
-import { USERS, userJwt } from "../helpers/auth.ts";
-import { switchyardClient } from "../../packages/client/index.ts";
+import { stackEnv } from "../../helpers/env.ts";
+import { USERS, userJwt } from "../../helpers/auth.ts";
+import { switchyardClient } from "../../../packages/client/index.ts";
 
 // supabase-js's own FunctionsClient (what supabase.functions is), without realtime: Node 20
 // has no WebSocket. In a browser or Deno, pass the createClient() result itself.

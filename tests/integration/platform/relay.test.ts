@@ -5,11 +5,11 @@ import type { AddressInfo } from "node:net";
 import postgres from "postgres";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stackEnv } from "../helpers/env.ts";
-import { pinGlobalFlags } from "../helpers/flags.ts";
-import { createLogger } from "../../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
-import { PROJECT_ROOT } from "../../scripts/stack/instance.ts";
+import { stackEnv } from "../../helpers/env.ts";
+import { pinGlobalFlags } from "../../helpers/flags.ts";
+import { createLogger } from "../../../packages/shared/observability/logger.ts";
+import { AGENTS_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
+import { PROJECT_ROOT } from "../../../scripts/stack/instance.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 6, onnotice: () => {} });
 const log = createLogger("relay-test", { write: () => {} });

@@ -3,11 +3,11 @@ import { createServer, type Server } from "node:net";
 import postgres from "postgres";
 import { SignJWT } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
-import { fnUrl, stackEnv } from "../helpers/env.ts";
-import { ensureInstance, loadInstance, PROJECT_ROOT } from "../../scripts/stack/instance.ts";
-import { destroy, runtimePid, up } from "../../scripts/stack/manager.ts";
-import { isRunning } from "../../scripts/stack/postgres.ts";
-import { freePort, pidAlive } from "../../scripts/stack/processes.ts";
+import { fnUrl, stackEnv } from "../../helpers/env.ts";
+import { ensureInstance, loadInstance, PROJECT_ROOT } from "../../../scripts/stack/instance.ts";
+import { destroy, runtimePid, up } from "../../../scripts/stack/manager.ts";
+import { isRunning } from "../../../scripts/stack/postgres.ts";
+import { freePort, pidAlive } from "../../../scripts/stack/processes.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
 afterAll(() => sql.end());

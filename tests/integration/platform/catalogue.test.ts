@@ -1,7 +1,7 @@
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { answerCode, BY_SQLSTATE, catalogueEntry, type CatalogueCode, problemEntry } from "../../packages/shared/http/catalogue.ts";
-import { stackEnv } from "../helpers/env.ts";
+import { answerCode, BY_SQLSTATE, catalogueEntry, type CatalogueCode, problemEntry } from "../../../packages/shared/http/catalogue.ts";
+import { stackEnv } from "../../helpers/env.ts";
 
 /**
  * Rows of public.rail_errors whose http_status still differs from the catalogue (the edge

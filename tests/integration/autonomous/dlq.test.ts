@@ -3,11 +3,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { fnUrl, stackEnv } from "../helpers/env.ts";
-import { pinGlobalFlags } from "../helpers/flags.ts";
-import { USERS, userJwt } from "../helpers/auth.ts";
-import { createLogger } from "../../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
+import { fnUrl, stackEnv } from "../../helpers/env.ts";
+import { pinGlobalFlags } from "../../helpers/flags.ts";
+import { USERS, userJwt } from "../../helpers/auth.ts";
+import { createLogger } from "../../../packages/shared/observability/logger.ts";
+import { AGENTS_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 4, onnotice: () => {} });
 const servers: Server[] = [];

@@ -1,6 +1,6 @@
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { stackEnv } from "../helpers/env.ts";
+import { stackEnv } from "../../helpers/env.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 1, onnotice: () => {} });
 afterAll(() => sql.end());

@@ -3,10 +3,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fnUrl, stackEnv } from "../helpers/env.ts";
-import { DEMO_TENANT, machineKey, signedPost, USERS, userJwt } from "../helpers/auth.ts";
-import { openSse } from "../helpers/sse.ts";
-import { loadInstance } from "../../scripts/stack/instance.ts";
+import { fnUrl, stackEnv } from "../../helpers/env.ts";
+import { DEMO_TENANT, machineKey, signedPost, USERS, userJwt } from "../../helpers/auth.ts";
+import { openSse } from "../../helpers/sse.ts";
+import { loadInstance } from "../../../scripts/stack/instance.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 4, onnotice: () => {} });
 const PRICE = fnUrl("rates/price_one");
@@ -159,7 +159,7 @@ describe("refusals: each its own problem code, none leaves a row", () => {
     await expectProblem(await signedPost(url, quoteBody(), { keyId: "sk_agents_unknown", signingKey: key.signingKey }), 401, "unknown_key");
     expect(await counts()).toEqual(before);
     const raw = JSON.stringify(quoteBody());
-    const { signRequest } = await import("../../packages/shared/security/hmac.ts");
+    const { signRequest } = await import("../../../packages/shared/security/hmac.ts");
     const stale = await signRequest({ keyId: key.keyId, secret: key.signingKey, method: "POST", url, body: raw, timestamp: Math.floor(Date.now() / 1000) - 600 });
     await expectProblem(await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...stale }, body: raw }), 401, "stale_timestamp");
     const once = await signRequest({ keyId: key.keyId, secret: key.signingKey, method: "POST", url, body: raw });

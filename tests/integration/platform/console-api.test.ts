@@ -7,8 +7,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_TENANT, USERS, userJwt } from "../helpers/auth.ts";
-import { fnUrl, stackEnv } from "../helpers/env.ts";
+import { DEMO_TENANT, USERS, userJwt } from "../../helpers/auth.ts";
+import { fnUrl, stackEnv } from "../../helpers/env.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
 const CONSOLE = fnUrl("console");

@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runScript } from "../helpers/cli.ts";
-import { pinGlobalFlags } from "../helpers/flags.ts";
-import { stackEnv } from "../helpers/env.ts";
+import { runScript } from "../../helpers/cli.ts";
+import { pinGlobalFlags } from "../../helpers/flags.ts";
+import { stackEnv } from "../../helpers/env.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
 // The charter's switchboard values (§3) at the start of every test.

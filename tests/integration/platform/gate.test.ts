@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { outboxLagCheck, sloBreach } from "../../scripts/gate/checks.ts";
-import { gateOptions } from "../../scripts/gate/options.ts";
-import { runScript } from "../helpers/cli.ts";
-import { pinGlobalFlags } from "../helpers/flags.ts";
-import { stackEnv } from "../helpers/env.ts";
+import { outboxLagCheck, sloBreach } from "../../../scripts/gate/checks.ts";
+import { gateOptions } from "../../../scripts/gate/options.ts";
+import { runScript } from "../../helpers/cli.ts";
+import { pinGlobalFlags } from "../../helpers/flags.ts";
+import { stackEnv } from "../../helpers/env.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
 // The charter's switchboard values (§3) at the start of every test.
