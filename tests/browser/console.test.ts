@@ -3,10 +3,11 @@
  * against the throwaway stack of `npm test`: real HTTP, real Postgres, nothing mocked.
  * Issue 6 "Must show": sign in; the Live Feed shows a synthetic rates price_one within 2 s;
  * the kill switch (two-step confirm with a reason) sets the flag in Postgres and an agent's
- * write is refused; resume; a DLQ entry's trace link opens its trace view.
+ * write is refused; resume; a DLQ entry's trace link opens its trace view; an agent's action
+ * is reverted from its trace view.
  * Screenshots: test-results/screenshots/ (git-ignored), kept as test artifacts.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -203,6 +204,34 @@ describe("console in headless Chromium", () => {
     await page.waitForSelector("#overview", { state: "visible" });
   });
 
+  it("an agent's escalation is reverted from its trace view: Revert (two steps), then Clear revert", async () => {
+    const quote = randomUUID();
+    await sql`insert into rates_quotes (id, tenant_id, request, quote, total, status, needs_approval_since)
+              values (${quote}, ${DEMO_TENANT}, '{}', '{}', 777, 'needs_approval', now() - interval '3 hours')`;
+    const tick = await fetch(fnUrl("autopilot/tick"), { method: "POST", headers: { authorization: `Bearer ${stackEnv.serviceRoleKey}` }, body: "{}" });
+    expect(tick.status).toBe(200);
+    const [a] = await sql`select trace_id from alerts where source = 'rates.approval_sla' and dedupe_key = ${quote}`;
+    expect(a?.trace_id).toBeTruthy();
+
+    await page.goto(`${fnUrl("console")}/#/trace/${a.trace_id}`);
+    await page.waitForSelector("#trace-revert", { state: "visible" });
+    expect(await page.textContent("#trace-revert-note")).toContain("rates/escalate_quote is reversible");
+    await page.click("#trace-revert-btn");
+    expect(await page.textContent("#trace-revert-btn")).toBe("Confirm revert");
+    expect((await sql`select escalated_at from rates_quotes where id = ${quote}`)[0].escalated_at).not.toBeNull(); // not yet
+    await page.click("#trace-revert-btn");
+    await expect.poll(() => page.textContent("#trace-revert-result")).toContain("Reverted");
+    expect((await sql`select escalated_at from rates_quotes where id = ${quote}`)[0].escalated_at).toBeNull();
+    await expect.poll(() => page.textContent("#trace-revert-btn")).toBe("Clear revert");
+    expect(await page.textContent("#trace-revert-note")).toContain("hold this work");
+    await shot("07-reverted.png");
+    await page.click("#trace-revert-btn");
+    await page.click("#trace-revert-btn");
+    await expect.poll(() => page.textContent("#trace-revert-result")).toContain("Cleared");
+    expect((await sql`select cleared_at from action_runs where trace_id = ${a.trace_id}`)[0].cleared_at).not.toBeNull();
+    await page.click("#trace-back");
+  });
+
   it("sign-out clears the token; a reload stays signed out; no CSP violation or script error happened", async () => {
     await page.click("#signout");
     await page.waitForSelector("#signin", { state: "visible" });
@@ -210,7 +239,7 @@ describe("console in headless Chromium", () => {
     await page.reload();
     await page.waitForSelector("#signin", { state: "visible" });
     expect(await page.isHidden("#app")).toBe(true);
-    await shot("07-signed-out.png");
+    await shot("08-signed-out.png");
     // The forged sign-in above answered 401 (Chromium logs failed fetches); nothing else.
     const unexpected = consoleErrors.filter((e) => !/status of 401/.test(e));
     expect(unexpected).toEqual([]);
