@@ -101,7 +101,7 @@ export async function deadEntry(tenant: string, eventType = "test.failed", db: p
  * Whether `principal` holds `permission` in `tenant`, exactly as the rails decide it
  * (app_private.has_permission under that principal's claims). `tenant` null: globally.
  */
-export async function holds(principal: string, permission: string, tenant: string | null, db: postgres.Sql = sql): Promise<boolean> {
+export function holds(principal: string, permission: string, tenant: string | null, db: postgres.Sql = sql): Promise<boolean> {
   return rolledBack(async (tx) => {
     await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: principal, role: "authenticated", tenant_id: tenant })}, true)`;
     const [r] = await tx`select app_private.has_permission(${tenant}::uuid, ${permission}) as ok`;

@@ -226,7 +226,8 @@ describe.each(planned.map((p) => [label(p), p] as const))("%s", (_name, p) => {
     }
   });
 
-  it.runIf(applies(p, "wrong_role"))(`wrong role -> 403 forbidden (lacks ${p.def.permission})`, async () => {
+  // Cases that do not apply are not generated (they are listed at the end).
+  if (applies(p, "wrong_role")) it(`wrong role -> 403 forbidden (lacks ${p.def.permission})`, async () => {
     const r = await client.call(p.contract.name, await fresh(), p.wrongRole!.as, { idempotencyKey: p.key() });
     await expectProblem(r, 403, "forbidden", `as ${p.wrongRole!.as}`);
   });
@@ -240,7 +241,7 @@ describe.each(planned.map((p) => [label(p), p] as const))("%s", (_name, p) => {
     expect(paths.some((path) => fields.includes(path.split(".")[0])), `errors[].path ${JSON.stringify(paths)} name one of ${fields.join(", ")}`).toBe(true);
   });
 
-  it.runIf(applies(p, "idempotency"))("the same idempotency key replays the same body", async () => {
+  if (applies(p, "idempotency")) it("the same idempotency key replays the same body", async () => {
     const f = p.fixture!;
     const input = await fresh();
     const key = `matrix-${p.contract.name}-${hex(8)}`;
