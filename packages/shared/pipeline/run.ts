@@ -118,6 +118,10 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
         ${`tenant:${req.claims.tenant_id}:principal:${req.claims.sub}:ip:${req.ip ?? "-"}`},
         app_private.flag_number('rate.actions.perMinute', ${req.claims.tenant_id}::uuid, ${def.portal})::int, 60, 1,
         ${req.claims.tenant_id}::uuid)`.then(() => null, (err) => err);
+    // Control actions carry no portal claim into Postgres: the tables they write (the outbox
+    // too) would otherwise apply that portal's portal.enabled, and a disabled portal would
+    // lock out its own switchboard levers (the stop button, the flag that re-enables it).
+    const claims = rails === "control" ? { ...req.claims, portal: "" } : req.claims;
     const committed = await sql.begin(async (tx) => {
       const headers = { traceparent, "x-forwarded-for": req.ip ?? "" };
       // One statement: the three settings (the materialized CTE runs first), then the rails.
@@ -127,7 +131,7 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
       const begin = await tx`
         with settings as materialized (
           select set_config('role', 'authenticated', true),
-                 set_config('request.jwt.claims', ${JSON.stringify(req.claims)}, true),
+                 set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
                  set_config('request.headers', ${JSON.stringify(headers)}, true))
         select app_private.action_begin(${def.permission}, ${req.idempotencyKey}, ${req.fingerprint},
                  ${req.nonce?.source ?? null}, ${req.nonce?.value ?? null}, ${req.nonce?.timestamp ?? null}, ${rails}) as r

@@ -1,0 +1,306 @@
+/**
+ * The contract matrix (issue 10, item 8), generated from the registry like the RLS matrix
+ * (supabase/tests/030_rls_matrix_test.sql): for every portal in PORTALS and every action of
+ * its contract, the same six cases, each answered with an RFC 9457 problem (or, for the
+ * idempotency case, the stored answer):
+ *
+ *   unauthenticated  no credentials -> 401 missing_authorization (machine-only portals: a
+ *                    user's JWT, unsigned, too)
+ *   wrong_role       a principal lacking the action's permission -> 403 forbidden
+ *   kill_switch      a machine holding the permission, under the charter's stop -> write
+ *                    actions 503 autonomy_halted; read actions still answer
+ *   portal_off       portal.enabled false for the portal -> write actions 403
+ *                    portal_disabled; read actions and the switchboard's own levers (rails
+ *                    "control": the kill switch, flag changes) still answer
+ *   bad_input        a body generated from the input schema -> 400 validation_failed naming
+ *                    a field of the schema
+ *   idempotency      the same key twice -> the same body, marked idempotency-replayed
+ *
+ * Who calls is derived, not listed: the principals come from the database (USERS and the
+ * service accounts, with app_private.has_permission deciding who holds what). Only the
+ * valid sample inputs are per action (FIXTURES). A case that cannot apply (no fixture, no
+ * machine holding the permission, an input that cannot succeed twice) is not generated and
+ * is listed, with why, in the count printed at the end.
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadManifest, PORTALS } from "../../packages/portals/registry.ts";
+import type { ActionContract } from "../../packages/shared/pipeline/contract.ts";
+import type { AnyAction } from "../../packages/shared/pipeline/action.ts";
+import type { PortalManifest } from "../../packages/shared/pipeline/manifest.ts";
+import { DEMO_TENANT, USERS } from "../helpers/auth.ts";
+import { deadEntry, ensureTenant, hex, holds, serviceAccounts, setFlag, sql, withEmergencyStop } from "../helpers/db.ts";
+import { type Caller, expectProblem, portal } from "../helpers/http.ts";
+
+/** A tenant of the matrix's own, for fixtures whose writes other files must not see. */
+const MATRIX_TENANT = "d0000000-0000-4000-8000-00000000c0de";
+const RUN = hex(3);
+const pickup = new Date(Date.now() + 2 * 86400_000).toISOString().slice(0, 10);
+
+interface Fixture {
+  /** Who the input succeeds for (a USERS key or a service account), and in which tenant. */
+  as: Caller & string;
+  tenant?: string;
+  /** A fresh, schema-valid input (called once per case). */
+  input: () => unknown | Promise<unknown>;
+  /**
+   * Whether the input succeeds (so a second call with the same key replays it). False: it
+   * passes validation but names nothing that exists, so it serves the refusal cases only.
+   */
+  succeeds: boolean;
+  /** Why the idempotency case does not apply (when `succeeds` is false). */
+  why?: string;
+}
+
+const website = (page: string) => ({ page, utm: { source: "matrix", campaign: `contract-matrix-${RUN}` } });
+const email = () => `matrix-${hex(4)}@shipper.example`;
+
+/** Valid sample inputs per action (portal/action). Everything else in this file is generated. */
+const FIXTURES: Record<string, Fixture> = {
+  "rates/price_one": { as: "ops", succeeds: true, input: () => ({ origin: "60601", destination: "75201", equipment: "van", pickup_date: pickup }) },
+  // A far-future validity in the matrix's tenant: no other file's pricing sees it.
+  "rates/contract_upsert": {
+    as: "super", tenant: MATRIX_TENANT, succeeds: true,
+    input: () => ({ origin: "981", destination: "303", equipment: "flatbed", rate: { kind: "per_mile", per_mile: 3.3 }, valid_from: "2035-01-01", valid_to: "2035-12-31", customer_ref: `matrix-${RUN}` }),
+  },
+  "rates/index_ingest": {
+    as: "super", tenant: MATRIX_TENANT, succeeds: true,
+    input: () => ({ csv: `origin_zip3,destination_zip3,equipment,rate_per_mile,effective_date,source\n981,303,flatbed,2.41,2026-11-01,matrix-${RUN}-${hex(3)}` }),
+  },
+  "rates/escalate_quote": { as: "ops", succeeds: false, why: "an agent's task on a quote waiting for approval", input: () => ({ quote_id: randomUUID() }) },
+  "rates/deescalate_quote": { as: "ops", succeeds: false, why: "the reverse of escalate_quote", input: () => ({ quote_id: randomUUID(), escalated_at: new Date().toISOString() }) },
+  "rates/flag_stale_index": { as: "ops", succeeds: false, why: "an agent's alert (one per stale period)", input: () => ({ last_ingested_at: null, stale_days: 7 }) },
+  "rates/revert": { as: "ops", succeeds: false, why: "needs an agent's reversible run", input: () => ({ trace_id: hex(16) }) },
+  "rates/revert_clear": { as: "ops", succeeds: false, why: "needs a reverted run", input: () => ({ trace_id: hex(16) }) },
+  "crm/lead_created": { as: "n8n", succeeds: true, input: () => ({ type: "lead.created", data: { ...website("/pricing"), email: email(), name: "Matrix Lead" } }) },
+  "crm/demo_requested": { as: "n8n", succeeds: true, input: () => ({ type: "demo.requested", data: { ...website("/demo"), email: email(), preferred_date: pickup } }) },
+  "crm/roi_calculated": {
+    as: "n8n", succeeds: true,
+    input: () => ({ type: "roi.calculated", data: { ...website("/roi"), inputs: { loads_per_month: 400, avg_rate_usd: 2100 }, result: { monthly_savings_usd: 18250 } } }),
+  },
+  "crm/checkout_started": { as: "n8n", succeeds: true, input: () => ({ type: "checkout.started", data: { ...website("/checkout"), plan: "growth", seats: 12 } }) },
+  // A dry run on a fresh dead entry of the matrix's tenant: nothing is replayed.
+  "autonomous/replay": {
+    as: "super", tenant: MATRIX_TENANT, succeeds: true,
+    input: async () => ({ dlq_ids: [(await deadEntry(MATRIX_TENANT, "contract_matrix.failed")).id], dry_run: true }),
+  },
+  "autonomous/approve": { as: "ops", succeeds: false, why: "needs a replay request held in STEP-DOWN", input: () => ({ request_id: randomUUID(), approve: true }) },
+  // Resume while running: harmless (the stop is already off).
+  "autonomous/kill_switch": { as: "super", succeeds: true, input: () => ({ engage: false, reason: "contract matrix: resume (no-op)" }) },
+  // canary.percent for rates, written back with the value it has.
+  "autonomous/flag_set": {
+    as: "super", succeeds: true,
+    input: async () => {
+      const [r] = await sql`select public.flag_value('canary.percent', null, 'rates') as v`;
+      return { key: "canary.percent", scope: "portal:rates", value: Number(r.v), reason: "contract matrix: unchanged value" };
+    },
+  },
+};
+
+const CASES = ["unauthenticated", "wrong_role", "kill_switch", "portal_off", "bad_input", "idempotency"] as const;
+type Case = (typeof CASES)[number];
+
+// ---------------------------------------------------------------------------------------
+// The plan, from the registry and the database (collection time)
+// ---------------------------------------------------------------------------------------
+await ensureTenant(MATRIX_TENANT, "contract-matrix", "Contract Matrix Co");
+
+interface Candidate {
+  as: string;
+  principalId: string;
+  human: boolean;
+  perms: number;
+  breakGlass: boolean;
+}
+
+const permCount = async (id: string) =>
+  (await sql`select count(distinct rp.permission)::int as n from role_assignments ra join role_permissions rp on rp.role = ra.role
+             where ra.principal_id = ${id}`)[0].n as number;
+const humans: Candidate[] = await Promise.all(Object.entries(USERS).map(async ([as, id]) => ({
+  as, principalId: id, human: true, perms: await permCount(id), breakGlass: await holds(id, "rails.break_glass", null),
+})));
+const machines: Candidate[] = await Promise.all((await serviceAccounts()).map(async (s) => ({
+  as: s.name, principalId: s.principalId, human: false, perms: await permCount(s.principalId), breakGlass: await holds(s.principalId, "rails.break_glass", null),
+})));
+/** Least privileged first: the first who lacks a permission is the plainest wrong role. */
+const byPerms = (a: Candidate, b: Candidate) => a.perms - b.perms || a.as.localeCompare(b.as);
+
+interface Planned {
+  portal: string;
+  manifest: PortalManifest;
+  contract: ActionContract;
+  def: AnyAction;
+  fixture?: Fixture;
+  /** Writes refused under the kill switch / with the portal off (read actions and control levers answer). */
+  haltable: boolean;
+  disableable: boolean;
+  wrongRole?: Candidate;
+  killMachine?: Candidate;
+  key: () => string | undefined;
+}
+
+const planned: Planned[] = [];
+const notApplicable: { action: string; kase: Case; why: string }[] = [];
+
+for (const entry of PORTALS) {
+  const manifest = await loadManifest(entry.name);
+  if (manifest.fn !== entry.fn) throw new Error(`${entry.name}: the registry says fn ${entry.fn}, the manifest ${manifest.fn}`);
+  for (const [name, contract] of Object.entries(manifest.contract.actions)) {
+    const def = manifest.actions.find((a) => a.name === name)!;
+    const id = `${entry.name}/${name}`;
+    const fixture = FIXTURES[id];
+    const tenant = fixture?.tenant ?? DEMO_TENANT;
+    const machineOnly = manifest.http.machineOnly === true;
+    const lacking: Candidate[] = [];
+    for (const c of [...(machineOnly ? [] : [...humans].sort(byPerms)), ...[...machines].sort(byPerms)]) {
+      if (!c.breakGlass && !(await holds(c.principalId, def.permission, DEMO_TENANT))) lacking.push(c);
+    }
+    // The fixture's own caller when it is a machine, else the first machine that holds it.
+    const holding: Candidate[] = [];
+    for (const c of [...machines].sort((a, b) => Number(b.as === fixture?.as) - Number(a.as === fixture?.as) || a.as.localeCompare(b.as))) {
+      if (!c.breakGlass && (await holds(c.principalId, def.permission, tenant))) holding.push(c);
+    }
+    const p: Planned = {
+      portal: entry.name, manifest, contract, def, fixture,
+      haltable: contract.kind === "write",
+      disableable: contract.kind === "write" && def.rails !== "control",
+      wrongRole: lacking[0],
+      killMachine: holding[0],
+      key: () => (contract.idempotency === "required" ? `matrix-${hex(8)}` : undefined),
+    };
+    planned.push(p);
+    const na = (kase: Case, why: string) => notApplicable.push({ action: id, kase, why });
+    if (!fixture) for (const k of ["wrong_role", "kill_switch", "portal_off", "idempotency"] as const) na(k, "no valid sample input (FIXTURES)");
+    else {
+      if (!p.wrongRole) na("wrong_role", `every candidate holds ${def.permission}`);
+      if (!p.killMachine) na("kill_switch", `no machine (outside break-glass) holds ${def.permission}`);
+      if (!fixture.succeeds) na("idempotency", fixture.why ?? "the sample input does not succeed");
+    }
+  }
+}
+const applies = (p: Planned, kase: Case) => !notApplicable.some((n) => n.action === `${p.portal}/${p.contract.name}` && n.kase === kase);
+const label = (p: Planned) => `${p.portal}/${p.contract.name}`;
+
+/** Top-level field names of an input schema (its JSON Schema's properties). */
+function fieldNames(schema: z.ZodType): string[] {
+  const js = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as { properties?: Record<string, unknown>; anyOf?: { properties?: object }[]; allOf?: { properties?: object }[] };
+  const props = [js, ...(js.anyOf ?? []), ...(js.allOf ?? [])].flatMap((s) => Object.keys(s.properties ?? {}));
+  return [...new Set(props)];
+}
+
+/** A body the schema refuses: `{}` (the routing `type` kept), else a wrong type for the first field. */
+function badBody(p: Planned): Record<string, unknown> {
+  const base: Record<string, unknown> = p.contract.eventType ? { type: p.contract.eventType } : {};
+  if (!p.contract.input.safeParse(base).success) return base;
+  const first = fieldNames(p.contract.input).find((f) => f !== "type")!;
+  return { ...base, [first]: { not: "this type" } };
+}
+
+// ---------------------------------------------------------------------------------------
+// The matrix
+// ---------------------------------------------------------------------------------------
+beforeAll(async () => {
+  // The kill switch must be off when the matrix starts (a previous file left it on?).
+  const [r] = await sql`select value from feature_flags_v2 where key = 'autonomy.emergencyStop' and scope = 'global'`;
+  expect(r.value).toBe("false");
+});
+
+afterAll(async () => {
+  const actions = planned.length;
+  const total = actions * CASES.length;
+  console.log(`contract matrix: ${actions} actions x ${CASES.length} cases = ${total} checks (${notApplicable.length} not applicable)`);
+  for (const n of notApplicable) console.log(`  not applicable: ${n.action} ${n.kase}: ${n.why}`);
+  await sql.end();
+});
+
+describe.each(planned.map((p) => [label(p), p] as const))("%s", (_name, p) => {
+  const client = portal(p.portal);
+  const fresh = () => p.fixture!.input();
+
+  it("unauthenticated -> 401 missing_authorization", async () => {
+    await expectProblem(await client.call(p.contract.name, {}, null, { idempotencyKey: p.key() }), 401, "missing_authorization", "no credentials");
+    if (p.manifest.http.machineOnly) {
+      // A user's token is no signature: machine-only portals refuse it the same way.
+      await expectProblem(await client.call(p.contract.name, p.fixture ? await fresh() : {}, "ops", { idempotencyKey: p.key() }), 401, "missing_authorization", "JWT, unsigned");
+    }
+  });
+
+  // Cases that do not apply are not generated (they are listed at the end).
+  if (applies(p, "wrong_role")) it(`wrong role -> 403 forbidden (lacks ${p.def.permission})`, async () => {
+    const r = await client.call(p.contract.name, await fresh(), p.wrongRole!.as, { idempotencyKey: p.key() });
+    await expectProblem(r, 403, "forbidden", `as ${p.wrongRole!.as}`);
+  });
+
+  it("bad input -> 400 validation_failed naming a field of the schema", async () => {
+    const as = p.fixture?.as ?? (p.manifest.http.machineOnly ? p.killMachine?.as ?? "n8n" : "viewer");
+    const r = await client.call(p.contract.name, badBody(p), as, { tenant: p.fixture?.tenant, idempotencyKey: p.key() });
+    const prob = await expectProblem(r, 400, "validation_failed", `as ${as}`);
+    const fields = fieldNames(p.contract.input);
+    const paths: string[] = (prob.errors ?? []).map((e: { path: string }) => e.path);
+    expect(paths.some((path) => fields.includes(path.split(".")[0])), `errors[].path ${JSON.stringify(paths)} name one of ${fields.join(", ")}`).toBe(true);
+  });
+
+  if (applies(p, "idempotency")) it("the same idempotency key replays the same body", async () => {
+    const f = p.fixture!;
+    const input = await fresh();
+    const key = `matrix-${p.contract.name}-${hex(8)}`;
+    const first = await client.call(p.contract.name, input, f.as, { tenant: f.tenant, idempotencyKey: key });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.headers.get("idempotency-replayed")).toBeNull();
+    const again = await client.call(p.contract.name, input, f.as, { tenant: f.tenant, idempotencyKey: key });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.headers.get("idempotency-replayed")).toBe("true");
+    expect(again.body).toEqual(first.body);
+  });
+});
+
+describe.each(PORTALS.map((e) => [e.name] as const))("portal.enabled false for %s", (name) => {
+  const scope = `portal:${name}`;
+  let restore: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    restore = await setFlag("portal.enabled", scope, "false", { reason: "contract matrix: portal off" });
+  });
+  afterAll(async () => {
+    await restore?.();
+  });
+  const mine = planned.filter((p) => p.portal === name && applies(p, "portal_off"));
+  it.each(mine.map((p) => [label(p), p] as const))("%s", async (_l, p) => {
+    const f = p.fixture!;
+    const r = await portal(name).call(p.contract.name, await f.input(), f.as, { tenant: f.tenant, idempotencyKey: p.key() });
+    if (p.disableable) {
+      await expectProblem(r, 403, "portal_disabled", `${label(p)} as ${f.as}`);
+    } else {
+      // Read actions and the switchboard's levers answer with the portal off.
+      expect(r.body?.code, JSON.stringify(r.body)).not.toBe("portal_disabled");
+      if (f.succeeds) expect(r.status, JSON.stringify(r.body)).toBe(200);
+      else expect(r.status, JSON.stringify(r.body)).toBeLessThan(500);
+    }
+  });
+});
+
+describe("machines under the kill switch (one stop window for every portal)", () => {
+  const mine = planned.filter((p) => applies(p, "kill_switch"));
+  it(`${mine.length} actions: writes refused 503 autonomy_halted, reads answer; resumed in a finally`, async () => {
+    // Inputs first (fixtures may write: a dead DLQ entry), so the stop window holds only the calls.
+    const inputs = await Promise.all(mine.map((p) => p.fixture!.input()));
+    const answers = await withEmergencyStop(() =>
+      Promise.all(mine.map((p, i) =>
+        portal(p.portal).call(p.contract.name, inputs[i], p.killMachine!.as, { tenant: p.fixture!.tenant, idempotencyKey: p.key() })
+      ))
+    );
+    const [after] = await sql`select value from feature_flags_v2 where key = 'autonomy.emergencyStop' and scope = 'global'`;
+    expect(after.value).toBe("false");
+    for (const [i, p] of mine.entries()) {
+      const r = answers[i];
+      const where = `${label(p)} as ${p.killMachine!.as}`;
+      if (p.haltable) {
+        await expect.soft(expectProblem(r, 503, "autonomy_halted", where)).resolves.toBeDefined();
+        expect.soft(Number(r.headers.get("retry-after")), `${where}: Retry-After`).toBeGreaterThan(0);
+      } else {
+        expect.soft(r.body?.code, `${where}: ${JSON.stringify(r.body)}`).not.toBe("autonomy_halted");
+        expect.soft(r.status, `${where}: ${JSON.stringify(r.body)}`).toBeLessThan(500);
+      }
+    }
+  });
+});
