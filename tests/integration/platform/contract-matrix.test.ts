@@ -25,13 +25,13 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadManifest, PORTALS } from "../../packages/portals/registry.ts";
-import type { ActionContract } from "../../packages/shared/pipeline/contract.ts";
-import type { AnyAction } from "../../packages/shared/pipeline/action.ts";
-import type { PortalManifest } from "../../packages/shared/pipeline/manifest.ts";
-import { DEMO_TENANT, USERS } from "../helpers/auth.ts";
-import { deadEntry, ensureTenant, hex, holds, serviceAccounts, setFlag, sql, withEmergencyStop } from "../helpers/db.ts";
-import { type Caller, expectProblem, portal } from "../helpers/http.ts";
+import { loadManifest, PORTALS } from "../../../packages/portals/registry.ts";
+import type { ActionContract } from "../../../packages/shared/pipeline/contract.ts";
+import type { AnyAction } from "../../../packages/shared/pipeline/action.ts";
+import type { PortalManifest } from "../../../packages/shared/pipeline/manifest.ts";
+import { DEMO_TENANT, USERS } from "../../helpers/auth.ts";
+import { deadEntry, ensureTenant, hex, holds, serviceAccounts, setFlag, sql, withEmergencyStop } from "../../helpers/db.ts";
+import { type Caller, expectProblem, portal } from "../../helpers/http.ts";
 
 /** A tenant of the matrix's own, for fixtures whose writes other files must not see. */
 const MATRIX_TENANT = "d0000000-0000-4000-8000-00000000c0de";
