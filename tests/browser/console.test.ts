@@ -10,16 +10,15 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import postgres from "postgres";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_ARGS, ensureChromium } from "../../scripts/stack/chromium.ts";
 import { PROJECT_ROOT } from "../../scripts/stack/instance.ts";
 import { DEMO_TENANT, machineKey, signedPost, USERS, userJwt } from "../helpers/auth.ts";
 import { fnUrl, stackEnv } from "../helpers/env.ts";
+import { sql } from "../helpers/db.ts";
 
 const SHOTS = join(PROJECT_ROOT, "test-results", "screenshots");
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
 const pickup = new Date(Date.now() + 2 * 86400_000).toISOString().slice(0, 10);
 const quoteBody = () => ({ origin: "60601", destination: "75201", equipment: "van", pickup_date: pickup });
 const RESUME_SQL = "update feature_flags_v2 set value=false where key='autonomy.emergencyStop' and scope='global';";

@@ -1,15 +1,14 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { fnUrl, stackEnv } from "../../helpers/env.ts";
+import { fnUrl } from "../../helpers/env.ts";
 import { pinGlobalFlags } from "../../helpers/flags.ts";
 import { USERS, userJwt } from "../../helpers/auth.ts";
 import { createLogger } from "../../../packages/shared/observability/logger.ts";
 import { AGENTS_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
+import { sql } from "../../helpers/db.ts";
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 4, onnotice: () => {} });
 const servers: Server[] = [];
 // The relay acts as agents@: autonomy must be on and agents enabled for it to deliver.
 pinGlobalFlags(sql, { "autonomy.emergencyStop": "false", "autonomy.mode": "FULL", "agents.autonomousEnabled": "true" }, "dlq.test");

@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fnUrl, stackEnv } from "../../helpers/env.ts";
+import { fnUrl } from "../../helpers/env.ts";
 import { DEMO_TENANT, machineKey, USERS, userJwt } from "../../helpers/auth.ts";
 import { signRequest } from "../../../packages/shared/security/hmac.ts";
+import { sql } from "../../helpers/db.ts";
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
 const URL_ = `${fnUrl("webhooks")}?tenant=${DEMO_TENANT}`;
 let key: { keyId: string; signingKey: string };
 

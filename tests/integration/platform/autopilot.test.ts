@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { USERS, userJwt } from "../../helpers/auth.ts";
 import { runScript } from "../../helpers/cli.ts";
 import { fnUrl, stackEnv } from "../../helpers/env.ts";
+import { sql } from "../../helpers/db.ts";
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
 const slack: { text: string; trace_url: string; source: string }[] = [];
 let server: Server;
 

@@ -1,7 +1,6 @@
-import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { answerCode, BY_SQLSTATE, catalogueEntry, type CatalogueCode, problemEntry } from "../../../packages/shared/http/catalogue.ts";
-import { stackEnv } from "../../helpers/env.ts";
+import { sql } from "../../helpers/db.ts";
 
 /**
  * Rows of public.rail_errors whose http_status still differs from the catalogue (the edge
@@ -14,7 +13,6 @@ const SQL_STATUS_PENDING: Record<string, number> = {
   unknown_principal: 401, // catalogue 403: answered as forbidden
 };
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 1, onnotice: () => {} });
 afterAll(() => sql.end());
 
 describe("public.rail_errors is the catalogue's database half", () => {

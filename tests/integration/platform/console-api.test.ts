@@ -4,13 +4,12 @@
  * (missing / forged / expired JWT, foreign origins, a viewer's writes), the kill switch's
  * exact UPDATE, DLQ replays through app_private.replay_*, and tenants kept apart by RLS.
  */
-import { randomBytes, randomUUID } from "node:crypto";
-import postgres from "postgres";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_TENANT, USERS, userJwt } from "../../helpers/auth.ts";
 import { fnUrl, stackEnv } from "../../helpers/env.ts";
+import { deadEntry as deadDlqEntry, hex, sql } from "../../helpers/db.ts";
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
 const CONSOLE = fnUrl("console");
 const API = `${CONSOLE}/api`;
 
@@ -21,7 +20,6 @@ const OTHER_OPS = "e0000000-0000-4000-8000-0000000000c1";
 const AGENTS = "a0000000-0000-4000-8000-000000000002";
 const SYSTEM = "a0000000-0000-4000-8000-000000000006";
 
-const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 const get = (path: string, token: string | null, headers: Record<string, string> = {}) =>
   fetch(`${API}/${path}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
 const post = (path: string, body: unknown, token: string | null, headers: Record<string, string> = {}) =>
@@ -41,18 +39,11 @@ async function problem(res: Response, status: number, code: string) {
 const stopFlag = async () => (await sql`select value from feature_flags_v2 where key = 'autonomy.emergencyStop' and scope = 'global'`)[0].value;
 
 /** A dead DLQ entry (and a span) in `tenant` under a fresh trace id. */
-async function deadEntry(tenant: string, eventType = "console.test.failed") {
-  const trace = hex(16);
-  const eventId = randomUUID();
-  const [e] = await sql`
-    insert into dlq_entries (tenant_id, event_id, event_created_at, event_type, aggregate_type, aggregate_id, event,
-                             attempts, last_error, payload_bytes, trace_id)
-    values (${tenant}, ${eventId}, now() - interval '1 minute', ${eventType}, 'console_test', ${eventId},
-            ${sql.json({ id: eventId, payload: { n: 1 }, headers: {} })}, 8, 'HTTP 500', 8, ${trace})
-    returning id`;
+async function deadEntry(tenant: string) {
+  const e = await deadDlqEntry(tenant, "console.test.failed");
   await sql`insert into spans (trace_id, span_id, tenant_id, name, start_time, duration_ms, status)
-            values (${trace}, ${hex(8)}, ${tenant}, 'console.test', now(), 12.5, 'error')`;
-  return { id: e.id as string, trace };
+            values (${e.trace}, ${hex(8)}, ${tenant}, 'console.test', now(), 12.5, 'error')`;
+  return e;
 }
 
 let superJwt: string;

@@ -1,10 +1,9 @@
 import { spawnSync } from "node:child_process";
-import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { stackEnv } from "../../helpers/env.ts";
 import { PROJECT_ROOT } from "../../../scripts/stack/instance.ts";
+import { sql } from "../../helpers/db.ts";
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 1, onnotice: () => {} });
 afterAll(() => sql.end());
 
 describe("DR drill", () => {

@@ -9,15 +9,14 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outboxLagCheck, sloBreach } from "../../../scripts/gate/checks.ts";
 import { gateOptions } from "../../../scripts/gate/options.ts";
 import { runScript } from "../../helpers/cli.ts";
 import { pinGlobalFlags } from "../../helpers/flags.ts";
 import { stackEnv } from "../../helpers/env.ts";
+import { rolledBack, sql } from "../../helpers/db.ts";
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
 // The charter's switchboard values (§3) at the start of every test.
 pinGlobalFlags(sql, { "autonomy.emergencyStop": "false", "autonomy.mode": "FULL", "agents.autonomousEnabled": "true", "obs.otelEnabled": "true" }, "gate.test");
 const dir = mkdtempSync(join(tmpdir(), "gate-test-"));
@@ -121,16 +120,6 @@ describe("npm run gate", () => {
 
 describe("gate checks on failures that never commit", () => {
   const opts = () => gateOptions(["--skip-load", "--window", "5m"], { SUPABASE_DB_URL: stackEnv.dbUrl });
-  const rolledBack = <T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> => {
-    let out: T;
-    return sql.begin(async (tx) => {
-      out = await fn(tx);
-      throw new Error("rollback");
-    }).catch((e) => {
-      if (e.message !== "rollback") throw e;
-      return out;
-    });
-  };
 
   it("slo_breach fails on success < 98% or p95 > 2.5 s from request_metrics", async () => {
     const r = await rolledBack(async (tx) => {

@@ -5,13 +5,12 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScript } from "../../helpers/cli.ts";
 import { pinGlobalFlags } from "../../helpers/flags.ts";
 import { stackEnv } from "../../helpers/env.ts";
+import { sql } from "../../helpers/db.ts";
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
 // The charter's switchboard values (§3) at the start of every test.
 pinGlobalFlags(sql, { "autonomy.emergencyStop": "false", "autonomy.mode": "FULL", "agents.autonomousEnabled": "true", "budget.replay.maxBatch": "50" }, "ops.test");
 const ops = (...args: string[]) => runScript("scripts/ops.ts", args);

@@ -2,12 +2,10 @@
  * One name everywhere: every registry portal is a public.portals row, every action's
  * permission exists, and every flag a portal's README names is defined.
  */
-import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadManifest, PORTALS } from "../../../packages/portals/registry.ts";
-import { stackEnv } from "../../helpers/env.ts";
+import { sql } from "../../helpers/db.ts";
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 1, onnotice: () => {} });
 afterAll(() => sql.end());
 
 describe("the registry agrees with the database", () => {

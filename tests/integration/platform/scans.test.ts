@@ -1,21 +1,8 @@
-import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { stackEnv } from "../../helpers/env.ts";
+import { rolledBack, sql } from "../../helpers/db.ts";
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 1, onnotice: () => {} });
 afterAll(() => sql.end());
 
-/** Runs `fn` in a transaction that is always rolled back (the scans' alerts included). */
-async function rolledBack<T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
-  let out: T;
-  await sql.begin(async (tx) => {
-    out = await fn(tx);
-    throw new Error("rollback");
-  }).catch((e) => {
-    if (e.message !== "rollback") throw e;
-  });
-  return out!;
-}
 
 describe("scheduled scans", () => {
   it("the security scan is clean, and finds a table without RLS, a definer without search_path and a PUBLIC grant", async () => {

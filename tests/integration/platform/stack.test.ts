@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
-import postgres from "postgres";
 import { SignJWT } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
 import { fnUrl, stackEnv } from "../../helpers/env.ts";
@@ -8,8 +7,8 @@ import { ensureInstance, loadInstance, PROJECT_ROOT } from "../../../scripts/sta
 import { destroy, runtimePid, up } from "../../../scripts/stack/manager.ts";
 import { isRunning } from "../../../scripts/stack/postgres.ts";
 import { freePort, pidAlive } from "../../../scripts/stack/processes.ts";
+import { sql } from "../../helpers/db.ts";
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
 afterAll(() => sql.end());
 
 describe("functions gateway", () => {

@@ -1,14 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fnUrl, stackEnv } from "../../helpers/env.ts";
 import { DEMO_TENANT, machineKey, signedPost, USERS, userJwt } from "../../helpers/auth.ts";
 import { openSse } from "../../helpers/sse.ts";
 import { loadInstance } from "../../../scripts/stack/instance.ts";
+import { sql } from "../../helpers/db.ts";
 
-const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 4, onnotice: () => {} });
 const PRICE = fnUrl("rates/price_one");
 const pickup = new Date(Date.now() + 2 * 86400_000).toISOString().slice(0, 10);
 const quoteBody = (over: Record<string, unknown> = {}) => ({ origin: "60601", destination: "75201", equipment: "van", pickup_date: pickup, ...over });
