@@ -31,8 +31,28 @@ on conflict (key) do nothing;
 -- Alerts: raised once per (tenant, source, key) while open; the autopilot sends them to the
 -- Slack-compatible webhook (ALERT_WEBHOOK_URL) with a trace link.
 -------------------------------------------------------------------------------------------
-alter table public.alerts add column notified_at timestamptz;
+create table public.alerts (
+  id          uuid primary key default gen_random_uuid(),
+  tenant_id   uuid references public.tenants (id) on delete cascade,   -- null: platform
+  source      text not null,              -- e.g. 'rates.index_stale'
+  severity    text not null constraint alerts_severity_allowed_check check (severity in ('info', 'warning', 'critical')),
+  dedupe_key  text not null,              -- one open alert per (source, key)
+  summary     text not null,
+  detail      jsonb not null default '{}'::jsonb,
+  trace_id    text,
+  created_at  timestamptz not null default now(),
+  resolved_at timestamptz,
+  notified_at timestamptz                 -- sent to the alert webhook
+);
+comment on table public.alerts is
+  'Alerts raised by detectors, gates, scans and failed schedules: one open alert per (tenant, source, dedupe_key).';
+create unique index alerts_open_unique on public.alerts (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key)
+  where resolved_at is null;
 create index alerts_unnotified_idx on public.alerts (created_at) where notified_at is null;
+select ops.attach_rails('public.alerts', 'metrics.read', 'domain.write', 'domain.write', null, 'domain', 'immediate');
+-- RLS matrix sample row
+select ops.set_rls_sample('public.alerts',
+  '{"tenant_id": "$tenant", "source": "matrix", "severity": "info", "dedupe_key": "matrix-$n", "summary": "matrix"}');
 
 -- Raises (or keeps) an open alert; returns its id. Callable by the autopilot, agents,
 -- dlq and ci principals (and trusted sessions).

@@ -12,6 +12,11 @@
 -- Every change, by any path (API, edge, bare psql as the owner), lands in
 -- public.feature_flag_history and in the audit log with who, when, old, new and reason.
 
+-- Sections: tables; flags; functions; views; row level security.
+
+-------------------------------------------------------------------------------------------
+-- tables
+-------------------------------------------------------------------------------------------
 create table public.flag_definitions (
   key              text primary key check (key ~ '^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)+$'),
   value_type       text not null check (value_type in ('boolean', 'integer', 'number', 'string')),
@@ -27,6 +32,51 @@ create table public.flag_definitions (
   description      text not null
 );
 
+
+create table public.feature_flags_v2 (
+  id              uuid primary key default gen_random_uuid(),
+  key             text not null references public.flag_definitions (key),
+  scope           text not null default 'global',
+  value           text not null,
+  reason          text,
+  owner_name      text,
+  -- derived from scope by the validation trigger (whatever the writer sent)
+  tenant_id       uuid references public.tenants (id) on delete cascade,
+  portal          text references public.portals (name),
+  created_at      timestamptz not null default now(),
+  updated_at      timestamptz not null default now(),
+  updated_by      text,
+  constraint feature_flags_v2_key_scope unique (key, scope)
+);
+create index feature_flags_v2_tenant_idx on public.feature_flags_v2 (tenant_id);
+create index feature_flags_v2_key_idx on public.feature_flags_v2 (key, tenant_id, portal);
+
+-- History (+ audit) of every change (written by the record_flag_change trigger only).
+create table public.feature_flag_history (
+  id               uuid primary key default gen_random_uuid(),
+  flag_id          uuid,
+  key              text not null,
+  scope            text not null,
+  tenant_id        uuid,
+  portal           text,
+  op               text not null check (op in ('insert', 'update', 'delete')),
+  old_value        text,
+  new_value        text,
+  reason           text,
+  changed_by       text not null,        -- principal name, else the database session user
+  principal_id     uuid,
+  db_user          text not null,        -- session_user (and role) of the connection
+  application_name text,
+  client_addr      inet,
+  trace_id         text,
+  changed_at       timestamptz not null default clock_timestamp()
+);
+create index feature_flag_history_key_idx on public.feature_flag_history (key, scope, changed_at);
+
+-------------------------------------------------------------------------------------------
+-- flags
+-------------------------------------------------------------------------------------------
+-- The charter's switchboard (charter §3); portals add theirs in their own migration.
 insert into public.flag_definitions
   (key, value_type, min_value, max_value, allowed_values, is_budget, allowed_scopes, default_value, write_permission, description)
 values
@@ -57,27 +107,10 @@ values
   ('canary.percent',              'integer', 0, 100, null, false, '{global,portal,tenant_portal}',
    '0', 'flags.canary.write', 'Share of traffic routed to the canary');
 
-create table public.feature_flags_v2 (
-  id              uuid primary key default gen_random_uuid(),
-  key             text not null references public.flag_definitions (key),
-  scope           text not null default 'global',
-  value           text not null,
-  reason          text,
-  owner_name      text,
-  -- derived from scope by the validation trigger (whatever the writer sent)
-  tenant_id       uuid references public.tenants (id) on delete cascade,
-  portal          text references public.portals (name),
-  created_at      timestamptz not null default now(),
-  updated_at      timestamptz not null default now(),
-  updated_by      text,
-  constraint feature_flags_v2_key_scope unique (key, scope)
-);
-create index feature_flags_v2_tenant_idx on public.feature_flags_v2 (tenant_id);
-create index feature_flags_v2_key_idx on public.feature_flags_v2 (key, tenant_id, portal);
-
+-------------------------------------------------------------------------------------------
+-- functions
 -------------------------------------------------------------------------------------------
 -- Validation
--------------------------------------------------------------------------------------------
 
 create function app_private.flag_definition(p_key text) returns public.flag_definitions
 language plpgsql stable security definer set search_path = '' as $$
@@ -243,29 +276,7 @@ end $$;
 create trigger validate_flag before insert or update on public.feature_flags_v2
   for each row execute function app_private.validate_flag();
 
--------------------------------------------------------------------------------------------
 -- History (+ audit) for every change
--------------------------------------------------------------------------------------------
-create table public.feature_flag_history (
-  id               uuid primary key default gen_random_uuid(),
-  flag_id          uuid,
-  key              text not null,
-  scope            text not null,
-  tenant_id        uuid,
-  portal           text,
-  op               text not null check (op in ('insert', 'update', 'delete')),
-  old_value        text,
-  new_value        text,
-  reason           text,
-  changed_by       text not null,        -- principal name, else the database session user
-  principal_id     uuid,
-  db_user          text not null,        -- session_user (and role) of the connection
-  application_name text,
-  client_addr      inet,
-  trace_id         text,
-  changed_at       timestamptz not null default clock_timestamp()
-);
-create index feature_flag_history_key_idx on public.feature_flag_history (key, scope, changed_at);
 
 create function app_private.record_flag_change() returns trigger
 language plpgsql security definer set search_path = '' as $$
@@ -305,9 +316,7 @@ end $$;
 create trigger record_flag_change after insert or update or delete on public.feature_flags_v2
   for each row execute function app_private.record_flag_change();
 
--------------------------------------------------------------------------------------------
 -- Typed reads
--------------------------------------------------------------------------------------------
 
 -- Effective value for (key, tenant, portal): the most specific row, else the default.
 create function app_private.flag_effective(p_key text, p_tenant_id uuid default null, p_portal text default null,
@@ -331,22 +340,51 @@ begin
   value := app_private.flag_typed(d.value_type, raw);
 end $$;
 
--- The rails read flags through these (no caching: every call reads the table).
+-- The rails read flags through these, with no caching: every call reads the table.
+-- flag_raw reads the winning row's raw text (or the default) in one query: the same
+-- precedence as flag_effective (tenant+portal > tenant > portal > global > default) and the
+-- same unknown_flag error, without building the typed value the rails throw away.
+create function app_private.flag_raw(p_key text, p_tenant_id uuid default null, p_portal text default null)
+returns text
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v text;
+begin
+  select f.value into v
+  from public.feature_flags_v2 f
+  where f.key = p_key
+    and (f.tenant_id is null or f.tenant_id = p_tenant_id)
+    and (f.portal is null or f.portal = p_portal)
+  order by (f.tenant_id is not null)::int * 2 + (f.portal is not null)::int desc
+  limit 1;
+  if v is null then
+    select d.default_value into v from public.flag_definitions d where d.key = p_key;
+    if not found then
+      perform app_private.flag_definition(p_key);  -- raises unknown_flag
+    end if;
+  end if;
+  return v;
+end $$;
+revoke execute on function app_private.flag_raw(text, uuid, text) from public;
+
 create function app_private.flag_bool(p_key text, p_tenant_id uuid default null, p_portal text default null)
 returns boolean
-language sql stable security definer set search_path = '' as $$
-  select (app_private.flag_effective(p_key, p_tenant_id, p_portal)).raw::boolean
-$$;
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  return app_private.flag_raw(p_key, p_tenant_id, p_portal)::boolean;
+end $$;
 create function app_private.flag_number(p_key text, p_tenant_id uuid default null, p_portal text default null)
 returns numeric
-language sql stable security definer set search_path = '' as $$
-  select (app_private.flag_effective(p_key, p_tenant_id, p_portal)).raw::numeric
-$$;
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  return app_private.flag_raw(p_key, p_tenant_id, p_portal)::numeric;
+end $$;
 create function app_private.flag_text(p_key text, p_tenant_id uuid default null, p_portal text default null)
 returns text
-language sql stable security definer set search_path = '' as $$
-  select (app_private.flag_effective(p_key, p_tenant_id, p_portal)).raw
-$$;
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  return app_private.flag_raw(p_key, p_tenant_id, p_portal);
+end $$;
 
 -- Public typed read. A JWT caller may read a tenant's values only with flags.read there.
 create function public.flag_value(p_key text, p_tenant_id uuid default null, p_portal text default null)
@@ -388,6 +426,9 @@ grant execute on function app_private.flag_typed(text, text), app_private.flag_w
   app_private.flag_effective(text, uuid, text)
   to authenticated, service_role;
 
+-------------------------------------------------------------------------------------------
+-- views
+-------------------------------------------------------------------------------------------
 -- Rows as stored, with the value typed. security_invoker: RLS of the caller applies.
 create view public.feature_flags_typed with (security_invoker = true) as
   select f.id, f.key, f.scope, f.tenant_id, f.portal, d.value_type,
@@ -399,7 +440,7 @@ revoke all on public.feature_flags_typed from anon, authenticated;
 grant select on public.feature_flags_typed to authenticated, service_role;
 
 -------------------------------------------------------------------------------------------
--- RLS
+-- row level security
 -------------------------------------------------------------------------------------------
 alter table public.flag_definitions enable row level security;
 revoke all on public.flag_definitions from anon, authenticated;

@@ -1,32 +1,35 @@
--- Performance (issue 7, bench/README.md): the outbox relay's claim and batch acknowledgement.
+-- Outbox relay support (issue 5): batch acknowledgement with a documented retry schedule,
+-- Retry-After, 410 Gone, and the pg_cron safety net that drains the outbox every 30 s.
 --
--- Measured before: the relay delivered about 300 events/s and fell behind at 1,000 events/s
--- (lag p95 15 s). Per batch of 100:
--- - app_private.outbox_ack_batch took about 110 ms: it acknowledged event by event, and each
---   event ran three guarded statements (delivery row insert, event update, a 410 check on
---   the subscriptions), each statement firing the kill-switch guard (check_rails), plus a
---   permission check and a flag read per event;
--- - app_private.outbox_claim sorted every due event to find the oldest 100 (the due index is
---   ordered by next_attempt_at), so a claim cost grew with the backlog (15 ms at 3,000).
---
--- Now the successful acknowledgements of a batch are set-based: one permission check per
+-- Retry schedule (per event, after a failed attempt n = 1, 2, ...):
+--   delay = min(600 s, outbox.retryBaseMs × 2^(n-1)) × jitter, jitter uniform in [0.5, 1.0]
+--   (default base 2 s: about 1-2 s, 2-4 s, 4-8 s, 8-16 s, ... capped at 5-10 min);
+--   a receiver's Retry-After wins when it asks for longer. After outbox.maxAttempts
+--   attempts (default 8) the event moves to the DLQ with its trace id and last error.
+
+insert into public.flag_definitions
+  (key, value_type, min_value, max_value, allowed_values, is_budget, allowed_scopes, default_value, write_permission, description)
+values
+  ('outbox.retryBaseMs', 'integer', 10, 600000, null, false, '{global,tenant}', '2000', 'flags.global.write',
+   'Base delay of the outbox retry schedule, in ms (doubles per attempt, jittered)'),
+  ('outbox.maxAttempts', 'integer', 1, 100, null, false, '{global,tenant}', '8', 'flags.global.write',
+   'Delivery attempts before an outbox event moves to the DLQ')
+on conflict (key) do nothing;
+
+-- Acknowledges a batch of delivery attempts in one round trip.
+-- p_results: [{event_id, ok, error, retry_after, deliveries: [{subscription_id, ok, status_code,
+-- error, duration_ms}]}]. Subscriptions that answered 410 Gone are switched off.
+-- The successful acknowledgements of a batch are set-based: one permission check per
 -- tenant, one row lock pass, one insert of all delivery rows, one update of the events, and
--- the 410 update only when a receiver answered 410 -- the rails guard fires once per
--- statement as before, so the kill switch stops acknowledgements exactly as it did. Failed
--- attempts (retry schedule, DLQ, alerts) go through the unchanged per-event path. Same
--- results, same order, same errors for an unknown event or one that is not delivering.
--- The claim gets an index in seq order over the undelivered events, so it reads the oldest
--- due events first and stops at the batch size.
-
-create index outbox_events_undelivered_seq_idx on public.outbox_events (seq)
-  where state in ('pending', 'delivering', 'failed');
-
--- The acknowledgements join outbox_events by `o.id = any (v_ok)` as well as by the id in
--- the JSON, so the planner probes each partition's primary key instead of scanning every
--- partition once the outbox has history (measured: 142 ms per batch of 100 with 66,000
--- rows, the relay falling to ~580 events/s, before this).
-
-create or replace function app_private.outbox_ack_batch(p_results jsonb)
+-- the 410 update only when a receiver answered 410 (acknowledging event by event cost about
+-- 110 ms per 100: three guarded statements, a permission check and a flag read per event).
+-- The rails guard fires once per statement, so the kill switch stops acknowledgements as
+-- before. Failed attempts (retry schedule, DLQ, alerts) go one by one through outbox_ack.
+-- Results come back in the order given; an unknown event or one that is not delivering
+-- raises bad_request. The acknowledgements join outbox_events by `o.id = any (v_ok)` as
+-- well as by the id in the JSON, so the planner probes each partition's primary key instead
+-- of scanning every partition once the outbox has history.
+create function app_private.outbox_ack_batch(p_results jsonb)
 returns table (event_id uuid, state text)
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -134,3 +137,14 @@ begin
     perform app_private.outbox_ack_batch_replays(v_fail_ids);
   end if;
 end $$;
+revoke execute on function app_private.outbox_ack_batch(jsonb) from public;
+grant execute on function app_private.outbox_ack_batch(jsonb) to authenticated;
+
+-- Commit-to-ack lag of deliveries (deliveries.created_at is when the 2xx was recorded).
+create view public.outbox_delivery_lag with (security_invoker = true) as
+  select d.tenant_id, d.event_id, d.subscription_id, d.created_at as acked_at,
+         extract(epoch from d.created_at - d.event_created_at) * 1000 as lag_ms
+  from public.outbox_deliveries d where d.ok;
+
+-- Safety net: the relay function drains the outbox every 30 s even if no worker listens.
+select ops.schedule_every_30s('outbox-relay', $$select ops.invoke_function('outbox-relay', '{}'::jsonb, 'service_role_key')$$);

@@ -13,14 +13,24 @@
 --                usable by authenticated/service_role, never exposed as a REST schema.
 --   ops          platform operations (rails attachment, key issuance, partitions); only the
 --                database owner calls these.
+--
+-- Sections: permissions and grants; tables (with their reference rows); functions; row
+-- level security (last: the policies call the helpers defined under functions).
 
+-------------------------------------------------------------------------------------------
+-- permissions and grants
+-------------------------------------------------------------------------------------------
 create schema if not exists app_private;
 revoke all on schema app_private from public;
 grant usage on schema app_private to authenticated, service_role;
--- Functions are executable by PUBLIC by default. The privileges migration (…095000) revokes
--- that for every function of app_private and ops; what API roles may call is granted
--- explicitly next to each function.
+comment on schema app_private is
+  'Helpers the RLS policies and the edge call (SECURITY DEFINER, empty search_path); not exposed as a REST schema.';
+-- No function is executable by PUBLIC (default privileges, 20261125000000): what API roles
+-- may call is granted explicitly next to each function.
 
+-------------------------------------------------------------------------------------------
+-- tables
+-------------------------------------------------------------------------------------------
 -------------------------------------------------------------------------------------------
 -- Error catalogue: the one place that maps a stable error code to its SQLSTATE.
 -- Every refusal raised by this schema goes through app_private.raise_error(code, ...), whose
@@ -63,24 +73,6 @@ insert into public.rail_errors (code, sqlstate, http_status, title, description)
   ('audit_append_only',      'SY020', 403, 'Audit is append-only',   'Audit rows cannot be updated, deleted or truncated.'),
   ('forbidden',              'SY021', 403, 'Forbidden',              'The principal lacks the permission this function checks.'),
   ('unknown_principal',      'SY022', 401, 'Unknown principal',      'The JWT sub is not an enabled principal.');
-
--- raise_error: raises `code: message` with the code's SQLSTATE; detail is JSON text.
-create function app_private.raise_error(p_code text, p_message text, p_detail jsonb default null)
-returns void
-language plpgsql set search_path = '' as $$
-declare
-  v_state text;
-begin
-  select e.sqlstate into v_state from public.rail_errors e where e.code = p_code;
-  if v_state is null then
-    raise exception 'raise_error: unknown error code %', p_code;
-  end if;
-  if p_detail is null then
-    raise exception using errcode = v_state, message = p_code || ': ' || p_message;
-  end if;
-  raise exception using errcode = v_state, message = p_code || ': ' || p_message,
-                        detail = p_detail::text;
-end $$;
 
 -------------------------------------------------------------------------------------------
 -- Tenants and portals
@@ -261,7 +253,6 @@ select r, p from (values
   ('system', 'flags.read'), ('system', 'flags.emergency_stop.write'), ('system', 'rails.break_glass'),
   ('system', 'dr.execute'), ('system', 'audit.write')
 ) as m(r, p);
-
 -------------------------------------------------------------------------------------------
 -- Principals: humans (sub = auth user id) and machines (service accounts)
 -------------------------------------------------------------------------------------------
@@ -288,43 +279,6 @@ create table public.role_assignments (
 create index role_assignments_tenant_idx on public.role_assignments (tenant_id);
 create index role_assignments_principal_idx on public.role_assignments (principal_id);
 create index role_assignments_role_idx on public.role_assignments (role);
-
--- Specific errors for bad assignments (before the FK would give a generic one).
-create function app_private.validate_role_assignment() returns trigger
-language plpgsql security definer set search_path = '' as $$
-declare
-  v_role  public.roles;
-  v_kind  text;
-begin
-  select * into v_role from public.roles r where r.role = new.role;
-  if not found then
-    perform app_private.raise_error('unknown_role',
-      format('"%s" is not a role; known roles: %s', new.role,
-             (select string_agg(r.role, ', ' order by r.kind, r.role) from public.roles r)));
-  end if;
-  if v_role.scope = 'global' and new.tenant_id is not null then
-    perform app_private.raise_error('bad_role_scope',
-      format('%s is a global role; tenant_id must be null', new.role));
-  end if;
-  if v_role.scope = 'tenant' and new.tenant_id is null then
-    perform app_private.raise_error('bad_role_scope',
-      format('%s is a tenant role; it needs a tenant_id', new.role));
-  end if;
-  select p.kind into v_kind from public.principals p where p.id = new.principal_id;
-  if v_kind is not null and v_kind <> v_role.kind then
-    perform app_private.raise_error('bad_role_scope',
-      format('%s is a %s role; principal %s is %s', new.role, v_role.kind, new.principal_id, v_kind));
-  end if;
-  if tg_op = 'INSERT' then
-    new.granted_by := auth.uid();
-    new.granted_at := now();
-  end if;
-  return new;
-end $$;
-
-create trigger validate_role_assignment
-  before insert or update on public.role_assignments
-  for each row execute function app_private.validate_role_assignment();
 
 -------------------------------------------------------------------------------------------
 -- Machine service accounts, their keys (hashed) and rotation rehearsals
@@ -383,6 +337,86 @@ insert into public.role_assignments (principal_id, role, tenant_id)
 select principal_id, name, null from public.service_accounts;
 
 -------------------------------------------------------------------------------------------
+-- RLS registry + policy generator for tenant tables
+-------------------------------------------------------------------------------------------
+-- Every table holding tenant data registers here with the permission each operation needs
+-- (null = nobody through the API; writes then happen only in SECURITY DEFINER functions).
+-- The pgTAP RLS matrix is generated from this registry and the permission matrix.
+create table ops.rls_registry (
+  table_name    regclass primary key,
+  tenant_column name not null default 'tenant_id',
+  select_perm   text references public.permissions (permission),
+  insert_perm   text references public.permissions (permission),
+  update_perm   text references public.permissions (permission),
+  delete_perm   text references public.permissions (permission),
+  -- 'generic': policies generated by ops.tenant_rls; 'custom': hand-written policies
+  policy_kind   text not null default 'generic' check (policy_kind in ('generic', 'custom')),
+  -- a valid row for the pgTAP RLS matrix, as jsonb with tokens replaced by the test:
+  -- "$tenant" (tenant uuid), "$n" (a small integer), "$uuid" (a fresh uuid),
+  -- "$principal" (a spare human principal). Set with ops.set_rls_sample().
+  sample        jsonb
+);
+
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
+
+-- raise_error: raises `code: message` with the code's SQLSTATE; detail is JSON text.
+create function app_private.raise_error(p_code text, p_message text, p_detail jsonb default null)
+returns void
+language plpgsql set search_path = '' as $$
+declare
+  v_state text;
+begin
+  select e.sqlstate into v_state from public.rail_errors e where e.code = p_code;
+  if v_state is null then
+    raise exception 'raise_error: unknown error code %', p_code;
+  end if;
+  if p_detail is null then
+    raise exception using errcode = v_state, message = p_code || ': ' || p_message;
+  end if;
+  raise exception using errcode = v_state, message = p_code || ': ' || p_message,
+                        detail = p_detail::text;
+end $$;
+
+-- Specific errors for bad assignments (before the FK would give a generic one).
+create function app_private.validate_role_assignment() returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_role  public.roles;
+  v_kind  text;
+begin
+  select * into v_role from public.roles r where r.role = new.role;
+  if not found then
+    perform app_private.raise_error('unknown_role',
+      format('"%s" is not a role; known roles: %s', new.role,
+             (select string_agg(r.role, ', ' order by r.kind, r.role) from public.roles r)));
+  end if;
+  if v_role.scope = 'global' and new.tenant_id is not null then
+    perform app_private.raise_error('bad_role_scope',
+      format('%s is a global role; tenant_id must be null', new.role));
+  end if;
+  if v_role.scope = 'tenant' and new.tenant_id is null then
+    perform app_private.raise_error('bad_role_scope',
+      format('%s is a tenant role; it needs a tenant_id', new.role));
+  end if;
+  select p.kind into v_kind from public.principals p where p.id = new.principal_id;
+  if v_kind is not null and v_kind <> v_role.kind then
+    perform app_private.raise_error('bad_role_scope',
+      format('%s is a %s role; principal %s is %s', new.role, v_role.kind, new.principal_id, v_kind));
+  end if;
+  if tg_op = 'INSERT' then
+    new.granted_by := auth.uid();
+    new.granted_at := now();
+  end if;
+  return new;
+end $$;
+
+create trigger validate_role_assignment
+  before insert or update on public.role_assignments
+  for each row execute function app_private.validate_role_assignment();
+
+-------------------------------------------------------------------------------------------
 -- Identity helpers
 -------------------------------------------------------------------------------------------
 
@@ -416,23 +450,75 @@ $$;
 -- The grants behind a permission for the calling principal: one row per assignment whose
 -- role carries the permission; tenant_id null = global grant. The single source of truth
 -- for has_permission and permitted_tenants.
+-- auth.uid() (which parses the JWT claims) is read once, and the result is memoized for the
+-- rest of the transaction, per principal: one action asks for the same grants about ten
+-- times (every RLS policy it meets, the rails, the rate limit, the Live Feed). The memo
+-- lives in the transaction-local setting app.grants_memo and is cleared by any change to
+-- role_assignments, role_permissions, principals, tenants or permissions in the same
+-- transaction (grants_memo_clear below); a change committed by another session applies
+-- from the caller's next transaction (as a REPEATABLE READ caller would see it). A session
+-- that can set settings can already set request.jwt.claims, so the memo adds no way around
+-- the checks.
 create function app_private.permission_grants(p_permission text)
 returns table (tenant_id uuid)
 language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_uid  uuid;
+  v_memo text;
+  v_at   int;
+  v_list text[];
 begin
   if not exists (select 1 from public.permissions x where x.permission = p_permission) then
     perform app_private.raise_error('unknown_permission',
       format('"%s" is not a permission', p_permission));
   end if;
-  return query
-    select ra.tenant_id
-    from public.role_assignments ra
-    join public.role_permissions rp on rp.role = ra.role and rp.permission = p_permission
-    join public.principals p on p.id = ra.principal_id and p.disabled_at is null
-    left join public.tenants t on t.id = ra.tenant_id
-    where ra.principal_id = auth.uid()
-      and (ra.tenant_id is null or t.status = 'active');
+  v_uid := auth.uid();
+  if v_uid is null then
+    return;  -- no principal, no grants
+  end if;
+  -- memo: '<uid>;<permission>:<tenant ids, * = global>;...'
+  v_memo := coalesce(current_setting('app.grants_memo', true), '');
+  if left(v_memo, 37) = v_uid::text || ';' then
+    v_at := strpos(v_memo, ';' || p_permission || ':');
+    if v_at > 0 then
+      return query
+        select nullif(x, '*')::uuid
+        from unnest(string_to_array(split_part(substr(v_memo, v_at + length(p_permission) + 2), ';', 1), ',')) x;
+      return;
+    end if;
+  else
+    v_memo := v_uid::text || ';';
+  end if;
+  select coalesce(array_agg(coalesce(ra.tenant_id::text, '*')), '{}') into v_list
+  from public.role_assignments ra
+  join public.role_permissions rp on rp.role = ra.role and rp.permission = p_permission
+  join public.principals p on p.id = ra.principal_id and p.disabled_at is null
+  left join public.tenants t on t.id = ra.tenant_id
+  where ra.principal_id = v_uid
+    and (ra.tenant_id is null or t.status = 'active');
+  perform set_config('app.grants_memo', v_memo || p_permission || ':' || array_to_string(v_list, ',') || ';', true);
+  return query select nullif(x, '*')::uuid from unnest(v_list) x;
 end $$;
+
+-- Any change to what grants are made of clears the memo (statement level, same transaction).
+create function app_private.grants_memo_clear() returns trigger
+language plpgsql set search_path = '' as $$
+begin
+  perform set_config('app.grants_memo', '', true);
+  return null;
+end $$;
+revoke execute on function app_private.grants_memo_clear() from public;
+
+create trigger grants_memo_clear after insert or update or delete or truncate on public.role_assignments
+  for each statement execute function app_private.grants_memo_clear();
+create trigger grants_memo_clear after insert or update or delete or truncate on public.role_permissions
+  for each statement execute function app_private.grants_memo_clear();
+create trigger grants_memo_clear after insert or update or delete or truncate on public.principals
+  for each statement execute function app_private.grants_memo_clear();
+create trigger grants_memo_clear after insert or update or delete or truncate on public.tenants
+  for each statement execute function app_private.grants_memo_clear();
+create trigger grants_memo_clear after insert or update or delete or truncate on public.permissions
+  for each statement execute function app_private.grants_memo_clear();
 
 -- THE permission check. p_tenant_id null asks for a global grant (platform-level objects:
 -- global flags, tenants, keys). For a tenant: a global grant or a grant in that tenant, and
@@ -452,17 +538,31 @@ $$;
 
 -- Set form of has_permission: every tenant where has_permission(tenant, p) is true.
 -- Policies use `tenant_id = any ((select app_private.permitted_tenants('p'))::uuid[])`: evaluated
--- once per statement (initPlan) and index-friendly.
+-- once per statement (initPlan) and index-friendly. PL/pgSQL (plans cached per session), the
+-- tenant claim read once, and a primary-key lookup when the request is narrowed to a tenant.
 create function app_private.permitted_tenants(p_permission text)
 returns uuid[]
-language sql stable security definer set search_path = '' as $$
-  with g as (select tenant_id from app_private.permission_grants(p_permission))
-  select coalesce(array_agg(t.id), '{}'::uuid[])
-  from public.tenants t
-  where (app_private.claim_tenant() is null or t.id = app_private.claim_tenant())
-    and (exists (select 1 from g where g.tenant_id is null)
-         or t.id in (select g.tenant_id from g))
-$$;
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_claim  uuid := app_private.claim_tenant();
+  v_global boolean;
+  v_grants uuid[];
+begin
+  -- (permission_grants raises unknown_permission for a permission that does not exist)
+  select coalesce(bool_or(g.tenant_id is null), false), array_agg(g.tenant_id) filter (where g.tenant_id is not null)
+    into v_global, v_grants
+  from app_private.permission_grants(p_permission) g;
+  if v_claim is not null then
+    if v_global or v_claim = any (v_grants) then
+      return coalesce((select array_agg(t.id) from public.tenants t where t.id = v_claim), '{}'::uuid[]);
+    end if;
+    return '{}'::uuid[];
+  end if;
+  if v_global then
+    return (select coalesce(array_agg(t.id), '{}'::uuid[]) from public.tenants t);
+  end if;
+  return (select coalesce(array_agg(t.id), '{}'::uuid[]) from public.tenants t where t.id = any (v_grants));
+end $$;
 
 -- Raises forbidden unless has_permission; trusted database sessions (no JWT principal and
 -- not an API role: migrations, pg_cron, psql as the owner) pass.
@@ -530,27 +630,6 @@ grant execute on function
   app_private.require_permission(uuid, text),
   app_private.current_principal()
 to authenticated, service_role;
-
--------------------------------------------------------------------------------------------
--- RLS registry + policy generator for tenant tables
--------------------------------------------------------------------------------------------
--- Every table holding tenant data registers here with the permission each operation needs
--- (null = nobody through the API; writes then happen only in SECURITY DEFINER functions).
--- The pgTAP RLS matrix is generated from this registry and the permission matrix.
-create table ops.rls_registry (
-  table_name    regclass primary key,
-  tenant_column name not null default 'tenant_id',
-  select_perm   text references public.permissions (permission),
-  insert_perm   text references public.permissions (permission),
-  update_perm   text references public.permissions (permission),
-  delete_perm   text references public.permissions (permission),
-  -- 'generic': policies generated by ops.tenant_rls; 'custom': hand-written policies
-  policy_kind   text not null default 'generic' check (policy_kind in ('generic', 'custom')),
-  -- a valid row for the pgTAP RLS matrix, as jsonb with tokens replaced by the test:
-  -- "$tenant" (tenant uuid), "$n" (a small integer), "$uuid" (a fresh uuid),
-  -- "$principal" (a spare human principal). Set with ops.set_rls_sample().
-  sample        jsonb
-);
 
 -- Records the RLS-matrix sample row of a registered table, e.g.
 --   select ops.set_rls_sample('public.quotes', '{"tenant_id": "$tenant", "ref": "Q-$n"}');
@@ -628,83 +707,6 @@ begin
     execute format('create index on %s (%I)', p_table, p_tenant_column);
   end if;
 end $$;
-
--------------------------------------------------------------------------------------------
--- RLS for the tables above
--------------------------------------------------------------------------------------------
-
--- Reference data: readable by every authenticated principal, written by migrations only.
-do $$
-declare t text;
-begin
-  foreach t in array array['public.rail_errors', 'public.portals', 'public.roles',
-                           'public.permissions', 'public.role_permissions'] loop
-    execute format('alter table %s enable row level security', t);
-    execute format('revoke all on %s from anon, authenticated', t);
-    execute format('grant select on %s to authenticated', t);
-    execute format('grant select on %s to service_role', t);
-    execute format('create policy reference_read on %s for select to authenticated using (true)', t);
-  end loop;
-end $$;
-
--- tenants: tenant.read members see their tenant; tenant.manage edits it; provisioning and
--- removal need the global platform.tenants.manage.
-alter table public.tenants enable row level security;
-revoke all on public.tenants from anon, authenticated;
-grant select, insert, update, delete on public.tenants to authenticated, service_role;
-create policy tenants_select on public.tenants for select to authenticated
-  using (id = any ((select app_private.permitted_tenants('tenant.read'))::uuid[]));
-create policy tenants_insert on public.tenants for insert to authenticated
-  with check ((select app_private.has_permission(null, 'platform.tenants.manage')));
-create policy tenants_update on public.tenants for update to authenticated
-  using (id = any ((select app_private.permitted_tenants('tenant.manage'))::uuid[]))
-  with check (id = any ((select app_private.permitted_tenants('tenant.manage'))::uuid[]));
-create policy tenants_delete on public.tenants for delete to authenticated
-  using ((select app_private.has_permission(null, 'platform.tenants.manage')));
-
--- principals: yourself, everyone (principals.read, global), or the members of a tenant
--- where you hold members.read. Changes: principals.manage (global) or invite_member().
-alter table public.principals enable row level security;
-revoke all on public.principals from anon, authenticated;
-grant select, insert, update, delete on public.principals to authenticated, service_role;
-create policy principals_select on public.principals for select to authenticated
-  using (
-    id = (select auth.uid())
-    or (select app_private.has_permission(null, 'principals.read'))
-    or exists (select 1 from public.role_assignments ra
-               where ra.principal_id = principals.id
-                 and ra.tenant_id = any ((select app_private.permitted_tenants('members.read'))::uuid[]))
-  );
-create policy principals_write on public.principals for all to authenticated
-  using ((select app_private.has_permission(null, 'principals.manage')))
-  with check ((select app_private.has_permission(null, 'principals.manage')));
-
--- role_assignments: registered tenant table (members.read / members.manage); a principal
--- also sees its own assignments. Global assignments need global grants (nullable column).
-select ops.tenant_rls('public.role_assignments', 'members.read', 'members.manage',
-                      'members.manage', 'members.manage');
-create policy own_assignments on public.role_assignments for select to authenticated
-  using (principal_id = (select auth.uid()));
-select ops.set_rls_sample('public.role_assignments',
-  '{"principal_id": "$principal", "role": "viewer", "tenant_id": "$tenant"}');
-
--- Service accounts, keys (never the hash) and rehearsals: keys.read / keys.manage, global.
-alter table public.service_accounts enable row level security;
-alter table public.service_account_keys enable row level security;
-alter table public.key_rotation_rehearsals enable row level security;
-revoke all on public.service_accounts, public.service_account_keys, public.key_rotation_rehearsals
-  from anon, authenticated;
-grant select on public.service_accounts, public.key_rotation_rehearsals to authenticated;
-grant select (id, principal_id, key_id, created_at, expires_at, rotated_at, revoked_at, last_used_at, purpose)
-  on public.service_account_keys to authenticated;
-grant select, insert, update, delete on public.service_accounts, public.service_account_keys,
-  public.key_rotation_rehearsals to service_role;
-create policy service_accounts_read on public.service_accounts for select to authenticated
-  using ((select app_private.has_permission(null, 'keys.read')));
-create policy service_account_keys_read on public.service_account_keys for select to authenticated
-  using ((select app_private.has_permission(null, 'keys.read')));
-create policy key_rotation_rehearsals_read on public.key_rotation_rehearsals for select to authenticated
-  using ((select app_private.has_permission(null, 'keys.read')));
 
 -------------------------------------------------------------------------------------------
 -- Membership and service-key operations
@@ -841,3 +843,80 @@ language sql stable set search_path = '' as $$
     and k.expires_at < now() + p_within
   order by k.expires_at
 $$;
+
+-------------------------------------------------------------------------------------------
+-- row level security
+-------------------------------------------------------------------------------------------
+
+-- Reference data: readable by every authenticated principal, written by migrations only.
+do $$
+declare t text;
+begin
+  foreach t in array array['public.rail_errors', 'public.portals', 'public.roles',
+                           'public.permissions', 'public.role_permissions'] loop
+    execute format('alter table %s enable row level security', t);
+    execute format('revoke all on %s from anon, authenticated', t);
+    execute format('grant select on %s to authenticated', t);
+    execute format('grant select on %s to service_role', t);
+    execute format('create policy reference_read on %s for select to authenticated using (true)', t);
+  end loop;
+end $$;
+
+-- tenants: tenant.read members see their tenant; tenant.manage edits it; provisioning and
+-- removal need the global platform.tenants.manage.
+alter table public.tenants enable row level security;
+revoke all on public.tenants from anon, authenticated;
+grant select, insert, update, delete on public.tenants to authenticated, service_role;
+create policy tenants_select on public.tenants for select to authenticated
+  using (id = any ((select app_private.permitted_tenants('tenant.read'))::uuid[]));
+create policy tenants_insert on public.tenants for insert to authenticated
+  with check ((select app_private.has_permission(null, 'platform.tenants.manage')));
+create policy tenants_update on public.tenants for update to authenticated
+  using (id = any ((select app_private.permitted_tenants('tenant.manage'))::uuid[]))
+  with check (id = any ((select app_private.permitted_tenants('tenant.manage'))::uuid[]));
+create policy tenants_delete on public.tenants for delete to authenticated
+  using ((select app_private.has_permission(null, 'platform.tenants.manage')));
+
+-- principals: yourself, everyone (principals.read, global), or the members of a tenant
+-- where you hold members.read. Changes: principals.manage (global) or invite_member().
+alter table public.principals enable row level security;
+revoke all on public.principals from anon, authenticated;
+grant select, insert, update, delete on public.principals to authenticated, service_role;
+create policy principals_select on public.principals for select to authenticated
+  using (
+    id = (select auth.uid())
+    or (select app_private.has_permission(null, 'principals.read'))
+    or exists (select 1 from public.role_assignments ra
+               where ra.principal_id = principals.id
+                 and ra.tenant_id = any ((select app_private.permitted_tenants('members.read'))::uuid[]))
+  );
+create policy principals_write on public.principals for all to authenticated
+  using ((select app_private.has_permission(null, 'principals.manage')))
+  with check ((select app_private.has_permission(null, 'principals.manage')));
+
+-- role_assignments: registered tenant table (members.read / members.manage); a principal
+-- also sees its own assignments. Global assignments need global grants (nullable column).
+select ops.tenant_rls('public.role_assignments', 'members.read', 'members.manage',
+                      'members.manage', 'members.manage');
+create policy own_assignments on public.role_assignments for select to authenticated
+  using (principal_id = (select auth.uid()));
+select ops.set_rls_sample('public.role_assignments',
+  '{"principal_id": "$principal", "role": "viewer", "tenant_id": "$tenant"}');
+
+-- Service accounts, keys (never the hash) and rehearsals: keys.read / keys.manage, global.
+alter table public.service_accounts enable row level security;
+alter table public.service_account_keys enable row level security;
+alter table public.key_rotation_rehearsals enable row level security;
+revoke all on public.service_accounts, public.service_account_keys, public.key_rotation_rehearsals
+  from anon, authenticated;
+grant select on public.service_accounts, public.key_rotation_rehearsals to authenticated;
+grant select (id, principal_id, key_id, created_at, expires_at, rotated_at, revoked_at, last_used_at, purpose)
+  on public.service_account_keys to authenticated;
+grant select, insert, update, delete on public.service_accounts, public.service_account_keys,
+  public.key_rotation_rehearsals to service_role;
+create policy service_accounts_read on public.service_accounts for select to authenticated
+  using ((select app_private.has_permission(null, 'keys.read')));
+create policy service_account_keys_read on public.service_account_keys for select to authenticated
+  using ((select app_private.has_permission(null, 'keys.read')));
+create policy key_rotation_rehearsals_read on public.key_rotation_rehearsals for select to authenticated
+  using ((select app_private.has_permission(null, 'keys.read')));

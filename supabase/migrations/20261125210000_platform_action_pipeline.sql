@@ -7,6 +7,20 @@
 --   detect reads / act writes + outbox + idempotency_complete         (pipelined)
 --   commit
 
+-------------------------------------------------------------------------------------------
+-- flags
+-------------------------------------------------------------------------------------------
+-- The per-action rate limit the edge takes (rate_limit_take_or_raise) before an action.
+insert into public.flag_definitions
+  (key, value_type, min_value, max_value, allowed_values, is_budget, allowed_scopes, default_value, write_permission, description)
+values
+  ('rate.actions.perMinute', 'integer', 0, 1000000, null, true, '{global,tenant,portal,tenant_portal}', '600',
+   'flags.budget.write', 'Portal actions per minute per tenant, caller and IP')
+on conflict (key) do nothing;
+
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
 -- Rails of an action, in the order the edge reports them: permission (forbidden), kill
 -- switch / mode / portal flag (autonomy_halted, autonomy_step_down, agents_disabled,
 -- portal_disabled), HMAC nonce (nonce_reused), then idempotency. (The rate limit is taken

@@ -4,7 +4,12 @@
 -- evidence it blends (the tenant's lane history, the market index, the diesel table,
 -- contracts, guard rules) and the quotes it produced. Every tenant table is under the
 -- rails (RLS from the permission matrix, kill switch, row audit) via ops.attach_rails.
+--
+-- Sections: permissions and grants; flags; tables; functions.
 
+-------------------------------------------------------------------------------------------
+-- permissions and grants
+-------------------------------------------------------------------------------------------
 insert into public.permissions (permission, description) values
   ('rates.quote',   'Price loads (rates.price_one)'),
   ('rates.manage',  'Maintain rate contracts, index data and pricing guards'),
@@ -23,20 +28,22 @@ select r, p from (values
 ) as m(r, p)
 on conflict do nothing;
 
+-------------------------------------------------------------------------------------------
+-- flags
+-------------------------------------------------------------------------------------------
 insert into public.flag_definitions
   (key, value_type, min_value, max_value, allowed_values, is_budget, allowed_scopes, default_value, write_permission, description)
 values
   ('rates.indexStaleDays', 'integer', 1, 365, null, false, '{global,tenant}', '7', 'flags.global.write',
    'The market index of a tenant is stale when its newest row is older than this many days'),
   ('rates.approvalSlaMinutes', 'integer', 1, 10080, null, false, '{global,tenant}', '60', 'flags.global.write',
-   'Quotes waiting for approval longer than this are escalated'),
-  ('rate.actions.perMinute', 'integer', 0, 1000000, null, true, '{global,tenant,portal,tenant_portal}', '600',
-   'flags.budget.write', 'Portal actions per minute per tenant, caller and IP')
+   'Quotes waiting for approval longer than this are escalated')
 on conflict (key) do nothing;
 
 -------------------------------------------------------------------------------------------
--- Reference data: the weekly diesel table (DOE-style, USD per gallon, week starting Monday)
+-- tables
 -------------------------------------------------------------------------------------------
+-- Reference data: the weekly diesel table (DOE-style, USD per gallon, week starting Monday)
 create table public.rates_diesel_weeks (
   week_of date primary key,
   price   numeric(6, 3) not null check (price > 0 and price < 20)
@@ -46,9 +53,7 @@ revoke all on public.rates_diesel_weeks from anon, authenticated;
 grant select on public.rates_diesel_weeks to authenticated, service_role;
 create policy reference_read on public.rates_diesel_weeks for select to authenticated using (true);
 
--------------------------------------------------------------------------------------------
 -- Evidence: the tenant's own lane history and the market index
--------------------------------------------------------------------------------------------
 create table public.rates_lane_history (
   id                 uuid primary key default gen_random_uuid(),
   tenant_id          uuid not null references public.tenants (id) on delete cascade,
@@ -64,7 +69,11 @@ create index rates_lane_history_zip3_idx
   on public.rates_lane_history (tenant_id, equipment, origin_zip3, destination_zip3, shipped_on desc);
 create index rates_lane_history_region_idx
   on public.rates_lane_history (tenant_id, equipment, origin_region, destination_region, shipped_on desc);
-select ops.attach_rails('public.rates_lane_history', p_audit => false);
+select ops.attach_rails('public.rates_lane_history', p_audit => 'none');
+-- RLS matrix sample row
+select ops.set_rls_sample('public.rates_lane_history',
+  '{"tenant_id": "$tenant", "origin_zip3": "606", "destination_zip3": "752", "origin_region": "east_north_central",
+    "destination_region": "west_south_central", "equipment": "van", "rate_per_mile": 2.5, "shipped_on": "2026-11-02"}');
 
 create table public.rates_index (
   id                 uuid primary key default gen_random_uuid(),
@@ -85,11 +94,14 @@ create table public.rates_index (
 create index rates_index_region_idx
   on public.rates_index (tenant_id, equipment, origin_region, destination_region, effective_date desc);
 -- Row audit off: an ingest writes thousands of rows; the ingest action audits itself.
-select ops.attach_rails('public.rates_index', 'domain.read', 'rates.manage', 'rates.manage', 'rates.manage', 'domain', false);
+select ops.attach_rails('public.rates_index', 'domain.read', 'rates.manage', 'rates.manage', 'rates.manage', 'domain', 'none');
+-- RLS matrix sample row
+select ops.set_rls_sample('public.rates_index',
+  '{"tenant_id": "$tenant", "origin_zip3": "606", "destination_zip3": "752", "origin_region": "east_north_central",
+    "destination_region": "west_south_central", "equipment": "van", "rate_per_mile": 2.5,
+    "effective_date": "2026-11-02", "source": "matrix-$n"}');
 
--------------------------------------------------------------------------------------------
 -- Contracts and guards
--------------------------------------------------------------------------------------------
 create table public.rates_contracts (
   id           uuid primary key default gen_random_uuid(),
   tenant_id    uuid not null references public.tenants (id) on delete cascade,
@@ -106,7 +118,14 @@ create table public.rates_contracts (
   constraint rates_contracts_validity check (valid_from <= valid_to)
 );
 create index rates_contracts_lane_idx on public.rates_contracts (tenant_id, equipment, valid_to);
-select ops.attach_rails('public.rates_contracts', 'domain.read', 'rates.manage', 'rates.manage', 'rates.manage');
+-- Deferred row audit: the tenant's audit chain lock is taken at COMMIT, not held across the
+-- action's round trips (see ops.attach_rails).
+select ops.attach_rails('public.rates_contracts', 'domain.read', 'rates.manage', 'rates.manage', 'rates.manage',
+                        p_audit => 'deferred');
+-- RLS matrix sample row
+select ops.set_rls_sample('public.rates_contracts',
+  '{"tenant_id": "$tenant", "origin": "606", "destination": "752", "equipment": "van",
+    "rate": {"kind": "flat", "amount": 1000}, "valid_from": "2026-01-01", "valid_to": "2026-12-31"}');
 
 create table public.rates_guards (
   id                      uuid primary key default gen_random_uuid(),
@@ -123,10 +142,10 @@ create table public.rates_guards (
   ceiling_per_mile        numeric(8, 4) check (ceiling_per_mile >= 0)
 );
 select ops.attach_rails('public.rates_guards', 'domain.read', 'rates.manage', 'rates.manage', 'rates.manage');
+-- RLS matrix sample row
+select ops.set_rls_sample('public.rates_guards', '{"tenant_id": "$tenant", "label": "matrix-$n", "min_margin_pct": 5}');
 
--------------------------------------------------------------------------------------------
 -- Quotes
--------------------------------------------------------------------------------------------
 create table public.rates_quotes (
   id              uuid primary key,
   tenant_id       uuid not null references public.tenants (id) on delete cascade,
@@ -144,99 +163,96 @@ create index rates_quotes_pending_idx on public.rates_quotes (tenant_id, needs_a
   where status = 'needs_approval';
 create index rates_quotes_trace_idx on public.rates_quotes (trace_id);
 -- Updates (escalation, approval) need rates.manage; approving is its own action (rates.approve).
-select ops.attach_rails('public.rates_quotes', 'domain.read', 'rates.quote', 'rates.manage', null);
+-- Deferred row audit, as for contracts: price_one's hot path.
+select ops.attach_rails('public.rates_quotes', 'domain.read', 'rates.quote', 'rates.manage', null,
+                        p_audit => 'deferred');
+-- RLS matrix sample row
+select ops.set_rls_sample('public.rates_quotes',
+  '{"id": "$uuid", "tenant_id": "$tenant", "request": {}, "quote": {}, "total": 100, "status": "priced"}');
 
 -------------------------------------------------------------------------------------------
--- Alerts raised by detectors and gates (the console and Slack show them with a trace link)
+-- functions
 -------------------------------------------------------------------------------------------
-create table public.alerts (
-  id          uuid primary key default gen_random_uuid(),
-  tenant_id   uuid references public.tenants (id) on delete cascade,   -- null: platform
-  source      text not null,              -- e.g. 'rates.index_stale'
-  severity    text not null check (severity in ('info', 'warning', 'critical')),
-  dedupe_key  text not null,              -- one open alert per (source, key)
-  summary     text not null,
-  detail      jsonb not null default '{}'::jsonb,
-  trace_id    text,
-  created_at  timestamptz not null default now(),
-  resolved_at timestamptz
-);
-create unique index alerts_open_unique on public.alerts (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key)
-  where resolved_at is null;
-select ops.attach_rails('public.alerts', 'metrics.read', 'domain.write', 'domain.write', null, 'domain', true);
-
--------------------------------------------------------------------------------------------
--- Evidence for one quote, in one round trip (security invoker: RLS applies)
--------------------------------------------------------------------------------------------
+-- Evidence for one quote, in one round trip (security invoker: RLS applies).
 -- Returns {history_zip3, history_region, index_zip3, index_region, diesel, contracts, guards}:
 -- the last 50 loads and the newest index row per source at each lane level, the diesel
 -- weeks up to the pickup date, contracts in force at pickup and every guard rule.
+-- PL/pgSQL, so its seven-part query is planned once per session, not on every quote.
 create function public.rates_evidence(
   p_tenant_id uuid, p_equipment text,
   p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text,
   p_pickup date)
 returns jsonb
-language sql stable set search_path = '' as $$
+language plpgsql stable set search_path = '' as $$
+begin
+  return (
   select jsonb_build_object(
-    'history_zip3', coalesce((
-      select jsonb_agg(h.rate_per_mile) from (
-        select rate_per_mile from public.rates_lane_history
-        where tenant_id = p_tenant_id and equipment = p_equipment
-          and origin_zip3 = p_origin_zip3 and destination_zip3 = p_destination_zip3
-        order by shipped_on desc limit 50) h), '[]'),
-    'history_region', coalesce((
-      select jsonb_agg(h.rate_per_mile) from (
-        select rate_per_mile from public.rates_lane_history
-        where tenant_id = p_tenant_id and equipment = p_equipment
-          and origin_region = p_origin_region and destination_region = p_destination_region
-        order by shipped_on desc limit 50) h), '[]'),
-    'index_zip3', coalesce((
-      select jsonb_agg(jsonb_build_object('rate_per_mile', i.rate_per_mile, 'sample_size', i.sample_size,
-                                          'effective_date', i.effective_date, 'source', i.source))
-      from (select distinct on (source) * from public.rates_index
-            where tenant_id = p_tenant_id and equipment = p_equipment
-              and origin_zip3 = p_origin_zip3 and destination_zip3 = p_destination_zip3
-              and effective_date <= p_pickup
-            order by source, effective_date desc) i), '[]'),
-    'index_region', coalesce((
-      select jsonb_agg(jsonb_build_object('rate_per_mile', i.rate_per_mile, 'sample_size', i.sample_size,
-                                          'effective_date', i.effective_date, 'source', i.source))
-      from (select distinct on (source, origin_zip3, destination_zip3) * from public.rates_index
-            where tenant_id = p_tenant_id and equipment = p_equipment
-              and origin_region = p_origin_region and destination_region = p_destination_region
-              and effective_date <= p_pickup
-            order by source, origin_zip3, destination_zip3, effective_date desc) i), '[]'),
-    'diesel', coalesce((
-      select jsonb_agg(jsonb_build_object('week_of', d.week_of, 'price', d.price) order by d.week_of desc)
-      from (select * from public.rates_diesel_weeks where week_of <= p_pickup
-            order by week_of desc limit 8) d), '[]'),
-    'contracts', coalesce((
-      select jsonb_agg(jsonb_build_object('id', c.id, 'origin', c.origin, 'destination', c.destination,
-               'equipment', c.equipment, 'rate', c.rate, 'valid_from', c.valid_from,
-               'valid_to', c.valid_to, 'customer_ref', c.customer_ref))
-      from public.rates_contracts c
-      where c.tenant_id = p_tenant_id and c.equipment = p_equipment
-        and p_pickup between c.valid_from and c.valid_to), '[]'),
-    'guards', coalesce((
-      select jsonb_agg(jsonb_strip_nulls(to_jsonb(g) - 'tenant_id'))
-      from public.rates_guards g where g.tenant_id = p_tenant_id), '[]')
-  )
-$$;
+      'history_zip3', coalesce((
+        select jsonb_agg(h.rate_per_mile) from (
+          select rate_per_mile from public.rates_lane_history
+          where tenant_id = p_tenant_id and equipment = p_equipment
+            and origin_zip3 = p_origin_zip3 and destination_zip3 = p_destination_zip3
+          order by shipped_on desc limit 50) h), '[]'),
+      'history_region', coalesce((
+        select jsonb_agg(h.rate_per_mile) from (
+          select rate_per_mile from public.rates_lane_history
+          where tenant_id = p_tenant_id and equipment = p_equipment
+            and origin_region = p_origin_region and destination_region = p_destination_region
+          order by shipped_on desc limit 50) h), '[]'),
+      'index_zip3', coalesce((
+        select jsonb_agg(jsonb_build_object('rate_per_mile', i.rate_per_mile, 'sample_size', i.sample_size,
+                                            'effective_date', i.effective_date, 'source', i.source))
+        from (select distinct on (source) * from public.rates_index
+              where tenant_id = p_tenant_id and equipment = p_equipment
+                and origin_zip3 = p_origin_zip3 and destination_zip3 = p_destination_zip3
+                and effective_date <= p_pickup
+              order by source, effective_date desc) i), '[]'),
+      'index_region', coalesce((
+        select jsonb_agg(jsonb_build_object('rate_per_mile', i.rate_per_mile, 'sample_size', i.sample_size,
+                                            'effective_date', i.effective_date, 'source', i.source))
+        from (select distinct on (source, origin_zip3, destination_zip3) * from public.rates_index
+              where tenant_id = p_tenant_id and equipment = p_equipment
+                and origin_region = p_origin_region and destination_region = p_destination_region
+                and effective_date <= p_pickup
+              order by source, origin_zip3, destination_zip3, effective_date desc) i), '[]'),
+      'diesel', coalesce((
+        select jsonb_agg(jsonb_build_object('week_of', d.week_of, 'price', d.price) order by d.week_of desc)
+        from (select * from public.rates_diesel_weeks where week_of <= p_pickup
+              order by week_of desc limit 8) d), '[]'),
+      'contracts', coalesce((
+        select jsonb_agg(jsonb_build_object('id', c.id, 'origin', c.origin, 'destination', c.destination,
+                 'equipment', c.equipment, 'rate', c.rate, 'valid_from', c.valid_from,
+                 'valid_to', c.valid_to, 'customer_ref', c.customer_ref))
+        from public.rates_contracts c
+        where c.tenant_id = p_tenant_id and c.equipment = p_equipment
+          and p_pickup between c.valid_from and c.valid_to), '[]'),
+      'guards', coalesce((
+        select jsonb_agg(jsonb_strip_nulls(to_jsonb(g) - 'tenant_id'))
+        from public.rates_guards g where g.tenant_id = p_tenant_id), '[]')
+    )
+  );
+end $$;
+comment on function public.rates_evidence(uuid, text, text, text, text, text, date) is
+  'Everything one quote blends, in one round trip (security invoker: the caller''s RLS applies).';
+-- (anon too: hosted Supabase's default privileges grant new public functions to anon)
+revoke execute on function public.rates_evidence(uuid, text, text, text, text, text, date) from public, anon;
 grant execute on function public.rates_evidence(uuid, text, text, text, text, text, date) to authenticated;
 
--- Sample rows for the pgTAP RLS matrix (supabase/tests/030).
-select ops.set_rls_sample('public.rates_lane_history',
-  '{"tenant_id": "$tenant", "origin_zip3": "606", "destination_zip3": "752", "origin_region": "east_north_central",
-    "destination_region": "west_south_central", "equipment": "van", "rate_per_mile": 2.5, "shipped_on": "2026-11-02"}');
-select ops.set_rls_sample('public.rates_index',
-  '{"tenant_id": "$tenant", "origin_zip3": "606", "destination_zip3": "752", "origin_region": "east_north_central",
-    "destination_region": "west_south_central", "equipment": "van", "rate_per_mile": 2.5,
-    "effective_date": "2026-11-02", "source": "matrix-$n"}');
-select ops.set_rls_sample('public.rates_contracts',
-  '{"tenant_id": "$tenant", "origin": "606", "destination": "752", "equipment": "van",
-    "rate": {"kind": "flat", "amount": 1000}, "valid_from": "2026-01-01", "valid_to": "2026-12-31"}');
-select ops.set_rls_sample('public.rates_guards', '{"tenant_id": "$tenant", "label": "matrix-$n", "min_margin_pct": 5}');
-select ops.set_rls_sample('public.rates_quotes',
-  '{"id": "$uuid", "tenant_id": "$tenant", "request": {}, "quote": {}, "total": 100, "status": "priced"}');
-select ops.set_rls_sample('public.alerts',
-  '{"tenant_id": "$tenant", "source": "matrix", "severity": "info", "dedupe_key": "matrix-$n", "summary": "matrix"}');
+-- rates/price_one's post-condition read. As an ad-hoc statement it was planned on every
+-- call against every outbox partition (about 6 ms of planning at 16 daily partitions,
+-- for a 0.4 ms read; the edge sends unnamed statements, whose plans are not kept). As a
+-- function its plan is cached per session. The quote's event is looked up by tenant,
+-- aggregate type and id, which the outbox's aggregate index serves (by aggregate id
+-- alone it was a scan of every partition: seconds at a million rows).
+create function app_private.rates_quote_proof(p_tenant_id uuid, p_quote_id uuid,
+                                              out total numeric, out status text, out events int)
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  select q.total, q.status into total, status
+  from public.rates_quotes q where q.id = p_quote_id and q.tenant_id = p_tenant_id;
+  select count(*)::int into events
+  from public.outbox_events o
+  where o.tenant_id = p_tenant_id and o.aggregate_type = 'rates_quote' and o.aggregate_id = p_quote_id::text
+    and o.event_type = 'rates.quote.created';
+end $$;
+revoke execute on function app_private.rates_quote_proof(uuid, uuid) from public;

@@ -23,15 +23,48 @@
 --
 -- A principal is a machine when its public.principals row says so (never the claim); a
 -- service_role session with no principal counts as a machine too (autonomous by default).
+--
+-- No machine write commits after the stop. The guard reads autonomy.emergencyStop at the
+-- start of every statement, so on its own a machine transaction that passed its last guard
+-- just before the stop committed could still commit just after it. So:
+--   - a machine principal's guard takes a shared transaction-level advisory lock before it
+--     reads the flag, and reads it with a fresh snapshot (app_private.emergency_stop_now is
+--     VOLATILE), so the lock is held from its first guarded statement to its commit;
+--   - the stop (autonomy.emergencyStop set true at global scope, by the charter's UPDATE or
+--     any other statement) takes that lock exclusively before its row is written
+--     (app_private.kill_switch_drain), so it waits for the machine transactions in flight
+--     to commit or roll back, and machine statements arriving meanwhile queue behind it,
+--     then read the committed stop and are refused. Every machine write thus commits before
+--     the flag does, or not at all.
+--   The wait is bounded: after 2 s (a machine transaction left open, e.g. an idle session)
+--   or on a deadlock the stop goes through without waiting (a WARNING says so); it never
+--   fails because of this. Humans and break-glass principals take no lock. Lock key: the
+--   two-int advisory key (2026, 1125), apart from the bigint keys used for idempotency.
+--
+-- Sections: functions; triggers (on the switchboard). The demo domain table that shows
+-- ops.attach_rails lives in the freight migration (20261125300000_freight_demo_shipments).
 
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
 create function app_private.claim_portal() returns text
 language sql stable set search_path = '' as $$
   select app_private.claim('portal')
 $$;
 
+-- The stop flag as committed right now (VOLATILE: a fresh snapshot even inside a statement
+-- that started before the stop committed).
+create function app_private.emergency_stop_now() returns boolean
+language plpgsql volatile security definer set search_path = '' as $$
+begin
+  return coalesce(app_private.flag_raw('autonomy.emergencyStop')::boolean, false);
+end $$;
+revoke execute on function app_private.emergency_stop_now() from public;
+
 -- Raises the rail that refuses a write of p_class by the calling principal, if any.
+-- For machine principals it takes the shared kill-switch lock and reads the stop fresh (see the header).
 create function app_private.check_rails(p_class text, p_tenant_id uuid default null,
-                                        p_target text default null)
+                                                   p_target text default null)
 returns void
 language plpgsql stable security definer set search_path = '' as $$
 declare
@@ -53,10 +86,14 @@ begin
   if v_machine then
     v_who := coalesce(v_p.name || '@', 'service_role');
     v_break := v_p.id is not null and app_private.has_permission(null, 'rails.break_glass');
-    if not v_break and app_private.flag_bool('autonomy.emergencyStop') then
-      perform app_private.raise_error('autonomy_halted',
-        format('autonomy.emergencyStop is true; %s may not write%s', v_who, v_target),
-        jsonb_build_object('flag', 'autonomy.emergencyStop', 'principal', v_who));
+    if not v_break then
+      -- held until this transaction ends: a stop waits for it (see the header)
+      perform pg_advisory_xact_lock_shared(2026, 1125);
+      if app_private.emergency_stop_now() then
+        perform app_private.raise_error('autonomy_halted',
+          format('autonomy.emergencyStop is true; %s may not write%s', v_who, v_target),
+          jsonb_build_object('flag', 'autonomy.emergencyStop', 'principal', v_who));
+      end if;
     end if;
     if p_class = 'domain' and not v_break and app_private.flag_text('autonomy.mode') = 'STEP-DOWN' then
       perform app_private.raise_error('autonomy_step_down',
@@ -102,11 +139,25 @@ $$;
 
 grant execute on function app_private.claim_portal(), app_private.check_rails(text, uuid, text),
   app_private.rails_state(uuid, text) to authenticated, service_role;
-
 -- Puts a tenant table under the rails in one call: RLS policies from permissions (see
--- ops.tenant_rls), the kill-switch/mode guard and (optionally) the row audit trigger.
+-- ops.tenant_rls), the kill-switch/mode guard and the row audit trigger.
 --   select ops.attach_rails('public.quotes');                       -- domain defaults
 --   select ops.attach_rails('public.invoices', 'finance.read', 'finance.write', 'finance.write', null);
+--   select ops.attach_rails('public.rates_quotes', ..., p_audit => 'deferred');
+-- p_audit, the row audit mode:
+--   immediate  (default) an AFTER ROW trigger appends to the tenant's hash chain as each row
+--              changes;
+--   deferred   the same trigger as a DEFERRABLE INITIALLY DEFERRED constraint trigger: it
+--              runs at COMMIT (same transaction, same claims and trace context; all or
+--              nothing as before), so the tenant's chain lock (ops.audit_chain_heads, FOR
+--              UPDATE) is held only from the audit insert to the commit record, never across
+--              a client round trip. For the hot tables of the action pipeline: with the
+--              audit at the INSERT, one tenant's actions ran one at a time at the speed of
+--              the edge's event loop (bench/README.md). The row image is the row as the
+--              statement left it; only the audit row's position moves to the end of its
+--              transaction. A session that must see its audit rows before commit runs
+--              `set constraints all immediate`;
+--   none       no row audit (bulk tables whose writers audit themselves).
 create function ops.attach_rails(
   p_table regclass,
   p_select text default 'domain.read',
@@ -114,46 +165,61 @@ create function ops.attach_rails(
   p_update text default 'domain.write',
   p_delete text default 'domain.delete',
   p_rail_class text default 'domain',
-  p_audit boolean default true,
+  p_audit text default 'immediate',
   p_tenant_column name default 'tenant_id')
 returns void
 language plpgsql set search_path = '' as $$
 begin
+  if p_audit is null or p_audit not in ('immediate', 'deferred', 'none') then
+    raise exception 'ops.attach_rails: audit mode must be immediate, deferred or none (got %)', p_audit;
+  end if;
   perform ops.tenant_rls(p_table, p_select, p_insert, p_update, p_delete, p_tenant_column);
   execute format('drop trigger if exists rails_guard on %s', p_table);
   execute format('create trigger rails_guard before insert or update or delete or truncate on %s '
                  'for each statement execute function app_private.rails_guard(%L)', p_table, p_rail_class);
   execute format('drop trigger if exists audit_row on %s', p_table);
-  if p_audit then
+  if p_audit = 'immediate' then
     execute format('create trigger audit_row after insert or update or delete on %s '
+                   'for each row execute function app_private.audit_row_change(%L)', p_table, p_tenant_column);
+  elsif p_audit = 'deferred' then
+    execute format('create constraint trigger audit_row after insert or update or delete on %s '
+                   'deferrable initially deferred '
                    'for each row execute function app_private.audit_row_change(%L)', p_table, p_tenant_column);
   end if;
 end $$;
+comment on function ops.attach_rails(regclass, text, text, text, text, text, text, name) is
+  'Puts a tenant table under the rails: generated RLS policies, the kill-switch guard and the row audit (immediate | deferred | none).';
+revoke execute on function ops.attach_rails(regclass, text, text, text, text, text, text, name) from public;
 
+-- The stop side: BEFORE the stop's row is written (after validate_flag), wait for the
+-- machine transactions in flight. Bounded (2 s) and never an error.
+create function app_private.kill_switch_drain() returns trigger
+language plpgsql security definer set search_path = '' set lock_timeout = '2s' as $$
+begin
+  if new.key <> 'autonomy.emergencyStop' or new.scope <> 'global' then
+    return new;
+  end if;
+  -- (validate_flag has run: the value is a boolean)
+  if new.value::boolean and (tg_op = 'INSERT' or old.value::boolean is distinct from true) then
+    begin
+      perform pg_advisory_xact_lock(2026, 1125);
+    exception when lock_not_available or deadlock_detected then
+      raise warning 'autonomy.emergencyStop: did not wait for every machine transaction in flight (%); '
+                    'one still open may commit after the stop', sqlerrm;
+    end;
+  end if;
+  return new;
+end $$;
+revoke execute on function app_private.kill_switch_drain() from public;
+
+-------------------------------------------------------------------------------------------
+-- triggers
+-------------------------------------------------------------------------------------------
 -- Flags are under the rails too (class control): while stopped only break-glass (system,
 -- whose permissions reach autonomy.emergencyStop alone) or a human may change them.
 create trigger rails_guard before insert or update or delete or truncate on public.feature_flags_v2
   for each statement execute function app_private.rails_guard('control');
 
--------------------------------------------------------------------------------------------
--- Demo domain table (the lead's domain tables attach the same rails in one line)
--------------------------------------------------------------------------------------------
-create table public.shipments (
-  id           uuid primary key default gen_random_uuid(),
-  tenant_id    uuid not null references public.tenants (id) on delete cascade,
-  reference    text not null check (length(btrim(reference)) > 0),
-  status       text not null default 'draft'
-               check (status in ('draft', 'tendered', 'booked', 'in_transit', 'delivered', 'cancelled')),
-  origin       text,
-  destination  text,
-  carrier_name text,
-  rate_usd     numeric(12, 2) check (rate_usd >= 0),
-  created_by   uuid default auth.uid(),
-  created_at   timestamptz not null default now(),
-  updated_at   timestamptz not null default now(),
-  constraint shipments_reference_unique unique (tenant_id, reference)
-);
-comment on table public.shipments is 'Demo domain table (loads/shipments) under the rails.';
-
-select ops.attach_rails('public.shipments');
-select ops.set_rls_sample('public.shipments', '{"tenant_id": "$tenant", "reference": "MATRIX-$n"}');
+-- The stop waits for the machine writers in flight (after validate_flag: triggers fire in name order).
+create trigger wait_for_machine_writers before insert or update on public.feature_flags_v2
+  for each row execute function app_private.kill_switch_drain();

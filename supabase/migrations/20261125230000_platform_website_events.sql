@@ -4,7 +4,14 @@
 --
 -- PII (email, name, phone) lives only in crm_leads, under RLS. The event log and the
 -- outbox payloads carry ids, UTM and a sha256 of the email for dedupe, never the PII.
+-- The event log belongs to the platform's `webhooks` function; the leads it feeds belong to
+-- the CRM portal (20261125320000_crm_leads).
+--
+-- Sections: tables.
 
+-------------------------------------------------------------------------------------------
+-- tables
+-------------------------------------------------------------------------------------------
 create table public.website_events (
   id           uuid primary key,
   tenant_id    uuid not null references public.tenants (id) on delete cascade,
@@ -20,24 +27,8 @@ create table public.website_events (
   constraint website_events_webhook unique (tenant_id, webhook_id)
 );
 create index website_events_type_idx on public.website_events (tenant_id, event_type, received_at);
-select ops.attach_rails('public.website_events', 'domain.read', 'domain.write', null, null, 'domain', false);
+-- no row audit: the webhook action audits itself
+select ops.attach_rails('public.website_events', 'domain.read', 'domain.write', null, null, 'domain', 'none');
+-- RLS matrix sample row
 select ops.set_rls_sample('public.website_events',
   '{"id": "$uuid", "tenant_id": "$tenant", "webhook_id": "matrix-$n", "event_type": "lead.created", "page": "/pricing"}');
-
-create table public.crm_leads (
-  id           uuid primary key,
-  tenant_id    uuid not null references public.tenants (id) on delete cascade,
-  email        text not null,
-  email_sha256 text not null,
-  name         text,
-  company      text,
-  phone        text,
-  stage        text not null default 'new' check (stage in ('new', 'demo_requested', 'qualified', 'customer', 'lost')),
-  utm          jsonb not null default '{}'::jsonb,
-  created_at   timestamptz not null default now(),
-  updated_at   timestamptz not null default now(),
-  constraint crm_leads_email unique (tenant_id, email_sha256)
-);
-select ops.attach_rails('public.crm_leads');
-select ops.set_rls_sample('public.crm_leads',
-  '{"id": "$uuid", "tenant_id": "$tenant", "email": "matrix-$n@example.test", "email_sha256": "matrix-$n"}');

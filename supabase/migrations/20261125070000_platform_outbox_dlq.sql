@@ -41,6 +41,11 @@ create index outbox_events_due_idx on public.outbox_events (next_attempt_at, seq
   where state in ('pending', 'delivering', 'failed');
 create index outbox_events_aggregate_idx on public.outbox_events (tenant_id, aggregate_type, aggregate_id, seq);
 create index outbox_events_trace_idx on public.outbox_events (trace_id) where trace_id is not null;
+-- The relay's claim reads the oldest undelivered events in seq order and stops at the batch
+-- size (ordered by next_attempt_at, a claim sorted every due event: its cost grew with the
+-- backlog).
+create index outbox_events_undelivered_seq_idx on public.outbox_events (seq)
+  where state in ('pending', 'delivering', 'failed');
 
 -- BEFORE INSERT: new events start pending; publisher and trace come from the request.
 create function app_private.outbox_prepare() returns trigger
