@@ -34,6 +34,12 @@ CREATE SCHEMA app_private;
 ALTER SCHEMA app_private OWNER TO postgres;
 
 --
+-- Name: SCHEMA app_private; Type: COMMENT; Schema: -; Owner: postgres
+--
+
+COMMENT ON SCHEMA app_private IS 'Helpers the RLS policies and the edge call (SECURITY DEFINER, empty search_path); not exposed as a REST schema.';
+
+--
 -- Name: public; Type: SCHEMA; Schema: -; Owner: pg_database_owner
 --
 
@@ -54,6 +60,12 @@ COMMENT ON SCHEMA public IS 'standard public schema';
 CREATE SCHEMA ops;
 
 ALTER SCHEMA ops OWNER TO postgres;
+
+--
+-- Name: SCHEMA ops; Type: COMMENT; Schema: -; Owner: postgres
+--
+
+COMMENT ON SCHEMA ops IS 'Platform operations (rails attachment, keys, partitions, schedules, scans): database owner only.';
 
 --
 -- Name: action_begin(text, text, text, text, text, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -213,7 +225,7 @@ CREATE TABLE public.audit_log (
     ip inet,
     prev_hash bytea NOT NULL,
     hash bytea NOT NULL,
-    CONSTRAINT audit_log_action_check CHECK ((length(action) > 0))
+    CONSTRAINT audit_log_action_not_empty_check CHECK ((length(action) > 0))
 )
 PARTITION BY RANGE (occurred_at);
 
@@ -660,9 +672,9 @@ CREATE TABLE public.flag_definitions (
     default_value text NOT NULL,
     write_permission text NOT NULL,
     description text NOT NULL,
-    CONSTRAINT flag_definitions_allowed_scopes_check CHECK (((cardinality(allowed_scopes) > 0) AND (allowed_scopes <@ ARRAY['global'::text, 'tenant'::text, 'portal'::text, 'tenant_portal'::text]))),
-    CONSTRAINT flag_definitions_key_check CHECK ((key ~ '^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)+$'::text)),
-    CONSTRAINT flag_definitions_value_type_check CHECK ((value_type = ANY (ARRAY['boolean'::text, 'integer'::text, 'number'::text, 'string'::text])))
+    CONSTRAINT flag_definitions_allowed_scopes_allowed_check CHECK (((cardinality(allowed_scopes) > 0) AND (allowed_scopes <@ ARRAY['global'::text, 'tenant'::text, 'portal'::text, 'tenant_portal'::text]))),
+    CONSTRAINT flag_definitions_key_format_check CHECK ((key ~ '^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)+$'::text)),
+    CONSTRAINT flag_definitions_value_type_allowed_check CHECK ((value_type = ANY (ARRAY['boolean'::text, 'integer'::text, 'number'::text, 'string'::text])))
 );
 
 ALTER TABLE public.flag_definitions OWNER TO postgres;
@@ -1469,11 +1481,11 @@ CREATE TABLE public.outbox_events (
     next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
     last_error text,
     delivered_at timestamp with time zone,
-    CONSTRAINT outbox_events_aggregate_id_check CHECK (((length(aggregate_id) >= 1) AND (length(aggregate_id) <= 200))),
-    CONSTRAINT outbox_events_aggregate_type_check CHECK (((length(aggregate_type) >= 1) AND (length(aggregate_type) <= 100))),
-    CONSTRAINT outbox_events_attempts_check CHECK ((attempts >= 0)),
-    CONSTRAINT outbox_events_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'::text)),
-    CONSTRAINT outbox_events_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'delivering'::text, 'failed'::text, 'delivered'::text, 'dead'::text])))
+    CONSTRAINT outbox_events_aggregate_id_length_check CHECK (((length(aggregate_id) >= 1) AND (length(aggregate_id) <= 200))),
+    CONSTRAINT outbox_events_aggregate_type_length_check CHECK (((length(aggregate_type) >= 1) AND (length(aggregate_type) <= 100))),
+    CONSTRAINT outbox_events_attempts_nonnegative_check CHECK ((attempts >= 0)),
+    CONSTRAINT outbox_events_event_type_format_check CHECK ((event_type ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'::text)),
+    CONSTRAINT outbox_events_state_allowed_check CHECK ((state = ANY (ARRAY['pending'::text, 'delivering'::text, 'failed'::text, 'delivered'::text, 'dead'::text])))
 )
 PARTITION BY RANGE (created_at);
 
@@ -2138,7 +2150,7 @@ CREATE TABLE public.replay_requests (
     outcome jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     executed_at timestamp with time zone,
-    CONSTRAINT replay_requests_status_check CHECK ((status = ANY (ARRAY['dry_run'::text, 'pending_approval'::text, 'approved'::text, 'rejected'::text, 'executed'::text])))
+    CONSTRAINT replay_requests_status_allowed_check CHECK ((status = ANY (ARRAY['dry_run'::text, 'pending_approval'::text, 'approved'::text, 'rejected'::text, 'executed'::text])))
 );
 
 ALTER TABLE public.replay_requests OWNER TO postgres;
@@ -2646,26 +2658,39 @@ end $$;
 ALTER FUNCTION app_private.webhook_nonce_use(p_source text, p_nonce text, p_timestamp timestamp with time zone, p_tolerance_seconds integer, p_tenant_id uuid) OWNER TO postgres;
 
 --
--- Name: attach_rails(regclass, text, text, text, text, text, boolean, name); Type: FUNCTION; Schema: ops; Owner: postgres
+-- Name: attach_rails(regclass, text, text, text, text, text, text, name); Type: FUNCTION; Schema: ops; Owner: postgres
 --
 
-CREATE FUNCTION ops.attach_rails(p_table regclass, p_select text DEFAULT 'domain.read'::text, p_insert text DEFAULT 'domain.write'::text, p_update text DEFAULT 'domain.write'::text, p_delete text DEFAULT 'domain.delete'::text, p_rail_class text DEFAULT 'domain'::text, p_audit boolean DEFAULT true, p_tenant_column name DEFAULT 'tenant_id'::name) RETURNS void
+CREATE FUNCTION ops.attach_rails(p_table regclass, p_select text DEFAULT 'domain.read'::text, p_insert text DEFAULT 'domain.write'::text, p_update text DEFAULT 'domain.write'::text, p_delete text DEFAULT 'domain.delete'::text, p_rail_class text DEFAULT 'domain'::text, p_audit text DEFAULT 'immediate'::text, p_tenant_column name DEFAULT 'tenant_id'::name) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 begin
+  if p_audit is null or p_audit not in ('immediate', 'deferred', 'none') then
+    raise exception 'ops.attach_rails: audit mode must be immediate, deferred or none (got %)', p_audit;
+  end if;
   perform ops.tenant_rls(p_table, p_select, p_insert, p_update, p_delete, p_tenant_column);
   execute format('drop trigger if exists rails_guard on %s', p_table);
   execute format('create trigger rails_guard before insert or update or delete or truncate on %s '
                  'for each statement execute function app_private.rails_guard(%L)', p_table, p_rail_class);
   execute format('drop trigger if exists audit_row on %s', p_table);
-  if p_audit then
+  if p_audit = 'immediate' then
     execute format('create trigger audit_row after insert or update or delete on %s '
+                   'for each row execute function app_private.audit_row_change(%L)', p_table, p_tenant_column);
+  elsif p_audit = 'deferred' then
+    execute format('create constraint trigger audit_row after insert or update or delete on %s '
+                   'deferrable initially deferred '
                    'for each row execute function app_private.audit_row_change(%L)', p_table, p_tenant_column);
   end if;
 end $$;
 
-ALTER FUNCTION ops.attach_rails(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_rail_class text, p_audit boolean, p_tenant_column name) OWNER TO postgres;
+ALTER FUNCTION ops.attach_rails(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_rail_class text, p_audit text, p_tenant_column name) OWNER TO postgres;
+
+--
+-- Name: FUNCTION attach_rails(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_rail_class text, p_audit text, p_tenant_column name); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.attach_rails(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_rail_class text, p_audit text, p_tenant_column name) IS 'Puts a tenant table under the rails: generated RLS policies, the kill-switch guard and the row audit (immediate | deferred | none).';
 
 --
 -- Name: audit_before_drop(regclass); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -2723,23 +2748,6 @@ CREATE FUNCTION ops.cron_supports_seconds() RETURNS boolean
 $$;
 
 ALTER FUNCTION ops.cron_supports_seconds() OWNER TO postgres;
-
---
--- Name: defer_row_audit(regclass, name); Type: FUNCTION; Schema: ops; Owner: postgres
---
-
-CREATE FUNCTION ops.defer_row_audit(p_table regclass, p_tenant_column name DEFAULT 'tenant_id'::name) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-begin
-  execute format('drop trigger if exists audit_row on %s', p_table);
-  execute format('create constraint trigger audit_row after insert or update or delete on %s '
-                 'deferrable initially deferred '
-                 'for each row execute function app_private.audit_row_change(%L)', p_table, p_tenant_column);
-end $$;
-
-ALTER FUNCTION ops.defer_row_audit(p_table regclass, p_tenant_column name) OWNER TO postgres;
 
 --
 -- Name: ensure_partition(regclass, timestamp with time zone); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -2831,6 +2839,12 @@ CREATE FUNCTION ops.invoke_function(fn text, body jsonb DEFAULT '{}'::jsonb, key
 $$;
 
 ALTER FUNCTION ops.invoke_function(fn text, body jsonb, key_name text, timeout_ms integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION invoke_function(fn text, body jsonb, key_name text, timeout_ms integer); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.invoke_function(fn text, body jsonb, key_name text, timeout_ms integer) IS 'Calls an edge function (POST /functions/v1/<fn>) through net.http_post with the URL and key from Vault.';
 
 --
 -- Name: issue_service_key(text, integer, text); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -2999,7 +3013,7 @@ CREATE TABLE public.key_rotation_rehearsals (
     outcome text NOT NULL,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     performed_by text DEFAULT SESSION_USER NOT NULL,
-    CONSTRAINT key_rotation_rehearsals_outcome_check CHECK ((outcome = ANY (ARRAY['passed'::text, 'failed'::text])))
+    CONSTRAINT key_rotation_rehearsals_outcome_allowed_check CHECK ((outcome = ANY (ARRAY['passed'::text, 'failed'::text])))
 );
 
 ALTER TABLE public.key_rotation_rehearsals OWNER TO postgres;
@@ -3180,6 +3194,12 @@ begin
 end $$;
 
 ALTER FUNCTION ops.schedule_every_30s(job text, command text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION schedule_every_30s(job text, command text); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.schedule_every_30s(job text, command text) IS 'Schedules a command every 30 s: one pg_cron job on pg_cron >= 1.5, two per-minute jobs 30 s apart before.';
 
 --
 -- Name: security_scan(); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -3437,6 +3457,12 @@ end $$;
 ALTER FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) OWNER TO postgres;
 
 --
+-- Name: FUNCTION rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) IS 'Everything one quote blends, in one round trip (security invoker: the caller''s RLS applies).';
+
+--
 -- Name: slo_summary(interval, text, text); Type: FUNCTION; Schema: public; Owner: postgres
 --
 
@@ -3487,10 +3513,10 @@ CREATE TABLE public.request_metrics (
     le_2500 bigint DEFAULT 0 NOT NULL,
     le_5000 bigint DEFAULT 0 NOT NULL,
     le_10000 bigint DEFAULT 0 NOT NULL,
-    CONSTRAINT request_metrics_check CHECK (((errors >= 0) AND (errors <= count))),
-    CONSTRAINT request_metrics_count_check CHECK ((count >= 0)),
-    CONSTRAINT request_metrics_function_name_check CHECK (((length(function_name) >= 1) AND (length(function_name) <= 100))),
-    CONSTRAINT request_metrics_minute_check CHECK ((minute = date_trunc('minute'::text, minute, 'UTC'::text)))
+    CONSTRAINT request_metrics_count_nonnegative_check CHECK ((count >= 0)),
+    CONSTRAINT request_metrics_errors_range_check CHECK (((errors >= 0) AND (errors <= count))),
+    CONSTRAINT request_metrics_function_name_length_check CHECK (((length(function_name) >= 1) AND (length(function_name) <= 100))),
+    CONSTRAINT request_metrics_minute_whole_minute_check CHECK ((minute = date_trunc('minute'::text, minute, 'UTC'::text)))
 )
 PARTITION BY RANGE (minute);
 
@@ -3515,13 +3541,13 @@ CREATE TABLE public.spans (
     duration_ms numeric(12,3) NOT NULL,
     status text DEFAULT 'unset'::text NOT NULL,
     status_message text,
-    CONSTRAINT spans_duration_ms_check CHECK ((duration_ms >= (0)::numeric)),
-    CONSTRAINT spans_kind_check CHECK ((kind = ANY (ARRAY['internal'::text, 'server'::text, 'client'::text, 'producer'::text, 'consumer'::text]))),
-    CONSTRAINT spans_name_check CHECK (((length(name) >= 1) AND (length(name) <= 300))),
-    CONSTRAINT spans_parent_span_id_check CHECK ((parent_span_id ~ '^[0-9a-f]{16}$'::text)),
-    CONSTRAINT spans_span_id_check CHECK ((span_id ~ '^[0-9a-f]{16}$'::text)),
-    CONSTRAINT spans_status_check CHECK ((status = ANY (ARRAY['unset'::text, 'ok'::text, 'error'::text]))),
-    CONSTRAINT spans_trace_id_check CHECK ((trace_id ~ '^[0-9a-f]{32}$'::text))
+    CONSTRAINT spans_duration_ms_nonnegative_check CHECK ((duration_ms >= (0)::numeric)),
+    CONSTRAINT spans_kind_allowed_check CHECK ((kind = ANY (ARRAY['internal'::text, 'server'::text, 'client'::text, 'producer'::text, 'consumer'::text]))),
+    CONSTRAINT spans_name_length_check CHECK (((length(name) >= 1) AND (length(name) <= 300))),
+    CONSTRAINT spans_parent_span_id_format_check CHECK ((parent_span_id ~ '^[0-9a-f]{16}$'::text)),
+    CONSTRAINT spans_span_id_format_check CHECK ((span_id ~ '^[0-9a-f]{16}$'::text)),
+    CONSTRAINT spans_status_allowed_check CHECK ((status = ANY (ARRAY['unset'::text, 'ok'::text, 'error'::text]))),
+    CONSTRAINT spans_trace_id_format_check CHECK ((trace_id ~ '^[0-9a-f]{32}$'::text))
 )
 PARTITION BY RANGE (start_time);
 
@@ -3566,8 +3592,8 @@ CREATE TABLE ops.partitioned_tables (
     keep_if text,
     before_drop regproc,
     append_only boolean DEFAULT false NOT NULL,
-    CONSTRAINT partitioned_tables_granularity_check CHECK ((granularity = ANY (ARRAY['day'::text, 'month'::text]))),
-    CONSTRAINT partitioned_tables_premake_check CHECK (((premake >= 1) AND (premake <= 90)))
+    CONSTRAINT partitioned_tables_granularity_allowed_check CHECK ((granularity = ANY (ARRAY['day'::text, 'month'::text]))),
+    CONSTRAINT partitioned_tables_premake_range_check CHECK (((premake >= 1) AND (premake <= 90)))
 );
 
 ALTER TABLE ops.partitioned_tables OWNER TO postgres;
@@ -3601,7 +3627,7 @@ CREATE TABLE ops.rls_registry (
     delete_perm text,
     policy_kind text DEFAULT 'generic'::text NOT NULL,
     sample jsonb,
-    CONSTRAINT rls_registry_policy_kind_check CHECK ((policy_kind = ANY (ARRAY['generic'::text, 'custom'::text])))
+    CONSTRAINT rls_registry_policy_kind_allowed_check CHECK ((policy_kind = ANY (ARRAY['generic'::text, 'custom'::text])))
 );
 
 ALTER TABLE ops.rls_registry OWNER TO postgres;
@@ -3656,10 +3682,16 @@ CREATE TABLE public.alerts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     resolved_at timestamp with time zone,
     notified_at timestamp with time zone,
-    CONSTRAINT alerts_severity_check CHECK ((severity = ANY (ARRAY['info'::text, 'warning'::text, 'critical'::text])))
+    CONSTRAINT alerts_severity_allowed_check CHECK ((severity = ANY (ARRAY['info'::text, 'warning'::text, 'critical'::text])))
 );
 
 ALTER TABLE public.alerts OWNER TO postgres;
+
+--
+-- Name: TABLE alerts; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.alerts IS 'Alerts raised by detectors, gates, scans and failed schedules: one open alert per (tenant, source, dedupe_key).';
 
 --
 -- Name: concurrency_leases; Type: TABLE; Schema: public; Owner: postgres
@@ -3673,7 +3705,7 @@ CREATE TABLE public.concurrency_leases (
     holder text NOT NULL,
     acquired_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
-    CONSTRAINT concurrency_leases_holder_check CHECK (((length(holder) >= 1) AND (length(holder) <= 300)))
+    CONSTRAINT concurrency_leases_holder_length_check CHECK (((length(holder) >= 1) AND (length(holder) <= 300)))
 );
 
 ALTER TABLE public.concurrency_leases OWNER TO postgres;
@@ -3690,8 +3722,8 @@ CREATE TABLE public.cost_ledger (
     amount_usd numeric(14,6) NOT NULL,
     ref text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT cost_ledger_amount_usd_check CHECK ((amount_usd >= (0)::numeric)),
-    CONSTRAINT cost_ledger_category_check CHECK (((length(category) >= 1) AND (length(category) <= 100)))
+    CONSTRAINT cost_ledger_amount_usd_nonnegative_check CHECK ((amount_usd >= (0)::numeric)),
+    CONSTRAINT cost_ledger_category_length_check CHECK (((length(category) >= 1) AND (length(category) <= 100)))
 );
 
 ALTER TABLE public.cost_ledger OWNER TO postgres;
@@ -3712,10 +3744,16 @@ CREATE TABLE public.crm_leads (
     utm jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT crm_leads_stage_check CHECK ((stage = ANY (ARRAY['new'::text, 'demo_requested'::text, 'qualified'::text, 'customer'::text, 'lost'::text])))
+    CONSTRAINT crm_leads_stage_allowed_check CHECK ((stage = ANY (ARRAY['new'::text, 'demo_requested'::text, 'qualified'::text, 'customer'::text, 'lost'::text])))
 );
 
 ALTER TABLE public.crm_leads OWNER TO postgres;
+
+--
+-- Name: TABLE crm_leads; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.crm_leads IS 'CRM leads: the only place a lead''s PII (email, name, phone) is kept.';
 
 --
 -- Name: dlq_entries; Type: TABLE; Schema: public; Owner: postgres
@@ -3739,8 +3777,8 @@ CREATE TABLE public.dlq_entries (
     dead_at timestamp with time zone DEFAULT now() NOT NULL,
     replayed_at timestamp with time zone,
     replay_request_id uuid,
-    CONSTRAINT dlq_entries_payload_bytes_check CHECK ((payload_bytes >= 0)),
-    CONSTRAINT dlq_entries_state_check CHECK ((state = ANY (ARRAY['dead'::text, 'replayed'::text, 'discarded'::text])))
+    CONSTRAINT dlq_entries_payload_bytes_nonnegative_check CHECK ((payload_bytes >= 0)),
+    CONSTRAINT dlq_entries_state_allowed_check CHECK ((state = ANY (ARRAY['dead'::text, 'replayed'::text, 'discarded'::text])))
 );
 
 ALTER TABLE public.dlq_entries OWNER TO postgres;
@@ -3767,7 +3805,7 @@ CREATE TABLE public.feature_flag_history (
     client_addr inet,
     trace_id text,
     changed_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    CONSTRAINT feature_flag_history_op_check CHECK ((op = ANY (ARRAY['insert'::text, 'update'::text, 'delete'::text])))
+    CONSTRAINT feature_flag_history_op_allowed_check CHECK ((op = ANY (ARRAY['insert'::text, 'update'::text, 'delete'::text])))
 );
 
 ALTER TABLE public.feature_flag_history OWNER TO postgres;
@@ -3831,7 +3869,7 @@ CREATE TABLE public.idempotency_keys (
     locked_until timestamp with time zone DEFAULT (now() + '00:01:00'::interval) NOT NULL,
     completed_at timestamp with time zone,
     expires_at timestamp with time zone DEFAULT (now() + '24:00:00'::interval) NOT NULL,
-    CONSTRAINT idempotency_keys_state_check CHECK ((state = ANY (ARRAY['in_flight'::text, 'completed'::text])))
+    CONSTRAINT idempotency_keys_state_allowed_check CHECK ((state = ANY (ARRAY['in_flight'::text, 'completed'::text])))
 );
 
 ALTER TABLE public.idempotency_keys OWNER TO postgres;
@@ -3851,7 +3889,7 @@ CREATE TABLE public.live_feed (
     principal text,
     detail jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT live_feed_phase_check CHECK ((phase = ANY (ARRAY['start'::text, 'prove'::text, 'finish'::text])))
+    CONSTRAINT live_feed_phase_allowed_check CHECK ((phase = ANY (ARRAY['start'::text, 'prove'::text, 'finish'::text])))
 );
 
 ALTER TABLE public.live_feed OWNER TO postgres;
@@ -3892,7 +3930,7 @@ CREATE TABLE public.outbox_deliveries (
     duration_ms integer,
     trace_id text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT outbox_deliveries_attempt_check CHECK ((attempt >= 1))
+    CONSTRAINT outbox_deliveries_attempt_positive_check CHECK ((attempt >= 1))
 );
 
 ALTER TABLE public.outbox_deliveries OWNER TO postgres;
@@ -3926,8 +3964,8 @@ CREATE TABLE public.outbox_subscriptions (
     enabled boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT outbox_subscriptions_endpoint_url_check CHECK ((endpoint_url ~ '^https?://[^\s]+$'::text)),
-    CONSTRAINT outbox_subscriptions_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)))
+    CONSTRAINT outbox_subscriptions_endpoint_url_format_check CHECK ((endpoint_url ~ '^https?://[^\s]+$'::text)),
+    CONSTRAINT outbox_subscriptions_name_length_check CHECK (((length(name) >= 1) AND (length(name) <= 100)))
 );
 
 ALTER TABLE public.outbox_subscriptions OWNER TO postgres;
@@ -3939,7 +3977,7 @@ ALTER TABLE public.outbox_subscriptions OWNER TO postgres;
 CREATE TABLE public.permissions (
     permission text NOT NULL,
     description text NOT NULL,
-    CONSTRAINT permissions_permission_check CHECK ((permission ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'::text))
+    CONSTRAINT permissions_permission_format_check CHECK ((permission ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'::text))
 );
 
 ALTER TABLE public.permissions OWNER TO postgres;
@@ -3952,7 +3990,7 @@ CREATE TABLE public.portals (
     name text NOT NULL,
     title text NOT NULL,
     "position" integer NOT NULL,
-    CONSTRAINT portals_name_check CHECK ((name ~ '^[a-z][a-z0-9_]*$'::text))
+    CONSTRAINT portals_name_format_check CHECK ((name ~ '^[a-z][a-z0-9_]*$'::text))
 );
 
 ALTER TABLE public.portals OWNER TO postgres;
@@ -3968,8 +4006,8 @@ CREATE TABLE public.principals (
     display_name text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     disabled_at timestamp with time zone,
-    CONSTRAINT principals_kind_check CHECK ((kind = ANY (ARRAY['human'::text, 'machine'::text]))),
-    CONSTRAINT principals_name_check CHECK (((name = lower(name)) AND ((length(name) >= 2) AND (length(name) <= 254))))
+    CONSTRAINT principals_kind_allowed_check CHECK ((kind = ANY (ARRAY['human'::text, 'machine'::text]))),
+    CONSTRAINT principals_name_lowercase_length_check CHECK (((name = lower(name)) AND ((length(name) >= 2) AND (length(name) <= 254))))
 );
 
 ALTER TABLE public.principals OWNER TO postgres;
@@ -3984,9 +4022,9 @@ CREATE TABLE public.rail_errors (
     http_status integer NOT NULL,
     title text NOT NULL,
     description text NOT NULL,
-    CONSTRAINT rail_errors_code_check CHECK ((code ~ '^[a-z][a-z0-9_]*$'::text)),
-    CONSTRAINT rail_errors_http_status_check CHECK (((http_status >= 400) AND (http_status <= 599))),
-    CONSTRAINT rail_errors_sqlstate_check CHECK ((sqlstate ~ '^SY[0-9A-Z]{3}$'::text))
+    CONSTRAINT rail_errors_code_format_check CHECK ((code ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT rail_errors_http_status_range_check CHECK (((http_status >= 400) AND (http_status <= 599))),
+    CONSTRAINT rail_errors_sqlstate_format_check CHECK ((sqlstate ~ '^SY[0-9A-Z]{3}$'::text))
 );
 
 ALTER TABLE public.rail_errors OWNER TO postgres;
@@ -4007,8 +4045,8 @@ CREATE TABLE public.rate_limits (
     tenant_id uuid,
     tat timestamp with time zone NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT rate_limits_bucket_check CHECK (((length(bucket) >= 1) AND (length(bucket) <= 200))),
-    CONSTRAINT rate_limits_subject_check CHECK (((length(subject) >= 1) AND (length(subject) <= 300)))
+    CONSTRAINT rate_limits_bucket_length_check CHECK (((length(bucket) >= 1) AND (length(bucket) <= 200))),
+    CONSTRAINT rate_limits_subject_length_check CHECK (((length(subject) >= 1) AND (length(subject) <= 300)))
 );
 
 ALTER TABLE public.rate_limits OWNER TO postgres;
@@ -4030,9 +4068,9 @@ CREATE TABLE public.rates_contracts (
     notes text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT rates_contracts_equipment_check CHECK ((equipment = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text]))),
-    CONSTRAINT rates_contracts_rate_check CHECK (((rate ->> 'kind'::text) = ANY (ARRAY['per_mile'::text, 'flat'::text]))),
-    CONSTRAINT rates_contracts_validity CHECK ((valid_from <= valid_to))
+    CONSTRAINT rates_contracts_equipment_allowed_check CHECK ((equipment = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text]))),
+    CONSTRAINT rates_contracts_rate_kind_allowed_check CHECK (((rate ->> 'kind'::text) = ANY (ARRAY['per_mile'::text, 'flat'::text]))),
+    CONSTRAINT rates_contracts_valid_from_before_valid_to_check CHECK ((valid_from <= valid_to))
 );
 
 ALTER TABLE public.rates_contracts OWNER TO postgres;
@@ -4044,7 +4082,7 @@ ALTER TABLE public.rates_contracts OWNER TO postgres;
 CREATE TABLE public.rates_diesel_weeks (
     week_of date NOT NULL,
     price numeric(6,3) NOT NULL,
-    CONSTRAINT rates_diesel_weeks_price_check CHECK (((price > (0)::numeric) AND (price < (20)::numeric)))
+    CONSTRAINT rates_diesel_weeks_price_range_check CHECK (((price > (0)::numeric) AND (price < (20)::numeric)))
 );
 
 ALTER TABLE public.rates_diesel_weeks OWNER TO postgres;
@@ -4066,12 +4104,12 @@ CREATE TABLE public.rates_guards (
     ceiling_total numeric(12,2),
     floor_per_mile numeric(8,4),
     ceiling_per_mile numeric(8,4),
-    CONSTRAINT rates_guards_ceiling_per_mile_check CHECK ((ceiling_per_mile >= (0)::numeric)),
-    CONSTRAINT rates_guards_ceiling_total_check CHECK ((ceiling_total >= (0)::numeric)),
-    CONSTRAINT rates_guards_equipment_check CHECK ((equipment = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text]))),
-    CONSTRAINT rates_guards_floor_per_mile_check CHECK ((floor_per_mile >= (0)::numeric)),
-    CONSTRAINT rates_guards_floor_total_check CHECK ((floor_total >= (0)::numeric)),
-    CONSTRAINT rates_guards_max_index_deviation_pct_check CHECK ((max_index_deviation_pct >= (0)::numeric))
+    CONSTRAINT rates_guards_ceiling_per_mile_nonnegative_check CHECK ((ceiling_per_mile >= (0)::numeric)),
+    CONSTRAINT rates_guards_ceiling_total_nonnegative_check CHECK ((ceiling_total >= (0)::numeric)),
+    CONSTRAINT rates_guards_equipment_allowed_check CHECK ((equipment = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text]))),
+    CONSTRAINT rates_guards_floor_per_mile_nonnegative_check CHECK ((floor_per_mile >= (0)::numeric)),
+    CONSTRAINT rates_guards_floor_total_nonnegative_check CHECK ((floor_total >= (0)::numeric)),
+    CONSTRAINT rates_guards_max_index_deviation_pct_nonnegative_check CHECK ((max_index_deviation_pct >= (0)::numeric))
 );
 
 ALTER TABLE public.rates_guards OWNER TO postgres;
@@ -4094,11 +4132,11 @@ CREATE TABLE public.rates_index (
     source text NOT NULL,
     ingested_at timestamp with time zone DEFAULT now() NOT NULL,
     trace_id text,
-    CONSTRAINT rates_index_destination_zip3_check CHECK ((destination_zip3 ~ '^\d{3}$'::text)),
-    CONSTRAINT rates_index_equipment_check CHECK ((equipment = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text]))),
-    CONSTRAINT rates_index_origin_zip3_check CHECK ((origin_zip3 ~ '^\d{3}$'::text)),
-    CONSTRAINT rates_index_rate_per_mile_check CHECK ((rate_per_mile > (0)::numeric)),
-    CONSTRAINT rates_index_sample_size_check CHECK ((sample_size > 0))
+    CONSTRAINT rates_index_destination_zip3_format_check CHECK ((destination_zip3 ~ '^\d{3}$'::text)),
+    CONSTRAINT rates_index_equipment_allowed_check CHECK ((equipment = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text]))),
+    CONSTRAINT rates_index_origin_zip3_format_check CHECK ((origin_zip3 ~ '^\d{3}$'::text)),
+    CONSTRAINT rates_index_rate_per_mile_positive_check CHECK ((rate_per_mile > (0)::numeric)),
+    CONSTRAINT rates_index_sample_size_positive_check CHECK ((sample_size > 0))
 );
 
 ALTER TABLE public.rates_index OWNER TO postgres;
@@ -4117,10 +4155,10 @@ CREATE TABLE public.rates_lane_history (
     equipment text NOT NULL,
     rate_per_mile numeric(8,4) NOT NULL,
     shipped_on date NOT NULL,
-    CONSTRAINT rates_lane_history_destination_zip3_check CHECK ((destination_zip3 ~ '^\d{3}$'::text)),
-    CONSTRAINT rates_lane_history_equipment_check CHECK ((equipment = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text]))),
-    CONSTRAINT rates_lane_history_origin_zip3_check CHECK ((origin_zip3 ~ '^\d{3}$'::text)),
-    CONSTRAINT rates_lane_history_rate_per_mile_check CHECK ((rate_per_mile > (0)::numeric))
+    CONSTRAINT rates_lane_history_destination_zip3_format_check CHECK ((destination_zip3 ~ '^\d{3}$'::text)),
+    CONSTRAINT rates_lane_history_equipment_allowed_check CHECK ((equipment = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text]))),
+    CONSTRAINT rates_lane_history_origin_zip3_format_check CHECK ((origin_zip3 ~ '^\d{3}$'::text)),
+    CONSTRAINT rates_lane_history_rate_per_mile_positive_check CHECK ((rate_per_mile > (0)::numeric))
 );
 
 ALTER TABLE public.rates_lane_history OWNER TO postgres;
@@ -4141,7 +4179,7 @@ CREATE TABLE public.rates_quotes (
     trace_id text,
     created_by uuid DEFAULT auth.uid(),
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT rates_quotes_status_check CHECK ((status = ANY (ARRAY['priced'::text, 'needs_approval'::text, 'approved'::text, 'rejected'::text])))
+    CONSTRAINT rates_quotes_status_allowed_check CHECK ((status = ANY (ARRAY['priced'::text, 'needs_approval'::text, 'approved'::text, 'rejected'::text])))
 );
 
 ALTER TABLE public.rates_quotes OWNER TO postgres;
@@ -4181,9 +4219,9 @@ CREATE TABLE public.roles (
     kind text NOT NULL,
     scope text NOT NULL,
     description text NOT NULL,
-    CONSTRAINT roles_kind_check CHECK ((kind = ANY (ARRAY['human'::text, 'machine'::text]))),
-    CONSTRAINT roles_role_check CHECK ((role ~ '^[a-z][a-z0-9_]*$'::text)),
-    CONSTRAINT roles_scope_check CHECK ((scope = ANY (ARRAY['global'::text, 'tenant'::text])))
+    CONSTRAINT roles_kind_allowed_check CHECK ((kind = ANY (ARRAY['human'::text, 'machine'::text]))),
+    CONSTRAINT roles_role_format_check CHECK ((role ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT roles_scope_allowed_check CHECK ((scope = ANY (ARRAY['global'::text, 'tenant'::text])))
 );
 
 ALTER TABLE public.roles OWNER TO postgres;
@@ -4203,8 +4241,8 @@ CREATE TABLE public.service_account_keys (
     revoked_at timestamp with time zone,
     last_used_at timestamp with time zone,
     purpose text DEFAULT 'service'::text NOT NULL,
-    CONSTRAINT service_account_keys_max_90_days CHECK ((expires_at <= (created_at + '90 days'::interval))),
-    CONSTRAINT service_account_keys_purpose_check CHECK ((purpose = ANY (ARRAY['service'::text, 'rehearsal'::text])))
+    CONSTRAINT service_account_keys_expires_at_max_90_days_check CHECK ((expires_at <= (created_at + '90 days'::interval))),
+    CONSTRAINT service_account_keys_purpose_allowed_check CHECK ((purpose = ANY (ARRAY['service'::text, 'rehearsal'::text])))
 );
 
 ALTER TABLE public.service_account_keys OWNER TO postgres;
@@ -4219,8 +4257,8 @@ CREATE TABLE public.service_accounts (
     purpose text NOT NULL,
     rotation_days integer DEFAULT 90 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT service_accounts_name_check CHECK ((name = ANY (ARRAY['autopilot'::text, 'agents'::text, 'dlq'::text, 'ci'::text, 'n8n'::text, 'system'::text]))),
-    CONSTRAINT service_accounts_rotation_days_check CHECK (((rotation_days >= 1) AND (rotation_days <= 90)))
+    CONSTRAINT service_accounts_name_allowed_check CHECK ((name = ANY (ARRAY['autopilot'::text, 'agents'::text, 'dlq'::text, 'ci'::text, 'n8n'::text, 'system'::text]))),
+    CONSTRAINT service_accounts_rotation_days_range_check CHECK (((rotation_days >= 1) AND (rotation_days <= 90)))
 );
 
 ALTER TABLE public.service_accounts OWNER TO postgres;
@@ -4241,9 +4279,9 @@ CREATE TABLE public.shipments (
     created_by uuid DEFAULT auth.uid(),
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT shipments_rate_usd_check CHECK ((rate_usd >= (0)::numeric)),
-    CONSTRAINT shipments_reference_check CHECK ((length(btrim(reference)) > 0)),
-    CONSTRAINT shipments_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'tendered'::text, 'booked'::text, 'in_transit'::text, 'delivered'::text, 'cancelled'::text])))
+    CONSTRAINT shipments_rate_usd_nonnegative_check CHECK ((rate_usd >= (0)::numeric)),
+    CONSTRAINT shipments_reference_not_blank_check CHECK ((length(btrim(reference)) > 0)),
+    CONSTRAINT shipments_status_allowed_check CHECK ((status = ANY (ARRAY['draft'::text, 'tendered'::text, 'booked'::text, 'in_transit'::text, 'delivered'::text, 'cancelled'::text])))
 );
 
 ALTER TABLE public.shipments OWNER TO postgres;
@@ -4264,9 +4302,9 @@ CREATE TABLE public.tenants (
     name text NOT NULL,
     status text DEFAULT 'active'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT tenants_name_check CHECK ((length(btrim(name)) > 0)),
-    CONSTRAINT tenants_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text)),
-    CONSTRAINT tenants_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])))
+    CONSTRAINT tenants_name_not_blank_check CHECK ((length(btrim(name)) > 0)),
+    CONSTRAINT tenants_slug_format_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text)),
+    CONSTRAINT tenants_status_allowed_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])))
 );
 
 ALTER TABLE public.tenants OWNER TO postgres;
@@ -4281,8 +4319,8 @@ CREATE TABLE public.webhook_nonces (
     tenant_id uuid,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
-    CONSTRAINT webhook_nonces_nonce_check CHECK (((length(nonce) >= 8) AND (length(nonce) <= 200))),
-    CONSTRAINT webhook_nonces_source_check CHECK (((length(source) >= 1) AND (length(source) <= 200)))
+    CONSTRAINT webhook_nonces_nonce_length_check CHECK (((length(nonce) >= 8) AND (length(nonce) <= 200))),
+    CONSTRAINT webhook_nonces_source_length_check CHECK (((length(source) >= 1) AND (length(source) <= 200)))
 );
 
 ALTER TABLE public.webhook_nonces OWNER TO postgres;
@@ -4303,7 +4341,7 @@ CREATE TABLE public.website_events (
     lead_id uuid,
     trace_id text,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT website_events_event_type_check CHECK ((event_type = ANY (ARRAY['lead.created'::text, 'demo.requested'::text, 'roi.calculated'::text, 'checkout.started'::text])))
+    CONSTRAINT website_events_event_type_allowed_check CHECK ((event_type = ANY (ARRAY['lead.created'::text, 'demo.requested'::text, 'roi.calculated'::text, 'checkout.started'::text])))
 );
 
 ALTER TABLE public.website_events OWNER TO postgres;
@@ -6909,10 +6947,10 @@ GRANT ALL ON FUNCTION app_private.webhook_nonce_use(p_source text, p_nonce text,
 GRANT ALL ON FUNCTION app_private.webhook_nonce_use(p_source text, p_nonce text, p_timestamp timestamp with time zone, p_tolerance_seconds integer, p_tenant_id uuid) TO service_role;
 
 --
--- Name: FUNCTION attach_rails(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_rail_class text, p_audit boolean, p_tenant_column name); Type: ACL; Schema: ops; Owner: postgres
+-- Name: FUNCTION attach_rails(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_rail_class text, p_audit text, p_tenant_column name); Type: ACL; Schema: ops; Owner: postgres
 --
 
-REVOKE ALL ON FUNCTION ops.attach_rails(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_rail_class text, p_audit boolean, p_tenant_column name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ops.attach_rails(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_rail_class text, p_audit text, p_tenant_column name) FROM PUBLIC;
 
 --
 -- Name: FUNCTION audit_before_drop(p_partition regclass); Type: ACL; Schema: ops; Owner: postgres
@@ -6939,6 +6977,12 @@ REVOKE ALL ON FUNCTION ops.cron_supports_seconds() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ops.ensure_partition(p_table regclass, p_at timestamp with time zone) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guardrail_scan(p_since interval); Type: ACL; Schema: ops; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION ops.guardrail_scan(p_since interval) FROM PUBLIC;
+
+--
 -- Name: FUNCTION invoke_function(fn text, body jsonb, key_name text, timeout_ms integer); Type: ACL; Schema: ops; Owner: postgres
 --
 
@@ -6949,6 +6993,12 @@ REVOKE ALL ON FUNCTION ops.invoke_function(fn text, body jsonb, key_name text, t
 --
 
 REVOKE ALL ON FUNCTION ops.issue_service_key(p_account text, p_valid_days integer, p_purpose text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION key_drift_scan(); Type: ACL; Schema: ops; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION ops.key_drift_scan() FROM PUBLIC;
 
 --
 -- Name: FUNCTION partition_start(p_granularity text, p_at timestamp with time zone); Type: ACL; Schema: ops; Owner: postgres
@@ -6967,6 +7017,18 @@ REVOKE ALL ON FUNCTION ops.partition_step(p_granularity text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ops.partition_upper_bound(p_partition regclass) FROM PUBLIC;
+
+--
+-- Name: FUNCTION portal_audit(p_since interval); Type: ACL; Schema: ops; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION ops.portal_audit(p_since interval) FROM PUBLIC;
+
+--
+-- Name: FUNCTION portal_audit_report(); Type: ACL; Schema: ops; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION ops.portal_audit_report() FROM PUBLIC;
 
 --
 -- Name: FUNCTION register_partitioned(p_table regclass, p_granularity text, p_premake integer, p_retention interval, p_keep_if text, p_before_drop regproc, p_append_only boolean); Type: ACL; Schema: ops; Owner: postgres
@@ -6994,6 +7056,12 @@ REVOKE ALL ON FUNCTION ops.rehearse_key_rotation(p_account text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ops.revoke_service_key(p_key_id text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION rollup_metrics(p_hour timestamp with time zone); Type: ACL; Schema: ops; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION ops.rollup_metrics(p_hour timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION rotate_partitions(p_now timestamp with time zone); Type: ACL; Schema: ops; Owner: postgres
 --
 
@@ -7006,10 +7074,22 @@ REVOKE ALL ON FUNCTION ops.rotate_partitions(p_now timestamp with time zone) FRO
 REVOKE ALL ON FUNCTION ops.rotate_service_key(p_account text, p_grace interval) FROM PUBLIC;
 
 --
+-- Name: FUNCTION run_job(p_job text, p_sql text); Type: ACL; Schema: ops; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION ops.run_job(p_job text, p_sql text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION schedule_every_30s(job text, command text); Type: ACL; Schema: ops; Owner: postgres
 --
 
 REVOKE ALL ON FUNCTION ops.schedule_every_30s(job text, command text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION security_scan(); Type: ACL; Schema: ops; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION ops.security_scan() FROM PUBLIC;
 
 --
 -- Name: FUNCTION service_keys_due(p_within interval); Type: ACL; Schema: ops; Owner: postgres
@@ -7055,7 +7135,9 @@ GRANT ALL ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) TO
 -- Name: FUNCTION rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date); Type: ACL; Schema: public; Owner: postgres
 --
 
+REVOKE ALL ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) TO authenticated;
+GRANT ALL ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) TO service_role;
 
 --
 -- Name: FUNCTION slo_summary(p_since interval, p_function_name text, p_portal text); Type: ACL; Schema: public; Owner: postgres
@@ -7355,6 +7437,14 @@ GRANT SELECT ON TABLE public.webhook_nonces TO authenticated;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.website_events TO service_role;
 GRANT SELECT,INSERT ON TABLE public.website_events TO authenticated;
+
+--
+-- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: public; Owner: postgres
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON FUNCTIONS  TO anon;
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON FUNCTIONS  TO authenticated;
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON FUNCTIONS  TO service_role;
 
 --
 -- PostgreSQL database dump complete

@@ -38,9 +38,9 @@ comment on schema app_private is
 -- RFC 9457 problem type. docs/security-model.md mirrors this table.
 -------------------------------------------------------------------------------------------
 create table public.rail_errors (
-  code        text primary key check (code ~ '^[a-z][a-z0-9_]*$'),
-  sqlstate    char(5) not null unique check (sqlstate ~ '^SY[0-9A-Z]{3}$'),
-  http_status int  not null check (http_status between 400 and 599),
+  code        text primary key constraint rail_errors_code_format_check check (code ~ '^[a-z][a-z0-9_]*$'),
+  sqlstate    char(5) not null unique constraint rail_errors_sqlstate_format_check check (sqlstate ~ '^SY[0-9A-Z]{3}$'),
+  http_status int  not null constraint rail_errors_http_status_range_check check (http_status between 400 and 599),
   title       text not null,
   description text not null
 );
@@ -79,15 +79,15 @@ insert into public.rail_errors (code, sqlstate, http_status, title, description)
 -------------------------------------------------------------------------------------------
 create table public.tenants (
   id         uuid primary key default gen_random_uuid(),
-  slug       text not null unique check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
-  name       text not null check (length(btrim(name)) > 0),
-  status     text not null default 'active' check (status in ('active', 'suspended')),
+  slug       text not null unique constraint tenants_slug_format_check check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
+  name       text not null constraint tenants_name_not_blank_check check (length(btrim(name)) > 0),
+  status     text not null default 'active' constraint tenants_status_allowed_check check (status in ('active', 'suspended')),
   created_at timestamptz not null default now()
 );
 
 -- The 20 canonical portals (charter §4); flag scopes name portals from this list.
 create table public.portals (
-  name     text primary key check (name ~ '^[a-z][a-z0-9_]*$'),
+  name     text primary key constraint portals_name_format_check check (name ~ '^[a-z][a-z0-9_]*$'),
   title    text not null,
   position int  not null unique
 );
@@ -104,9 +104,9 @@ insert into public.portals (name, title, position) values
 -- Roles, permissions and the permission matrix (data, derived from charter §1)
 -------------------------------------------------------------------------------------------
 create table public.roles (
-  role        text primary key check (role ~ '^[a-z][a-z0-9_]*$'),
-  kind        text not null check (kind in ('human', 'machine')),
-  scope       text not null check (scope in ('global', 'tenant')),
+  role        text primary key constraint roles_role_format_check check (role ~ '^[a-z][a-z0-9_]*$'),
+  kind        text not null constraint roles_kind_allowed_check check (kind in ('human', 'machine')),
+  scope       text not null constraint roles_scope_allowed_check check (scope in ('global', 'tenant')),
   description text not null
 );
 
@@ -127,7 +127,7 @@ insert into public.roles (role, kind, scope, description) values
   ('system',          'machine', 'global', 'Break-glass: DR promote/rollback, feature emergencyStop only');
 
 create table public.permissions (
-  permission  text primary key check (permission ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'),
+  permission  text primary key constraint permissions_permission_format_check check (permission ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'),
   description text not null
 );
 
@@ -258,9 +258,9 @@ select r, p from (values
 -------------------------------------------------------------------------------------------
 create table public.principals (
   id           uuid primary key default gen_random_uuid(),
-  kind         text not null check (kind in ('human', 'machine')),
+  kind         text not null constraint principals_kind_allowed_check check (kind in ('human', 'machine')),
   -- humans: lower-case email; machines: the service account name (autopilot, agents, ...)
-  name         text not null unique check (name = lower(name) and length(name) between 2 and 254),
+  name         text not null unique constraint principals_name_lowercase_length_check check (name = lower(name) and length(name) between 2 and 254),
   display_name text,
   created_at   timestamptz not null default now(),
   disabled_at  timestamptz
@@ -286,9 +286,9 @@ create index role_assignments_role_idx on public.role_assignments (role);
 create table public.service_accounts (
   principal_id       uuid primary key references public.principals (id) on delete cascade,
   name               text not null unique
-                     check (name in ('autopilot', 'agents', 'dlq', 'ci', 'n8n', 'system')),
+                     constraint service_accounts_name_allowed_check check (name in ('autopilot', 'agents', 'dlq', 'ci', 'n8n', 'system')),
   purpose            text not null,
-  rotation_days      int  not null default 90 check (rotation_days between 1 and 90),
+  rotation_days      int  not null default 90 constraint service_accounts_rotation_days_range_check check (rotation_days between 1 and 90),
   created_at         timestamptz not null default now()
 );
 
@@ -302,8 +302,8 @@ create table public.service_account_keys (
   rotated_at   timestamptz,                     -- when a newer key superseded this one
   revoked_at   timestamptz,
   last_used_at timestamptz,
-  purpose      text not null default 'service' check (purpose in ('service', 'rehearsal')),
-  constraint service_account_keys_max_90_days check (expires_at <= created_at + interval '90 days')
+  purpose      text not null default 'service' constraint service_account_keys_purpose_allowed_check check (purpose in ('service', 'rehearsal')),
+  constraint service_account_keys_expires_at_max_90_days_check check (expires_at <= created_at + interval '90 days')
 );
 create index service_account_keys_principal_idx on public.service_account_keys (principal_id);
 
@@ -311,7 +311,7 @@ create table public.key_rotation_rehearsals (
   id           uuid primary key default gen_random_uuid(),
   principal_id uuid not null references public.service_accounts (principal_id) on delete cascade,
   rehearsed_at timestamptz not null default now(),
-  outcome      text not null check (outcome in ('passed', 'failed')),
+  outcome      text not null constraint key_rotation_rehearsals_outcome_allowed_check check (outcome in ('passed', 'failed')),
   details      jsonb not null default '{}'::jsonb,
   performed_by text not null default session_user
 );
@@ -350,7 +350,7 @@ create table ops.rls_registry (
   update_perm   text references public.permissions (permission),
   delete_perm   text references public.permissions (permission),
   -- 'generic': policies generated by ops.tenant_rls; 'custom': hand-written policies
-  policy_kind   text not null default 'generic' check (policy_kind in ('generic', 'custom')),
+  policy_kind   text not null default 'generic' constraint rls_registry_policy_kind_allowed_check check (policy_kind in ('generic', 'custom')),
   -- a valid row for the pgTAP RLS matrix, as jsonb with tokens replaced by the test:
   -- "$tenant" (tenant uuid), "$n" (a small integer), "$uuid" (a fresh uuid),
   -- "$principal" (a spare human principal). Set with ops.set_rls_sample().

@@ -9,8 +9,8 @@ revoke all on schema app_partitions from public;
 
 create table ops.partitioned_tables (
   table_name   regclass primary key,
-  granularity  text not null check (granularity in ('day', 'month')),
-  premake      int  not null check (premake between 1 and 90),   -- periods created ahead
+  granularity  text not null constraint partitioned_tables_granularity_allowed_check check (granularity in ('day', 'month')),
+  premake      int  not null constraint partitioned_tables_premake_range_check check (premake between 1 and 90),   -- periods created ahead
   retention    interval not null,                               -- dropped when older
   -- a partition is kept past its TTL while it has rows matching this predicate
   keep_if      text,

@@ -68,7 +68,7 @@ create table public.audit_log (
   principal_kind text,
   principal_name text,
   db_user        text        not null,
-  action         text        not null check (length(action) > 0),
+  action         text        not null constraint audit_log_action_not_empty_check check (length(action) > 0),
   target_type    text,
   target_id      text,
   before         jsonb,

@@ -18,14 +18,14 @@
 -- tables
 -------------------------------------------------------------------------------------------
 create table public.flag_definitions (
-  key              text primary key check (key ~ '^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)+$'),
-  value_type       text not null check (value_type in ('boolean', 'integer', 'number', 'string')),
+  key              text primary key constraint flag_definitions_key_format_check check (key ~ '^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)+$'),
+  value_type       text not null constraint flag_definitions_value_type_allowed_check check (value_type in ('boolean', 'integer', 'number', 'string')),
   min_value        numeric,
   max_value        numeric,
   allowed_values   text[],
   is_budget        boolean not null default false,   -- budgets can never be negative
   allowed_scopes   text[] not null default '{global}'
-                   check (cardinality(allowed_scopes) > 0
+                   constraint flag_definitions_allowed_scopes_allowed_check check (cardinality(allowed_scopes) > 0
                           and allowed_scopes <@ array['global', 'tenant', 'portal', 'tenant_portal']),
   default_value    text not null,
   write_permission text not null references public.permissions (permission),
@@ -59,7 +59,7 @@ create table public.feature_flag_history (
   scope            text not null,
   tenant_id        uuid,
   portal           text,
-  op               text not null check (op in ('insert', 'update', 'delete')),
+  op               text not null constraint feature_flag_history_op_allowed_check check (op in ('insert', 'update', 'delete')),
   old_value        text,
   new_value        text,
   reason           text,

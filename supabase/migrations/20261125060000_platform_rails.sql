@@ -31,7 +31,7 @@ create table public.idempotency_keys (
   principal_id    uuid not null,
   key             text not null,
   fingerprint     text not null,              -- hash of method + path + body, from the edge
-  state           text not null check (state in ('in_flight', 'completed')),
+  state           text not null constraint idempotency_keys_state_allowed_check check (state in ('in_flight', 'completed')),
   response_status int,
   response_body   jsonb,
   created_at      timestamptz not null default now(),
@@ -157,8 +157,8 @@ end $$;
 -- request is allowed when the new tat is at most `window` ahead of now. "3 per 5 minutes"
 -- allows a burst of 3, then one more every 100 s.
 create table public.rate_limits (
-  bucket     text not null check (length(bucket) between 1 and 200),
-  subject    text not null check (length(subject) between 1 and 300),   -- e.g. tenant:<uuid>, ip:1.2.3.4
+  bucket     text not null constraint rate_limits_bucket_length_check check (length(bucket) between 1 and 200),
+  subject    text not null constraint rate_limits_subject_length_check check (length(subject) between 1 and 300),   -- e.g. tenant:<uuid>, ip:1.2.3.4
   tenant_id  uuid references public.tenants (id) on delete cascade,
   tat        timestamptz not null,
   updated_at timestamptz not null default now(),
@@ -241,7 +241,7 @@ create table public.concurrency_leases (
   pool         text not null default 'agents',
   tenant_id    uuid references public.tenants (id) on delete cascade,
   principal_id uuid not null,
-  holder       text not null check (length(holder) between 1 and 300),   -- task / job id
+  holder       text not null constraint concurrency_leases_holder_length_check check (length(holder) between 1 and 300),   -- task / job id
   acquired_at  timestamptz not null default now(),
   expires_at   timestamptz not null,
   constraint concurrency_leases_holder unique (pool, holder)
@@ -342,8 +342,8 @@ end $$;
 -- Webhook nonces (v2 HMAC: timestamp + nonce, single use within the tolerance window)
 -------------------------------------------------------------------------------------------
 create table public.webhook_nonces (
-  source      text not null check (length(source) between 1 and 200),   -- signer: n8n, stripe, edi:<partner>
-  nonce       text not null check (length(nonce) between 8 and 200),
+  source      text not null constraint webhook_nonces_source_length_check check (length(source) between 1 and 200),   -- signer: n8n, stripe, edi:<partner>
+  nonce       text not null constraint webhook_nonces_nonce_length_check check (length(nonce) between 8 and 200),
   tenant_id   uuid references public.tenants (id) on delete cascade,
   received_at timestamptz not null default now(),
   expires_at  timestamptz not null,
@@ -392,8 +392,8 @@ create table public.cost_ledger (
   id           uuid primary key default gen_random_uuid(),
   tenant_id    uuid not null references public.tenants (id) on delete cascade,
   principal_id uuid,
-  category     text not null check (length(category) between 1 and 100),   -- llm, sms, maps, edi, ...
-  amount_usd   numeric(14, 6) not null check (amount_usd >= 0),
+  category     text not null constraint cost_ledger_category_length_check check (length(category) between 1 and 100),   -- llm, sms, maps, edi, ...
+  amount_usd   numeric(14, 6) not null constraint cost_ledger_amount_usd_nonnegative_check check (amount_usd >= 0),
   ref          text,                                                       -- idempotent charge reference
   created_at   timestamptz not null default now(),
   constraint cost_ledger_ref unique (tenant_id, category, ref)

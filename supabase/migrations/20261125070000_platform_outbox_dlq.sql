@@ -20,17 +20,17 @@ create table public.outbox_events (
   id              uuid        not null default gen_random_uuid(),   -- consumers dedupe on it
   seq             bigint      not null default nextval('app_private.outbox_seq'),
   tenant_id       uuid        not null references public.tenants (id) on delete cascade,
-  aggregate_type  text        not null check (length(aggregate_type) between 1 and 100),
-  aggregate_id    text        not null check (length(aggregate_id) between 1 and 200),
-  event_type      text        not null check (event_type ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'),
+  aggregate_type  text        not null constraint outbox_events_aggregate_type_length_check check (length(aggregate_type) between 1 and 100),
+  aggregate_id    text        not null constraint outbox_events_aggregate_id_length_check check (length(aggregate_id) between 1 and 200),
+  event_type      text        not null constraint outbox_events_event_type_format_check check (event_type ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'),
   payload         jsonb       not null default '{}'::jsonb,
   headers         jsonb       not null default '{}'::jsonb,       -- traceparent, replay markers
   trace_id        text,
   published_by    uuid,
   created_at      timestamptz not null default now(),
   state           text        not null default 'pending'
-                  check (state in ('pending', 'delivering', 'failed', 'delivered', 'dead')),
-  attempts        int         not null default 0 check (attempts >= 0),
+                  constraint outbox_events_state_allowed_check check (state in ('pending', 'delivering', 'failed', 'delivered', 'dead')),
+  attempts        int         not null default 0 constraint outbox_events_attempts_nonnegative_check check (attempts >= 0),
   next_attempt_at timestamptz not null default now(),
   last_error      text,
   delivered_at    timestamptz,
@@ -122,8 +122,8 @@ end $$;
 create table public.outbox_subscriptions (
   id           uuid primary key default gen_random_uuid(),
   tenant_id    uuid not null references public.tenants (id) on delete cascade,
-  name         text not null check (length(name) between 1 and 100),
-  endpoint_url text not null check (endpoint_url ~ '^https?://[^\s]+$'),
+  name         text not null constraint outbox_subscriptions_name_length_check check (length(name) between 1 and 100),
+  endpoint_url text not null constraint outbox_subscriptions_endpoint_url_format_check check (endpoint_url ~ '^https?://[^\s]+$'),
   secret_ref   text not null,                       -- Vault secret name of the signing key
   event_filter text[] not null default '{*}',       -- event types; '*' and 'prefix.*' patterns
   enabled      boolean not null default true,
@@ -149,7 +149,7 @@ create table public.outbox_deliveries (
   event_id         uuid not null,
   event_created_at timestamptz,
   subscription_id  uuid references public.outbox_subscriptions (id) on delete set null,
-  attempt          int  not null check (attempt >= 1),
+  attempt          int  not null constraint outbox_deliveries_attempt_positive_check check (attempt >= 1),
   ok               boolean not null,
   status_code      int,
   error            text,
@@ -179,9 +179,9 @@ create table public.dlq_entries (
   attempts          int   not null default 0,
   errors            jsonb not null default '[]'::jsonb,
   last_error        text,
-  payload_bytes     int   not null default 0 check (payload_bytes >= 0),
+  payload_bytes     int   not null default 0 constraint dlq_entries_payload_bytes_nonnegative_check check (payload_bytes >= 0),
   trace_id          text,
-  state             text  not null default 'dead' check (state in ('dead', 'replayed', 'discarded')),
+  state             text  not null default 'dead' constraint dlq_entries_state_allowed_check check (state in ('dead', 'replayed', 'discarded')),
   dead_at           timestamptz not null default now(),
   replayed_at       timestamptz,
   replay_request_id uuid,
@@ -207,7 +207,7 @@ create table public.replay_requests (
   payload_bytes     bigint not null,
   caps              jsonb not null,                 -- the caps applied, as read at request time
   status            text not null
-                    check (status in ('dry_run', 'pending_approval', 'approved', 'rejected', 'executed')),
+                    constraint replay_requests_status_allowed_check check (status in ('dry_run', 'pending_approval', 'approved', 'rejected', 'executed')),
   approved_by       uuid,
   approved_by_name  text,
   decided_at        timestamptz,

@@ -61,20 +61,20 @@ grant execute on function app_private.redact_text(text), app_private.redact_pii(
 -- Spans
 -------------------------------------------------------------------------------------------
 create table public.spans (
-  trace_id       text not null check (trace_id ~ '^[0-9a-f]{32}$'),
-  span_id        text not null check (span_id ~ '^[0-9a-f]{16}$'),
-  parent_span_id text check (parent_span_id ~ '^[0-9a-f]{16}$'),
+  trace_id       text not null constraint spans_trace_id_format_check check (trace_id ~ '^[0-9a-f]{32}$'),
+  span_id        text not null constraint spans_span_id_format_check check (span_id ~ '^[0-9a-f]{16}$'),
+  parent_span_id text constraint spans_parent_span_id_format_check check (parent_span_id ~ '^[0-9a-f]{16}$'),
   tenant_id      uuid,                              -- null: platform span
   principal_id   uuid,
-  name           text not null check (length(name) between 1 and 300),
+  name           text not null constraint spans_name_length_check check (length(name) between 1 and 300),
   kind           text not null default 'internal'
-                 check (kind in ('internal', 'server', 'client', 'producer', 'consumer')),
+                 constraint spans_kind_allowed_check check (kind in ('internal', 'server', 'client', 'producer', 'consumer')),
   function_name  text,
   portal         text,
   attributes     jsonb not null default '{}'::jsonb,
   start_time     timestamptz not null,
-  duration_ms    numeric(12, 3) not null check (duration_ms >= 0),
-  status         text not null default 'unset' check (status in ('unset', 'ok', 'error')),
+  duration_ms    numeric(12, 3) not null constraint spans_duration_ms_nonnegative_check check (duration_ms >= 0),
+  status         text not null default 'unset' constraint spans_status_allowed_check check (status in ('unset', 'ok', 'error')),
   status_message text,
   primary key (trace_id, span_id, start_time)
 ) partition by range (start_time);
@@ -124,12 +124,12 @@ end $$;
 -- le_* are cumulative histogram buckets (requests that took <= N ms), Prometheus-style;
 -- `count` is the +Inf bucket. share of requests under the 2.5 s SLO = le_2500 / count.
 create table public.request_metrics (
-  function_name text        not null check (length(function_name) between 1 and 100),
+  function_name text        not null constraint request_metrics_function_name_length_check check (length(function_name) between 1 and 100),
   portal        text,
   tenant_id     uuid,
-  minute        timestamptz not null check (minute = date_trunc('minute', minute, 'UTC')),
-  count         bigint      not null default 0 check (count >= 0),
-  errors        bigint      not null default 0 check (errors >= 0 and errors <= count),
+  minute        timestamptz not null constraint request_metrics_minute_whole_minute_check check (minute = date_trunc('minute', minute, 'UTC')),
+  count         bigint      not null default 0 constraint request_metrics_count_nonnegative_check check (count >= 0),
+  errors        bigint      not null default 0 constraint request_metrics_errors_range_check check (errors >= 0 and errors <= count),
   sum_ms        numeric     not null default 0,
   max_ms        numeric     not null default 0,
   le_100        bigint      not null default 0,

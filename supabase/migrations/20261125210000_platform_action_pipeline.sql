@@ -112,7 +112,7 @@ create table public.live_feed (
   trace_id   text,
   portal     text not null,
   action     text not null,
-  phase      text not null check (phase in ('start', 'prove', 'finish')),
+  phase      text not null constraint live_feed_phase_allowed_check check (phase in ('start', 'prove', 'finish')),
   ok         boolean,
   principal  text,
   detail     jsonb not null default '{}'::jsonb,

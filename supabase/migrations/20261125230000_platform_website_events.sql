@@ -16,7 +16,7 @@ create table public.website_events (
   id           uuid primary key,
   tenant_id    uuid not null references public.tenants (id) on delete cascade,
   webhook_id   text not null,
-  event_type   text not null check (event_type in ('lead.created', 'demo.requested', 'roi.calculated', 'checkout.started')),
+  event_type   text not null constraint website_events_event_type_allowed_check check (event_type in ('lead.created', 'demo.requested', 'roi.calculated', 'checkout.started')),
   page         text not null,
   utm          jsonb not null default '{}'::jsonb,
   data         jsonb not null default '{}'::jsonb,   -- the non-PII fields of the event

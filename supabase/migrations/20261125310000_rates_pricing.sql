@@ -46,7 +46,7 @@ on conflict (key) do nothing;
 -- Reference data: the weekly diesel table (DOE-style, USD per gallon, week starting Monday)
 create table public.rates_diesel_weeks (
   week_of date primary key,
-  price   numeric(6, 3) not null check (price > 0 and price < 20)
+  price   numeric(6, 3) not null constraint rates_diesel_weeks_price_range_check check (price > 0 and price < 20)
 );
 alter table public.rates_diesel_weeks enable row level security;
 revoke all on public.rates_diesel_weeks from anon, authenticated;
@@ -57,12 +57,12 @@ create policy reference_read on public.rates_diesel_weeks for select to authenti
 create table public.rates_lane_history (
   id                 uuid primary key default gen_random_uuid(),
   tenant_id          uuid not null references public.tenants (id) on delete cascade,
-  origin_zip3        text not null check (origin_zip3 ~ '^\d{3}$'),
-  destination_zip3   text not null check (destination_zip3 ~ '^\d{3}$'),
+  origin_zip3        text not null constraint rates_lane_history_origin_zip3_format_check check (origin_zip3 ~ '^\d{3}$'),
+  destination_zip3   text not null constraint rates_lane_history_destination_zip3_format_check check (destination_zip3 ~ '^\d{3}$'),
   origin_region      text not null,
   destination_region text not null,
-  equipment          text not null check (equipment in ('van', 'reefer', 'flatbed')),
-  rate_per_mile      numeric(8, 4) not null check (rate_per_mile > 0),
+  equipment          text not null constraint rates_lane_history_equipment_allowed_check check (equipment in ('van', 'reefer', 'flatbed')),
+  rate_per_mile      numeric(8, 4) not null constraint rates_lane_history_rate_per_mile_positive_check check (rate_per_mile > 0),
   shipped_on         date not null
 );
 create index rates_lane_history_zip3_idx
@@ -78,13 +78,13 @@ select ops.set_rls_sample('public.rates_lane_history',
 create table public.rates_index (
   id                 uuid primary key default gen_random_uuid(),
   tenant_id          uuid not null references public.tenants (id) on delete cascade,
-  origin_zip3        text not null check (origin_zip3 ~ '^\d{3}$'),
-  destination_zip3   text not null check (destination_zip3 ~ '^\d{3}$'),
+  origin_zip3        text not null constraint rates_index_origin_zip3_format_check check (origin_zip3 ~ '^\d{3}$'),
+  destination_zip3   text not null constraint rates_index_destination_zip3_format_check check (destination_zip3 ~ '^\d{3}$'),
   origin_region      text not null,
   destination_region text not null,
-  equipment          text not null check (equipment in ('van', 'reefer', 'flatbed')),
-  rate_per_mile      numeric(8, 4) not null check (rate_per_mile > 0),
-  sample_size        int check (sample_size > 0),
+  equipment          text not null constraint rates_index_equipment_allowed_check check (equipment in ('van', 'reefer', 'flatbed')),
+  rate_per_mile      numeric(8, 4) not null constraint rates_index_rate_per_mile_positive_check check (rate_per_mile > 0),
+  sample_size        int constraint rates_index_sample_size_positive_check check (sample_size > 0),
   effective_date     date not null,
   source             text not null,
   ingested_at        timestamptz not null default now(),
@@ -108,14 +108,14 @@ create table public.rates_contracts (
   customer_ref text,
   origin       text not null,   -- ZIP3 or region
   destination  text not null,
-  equipment    text not null check (equipment in ('van', 'reefer', 'flatbed')),
-  rate         jsonb not null check (rate ->> 'kind' in ('per_mile', 'flat')),
+  equipment    text not null constraint rates_contracts_equipment_allowed_check check (equipment in ('van', 'reefer', 'flatbed')),
+  rate         jsonb not null constraint rates_contracts_rate_kind_allowed_check check (rate ->> 'kind' in ('per_mile', 'flat')),
   valid_from   date not null,
   valid_to     date not null,
   notes        text,
   created_at   timestamptz not null default now(),
   updated_at   timestamptz not null default now(),
-  constraint rates_contracts_validity check (valid_from <= valid_to)
+  constraint rates_contracts_valid_from_before_valid_to_check check (valid_from <= valid_to)
 );
 create index rates_contracts_lane_idx on public.rates_contracts (tenant_id, equipment, valid_to);
 -- Deferred row audit: the tenant's audit chain lock is taken at COMMIT, not held across the
@@ -131,15 +131,15 @@ create table public.rates_guards (
   id                      uuid primary key default gen_random_uuid(),
   tenant_id               uuid not null references public.tenants (id) on delete cascade,
   label                   text not null,
-  equipment               text check (equipment in ('van', 'reefer', 'flatbed')),
+  equipment               text constraint rates_guards_equipment_allowed_check check (equipment in ('van', 'reefer', 'flatbed')),
   origin                  text,   -- ZIP3 or region; null = any
   destination             text,
   min_margin_pct          numeric(6, 2),
-  max_index_deviation_pct numeric(6, 2) check (max_index_deviation_pct >= 0),
-  floor_total             numeric(12, 2) check (floor_total >= 0),
-  ceiling_total           numeric(12, 2) check (ceiling_total >= 0),
-  floor_per_mile          numeric(8, 4) check (floor_per_mile >= 0),
-  ceiling_per_mile        numeric(8, 4) check (ceiling_per_mile >= 0)
+  max_index_deviation_pct numeric(6, 2) constraint rates_guards_max_index_deviation_pct_nonnegative_check check (max_index_deviation_pct >= 0),
+  floor_total             numeric(12, 2) constraint rates_guards_floor_total_nonnegative_check check (floor_total >= 0),
+  ceiling_total           numeric(12, 2) constraint rates_guards_ceiling_total_nonnegative_check check (ceiling_total >= 0),
+  floor_per_mile          numeric(8, 4) constraint rates_guards_floor_per_mile_nonnegative_check check (floor_per_mile >= 0),
+  ceiling_per_mile        numeric(8, 4) constraint rates_guards_ceiling_per_mile_nonnegative_check check (ceiling_per_mile >= 0)
 );
 select ops.attach_rails('public.rates_guards', 'domain.read', 'rates.manage', 'rates.manage', 'rates.manage');
 -- RLS matrix sample row
@@ -152,7 +152,7 @@ create table public.rates_quotes (
   request         jsonb not null,            -- the validated input
   quote           jsonb not null,            -- figures, guards and explanation
   total           numeric(12, 2) not null,
-  status          text not null check (status in ('priced', 'needs_approval', 'approved', 'rejected')),
+  status          text not null constraint rates_quotes_status_allowed_check check (status in ('priced', 'needs_approval', 'approved', 'rejected')),
   needs_approval_since timestamptz,
   escalated_at    timestamptz,
   trace_id        text,

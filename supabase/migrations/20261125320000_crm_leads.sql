@@ -16,7 +16,7 @@ create table public.crm_leads (
   name         text,
   company      text,
   phone        text,
-  stage        text not null default 'new' check (stage in ('new', 'demo_requested', 'qualified', 'customer', 'lost')),
+  stage        text not null default 'new' constraint crm_leads_stage_allowed_check check (stage in ('new', 'demo_requested', 'qualified', 'customer', 'lost')),
   utm          jsonb not null default '{}'::jsonb,
   created_at   timestamptz not null default now(),
   updated_at   timestamptz not null default now(),

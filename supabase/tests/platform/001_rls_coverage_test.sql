@@ -3,6 +3,9 @@
 -- anon sees nothing, helpers are SECURITY DEFINER with an empty search_path, and every
 -- error code raises its SQLSTATE.
 begin;
+-- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
+-- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
+alter default privileges grant execute on functions to public;
 
 -- Tables and views in the exposed schema.
 create temp table c_tables as
@@ -35,7 +38,7 @@ select plan((
   + (select count(*) from c_views) * 2            -- views: security_invoker, anon
   + (select count(*) from ops.rls_registry) * 3   -- registry: policies, grants, index
   + (select count(*) from public.rail_errors)     -- error codes
-  + 12
+  + 14
 )::int);
 
 -------------------------------------------------------------------------------------------
@@ -160,10 +163,28 @@ select ok(has_function_privilege('authenticated', 'app_private.has_permission(uu
           and has_function_privilege('authenticated', 'app_private.current_principal()', 'execute')
           and not has_function_privilege('anon', 'app_private.has_permission(uuid, text)', 'execute'),
           'the permission helper is callable by authenticated, not anon');
-select ok(not has_function_privilege('authenticated', 'ops.attach_rails(regclass, text, text, text, text, text, boolean, name)', 'execute')
+select ok(not has_function_privilege('authenticated', 'ops.attach_rails(regclass, text, text, text, text, text, text, name)', 'execute')
           and not has_function_privilege('authenticated', 'ops.rotate_partitions(timestamptz)', 'execute')
           and not has_function_privilege('authenticated', 'app_private.audit_write(uuid, text, text, text, jsonb, jsonb, text)', 'execute'),
           'platform operations and internal writers are not callable by API roles');
+
+-- Hosted Supabase grants EXECUTE on new public functions to anon (scripts/stack/baseline.sql
+-- does the same): every function the migrations create revokes it explicitly.
+select is((select array_agg(p.oid::regprocedure::text order by 1) from pg_proc p
+           join pg_namespace n on n.oid = p.pronamespace
+           where n.nspname in ('public', 'app_private', 'ops')
+             and (has_function_privilege('anon', p.oid, 'execute')
+                  or coalesce(aclcontains(p.proacl, makeaclitem(0, p.proowner, 'EXECUTE', false)), p.proacl is null))),
+          null, 'no function of public, app_private or ops is executable by anon or PUBLIC');
+
+-- CHECK constraints are named <table>_<column>_<rule>_check (never the default name).
+select is((select array_agg(c.conrelid::regclass::text || '.' || c.conname order by 1) from pg_constraint c
+           join pg_class t on t.oid = c.conrelid join pg_namespace n on n.oid = t.relnamespace
+           left join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
+           where c.contype = 'c' and n.nspname in ('public', 'ops') and not t.relispartition
+             and (c.conname = t.relname || '_' || a.attname || '_check' or c.conname = t.relname || '_check'
+                  or c.conname !~ '_check$')),
+          null, 'every CHECK constraint has a name of its own');
 
 -------------------------------------------------------------------------------------------
 -- Error codes: each raises its SQLSTATE with a message starting with the code

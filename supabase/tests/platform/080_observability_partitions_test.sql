@@ -1,22 +1,13 @@
 -- Observability (spans with PII redacted, request metrics shaped for SLO math) and time
 -- partitioning with rotation (create ahead, drop past TTL, keep undelivered outbox events,
 -- anchor the audit chain).
+-- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
 begin;
+-- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
+-- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
+alter default privileges grant execute on functions to public;
 select plan(33);
 
-create function pg_temp.act_as(p_name text, p_tenant uuid default 'd0000000-0000-4000-8000-000000000001')
-returns void language plpgsql as $$
-declare p public.principals;
-begin
-  perform set_config('role', 'none', true);
-  select * into p from public.principals where name = p_name;
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', jsonb_build_object('sub', p.id, 'role', 'authenticated',
-    'tenant_id', p_tenant, 'principal_kind', p.kind, 'principal_name', p.name)::text, true);
-end $$;
-create function pg_temp.act_as_owner() returns void language sql as $$
-  select set_config('role', 'none', true), set_config('request.jwt.claims', '', true);
-$$;
 create function pg_temp.partition_of(t regclass, at timestamptz) returns text language sql as $$
   select c.relname::text from pg_inherits i join pg_class c on c.oid = i.inhrelid
   where i.inhparent = t and at >= ops.partition_upper_bound(c.oid) - ops.partition_step(
@@ -27,7 +18,7 @@ $$;
 -------------------------------------------------------------------------------------------
 -- Spans: PII redacted on every write path
 -------------------------------------------------------------------------------------------
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select lives_ok($$select app_private.record_span('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331', null, 'rates.price_one',
   now(), 412.5, 'error',
   '{"user.email": "jane.doe@shipper.example", "customer.name": "Jane Doe", "http.url": "https://api.example.com/v1/loads?token=abc",
@@ -35,7 +26,7 @@ select lives_ok($$select app_private.record_span('0af7651916cd43dd8448eb211c8031
     "auth": {"password": "hunter2", "api_key": "k-123"}, "cc": ["ops@shipper.example"], "lane.miles": 912}',
   'd0000000-0000-4000-8000-000000000001', 'rates', 'rates', 'server', 'failed for jane.doe@shipper.example')$$,
   'an agent records a span');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select is((select attributes from spans where span_id = 'b7ad6b7169203331'),
   '{"user.email": "[redacted]", "customer.name": "[redacted]", "http.url": "https://api.example.com/[redacted]",
     "service.name": "rates", "http.method": "POST", "note": "call [redacted:phone] or [redacted:email]",
@@ -49,9 +40,9 @@ select is((select attributes ->> 'email' from spans where span_id = 'c7ad6b71692
           'a direct insert by the owner is redacted as well');
 select throws_ok($$insert into spans (trace_id, span_id, name, start_time, duration_ms) values ('not-hex', 'x', 'n', now(), 1)$$,
   '23514', null, 'trace and span ids must be W3C hex');
-select pg_temp.act_as('dev@demo-freight.test');
+select tests.act_as('dev@demo-freight.test');
 select is((select count(*)::int from spans), 1, 'a developer reads its tenant''s (redacted) traces');
-select pg_temp.act_as('viewer@demo-freight.test');
+select tests.act_as('viewer@demo-freight.test');
 select is((select count(*)::int from spans), 0, 'a viewer does not');
 
 -------------------------------------------------------------------------------------------
@@ -59,23 +50,23 @@ select is((select count(*)::int from spans), 0, 'a viewer does not');
 -------------------------------------------------------------------------------------------
 select has_column('public', 'request_metrics', 'le_1500', 'a 1.5 s bucket (portal p95 SLO)');
 select has_column('public', 'request_metrics', 'le_2500', 'a 2.5 s bucket (p95 SLO)');
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select app_private.record_request('rates', 'rates', 'd0000000-0000-4000-8000-000000000001', d, e)
 from (values (80, false), (1400, false), (2400, false), (3000, true)) as r(d, e);
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select results_eq(
   $$select count, errors, le_100, le_1000, le_1500, le_2500, le_5000, max_ms, minute = date_trunc('minute', now(), 'UTC')
     from request_metrics where function_name = 'rates' and portal = 'rates'$$,
   $$values (4::bigint, 1::bigint, 1::bigint, 1::bigint, 2::bigint, 3::bigint, 4::bigint, 3000::numeric, true)$$,
   'four requests land in one minute row with cumulative buckets');
-select pg_temp.act_as('analyst@demo-freight.test');
+select tests.act_as('analyst@demo-freight.test');
 select results_eq(
   $$select requests, errors, success_ratio, share_le_1500, share_le_2500, p95_upper_ms from slo_summary('5 minutes', 'rates')$$,
   $$values (4::bigint, 1::bigint, 0.75000, 0.50000, 0.75000, 5000)$$,
   'slo_summary gives success ratio, shares under 1.5 s / 2.5 s and a p95 bound');
-select pg_temp.act_as('dispatch@demo-freight.test');
+select tests.act_as('dispatch@demo-freight.test');
 select is((select count(*)::int from request_metrics), 0, 'metrics need metrics.read');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select throws_ok($$select app_private.record_request('rates', null, null, -1, false)$$, 'SY017', null, 'a negative duration is refused');
 
 -------------------------------------------------------------------------------------------

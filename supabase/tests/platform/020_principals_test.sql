@@ -1,23 +1,13 @@
 -- Tenancy and principals (charter §1): roles, the six service accounts with hashed keys and
 -- rotation, the permission matrix as data, identity from tables (never from claims), the
 -- one permission helper, bad role input.
+-- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
 begin;
+-- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
+-- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
+alter default privileges grant execute on functions to public;
 select plan(65);
 
-create function pg_temp.act_as(p_name text, p_tenant uuid default 'd0000000-0000-4000-8000-000000000001',
-                               p_extra jsonb default '{}') returns void language plpgsql as $$
-declare p public.principals;
-begin
-  perform set_config('role', 'none', true);
-  select * into p from public.principals where name = p_name;
-  if not found then raise exception 'act_as: no principal %', p_name; end if;
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', (jsonb_build_object('sub', p.id, 'role', 'authenticated',
-    'tenant_id', p_tenant, 'principal_kind', p.kind, 'principal_name', p.name) || p_extra)::text, true);
-end $$;
-create function pg_temp.act_as_owner() returns void language sql as $$
-  select set_config('role', 'none', true), set_config('request.jwt.claims', '', true);
-$$;
 create function pg_temp.perms(p_role text) returns text[] language sql as $$
   select coalesce(array_agg(permission order by permission), '{}') from public.role_permissions where role = p_role
 $$;
@@ -94,7 +84,7 @@ select throws_ok($$select app_private.has_permission('d0000000-0000-4000-8000-00
 -------------------------------------------------------------------------------------------
 -- The permission helper: identity and roles come from tables
 -------------------------------------------------------------------------------------------
-select pg_temp.act_as('dispatch@demo-freight.test');
+select tests.act_as('dispatch@demo-freight.test');
 select ok(app_private.has_permission('d0000000-0000-4000-8000-000000000001', 'domain.write'), 'dispatcher writes in its tenant');
 select ok(not app_private.has_permission('b0000000-0000-4000-8000-00000000000b', 'domain.write'), 'not in another tenant');
 select ok(not app_private.has_permission(null, 'domain.write'), 'and holds no global grant');
@@ -107,90 +97,90 @@ select ok((select permissions from app_private.current_principal()) = pg_temp.pe
 select is(app_private.permitted_tenants('domain.read'), array['d0000000-0000-4000-8000-000000000001'::uuid],
           'permitted_tenants is the set form');
 -- Lying claims change nothing: the role / kind / name in the JWT are not trusted.
-select pg_temp.act_as('dispatch@demo-freight.test', 'd0000000-0000-4000-8000-000000000001',
+select tests.act_as('dispatch@demo-freight.test', 'd0000000-0000-4000-8000-000000000001',
                       '{"role": "authenticated", "app_role": "super_admin", "principal_kind": "machine", "principal_name": "system"}');
 select ok(not app_private.has_permission(null, 'flags.emergency_stop.write') and
           (select kind from app_private.current_principal()) = 'human', 'role, kind and name claims are not trusted');
 -- A tenant claim the principal is not a member of gives nothing.
-select pg_temp.act_as('dispatch@demo-freight.test', 'b0000000-0000-4000-8000-00000000000b');
+select tests.act_as('dispatch@demo-freight.test', 'b0000000-0000-4000-8000-00000000000b');
 select is(app_private.permitted_tenants('domain.read'), '{}'::uuid[], 'a tenant claim without membership grants nothing');
 -- An unknown sub is nobody.
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select set_config('role', 'authenticated', true),
        set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-0000000000ff", "role": "authenticated", "tenant_id": "d0000000-0000-4000-8000-000000000001"}', true);
 select ok(not app_private.has_permission('d0000000-0000-4000-8000-000000000001', 'tenant.read')
           and not exists (select 1 from app_private.current_principal()), 'an unknown sub has no permission');
 select is((select count(*)::int from shipments), 0, 'and reads nothing');
 -- super_admin: every tenant, unless the request is narrowed to one.
-select pg_temp.act_as('super@switchyard.test', null);
+select tests.act_as('super@switchyard.test', null);
 select ok(app_private.has_permission('b0000000-0000-4000-8000-00000000000b', 'domain.read')
           and app_private.has_permission(null, 'flags.global.write'), 'super_admin acts in any tenant and globally');
-select pg_temp.act_as('super@switchyard.test', 'd0000000-0000-4000-8000-000000000001');
+select tests.act_as('super@switchyard.test', 'd0000000-0000-4000-8000-000000000001');
 select ok(not app_private.has_permission('b0000000-0000-4000-8000-00000000000b', 'domain.read'),
           'a tenant_id claim narrows even super_admin to that tenant');
 -- Machines: global accounts, narrowed by the claim.
-select pg_temp.act_as('agents', 'b0000000-0000-4000-8000-00000000000b');
+select tests.act_as('agents', 'b0000000-0000-4000-8000-00000000000b');
 select ok(app_private.has_permission('b0000000-0000-4000-8000-00000000000b', 'domain.write')
           and not app_private.has_permission('d0000000-0000-4000-8000-000000000001', 'domain.write'),
           'a service account acts in the tenant its request names');
 -- Disabled principals and suspended tenants.
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 update principals set disabled_at = now() where name = 'dispatch@demo-freight.test';
-select pg_temp.act_as('dispatch@demo-freight.test');
+select tests.act_as('dispatch@demo-freight.test');
 select ok(not app_private.has_permission('d0000000-0000-4000-8000-000000000001', 'domain.read'), 'a disabled principal has no permission');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 update principals set disabled_at = null where name = 'dispatch@demo-freight.test';
 update tenants set status = 'suspended' where id = 'b0000000-0000-4000-8000-00000000000b';
-select pg_temp.act_as('dispatch@other-co.test', 'b0000000-0000-4000-8000-00000000000b');
+select tests.act_as('dispatch@other-co.test', 'b0000000-0000-4000-8000-00000000000b');
 select ok(not app_private.has_permission('b0000000-0000-4000-8000-00000000000b', 'domain.read'),
           'members of a suspended tenant lose access');
-select pg_temp.act_as('super@switchyard.test', null);
+select tests.act_as('super@switchyard.test', null);
 select ok(app_private.has_permission('b0000000-0000-4000-8000-00000000000b', 'tenant.read'), 'super_admin keeps it');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 update tenants set status = 'active' where id = 'b0000000-0000-4000-8000-00000000000b';
 
 -------------------------------------------------------------------------------------------
 -- Tenants, principals and memberships under RLS
 -------------------------------------------------------------------------------------------
-select pg_temp.act_as('dispatch@demo-freight.test');
+select tests.act_as('dispatch@demo-freight.test');
 select set_eq($$select slug from tenants$$, array['demo-freight'], 'a member sees its own tenant only');
-select pg_temp.act_as('admin@demo-freight.test');
+select tests.act_as('admin@demo-freight.test');
 update tenants set name = 'Demo Freight Company' where true;
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select set_eq($$select name from tenants where id in ('d0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-00000000000b')$$,
   array['Demo Freight Company', 'Other Co'], 'tenant_admin edits its own tenant and no other');
-select pg_temp.act_as('admin@demo-freight.test');
+select tests.act_as('admin@demo-freight.test');
 select throws_ok($$insert into tenants (slug, name) values ('sneaky', 'Sneaky')$$, '42501', null, 'tenant_admin cannot provision tenants');
-select pg_temp.act_as('super@switchyard.test', null);
+select tests.act_as('super@switchyard.test', null);
 select lives_ok($$insert into tenants (slug, name) values ('new-co', 'New Co')$$, 'super_admin provisions tenants');
 
-select pg_temp.act_as('viewer@demo-freight.test');
+select tests.act_as('viewer@demo-freight.test');
 select set_eq($$select name from principals$$, array['viewer@demo-freight.test'], 'a viewer sees only itself');
-select pg_temp.act_as('admin@demo-freight.test');
+select tests.act_as('admin@demo-freight.test');
 select ok((select count(*) from principals where name like '%@demo-freight.test') = 7
           and not exists (select 1 from principals where name = 'dispatch@other-co.test'),
           'tenant_admin sees the members of its tenant, not others''');
 select lives_ok($$select app_private.invite_member('d0000000-0000-4000-8000-000000000001', 'New.Hire@Demo-Freight.test', 'analyst')$$,
   'tenant_admin invites a user with a role');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select results_eq($$select p.kind, ra.role from principals p join role_assignments ra on ra.principal_id = p.id
                    where p.name = 'new.hire@demo-freight.test'$$,
   $$values ('human', 'analyst')$$, 'the invitee is a human principal with the analyst role');
-select pg_temp.act_as('admin@demo-freight.test');
+select tests.act_as('admin@demo-freight.test');
 select throws_ok($$select app_private.invite_member('d0000000-0000-4000-8000-000000000001', 'x@demo-freight.test', 'overlord')$$,
   'SY013', null, 'inviting with an unknown role fails with unknown_role');
 select throws_ok($$select app_private.invite_member('d0000000-0000-4000-8000-000000000001', 'not-an-email', 'viewer')$$,
   'SY017', 'bad_request: "not-an-email" is not an email address', 'a bad email is refused');
 select throws_ok($$insert into role_assignments (principal_id, role) values ('e0000000-0000-4000-8000-000000000008', 'super_admin')$$,
   '42501', null, 'tenant_admin cannot grant super_admin');
-select pg_temp.act_as('dispatch@demo-freight.test');
+select tests.act_as('dispatch@demo-freight.test');
 select throws_ok($$select app_private.invite_member('d0000000-0000-4000-8000-000000000001', 'y@demo-freight.test', 'viewer')$$,
   'SY021', null, 'a dispatcher cannot invite');
 
 -------------------------------------------------------------------------------------------
 -- Service account keys: hashed, 90-day rotation, rehearsals
 -------------------------------------------------------------------------------------------
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 create temp table k1 as select * from ops.issue_service_key('agents');
 select is(app_private.verify_service_key((select key_id from k1), (select secret from k1)),
           'a0000000-0000-4000-8000-000000000002'::uuid, 'an issued key verifies to the agents principal');

@@ -6,23 +6,12 @@
 --
 -- NOTE: this file really commits the stop and the resume (in the second session), a few
 -- milliseconds apart; run the pgTAP files one after another (pg_prove's default).
+-- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
 begin;
 select plan(9);
 
 create extension if not exists dblink with schema extensions;
 
-create function pg_temp.act_as(p_name text) returns void language plpgsql as $$
-declare p public.principals;
-begin
-  perform set_config('role', 'none', true);
-  select * into p from public.principals where name = p_name;
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', jsonb_build_object('sub', p.id, 'role', 'authenticated',
-    'tenant_id', 'd0000000-0000-4000-8000-000000000001', 'principal_kind', p.kind, 'principal_name', p.name)::text, true);
-end $$;
-create function pg_temp.act_as_owner() returns void language sql as $$
-  select set_config('role', 'none', true), set_config('request.jwt.claims', '', true);
-$$;
 
 -- The operator's session: same server, over the local socket, its own application_name.
 select is(dblink_connect('operator', format('host=%s port=%s dbname=%s user=%s application_name=operator-psql',
@@ -32,27 +21,27 @@ select is((select value from dblink('operator', $$select value from feature_flag
             where key = 'autonomy.emergencyStop' and scope = 'global'$$) as t(value text)), 'false',
           'autonomy runs before the stop');
 
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'XS-1')$$,
   'the machine writes');
 
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select is(dblink_exec('operator', $charter$update feature_flags_v2 set value=true where key='autonomy.emergencyStop' and scope='global';$charter$),
           'UPDATE 1', 'the operator runs the one-command stop in its own session (autocommit)');
 
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'XS-2')$$,
   'SY001', null, 'the very next statement of the running transaction is refused');
 
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select is(dblink_exec('operator', $charter$update feature_flags_v2 set value=false where key='autonomy.emergencyStop' and scope='global';$charter$),
           'UPDATE 1', 'the operator resumes');
 
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'XS-3')$$,
   'and the next statement succeeds again');
 
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select results_eq(
   $$select old_value, new_value, changed_by, db_user, application_name, principal_id is null
     from feature_flag_history where key = 'autonomy.emergencyStop' and application_name = 'operator-psql'

@@ -1,23 +1,9 @@
 -- Switchboard (charter §3): the charter's SQL verbatim, typed reads, scopes and precedence,
 -- validation errors, flag history for every change (bare psql included), flag RLS.
+-- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
 begin;
 select plan(75);
 
--- act_as(principal name [, tenant]): the JWT claims PostgREST would set; act_as_owner(): psql.
-create function pg_temp.act_as(p_name text, p_tenant uuid default 'd0000000-0000-4000-8000-000000000001',
-                               p_extra jsonb default '{}') returns void language plpgsql as $$
-declare p public.principals;
-begin
-  perform set_config('role', 'none', true);
-  select * into p from public.principals where name = p_name;
-  if not found then raise exception 'act_as: no principal %', p_name; end if;
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', (jsonb_build_object('sub', p.id, 'role', 'authenticated',
-    'tenant_id', p_tenant, 'principal_kind', p.kind, 'principal_name', p.name) || p_extra)::text, true);
-end $$;
-create function pg_temp.act_as_owner() returns void language sql as $$
-  select set_config('role', 'none', true), set_config('request.jwt.claims', '', true);
-$$;
 
 -------------------------------------------------------------------------------------------
 -- The charter's SQL, verbatim, on a switchboard as freshly migrated (no flag rows)
@@ -121,9 +107,9 @@ select is((select count(*) from feature_flag_history) - (select n from h_before)
 update feature_flags_v2 set value = false where key = 'autonomy.emergencyStop';
 
 -- A change through the API carries the principal.
-select pg_temp.act_as('super@switchyard.test', null);
+select tests.act_as('super@switchyard.test', null);
 update feature_flags_v2 set value = 'STEP-DOWN', reason = 'drill' where key = 'autonomy.mode';
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select results_eq(
   $$select old_value, new_value, reason, changed_by, principal_id from feature_flag_history
     where key = 'autonomy.mode' order by changed_at desc limit 1$$,
@@ -212,7 +198,7 @@ select is((select count(*)::int from flags_effective()), (select count(*)::int f
 -------------------------------------------------------------------------------------------
 -- Who may change which flag (RLS from flag_definitions.write_permission)
 -------------------------------------------------------------------------------------------
-select pg_temp.act_as('admin@demo-freight.test');
+select tests.act_as('admin@demo-freight.test');
 select lives_ok($$insert into feature_flags_v2 (key, scope, value, reason) values
   ('portal.enabled', 'tenant:d0000000-0000-4000-8000-000000000001:portal:broker', false, 'maintenance')$$,
   'tenant_admin disables a portal of its own tenant');
@@ -222,33 +208,33 @@ select throws_ok($$insert into feature_flags_v2 (key, scope, value) values
   ('portal.enabled', 'tenant:b0000000-0000-4000-8000-00000000000b:portal:broker', false)$$,
   '42501', null, 'tenant_admin cannot touch another tenant''s portals');
 update feature_flags_v2 set value = 'DEGRADE' where key = 'autonomy.mode';
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select is(flag_value('autonomy.mode'), '"FULL"'::jsonb, 'tenant_admin cannot change the mode');
 
-select pg_temp.act_as('autopilot');
+select tests.act_as('autopilot');
 select lives_ok($$insert into feature_flags_v2 (key, scope, value) values ('canary.percent', 'portal:rates', 10)$$,
   'autopilot flips a canary flag');
 update feature_flags_v2 set value = true where key = 'autonomy.emergencyStop';
-select pg_temp.act_as('system');
+select tests.act_as('system');
 update feature_flags_v2 set value = 'DEGRADE' where key = 'autonomy.mode';
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select is(flag_value('autonomy.emergencyStop'), 'false'::jsonb, 'autopilot cannot flip the kill switch');
 select is(flag_value('autonomy.mode'), '"FULL"'::jsonb, 'system cannot change the mode (emergencyStop only)');
-select pg_temp.act_as('system');
+select tests.act_as('system');
 update feature_flags_v2 set value = true where key = 'autonomy.emergencyStop';
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select is(flag_value('autonomy.emergencyStop'), 'true'::jsonb, 'system flips the kill switch');
 select is((select changed_by from feature_flag_history where key = 'autonomy.emergencyStop' order by changed_at desc limit 1),
           'system', 'recorded as system');
 update feature_flags_v2 set value = false where key = 'autonomy.emergencyStop';
-select pg_temp.act_as('ci');
+select tests.act_as('ci');
 update feature_flags_v2 set value = false where key = 'agents.autonomousEnabled';
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select is(flag_value('agents.autonomousEnabled'), 'false'::jsonb, 'ci disables agents (self-heal gate)');
 
 -- Reads: global rows for every principal, tenant rows within the tenant only.
 insert into feature_flags_v2 (key, scope, value) values ('portal.enabled', 'tenant:b0000000-0000-4000-8000-00000000000b:portal:crm', false);
-select pg_temp.act_as('viewer@demo-freight.test');
+select tests.act_as('viewer@demo-freight.test');
 select ok((select count(*) from feature_flags_v2 where scope = 'global') = 8, 'a viewer reads the global flags');
 select is((select count(*)::int from feature_flags_v2 where tenant_id = 'b0000000-0000-4000-8000-00000000000b'), 0,
           'but not another tenant''s flags');
@@ -258,7 +244,7 @@ select is(flag_value('portal.enabled', 'd0000000-0000-4000-8000-000000000001', '
           'a tenant member reads its tenant''s effective values');
 select is((select count(*)::int from feature_flag_history where tenant_id = 'b0000000-0000-4000-8000-00000000000b'), 0,
           'nor another tenant''s flag history');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select ok(not has_function_privilege('anon', 'public.flag_value(text, uuid, text)', 'execute'), 'anon cannot read flags');
 
 select * from finish();

@@ -1,22 +1,12 @@
 -- Kill switch and modes (charter §2, §11), enforced by Postgres: STOP, STEP-DOWN, DEGRADE,
 -- the agents switch and portal flags, for machines vs humans, with break-glass for system.
+-- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
 begin;
+-- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
+-- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
+alter default privileges grant execute on functions to public;
 select plan(43);
 
-create function pg_temp.act_as(p_name text, p_tenant uuid default 'd0000000-0000-4000-8000-000000000001',
-                               p_extra jsonb default '{}') returns void language plpgsql as $$
-declare p public.principals;
-begin
-  perform set_config('role', 'none', true);
-  select * into p from public.principals where name = p_name;
-  if not found then raise exception 'act_as: no principal %', p_name; end if;
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', (jsonb_build_object('sub', p.id, 'role', 'authenticated',
-    'tenant_id', p_tenant, 'principal_kind', p.kind, 'principal_name', p.name) || p_extra)::text, true);
-end $$;
-create function pg_temp.act_as_owner() returns void language sql as $$
-  select set_config('role', 'none', true), set_config('request.jwt.claims', '', true);
-$$;
 -- The error a statement raises, as "SQLSTATE message | detail".
 create function pg_temp.error_of(sql text) returns text language plpgsql as $$
 declare s text; m text; d text;
@@ -33,16 +23,16 @@ insert into public.tenants (id, slug, name) values ('b0000000-0000-4000-8000-000
 -------------------------------------------------------------------------------------------
 -- STOP: autonomy.emergencyStop
 -------------------------------------------------------------------------------------------
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'KS-1')$$,
   'a machine principal''s insert succeeds');
 
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select lives_ok($charter$update feature_flags_v2
 set value=true
 where key='autonomy.emergencyStop' and scope='global';$charter$, 'the stop command runs');
 
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'KS-2')$$,
   'SY001', 'autonomy_halted: autonomy.emergencyStop is true; agents@ may not write to public.shipments',
   'the same insert by the machine now fails with autonomy_halted');
@@ -58,38 +48,38 @@ select throws_ok($$select * from app_private.outbox_claim()$$, 'SY001', null, 't
 select throws_ok($$select * from app_private.lease_acquire('task-1')$$, 'SY001', null, 'no new concurrency leases');
 select throws_ok($$select * from app_private.cost_charge('d0000000-0000-4000-8000-000000000001', 1, 'llm')$$, 'SY001', null,
   'no cost charges');
-select pg_temp.act_as('n8n');
+select tests.act_as('n8n');
 select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'KS-N')$$,
   'SY001', 'autonomy_halted: autonomy.emergencyStop is true; n8n@ may not write to public.shipments', 'every machine is halted');
-select pg_temp.act_as('dlq');
+select tests.act_as('dlq');
 select throws_ok($$insert into dlq_entries (tenant_id, event_id, event_created_at, event)
                    values ('d0000000-0000-4000-8000-000000000001', gen_random_uuid(), now(), '{}')$$,
   'SY001', null, 'DLQ writes by machines are halted');
-select pg_temp.act_as('autopilot');
+select tests.act_as('autopilot');
 select throws_ok($$insert into feature_flags_v2 (key, scope, value) values ('canary.percent', 'global', 5)$$,
   'SY001', null, 'autopilot cannot flip canary flags while halted');
 
 -- Humans keep working.
-select pg_temp.act_as('dispatch@demo-freight.test');
+select tests.act_as('dispatch@demo-freight.test');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'KS-H')$$,
   'a human''s insert still succeeds');
 select lives_ok($$select app_private.outbox_publish('shipment', 'KS-H', 'shipment.created')$$, 'and a human publishes events');
 
 -- service_role without a principal is autonomous, hence halted.
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role": "service_role"}', true);
 select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'KS-S')$$,
   'SY001', 'autonomy_halted: autonomy.emergencyStop is true; service_role may not write to public.shipments',
   'service_role writes are halted too');
 
 -- Break-glass: system keeps the emergency stop (and nothing else).
-select pg_temp.act_as('system');
+select tests.act_as('system');
 select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'KS-Y')$$,
   '42501', null, 'system has no domain rights');
 update feature_flags_v2 set value = 'DEGRADE' where key = 'autonomy.mode';
 select lives_ok($$update feature_flags_v2 set value = false where key = 'autonomy.emergencyStop'$$,
   'system can resume while halted (break-glass)');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select is(flag_value('autonomy.emergencyStop'), 'false'::jsonb, 'the break-glass change took effect');
 select is(flag_value('autonomy.mode'), '"FULL"'::jsonb, 'but system could not change the mode');
 
@@ -97,16 +87,16 @@ select is(flag_value('autonomy.mode'), '"FULL"'::jsonb, 'but system could not ch
 update feature_flags_v2 set value = true where key = 'autonomy.emergencyStop';
 select lives_ok($charter$update feature_flags_v2 set value=false where key='autonomy.emergencyStop' and scope='global';$charter$,
   'the resume command runs');
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'KS-2')$$,
   'after resume the machine''s insert succeeds again');
 
 -------------------------------------------------------------------------------------------
 -- STEP-DOWN: machines read-only, humans work
 -------------------------------------------------------------------------------------------
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 update feature_flags_v2 set value = 'STEP-DOWN' where key = 'autonomy.mode';
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'SD-1')$$,
   'SY002', 'autonomy_step_down: autonomy.mode is STEP-DOWN; agents@ is read-only to public.shipments',
   'in STEP-DOWN a machine cannot write domain data');
@@ -115,68 +105,68 @@ select throws_ok($$select app_private.outbox_publish('shipment', 'SD-1', 'shipme
 select throws_ok($$select * from app_private.lease_acquire('task-2')$$, 'SY002', null, 'nor take new work');
 select ok((select count(*) from shipments) > 0, 'it still reads');
 select lives_ok($$select * from app_private.outbox_claim()$$, 'the relay still delivers what humans published');
-select pg_temp.act_as('dispatch@demo-freight.test');
+select tests.act_as('dispatch@demo-freight.test');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'SD-H')$$,
   'humans keep working in STEP-DOWN');
 
 -------------------------------------------------------------------------------------------
 -- DEGRADE: machines keep writing; replays pause (see the outbox tests)
 -------------------------------------------------------------------------------------------
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 update feature_flags_v2 set value = 'DEGRADE' where key = 'autonomy.mode';
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'DG-1')$$,
   'in DEGRADE machines still write');
 select results_eq($$select emergency_stop, mode, dlq_paused from app_private.rails_state()$$,
   $$values (false, 'DEGRADE', true)$$, 'rails_state reports DEGRADE with DLQ replays paused');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 update feature_flags_v2 set value = 'FULL' where key = 'autonomy.mode';
 
 -------------------------------------------------------------------------------------------
 -- agents.autonomousEnabled
 -------------------------------------------------------------------------------------------
 update feature_flags_v2 set value = false where key = 'agents.autonomousEnabled';
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'AG-1')$$,
   'SY003', 'agents_disabled: agents.autonomousEnabled is false; agents@ may not write to public.shipments',
   'with agents disabled the agents account cannot write');
-select pg_temp.act_as('n8n');
+select tests.act_as('n8n');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'AG-N')$$,
   'other service accounts are not affected');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 update feature_flags_v2 set value = true where key = 'agents.autonomousEnabled';
 insert into feature_flags_v2 (key, scope, value) values ('agents.autonomousEnabled', 'tenant:d0000000-0000-4000-8000-000000000001', false);
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'AG-2')$$,
   'SY003', null, 'agents can be disabled for one tenant');
-select pg_temp.act_as('agents', 'b0000000-0000-4000-8000-00000000000b');
+select tests.act_as('agents', 'b0000000-0000-4000-8000-00000000000b');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('b0000000-0000-4000-8000-00000000000b', 'AG-B')$$,
   'and keep working in the others');
 
 -------------------------------------------------------------------------------------------
 -- Portal flags
 -------------------------------------------------------------------------------------------
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 insert into feature_flags_v2 (key, scope, value) values
   ('portal.enabled', 'tenant:d0000000-0000-4000-8000-000000000001:portal:broker', false),
   ('portal.enabled', 'portal:rates', false);
-select pg_temp.act_as('dispatch@demo-freight.test', 'd0000000-0000-4000-8000-000000000001', '{"portal": "broker"}');
+select tests.act_as('dispatch@demo-freight.test', 'd0000000-0000-4000-8000-000000000001', '{"portal": "broker"}');
 select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'PT-1')$$,
   'SY004', 'portal_disabled: portal broker is disabled for tenant d0000000-0000-4000-8000-000000000001; no writes to public.shipments',
   'a write through a disabled portal fails, for humans too');
-select pg_temp.act_as('n8n', 'd0000000-0000-4000-8000-000000000001', '{"portal": "broker"}');
+select tests.act_as('n8n', 'd0000000-0000-4000-8000-000000000001', '{"portal": "broker"}');
 select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'PT-2')$$,
   'SY004', null, 'and for machines');
-select pg_temp.act_as('dispatch@demo-freight.test', 'd0000000-0000-4000-8000-000000000001', '{"portal": "carrier"}');
+select tests.act_as('dispatch@demo-freight.test', 'd0000000-0000-4000-8000-000000000001', '{"portal": "carrier"}');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'PT-3')$$,
   'other portals are open');
-select pg_temp.act_as('agents', 'b0000000-0000-4000-8000-00000000000b', '{"portal": "broker"}');
+select tests.act_as('agents', 'b0000000-0000-4000-8000-00000000000b', '{"portal": "broker"}');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('b0000000-0000-4000-8000-00000000000b', 'PT-4')$$,
   'a tenant-scoped portal flag leaves other tenants alone');
-select pg_temp.act_as('agents', 'b0000000-0000-4000-8000-00000000000b', '{"portal": "rates"}');
+select tests.act_as('agents', 'b0000000-0000-4000-8000-00000000000b', '{"portal": "rates"}');
 select throws_ok($$insert into shipments (tenant_id, reference) values ('b0000000-0000-4000-8000-00000000000b', 'PT-6')$$,
   'SY004', null, 'a portal disabled for everyone refuses every tenant');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select results_eq($$select portal_enabled from app_private.rails_state('d0000000-0000-4000-8000-000000000001', 'broker')
                     union all select portal_enabled from app_private.rails_state('d0000000-0000-4000-8000-000000000001', 'carrier')$$,
   $$values (false), (true)$$, 'rails_state reports the portal flag for the edge');

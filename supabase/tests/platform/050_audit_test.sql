@@ -2,34 +2,21 @@
 -- action, target, before/after, trace id, span id and IP; the log is append-only for every
 -- role (service_role and the owner included); a per-tenant hash chain that
 -- app_private.audit_verify() checks detects rows altered or removed by a superuser.
+-- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
 begin;
 select plan(30);
 
-create function pg_temp.act_as(p_name text, p_tenant uuid default 'd0000000-0000-4000-8000-000000000001')
-returns void language plpgsql as $$
-declare p public.principals;
-begin
-  perform set_config('role', 'none', true);
-  select * into p from public.principals where name = p_name;
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', jsonb_build_object('sub', p.id, 'role', 'authenticated',
-    'tenant_id', p_tenant, 'principal_kind', p.kind, 'principal_name', p.name)::text, true);
-end $$;
-create function pg_temp.act_as_owner() returns void language sql as $$
-  select set_config('role', 'none', true), set_config('request.jwt.claims', '', true),
-         set_config('request.headers', '', true);
-$$;
 
 insert into public.tenants (id, slug, name) values ('b0000000-0000-4000-8000-00000000000b', 'other-co', 'Other Co');
 
 -------------------------------------------------------------------------------------------
 -- Rows: who, what, target, before/after, trace, IP
 -------------------------------------------------------------------------------------------
-select pg_temp.act_as('dispatch@demo-freight.test');
+select tests.act_as('dispatch@demo-freight.test');
 select set_config('request.headers', '{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "x-forwarded-for": "203.0.113.7, 10.0.0.1"}', true);
 insert into shipments (tenant_id, reference, status) values ('d0000000-0000-4000-8000-000000000001', 'AU-1', 'draft');
 update shipments set status = 'tendered' where reference = 'AU-1';
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 create temp table au as select id from shipments where reference = 'AU-1';
 
 select results_eq(
@@ -45,10 +32,10 @@ select results_eq(
     where target_id = (select id::text from au) and action = 'shipments.update'$$,
   $$values ('draft', 'tendered')$$, 'an update is audited with before and after');
 
-select pg_temp.act_as('agents');
+select tests.act_as('agents');
 select lives_ok($$select app_private.audit_event('agent.task.completed', 'task', 't-42', null, '{"ok": true}', 'nightly run')$$,
   'the edge audits an agent action in one call');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select results_eq(
   $$select principal_name, principal_kind, action, target_id, after, reason from audit_log
     where action = 'agent.task.completed'$$,
@@ -59,7 +46,7 @@ select ok(not has_function_privilege('anon', 'app_private.audit_event(text, text
 select set_config('role', 'authenticated', true),
        set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-0000000000ff", "role": "authenticated"}', true);
 select throws_ok($$select app_private.audit_event('forged.action')$$, 'SY022', null, 'an unknown principal cannot write audit rows');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 
 -------------------------------------------------------------------------------------------
 -- Append-only, for every role
@@ -79,21 +66,21 @@ select throws_ok($$update audit_log set action = 'x'$$, '42501', null, 'service_
 select throws_ok($$delete from audit_log$$, '42501', null, 'service_role cannot delete audit rows');
 select throws_ok($$insert into audit_log (action, db_user, chain_id, chain_seq, prev_hash, hash) values ('forged', 'x', gen_random_uuid(), 1, '', '')$$,
   '42501', null, 'service_role cannot insert audit rows directly');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 -- Even a grant does not open it: the triggers refuse for every role.
 grant update, delete on audit_log to service_role;
 select set_config('role', 'service_role', true);
 select throws_ok($$update audit_log set action = 'x'$$, 'SY020', null, 'service_role with an UPDATE grant is still refused');
 select throws_ok($$delete from audit_log$$, 'SY020', null, 'service_role with a DELETE grant is still refused');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 
-select pg_temp.act_as('admin@demo-freight.test');
+select tests.act_as('admin@demo-freight.test');
 select throws_ok($$update audit_log set action = 'x'$$, '42501', null, 'an authenticated auditor cannot update');
 select throws_ok($$delete from audit_log$$, '42501', null, 'an authenticated auditor cannot delete');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 select set_config('role', 'anon', true);
 select throws_ok($$delete from audit_log$$, '42501', null, 'anon cannot delete');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 
 -------------------------------------------------------------------------------------------
 -- Who reads it
@@ -102,7 +89,7 @@ insert into shipments (tenant_id, reference) values ('b0000000-0000-4000-8000-00
                                                     ('b0000000-0000-4000-8000-00000000000b', 'AU-B2'),
                                                     ('b0000000-0000-4000-8000-00000000000b', 'AU-B3'),
                                                     ('b0000000-0000-4000-8000-00000000000b', 'AU-B4');
-select pg_temp.act_as('admin@demo-freight.test');
+select tests.act_as('admin@demo-freight.test');
 select ok((select count(*) from audit_log) > 0
           and (select count(*) from audit_log where tenant_id is distinct from 'd0000000-0000-4000-8000-000000000001') = 0,
           'tenant_admin reads its tenant''s audit rows only');
@@ -110,12 +97,12 @@ select set_eq($$select chain_id from app_private.audit_verify()$$, array['d00000
   'and verifies only its own chain');
 select throws_ok($$select * from app_private.audit_verify('b0000000-0000-4000-8000-00000000000b')$$, 'SY021', null,
   'asking for another tenant''s chain is forbidden');
-select pg_temp.act_as('dispatch@demo-freight.test');
+select tests.act_as('dispatch@demo-freight.test');
 select is((select count(*)::int from audit_log), 0, 'a dispatcher (no audit.read) reads none');
-select pg_temp.act_as('super@switchyard.test', null);
+select tests.act_as('super@switchyard.test', null);
 select ok((select count(*) from audit_log where tenant_id = 'b0000000-0000-4000-8000-00000000000b') = 5,
           'super_admin reads every tenant''s audit rows');
-select pg_temp.act_as_owner();
+select tests.act_as_owner();
 
 -------------------------------------------------------------------------------------------
 -- Hash chain and verification

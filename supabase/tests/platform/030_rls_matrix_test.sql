@@ -12,6 +12,9 @@
 -- Each cell really runs the statement as `authenticated` with the actor's JWT claims, in a
 -- subtransaction that is always rolled back, against a fixture row of each tenant.
 begin;
+-- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
+-- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
+alter default privileges grant execute on functions to public;
 
 select plan((
   (select count(*) from ops.rls_registry)                  -- cells: tables
