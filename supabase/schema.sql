@@ -119,6 +119,12 @@ end $$;
 ALTER FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone) OWNER TO postgres;
 
 --
+-- Name: FUNCTION action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone) IS 'The rails of one action in one call: permission, kill switch, portal flag, nonce, idempotency.';
+
+--
 -- Name: actor(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -186,6 +192,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.audit_event(p_action text, p_target_type text, p_target_id text, p_before jsonb, p_after jsonb, p_reason text, p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION audit_event(p_action text, p_target_type text, p_target_id text, p_before jsonb, p_after jsonb, p_reason text, p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.audit_event(p_action text, p_target_type text, p_target_id text, p_before jsonb, p_after jsonb, p_reason text, p_tenant_id uuid) IS 'Audits an action of the calling principal (audit.write in the tenant).';
 
 --
 -- Name: audit_genesis(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -290,6 +302,12 @@ end $$;
 ALTER FUNCTION app_private.audit_row_change() OWNER TO postgres;
 
 --
+-- Name: FUNCTION audit_row_change(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.audit_row_change() IS 'Row audit trigger of the tables under the rails (immediate or deferred to COMMIT).';
+
+--
 -- Name: audit_verify(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -366,6 +384,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.audit_verify(p_chain_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION audit_verify(p_chain_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.audit_verify(p_chain_id uuid) IS 'Recomputes the audit hash chains the caller may read and names the first row that does not match.';
 
 --
 -- Name: audit_write(uuid, text, text, text, jsonb, jsonb, text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -451,6 +475,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.check_rails(p_class text, p_tenant_id uuid, p_target text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION check_rails(p_class text, p_tenant_id uuid, p_target text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.check_rails(p_class text, p_tenant_id uuid, p_target text) IS 'Raises the rail (kill switch, step-down, agents switch, portal flag) that refuses a write of this class by the caller.';
 
 --
 -- Name: claim(text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -564,6 +594,12 @@ end $$;
 ALTER FUNCTION app_private.cost_charge(p_tenant_id uuid, p_amount_usd numeric, p_category text, p_ref text) OWNER TO postgres;
 
 --
+-- Name: FUNCTION cost_charge(p_tenant_id uuid, p_amount_usd numeric, p_category text, p_ref text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.cost_charge(p_tenant_id uuid, p_amount_usd numeric, p_category text, p_ref text) IS 'Charges the tenant''s cost ledger unless a daily or monthly ceiling would be exceeded.';
+
+--
 -- Name: current_principal(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -595,6 +631,12 @@ $$;
 ALTER FUNCTION app_private.current_principal() OWNER TO postgres;
 
 --
+-- Name: FUNCTION current_principal(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.current_principal() IS 'The caller resolved in one round trip: principal, roles, permissions, tenants.';
+
+--
 -- Name: emergency_stop_now(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -607,6 +649,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.emergency_stop_now() OWNER TO postgres;
+
+--
+-- Name: FUNCTION emergency_stop_now(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.emergency_stop_now() IS 'autonomy.emergencyStop as committed right now (VOLATILE: a fresh snapshot).';
 
 --
 -- Name: event_matches(text[], text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -640,6 +688,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.feed_publish(p_tenant_id uuid, p_rows jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION feed_publish(p_tenant_id uuid, p_rows jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.feed_publish(p_tenant_id uuid, p_rows jsonb) IS 'Publishes Live Feed rows for a tenant.';
 
 --
 -- Name: flag_bool(text, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -678,6 +732,12 @@ CREATE TABLE public.flag_definitions (
 );
 
 ALTER TABLE public.flag_definitions OWNER TO postgres;
+
+--
+-- Name: TABLE flag_definitions; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.flag_definitions IS 'The switchboard''s flags: type, range, allowed values and scopes, default, and the permission that writes each.';
 
 --
 -- Name: flag_definition(text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -830,6 +890,12 @@ end $$;
 ALTER FUNCTION app_private.flag_raw(p_key text, p_tenant_id uuid, p_portal text) OWNER TO postgres;
 
 --
+-- Name: FUNCTION flag_raw(p_key text, p_tenant_id uuid, p_portal text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.flag_raw(p_key text, p_tenant_id uuid, p_portal text) IS 'A flag''s winning raw value for (tenant, portal), or its default; raises unknown_flag.';
+
+--
 -- Name: flag_text(text, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -907,6 +973,12 @@ CREATE FUNCTION app_private.has_permission(p_tenant_id uuid, p_permission text) 
 $$;
 
 ALTER FUNCTION app_private.has_permission(p_tenant_id uuid, p_permission text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION has_permission(p_tenant_id uuid, p_permission text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.has_permission(p_tenant_id uuid, p_permission text) IS 'THE permission check: a global grant, or a grant in the tenant the request is narrowed to.';
 
 --
 -- Name: hmac_signing_key(text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1001,6 +1073,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.idempotency_begin(p_key text, p_fingerprint text, p_tenant_id uuid, p_lock_seconds integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION idempotency_begin(p_key text, p_fingerprint text, p_tenant_id uuid, p_lock_seconds integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.idempotency_begin(p_key text, p_fingerprint text, p_tenant_id uuid, p_lock_seconds integer) IS 'Starts or replays an idempotent request: new | replay | mismatch | in_flight.';
 
 --
 -- Name: idempotency_check_key(text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1126,6 +1204,12 @@ end $$;
 ALTER FUNCTION app_private.kill_switch_drain() OWNER TO postgres;
 
 --
+-- Name: FUNCTION kill_switch_drain(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.kill_switch_drain() IS 'Before the stop is written: waits (at most 2 s) for the machine transactions in flight.';
+
+--
 -- Name: lease_acquire(text, integer, text, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1192,6 +1276,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.lease_acquire(p_holder text, p_ttl_seconds integer, p_pool text, p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION lease_acquire(p_holder text, p_ttl_seconds integer, p_pool text, p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.lease_acquire(p_holder text, p_ttl_seconds integer, p_pool text, p_tenant_id uuid) IS 'Acquires or renews a concurrency lease against budget.<pool>.maxConcurrent.';
 
 --
 -- Name: lease_release(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1313,6 +1403,12 @@ end $$;
 ALTER FUNCTION app_private.outbox_ack(p_event_id uuid, p_ok boolean, p_error text, p_deliveries jsonb, p_max_attempts integer) OWNER TO postgres;
 
 --
+-- Name: FUNCTION outbox_ack(p_event_id uuid, p_ok boolean, p_error text, p_deliveries jsonb, p_max_attempts integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.outbox_ack(p_event_id uuid, p_ok boolean, p_error text, p_deliveries jsonb, p_max_attempts integer) IS 'Reports one delivery attempt: delivered | failed (backoff) | dead (moved to the DLQ).';
+
+--
 -- Name: outbox_ack_batch(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1429,6 +1525,12 @@ end $$;
 ALTER FUNCTION app_private.outbox_ack_batch(p_results jsonb) OWNER TO postgres;
 
 --
+-- Name: FUNCTION outbox_ack_batch(p_results jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.outbox_ack_batch(p_results jsonb) IS 'Acknowledges a batch of delivery attempts in one round trip (set-based for successes).';
+
+--
 -- Name: outbox_ack_batch_replays(uuid[]); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1492,6 +1594,12 @@ PARTITION BY RANGE (created_at);
 ALTER TABLE public.outbox_events OWNER TO postgres;
 
 --
+-- Name: TABLE outbox_events; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.outbox_events IS 'The transactional outbox: events published with their domain write, delivered at least once (consumers dedupe on id).';
+
+--
 -- Name: outbox_claim(integer, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1533,6 +1641,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.outbox_claim(p_limit integer, p_claim_seconds integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION outbox_claim(p_limit integer, p_claim_seconds integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.outbox_claim(p_limit integer, p_claim_seconds integer) IS 'Claims due outbox events (SKIP LOCKED, one undelivered event per aggregate at a time).';
 
 --
 -- Name: outbox_notify(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1601,6 +1715,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) IS 'Publishes an outbox event as the caller (RLS and rails apply).';
 
 --
 -- Name: parse_flag_scope(text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1714,6 +1834,12 @@ end $$;
 ALTER FUNCTION app_private.permission_grants(p_permission text) OWNER TO postgres;
 
 --
+-- Name: FUNCTION permission_grants(p_permission text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.permission_grants(p_permission text) IS 'The caller''s grants of a permission (tenant ids, null = global), memoized per transaction.';
+
+--
 -- Name: permitted_tenants(text); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1745,6 +1871,12 @@ end $$;
 ALTER FUNCTION app_private.permitted_tenants(p_permission text) OWNER TO postgres;
 
 --
+-- Name: FUNCTION permitted_tenants(p_permission text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.permitted_tenants(p_permission text) IS 'Every tenant where the caller holds a permission; what the tenant policies compare with (once per statement).';
+
+--
 -- Name: principal_id(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1772,6 +1904,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.rails_guard() OWNER TO postgres;
+
+--
+-- Name: FUNCTION rails_guard(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.rails_guard() IS 'Statement-level guard trigger of every table under the rails; argument: rail class.';
 
 --
 -- Name: rails_state(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1815,6 +1953,12 @@ end $$;
 ALTER FUNCTION app_private.raise_alert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) OWNER TO postgres;
 
 --
+-- Name: FUNCTION raise_alert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.raise_alert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) IS 'Raises (or keeps) one open alert per (tenant, source, dedupe key).';
+
+--
 -- Name: raise_error(text, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1837,6 +1981,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.raise_error(p_code text, p_message text, p_detail jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION raise_error(p_code text, p_message text, p_detail jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.raise_error(p_code text, p_message text, p_detail jsonb) IS 'Raises a catalogued error (public.rail_errors): SQLSTATE of the code, message "<code>: ...".';
 
 --
 -- Name: rate_limit_take(text, text, integer, integer, integer, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1895,6 +2045,12 @@ end $$;
 ALTER FUNCTION app_private.rate_limit_take(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) OWNER TO postgres;
 
 --
+-- Name: FUNCTION rate_limit_take(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.rate_limit_take(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) IS 'Takes from a GCRA rate limit: allowed, remaining, retry after.';
+
+--
 -- Name: rate_limit_take_or_raise(text, text, integer, integer, integer, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1935,6 +2091,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.rates_quote_proof(p_tenant_id uuid, p_quote_id uuid, OUT total numeric, OUT status text, OUT events integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION rates_quote_proof(p_tenant_id uuid, p_quote_id uuid, OUT total numeric, OUT status text, OUT events integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.rates_quote_proof(p_tenant_id uuid, p_quote_id uuid, OUT total numeric, OUT status text, OUT events integer) IS 'price_one''s post-condition: the quote''s total and status and its outbox event count.';
 
 --
 -- Name: record_flag_change(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2011,6 +2173,12 @@ end $$;
 ALTER FUNCTION app_private.record_request(p_function_name text, p_portal text, p_tenant_id uuid, p_duration_ms numeric, p_error boolean, p_at timestamp with time zone) OWNER TO postgres;
 
 --
+-- Name: FUNCTION record_request(p_function_name text, p_portal text, p_tenant_id uuid, p_duration_ms numeric, p_error boolean, p_at timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.record_request(p_function_name text, p_portal text, p_tenant_id uuid, p_duration_ms numeric, p_error boolean, p_at timestamp with time zone) IS 'Adds one request to its minute of public.request_metrics.';
+
+--
 -- Name: record_run(text, timestamp with time zone, numeric, boolean, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -2048,6 +2216,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.record_span(p_trace_id text, p_span_id text, p_parent_span_id text, p_name text, p_start_time timestamp with time zone, p_duration_ms numeric, p_status text, p_attributes jsonb, p_tenant_id uuid, p_function_name text, p_portal text, p_kind text, p_status_message text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION record_span(p_trace_id text, p_span_id text, p_parent_span_id text, p_name text, p_start_time timestamp with time zone, p_duration_ms numeric, p_status text, p_attributes jsonb, p_tenant_id uuid, p_function_name text, p_portal text, p_kind text, p_status_message text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.record_span(p_trace_id text, p_span_id text, p_parent_span_id text, p_name text, p_start_time timestamp with time zone, p_duration_ms numeric, p_status text, p_attributes jsonb, p_tenant_id uuid, p_function_name text, p_portal text, p_kind text, p_status_message text) IS 'Records a span for the calling principal (attributes redacted).';
 
 --
 -- Name: redact_pii(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2156,6 +2330,12 @@ CREATE TABLE public.replay_requests (
 ALTER TABLE public.replay_requests OWNER TO postgres;
 
 --
+-- Name: TABLE replay_requests; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.replay_requests IS 'DLQ replay requests and dry runs, with the caps applied and the approval when one was needed.';
+
+--
 -- Name: replay_decide(uuid, boolean, text); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -2200,6 +2380,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.replay_decide(p_request_id uuid, p_approve boolean, p_note text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION replay_decide(p_request_id uuid, p_approve boolean, p_note text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.replay_decide(p_request_id uuid, p_approve boolean, p_note text) IS 'A human approves or rejects a pending replay (not its requester); approval executes it.';
 
 --
 -- Name: replay_execute(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2249,6 +2435,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.replay_execute(p_request_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION replay_execute(p_request_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.replay_execute(p_request_id uuid) IS 'Re-enqueues the DLQ entries of an approved replay, keeping their event ids.';
 
 --
 -- Name: replay_progress(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2355,6 +2547,12 @@ end $$;
 ALTER FUNCTION app_private.replay_request(p_tenant_id uuid, p_dlq_ids uuid[], p_dry_run boolean, p_ip inet) OWNER TO postgres;
 
 --
+-- Name: FUNCTION replay_request(p_tenant_id uuid, p_dlq_ids uuid[], p_dry_run boolean, p_ip inet); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.replay_request(p_tenant_id uuid, p_dlq_ids uuid[], p_dry_run boolean, p_ip inet) IS 'Requests a DLQ replay or dry run with the caps enforced in Postgres.';
+
+--
 -- Name: replay_selection(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -2382,6 +2580,12 @@ CREATE FUNCTION app_private.replay_selection(p_tenant_id uuid) RETURNS TABLE(dlq
 $$;
 
 ALTER FUNCTION app_private.replay_selection(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION replay_selection(p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.replay_selection(p_tenant_id uuid) IS 'The oldest dead DLQ entries of a tenant that fit the replay caps.';
 
 --
 -- Name: replay_stop_if_failing(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2418,6 +2622,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.replay_stop_if_failing(p_request_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION replay_stop_if_failing(p_request_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.replay_stop_if_failing(p_request_id uuid) IS 'Stops a replay run once more than 20% of it failed; its undelivered events go back to the DLQ.';
 
 --
 -- Name: request_context(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2479,6 +2689,12 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.require_permission(p_tenant_id uuid, p_permission text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION require_permission(p_tenant_id uuid, p_permission text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.require_permission(p_tenant_id uuid, p_permission text) IS 'Raises forbidden / unknown_principal unless the caller holds the permission (trusted sessions pass).';
 
 --
 -- Name: require_rails_caller(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -3003,6 +3219,12 @@ end $$;
 ALTER FUNCTION ops.register_partitioned(p_table regclass, p_granularity text, p_premake integer, p_retention interval, p_keep_if text, p_before_drop regproc, p_append_only boolean) OWNER TO postgres;
 
 --
+-- Name: FUNCTION register_partitioned(p_table regclass, p_granularity text, p_premake integer, p_retention interval, p_keep_if text, p_before_drop regproc, p_append_only boolean); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.register_partitioned(p_table regclass, p_granularity text, p_premake integer, p_retention interval, p_keep_if text, p_before_drop regproc, p_append_only boolean) IS 'Registers a time-partitioned table and creates its first partitions.';
+
+--
 -- Name: key_rotation_rehearsals; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -3017,6 +3239,12 @@ CREATE TABLE public.key_rotation_rehearsals (
 );
 
 ALTER TABLE public.key_rotation_rehearsals OWNER TO postgres;
+
+--
+-- Name: TABLE key_rotation_rehearsals; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.key_rotation_rehearsals IS 'Outcomes of the monthly key rotation rehearsal (ops.rehearse_key_rotation).';
 
 --
 -- Name: rehearse_key_rotation(text); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -3133,6 +3361,12 @@ end $$;
 ALTER FUNCTION ops.rotate_partitions(p_now timestamp with time zone) OWNER TO postgres;
 
 --
+-- Name: FUNCTION rotate_partitions(p_now timestamp with time zone); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.rotate_partitions(p_now timestamp with time zone) IS 'Creates partitions ahead and drops those past their retention (daily).';
+
+--
 -- Name: rotate_service_key(text, interval); Type: FUNCTION; Schema: ops; Owner: postgres
 --
 
@@ -3175,6 +3409,12 @@ begin
 end $$;
 
 ALTER FUNCTION ops.run_job(p_job text, p_sql text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION run_job(p_job text, p_sql text); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.run_job(p_job text, p_sql text) IS 'Runs a SQL job and records its outcome in ops.schedule_runs (an alert when it fails).';
 
 --
 -- Name: schedule_every_30s(text, text); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -3237,6 +3477,12 @@ end $$;
 ALTER FUNCTION ops.security_scan() OWNER TO postgres;
 
 --
+-- Name: FUNCTION security_scan(); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.security_scan() IS 'Weekly scan: public tables without RLS, definers without search_path, PUBLIC grants on internal schemas.';
+
+--
 -- Name: service_keys_due(interval); Type: FUNCTION; Schema: ops; Owner: postgres
 --
 
@@ -3269,6 +3515,12 @@ begin
 end $$;
 
 ALTER FUNCTION ops.set_rls_sample(p_table regclass, p_sample jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION set_rls_sample(p_table regclass, p_sample jsonb); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.set_rls_sample(p_table regclass, p_sample jsonb) IS 'Records the RLS-matrix sample row of a registered table.';
 
 --
 -- Name: tenant_rls(regclass, text, text, text, text, name); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -3337,6 +3589,12 @@ end $$;
 ALTER FUNCTION ops.tenant_rls(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_tenant_column name) OWNER TO postgres;
 
 --
+-- Name: FUNCTION tenant_rls(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_tenant_column name); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.tenant_rls(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_tenant_column name) IS 'Enables RLS on a tenant table and generates one policy per operation from its permissions (registered in ops.rls_registry).';
+
+--
 -- Name: ttl_cleanup(timestamp with time zone); Type: FUNCTION; Schema: ops; Owner: postgres
 --
 
@@ -3377,6 +3635,12 @@ end $$;
 ALTER FUNCTION public.flag_value(p_key text, p_tenant_id uuid, p_portal text) OWNER TO postgres;
 
 --
+-- Name: FUNCTION flag_value(p_key text, p_tenant_id uuid, p_portal text); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.flag_value(p_key text, p_tenant_id uuid, p_portal text) IS 'A flag''s effective typed value for a context (flags.read in the tenant).';
+
+--
 -- Name: flags_effective(uuid, text); Type: FUNCTION; Schema: public; Owner: postgres
 --
 
@@ -3396,6 +3660,12 @@ begin
 end $$;
 
 ALTER FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION flags_effective(p_tenant_id uuid, p_portal text); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) IS 'Every flag''s effective typed value for a context, in one round trip.';
 
 --
 -- Name: rates_evidence(uuid, text, text, text, text, text, date); Type: FUNCTION; Schema: public; Owner: postgres
@@ -3493,6 +3763,12 @@ $$;
 ALTER FUNCTION public.slo_summary(p_since interval, p_function_name text, p_portal text) OWNER TO postgres;
 
 --
+-- Name: FUNCTION slo_summary(p_since interval, p_function_name text, p_portal text); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.slo_summary(p_since interval, p_function_name text, p_portal text) IS 'SLO figures over a window: success ratio, share under 1.5 s / 2.5 s, p95 upper bound (the caller''s RLS).';
+
+--
 -- Name: request_metrics; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -3521,6 +3797,12 @@ CREATE TABLE public.request_metrics (
 PARTITION BY RANGE (minute);
 
 ALTER TABLE public.request_metrics OWNER TO postgres;
+
+--
+-- Name: TABLE request_metrics; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.request_metrics IS 'Requests per function, portal, tenant and minute, with cumulative latency buckets for SLO math.';
 
 --
 -- Name: spans; Type: TABLE; Schema: public; Owner: postgres
@@ -3554,6 +3836,12 @@ PARTITION BY RANGE (start_time);
 ALTER TABLE public.spans OWNER TO postgres;
 
 --
+-- Name: TABLE spans; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.spans IS 'Trace spans, PII redacted on every write path.';
+
+--
 -- Name: audit_anchors; Type: TABLE; Schema: ops; Owner: postgres
 --
 
@@ -3568,6 +3856,12 @@ CREATE TABLE ops.audit_anchors (
 ALTER TABLE ops.audit_anchors OWNER TO postgres;
 
 --
+-- Name: TABLE audit_anchors; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.audit_anchors IS 'Last row of each chain in an audit partition dropped by retention: where the retained chain resumes.';
+
+--
 -- Name: audit_chain_heads; Type: TABLE; Schema: ops; Owner: postgres
 --
 
@@ -3579,6 +3873,12 @@ CREATE TABLE ops.audit_chain_heads (
 );
 
 ALTER TABLE ops.audit_chain_heads OWNER TO postgres;
+
+--
+-- Name: TABLE audit_chain_heads; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.audit_chain_heads IS 'Head of each audit hash chain (one per tenant): serializes appends and detects lost tail rows.';
 
 --
 -- Name: partitioned_tables; Type: TABLE; Schema: ops; Owner: postgres
@@ -3599,6 +3899,12 @@ CREATE TABLE ops.partitioned_tables (
 ALTER TABLE ops.partitioned_tables OWNER TO postgres;
 
 --
+-- Name: TABLE partitioned_tables; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.partitioned_tables IS 'Time-partitioned tables: granularity, partitions made ahead, retention (ops.rotate_partitions).';
+
+--
 -- Name: request_metrics_hourly; Type: TABLE; Schema: ops; Owner: postgres
 --
 
@@ -3613,6 +3919,12 @@ CREATE TABLE ops.request_metrics_hourly (
 );
 
 ALTER TABLE ops.request_metrics_hourly OWNER TO postgres;
+
+--
+-- Name: TABLE request_metrics_hourly; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.request_metrics_hourly IS 'Hourly roll-up of request metrics for long-window SLO reports.';
 
 --
 -- Name: rls_registry; Type: TABLE; Schema: ops; Owner: postgres
@@ -3633,6 +3945,12 @@ CREATE TABLE ops.rls_registry (
 ALTER TABLE ops.rls_registry OWNER TO postgres;
 
 --
+-- Name: TABLE rls_registry; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.rls_registry IS 'Every tenant table with the permission each operation needs; the RLS policies and the pgTAP RLS matrix are generated from it.';
+
+--
 -- Name: schedule_runs; Type: TABLE; Schema: ops; Owner: postgres
 --
 
@@ -3646,6 +3964,12 @@ CREATE TABLE ops.schedule_runs (
 );
 
 ALTER TABLE ops.schedule_runs OWNER TO postgres;
+
+--
+-- Name: TABLE schedule_runs; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.schedule_runs IS 'Every scheduled run with its outcome and duration.';
 
 --
 -- Name: schedule_runs_id_seq; Type: SEQUENCE; Schema: ops; Owner: postgres
@@ -3711,6 +4035,12 @@ CREATE TABLE public.concurrency_leases (
 ALTER TABLE public.concurrency_leases OWNER TO postgres;
 
 --
+-- Name: TABLE concurrency_leases; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.concurrency_leases IS 'Concurrency leases against budget.<pool>.maxConcurrent.';
+
+--
 -- Name: cost_ledger; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -3727,6 +4057,12 @@ CREATE TABLE public.cost_ledger (
 );
 
 ALTER TABLE public.cost_ledger OWNER TO postgres;
+
+--
+-- Name: TABLE cost_ledger; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.cost_ledger IS 'Per-tenant cost charges, checked against the daily and monthly ceilings.';
 
 --
 -- Name: crm_leads; Type: TABLE; Schema: public; Owner: postgres
@@ -3784,6 +4120,12 @@ CREATE TABLE public.dlq_entries (
 ALTER TABLE public.dlq_entries OWNER TO postgres;
 
 --
+-- Name: TABLE dlq_entries; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.dlq_entries IS 'Dead outbox events with their original row, errors and trace id; replayed through replay_requests.';
+
+--
 -- Name: feature_flag_history; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -3811,6 +4153,12 @@ CREATE TABLE public.feature_flag_history (
 ALTER TABLE public.feature_flag_history OWNER TO postgres;
 
 --
+-- Name: TABLE feature_flag_history; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.feature_flag_history IS 'Every change of a flag, by any path, with who, when, old, new and reason.';
+
+--
 -- Name: feature_flags_v2; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -3829,6 +4177,12 @@ CREATE TABLE public.feature_flags_v2 (
 );
 
 ALTER TABLE public.feature_flags_v2 OWNER TO postgres;
+
+--
+-- Name: TABLE feature_flags_v2; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.feature_flags_v2 IS 'The switchboard (charter §3): flag values by scope (global, tenant, portal, tenant+portal), text validated per definition.';
 
 --
 -- Name: feature_flags_typed; Type: VIEW; Schema: public; Owner: postgres
@@ -3875,6 +4229,12 @@ CREATE TABLE public.idempotency_keys (
 ALTER TABLE public.idempotency_keys OWNER TO postgres;
 
 --
+-- Name: TABLE idempotency_keys; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.idempotency_keys IS 'Idempotency-Key records per (tenant, principal, key): 24 h, with the stored response.';
+
+--
 -- Name: live_feed; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -3893,6 +4253,12 @@ CREATE TABLE public.live_feed (
 );
 
 ALTER TABLE public.live_feed OWNER TO postgres;
+
+--
+-- Name: TABLE live_feed; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.live_feed IS 'The Live Feed: start, prove and finish of each action, per tenant (replay log behind Last-Event-ID).';
 
 --
 -- Name: live_feed_id_seq; Type: SEQUENCE; Schema: public; Owner: postgres
@@ -3936,6 +4302,12 @@ CREATE TABLE public.outbox_deliveries (
 ALTER TABLE public.outbox_deliveries OWNER TO postgres;
 
 --
+-- Name: TABLE outbox_deliveries; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.outbox_deliveries IS 'Every delivery attempt of an outbox event to a subscription.';
+
+--
 -- Name: outbox_delivery_lag; Type: VIEW; Schema: public; Owner: postgres
 --
 
@@ -3971,6 +4343,12 @@ CREATE TABLE public.outbox_subscriptions (
 ALTER TABLE public.outbox_subscriptions OWNER TO postgres;
 
 --
+-- Name: TABLE outbox_subscriptions; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.outbox_subscriptions IS 'Webhook subscribers of a tenant: endpoint, event filter, signing key (Vault name).';
+
+--
 -- Name: permissions; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -3981,6 +4359,12 @@ CREATE TABLE public.permissions (
 );
 
 ALTER TABLE public.permissions OWNER TO postgres;
+
+--
+-- Name: TABLE permissions; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.permissions IS 'Every permission a policy, rail or function checks.';
 
 --
 -- Name: portals; Type: TABLE; Schema: public; Owner: postgres
@@ -3994,6 +4378,12 @@ CREATE TABLE public.portals (
 );
 
 ALTER TABLE public.portals OWNER TO postgres;
+
+--
+-- Name: TABLE portals; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.portals IS 'The 20 canonical portals (charter §4); flag scopes and portal.enabled name them.';
 
 --
 -- Name: principals; Type: TABLE; Schema: public; Owner: postgres
@@ -4011,6 +4401,12 @@ CREATE TABLE public.principals (
 );
 
 ALTER TABLE public.principals OWNER TO postgres;
+
+--
+-- Name: TABLE principals; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.principals IS 'Humans (sub = auth user id) and machine service accounts; the JWT sub must be an enabled row here.';
 
 --
 -- Name: rail_errors; Type: TABLE; Schema: public; Owner: postgres
@@ -4052,6 +4448,12 @@ CREATE TABLE public.rate_limits (
 ALTER TABLE public.rate_limits OWNER TO postgres;
 
 --
+-- Name: TABLE rate_limits; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.rate_limits IS 'GCRA rate-limit state, one row per (bucket, subject).';
+
+--
 -- Name: rates_contracts; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4076,6 +4478,12 @@ CREATE TABLE public.rates_contracts (
 ALTER TABLE public.rates_contracts OWNER TO postgres;
 
 --
+-- Name: TABLE rates_contracts; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.rates_contracts IS 'Customer rate contracts in force between valid_from and valid_to.';
+
+--
 -- Name: rates_diesel_weeks; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4086,6 +4494,12 @@ CREATE TABLE public.rates_diesel_weeks (
 );
 
 ALTER TABLE public.rates_diesel_weeks OWNER TO postgres;
+
+--
+-- Name: TABLE rates_diesel_weeks; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.rates_diesel_weeks IS 'Weekly diesel price (USD per gallon, week starting Monday), reference data.';
 
 --
 -- Name: rates_guards; Type: TABLE; Schema: public; Owner: postgres
@@ -4115,6 +4529,12 @@ CREATE TABLE public.rates_guards (
 ALTER TABLE public.rates_guards OWNER TO postgres;
 
 --
+-- Name: TABLE rates_guards; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.rates_guards IS 'Pricing guard rules (margins, index deviation, floors and ceilings).';
+
+--
 -- Name: rates_index; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4142,6 +4562,12 @@ CREATE TABLE public.rates_index (
 ALTER TABLE public.rates_index OWNER TO postgres;
 
 --
+-- Name: TABLE rates_index; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.rates_index IS 'Market index rates per lane, source and effective date: pricing evidence.';
+
+--
 -- Name: rates_lane_history; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4162,6 +4588,12 @@ CREATE TABLE public.rates_lane_history (
 );
 
 ALTER TABLE public.rates_lane_history OWNER TO postgres;
+
+--
+-- Name: TABLE rates_lane_history; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.rates_lane_history IS 'A tenant''s own shipped lanes and rates per mile: pricing evidence.';
 
 --
 -- Name: rates_quotes; Type: TABLE; Schema: public; Owner: postgres
@@ -4185,6 +4617,12 @@ CREATE TABLE public.rates_quotes (
 ALTER TABLE public.rates_quotes OWNER TO postgres;
 
 --
+-- Name: TABLE rates_quotes; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.rates_quotes IS 'Quotes the rates portal produced, with the request and the explanation.';
+
+--
 -- Name: role_assignments; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4200,6 +4638,12 @@ CREATE TABLE public.role_assignments (
 ALTER TABLE public.role_assignments OWNER TO postgres;
 
 --
+-- Name: TABLE role_assignments; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.role_assignments IS 'Roles held by principals, globally (tenant_id null) or in one tenant.';
+
+--
 -- Name: role_permissions; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4209,6 +4653,12 @@ CREATE TABLE public.role_permissions (
 );
 
 ALTER TABLE public.role_permissions OWNER TO postgres;
+
+--
+-- Name: TABLE role_permissions; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.role_permissions IS 'The permission matrix as data: which role holds which permission.';
 
 --
 -- Name: roles; Type: TABLE; Schema: public; Owner: postgres
@@ -4225,6 +4675,12 @@ CREATE TABLE public.roles (
 );
 
 ALTER TABLE public.roles OWNER TO postgres;
+
+--
+-- Name: TABLE roles; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.roles IS 'Human and machine roles, global or per tenant (charter §1).';
 
 --
 -- Name: service_account_keys; Type: TABLE; Schema: public; Owner: postgres
@@ -4248,6 +4704,12 @@ CREATE TABLE public.service_account_keys (
 ALTER TABLE public.service_account_keys OWNER TO postgres;
 
 --
+-- Name: TABLE service_account_keys; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.service_account_keys IS 'Service account keys: public key_id and the sha256 of the secret (never the secret); 90 days at most.';
+
+--
 -- Name: service_accounts; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4262,6 +4724,12 @@ CREATE TABLE public.service_accounts (
 );
 
 ALTER TABLE public.service_accounts OWNER TO postgres;
+
+--
+-- Name: TABLE service_accounts; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.service_accounts IS 'The six machine service accounts (autopilot, agents, dlq, ci, n8n, system).';
 
 --
 -- Name: shipments; Type: TABLE; Schema: public; Owner: postgres
@@ -4310,6 +4778,12 @@ CREATE TABLE public.tenants (
 ALTER TABLE public.tenants OWNER TO postgres;
 
 --
+-- Name: TABLE tenants; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.tenants IS 'Tenants (brokers, shippers, carriers, ...): every tenant row of every table names one.';
+
+--
 -- Name: webhook_nonces; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4324,6 +4798,12 @@ CREATE TABLE public.webhook_nonces (
 );
 
 ALTER TABLE public.webhook_nonces OWNER TO postgres;
+
+--
+-- Name: TABLE webhook_nonces; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.webhook_nonces IS 'Webhook nonces seen within the tolerance window (single use).';
 
 --
 -- Name: website_events; Type: TABLE; Schema: public; Owner: postgres
@@ -4345,6 +4825,12 @@ CREATE TABLE public.website_events (
 );
 
 ALTER TABLE public.website_events OWNER TO postgres;
+
+--
+-- Name: TABLE website_events; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.website_events IS 'Website events from signed webhooks (one row per webhook id), without PII.';
 
 --
 -- Name: schedule_runs id; Type: DEFAULT; Schema: ops; Owner: postgres

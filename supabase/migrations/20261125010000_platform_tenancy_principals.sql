@@ -84,6 +84,8 @@ create table public.tenants (
   status     text not null default 'active' constraint tenants_status_allowed_check check (status in ('active', 'suspended')),
   created_at timestamptz not null default now()
 );
+comment on table public.tenants is
+  'Tenants (brokers, shippers, carriers, ...): every tenant row of every table names one.';
 
 -- The 20 canonical portals (charter §4); flag scopes name portals from this list.
 create table public.portals (
@@ -91,6 +93,8 @@ create table public.portals (
   title    text not null,
   position int  not null unique
 );
+comment on table public.portals is
+  'The 20 canonical portals (charter §4); flag scopes and portal.enabled name them.';
 insert into public.portals (name, title, position) values
   ('super_admin', 'Super Admin', 1), ('admin', 'Admin', 2), ('tms_admin', 'TMS Admin', 3),
   ('onboarding', 'Onboarding', 4), ('broker', 'Broker', 5), ('shipper', 'Shipper', 6),
@@ -109,6 +113,8 @@ create table public.roles (
   scope       text not null constraint roles_scope_allowed_check check (scope in ('global', 'tenant')),
   description text not null
 );
+comment on table public.roles is
+  'Human and machine roles, global or per tenant (charter §1).';
 
 insert into public.roles (role, kind, scope, description) values
   ('super_admin',     'human',   'global', 'Flip any feature flag, DR cutover, budget edits, audit access'),
@@ -130,6 +136,8 @@ create table public.permissions (
   permission  text primary key constraint permissions_permission_format_check check (permission ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'),
   description text not null
 );
+comment on table public.permissions is
+  'Every permission a policy, rail or function checks.';
 
 insert into public.permissions (permission, description) values
   ('tenant.read',                 'See the tenant record'),
@@ -181,6 +189,8 @@ create table public.role_permissions (
   permission text not null references public.permissions (permission) on delete cascade,
   primary key (role, permission)
 );
+comment on table public.role_permissions is
+  'The permission matrix as data: which role holds which permission.';
 create index role_permissions_permission_idx on public.role_permissions (permission);
 
 -- The matrix. super_admin holds every permission (global). The rest follow charter §1.
@@ -265,6 +275,8 @@ create table public.principals (
   created_at   timestamptz not null default now(),
   disabled_at  timestamptz
 );
+comment on table public.principals is
+  'Humans (sub = auth user id) and machine service accounts; the JWT sub must be an enabled row here.';
 
 create table public.role_assignments (
   id           uuid primary key default gen_random_uuid(),
@@ -276,6 +288,8 @@ create table public.role_assignments (
   granted_at   timestamptz not null default now(),
   constraint role_assignments_unique unique nulls not distinct (principal_id, role, tenant_id)
 );
+comment on table public.role_assignments is
+  'Roles held by principals, globally (tenant_id null) or in one tenant.';
 create index role_assignments_tenant_idx on public.role_assignments (tenant_id);
 create index role_assignments_principal_idx on public.role_assignments (principal_id);
 create index role_assignments_role_idx on public.role_assignments (role);
@@ -291,6 +305,8 @@ create table public.service_accounts (
   rotation_days      int  not null default 90 constraint service_accounts_rotation_days_range_check check (rotation_days between 1 and 90),
   created_at         timestamptz not null default now()
 );
+comment on table public.service_accounts is
+  'The six machine service accounts (autopilot, agents, dlq, ci, n8n, system).';
 
 create table public.service_account_keys (
   id           uuid primary key default gen_random_uuid(),
@@ -305,6 +321,8 @@ create table public.service_account_keys (
   purpose      text not null default 'service' constraint service_account_keys_purpose_allowed_check check (purpose in ('service', 'rehearsal')),
   constraint service_account_keys_expires_at_max_90_days_check check (expires_at <= created_at + interval '90 days')
 );
+comment on table public.service_account_keys is
+  'Service account keys: public key_id and the sha256 of the secret (never the secret); 90 days at most.';
 create index service_account_keys_principal_idx on public.service_account_keys (principal_id);
 
 create table public.key_rotation_rehearsals (
@@ -315,6 +333,8 @@ create table public.key_rotation_rehearsals (
   details      jsonb not null default '{}'::jsonb,
   performed_by text not null default session_user
 );
+comment on table public.key_rotation_rehearsals is
+  'Outcomes of the monthly key rotation rehearsal (ops.rehearse_key_rotation).';
 create index key_rotation_rehearsals_principal_idx on public.key_rotation_rehearsals (principal_id);
 
 -- The six service accounts, with fixed ids so the edge can name them in configuration.
@@ -356,6 +376,8 @@ create table ops.rls_registry (
   -- "$principal" (a spare human principal). Set with ops.set_rls_sample().
   sample        jsonb
 );
+comment on table ops.rls_registry is
+  'Every tenant table with the permission each operation needs; the RLS policies and the pgTAP RLS matrix are generated from it.';
 
 -------------------------------------------------------------------------------------------
 -- functions
@@ -378,6 +400,8 @@ begin
   raise exception using errcode = v_state, message = p_code || ': ' || p_message,
                         detail = p_detail::text;
 end $$;
+comment on function app_private.raise_error(text, text, jsonb) is
+  'Raises a catalogued error (public.rail_errors): SQLSTATE of the code, message "<code>: ...".';
 
 -- Specific errors for bad assignments (before the FK would give a generic one).
 create function app_private.validate_role_assignment() returns trigger
@@ -499,6 +523,8 @@ begin
   perform set_config('app.grants_memo', v_memo || p_permission || ':' || array_to_string(v_list, ',') || ';', true);
   return query select nullif(x, '*')::uuid from unnest(v_list) x;
 end $$;
+comment on function app_private.permission_grants(text) is
+  'The caller''s grants of a permission (tenant ids, null = global), memoized per transaction.';
 
 -- Any change to what grants are made of clears the memo (statement level, same transaction).
 create function app_private.grants_memo_clear() returns trigger
@@ -535,6 +561,8 @@ language sql stable security definer set search_path = '' as $$
                   where g.tenant_id is null or g.tenant_id = p_tenant_id)
   end
 $$;
+comment on function app_private.has_permission(uuid, text) is
+  'THE permission check: a global grant, or a grant in the tenant the request is narrowed to.';
 
 -- Set form of has_permission: every tenant where has_permission(tenant, p) is true.
 -- Policies use `tenant_id = any ((select app_private.permitted_tenants('p'))::uuid[])`: evaluated
@@ -563,6 +591,8 @@ begin
   end if;
   return (select coalesce(array_agg(t.id), '{}'::uuid[]) from public.tenants t where t.id = any (v_grants));
 end $$;
+comment on function app_private.permitted_tenants(text) is
+  'Every tenant where the caller holds a permission; what the tenant policies compare with (once per statement).';
 
 -- Raises forbidden unless has_permission; trusted database sessions (no JWT principal and
 -- not an API role: migrations, pg_cron, psql as the owner) pass.
@@ -590,6 +620,8 @@ begin
              coalesce('tenant ' || p_tenant_id::text, 'the platform (global)')));
   end if;
 end $$;
+comment on function app_private.require_permission(uuid, text) is
+  'Raises forbidden / unknown_principal unless the caller holds the permission (trusted sessions pass).';
 
 -- Resolves the caller in one round trip for the edge.
 create function app_private.current_principal()
@@ -618,6 +650,8 @@ language sql stable security definer set search_path = '' as $$
                    where x.principal_id = p.id and x.tenant_id is not null), '{}')
   from p, ctx
 $$;
+comment on function app_private.current_principal() is
+  'The caller resolved in one round trip: principal, roles, permissions, tenants.';
 
 grant execute on function
   app_private.claim(text),
@@ -641,6 +675,8 @@ begin
     raise exception 'ops.set_rls_sample: % is not in ops.rls_registry (attach it with ops.attach_rails first)', p_table;
   end if;
 end $$;
+comment on function ops.set_rls_sample(regclass, jsonb) is
+  'Records the RLS-matrix sample row of a registered table.';
 
 -- ops.tenant_rls: enables RLS, grants exactly the operations that have a permission to
 -- authenticated (nothing to anon), and (re)creates one policy per operation:
@@ -707,6 +743,8 @@ begin
     execute format('create index on %s (%I)', p_table, p_tenant_column);
   end if;
 end $$;
+comment on function ops.tenant_rls(regclass, text, text, text, text, name) is
+  'Enables RLS on a tenant table and generates one policy per operation from its permissions (registered in ops.rls_registry).';
 
 -------------------------------------------------------------------------------------------
 -- Membership and service-key operations

@@ -3,10 +3,18 @@
 -- every read and write goes through the partitioned parent in public, where RLS applies.
 -- ops.rotate_partitions() (daily, see the schedules migration) creates partitions ahead and
 -- drops those past their TTL.
+--
+-- Sections: permissions and grants; tables; functions.
 
+-------------------------------------------------------------------------------------------
+-- permissions and grants
+-------------------------------------------------------------------------------------------
 create schema if not exists app_partitions;
 revoke all on schema app_partitions from public;
 
+-------------------------------------------------------------------------------------------
+-- tables
+-------------------------------------------------------------------------------------------
 create table ops.partitioned_tables (
   table_name   regclass primary key,
   granularity  text not null constraint partitioned_tables_granularity_allowed_check check (granularity in ('day', 'month')),
@@ -18,7 +26,12 @@ create table ops.partitioned_tables (
   before_drop  regproc,
   append_only  boolean not null default false
 );
+comment on table ops.partitioned_tables is
+  'Time-partitioned tables: granularity, partitions made ahead, retention (ops.rotate_partitions).';
 
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
 create function ops.partition_start(p_granularity text, p_at timestamptz)
 returns timestamptz
 language sql stable set search_path = '' as $$
@@ -120,6 +133,8 @@ begin
     end loop;
   end loop;
 end $$;
+comment on function ops.rotate_partitions(timestamptz) is
+  'Creates partitions ahead and drops those past their retention (daily).';
 
 -- Registers a partitioned table and creates its first partitions.
 create function ops.register_partitioned(p_table regclass, p_granularity text, p_premake int,
@@ -141,3 +156,5 @@ begin
     perform ops.ensure_partition(p_table, now() + ops.partition_step(p_granularity) * i);
   end loop;
 end $$;
+comment on function ops.register_partitioned(regclass, text, int, interval, text, regproc, boolean) is
+  'Registers a time-partitioned table and creates its first partitions.';

@@ -5,10 +5,78 @@
 -- privileges. Tamper-evident: one hash chain per tenant (platform rows: the zero uuid
 -- chain). hash = sha256(prev_hash || canonical row text); app_private.audit_verify()
 -- recomputes the chain and names the first row that does not match.
+--
+-- Sections: tables; functions; triggers and partitions.
 
 -------------------------------------------------------------------------------------------
--- Request context: actor and trace, read from what the edge sets per transaction
+-- tables
 -------------------------------------------------------------------------------------------
+-- The log
+create table public.audit_log (
+  id             uuid        not null default gen_random_uuid(),
+  occurred_at    timestamptz not null default clock_timestamp(),
+  chain_id       uuid        not null,        -- tenant_id, or the zero uuid for platform rows
+  chain_seq      bigint      not null,
+  tenant_id      uuid,                         -- no FK: audit outlives its tenant
+  principal_id   uuid,
+  principal_kind text,
+  principal_name text,
+  db_user        text        not null,
+  action         text        not null constraint audit_log_action_not_empty_check check (length(action) > 0),
+  target_type    text,
+  target_id      text,
+  before         jsonb,
+  after          jsonb,
+  reason         text,
+  trace_id       text,
+  span_id        text,
+  ip             inet,
+  prev_hash      bytea       not null,
+  hash           bytea       not null,
+  primary key (id, occurred_at)
+) partition by range (occurred_at);
+
+create index audit_log_chain_idx on public.audit_log (chain_id, chain_seq);
+create index audit_log_trace_idx on public.audit_log (trace_id) where trace_id is not null;
+
+comment on table public.audit_log is
+  'Append-only, hash-chained audit trail. Verify with app_private.audit_verify().';
+
+-- Head of each chain: serializes appends per tenant (row lock) and detects lost tail rows.
+create table ops.audit_chain_heads (
+  chain_id   uuid primary key,
+  last_seq   bigint not null,
+  last_hash  bytea  not null,
+  updated_at timestamptz not null default now()
+);
+comment on table ops.audit_chain_heads is
+  'Head of each audit hash chain (one per tenant): serializes appends and detects lost tail rows.';
+
+-- Last row of each chain in a partition dropped by retention: the next retained row's
+-- prev_hash must equal it.
+create table ops.audit_anchors (
+  chain_id       uuid   not null,
+  chain_seq      bigint not null,
+  hash           bytea  not null,
+  partition_name text   not null,
+  dropped_at     timestamptz not null default now(),
+  primary key (chain_id, chain_seq)
+);
+comment on table ops.audit_anchors is
+  'Last row of each chain in an audit partition dropped by retention: where the retained chain resumes.';
+
+-- RLS: audit.read (tenant rows per tenant, platform rows with a global grant); nobody
+-- writes through the API.
+select ops.tenant_rls('public.audit_log', 'audit.read', null, null, null);
+revoke all on public.audit_log from service_role;
+grant select on public.audit_log to service_role;
+select ops.set_rls_sample('public.audit_log',
+  '{"tenant_id": "$tenant", "action": "matrix.sample", "db_user": "matrix"}');
+
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
+-- Request context: actor and trace, read from what the edge sets per transaction
 
 -- trace id / span id from the W3C traceparent header, client IP from x-forwarded-for
 -- (PostgREST's request.headers; the edge sets the same GUC).
@@ -55,58 +123,6 @@ end $$;
 
 grant execute on function app_private.request_context(), app_private.actor() to authenticated, service_role;
 
--------------------------------------------------------------------------------------------
--- The log
--------------------------------------------------------------------------------------------
-create table public.audit_log (
-  id             uuid        not null default gen_random_uuid(),
-  occurred_at    timestamptz not null default clock_timestamp(),
-  chain_id       uuid        not null,        -- tenant_id, or the zero uuid for platform rows
-  chain_seq      bigint      not null,
-  tenant_id      uuid,                         -- no FK: audit outlives its tenant
-  principal_id   uuid,
-  principal_kind text,
-  principal_name text,
-  db_user        text        not null,
-  action         text        not null constraint audit_log_action_not_empty_check check (length(action) > 0),
-  target_type    text,
-  target_id      text,
-  before         jsonb,
-  after          jsonb,
-  reason         text,
-  trace_id       text,
-  span_id        text,
-  ip             inet,
-  prev_hash      bytea       not null,
-  hash           bytea       not null,
-  primary key (id, occurred_at)
-) partition by range (occurred_at);
-
-create index audit_log_chain_idx on public.audit_log (chain_id, chain_seq);
-create index audit_log_trace_idx on public.audit_log (trace_id) where trace_id is not null;
-
-comment on table public.audit_log is
-  'Append-only, hash-chained audit trail. Verify with app_private.audit_verify().';
-
--- Head of each chain: serializes appends per tenant (row lock) and detects lost tail rows.
-create table ops.audit_chain_heads (
-  chain_id   uuid primary key,
-  last_seq   bigint not null,
-  last_hash  bytea  not null,
-  updated_at timestamptz not null default now()
-);
-
--- Last row of each chain in a partition dropped by retention: the next retained row's
--- prev_hash must equal it.
-create table ops.audit_anchors (
-  chain_id       uuid   not null,
-  chain_seq      bigint not null,
-  hash           bytea  not null,
-  partition_name text   not null,
-  dropped_at     timestamptz not null default now(),
-  primary key (chain_id, chain_seq)
-);
-
 create function app_private.audit_genesis() returns bytea
 language sql immutable set search_path = '' as $$
   select '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
@@ -147,9 +163,6 @@ begin
   return new;
 end $$;
 
-create trigger audit_chain before insert on public.audit_log
-  for each row execute function app_private.audit_chain();
-
 -- Append-only, for every role including service_role and superusers.
 create function app_private.refuse_audit_change() returns trigger
 language plpgsql set search_path = '' as $$
@@ -159,19 +172,6 @@ begin
     format('%s is not allowed; the audit log is append-only', tg_op));
   return null;
 end $$;
-
-create trigger append_only before update or delete on public.audit_log
-  for each row execute function app_private.refuse_audit_change();
-create trigger append_only_truncate before truncate on public.audit_log
-  for each statement execute function app_private.refuse_audit_change();
-
--- RLS: audit.read (tenant rows per tenant, platform rows with a global grant); nobody
--- writes through the API.
-select ops.tenant_rls('public.audit_log', 'audit.read', null, null, null);
-revoke all on public.audit_log from service_role;
-grant select on public.audit_log to service_role;
-select ops.set_rls_sample('public.audit_log',
-  '{"tenant_id": "$tenant", "action": "matrix.sample", "db_user": "matrix"}');
 
 -- Partitions: monthly, 3 months ahead, kept 400 days; before a partition is dropped its
 -- chain ends are recorded as anchors.
@@ -185,12 +185,7 @@ begin
      on conflict do nothing', p_partition::text, p_partition);
 end $$;
 
-select ops.register_partitioned('public.audit_log', 'month', 3, interval '400 days',
-                                null, 'ops.audit_before_drop'::regproc, true);
-
--------------------------------------------------------------------------------------------
 -- Writers
--------------------------------------------------------------------------------------------
 
 -- Internal writer (triggers and definer functions): actor and trace from the context.
 create function app_private.audit_write(
@@ -231,6 +226,8 @@ begin
   perform app_private.require_permission(v_tenant, 'audit.write');
   perform app_private.audit_write(v_tenant, p_action, p_target_type, p_target_id, p_before, p_after, p_reason);
 end $$;
+comment on function app_private.audit_event(text, text, text, jsonb, jsonb, text, uuid) is
+  'Audits an action of the calling principal (audit.write in the tenant).';
 grant execute on function app_private.audit_event(text, text, text, jsonb, jsonb, text, uuid)
   to authenticated, service_role;
 
@@ -263,24 +260,10 @@ begin
                                   coalesce(v_new, v_old) ->> 'id', v_old, v_new);
   return null;
 end $$;
+comment on function app_private.audit_row_change() is
+  'Row audit trigger of the tables under the rails (immediate or deferred to COMMIT).';
 
--- Audit the tables of the tenancy migration.
-create trigger audit_row after insert or update or delete on public.tenants
-  for each row execute function app_private.audit_row_change('id');
-create trigger audit_row after insert or update or delete on public.principals
-  for each row execute function app_private.audit_row_change('-');
-create trigger audit_row after insert or update or delete on public.role_assignments
-  for each row execute function app_private.audit_row_change('tenant_id');
-create trigger audit_row after insert or update or delete on public.service_accounts
-  for each row execute function app_private.audit_row_change('-');
-create trigger audit_row after insert or update or delete on public.service_account_keys
-  for each row execute function app_private.audit_row_change('-', 'key_hash');
-create trigger audit_row after insert or update or delete on public.key_rotation_rehearsals
-  for each row execute function app_private.audit_row_change('-');
-
--------------------------------------------------------------------------------------------
 -- Verification
--------------------------------------------------------------------------------------------
 
 -- Recomputes each chain the caller may read (audit.read; trusted sessions: all) or just
 -- p_chain_id (a tenant id, or the zero uuid for platform rows). ok=false names the first
@@ -355,4 +338,34 @@ begin
     return next;
   end loop;
 end $$;
+comment on function app_private.audit_verify(uuid) is
+  'Recomputes the audit hash chains the caller may read and names the first row that does not match.';
 grant execute on function app_private.audit_verify(uuid) to authenticated, service_role;
+
+-------------------------------------------------------------------------------------------
+-- triggers and partitions
+-------------------------------------------------------------------------------------------
+create trigger audit_chain before insert on public.audit_log
+  for each row execute function app_private.audit_chain();
+
+create trigger append_only before update or delete on public.audit_log
+  for each row execute function app_private.refuse_audit_change();
+create trigger append_only_truncate before truncate on public.audit_log
+  for each statement execute function app_private.refuse_audit_change();
+
+select ops.register_partitioned('public.audit_log', 'month', 3, interval '400 days',
+                                null, 'ops.audit_before_drop'::regproc, true);
+
+-- Audit the tables of the tenancy migration.
+create trigger audit_row after insert or update or delete on public.tenants
+  for each row execute function app_private.audit_row_change('id');
+create trigger audit_row after insert or update or delete on public.principals
+  for each row execute function app_private.audit_row_change('-');
+create trigger audit_row after insert or update or delete on public.role_assignments
+  for each row execute function app_private.audit_row_change('tenant_id');
+create trigger audit_row after insert or update or delete on public.service_accounts
+  for each row execute function app_private.audit_row_change('-');
+create trigger audit_row after insert or update or delete on public.service_account_keys
+  for each row execute function app_private.audit_row_change('-', 'key_hash');
+create trigger audit_row after insert or update or delete on public.key_rotation_rehearsals
+  for each row execute function app_private.audit_row_change('-');

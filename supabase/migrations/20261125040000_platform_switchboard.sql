@@ -31,6 +31,8 @@ create table public.flag_definitions (
   write_permission text not null references public.permissions (permission),
   description      text not null
 );
+comment on table public.flag_definitions is
+  'The switchboard''s flags: type, range, allowed values and scopes, default, and the permission that writes each.';
 
 
 create table public.feature_flags_v2 (
@@ -48,6 +50,8 @@ create table public.feature_flags_v2 (
   updated_by      text,
   constraint feature_flags_v2_key_scope unique (key, scope)
 );
+comment on table public.feature_flags_v2 is
+  'The switchboard (charter §3): flag values by scope (global, tenant, portal, tenant+portal), text validated per definition.';
 create index feature_flags_v2_tenant_idx on public.feature_flags_v2 (tenant_id);
 create index feature_flags_v2_key_idx on public.feature_flags_v2 (key, tenant_id, portal);
 
@@ -71,6 +75,8 @@ create table public.feature_flag_history (
   trace_id         text,
   changed_at       timestamptz not null default clock_timestamp()
 );
+comment on table public.feature_flag_history is
+  'Every change of a flag, by any path, with who, when, old, new and reason.';
 create index feature_flag_history_key_idx on public.feature_flag_history (key, scope, changed_at);
 
 -------------------------------------------------------------------------------------------
@@ -365,6 +371,8 @@ begin
   end if;
   return v;
 end $$;
+comment on function app_private.flag_raw(text, uuid, text) is
+  'A flag''s winning raw value for (tenant, portal), or its default; raises unknown_flag.';
 revoke execute on function app_private.flag_raw(text, uuid, text) from public;
 
 create function app_private.flag_bool(p_key text, p_tenant_id uuid default null, p_portal text default null)
@@ -396,6 +404,8 @@ begin
   end if;
   return (app_private.flag_effective(p_key, p_tenant_id, p_portal)).value;
 end $$;
+comment on function public.flag_value(text, uuid, text) is
+  'A flag''s effective typed value for a context (flags.read in the tenant).';
 
 -- Every flag's effective value for a context, in one round trip.
 create function public.flags_effective(p_tenant_id uuid default null, p_portal text default null)
@@ -411,6 +421,8 @@ begin
          lateral app_private.flag_effective(d.key, p_tenant_id, p_portal) e
     order by d.key;
 end $$;
+comment on function public.flags_effective(uuid, text) is
+  'Every flag''s effective typed value for a context, in one round trip.';
 
 -- The write permission a flag row needs (used by the policies).
 create function app_private.flag_write_permission(p_key text) returns text

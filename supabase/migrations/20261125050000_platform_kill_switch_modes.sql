@@ -59,6 +59,8 @@ language plpgsql volatile security definer set search_path = '' as $$
 begin
   return coalesce(app_private.flag_raw('autonomy.emergencyStop')::boolean, false);
 end $$;
+comment on function app_private.emergency_stop_now() is
+  'autonomy.emergencyStop as committed right now (VOLATILE: a fresh snapshot).';
 revoke execute on function app_private.emergency_stop_now() from public;
 
 -- Raises the rail that refuses a write of p_class by the calling principal, if any.
@@ -114,6 +116,8 @@ begin
       jsonb_build_object('flag', 'portal.enabled', 'portal', v_portal, 'tenant_id', v_tenant));
   end if;
 end $$;
+comment on function app_private.check_rails(text, uuid, text) is
+  'Raises the rail (kill switch, step-down, agents switch, portal flag) that refuses a write of this class by the caller.';
 
 -- Statement-level guard: TG_ARGV[0] is the rail class.
 create function app_private.rails_guard() returns trigger
@@ -123,6 +127,8 @@ begin
                                   tg_table_schema || '.' || tg_table_name);
   return null;
 end $$;
+comment on function app_private.rails_guard() is
+  'Statement-level guard trigger of every table under the rails; argument: rail class.';
 
 -- The rails state for a request context, in one round trip (the edge checks early).
 create function app_private.rails_state(p_tenant_id uuid default null, p_portal text default null)
@@ -210,6 +216,8 @@ begin
   end if;
   return new;
 end $$;
+comment on function app_private.kill_switch_drain() is
+  'Before the stop is written: waits (at most 2 s) for the machine transactions in flight.';
 revoke execute on function app_private.kill_switch_drain() from public;
 
 -------------------------------------------------------------------------------------------

@@ -2,7 +2,111 @@
 -- the per-tenant cost ledger. Each is one function call (one round trip) for the edge and
 -- is atomic in Postgres. The tables are readable with rails.read / cost.read and written
 -- only through these functions (no API role, not even service_role, writes them directly).
+--
+-- Sections: tables; functions; triggers.
 
+-------------------------------------------------------------------------------------------
+-- tables
+-------------------------------------------------------------------------------------------
+-- Idempotency (IETF Idempotency-Key draft): 24 h records per (tenant, principal, key)
+create table public.idempotency_keys (
+  id              uuid primary key default gen_random_uuid(),
+  tenant_id       uuid references public.tenants (id) on delete cascade,
+  principal_id    uuid not null,
+  key             text not null,
+  fingerprint     text not null,              -- hash of method + path + body, from the edge
+  state           text not null constraint idempotency_keys_state_allowed_check check (state in ('in_flight', 'completed')),
+  response_status int,
+  response_body   jsonb,
+  created_at      timestamptz not null default now(),
+  locked_until    timestamptz not null default now() + interval '60 seconds',
+  completed_at    timestamptz,
+  expires_at      timestamptz not null default now() + interval '24 hours',
+  constraint idempotency_keys_unique unique nulls not distinct (tenant_id, principal_id, key)
+);
+comment on table public.idempotency_keys is
+  'Idempotency-Key records per (tenant, principal, key): 24 h, with the stored response.';
+create index idempotency_keys_expires_idx on public.idempotency_keys (expires_at);
+
+-- Rate limiting: GCRA (generic cell rate algorithm), one row per (bucket, subject)
+-- tat = theoretical arrival time. Each request of cost c moves tat by c * window/limit; a
+-- request is allowed when the new tat is at most `window` ahead of now. "3 per 5 minutes"
+-- allows a burst of 3, then one more every 100 s.
+create table public.rate_limits (
+  bucket     text not null constraint rate_limits_bucket_length_check check (length(bucket) between 1 and 200),
+  subject    text not null constraint rate_limits_subject_length_check check (length(subject) between 1 and 300),   -- e.g. tenant:<uuid>, ip:1.2.3.4
+  tenant_id  uuid references public.tenants (id) on delete cascade,
+  tat        timestamptz not null,
+  updated_at timestamptz not null default now(),
+  primary key (bucket, subject)
+);
+comment on table public.rate_limits is
+  'GCRA rate-limit state, one row per (bucket, subject).';
+
+-- Concurrency leases against budget.<pool>.maxConcurrent
+create table public.concurrency_leases (
+  id           uuid primary key default gen_random_uuid(),
+  pool         text not null default 'agents',
+  tenant_id    uuid references public.tenants (id) on delete cascade,
+  principal_id uuid not null,
+  holder       text not null constraint concurrency_leases_holder_length_check check (length(holder) between 1 and 300),   -- task / job id
+  acquired_at  timestamptz not null default now(),
+  expires_at   timestamptz not null,
+  constraint concurrency_leases_holder unique (pool, holder)
+);
+comment on table public.concurrency_leases is
+  'Concurrency leases against budget.<pool>.maxConcurrent.';
+create index concurrency_leases_pool_idx on public.concurrency_leases (pool, expires_at);
+
+-- Webhook nonces (v2 HMAC: timestamp + nonce, single use within the tolerance window)
+create table public.webhook_nonces (
+  source      text not null constraint webhook_nonces_source_length_check check (length(source) between 1 and 200),   -- signer: n8n, stripe, edi:<partner>
+  nonce       text not null constraint webhook_nonces_nonce_length_check check (length(nonce) between 8 and 200),
+  tenant_id   uuid references public.tenants (id) on delete cascade,
+  received_at timestamptz not null default now(),
+  expires_at  timestamptz not null,
+  primary key (source, nonce)
+);
+comment on table public.webhook_nonces is
+  'Webhook nonces seen within the tolerance window (single use).';
+create index webhook_nonces_expires_idx on public.webhook_nonces (expires_at);
+
+-- Per-tenant cost ledger with ceilings (flags budget.cost.dailyUSD / budget.cost.monthlyUSD)
+create table public.cost_ledger (
+  id           uuid primary key default gen_random_uuid(),
+  tenant_id    uuid not null references public.tenants (id) on delete cascade,
+  principal_id uuid,
+  category     text not null constraint cost_ledger_category_length_check check (length(category) between 1 and 100),   -- llm, sms, maps, edi, ...
+  amount_usd   numeric(14, 6) not null constraint cost_ledger_amount_usd_nonnegative_check check (amount_usd >= 0),
+  ref          text,                                                       -- idempotent charge reference
+  created_at   timestamptz not null default now(),
+  constraint cost_ledger_ref unique (tenant_id, category, ref)
+);
+comment on table public.cost_ledger is
+  'Per-tenant cost charges, checked against the daily and monthly ceilings.';
+create index cost_ledger_tenant_time_idx on public.cost_ledger (tenant_id, created_at);
+
+select ops.tenant_rls('public.idempotency_keys',   'rails.read', null, null, null);
+select ops.tenant_rls('public.rate_limits',        'rails.read', null, null, null);
+select ops.tenant_rls('public.concurrency_leases', 'rails.read', null, null, null);
+select ops.tenant_rls('public.webhook_nonces',     'rails.read', null, null, null);
+select ops.tenant_rls('public.cost_ledger',        'cost.read',  null, null, null);
+revoke insert, update, delete, truncate on public.idempotency_keys, public.rate_limits,
+  public.concurrency_leases, public.webhook_nonces, public.cost_ledger from service_role;
+select ops.set_rls_sample('public.idempotency_keys',
+  '{"tenant_id": "$tenant", "principal_id": "$principal", "key": "matrix-$n", "fingerprint": "f", "state": "completed"}');
+select ops.set_rls_sample('public.rate_limits',
+  '{"bucket": "matrix", "subject": "tenant:$tenant:$n", "tenant_id": "$tenant", "tat": "$now"}');
+select ops.set_rls_sample('public.concurrency_leases',
+  '{"tenant_id": "$tenant", "principal_id": "$principal", "holder": "matrix-$tenant-$n", "expires_at": "$now"}');
+select ops.set_rls_sample('public.webhook_nonces',
+  '{"source": "matrix", "nonce": "matrix-$tenant-$n", "tenant_id": "$tenant", "expires_at": "$now"}');
+select ops.set_rls_sample('public.cost_ledger',
+  '{"tenant_id": "$tenant", "category": "matrix", "amount_usd": 1, "ref": "matrix-$n"}');
+
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
 -- Who may call a rail: trusted database sessions, service_role (the edge before it knows
 -- the caller, e.g. public website traffic), or an enabled principal with rails.use in the
 -- tenant (any enabled principal when no tenant is named).
@@ -21,26 +125,6 @@ begin
     perform app_private.require_permission(p_tenant_id, 'rails.use');
   end if;
 end $$;
-
--------------------------------------------------------------------------------------------
--- Idempotency (IETF Idempotency-Key draft): 24 h records per (tenant, principal, key)
--------------------------------------------------------------------------------------------
-create table public.idempotency_keys (
-  id              uuid primary key default gen_random_uuid(),
-  tenant_id       uuid references public.tenants (id) on delete cascade,
-  principal_id    uuid not null,
-  key             text not null,
-  fingerprint     text not null,              -- hash of method + path + body, from the edge
-  state           text not null constraint idempotency_keys_state_allowed_check check (state in ('in_flight', 'completed')),
-  response_status int,
-  response_body   jsonb,
-  created_at      timestamptz not null default now(),
-  locked_until    timestamptz not null default now() + interval '60 seconds',
-  completed_at    timestamptz,
-  expires_at      timestamptz not null default now() + interval '24 hours',
-  constraint idempotency_keys_unique unique nulls not distinct (tenant_id, principal_id, key)
-);
-create index idempotency_keys_expires_idx on public.idempotency_keys (expires_at);
 
 create function app_private.idempotency_check_key(p_key text) returns void
 language plpgsql stable set search_path = '' as $$
@@ -118,6 +202,8 @@ begin
     return query select 'replay'::text, v_row.response_status, v_row.response_body, v_row.created_at, v_row.expires_at;
   end if;
 end $$;
+comment on function app_private.idempotency_begin(text, text, uuid, int) is
+  'Starts or replays an idempotent request: new | replay | mismatch | in_flight.';
 
 -- Stores the response of an in-flight key (same principal).
 create function app_private.idempotency_complete(p_key text, p_response_status int, p_response_body jsonb,
@@ -149,21 +235,6 @@ begin
      and (k.tenant_id = v_tenant or (v_tenant is null and k.tenant_id is null));
   return found;
 end $$;
-
--------------------------------------------------------------------------------------------
--- Rate limiting: GCRA (generic cell rate algorithm), one row per (bucket, subject)
--------------------------------------------------------------------------------------------
--- tat = theoretical arrival time. Each request of cost c moves tat by c * window/limit; a
--- request is allowed when the new tat is at most `window` ahead of now. "3 per 5 minutes"
--- allows a burst of 3, then one more every 100 s.
-create table public.rate_limits (
-  bucket     text not null constraint rate_limits_bucket_length_check check (length(bucket) between 1 and 200),
-  subject    text not null constraint rate_limits_subject_length_check check (length(subject) between 1 and 300),   -- e.g. tenant:<uuid>, ip:1.2.3.4
-  tenant_id  uuid references public.tenants (id) on delete cascade,
-  tat        timestamptz not null,
-  updated_at timestamptz not null default now(),
-  primary key (bucket, subject)
-);
 
 create function app_private.rate_limit_take(p_bucket text, p_subject text, p_limit int, p_window_seconds int,
                                             p_cost int default 1, p_tenant_id uuid default null)
@@ -214,6 +285,8 @@ begin
                         ceil(extract(epoch from v_tat - v_now))::int;
   end if;
 end $$;
+comment on function app_private.rate_limit_take(text, text, int, int, int, uuid) is
+  'Takes from a GCRA rate limit: allowed, remaining, retry after.';
 
 -- Same, raising rate_limited (DETAIL: {"retry_after_seconds": n, ...}) when refused.
 create function app_private.rate_limit_take_or_raise(p_bucket text, p_subject text, p_limit int, p_window_seconds int,
@@ -232,21 +305,6 @@ begin
   end if;
   return r.remaining;
 end $$;
-
--------------------------------------------------------------------------------------------
--- Concurrency leases against budget.<pool>.maxConcurrent
--------------------------------------------------------------------------------------------
-create table public.concurrency_leases (
-  id           uuid primary key default gen_random_uuid(),
-  pool         text not null default 'agents',
-  tenant_id    uuid references public.tenants (id) on delete cascade,
-  principal_id uuid not null,
-  holder       text not null constraint concurrency_leases_holder_length_check check (length(holder) between 1 and 300),   -- task / job id
-  acquired_at  timestamptz not null default now(),
-  expires_at   timestamptz not null,
-  constraint concurrency_leases_holder unique (pool, holder)
-);
-create index concurrency_leases_pool_idx on public.concurrency_leases (pool, expires_at);
 
 -- Acquires (or renews, for the same holder) a lease. Serialized per pool by an advisory
 -- lock, expired leases are reaped first; the cap is the global flag value, and a
@@ -313,6 +371,8 @@ begin
   returning * into v_row;
   return query select true, v_row.id, v_active + 1, v_cap, v_row.expires_at, 0;
 end $$;
+comment on function app_private.lease_acquire(text, int, text, uuid) is
+  'Acquires or renews a concurrency lease against budget.<pool>.maxConcurrent.';
 
 create function app_private.lease_release(p_lease_id uuid) returns boolean
 language plpgsql security definer set search_path = '' as $$
@@ -337,19 +397,6 @@ begin
   returning l.expires_at into v_exp;
   return v_exp;   -- null: the lease is gone (expired or released)
 end $$;
-
--------------------------------------------------------------------------------------------
--- Webhook nonces (v2 HMAC: timestamp + nonce, single use within the tolerance window)
--------------------------------------------------------------------------------------------
-create table public.webhook_nonces (
-  source      text not null constraint webhook_nonces_source_length_check check (length(source) between 1 and 200),   -- signer: n8n, stripe, edi:<partner>
-  nonce       text not null constraint webhook_nonces_nonce_length_check check (length(nonce) between 8 and 200),
-  tenant_id   uuid references public.tenants (id) on delete cascade,
-  received_at timestamptz not null default now(),
-  expires_at  timestamptz not null,
-  primary key (source, nonce)
-);
-create index webhook_nonces_expires_idx on public.webhook_nonces (expires_at);
 
 -- true: first use, accept; false: replayed nonce, refuse. A timestamp outside the
 -- tolerance raises webhook_timestamp_skew (it could not be checked for reuse later).
@@ -384,21 +431,6 @@ begin
   returning true into v_ok;
   return coalesce(v_ok, false);
 end $$;
-
--------------------------------------------------------------------------------------------
--- Per-tenant cost ledger with ceilings (flags budget.cost.dailyUSD / budget.cost.monthlyUSD)
--------------------------------------------------------------------------------------------
-create table public.cost_ledger (
-  id           uuid primary key default gen_random_uuid(),
-  tenant_id    uuid not null references public.tenants (id) on delete cascade,
-  principal_id uuid,
-  category     text not null constraint cost_ledger_category_length_check check (length(category) between 1 and 100),   -- llm, sms, maps, edi, ...
-  amount_usd   numeric(14, 6) not null constraint cost_ledger_amount_usd_nonnegative_check check (amount_usd >= 0),
-  ref          text,                                                       -- idempotent charge reference
-  created_at   timestamptz not null default now(),
-  constraint cost_ledger_ref unique (tenant_id, category, ref)
-);
-create index cost_ledger_tenant_time_idx on public.cost_ledger (tenant_id, created_at);
 
 -- Charges the ledger unless a ceiling would be exceeded (budget_exhausted). A repeated
 -- (category, ref) returns the first charge (replayed = true) without charging twice.
@@ -459,10 +491,10 @@ begin
   returning id into v_id;
   return query select v_id, false, v_day_spent + p_amount_usd, v_dcap, v_month_spent + p_amount_usd, v_mcap;
 end $$;
+comment on function app_private.cost_charge(uuid, numeric, text, text) is
+  'Charges the tenant''s cost ledger unless a daily or monthly ceiling would be exceeded.';
 
--------------------------------------------------------------------------------------------
 -- Grants, RLS, cleanup
--------------------------------------------------------------------------------------------
 grant execute on function
   app_private.require_rails_caller(uuid),
   app_private.idempotency_begin(text, text, uuid, int),
@@ -476,28 +508,6 @@ grant execute on function
   app_private.webhook_nonce_use(text, text, timestamptz, int, uuid),
   app_private.cost_charge(uuid, numeric, text, text)
 to authenticated, service_role;
-
-select ops.tenant_rls('public.idempotency_keys',   'rails.read', null, null, null);
-select ops.tenant_rls('public.rate_limits',        'rails.read', null, null, null);
-select ops.tenant_rls('public.concurrency_leases', 'rails.read', null, null, null);
-select ops.tenant_rls('public.webhook_nonces',     'rails.read', null, null, null);
-select ops.tenant_rls('public.cost_ledger',        'cost.read',  null, null, null);
-revoke insert, update, delete, truncate on public.idempotency_keys, public.rate_limits,
-  public.concurrency_leases, public.webhook_nonces, public.cost_ledger from service_role;
-select ops.set_rls_sample('public.idempotency_keys',
-  '{"tenant_id": "$tenant", "principal_id": "$principal", "key": "matrix-$n", "fingerprint": "f", "state": "completed"}');
-select ops.set_rls_sample('public.rate_limits',
-  '{"bucket": "matrix", "subject": "tenant:$tenant:$n", "tenant_id": "$tenant", "tat": "$now"}');
-select ops.set_rls_sample('public.concurrency_leases',
-  '{"tenant_id": "$tenant", "principal_id": "$principal", "holder": "matrix-$tenant-$n", "expires_at": "$now"}');
-select ops.set_rls_sample('public.webhook_nonces',
-  '{"source": "matrix", "nonce": "matrix-$tenant-$n", "tenant_id": "$tenant", "expires_at": "$now"}');
-select ops.set_rls_sample('public.cost_ledger',
-  '{"tenant_id": "$tenant", "category": "matrix", "amount_usd": 1, "ref": "matrix-$n"}');
-
--- A charge is autonomous work: refused while stopped.
-create trigger rails_guard before insert or update or delete or truncate on public.cost_ledger
-  for each statement execute function app_private.rails_guard('control');
 
 -- Stale state cleanup (5-minute schedule): expired idempotency records, leases and nonces,
 -- and rate-limit rows whose tat has passed (such a row means the same as no row).
@@ -516,3 +526,10 @@ begin
   delete from public.rate_limits where tat <= now();
   get diagnostics n = row_count; what := 'rate_limits'; removed := n; return next;
 end $$;
+
+-------------------------------------------------------------------------------------------
+-- triggers
+-------------------------------------------------------------------------------------------
+-- A charge is autonomous work: refused while stopped.
+create trigger rails_guard before insert or update or delete or truncate on public.cost_ledger
+  for each statement execute function app_private.rails_guard('control');

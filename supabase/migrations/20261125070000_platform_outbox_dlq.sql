@@ -12,10 +12,18 @@
 -- budget.replay.maxBatch, payload <= budget.replay.maxPayloadMB, rate.replay.per5m per
 -- tenant and per IP), refuses while DLQ replays are paused (dlq.paused / DEGRADE), and in
 -- STEP-DOWN leaves the request pending until a human approves it (replay_decide()).
+--
+-- Sections: permissions and grants; tables; functions; triggers and partitions.
 
+-------------------------------------------------------------------------------------------
+-- permissions and grants
+-------------------------------------------------------------------------------------------
 create sequence app_private.outbox_seq;
 grant usage on sequence app_private.outbox_seq to authenticated, service_role;
 
+-------------------------------------------------------------------------------------------
+-- tables
+-------------------------------------------------------------------------------------------
 create table public.outbox_events (
   id              uuid        not null default gen_random_uuid(),   -- consumers dedupe on it
   seq             bigint      not null default nextval('app_private.outbox_seq'),
@@ -36,6 +44,8 @@ create table public.outbox_events (
   delivered_at    timestamptz,
   primary key (id, created_at)
 ) partition by range (created_at);
+comment on table public.outbox_events is
+  'The transactional outbox: events published with their domain write, delivered at least once (consumers dedupe on id).';
 
 create index outbox_events_due_idx on public.outbox_events (next_attempt_at, seq)
   where state in ('pending', 'delivering', 'failed');
@@ -47,6 +57,112 @@ create index outbox_events_trace_idx on public.outbox_events (trace_id) where tr
 create index outbox_events_undelivered_seq_idx on public.outbox_events (seq)
   where state in ('pending', 'delivering', 'failed');
 
+select ops.tenant_rls('public.outbox_events', 'outbox.read', 'outbox.publish', 'outbox.deliver', null);
+
+select ops.set_rls_sample('public.outbox_events',
+  '{"tenant_id": "$tenant", "aggregate_type": "shipment", "aggregate_id": "matrix-$n", "event_type": "shipment.created"}');
+
+-- Subscriptions and deliveries
+create table public.outbox_subscriptions (
+  id           uuid primary key default gen_random_uuid(),
+  tenant_id    uuid not null references public.tenants (id) on delete cascade,
+  name         text not null constraint outbox_subscriptions_name_length_check check (length(name) between 1 and 100),
+  endpoint_url text not null constraint outbox_subscriptions_endpoint_url_format_check check (endpoint_url ~ '^https?://[^\s]+$'),
+  secret_ref   text not null,                       -- Vault secret name of the signing key
+  event_filter text[] not null default '{*}',       -- event types; '*' and 'prefix.*' patterns
+  enabled      boolean not null default true,
+  created_at   timestamptz not null default now(),
+  updated_at   timestamptz not null default now(),
+  constraint outbox_subscriptions_name unique (tenant_id, name)
+);
+comment on table public.outbox_subscriptions is
+  'Webhook subscribers of a tenant: endpoint, event filter, signing key (Vault name).';
+select ops.attach_rails('public.outbox_subscriptions', 'integrations.read', 'integrations.manage',
+                        'integrations.manage', 'integrations.manage', 'control');
+select ops.set_rls_sample('public.outbox_subscriptions',
+  '{"tenant_id": "$tenant", "name": "matrix-$n", "endpoint_url": "https://example.test/hook", "secret_ref": "whsec_matrix"}');
+
+create table public.outbox_deliveries (
+  id               uuid primary key default gen_random_uuid(),
+  tenant_id        uuid not null references public.tenants (id) on delete cascade,
+  event_id         uuid not null,
+  event_created_at timestamptz,
+  subscription_id  uuid references public.outbox_subscriptions (id) on delete set null,
+  attempt          int  not null constraint outbox_deliveries_attempt_positive_check check (attempt >= 1),
+  ok               boolean not null,
+  status_code      int,
+  error            text,
+  duration_ms      int,
+  trace_id         text,
+  created_at       timestamptz not null default now()
+);
+comment on table public.outbox_deliveries is
+  'Every delivery attempt of an outbox event to a subscription.';
+create index outbox_deliveries_event_idx on public.outbox_deliveries (event_id);
+select ops.tenant_rls('public.outbox_deliveries', 'outbox.read', 'outbox.deliver', null, null);
+select ops.set_rls_sample('public.outbox_deliveries',
+  '{"tenant_id": "$tenant", "event_id": "$uuid", "attempt": 1, "ok": true}');
+
+-- DLQ
+create table public.dlq_entries (
+  id                uuid primary key default gen_random_uuid(),
+  tenant_id         uuid not null references public.tenants (id) on delete cascade,
+  event_id          uuid not null,
+  event_created_at  timestamptz not null,
+  event_type        text,
+  aggregate_type    text,
+  aggregate_id      text,
+  event             jsonb not null,                 -- the original outbox row
+  attempts          int   not null default 0,
+  errors            jsonb not null default '[]'::jsonb,
+  last_error        text,
+  payload_bytes     int   not null default 0 constraint dlq_entries_payload_bytes_nonnegative_check check (payload_bytes >= 0),
+  trace_id          text,
+  state             text  not null default 'dead' constraint dlq_entries_state_allowed_check check (state in ('dead', 'replayed', 'discarded')),
+  dead_at           timestamptz not null default now(),
+  replayed_at       timestamptz,
+  replay_request_id uuid,
+  constraint dlq_entries_event unique (event_id, event_created_at)
+);
+comment on table public.dlq_entries is
+  'Dead outbox events with their original row, errors and trace id; replayed through replay_requests.';
+create index dlq_entries_tenant_state_idx on public.dlq_entries (tenant_id, state);
+create index dlq_entries_trace_idx on public.dlq_entries (trace_id) where trace_id is not null;
+select ops.tenant_rls('public.dlq_entries', 'dlq.read', 'outbox.deliver', null, null);
+select ops.set_rls_sample('public.dlq_entries',
+  '{"tenant_id": "$tenant", "event_id": "$uuid", "event_created_at": "$now", "event": {}}');
+
+create table public.replay_requests (
+  id                uuid primary key default gen_random_uuid(),
+  tenant_id         uuid not null references public.tenants (id) on delete cascade,
+  requested_by      uuid,
+  requested_by_name text not null,
+  requested_ip      inet,
+  dry_run           boolean not null,
+  dlq_ids           uuid[] not null,
+  batch_size        int not null,
+  payload_bytes     bigint not null,
+  caps              jsonb not null,                 -- the caps applied, as read at request time
+  status            text not null
+                    constraint replay_requests_status_allowed_check check (status in ('dry_run', 'pending_approval', 'approved', 'rejected', 'executed')),
+  approved_by       uuid,
+  approved_by_name  text,
+  decided_at        timestamptz,
+  decision_note     text,
+  outcome           jsonb,
+  created_at        timestamptz not null default now(),
+  executed_at       timestamptz
+);
+comment on table public.replay_requests is
+  'DLQ replay requests and dry runs, with the caps applied and the approval when one was needed.';
+select ops.attach_rails('public.replay_requests', 'dlq.read', null, null, null, 'control');
+select ops.set_rls_sample('public.replay_requests',
+  '{"tenant_id": "$tenant", "requested_by_name": "matrix", "dry_run": true, "dlq_ids": "{}", "batch_size": 0,
+    "payload_bytes": 0, "caps": {}, "status": "dry_run"}');
+
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
 -- BEFORE INSERT: new events start pending; publisher and trace come from the request.
 create function app_private.outbox_prepare() returns trigger
 language plpgsql security definer set search_path = '' as $$
@@ -73,9 +189,6 @@ begin
   return new;
 end $$;
 
-create trigger outbox_prepare before insert on public.outbox_events
-  for each row execute function app_private.outbox_prepare();
-
 create function app_private.outbox_notify() returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
@@ -83,21 +196,6 @@ begin
                                                 'event_type', new.event_type)::text);
   return null;
 end $$;
-
-create trigger outbox_notify after insert on public.outbox_events
-  for each row execute function app_private.outbox_notify();
-
-select ops.tenant_rls('public.outbox_events', 'outbox.read', 'outbox.publish', 'outbox.deliver', null);
--- Publishing is domain work; delivery bookkeeping is stopped only by the kill switch.
-create trigger rails_guard before insert on public.outbox_events
-  for each statement execute function app_private.rails_guard('domain');
-create trigger rails_guard_delivery before update or delete or truncate on public.outbox_events
-  for each statement execute function app_private.rails_guard('delivery');
-select ops.set_rls_sample('public.outbox_events',
-  '{"tenant_id": "$tenant", "aggregate_type": "shipment", "aggregate_id": "matrix-$n", "event_type": "shipment.created"}');
-
-select ops.register_partitioned('public.outbox_events', 'day', 14, interval '14 days',
-                                $$state in ('pending', 'delivering', 'failed')$$);
 
 -- Publish helper (SECURITY INVOKER: the caller's RLS and rails apply). The id is made here
 -- rather than read back with RETURNING, which would also need the SELECT policy
@@ -115,26 +213,8 @@ begin
           coalesce(p_payload, '{}'::jsonb), coalesce(p_headers, '{}'::jsonb));
   return v_id;
 end $$;
-
--------------------------------------------------------------------------------------------
--- Subscriptions and deliveries
--------------------------------------------------------------------------------------------
-create table public.outbox_subscriptions (
-  id           uuid primary key default gen_random_uuid(),
-  tenant_id    uuid not null references public.tenants (id) on delete cascade,
-  name         text not null constraint outbox_subscriptions_name_length_check check (length(name) between 1 and 100),
-  endpoint_url text not null constraint outbox_subscriptions_endpoint_url_format_check check (endpoint_url ~ '^https?://[^\s]+$'),
-  secret_ref   text not null,                       -- Vault secret name of the signing key
-  event_filter text[] not null default '{*}',       -- event types; '*' and 'prefix.*' patterns
-  enabled      boolean not null default true,
-  created_at   timestamptz not null default now(),
-  updated_at   timestamptz not null default now(),
-  constraint outbox_subscriptions_name unique (tenant_id, name)
-);
-select ops.attach_rails('public.outbox_subscriptions', 'integrations.read', 'integrations.manage',
-                        'integrations.manage', 'integrations.manage', 'control');
-select ops.set_rls_sample('public.outbox_subscriptions',
-  '{"tenant_id": "$tenant", "name": "matrix-$n", "endpoint_url": "https://example.test/hook", "secret_ref": "whsec_matrix"}');
+comment on function app_private.outbox_publish(text, text, text, jsonb, jsonb, uuid) is
+  'Publishes an outbox event as the caller (RLS and rails apply).';
 
 create function app_private.event_matches(p_filter text[], p_event_type text) returns boolean
 language sql immutable set search_path = '' as $$
@@ -143,87 +223,7 @@ language sql immutable set search_path = '' as $$
                     or (f like '%.*' and p_event_type like left(f, -1) || '%'))
 $$;
 
-create table public.outbox_deliveries (
-  id               uuid primary key default gen_random_uuid(),
-  tenant_id        uuid not null references public.tenants (id) on delete cascade,
-  event_id         uuid not null,
-  event_created_at timestamptz,
-  subscription_id  uuid references public.outbox_subscriptions (id) on delete set null,
-  attempt          int  not null constraint outbox_deliveries_attempt_positive_check check (attempt >= 1),
-  ok               boolean not null,
-  status_code      int,
-  error            text,
-  duration_ms      int,
-  trace_id         text,
-  created_at       timestamptz not null default now()
-);
-create index outbox_deliveries_event_idx on public.outbox_deliveries (event_id);
-select ops.tenant_rls('public.outbox_deliveries', 'outbox.read', 'outbox.deliver', null, null);
-select ops.set_rls_sample('public.outbox_deliveries',
-  '{"tenant_id": "$tenant", "event_id": "$uuid", "attempt": 1, "ok": true}');
-create trigger rails_guard before insert or update or delete or truncate on public.outbox_deliveries
-  for each statement execute function app_private.rails_guard('delivery');
-
--------------------------------------------------------------------------------------------
--- DLQ
--------------------------------------------------------------------------------------------
-create table public.dlq_entries (
-  id                uuid primary key default gen_random_uuid(),
-  tenant_id         uuid not null references public.tenants (id) on delete cascade,
-  event_id          uuid not null,
-  event_created_at  timestamptz not null,
-  event_type        text,
-  aggregate_type    text,
-  aggregate_id      text,
-  event             jsonb not null,                 -- the original outbox row
-  attempts          int   not null default 0,
-  errors            jsonb not null default '[]'::jsonb,
-  last_error        text,
-  payload_bytes     int   not null default 0 constraint dlq_entries_payload_bytes_nonnegative_check check (payload_bytes >= 0),
-  trace_id          text,
-  state             text  not null default 'dead' constraint dlq_entries_state_allowed_check check (state in ('dead', 'replayed', 'discarded')),
-  dead_at           timestamptz not null default now(),
-  replayed_at       timestamptz,
-  replay_request_id uuid,
-  constraint dlq_entries_event unique (event_id, event_created_at)
-);
-create index dlq_entries_tenant_state_idx on public.dlq_entries (tenant_id, state);
-create index dlq_entries_trace_idx on public.dlq_entries (trace_id) where trace_id is not null;
-select ops.tenant_rls('public.dlq_entries', 'dlq.read', 'outbox.deliver', null, null);
-select ops.set_rls_sample('public.dlq_entries',
-  '{"tenant_id": "$tenant", "event_id": "$uuid", "event_created_at": "$now", "event": {}}');
-create trigger rails_guard before insert or update or delete or truncate on public.dlq_entries
-  for each statement execute function app_private.rails_guard('delivery');
-
-create table public.replay_requests (
-  id                uuid primary key default gen_random_uuid(),
-  tenant_id         uuid not null references public.tenants (id) on delete cascade,
-  requested_by      uuid,
-  requested_by_name text not null,
-  requested_ip      inet,
-  dry_run           boolean not null,
-  dlq_ids           uuid[] not null,
-  batch_size        int not null,
-  payload_bytes     bigint not null,
-  caps              jsonb not null,                 -- the caps applied, as read at request time
-  status            text not null
-                    constraint replay_requests_status_allowed_check check (status in ('dry_run', 'pending_approval', 'approved', 'rejected', 'executed')),
-  approved_by       uuid,
-  approved_by_name  text,
-  decided_at        timestamptz,
-  decision_note     text,
-  outcome           jsonb,
-  created_at        timestamptz not null default now(),
-  executed_at       timestamptz
-);
-select ops.attach_rails('public.replay_requests', 'dlq.read', null, null, null, 'control');
-select ops.set_rls_sample('public.replay_requests',
-  '{"tenant_id": "$tenant", "requested_by_name": "matrix", "dry_run": true, "dlq_ids": "{}", "batch_size": 0,
-    "payload_bytes": 0, "caps": {}, "status": "dry_run"}');
-
--------------------------------------------------------------------------------------------
 -- Relay functions
--------------------------------------------------------------------------------------------
 
 -- Claims up to p_limit due events (pending, failed and due, or delivering with an expired
 -- claim) in the tenants where the caller holds outbox.deliver. Only the oldest undelivered
@@ -263,6 +263,8 @@ begin
      where o.id = due.id and o.created_at = due.created_at
     returning o.*;
 end $$;
+comment on function app_private.outbox_claim(int, int) is
+  'Claims due outbox events (SKIP LOCKED, one undelivered event per aggregate at a time).';
 
 -- Reports a delivery attempt of a claimed event. p_deliveries: per-subscription results
 -- [{subscription_id, ok, status_code, error, duration_ms}] (logged). Returns the new state:
@@ -320,10 +322,10 @@ begin
    where o.id = e.id and o.created_at = e.created_at;
   return 'failed';
 end $$;
+comment on function app_private.outbox_ack(uuid, boolean, text, jsonb, int) is
+  'Reports one delivery attempt: delivered | failed (backoff) | dead (moved to the DLQ).';
 
--------------------------------------------------------------------------------------------
 -- Replays
--------------------------------------------------------------------------------------------
 
 -- Re-enqueues the DLQ entries of an approved request (internal). The original event id is
 -- kept (consumers dedupe on it); its row goes back to pending, or is re-created when its
@@ -368,6 +370,8 @@ begin
   returning * into r;
   return r;
 end $$;
+comment on function app_private.replay_execute(uuid) is
+  'Re-enqueues the DLQ entries of an approved replay, keeping their event ids.';
 
 -- Requests a replay (or a dry run) of DLQ entries of one tenant, with the caps enforced.
 create function app_private.replay_request(p_tenant_id uuid, p_dlq_ids uuid[], p_dry_run boolean default true,
@@ -441,6 +445,8 @@ begin
   end if;
   return r;
 end $$;
+comment on function app_private.replay_request(uuid, uuid[], boolean, inet) is
+  'Requests a DLQ replay or dry run with the caps enforced in Postgres.';
 
 -- A human with dlq.replay.approve (not the requester) approves or rejects a pending replay;
 -- approval executes it.
@@ -482,6 +488,8 @@ begin
   end if;
   return r;
 end $$;
+comment on function app_private.replay_decide(uuid, boolean, text) is
+  'A human approves or rejects a pending replay (not its requester); approval executes it.';
 
 -- Delivery progress of a replay's events; should_stop when more than 20% failed (charter §6).
 create function app_private.replay_progress(p_request_id uuid)
@@ -512,3 +520,27 @@ grant execute on function
   app_private.replay_decide(uuid, boolean, text),
   app_private.replay_progress(uuid)
 to authenticated, service_role;
+
+-------------------------------------------------------------------------------------------
+-- triggers and partitions
+-------------------------------------------------------------------------------------------
+create trigger outbox_prepare before insert on public.outbox_events
+  for each row execute function app_private.outbox_prepare();
+
+create trigger outbox_notify after insert on public.outbox_events
+  for each row execute function app_private.outbox_notify();
+
+-- Publishing is domain work; delivery bookkeeping is stopped only by the kill switch.
+create trigger rails_guard before insert on public.outbox_events
+  for each statement execute function app_private.rails_guard('domain');
+create trigger rails_guard_delivery before update or delete or truncate on public.outbox_events
+  for each statement execute function app_private.rails_guard('delivery');
+
+select ops.register_partitioned('public.outbox_events', 'day', 14, interval '14 days',
+                                $$state in ('pending', 'delivering', 'failed')$$);
+
+create trigger rails_guard before insert or update or delete or truncate on public.outbox_deliveries
+  for each statement execute function app_private.rails_guard('delivery');
+
+create trigger rails_guard before insert or update or delete or truncate on public.dlq_entries
+  for each statement execute function app_private.rails_guard('delivery');

@@ -1,10 +1,76 @@
 -- Observability (issue item 7): spans with PII redacted, and request metrics per function
 -- and portal per minute, shaped for SLO math (charter §8: success >= 98%, p95 <= 2.5 s;
 -- portals p95 <= 1.5 s). Both are time partitioned (daily).
+--
+-- Sections: tables; functions; triggers and partitions.
 
 -------------------------------------------------------------------------------------------
--- PII redaction (charter §9: email/name/URL masked)
+-- tables
 -------------------------------------------------------------------------------------------
+-- Spans
+create table public.spans (
+  trace_id       text not null constraint spans_trace_id_format_check check (trace_id ~ '^[0-9a-f]{32}$'),
+  span_id        text not null constraint spans_span_id_format_check check (span_id ~ '^[0-9a-f]{16}$'),
+  parent_span_id text constraint spans_parent_span_id_format_check check (parent_span_id ~ '^[0-9a-f]{16}$'),
+  tenant_id      uuid,                              -- null: platform span
+  principal_id   uuid,
+  name           text not null constraint spans_name_length_check check (length(name) between 1 and 300),
+  kind           text not null default 'internal'
+                 constraint spans_kind_allowed_check check (kind in ('internal', 'server', 'client', 'producer', 'consumer')),
+  function_name  text,
+  portal         text,
+  attributes     jsonb not null default '{}'::jsonb,
+  start_time     timestamptz not null,
+  duration_ms    numeric(12, 3) not null constraint spans_duration_ms_nonnegative_check check (duration_ms >= 0),
+  status         text not null default 'unset' constraint spans_status_allowed_check check (status in ('unset', 'ok', 'error')),
+  status_message text,
+  primary key (trace_id, span_id, start_time)
+) partition by range (start_time);
+comment on table public.spans is
+  'Trace spans, PII redacted on every write path.';
+create index spans_start_idx on public.spans (start_time);
+
+select ops.tenant_rls('public.spans', 'traces.read', 'telemetry.write', null, null);
+
+select ops.set_rls_sample('public.spans',
+  '{"trace_id": "$hex32", "span_id": "$hex16", "tenant_id": "$tenant", "name": "matrix", "start_time": "$now", "duration_ms": 1}');
+
+-- Request metrics: one row per (function, portal, tenant, minute)
+-- le_* are cumulative histogram buckets (requests that took <= N ms), Prometheus-style;
+-- `count` is the +Inf bucket. share of requests under the 2.5 s SLO = le_2500 / count.
+create table public.request_metrics (
+  function_name text        not null constraint request_metrics_function_name_length_check check (length(function_name) between 1 and 100),
+  portal        text,
+  tenant_id     uuid,
+  minute        timestamptz not null constraint request_metrics_minute_whole_minute_check check (minute = date_trunc('minute', minute, 'UTC')),
+  count         bigint      not null default 0 constraint request_metrics_count_nonnegative_check check (count >= 0),
+  errors        bigint      not null default 0 constraint request_metrics_errors_range_check check (errors >= 0 and errors <= count),
+  sum_ms        numeric     not null default 0,
+  max_ms        numeric     not null default 0,
+  le_100        bigint      not null default 0,
+  le_250        bigint      not null default 0,
+  le_500        bigint      not null default 0,
+  le_1000       bigint      not null default 0,
+  le_1500       bigint      not null default 0,
+  le_2500       bigint      not null default 0,
+  le_5000       bigint      not null default 0,
+  le_10000      bigint      not null default 0,
+  constraint request_metrics_key unique nulls not distinct (function_name, portal, tenant_id, minute)
+) partition by range (minute);
+comment on table public.request_metrics is
+  'Requests per function, portal, tenant and minute, with cumulative latency buckets for SLO math.';
+create index request_metrics_minute_idx on public.request_metrics (minute);
+
+select ops.tenant_rls('public.request_metrics', 'metrics.read', null, null, null);
+revoke insert, update, delete, truncate on public.request_metrics from service_role;
+
+select ops.set_rls_sample('public.request_metrics',
+  '{"function_name": "matrix-$n", "tenant_id": "$tenant", "minute": "$minute", "count": 1}');
+
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
+-- PII redaction (charter §9: email/name/URL masked)
 
 -- Masks PII inside a string: email addresses, URLs (scheme and host kept), phone numbers.
 create function app_private.redact_text(p text) returns text
@@ -57,29 +123,6 @@ end $$;
 
 grant execute on function app_private.redact_text(text), app_private.redact_pii(jsonb) to authenticated, service_role;
 
--------------------------------------------------------------------------------------------
--- Spans
--------------------------------------------------------------------------------------------
-create table public.spans (
-  trace_id       text not null constraint spans_trace_id_format_check check (trace_id ~ '^[0-9a-f]{32}$'),
-  span_id        text not null constraint spans_span_id_format_check check (span_id ~ '^[0-9a-f]{16}$'),
-  parent_span_id text constraint spans_parent_span_id_format_check check (parent_span_id ~ '^[0-9a-f]{16}$'),
-  tenant_id      uuid,                              -- null: platform span
-  principal_id   uuid,
-  name           text not null constraint spans_name_length_check check (length(name) between 1 and 300),
-  kind           text not null default 'internal'
-                 constraint spans_kind_allowed_check check (kind in ('internal', 'server', 'client', 'producer', 'consumer')),
-  function_name  text,
-  portal         text,
-  attributes     jsonb not null default '{}'::jsonb,
-  start_time     timestamptz not null,
-  duration_ms    numeric(12, 3) not null constraint spans_duration_ms_nonnegative_check check (duration_ms >= 0),
-  status         text not null default 'unset' constraint spans_status_allowed_check check (status in ('unset', 'ok', 'error')),
-  status_message text,
-  primary key (trace_id, span_id, start_time)
-) partition by range (start_time);
-create index spans_start_idx on public.spans (start_time);
-
 -- Every write path redacts: the API, the edge helper and the owner.
 create function app_private.spans_redact() returns trigger
 language plpgsql set search_path = '' as $$
@@ -88,15 +131,6 @@ begin
   new.status_message := app_private.redact_text(new.status_message);
   return new;
 end $$;
-create trigger spans_redact before insert or update on public.spans
-  for each row execute function app_private.spans_redact();
-
-select ops.tenant_rls('public.spans', 'traces.read', 'telemetry.write', null, null);
-create trigger rails_guard before insert or update or delete or truncate on public.spans
-  for each statement execute function app_private.rails_guard('delivery');
-select ops.register_partitioned('public.spans', 'day', 14, interval '7 days');
-select ops.set_rls_sample('public.spans',
-  '{"trace_id": "$hex32", "span_id": "$hex16", "tenant_id": "$tenant", "name": "matrix", "start_time": "$now", "duration_ms": 1}');
 
 -- Records a span for the calling principal (any principal may record spans of its own
 -- requests; tenant-scoped spans need rails.use there). Attributes are redacted.
@@ -117,38 +151,8 @@ begin
           p_status, p_status_message)
   on conflict do nothing;
 end $$;
-
--------------------------------------------------------------------------------------------
--- Request metrics: one row per (function, portal, tenant, minute)
--------------------------------------------------------------------------------------------
--- le_* are cumulative histogram buckets (requests that took <= N ms), Prometheus-style;
--- `count` is the +Inf bucket. share of requests under the 2.5 s SLO = le_2500 / count.
-create table public.request_metrics (
-  function_name text        not null constraint request_metrics_function_name_length_check check (length(function_name) between 1 and 100),
-  portal        text,
-  tenant_id     uuid,
-  minute        timestamptz not null constraint request_metrics_minute_whole_minute_check check (minute = date_trunc('minute', minute, 'UTC')),
-  count         bigint      not null default 0 constraint request_metrics_count_nonnegative_check check (count >= 0),
-  errors        bigint      not null default 0 constraint request_metrics_errors_range_check check (errors >= 0 and errors <= count),
-  sum_ms        numeric     not null default 0,
-  max_ms        numeric     not null default 0,
-  le_100        bigint      not null default 0,
-  le_250        bigint      not null default 0,
-  le_500        bigint      not null default 0,
-  le_1000       bigint      not null default 0,
-  le_1500       bigint      not null default 0,
-  le_2500       bigint      not null default 0,
-  le_5000       bigint      not null default 0,
-  le_10000      bigint      not null default 0,
-  constraint request_metrics_key unique nulls not distinct (function_name, portal, tenant_id, minute)
-) partition by range (minute);
-create index request_metrics_minute_idx on public.request_metrics (minute);
-
-select ops.tenant_rls('public.request_metrics', 'metrics.read', null, null, null);
-revoke insert, update, delete, truncate on public.request_metrics from service_role;
-select ops.register_partitioned('public.request_metrics', 'day', 14, interval '35 days');
-select ops.set_rls_sample('public.request_metrics',
-  '{"function_name": "matrix-$n", "tenant_id": "$tenant", "minute": "$minute", "count": 1}');
+comment on function app_private.record_span(text, text, text, text, timestamptz, numeric, text, jsonb, uuid, text, text, text, text) is
+  'Records a span for the calling principal (attributes redacted).';
 
 -- Adds one request to its minute (atomic upsert).
 create function app_private.record_request(p_function_name text, p_portal text, p_tenant_id uuid,
@@ -176,6 +180,8 @@ begin
     le_1500 = m.le_1500 + excluded.le_1500, le_2500 = m.le_2500 + excluded.le_2500,
     le_5000 = m.le_5000 + excluded.le_5000, le_10000 = m.le_10000 + excluded.le_10000;
 end $$;
+comment on function app_private.record_request(text, text, uuid, numeric, boolean, timestamptz) is
+  'Adds one request to its minute of public.request_metrics.';
 
 -- SLO figures over a window (for gates and dashboards): success ratio, share of requests
 -- under 1.5 s and 2.5 s, and an upper bound of p95 from the histogram (the smallest bucket
@@ -204,6 +210,8 @@ language sql stable set search_path = '' as $$
   group by m.function_name, m.portal
   order by m.function_name, m.portal
 $$;
+comment on function public.slo_summary(interval, text, text) is
+  'SLO figures over a window: success ratio, share under 1.5 s / 2.5 s, p95 upper bound (the caller''s RLS).';
 
 revoke execute on function public.slo_summary(interval, text, text) from public, anon;
 grant execute on function
@@ -211,3 +219,15 @@ grant execute on function
   app_private.record_request(text, text, uuid, numeric, boolean, timestamptz),
   public.slo_summary(interval, text, text)
 to authenticated, service_role;
+
+-------------------------------------------------------------------------------------------
+-- triggers and partitions
+-------------------------------------------------------------------------------------------
+create trigger spans_redact before insert or update on public.spans
+  for each row execute function app_private.spans_redact();
+
+create trigger rails_guard before insert or update or delete or truncate on public.spans
+  for each statement execute function app_private.rails_guard('delivery');
+select ops.register_partitioned('public.spans', 'day', 14, interval '7 days');
+
+select ops.register_partitioned('public.request_metrics', 'day', 14, interval '35 days');

@@ -3,7 +3,12 @@
 --           logs (ops.ttl_cleanup)
 --   5 min:  stale lock cleanup (expired idempotency records, leases, nonces, idle rate rows)
 -- cron.schedule(name, ...) replaces a job of the same name, so this stays re-runnable.
+--
+-- Sections: functions; schedules.
 
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
 -- Delivery attempts older than 30 days; DLQ entries replayed or discarded more than 30
 -- days ago; decided replay requests older than 90 days. (Audit, spans, metrics and the
 -- outbox itself age out with their partitions.)
@@ -23,5 +28,8 @@ begin
   get diagnostics n = row_count; what := 'replay_requests'; removed := n; return next;
 end $$;
 
+-------------------------------------------------------------------------------------------
+-- schedules
+-------------------------------------------------------------------------------------------
 select cron.schedule('partition-rotation', '17 3 * * *', $$select ops.rotate_partitions(); select ops.ttl_cleanup()$$);
 select cron.schedule('rails-cleanup', '*/5 * * * *', $$select ops.cleanup_rails()$$);

@@ -6,6 +6,15 @@
 --   select app_private.action_begin(...)                              (rails, pipelined)
 --   detect reads / act writes + outbox + idempotency_complete         (pipelined)
 --   commit
+--
+-- Sections: permissions and grants; flags; tables; functions; triggers.
+
+-------------------------------------------------------------------------------------------
+-- permissions and grants
+-------------------------------------------------------------------------------------------
+insert into public.rail_errors (code, sqlstate, http_status, title, description) values
+  ('nonce_reused', 'SY030', 401, 'Nonce reused', 'The signed request''s nonce was already used within the tolerance window.')
+on conflict (code) do nothing;
 
 -------------------------------------------------------------------------------------------
 -- flags
@@ -17,6 +26,35 @@ values
   ('rate.actions.perMinute', 'integer', 0, 1000000, null, true, '{global,tenant,portal,tenant_portal}', '600',
    'flags.budget.write', 'Portal actions per minute per tenant, caller and IP')
 on conflict (key) do nothing;
+
+-------------------------------------------------------------------------------------------
+-- tables
+-------------------------------------------------------------------------------------------
+-- Live Feed (charter §5, §10): each action's start, prove result and finish, per tenant.
+-- Rows are the replay log behind Last-Event-ID; an insert notifies 'live_feed' once per
+-- statement and tenant, and the SSE function reads the new rows under the reader's RLS.
+create table public.live_feed (
+  id         bigserial primary key,
+  tenant_id  uuid not null references public.tenants (id) on delete cascade,
+  trace_id   text,
+  portal     text not null,
+  action     text not null,
+  phase      text not null constraint live_feed_phase_allowed_check check (phase in ('start', 'prove', 'finish')),
+  ok         boolean,
+  principal  text,
+  detail     jsonb not null default '{}'::jsonb,
+  created_at timestamptz not null default now()
+);
+comment on table public.live_feed is
+  'The Live Feed: start, prove and finish of each action, per tenant (replay log behind Last-Event-ID).';
+create index live_feed_tenant_id_idx on public.live_feed (tenant_id, id);
+create index live_feed_created_idx on public.live_feed (created_at);
+-- Readers: anyone who may read the tenant's operational data. Writes only through
+-- app_private.feed_publish (observability is never stopped by the kill switch).
+select ops.tenant_rls('public.live_feed', 'domain.read', null, null, null);
+
+select ops.set_rls_sample('public.live_feed',
+  '{"tenant_id": "$tenant", "portal": "rates", "action": "price_one", "phase": "start"}');
 
 -------------------------------------------------------------------------------------------
 -- functions
@@ -80,12 +118,10 @@ begin
     'response_status', v_status,
     'response_body', v_body);
 end $$;
+comment on function app_private.action_begin(text, text, text, text, text, timestamptz) is
+  'The rails of one action in one call: permission, kill switch, portal flag, nonce, idempotency.';
 grant execute on function app_private.action_begin(text, text, text, text, text, timestamptz)
   to authenticated;
-
-insert into public.rail_errors (code, sqlstate, http_status, title, description) values
-  ('nonce_reused', 'SY030', 401, 'Nonce reused', 'The signed request''s nonce was already used within the tolerance window.')
-on conflict (code) do nothing;
 
 -- HMAC v2 for machine callers: the signing key of a live service key is the hex sha256 of
 -- its secret (what service_account_keys.key_hash holds), so the caller signs with a key
@@ -101,29 +137,6 @@ language sql stable security definer set search_path = '' as $$
 $$;
 revoke all on function app_private.hmac_signing_key(text) from public, authenticated, service_role;
 
--------------------------------------------------------------------------------------------
--- Live Feed (charter §5, §10): each action's start, prove result and finish, per tenant.
--- Rows are the replay log behind Last-Event-ID; an insert notifies 'live_feed' once per
--- statement and tenant, and the SSE function reads the new rows under the reader's RLS.
--------------------------------------------------------------------------------------------
-create table public.live_feed (
-  id         bigserial primary key,
-  tenant_id  uuid not null references public.tenants (id) on delete cascade,
-  trace_id   text,
-  portal     text not null,
-  action     text not null,
-  phase      text not null constraint live_feed_phase_allowed_check check (phase in ('start', 'prove', 'finish')),
-  ok         boolean,
-  principal  text,
-  detail     jsonb not null default '{}'::jsonb,
-  created_at timestamptz not null default now()
-);
-create index live_feed_tenant_id_idx on public.live_feed (tenant_id, id);
-create index live_feed_created_idx on public.live_feed (created_at);
--- Readers: anyone who may read the tenant's operational data. Writes only through
--- app_private.feed_publish (observability is never stopped by the kill switch).
-select ops.tenant_rls('public.live_feed', 'domain.read', null, null, null);
-
 create function app_private.live_feed_notify() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -134,8 +147,6 @@ begin
   end loop;
   return null;
 end $$;
-create trigger live_feed_notify after insert on public.live_feed
-  referencing new table as new_rows for each statement execute function app_private.live_feed_notify();
 
 -- Publishes feed rows for the calling principal's tenant (rows: [{trace_id, portal,
 -- action, phase, ok, principal, detail}]).
@@ -149,11 +160,16 @@ begin
   from jsonb_to_recordset(p_rows) as r(trace_id text, portal text, action text, phase text, ok boolean,
                                        principal text, detail jsonb);
 end $$;
+comment on function app_private.feed_publish(uuid, jsonb) is
+  'Publishes Live Feed rows for a tenant.';
 grant execute on function app_private.feed_publish(uuid, jsonb) to authenticated;
-
-select ops.set_rls_sample('public.live_feed',
-  '{"tenant_id": "$tenant", "portal": "rates", "action": "price_one", "phase": "start"}');
 
 -- Functions are executable by PUBLIC by default: only what is granted above.
 revoke execute on function app_private.action_begin(text, text, text, text, text, timestamptz),
   app_private.feed_publish(uuid, jsonb), app_private.live_feed_notify() from public;
+
+-------------------------------------------------------------------------------------------
+-- triggers
+-------------------------------------------------------------------------------------------
+create trigger live_feed_notify after insert on public.live_feed
+  referencing new table as new_rows for each statement execute function app_private.live_feed_notify();

@@ -6,7 +6,12 @@
 --   (default base 2 s: about 1-2 s, 2-4 s, 4-8 s, 8-16 s, ... capped at 5-10 min);
 --   a receiver's Retry-After wins when it asks for longer. After outbox.maxAttempts
 --   attempts (default 8) the event moves to the DLQ with its trace id and last error.
+--
+-- Sections: flags; tables; functions; schedules.
 
+-------------------------------------------------------------------------------------------
+-- flags
+-------------------------------------------------------------------------------------------
 insert into public.flag_definitions
   (key, value_type, min_value, max_value, allowed_values, is_budget, allowed_scopes, default_value, write_permission, description)
 values
@@ -16,6 +21,18 @@ values
    'Delivery attempts before an outbox event moves to the DLQ')
 on conflict (key) do nothing;
 
+-------------------------------------------------------------------------------------------
+-- tables
+-------------------------------------------------------------------------------------------
+-- Commit-to-ack lag of deliveries (deliveries.created_at is when the 2xx was recorded).
+create view public.outbox_delivery_lag with (security_invoker = true) as
+  select d.tenant_id, d.event_id, d.subscription_id, d.created_at as acked_at,
+         extract(epoch from d.created_at - d.event_created_at) * 1000 as lag_ms
+  from public.outbox_deliveries d where d.ok;
+
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
 -- Acknowledges a batch of delivery attempts in one round trip.
 -- p_results: [{event_id, ok, error, retry_after, deliveries: [{subscription_id, ok, status_code,
 -- error, duration_ms}]}]. Subscriptions that answered 410 Gone are switched off.
@@ -137,14 +154,13 @@ begin
     perform app_private.outbox_ack_batch_replays(v_fail_ids);
   end if;
 end $$;
+comment on function app_private.outbox_ack_batch(jsonb) is
+  'Acknowledges a batch of delivery attempts in one round trip (set-based for successes).';
 revoke execute on function app_private.outbox_ack_batch(jsonb) from public;
 grant execute on function app_private.outbox_ack_batch(jsonb) to authenticated;
 
--- Commit-to-ack lag of deliveries (deliveries.created_at is when the 2xx was recorded).
-create view public.outbox_delivery_lag with (security_invoker = true) as
-  select d.tenant_id, d.event_id, d.subscription_id, d.created_at as acked_at,
-         extract(epoch from d.created_at - d.event_created_at) * 1000 as lag_ms
-  from public.outbox_deliveries d where d.ok;
-
+-------------------------------------------------------------------------------------------
+-- schedules
+-------------------------------------------------------------------------------------------
 -- Safety net: the relay function drains the outbox every 30 s even if no worker listens.
 select ops.schedule_every_30s('outbox-relay', $$select ops.invoke_function('outbox-relay', '{}'::jsonb, 'service_role_key')$$);

@@ -26,6 +26,8 @@ create table public.website_events (
   received_at  timestamptz not null default now(),
   constraint website_events_webhook unique (tenant_id, webhook_id)
 );
+comment on table public.website_events is
+  'Website events from signed webhooks (one row per webhook id), without PII.';
 create index website_events_type_idx on public.website_events (tenant_id, event_type, received_at);
 -- no row audit: the webhook action audits itself
 select ops.attach_rails('public.website_events', 'domain.read', 'domain.write', null, null, 'domain', 'none');

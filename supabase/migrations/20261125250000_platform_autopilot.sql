@@ -1,16 +1,23 @@
 -- Autopilot (charter §2, §6, §8): SLO gates with auto-throttle and rollback, alerts, the
 -- record of every scheduled run, and the schedules that call the autopilot function.
+--
+-- Sections: permissions and grants; flags; tables; functions; schedules.
 
+-------------------------------------------------------------------------------------------
+-- permissions and grants
 -------------------------------------------------------------------------------------------
 -- SLO thresholds and the concurrency band the throttle moves in (flags, so operators tune
 -- them with the same switchboard)
--------------------------------------------------------------------------------------------
 insert into public.permissions (permission, description) values
   ('flags.concurrency.write', 'Move budget.agents.maxConcurrent (the adaptive throttle)')
 on conflict (permission) do nothing;
 insert into public.role_permissions (role, permission) values
   ('super_admin', 'flags.concurrency.write'), ('autopilot', 'flags.concurrency.write')
 on conflict do nothing;
+
+-------------------------------------------------------------------------------------------
+-- flags
+-------------------------------------------------------------------------------------------
 -- Least privilege: the autopilot moves the concurrency cap, not the other budgets.
 update public.flag_definitions set write_permission = 'flags.concurrency.write'
  where key = 'budget.agents.maxConcurrent';
@@ -28,9 +35,10 @@ values
 on conflict (key) do nothing;
 
 -------------------------------------------------------------------------------------------
+-- tables
+-------------------------------------------------------------------------------------------
 -- Alerts: raised once per (tenant, source, key) while open; the autopilot sends them to the
 -- Slack-compatible webhook (ALERT_WEBHOOK_URL) with a trace link.
--------------------------------------------------------------------------------------------
 create table public.alerts (
   id          uuid primary key default gen_random_uuid(),
   tenant_id   uuid references public.tenants (id) on delete cascade,   -- null: platform
@@ -54,6 +62,36 @@ select ops.attach_rails('public.alerts', 'metrics.read', 'domain.write', 'domain
 select ops.set_rls_sample('public.alerts',
   '{"tenant_id": "$tenant", "source": "matrix", "severity": "info", "dedupe_key": "matrix-$n", "summary": "matrix"}');
 
+-- Every scheduled run, with outcome and duration (charter §6)
+create table ops.schedule_runs (
+  id          bigserial primary key,
+  job         text not null,
+  started_at  timestamptz not null default now(),
+  duration_ms numeric(12, 3) not null,
+  ok          boolean not null,
+  detail      jsonb not null default '{}'::jsonb
+);
+comment on table ops.schedule_runs is
+  'Every scheduled run with its outcome and duration.';
+create index schedule_runs_job_idx on ops.schedule_runs (job, started_at desc);
+
+-- Hourly roll-up of request metrics (for long-window SLO reports).
+create table ops.request_metrics_hourly (
+  function_name text not null,
+  portal        text,
+  hour          timestamptz not null,
+  count         bigint not null,
+  errors        bigint not null,
+  le_1500       bigint not null,
+  le_2500       bigint not null,
+  constraint request_metrics_hourly_key unique nulls not distinct (function_name, portal, hour)
+);
+comment on table ops.request_metrics_hourly is
+  'Hourly roll-up of request metrics for long-window SLO reports.';
+
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
 -- Raises (or keeps) an open alert; returns its id. Callable by the autopilot, agents,
 -- dlq and ci principals (and trusted sessions).
 create function app_private.raise_alert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text,
@@ -72,21 +110,10 @@ begin
   returning id into v_id;
   return v_id;
 end $$;
+comment on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) is
+  'Raises (or keeps) one open alert per (tenant, source, dedupe key).';
 revoke execute on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) from public;
 grant execute on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) to authenticated;
-
--------------------------------------------------------------------------------------------
--- Every scheduled run, with outcome and duration (charter §6)
--------------------------------------------------------------------------------------------
-create table ops.schedule_runs (
-  id          bigserial primary key,
-  job         text not null,
-  started_at  timestamptz not null default now(),
-  duration_ms numeric(12, 3) not null,
-  ok          boolean not null,
-  detail      jsonb not null default '{}'::jsonb
-);
-create index schedule_runs_job_idx on ops.schedule_runs (job, started_at desc);
 
 create function app_private.record_run(p_job text, p_started_at timestamptz, p_duration_ms numeric, p_ok boolean,
                                        p_detail jsonb default '{}'::jsonb)
@@ -116,10 +143,10 @@ begin
                                    jsonb_build_object('error', sqlerrm));
   end;
 end $$;
+comment on function ops.run_job(text, text) is
+  'Runs a SQL job and records its outcome in ops.schedule_runs (an alert when it fails).';
 
--------------------------------------------------------------------------------------------
 -- Scans (weekly security scan, daily key drift, hourly guardrails) as SQL the jobs call
--------------------------------------------------------------------------------------------
 
 -- Security scan: tables without RLS in exposed schemas, SECURITY DEFINER functions without
 -- a fixed search_path, and PUBLIC grants on internal schemas. Raises one alert per finding.
@@ -149,6 +176,8 @@ begin
   end loop;
   return n;
 end $$;
+comment on function ops.security_scan() is
+  'Weekly scan: public tables without RLS, definers without search_path, PUBLIC grants on internal schemas.';
 
 -- Key drift: service keys past (or within a week of) their 90-day expiry.
 create function ops.key_drift_scan() returns int
@@ -217,18 +246,6 @@ begin
   return 1;
 end $$;
 
--- Hourly roll-up of request metrics (for long-window SLO reports).
-create table ops.request_metrics_hourly (
-  function_name text not null,
-  portal        text,
-  hour          timestamptz not null,
-  count         bigint not null,
-  errors        bigint not null,
-  le_1500       bigint not null,
-  le_2500       bigint not null,
-  constraint request_metrics_hourly_key unique nulls not distinct (function_name, portal, hour)
-);
-
 create function ops.rollup_metrics(p_hour timestamptz default date_trunc('hour', now() - interval '1 hour'))
 returns void language sql set search_path = '' as $$
   insert into ops.request_metrics_hourly (function_name, portal, hour, count, errors, le_1500, le_2500)
@@ -240,8 +257,9 @@ returns void language sql set search_path = '' as $$
 $$;
 
 -------------------------------------------------------------------------------------------
--- The schedules (charter §6). TS jobs run in the autopilot function; SQL jobs in ops.run_job.
+-- schedules
 -------------------------------------------------------------------------------------------
+-- The schedules (charter §6). TS jobs run in the autopilot function; SQL jobs in ops.run_job.
 select ops.schedule_every_30s('autopilot-tick',
   $$select ops.invoke_function('autopilot/tick', '{}'::jsonb, 'service_role_key', 25000)$$);
 select cron.schedule('autopilot-5m', '*/5 * * * *',

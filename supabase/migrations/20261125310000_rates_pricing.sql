@@ -48,6 +48,8 @@ create table public.rates_diesel_weeks (
   week_of date primary key,
   price   numeric(6, 3) not null constraint rates_diesel_weeks_price_range_check check (price > 0 and price < 20)
 );
+comment on table public.rates_diesel_weeks is
+  'Weekly diesel price (USD per gallon, week starting Monday), reference data.';
 alter table public.rates_diesel_weeks enable row level security;
 revoke all on public.rates_diesel_weeks from anon, authenticated;
 grant select on public.rates_diesel_weeks to authenticated, service_role;
@@ -65,6 +67,8 @@ create table public.rates_lane_history (
   rate_per_mile      numeric(8, 4) not null constraint rates_lane_history_rate_per_mile_positive_check check (rate_per_mile > 0),
   shipped_on         date not null
 );
+comment on table public.rates_lane_history is
+  'A tenant''s own shipped lanes and rates per mile: pricing evidence.';
 create index rates_lane_history_zip3_idx
   on public.rates_lane_history (tenant_id, equipment, origin_zip3, destination_zip3, shipped_on desc);
 create index rates_lane_history_region_idx
@@ -91,6 +95,8 @@ create table public.rates_index (
   trace_id           text,
   constraint rates_index_row_unique unique (tenant_id, origin_zip3, destination_zip3, equipment, effective_date, source)
 );
+comment on table public.rates_index is
+  'Market index rates per lane, source and effective date: pricing evidence.';
 create index rates_index_region_idx
   on public.rates_index (tenant_id, equipment, origin_region, destination_region, effective_date desc);
 -- Row audit off: an ingest writes thousands of rows; the ingest action audits itself.
@@ -117,6 +123,8 @@ create table public.rates_contracts (
   updated_at   timestamptz not null default now(),
   constraint rates_contracts_valid_from_before_valid_to_check check (valid_from <= valid_to)
 );
+comment on table public.rates_contracts is
+  'Customer rate contracts in force between valid_from and valid_to.';
 create index rates_contracts_lane_idx on public.rates_contracts (tenant_id, equipment, valid_to);
 -- Deferred row audit: the tenant's audit chain lock is taken at COMMIT, not held across the
 -- action's round trips (see ops.attach_rails).
@@ -141,6 +149,8 @@ create table public.rates_guards (
   floor_per_mile          numeric(8, 4) constraint rates_guards_floor_per_mile_nonnegative_check check (floor_per_mile >= 0),
   ceiling_per_mile        numeric(8, 4) constraint rates_guards_ceiling_per_mile_nonnegative_check check (ceiling_per_mile >= 0)
 );
+comment on table public.rates_guards is
+  'Pricing guard rules (margins, index deviation, floors and ceilings).';
 select ops.attach_rails('public.rates_guards', 'domain.read', 'rates.manage', 'rates.manage', 'rates.manage');
 -- RLS matrix sample row
 select ops.set_rls_sample('public.rates_guards', '{"tenant_id": "$tenant", "label": "matrix-$n", "min_margin_pct": 5}');
@@ -159,6 +169,8 @@ create table public.rates_quotes (
   created_by      uuid default auth.uid(),
   created_at      timestamptz not null default now()
 );
+comment on table public.rates_quotes is
+  'Quotes the rates portal produced, with the request and the explanation.';
 create index rates_quotes_pending_idx on public.rates_quotes (tenant_id, needs_approval_since)
   where status = 'needs_approval';
 create index rates_quotes_trace_idx on public.rates_quotes (trace_id);
@@ -255,4 +267,6 @@ begin
   where o.tenant_id = p_tenant_id and o.aggregate_type = 'rates_quote' and o.aggregate_id = p_quote_id::text
     and o.event_type = 'rates.quote.created';
 end $$;
+comment on function app_private.rates_quote_proof(uuid, uuid) is
+  'price_one''s post-condition: the quote''s total and status and its outbox event count.';
 revoke execute on function app_private.rates_quote_proof(uuid, uuid) from public;

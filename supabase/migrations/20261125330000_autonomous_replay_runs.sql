@@ -2,7 +2,12 @@
 -- run as soon as more than 20% of it has failed. The caps themselves (batch, payload, 3 per
 -- 5 minutes per tenant and per IP, approval in STEP-DOWN) are enforced by
 -- app_private.replay_request, so psql cannot exceed them either.
+--
+-- Sections: functions.
 
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
 -- The oldest dead entries of a tenant that fit the caps: at most budget.replay.maxBatch,
 -- total payload within budget.replay.maxPayloadMB; an entry larger than the payload cap on
 -- its own is skipped and reported (it can never be replayed as is).
@@ -27,6 +32,8 @@ language sql stable security definer set search_path = '' as $$
   union all
   select x.id, x.payload_bytes, false, 'payload_too_large' from dead x, caps where x.payload_bytes > caps.max_bytes
 $$;
+comment on function app_private.replay_selection(uuid) is
+  'The oldest dead DLQ entries of a tenant that fit the replay caps.';
 
 -- Stops a replay run whose failures passed 20%: its undelivered events go back to the DLQ
 -- (dead, replayable later) and the request records the stop. Returns true when it stopped.
@@ -58,6 +65,8 @@ begin
    where q.id = p_request_id and not coalesce((q.outcome ->> 'stopped')::boolean, false);
   return true;
 end $$;
+comment on function app_private.replay_stop_if_failing(uuid) is
+  'Stops a replay run once more than 20% of it failed; its undelivered events go back to the DLQ.';
 
 revoke execute on function app_private.replay_selection(uuid), app_private.replay_stop_if_failing(uuid) from public;
 grant execute on function app_private.replay_selection(uuid) to authenticated;
