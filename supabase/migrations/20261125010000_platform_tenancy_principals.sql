@@ -31,12 +31,10 @@ comment on schema app_private is
 -------------------------------------------------------------------------------------------
 -- tables
 -------------------------------------------------------------------------------------------
--------------------------------------------------------------------------------------------
 -- Error catalogue: the one place that maps a stable error code to its SQLSTATE.
 -- Every refusal raised by this schema goes through app_private.raise_error(code, ...), whose
 -- message starts with "<code>: ", so the edge can map SQLSTATE (or the code prefix) to an
 -- RFC 9457 problem type. docs/security-model.md mirrors this table.
--------------------------------------------------------------------------------------------
 create table public.rail_errors (
   code        text primary key constraint rail_errors_code_format_check check (code ~ '^[a-z][a-z0-9_]*$'),
   sqlstate    char(5) not null unique constraint rail_errors_sqlstate_format_check check (sqlstate ~ '^SY[0-9A-Z]{3}$'),
@@ -74,9 +72,7 @@ insert into public.rail_errors (code, sqlstate, http_status, title, description)
   ('forbidden',              'SY021', 403, 'Forbidden',              'The principal lacks the permission this function checks.'),
   ('unknown_principal',      'SY022', 401, 'Unknown principal',      'The JWT sub is not an enabled principal.');
 
--------------------------------------------------------------------------------------------
 -- Tenants and portals
--------------------------------------------------------------------------------------------
 create table public.tenants (
   id         uuid primary key default gen_random_uuid(),
   slug       text not null unique constraint tenants_slug_format_check check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
@@ -104,9 +100,7 @@ insert into public.portals (name, title, position) values
   ('analytics', 'Analytics', 16), ('autonomous', 'Autonomous', 17), ('workers', 'Workers', 18),
   ('rates', 'Rates', 19), ('directory', 'Directory', 20);
 
--------------------------------------------------------------------------------------------
 -- Roles, permissions and the permission matrix (data, derived from charter §1)
--------------------------------------------------------------------------------------------
 create table public.roles (
   role        text primary key constraint roles_role_format_check check (role ~ '^[a-z][a-z0-9_]*$'),
   kind        text not null constraint roles_kind_allowed_check check (kind in ('human', 'machine')),
@@ -263,9 +257,7 @@ select r, p from (values
   ('system', 'flags.read'), ('system', 'flags.emergency_stop.write'), ('system', 'rails.break_glass'),
   ('system', 'dr.execute'), ('system', 'audit.write')
 ) as m(r, p);
--------------------------------------------------------------------------------------------
 -- Principals: humans (sub = auth user id) and machines (service accounts)
--------------------------------------------------------------------------------------------
 create table public.principals (
   id           uuid primary key default gen_random_uuid(),
   kind         text not null constraint principals_kind_allowed_check check (kind in ('human', 'machine')),
@@ -294,9 +286,7 @@ create index role_assignments_tenant_idx on public.role_assignments (tenant_id);
 create index role_assignments_principal_idx on public.role_assignments (principal_id);
 create index role_assignments_role_idx on public.role_assignments (role);
 
--------------------------------------------------------------------------------------------
 -- Machine service accounts, their keys (hashed) and rotation rehearsals
--------------------------------------------------------------------------------------------
 create table public.service_accounts (
   principal_id       uuid primary key references public.principals (id) on delete cascade,
   name               text not null unique
@@ -356,9 +346,7 @@ where p.kind = 'machine';
 insert into public.role_assignments (principal_id, role, tenant_id)
 select principal_id, name, null from public.service_accounts;
 
--------------------------------------------------------------------------------------------
 -- RLS registry + policy generator for tenant tables
--------------------------------------------------------------------------------------------
 -- Every table holding tenant data registers here with the permission each operation needs
 -- (null = nobody through the API; writes then happen only in SECURITY DEFINER functions).
 -- The pgTAP RLS matrix is generated from this registry and the permission matrix.
@@ -440,9 +428,7 @@ create trigger validate_role_assignment
   before insert or update on public.role_assignments
   for each row execute function app_private.validate_role_assignment();
 
--------------------------------------------------------------------------------------------
 -- Identity helpers
--------------------------------------------------------------------------------------------
 
 -- One claim from request.jwt.claims (null when absent or empty).
 create function app_private.claim(p_name text) returns text
@@ -746,9 +732,7 @@ end $$;
 comment on function ops.tenant_rls(regclass, text, text, text, text, name) is
   'Enables RLS on a tenant table and generates one policy per operation from its permissions (registered in ops.rls_registry).';
 
--------------------------------------------------------------------------------------------
 -- Membership and service-key operations
--------------------------------------------------------------------------------------------
 
 -- Invite (or re-role) a human into a tenant: members.manage in that tenant.
 create function app_private.invite_member(p_tenant_id uuid, p_email text, p_role text,
