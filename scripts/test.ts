@@ -4,13 +4,14 @@
  * the throwaway stack is destroyed at the end, pass or fail.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { StackError } from "./stack/errors.ts";
 import { apiUrl, dbUrl, ensureInstance, type Instance, PROJECT_ROOT } from "./stack/instance.ts";
 import { denoCheck, destroy, up } from "./stack/manager.ts";
 import { psql } from "./stack/postgres.ts";
 import { freePort } from "./stack/processes.ts";
+import { dumpSchema, layoutProblems, readMigrations, SCHEMA_FILE, shortDiff } from "./stack/schema.ts";
 
 const BIN = join(PROJECT_ROOT, "node_modules", ".bin");
 const results: { step: string; ok: boolean; seconds: number; note?: string }[] = [];
@@ -45,6 +46,43 @@ function testEnv(i: Instance, startedAt: number): NodeJS.ProcessEnv {
   };
 }
 
+/** pgTAP files: supabase/tests/<owner>/*.sql (and any at the top), never `_`-prefixed ones. */
+function pgtapFiles(dir = join(PROJECT_ROOT, "supabase", "tests")): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name.startsWith("_") || e.name.startsWith(".")) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...pgtapFiles(p));
+    else if (e.name.endsWith(".sql")) out.push(relative(PROJECT_ROOT, p));
+  }
+  return out.sort();
+}
+
+/** Snapshot drift and migration layout: readable failures, one line per problem. */
+function schemaCheck(inst: Instance): boolean {
+  let ok = true;
+  const problems = layoutProblems(readMigrations());
+  if (problems.length > 0) {
+    ok = false;
+    console.error(`migration layout: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  } else {
+    console.log("migration layout: every function and procedure is defined in exactly one migration; names are <timestamp>_<owner>_<topic>.sql");
+  }
+  const committed = existsSync(SCHEMA_FILE) ? readFileSync(SCHEMA_FILE, "utf8") : "";
+  const actual = dumpSchema(inst);
+  if (committed !== actual) {
+    ok = false;
+    console.error(
+      `supabase/schema.sql differs from the schema the migrations build${committed ? "" : " (the file is missing)"}.\n` +
+        "If the migration change is intended, run `npm run schema:dump` and commit supabase/schema.sql.\n" +
+        shortDiff(committed, actual, ["supabase/schema.sql (committed)", "migrations (fresh stack)"]),
+    );
+  } else {
+    console.log("schema snapshot: supabase/schema.sql matches the migrated stack");
+  }
+  return ok;
+}
+
 async function main(): Promise<number> {
   await step("lint (deno lint)", () => sh(join(BIN, "deno"), ["lint", "--quiet"]));
   await step("typecheck (tsc, Node code)", () => sh(join(BIN, "tsc"), ["-p", "."]));
@@ -59,10 +97,12 @@ async function main(): Promise<number> {
     });
     if (upOk) {
       const env = testEnv(inst, startedAt);
-      await step("pgTAP (pg_prove supabase/tests)", () => {
+      // Before pgTAP and the seed-dependent tests touch anything: the schema as migrated.
+      await step("schema snapshot + migration layout", () => schemaCheck(inst));
+      await step("pgTAP (pg_prove supabase/tests/**)", () => {
         psql(inst, ["-c", "create extension if not exists pgtap with schema extensions"]);
-        const files = readdirSync(join(PROJECT_ROOT, "supabase", "tests")).filter((f) => f.endsWith(".sql")).sort();
-        return sh("pg_prove", ["--failures", "-d", dbUrl(inst), ...files.map((f) => `supabase/tests/${f}`)]);
+        psql(inst, ["-f", join(PROJECT_ROOT, "supabase", "tests", "_helpers.sql")], "pgTAP helpers (supabase/tests/_helpers.sql)");
+        return sh("pg_prove", ["--failures", "-d", dbUrl(inst), ...pgtapFiles()]);
       });
       await step("vitest (unit + integration)", () => sh(join(BIN, "vitest"), ["run"], env));
       await step("load smoke (thresholds)", () =>

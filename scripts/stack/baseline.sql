@@ -171,3 +171,12 @@ $$;
 
 -- Supabase's default search_path, so extensions (pgTAP in tests) resolve unqualified.
 alter database postgres set search_path = "$user", public, extensions;
+
+-- Hosted Supabase's default privileges for the postgres role (the role migrations run as):
+-- EXECUTE on every new function in public (and in extensions, where pgTAP and dblink land)
+-- goes to anon, authenticated and service_role. Migrations therefore revoke explicitly what
+-- an API role must not call (and no function is PUBLIC-executable after 20261125000000).
+alter default privileges for role postgres in schema public
+  grant execute on functions to anon, authenticated, service_role;
+alter default privileges for role postgres in schema extensions
+  grant execute on functions to anon, authenticated, service_role;

@@ -5,6 +5,7 @@ import { StackError } from "./errors.ts";
 import { apiUrl, dbUrl, functionEnv, type Instance, PROJECT_ROOT } from "./instance.ts";
 import { ensureDebianPackages } from "./packages.ts";
 import { clusterExists, initCluster, isRunning, psql, removeCluster, startCluster, stopCluster } from "./postgres.ts";
+import { migrationFiles } from "./schema.ts";
 import { pidAlive, portFree, readPid, spawnDaemon, stopDaemon } from "./processes.ts";
 
 const BIN = join(PROJECT_ROOT, "node_modules", ".bin");
@@ -52,8 +53,61 @@ async function healthy(i: Instance): Promise<boolean> {
   }
 }
 
+export interface AppliedMigration {
+  version: string;
+  name: string | null;
+}
+
+export const MIGRATIONS_REWRITTEN = "migrations rewritten: run `npm run stack -- reset`";
+
+/**
+ * Compares what the database recorded (supabase_migrations.schema_migrations) with the files
+ * in supabase/migrations. Returns one line per applied migration whose file is gone or was
+ * renamed (empty: the history is a prefix of the files, so `migration up` can go on).
+ * `supabase migration up` would otherwise skip the new files silently or fail half-way.
+ */
+export function rewrittenMigrations(applied: AppliedMigration[], files: string[]): string[] {
+  const byVersion = new Map<string, string>();
+  for (const f of files) {
+    const m = /^(\d+)_(.+)\.sql$/.exec(f);
+    if (m) byVersion.set(m[1], m[2]);
+  }
+  const problems: string[] = [];
+  for (const a of [...applied].sort((x, y) => x.version.localeCompare(y.version))) {
+    const file = byVersion.get(a.version);
+    if (file === undefined) {
+      problems.push(`applied ${a.version}_${a.name ?? ""} has no file in supabase/migrations`);
+    } else if ((a.name ?? "") !== file) {
+      problems.push(`applied ${a.version}_${a.name ?? ""} is now ${a.version}_${file}.sql`);
+    }
+  }
+  return problems;
+}
+
+/** What this stack's database recorded as applied (the table must exist). */
+export function appliedMigrations(i: Instance): AppliedMigration[] {
+  const out = psql(i, ["-At", "-F", "\t", "-c",
+    "select version, coalesce(name, '') from supabase_migrations.schema_migrations order by version",
+  ], "reading supabase_migrations.schema_migrations").trim();
+  return out ? out.split("\n").map((l) => {
+    const [version, name] = l.split("\t");
+    return { version, name: name || null };
+  }) : [];
+}
+
+/** Stops with MIGRATIONS_REWRITTEN when the applied history no longer matches the files. */
+export function checkMigrationHistory(i: Instance): void {
+  const exists = psql(i, ["-At", "-c", "select to_regclass('supabase_migrations.schema_migrations') is not null"]).trim();
+  if (exists !== "t") return;
+  const problems = rewrittenMigrations(appliedMigrations(i), migrationFiles());
+  if (problems.length > 0) {
+    throw new StackError(`${MIGRATIONS_REWRITTEN}\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
 /** Migrations with the pinned Supabase CLI, exactly as against a hosted project. */
 export function applyMigrations(i: Instance): void {
+  checkMigrationHistory(i);
   runOrFail("supabase migration up", join(BIN, "supabase"), [
     "migration", "up", "--db-url", `${dbUrl(i)}?sslmode=disable`, "--workdir", PROJECT_ROOT,
   ], { cwd: PROJECT_ROOT, env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" } });
@@ -107,6 +161,8 @@ export interface UpOptions {
   skipCheck?: boolean;
   /** Run the outbox relay worker in the runtime (default on; tests run their own relays). */
   relayWorker?: boolean;
+  /** Start the functions gateway (default on; the schema dump needs only the database). */
+  runtime?: boolean;
 }
 
 export async function up(i: Instance, log: Log, opts: UpOptions = {}): Promise<UpResult> {
@@ -136,12 +192,14 @@ export async function up(i: Instance, log: Log, opts: UpOptions = {}): Promise<U
       startCluster(i);
       result.startedDb = true;
     }
+    checkMigrationHistory(i); // before touching anything: a rewritten history needs a reset
     log("applying Supabase baseline");
     applyBaseline(i);
     log("applying migrations (supabase migration up)");
     applyMigrations(i);
     log("applying seed");
     for (const f of seedFiles()) psql(i, ["-f", f], `seed ${f}`);
+    if (opts.runtime === false) return result;
     if (rtUp) await stopDaemon(runtimePidFile(i)); // up but unhealthy: restart it
     await startRuntime(i, log, opts.relayWorker ?? true);
     result.startedRuntime = true;

@@ -1,7 +1,17 @@
 -- Scheduling platform: pg_cron, pg_net (hosted) and the helpers every schedule uses.
 -- Locally pg_net is replaced by the stack's stand-in (net.http_post in the baseline),
 -- so the extension is only created where the server offers it.
+--
+-- Every migration file has the same sections, in this order (docs/migrations.md):
+--   permissions and grants   schemas, extensions, default privileges, permission catalogue rows
+--   flags                    flag_definitions rows the file owns
+--   tables                   each table with its indexes, comment, attach_rails and RLS sample
+--   functions                each function with its comment and its explicit revoke / grant
+-- (plus what runs last, e.g. schedules or triggers that need the functions above).
 
+-------------------------------------------------------------------------------------------
+-- permissions and grants
+-------------------------------------------------------------------------------------------
 create extension if not exists pg_cron;
 
 do $$
@@ -12,9 +22,21 @@ begin
   end if;
 end $$;
 
+-- Postgres lets PUBLIC execute every new function; hosted Supabase also grants EXECUTE on
+-- new public functions to anon, authenticated and service_role (scripts/stack/baseline.sql
+-- does the same locally). From here on no function of the migration role is executable by
+-- PUBLIC: what API roles may call is revoked and granted explicitly next to each function.
+alter default privileges revoke execute on functions from public;
+
 -- ops: internal schema, never exposed through the API.
 create schema if not exists ops;
 revoke all on schema ops from public;
+comment on schema ops is
+  'Platform operations (rails attachment, keys, partitions, schedules, scans): database owner only.';
+
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
 
 -- pg_cron >= 1.5 takes '30 seconds'; Debian's 1.4 does not.
 create or replace function ops.cron_supports_seconds() returns boolean
@@ -24,6 +46,7 @@ language sql stable set search_path = '' as $$
        from pg_catalog.pg_extension where extname = 'pg_cron'),
     false)
 $$;
+revoke execute on function ops.cron_supports_seconds() from public;
 
 -- Schedules `command` every 30 seconds. On pg_cron < 1.5 that is two per-minute jobs,
 -- the second sleeping 30 s first (a job is one transaction, so one job cannot tick twice).
@@ -38,6 +61,9 @@ begin
     perform cron.schedule(job || '+30s', '* * * * *', 'select pg_sleep(30); ' || command);
   end if;
 end $$;
+comment on function ops.schedule_every_30s(text, text) is
+  'Schedules a command every 30 s: one pg_cron job on pg_cron >= 1.5, two per-minute jobs 30 s apart before.';
+revoke execute on function ops.schedule_every_30s(text, text) from public;
 
 -- Calls an edge function over HTTP via (pg_)net, with the project URL and key kept in Vault.
 -- Vault entries (create them once per project): project_url, and the key named by key_name.
@@ -55,4 +81,6 @@ language sql set search_path = '' as $$
       'Authorization', 'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = key_name)),
     timeout_milliseconds := timeout_ms)
 $$;
+comment on function ops.invoke_function(text, jsonb, text, int) is
+  'Calls an edge function (POST /functions/v1/<fn>) through net.http_post with the URL and key from Vault.';
 revoke all on function ops.invoke_function(text, jsonb, text, int) from public;

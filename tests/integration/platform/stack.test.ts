@@ -4,7 +4,7 @@ import { SignJWT } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
 import { fnUrl, stackEnv } from "../../helpers/env.ts";
 import { ensureInstance, loadInstance, PROJECT_ROOT } from "../../../scripts/stack/instance.ts";
-import { destroy, runtimePid, up } from "../../../scripts/stack/manager.ts";
+import { checkMigrationHistory, destroy, MIGRATIONS_REWRITTEN, runtimePid, up } from "../../../scripts/stack/manager.ts";
 import { isRunning } from "../../../scripts/stack/postgres.ts";
 import { freePort, pidAlive } from "../../../scripts/stack/processes.ts";
 import { sql } from "../../helpers/db.ts";
@@ -55,6 +55,29 @@ describe("stack manager", () => {
     const again = await up(inst, () => {}, { skipCheck: true });
     expect(again).toEqual({ startedDb: false, startedRuntime: false });
     expect(runtimePid(inst)).toBe(pid);
+  });
+
+  it("stops when the applied migrations were rewritten (a version missing from the files, or renamed)", async () => {
+    const inst = loadInstance(stackEnv.name)!;
+    expect(() => checkMigrationHistory(inst)).not.toThrow();
+    const [first] = await sql`select version, name from supabase_migrations.schema_migrations order by version limit 1`;
+    try {
+      await sql`insert into supabase_migrations.schema_migrations (version, name) values ('20261125400000', 'perf_rls_helpers')`;
+      await sql`update supabase_migrations.schema_migrations set name = 'scheduling' where version = ${first.version}`;
+      let message = "";
+      try {
+        checkMigrationHistory(inst);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message.split("\n")[0]).toBe(MIGRATIONS_REWRITTEN);
+      expect(message).toContain("applied 20261125400000_perf_rls_helpers has no file in supabase/migrations");
+      expect(message).toContain(`applied ${first.version}_scheduling is now ${first.version}_${first.name}.sql`);
+    } finally {
+      await sql`delete from supabase_migrations.schema_migrations where version = '20261125400000'`;
+      await sql`update supabase_migrations.schema_migrations set name = ${first.name} where version = ${first.version}`;
+    }
+    expect(() => checkMigrationHistory(inst)).not.toThrow();
   });
 
   it("stops with a clear message on a taken port and leaves nothing running", async () => {

@@ -1,0 +1,182 @@
+-- The edge action pipeline's database half (issue 4): the rails of one action in one call,
+-- the machine callers' HMAC key lookup, and the Live Feed.
+--
+-- An action runs as ONE transaction under the caller's claims:
+--   set role authenticated + request.jwt.claims + request.headers     (pipelined)
+--   select app_private.action_begin(...)                              (rails, pipelined)
+--   detect reads / act writes + outbox + idempotency_complete         (pipelined)
+--   commit
+--
+-- Sections: permissions and grants; flags; tables; functions; triggers.
+
+-------------------------------------------------------------------------------------------
+-- permissions and grants
+-------------------------------------------------------------------------------------------
+insert into public.rail_errors (code, sqlstate, http_status, title, description) values
+  ('nonce_reused', 'SY030', 401, 'Nonce reused', 'The signed request''s nonce was already used within the tolerance window.')
+on conflict (code) do nothing;
+
+-------------------------------------------------------------------------------------------
+-- flags
+-------------------------------------------------------------------------------------------
+-- The per-action rate limit the edge takes (rate_limit_take_or_raise) before an action.
+insert into public.flag_definitions
+  (key, value_type, min_value, max_value, allowed_values, is_budget, allowed_scopes, default_value, write_permission, description)
+values
+  ('rate.actions.perMinute', 'integer', 0, 1000000, null, true, '{global,tenant,portal,tenant_portal}', '600',
+   'flags.budget.write', 'Portal actions per minute per tenant, caller and IP')
+on conflict (key) do nothing;
+
+-------------------------------------------------------------------------------------------
+-- tables
+-------------------------------------------------------------------------------------------
+-- Live Feed (charter §5, §10): each action's start, prove result and finish, per tenant.
+-- Rows are the replay log behind Last-Event-ID; an insert notifies 'live_feed' once per
+-- statement and tenant, and the SSE function reads the new rows under the reader's RLS.
+create table public.live_feed (
+  id         bigserial primary key,
+  tenant_id  uuid not null references public.tenants (id) on delete cascade,
+  trace_id   text,
+  portal     text not null,
+  action     text not null,
+  phase      text not null constraint live_feed_phase_allowed_check check (phase in ('start', 'prove', 'finish')),
+  ok         boolean,
+  principal  text,
+  detail     jsonb not null default '{}'::jsonb,
+  created_at timestamptz not null default now()
+);
+comment on table public.live_feed is
+  'The Live Feed: start, prove and finish of each action, per tenant (replay log behind Last-Event-ID).';
+create index live_feed_tenant_id_idx on public.live_feed (tenant_id, id);
+create index live_feed_created_idx on public.live_feed (created_at);
+-- Readers: anyone who may read the tenant's operational data. Writes only through
+-- app_private.feed_publish (observability is never stopped by the kill switch).
+select ops.tenant_rls('public.live_feed', 'domain.read', null, null, null);
+
+select ops.set_rls_sample('public.live_feed',
+  '{"tenant_id": "$tenant", "portal": "rates", "action": "price_one", "phase": "start"}');
+
+-------------------------------------------------------------------------------------------
+-- functions
+-------------------------------------------------------------------------------------------
+-- Rails of an action, in the order the edge reports them: permission (forbidden), kill
+-- switch / mode / portal flag (autonomy_halted, autonomy_step_down, agents_disabled,
+-- portal_disabled), HMAC nonce (nonce_reused), then idempotency. (The rate limit is taken
+-- by the edge in its own statement beside this transaction: rate_limit_take_or_raise.)
+-- Raises the refusing rail's error; otherwise returns
+--   {"principal": {...}, "idempotency": "new"|"replay"|"mismatch"|"in_flight"|null,
+--    "response_status": int, "response_body": jsonb}
+-- Idempotency in flight: the first request holds a transaction-level advisory lock on
+-- (principal, key) until it commits, so a duplicate arriving meanwhile is told 409 at
+-- once instead of waiting; after the commit it gets the stored response.
+create function app_private.action_begin(
+  p_permission text,
+  p_idempotency_key text default null,
+  p_fingerprint text default null,
+  p_nonce_source text default null,
+  p_nonce text default null,
+  p_nonce_ts timestamptz default null,
+  p_rails text default 'domain')
+returns jsonb
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  v_pid    uuid := app_private.principal_id();
+  v_p      public.principals;
+  v_outcome text;
+  v_status  int;
+  v_body    jsonb;
+begin
+  if v_pid is null then
+    perform app_private.raise_error('unknown_principal',
+      format('no enabled principal for sub %s', coalesce(auth.uid()::text, '(none)')));
+  end if;
+  if v_tenant is null then
+    perform app_private.raise_error('bad_request', 'the request names no tenant (tenant_id claim)');
+  end if;
+  select * into v_p from public.principals p where p.id = v_pid;
+  perform app_private.require_permission(v_tenant, p_permission);
+  -- 'domain': writes (kill switch, mode, agents, portal flag); 'control': the switchboard's
+  -- own levers (no portal flag, no mode); 'none': reads answer under every rail.
+  if p_rails in ('domain', 'control') then
+    perform app_private.check_rails(p_rails, v_tenant, null);
+  elsif p_rails is distinct from 'none' then
+    raise exception 'action_begin: unknown rails %', p_rails;
+  end if;
+
+  if p_nonce is not null then
+    if not app_private.webhook_nonce_use(p_nonce_source, p_nonce, p_nonce_ts, 300, v_tenant) then
+      perform app_private.raise_error('nonce_reused', 'this request nonce was already used');
+    end if;
+  end if;
+
+  if p_idempotency_key is not null then
+    if not pg_try_advisory_xact_lock(hashtextextended(v_pid::text || ':' || p_idempotency_key, 0)) then
+      return jsonb_build_object('principal', jsonb_build_object('id', v_p.id, 'kind', v_p.kind, 'name', v_p.name),
+                                'idempotency', 'in_flight');
+    end if;
+    select i.outcome, i.response_status, i.response_body into v_outcome, v_status, v_body
+    from app_private.idempotency_begin(p_idempotency_key, p_fingerprint, v_tenant) i;
+  end if;
+
+  return jsonb_build_object(
+    'principal', jsonb_build_object('id', v_p.id, 'kind', v_p.kind, 'name', v_p.name),
+    'idempotency', v_outcome,
+    'response_status', v_status,
+    'response_body', v_body);
+end $$;
+comment on function app_private.action_begin(text, text, text, text, text, timestamptz, text) is
+  'The rails of one action in one call: permission, the rails of its class (domain, control or none for reads), nonce, idempotency.';
+grant execute on function app_private.action_begin(text, text, text, text, text, timestamptz, text)
+  to authenticated;
+
+-- HMAC v2 for machine callers: the signing key of a live service key is the hex sha256 of
+-- its secret (what service_account_keys.key_hash holds), so the caller signs with a key
+-- derived from the secret it was issued and the secret itself is never stored. Only the
+-- edge's own database session (trusted) may look it up; API roles cannot.
+create function app_private.hmac_signing_key(p_key_id text)
+returns table (principal_id uuid, principal_name text, signing_key text)
+language sql stable security definer set search_path = '' as $$
+  select p.id, p.name, k.key_hash
+  from public.service_account_keys k
+  join public.principals p on p.id = k.principal_id and p.disabled_at is null
+  where k.key_id = p_key_id and k.revoked_at is null and k.expires_at > now()
+$$;
+revoke all on function app_private.hmac_signing_key(text) from public, authenticated, service_role;
+
+create function app_private.live_feed_notify() returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  t uuid;
+begin
+  for t in select distinct tenant_id from new_rows loop
+    perform pg_notify('live_feed', t::text);
+  end loop;
+  return null;
+end $$;
+
+-- Publishes feed rows for the calling principal's tenant (rows: [{trace_id, portal,
+-- action, phase, ok, principal, detail}]).
+create function app_private.feed_publish(p_tenant_id uuid, p_rows jsonb)
+returns void
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform app_private.require_rails_caller(p_tenant_id);
+  insert into public.live_feed (tenant_id, trace_id, portal, action, phase, ok, principal, detail)
+  select p_tenant_id, r.trace_id, r.portal, r.action, r.phase, r.ok, r.principal, coalesce(r.detail, '{}'::jsonb)
+  from jsonb_to_recordset(p_rows) as r(trace_id text, portal text, action text, phase text, ok boolean,
+                                       principal text, detail jsonb);
+end $$;
+comment on function app_private.feed_publish(uuid, jsonb) is
+  'Publishes Live Feed rows for a tenant.';
+grant execute on function app_private.feed_publish(uuid, jsonb) to authenticated;
+
+-- Functions are executable by PUBLIC by default: only what is granted above.
+revoke execute on function app_private.action_begin(text, text, text, text, text, timestamptz, text),
+  app_private.feed_publish(uuid, jsonb), app_private.live_feed_notify() from public;
+
+-------------------------------------------------------------------------------------------
+-- triggers
+-------------------------------------------------------------------------------------------
+create trigger live_feed_notify after insert on public.live_feed
+  referencing new table as new_rows for each statement execute function app_private.live_feed_notify();

@@ -1,0 +1,252 @@
+-- The RLS matrix, generated from data so it stays complete:
+--   every table in ops.rls_registry (every tenant table: see 001_rls_coverage_test)
+--   x each tenant human role, super_admin and each of the six service accounts
+--   x own tenant vs another tenant
+--   x select / insert / update / delete
+-- is allowed or refused exactly as the permission matrix (public.role_permissions) says
+-- for the permission the table's policy checks (ops.rls_registry; for feature_flags_v2 the
+-- key's flag_definitions.write_permission). As in Postgres, an UPDATE or DELETE that reads
+-- the row (every real one does: WHERE) also needs the row to pass the SELECT policy, so
+-- those cells need the select permission as well.
+--
+-- Each cell really runs the statement as `authenticated` with the actor's JWT claims, in a
+-- subtransaction that is always rolled back, against a fixture row of each tenant.
+begin;
+-- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
+-- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
+alter default privileges grant execute on functions to public;
+
+select plan((
+  (select count(*) from ops.rls_registry)                  -- cells: tables
+    * ((select count(*) from public.roles where kind = 'human')
+       + (select count(*) from public.service_accounts))    --   x principals (8 human roles + 6 accounts)
+    * 2 * 4                                                 --   x own/other x 4 operations
+  + (select count(*) from ops.rls_registry) * 2             -- fixtures
+)::int);
+
+-------------------------------------------------------------------------------------------
+-- Setup (as the owner)
+-------------------------------------------------------------------------------------------
+-- Own tenant: the demo tenant. Other tenant: created here.
+create temp table m_tenants (label text primary key, id uuid not null);
+insert into m_tenants values
+  ('own',   'd0000000-0000-4000-8000-000000000001'),
+  ('other', 'b0000000-0000-4000-8000-00000000000b');
+insert into public.tenants (id, slug, name) values ('b0000000-0000-4000-8000-00000000000b', 'matrix-other', 'Matrix Other');
+
+-- Actors: one human per tenant role (assigned in the own tenant), a global super_admin and
+-- the six service accounts; every JWT names the own tenant.
+create temp table m_actors (label text primary key, role text not null, principal_id uuid not null);
+insert into public.principals (kind, name)
+select 'human', 'matrix-' || r.role || '@test' from public.roles r where r.kind = 'human';
+insert into public.role_assignments (principal_id, role, tenant_id)
+select p.id, r.role, case when r.scope = 'tenant' then 'd0000000-0000-4000-8000-000000000001'::uuid end
+from public.roles r join public.principals p on p.name = 'matrix-' || r.role || '@test'
+where r.kind = 'human';
+insert into m_actors
+select r.role, r.role, p.id from public.roles r join public.principals p on p.name = 'matrix-' || r.role || '@test'
+where r.kind = 'human'
+union all
+select s.name || '@', s.name, s.principal_id from public.service_accounts s;
+
+-- Spare principals for "$principal" in samples (one per sample number).
+insert into public.principals (kind, name) values ('human', 'matrix-spare-1@test'), ('human', 'matrix-spare-2@test');
+
+-- Samples for tables registered without one (tables of other migrations); a table with
+-- neither gets a generated sample (type defaults, first value of `col = any(array[...])`).
+create function pg_temp.fallback_sample(t regclass) returns jsonb language sql as $$
+  select case (select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+               where c.oid = t)
+    when 'public.rates_lane_history' then
+      '{"tenant_id": "$tenant", "origin_zip3": "606", "destination_zip3": "752", "origin_region": "ENC",
+        "destination_region": "WSC", "equipment": "van", "rate_per_mile": 2.5, "shipped_on": "2026-11-02"}'::jsonb
+    when 'public.rates_index' then
+      '{"tenant_id": "$tenant", "origin_zip3": "606", "destination_zip3": "752", "origin_region": "ENC",
+        "destination_region": "WSC", "equipment": "van", "rate_per_mile": 2.5, "effective_date": "2026-11-02",
+        "source": "matrix-$n"}'::jsonb
+    when 'public.rates_contracts' then
+      '{"tenant_id": "$tenant", "origin": "606", "destination": "752", "equipment": "van",
+        "rate": {"kind": "flat", "amount": 1000}, "valid_from": "2026-01-01", "valid_to": "2026-12-31"}'::jsonb
+  end
+$$;
+
+create function pg_temp.generated_sample(t regclass, tenant_col name) returns jsonb language plpgsql as $$
+declare
+  c record;
+  v jsonb := '{}'::jsonb;
+  m text[];
+begin
+  for c in
+    select a.attname, format_type(a.atttypid, a.atttypmod) as typ, a.atttypid
+    from pg_attribute a
+    where a.attrelid = t and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+      and ((a.attnotnull and not a.atthasdef) or a.attname = tenant_col)
+  loop
+    if c.attname = tenant_col then
+      v := v || jsonb_build_object(c.attname, '$tenant');
+      continue;
+    end if;
+    select regexp_match(pg_get_constraintdef(k.oid), '\(' || c.attname || ' = ANY \(ARRAY\[''([^'']*)''') into m
+    from pg_constraint k where k.conrelid = t and k.contype = 'c'
+      and pg_get_constraintdef(k.oid) ~ ('\(' || c.attname || ' = ANY')
+    limit 1;
+    v := v || jsonb_build_object(c.attname, case
+      when m is not null then to_jsonb(m[1])
+      when c.typ = 'uuid' then '"$uuid"'::jsonb
+      when c.typ like '%[]' then '"{}"'::jsonb
+      when c.typ in ('jsonb', 'json') then '{}'::jsonb
+      when c.typ = 'boolean' then 'false'::jsonb
+      when c.typ ~ '^(integer|bigint|smallint|numeric|double precision|real)' then '1'::jsonb
+      when c.typ ~ '^(timestamp|date)' then '"$now"'::jsonb
+      else '"matrix-$n"'::jsonb end);
+  end loop;
+  return v;
+end $$;
+
+-- A sample row of table t for a tenant, tokens replaced.
+create function pg_temp.sample(t regclass, tenant uuid, n int) returns jsonb language plpgsql as $$
+declare
+  r   ops.rls_registry;
+  s   text;
+begin
+  select * into r from ops.rls_registry where table_name = t;
+  s := coalesce(r.sample, pg_temp.fallback_sample(t), pg_temp.generated_sample(t, r.tenant_column))::text;
+  s := replace(s, '$principal', (select id::text from public.principals where name = 'matrix-spare-' || n || '@test'));
+  s := replace(s, '$portal', (array['broker', 'carrier', 'shipper', 'driver'])[n]);
+  s := replace(s, '$tenant', tenant::text);
+  s := replace(s, '$minute', date_trunc('minute', now(), 'UTC')::text);
+  s := replace(s, '$hex32', replace(gen_random_uuid()::text, '-', ''));
+  s := replace(s, '$hex16', left(replace(gen_random_uuid()::text, '-', ''), 16));
+  s := replace(s, '$uuid', gen_random_uuid()::text);
+  s := replace(s, '$now', now()::text);
+  s := replace(s, '$n', n::text);
+  return s::jsonb;
+end $$;
+
+create function pg_temp.insert_sql(t regclass, sample jsonb) returns text language sql as $$
+  select format('insert into %s (%s) select %2$s from jsonb_populate_record(null::%1$s, $1)',
+                t, (select string_agg(quote_ident(k), ', ') from jsonb_object_keys(sample) k))
+$$;
+
+-- Fixture rows (one per tenant, sample 1) and the insert samples (sample 2).
+create temp table m_fixtures (
+  table_name regclass, tenant_label text, tenant_id uuid,
+  row_oid oid, row_ctid tid, insert_sample jsonb, error text
+);
+do $$
+declare
+  r  record;
+  tn record;
+  s  jsonb;
+  v_oid oid; v_ctid tid;
+begin
+  for r in select * from ops.rls_registry loop
+    for tn in select * from m_tenants loop
+      s := pg_temp.sample(r.table_name, tn.id, 1);
+      begin
+        execute pg_temp.insert_sql(r.table_name, s) || ' returning tableoid, ctid' into v_oid, v_ctid using s;
+        insert into m_fixtures values (r.table_name, tn.label, tn.id, v_oid, v_ctid,
+                                       pg_temp.sample(r.table_name, tn.id, 2), null);
+      exception when others then
+        insert into m_fixtures values (r.table_name, tn.label, tn.id, null, null, null,
+          format('cannot insert a sample row (%s: %s); register one with ops.set_rls_sample(%L, ...)',
+                 sqlstate, sqlerrm, r.table_name));
+      end;
+    end loop;
+  end loop;
+end $$;
+
+select ok(f.error is null, format('%s: fixture row for the %s tenant%s', f.table_name, f.tenant_label,
+                                  coalesce(' -- ' || f.error, '')))
+from m_fixtures f order by f.table_name::text, f.tenant_label;
+
+-------------------------------------------------------------------------------------------
+-- Expected and actual
+-------------------------------------------------------------------------------------------
+-- The permission a table's policy checks for an operation.
+create function pg_temp.required_permission(t regclass, op text, sample jsonb) returns text language sql as $$
+  select case
+    when r.policy_kind = 'custom' and t = 'public.feature_flags_v2'::regclass and op <> 'select' then
+      (select d.write_permission from public.flag_definitions d where d.key = sample ->> 'key')
+    when r.policy_kind = 'custom' and op <> 'select' then '?'  -- unknown custom table: fails below
+    else case op when 'select' then r.select_perm when 'insert' then r.insert_perm
+                 when 'update' then r.update_perm else r.delete_perm end
+  end
+  from ops.rls_registry r where r.table_name = t
+$$;
+
+-- Runs one operation as the actor and reports allowed / refused (or the unexpected error).
+-- Everything it did is rolled back (the sentinel exception).
+create function pg_temp.try_op(t regclass, op text, claims jsonb, row_oid oid, row_ctid tid,
+                               sample jsonb, tenant_col name)
+returns text language plpgsql as $$
+declare
+  n bigint;
+begin
+  if row_oid is null then
+    return 'no fixture';
+  end if;
+  begin
+    perform set_config('role', 'authenticated', true);
+    perform set_config('request.jwt.claims', claims::text, true);
+    if op = 'select' then
+      execute format('select count(*) from %s where tableoid = $1 and ctid = $2', t) into n using row_oid, row_ctid;
+    elsif op = 'insert' then
+      execute pg_temp.insert_sql(t, sample) using sample;
+      get diagnostics n = row_count;
+    elsif op = 'update' then
+      execute format('update %s set %I = %2$I where tableoid = $1 and ctid = $2', t, tenant_col) using row_oid, row_ctid;
+      get diagnostics n = row_count;
+    else
+      execute format('delete from %s where tableoid = $1 and ctid = $2', t) using row_oid, row_ctid;
+      get diagnostics n = row_count;
+    end if;
+    raise exception using errcode = 'P0M01', message = n::text;
+  exception
+    when sqlstate 'P0M01' then
+      return case when sqlerrm::bigint > 0 then 'allowed' else 'refused' end;
+    when insufficient_privilege then   -- no grant, or a WITH CHECK violation
+      return 'refused';
+    when others then
+      return 'error ' || sqlstate || ': ' || sqlerrm;
+  end;
+end $$;
+
+create temp table m_cells as
+select f.table_name, a.label as actor, a.role, f.tenant_label, op.op,
+       jsonb_build_object('sub', a.principal_id, 'role', 'authenticated',
+                          'tenant_id', 'd0000000-0000-4000-8000-000000000001',
+                          'principal_kind', case when a.label like '%@' then 'machine' else 'human' end,
+                          'principal_name', a.label) as claims,
+       f.row_oid, f.row_ctid,
+       case when op.op = 'insert'
+            then (select s.insert_sample from m_fixtures s where s.table_name = f.table_name and s.tenant_label = f.tenant_label)
+       end as sample,
+       r.tenant_column,
+       pg_temp.required_permission(f.table_name, 'select', '{}'::jsonb) as select_perm,
+       pg_temp.required_permission(f.table_name, op.op,
+         coalesce(f.insert_sample, '{}'::jsonb)) as perm
+from m_fixtures f
+join ops.rls_registry r on r.table_name = f.table_name
+cross join m_actors a
+cross join (values (1, 'select'), (2, 'insert'), (3, 'update'), (4, 'delete')) as op(ord, op)
+order by f.table_name::text, a.label, f.tenant_label, op.ord;
+
+select is(
+  pg_temp.try_op(c.table_name, c.op, c.claims, c.row_oid, c.row_ctid, c.sample, c.tenant_column),
+  case when c.tenant_label = 'own' and c.perm is not null
+         and exists (select 1 from public.role_permissions rp where rp.role = c.role and rp.permission = c.perm)
+         and (c.op not in ('update', 'delete') or exists (
+               select 1 from public.role_permissions rp where rp.role = c.role and rp.permission = c.select_perm))
+       then 'allowed' else 'refused' end,
+  format('%s: %s %s %s-tenant row (needs %s)', c.table_name, c.actor, c.op, c.tenant_label,
+         case when c.perm is null then 'nobody via the API'
+              when c.op in ('update', 'delete') and c.select_perm is distinct from c.perm
+                then c.perm || ' + ' || coalesce(c.select_perm, 'select')
+              else c.perm end)
+)
+from m_cells c
+order by c.table_name::text, c.actor, c.tenant_label, c.op;
+
+select * from finish();
+rollback;
