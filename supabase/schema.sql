@@ -68,10 +68,10 @@ ALTER SCHEMA ops OWNER TO postgres;
 COMMENT ON SCHEMA ops IS 'Platform operations (rails attachment, keys, partitions, schedules, scans): database owner only.';
 
 --
--- Name: action_begin(text, text, text, text, text, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: postgres
+-- Name: action_begin(text, text, text, text, text, timestamp with time zone, text); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
-CREATE FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text DEFAULT NULL::text, p_fingerprint text DEFAULT NULL::text, p_nonce_source text DEFAULT NULL::text, p_nonce text DEFAULT NULL::text, p_nonce_ts timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+CREATE FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text DEFAULT NULL::text, p_fingerprint text DEFAULT NULL::text, p_nonce_source text DEFAULT NULL::text, p_nonce text DEFAULT NULL::text, p_nonce_ts timestamp with time zone DEFAULT NULL::timestamp with time zone, p_rails text DEFAULT 'domain'::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -92,7 +92,13 @@ begin
   end if;
   select * into v_p from public.principals p where p.id = v_pid;
   perform app_private.require_permission(v_tenant, p_permission);
-  perform app_private.check_rails('domain', v_tenant, null);
+  -- 'domain': writes (kill switch, mode, agents, portal flag); 'control': the switchboard's
+  -- own levers (no portal flag, no mode); 'none': reads answer under every rail.
+  if p_rails in ('domain', 'control') then
+    perform app_private.check_rails(p_rails, v_tenant, null);
+  elsif p_rails is distinct from 'none' then
+    raise exception 'action_begin: unknown rails %', p_rails;
+  end if;
 
   if p_nonce is not null then
     if not app_private.webhook_nonce_use(p_nonce_source, p_nonce, p_nonce_ts, 300, v_tenant) then
@@ -116,13 +122,132 @@ begin
     'response_body', v_body);
 end $$;
 
-ALTER FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone) OWNER TO postgres;
+ALTER FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone, p_rails text) OWNER TO postgres;
 
 --
--- Name: FUNCTION action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
+-- Name: FUNCTION action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone, p_rails text); Type: COMMENT; Schema: app_private; Owner: postgres
 --
 
-COMMENT ON FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone) IS 'The rails of one action in one call: permission, kill switch, portal flag, nonce, idempotency.';
+COMMENT ON FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone, p_rails text) IS 'The rails of one action in one call: permission, the rails of its class (domain, control or none for reads), nonce, idempotency.';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: action_runs; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.action_runs (
+    trace_id text NOT NULL,
+    tenant_id uuid NOT NULL,
+    portal text NOT NULL,
+    action text NOT NULL,
+    task_key text,
+    principal_id uuid NOT NULL,
+    input jsonb NOT NULL,
+    result jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    reverted_at timestamp with time zone,
+    reverted_by uuid,
+    revert_trace_id text,
+    cleared_at timestamp with time zone,
+    cleared_by uuid,
+    CONSTRAINT action_runs_cleared_after_revert_check CHECK (((cleared_at IS NULL) OR (reverted_at IS NOT NULL))),
+    CONSTRAINT action_runs_reverted_pair_check CHECK (((reverted_at IS NULL) = (reverted_by IS NULL))),
+    CONSTRAINT action_runs_trace_id_format_check CHECK ((trace_id ~ '^[0-9a-f]{32}$'::text))
+);
+
+ALTER TABLE public.action_runs OWNER TO postgres;
+
+--
+-- Name: TABLE action_runs; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.action_runs IS 'One row per run of a reversible action (trace id, input, result, agent task key) and its revert; written only by app_private.action_run_* in the action''s transaction.';
+
+--
+-- Name: action_run_clear(text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.action_run_clear(p_trace_id text) RETURNS public.action_runs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  v_row    public.action_runs;
+begin
+  perform app_private.require_rails_caller(v_tenant);
+  update public.action_runs set cleared_at = now(), cleared_by = app_private.principal_id()
+   where trace_id = p_trace_id and tenant_id = v_tenant and reverted_at is not null and cleared_at is null
+  returning * into v_row;
+  if v_row.trace_id is null then
+    perform app_private.raise_error('not_reverted', format('the action of trace %s is not reverted (or was cleared)', p_trace_id));
+  end if;
+  return v_row;
+end $$;
+
+ALTER FUNCTION app_private.action_run_clear(p_trace_id text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION action_run_clear(p_trace_id text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.action_run_clear(p_trace_id text) IS 'Clears a revert so the agents may take the task key up again (not_reverted otherwise).';
+
+--
+-- Name: action_run_record(text, text, text, text, jsonb, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.action_run_record(p_trace_id text, p_portal text, p_action text, p_task_key text, p_input jsonb, p_result jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+begin
+  perform app_private.require_rails_caller(v_tenant);
+  insert into public.action_runs (trace_id, tenant_id, portal, action, task_key, principal_id, input, result)
+  values (p_trace_id, v_tenant, p_portal, p_action, p_task_key, app_private.principal_id(), p_input, p_result);
+end $$;
+
+ALTER FUNCTION app_private.action_run_record(p_trace_id text, p_portal text, p_action text, p_task_key text, p_input jsonb, p_result jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION action_run_record(p_trace_id text, p_portal text, p_action text, p_task_key text, p_input jsonb, p_result jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.action_run_record(p_trace_id text, p_portal text, p_action text, p_task_key text, p_input jsonb, p_result jsonb) IS 'Records a run of a reversible action in the action''s own transaction (the pipeline calls it).';
+
+--
+-- Name: action_run_revert(text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.action_run_revert(p_trace_id text, p_revert_trace_id text) RETURNS public.action_runs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  v_row    public.action_runs;
+begin
+  perform app_private.require_rails_caller(v_tenant);
+  update public.action_runs set reverted_at = now(), reverted_by = app_private.principal_id(),
+         revert_trace_id = p_revert_trace_id
+   where trace_id = p_trace_id and tenant_id = v_tenant and reverted_at is null
+  returning * into v_row;
+  if v_row.trace_id is null then
+    perform app_private.raise_error('already_reverted', format('the action of trace %s was already reverted', p_trace_id));
+  end if;
+  return v_row;
+end $$;
+
+ALTER FUNCTION app_private.action_run_revert(p_trace_id text, p_revert_trace_id text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION action_run_revert(p_trace_id text, p_revert_trace_id text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.action_run_revert(p_trace_id text, p_revert_trace_id text) IS 'Marks a reversible run reverted by the calling principal, once (already_reverted after).';
 
 --
 -- Name: actor(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -708,8 +833,6 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.flag_bool(p_key text, p_tenant_id uuid, p_portal text) OWNER TO postgres;
-
-SET default_table_access_method = heap;
 
 --
 -- Name: flag_definitions; Type: TABLE; Schema: public; Owner: postgres
@@ -4887,6 +5010,13 @@ ALTER TABLE ONLY ops.schedule_runs
     ADD CONSTRAINT schedule_runs_pkey PRIMARY KEY (id);
 
 --
+-- Name: action_runs action_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.action_runs
+    ADD CONSTRAINT action_runs_pkey PRIMARY KEY (trace_id);
+
+--
 -- Name: alerts alerts_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -5278,6 +5408,12 @@ ALTER TABLE ONLY public.website_events
 CREATE INDEX schedule_runs_job_idx ON ops.schedule_runs USING btree (job, started_at DESC);
 
 --
+-- Name: action_runs_blocked_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX action_runs_blocked_idx ON public.action_runs USING btree (tenant_id, portal, task_key) WHERE ((reverted_at IS NOT NULL) AND (cleared_at IS NULL));
+
+--
 -- Name: alerts_open_unique; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -5572,6 +5708,12 @@ CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH
 CREATE TRIGGER audit_chain BEFORE INSERT ON public.audit_log FOR EACH ROW EXECUTE FUNCTION app_private.audit_chain();
 
 --
+-- Name: action_runs audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.action_runs FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: alerts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -5702,6 +5844,12 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON public.outbox_events FOR EACH ROW E
 --
 
 CREATE TRIGGER outbox_prepare BEFORE INSERT ON public.outbox_events FOR EACH ROW EXECUTE FUNCTION app_private.outbox_prepare();
+
+--
+-- Name: action_runs rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.action_runs FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: alerts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -5868,6 +6016,34 @@ ALTER TABLE ONLY ops.rls_registry
 
 ALTER TABLE ONLY ops.rls_registry
     ADD CONSTRAINT rls_registry_update_perm_fkey FOREIGN KEY (update_perm) REFERENCES public.permissions(permission);
+
+--
+-- Name: action_runs action_runs_cleared_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.action_runs
+    ADD CONSTRAINT action_runs_cleared_by_fkey FOREIGN KEY (cleared_by) REFERENCES public.principals(id);
+
+--
+-- Name: action_runs action_runs_principal_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.action_runs
+    ADD CONSTRAINT action_runs_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.principals(id);
+
+--
+-- Name: action_runs action_runs_reverted_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.action_runs
+    ADD CONSTRAINT action_runs_reverted_by_fkey FOREIGN KEY (reverted_by) REFERENCES public.principals(id);
+
+--
+-- Name: action_runs action_runs_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.action_runs
+    ADD CONSTRAINT action_runs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: alerts alerts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -6099,6 +6275,12 @@ ALTER TABLE ONLY public.webhook_nonces
 
 ALTER TABLE ONLY public.website_events
     ADD CONSTRAINT website_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: action_runs; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.action_runs ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: alerts; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -6553,6 +6735,12 @@ CREATE POLICY tenant_insert ON public.spans FOR INSERT TO authenticated WITH CHE
 CREATE POLICY tenant_insert ON public.website_events FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: action_runs tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.action_runs FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: alerts tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -6826,11 +7014,39 @@ GRANT USAGE ON SCHEMA public TO authenticated;
 GRANT USAGE ON SCHEMA public TO service_role;
 
 --
--- Name: FUNCTION action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone); Type: ACL; Schema: app_private; Owner: postgres
+-- Name: FUNCTION action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone, p_rails text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
-REVOKE ALL ON FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone) TO authenticated;
+REVOKE ALL ON FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone, p_rails text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.action_begin(p_permission text, p_idempotency_key text, p_fingerprint text, p_nonce_source text, p_nonce text, p_nonce_ts timestamp with time zone, p_rails text) TO authenticated;
+
+--
+-- Name: TABLE action_runs; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.action_runs TO service_role;
+GRANT SELECT ON TABLE public.action_runs TO authenticated;
+
+--
+-- Name: FUNCTION action_run_clear(p_trace_id text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.action_run_clear(p_trace_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.action_run_clear(p_trace_id text) TO authenticated;
+
+--
+-- Name: FUNCTION action_run_record(p_trace_id text, p_portal text, p_action text, p_task_key text, p_input jsonb, p_result jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.action_run_record(p_trace_id text, p_portal text, p_action text, p_task_key text, p_input jsonb, p_result jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.action_run_record(p_trace_id text, p_portal text, p_action text, p_task_key text, p_input jsonb, p_result jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION action_run_revert(p_trace_id text, p_revert_trace_id text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.action_run_revert(p_trace_id text, p_revert_trace_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.action_run_revert(p_trace_id text, p_revert_trace_id text) TO authenticated;
 
 --
 -- Name: FUNCTION actor(OUT principal_id uuid, OUT principal_kind text, OUT principal_name text, OUT db_user text); Type: ACL; Schema: app_private; Owner: postgres

@@ -82,6 +82,9 @@ begin
   return v_row;
 end $$;
 
+comment on function app_private.action_run_revert(text, text) is
+  'Marks a reversible run reverted by the calling principal, once (already_reverted after).';
+
 -- A human clears a revert: the agents may take that task key up again.
 create function app_private.action_run_clear(p_trace_id text)
 returns public.action_runs
@@ -99,6 +102,9 @@ begin
   end if;
   return v_row;
 end $$;
+
+comment on function app_private.action_run_clear(text) is
+  'Clears a revert so the agents may take the task key up again (not_reverted otherwise).';
 
 revoke all on function app_private.action_run_record(text, text, text, text, jsonb, jsonb) from public;
 revoke all on function app_private.action_run_revert(text, text) from public;
