@@ -63,7 +63,7 @@ export const priceOne = defineAction(contract.actions.price_one, {
   }),
   // Prove: the quote is stored with the promised total and status, with its outbox event.
   prove: async (sql, r, ctx) => {
-    // (a function: its plan is cached; see 20261125400000_perf_rls_helpers.sql)
+    // (a function: its plan is cached; see supabase/migrations/*_rates_pricing.sql)
     const [row] = await sql`select total, status, events from app_private.rates_quote_proof(${ctx.tenantId}, ${r.quote_id})`;
     const ok = !!row && row.total !== null && Number(row.total) === r.total && row.status === r.status && row.events === 1;
     return { ok, detail: ok ? `quote ${r.quote_id} stored (${r.status}, $${r.total})` : `quote ${r.quote_id} not as promised` };
