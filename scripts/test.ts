@@ -12,9 +12,41 @@ import { denoCheck, destroy, up } from "./stack/manager.ts";
 import { psql } from "./stack/postgres.ts";
 import { freePort } from "./stack/processes.ts";
 import { dumpSchema, layoutProblems, readMigrations, SCHEMA_FILE, shortDiff } from "./stack/schema.ts";
+import { nowTicks, type ProcInfo, processes, processesWithEnv, waitUntil } from "./stack/leftovers.ts";
 
 const BIN = join(PROJECT_ROOT, "node_modules", ".bin");
 const results: { step: string; ok: boolean; seconds: number; note?: string }[] = [];
+/** Every process the tests start inherits this marker, so the run can tell what it left behind. */
+const RUN_MARKER = "SWITCHYARD_TEST_RUN";
+const RUN_ID = `${process.pid}-${Date.now()}`;
+const RUN_STARTED_TICKS = nowTicks();
+
+/**
+ * What this run left running: any process carrying its marker (a test's child, a child of
+ * that child), and any relay of this checkout (scripts/relay.ts) started since the run began.
+ */
+function leftovers(): ProcInfo[] {
+  const marked = processesWithEnv(RUN_MARKER, RUN_ID);
+  const relays = processes().filter((p) =>
+    p.cmdline.includes(PROJECT_ROOT) && p.cmdline.includes("scripts/relay.ts") && p.startTicks >= RUN_STARTED_TICKS
+  );
+  const byPid = new Map([...marked, ...relays].map((p) => [p.pid, p]));
+  byPid.delete(process.pid);
+  return [...byPid.values()];
+}
+
+/** Fails the run when a test left a process behind (and ends those, by pid: they are this run's). */
+async function noProcessLeftBehind(): Promise<boolean> {
+  if (await waitUntil(() => leftovers().length === 0, 3000)) return true;
+  const left = leftovers();
+  for (const p of left) console.error(`  left running: pid ${p.pid} (ppid ${p.ppid}, pgid ${p.pgid}): ${p.cmdline}`);
+  for (const p of left) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch { /* exited meanwhile */ }
+  }
+  return false;
+}
 
 function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): boolean {
   const r = spawnSync(cmd, args, { cwd: PROJECT_ROOT, stdio: "inherit", env: { ...process.env, ...env } });
@@ -43,6 +75,7 @@ function testEnv(i: Instance, startedAt: number): NodeJS.ProcessEnv {
     SWITCHYARD_SERVICE_ROLE_KEY: i.serviceRoleKey,
     SWITCHYARD_JWT_SECRET: i.jwtSecret,
     SWITCHYARD_STACK_STARTED_AT: String(startedAt),
+    [RUN_MARKER]: RUN_ID,
   };
 }
 
@@ -111,6 +144,7 @@ async function main(): Promise<number> {
   } finally {
     await destroy(inst, () => {});
   }
+  await step("no process left behind (relays, test children)", noProcessLeftBehind);
 
   console.log("\n=== summary ===");
   for (const r of results) {

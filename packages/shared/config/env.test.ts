@@ -63,3 +63,14 @@ describe("loadConfig", () => {
     expect(JSON.stringify(e)).not.toContain("hunter");
   });
 });
+
+describe("email settings (daily summary)", () => {
+  const base = { SUPABASE_DB_URL: "postgres://u:p@127.0.0.1:5432/postgres" } as Record<string, string>;
+  const load = (extra: Record<string, string>) => loadConfig((k) => ({ ...base, ...extra })[k]);
+  it("takes an smtps:// URL (implicit TLS) and a recipient list; refuses smtp:// (STARTTLS / plain) by name", () => {
+    expect(load({ SMTP_URL: "smtps://u:p@smtp.example:465", ALERT_EMAIL_TO: "a@x.example, b@x.example" }).SMTP_URL).toBe("smtps://u:p@smtp.example:465");
+    expect(() => load({ SMTP_URL: "smtp://u:p@smtp.example:587" })).toThrow(/SMTP_URL \(not an smtps:\/\/ URL/);
+    expect(() => load({ ALERT_EMAIL_TO: "not-an-address" })).toThrow(/ALERT_EMAIL_TO/);
+    expect(load({ SMTP_HOST: "smtp.example", SMTP_PORT: "465" }).SMTP_PORT).toBe(465);
+  });
+});

@@ -16,6 +16,7 @@ const parsesAs = (ok: (u: URL) => boolean) => (v: string) => {
 };
 const httpUrl = z.string().refine(parsesAs((u) => u.protocol === "https:" || u.protocol === "http:"), "not an http(s) URL");
 const secret = z.string();
+const emailList = z.string().refine((v) => v.split(",").map((x) => x.trim()).filter(Boolean).every((x) => z.email().safeParse(x).success), "not a comma-separated list of email addresses");
 
 export const ENV_SCHEMA = z.object({
   /** The database (hosted: given to every function; locally: the stack's). */
@@ -37,6 +38,20 @@ export const ENV_SCHEMA = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
   /** Slack-compatible incoming webhook for alerts (else Vault's alert_webhook_url). */
   ALERT_WEBHOOK_URL: httpUrl.optional(),
+  /**
+   * Email for the daily summary: SMTP with implicit TLS only (hosted Edge Functions block
+   * ports 25 and 587): `smtps://user:pass@host:465`, or SMTP_HOST / SMTP_PORT (465) /
+   * SMTP_USER / SMTP_PASS. SMTP_FROM is the sender, ALERT_EMAIL_TO the recipients.
+   */
+  SMTP_URL: z.string().refine(parsesAs((u) => u.protocol === "smtps:" && u.hostname !== ""), "not an smtps:// URL (implicit TLS)").optional(),
+  SMTP_HOST: z.string().regex(/^[A-Za-z0-9.\-:\[\]]+$/, "not a host name").optional(),
+  SMTP_PORT: z.string().regex(/^\d{1,5}$/, "not a port").transform(Number).pipe(z.number().int().min(1).max(65535)).optional(),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASS: secret.optional(),
+  SMTP_FROM: z.string().max(320).optional(),
+  /** A CA certificate (PEM) the SMTP client trusts in addition: a private CA, or the tests'. */
+  SMTP_TLS_CA: z.string().refine((v) => v.includes("-----BEGIN CERTIFICATE-----"), "not a PEM certificate").optional(),
+  ALERT_EMAIL_TO: emailList.optional(),
   /** Base of the trace links in alerts (default: the console function). */
   SWITCHYARD_CONSOLE_URL: httpUrl.optional(),
   /** The project's API URL, anon key and service key (the hosted platform gives them). */

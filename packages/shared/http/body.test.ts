@@ -101,3 +101,42 @@ describe("readJsonBody", () => {
     expect(await readJsonBody(post("{oops"))).toMatchObject({ ok: false, code: "malformed_json" });
   });
 });
+
+describe("readJsonBody: strings Postgres cannot store are refused before any SQL", () => {
+  const errorsOf = async (raw: string) => {
+    const r = await readJsonBody(post(raw));
+    return r.ok ? null : { code: r.code, status: r.problem.status, errors: r.problem.errors as { path: string; message: string }[] | undefined };
+  };
+
+  it("a NUL byte in any string, value or key, is a 400 validation_failed naming its path", async () => {
+    expect(await errorsOf(JSON.stringify({ notes: "a\u0000b" }))).toEqual({
+      code: "validation_failed", status: 400, errors: [{ path: "notes", message: "NUL characters (\\u0000) are not allowed" }],
+    });
+    expect((await errorsOf(JSON.stringify({ data: { utm: { source: "\u0000" } } })))?.errors).toEqual([
+      { path: "data.utm.source", message: "NUL characters (\\u0000) are not allowed" },
+    ]);
+    expect((await errorsOf(JSON.stringify({ ids: ["ok", "x\u0000"] })))?.errors?.[0].path).toBe("ids.1");
+    expect((await errorsOf(JSON.stringify({ ["k\u0000"]: 1 })))?.errors?.[0].path).toBe("k\\u0000");
+    expect((await errorsOf('"\\u0000"'))?.errors?.[0].path).toBe("");
+  });
+
+  it("an unpaired surrogate (escaped \\ud800) is refused too; a paired one is fine", async () => {
+    expect((await errorsOf('{"name": "x\\ud800"}'))?.errors).toEqual([{ path: "name", message: "Unpaired UTF-16 surrogates are not allowed" }]);
+    expect((await errorsOf('{"name": "\\udc00"}'))?.code).toBe("validation_failed");
+    expect(await errorsOf('{"name": "\\ud83d\\ude9a rtl \\u202e ok"}')).toBeNull();
+  });
+
+  it("walks deep nesting without recursion", async () => {
+    expect(await errorsOf("[".repeat(100_000) + "]".repeat(100_000))).toBeNull();
+    expect((await errorsOf("[".repeat(100_000) + '"\\u0000"' + "]".repeat(100_000)))?.code).toBe("validation_failed");
+  });
+});
+
+describe("readJsonBody: one spelling per uuid", () => {
+  it("lower-cases every string value that is a uuid, at any depth; other strings and the raw bytes stay", async () => {
+    const raw = JSON.stringify({ id: "D0000000-0000-4000-8000-0000000000AB", ids: ["ABCDEF00-0000-4000-8000-000000000001"], note: "Keep Case", nested: { a: [{ q: "E0000000-0000-4000-8000-00000000000F" }] } });
+    const r = await readJsonBody(post(raw));
+    expect(r.ok && r.value.json).toEqual({ id: "d0000000-0000-4000-8000-0000000000ab", ids: ["abcdef00-0000-4000-8000-000000000001"], note: "Keep Case", nested: { a: [{ q: "e0000000-0000-4000-8000-00000000000f" }] } });
+    expect(r.ok && new TextDecoder().decode(r.value.bytes)).toBe(raw); // the HMAC and idempotency hashes see what was sent
+  });
+});

@@ -30,7 +30,8 @@ interface MachineKey {
   name: string;
 }
 
-const tenantParam = z.guid();
+/** ?tenant=<uuid>, lower-cased: one spelling per tenant (an upper-case one split metric batches). */
+const tenantParam = z.guid().transform((s) => s.toLowerCase());
 const idempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/);
 
 /** Live HMAC keys by key id, cached briefly: revocation takes effect within KEY_TTL_MS. */

@@ -23,9 +23,12 @@ export class MetricsBuffer {
 
   add(s: RequestSample): void {
     const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
-    const key = `${s.fn}|${s.portal}|${s.tenantId}|${minute}`;
+    // Keyed as Postgres keys the row (uuid): two spellings of one tenant in one batch made the
+    // upsert fail whole ("ON CONFLICT DO UPDATE command cannot affect row a second time").
+    const tenantId = s.tenantId?.toLowerCase() ?? null;
+    const key = `${s.fn}|${s.portal}|${tenantId}|${minute}`;
     let r = this.rows.get(key);
-    if (!r) this.rows.set(key, r = { fn: s.fn, portal: s.portal, tenantId: s.tenantId, minute, count: 0, errors: 0, sum: 0, max: 0, le: BUCKETS.map(() => 0) });
+    if (!r) this.rows.set(key, r = { fn: s.fn, portal: s.portal, tenantId, minute, count: 0, errors: 0, sum: 0, max: 0, le: BUCKETS.map(() => 0) });
     r.count++;
     r.errors += s.error ? 1 : 0;
     r.sum += s.ms;

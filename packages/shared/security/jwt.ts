@@ -19,7 +19,9 @@ import { accept, type Outcome, refuse } from "../http/outcome.ts";
  * checked against a public key (algorithm confusion) and `none` is never accepted.
  */
 
-const guid = z.guid(); // not z.uuid(): seeded ids like 00000000-...-0001 are not RFC variants
+// not z.uuid(): seeded ids like 00000000-...-0001 are not RFC variants. Lower-cased: one
+// spelling per tenant from the edge on (metrics keys, Live Feed subscribers, batches).
+const guid = z.guid().transform((s) => s.toLowerCase());
 
 /**
  * The claims Switchyard reads (the shape carried into Postgres as request.jwt.claims).

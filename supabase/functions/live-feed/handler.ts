@@ -23,11 +23,28 @@ const KEEPALIVE_MS = 15_000;
 // already sent, so a row that commits late is still delivered.
 const LATE_WINDOW = 500;
 
+/** The largest bigserial (live_feed.id): a Last-Event-ID beyond it names no event. */
+const MAX_ID = 9223372036854775807n;
+
+/**
+ * Last-Event-ID (or ?last_event_id=) as the bigint it is: null when absent, "bad" when it is
+ * not a decimal id of the bigserial range. Never a Number: above 2^53 `id + 1 === id`.
+ */
+export function parseEventId(raw: string | null): bigint | null | "bad" {
+  if (raw === null || raw.trim() === "") return null;
+  if (!/^\d{1,19}$/.test(raw.trim())) return "bad";
+  const id = BigInt(raw.trim());
+  return id <= MAX_ID ? id : "bad";
+}
+
 interface Subscriber {
   tenantId: string;
   claims: Record<string, unknown>;
-  lastId: number;
-  sent: Set<number>;
+  lastId: bigint;
+  /** Every id up to here counts as sent (the resume point, or the newest id at open). */
+  floor: bigint;
+  /** Ids above the floor sent already (at most the late window's rows). */
+  sent: Set<bigint>;
   send: (chunk: string) => void;
   busy: boolean;
   again: boolean;
@@ -47,9 +64,11 @@ function ensureListening() {
 }
 
 function readNew(s: Subscriber): Promise<Record<string, unknown>[]> {
+  const window = s.lastId - BigInt(LATE_WINDOW);
+  const from = window > s.floor ? window : s.floor;
   return withClaims(sql, s.claims, (tx) => tx`
     select id, tenant_id, trace_id, portal, action, phase, ok, principal, detail, created_at
-    from public.live_feed where tenant_id = ${s.tenantId} and id > ${Math.max(0, s.lastId - LATE_WINDOW)}
+    from public.live_feed where tenant_id = ${s.tenantId} and id > ${String(from)}::bigint
     order by id limit 1000`) as Promise<Record<string, unknown>[]>;
 }
 
@@ -63,14 +82,17 @@ async function pump(s: Subscriber): Promise<void> {
   try {
     do {
       s.again = false;
+      // Bounded by rows (at most 1000 read, the sent set at most the late window's), never
+      // by counting ids.
       for (const row of await readNew(s)) {
-        const id = Number(row.id);
-        if (s.sent.has(id)) continue;
+        const id = BigInt(row.id as string);
+        if (id <= s.floor || s.sent.has(id)) continue;
         s.sent.add(id);
-        s.lastId = Math.max(s.lastId, id);
+        if (id > s.lastId) s.lastId = id;
         s.send(`id: ${id}\nevent: ${row.phase}\ndata: ${JSON.stringify(row)}\n\n`);
       }
-      for (const id of s.sent) if (id <= s.lastId - LATE_WINDOW) s.sent.delete(id);
+      const window = s.lastId - BigInt(LATE_WINDOW);
+      for (const id of s.sent) if (id <= window) s.sent.delete(id);
     } while (s.again);
   } catch (err) {
     log.error({ err: String(err) }, "live feed read failed");
@@ -84,11 +106,15 @@ async function open(req: Request, claims: JwtClaims & { tenant_id: string }): Pr
   const dbClaims = { sub: claims.sub, role: "authenticated", tenant_id: claims.tenant_id };
   const [perm] = await withClaims(sql, dbClaims, (tx) => tx`
     select app_private.has_permission(${claims.tenant_id}, 'domain.read') as ok,
-           (select coalesce(max(id), 0) from public.live_feed where tenant_id = ${claims.tenant_id}) as max_id`);
+           (select coalesce(max(id), 0)::text from public.live_feed where tenant_id = ${claims.tenant_id}) as max_id`);
   if (!perm.ok) return refusalResponse(refuse("forbidden", { detail: "Reading the Live Feed needs domain.read in the tenant" }).problem);
 
-  const resume = req.headers.get("last-event-id") ?? url.searchParams.get("last_event_id");
-  const resumeId = resume !== null && /^\d+$/.test(resume) ? Number(resume) : null;
+  const resumeId = parseEventId(req.headers.get("last-event-id") ?? url.searchParams.get("last_event_id"));
+  if (resumeId === "bad") {
+    return refusalResponse(refuse("validation_failed", {
+      errors: [{ path: "last_event_id", message: `A Live Feed event id: a whole number from 0 to ${MAX_ID}` }],
+    }).problem);
+  }
   await ensureListening();
 
   let sub: Subscriber;
@@ -100,14 +126,13 @@ async function open(req: Request, claims: JwtClaims & { tenant_id: string }): Pr
         tenantId: claims.tenant_id,
         claims: dbClaims,
         // Without Last-Event-ID: from now on. With it: everything after that event.
-        lastId: resumeId ?? Number(perm.max_id),
+        lastId: resumeId ?? BigInt(perm.max_id),
+        floor: resumeId ?? BigInt(perm.max_id),
         sent: new Set(),
         send: (chunk) => controller.enqueue(encoder.encode(chunk)),
         busy: false,
         again: false,
       };
-      if (resumeId !== null) for (let id = Math.max(0, resumeId - LATE_WINDOW) + 1; id <= resumeId; id++) sub.sent.add(id);
-      else for (let id = Math.max(0, sub.lastId - LATE_WINDOW) + 1; id <= sub.lastId; id++) sub.sent.add(id);
       let set = subscribers.get(sub.tenantId);
       if (!set) subscribers.set(sub.tenantId, set = new Set());
       set.add(sub);

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { readlinkSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import postgres from "postgres";
@@ -10,6 +11,7 @@ import { pinGlobalFlags } from "../../helpers/flags.ts";
 import { createLogger } from "../../../packages/shared/observability/logger.ts";
 import { AGENTS_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
 import { PROJECT_ROOT } from "../../../scripts/stack/instance.ts";
+import { processes, processGroup, waitUntil } from "../../../scripts/stack/leftovers.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 6, onnotice: () => {} });
 const log = createLogger("relay-test", { write: () => {} });
@@ -89,6 +91,14 @@ async function until(pred: () => boolean | Promise<boolean>, ms: number) {
   }
   return pred();
 }
+
+const readlinkCwd = (pid: number) => {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return null;
+  }
+};
 
 const relay = () => new Relay(sql, { principalId: AGENTS_PRINCIPAL, batchSize: 200, timeoutMs: 2000 }, log);
 let stopRelay: (() => Promise<void>) | null = null;
@@ -180,15 +190,41 @@ describe("outbox relay", () => {
     const rx = await receiver(secret, () => ({ status: 200, delayMs: 30 }));
     const { tenant } = await scenario(rx.url, secret);
     await publish(tenant, 300, 60);
-    const start = (): ChildProcess => spawn(`${PROJECT_ROOT}/node_modules/.bin/tsx`, ["scripts/relay.ts"], {
+    // Its own process group (detached): the test kills the group, so the node process running
+    // scripts/relay.ts dies with the tsx wrapper (a SIGKILL to the wrapper alone left it running).
+    const start = (): ChildProcess => spawn(`${PROJECT_ROOT}/node_modules/.bin/tsx`, [`${PROJECT_ROOT}/scripts/relay.ts`], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, SUPABASE_DB_URL: stackEnv.dbUrl, RELAY_CLAIM_SECONDS: "2", RELAY_BATCH: "60", RELAY_POLL_MS: "200" },
       stdio: "ignore",
+      detached: true,
     });
+    const killGroup = async (child: ChildProcess, signal: NodeJS.Signals) => {
+      const pgid = child.pid!;
+      try {
+        process.kill(-pgid, signal);
+      } catch { /* already gone */ }
+      if (!(await waitUntil(() => processGroup(pgid).length === 0, 5000))) {
+        try {
+          process.kill(-pgid, "SIGKILL");
+        } catch { /* gone meanwhile */ }
+      }
+      return waitUntil(() => processGroup(pgid).length === 0, 5000);
+    };
     const first = start();
+    const firstWorkers = () => processGroup(first.pid!).filter((p) => p.cmdline.includes(`${PROJECT_ROOT}/scripts/relay.ts`));
     expect(await until(() => rx.got.length >= 30, 30_000)).toBe(true);
-    first.kill("SIGKILL"); // mid-batch: claimed events stay 'delivering' until their claim expires
-    await new Promise((r) => first.on("exit", r));
+    // The wrapper and the node process doing the work are both in the group.
+    expect(firstWorkers().length).toBeGreaterThanOrEqual(2);
+    // Mid-batch: claimed events stay 'delivering' until their claim expires.
+    expect(await killGroup(first, "SIGKILL")).toBe(true);
+    expect(firstWorkers().map((p) => p.cmdline)).toEqual([]);
+    // The process doing the work is gone, not only its wrapper: nothing else is delivered.
+    const relays = () => processes().filter((p) => p.cmdline.includes("scripts/relay.ts") && readlinkCwd(p.pid) === PROJECT_ROOT);
+    expect(relays().map((p) => p.cmdline)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 300)); // requests already sent may still be answered
+    const settled = rx.got.length;
+    await new Promise((r) => setTimeout(r, 700));
+    expect(rx.got.length).toBe(settled);
     const delivering = (await sql`select count(*)::int as n from outbox_events where tenant_id = ${tenant} and state <> 'delivered'`)[0].n;
     expect(delivering).toBeGreaterThan(0);
     const second = start();
@@ -198,7 +234,7 @@ describe("outbox relay", () => {
         (await sql`select count(*) filter (where state = 'delivered')::int as d from outbox_events where tenant_id = ${tenant}`)[0].d === 300;
       expect(await until(allDelivered, 10_000)).toBe(true);
     } finally {
-      second.kill("SIGTERM");
+      expect(await killGroup(second, "SIGTERM")).toBe(true);
     }
     stopRelay = await relay().start(100);
   });
