@@ -99,6 +99,7 @@ describe("stack manager", () => {
     const name = `start-${process.pid}`;
     const child = spawn(`${PROJECT_ROOT}/node_modules/.bin/tsx`, ["scripts/start.ts"], {
       cwd: PROJECT_ROOT, env: { ...process.env, SWITCHYARD_STACK: name }, stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, as a terminal's foreground job
     });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
@@ -113,7 +114,9 @@ describe("stack manager", () => {
     const inst = loadInstance(name)!;
     const pid = runtimePid(inst)!;
     expect(pid).toBeGreaterThan(0);
-    child.kill("SIGINT");
+    // Ctrl-C signals the terminal's whole foreground group (tsx and the node it runs), not
+    // only tsx: tsx alone relays with 30 ms timeouts and SIGKILLs a busy child.
+    process.kill(-child.pid!, "SIGINT");
     expect(await exited).toBe(0);
     expect(pidAlive(pid)).toBe(false);
     expect(isRunning(inst)).toBe(false);
