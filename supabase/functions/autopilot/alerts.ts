@@ -1,4 +1,4 @@
-import type { AutopilotContext } from "./context.ts";
+import { asAutopilot, type AutopilotContext } from "./context.ts";
 
 /** The incoming-webhook URL: the ALERT_WEBHOOK_URL secret, else the Vault entry alert_webhook_url. */
 async function webhookUrl(ctx: AutopilotContext): Promise<string | null> {
@@ -33,7 +33,7 @@ export async function dispatchAlerts(ctx: AutopilotContext): Promise<{ sent: num
       });
       await res.body?.cancel();
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      await ctx.sql`update public.alerts set notified_at = now() where id = ${a.id}`;
+      await asAutopilot(ctx, (tx) => tx`select app_private.alert_notified(${a.id})`);
       sent++;
     } catch (err) {
       failed++;
@@ -50,7 +50,7 @@ export async function dailySummary(ctx: AutopilotContext) {
     ctx.sql`select function_name, portal, requests, success_ratio, p95_upper_ms from public.slo_summary(interval '24 hours')`,
   ]);
   const lines = slo.map((r) => `${r.portal ?? r.function_name}: ${r.requests} req, success ${r.success_ratio}, p95 <= ${r.p95_upper_ms ?? "?"} ms`);
-  await ctx.sql`select app_private.raise_alert(null, 'report.daily', 'info', ${new Date().toISOString().slice(0, 10)},
-    ${`Daily summary: ${open.n} open alerts (${open.critical} critical). ${lines.join("; ")}`})`;
+  await asAutopilot(ctx, (tx) => tx`select app_private.raise_alert(null, 'report.daily', 'info', ${new Date().toISOString().slice(0, 10)},
+    ${`Daily summary: ${open.n} open alerts (${open.critical} critical). ${lines.join("; ")}`})`);
   return { open_alerts: open.n, slo: lines.length };
 }
