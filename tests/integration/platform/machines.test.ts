@@ -33,7 +33,7 @@ const post = async (path: string) => {
   return res.json();
 };
 
-async function newTenant(prefix: string): Promise<string> {
+function newTenant(prefix: string): Promise<string> {
   const id = randomUUID();
   tenants.push(id);
   return ensureTenant(id, `${prefix}-${id.slice(0, 8)}`);
