@@ -269,6 +269,27 @@ end $$;
 ALTER FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kind text, OUT principal_name text, OUT db_user text) OWNER TO postgres;
 
 --
+-- Name: alert_notified(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.alert_notified(p_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.require_permission(null, 'telemetry.write');
+  update public.alerts a set notified_at = now() where a.id = p_id and a.notified_at is null;
+end $$;
+
+ALTER FUNCTION app_private.alert_notified(p_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION alert_notified(p_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.alert_notified(p_id uuid) IS 'Marks an alert as sent to the alert webhook (telemetry.write; under the rails).';
+
+--
 -- Name: audit_chain(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -2310,15 +2331,26 @@ CREATE FUNCTION app_private.record_run(p_job text, p_started_at timestamp with t
     SET search_path TO ''
     AS $$
 begin
+  perform app_private.require_permission(null, 'telemetry.write');
   insert into ops.schedule_runs (job, started_at, duration_ms, ok, detail)
   values (p_job, p_started_at, p_duration_ms, p_ok, coalesce(p_detail, '{}'::jsonb));
   if not p_ok then
-    perform app_private.raise_alert(null, 'schedule.' || p_job, 'warning', p_job,
-      format('Scheduled job %s failed', p_job), coalesce(p_detail, '{}'::jsonb));
+    begin
+      perform app_private.raise_alert(null, 'schedule.' || p_job, 'warning', p_job,
+        format('Scheduled job %s failed', p_job), coalesce(p_detail, '{}'::jsonb));
+    exception when sqlstate 'SY001' then
+      null; -- autonomy_halted: the stop refuses the machine's alert, not the record of its run
+    end;
   end if;
 end $$;
 
 ALTER FUNCTION app_private.record_run(p_job text, p_started_at timestamp with time zone, p_duration_ms numeric, p_ok boolean, p_detail jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION record_run(p_job text, p_started_at timestamp with time zone, p_duration_ms numeric, p_ok boolean, p_detail jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.record_run(p_job text, p_started_at timestamp with time zone, p_duration_ms numeric, p_ok boolean, p_detail jsonb) IS 'Records a scheduled run in ops.schedule_runs (telemetry.write); a failed run raises an alert.';
 
 --
 -- Name: record_span(text, text, text, text, timestamp with time zone, numeric, text, jsonb, uuid, text, text, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2423,6 +2455,28 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.refuse_audit_change() OWNER TO postgres;
+
+--
+-- Name: rehearse_key_rotations(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.rehearse_key_rotations() RETURNS TABLE(account text, outcome text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.require_permission(null, 'keys.rehearse');
+  perform app_private.check_rails('control', null, 'service keys');
+  return query select s.name, (ops.rehearse_key_rotation(s.name)).outcome from public.service_accounts s order by s.name;
+end $$;
+
+ALTER FUNCTION app_private.rehearse_key_rotations() OWNER TO postgres;
+
+--
+-- Name: FUNCTION rehearse_key_rotations(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.rehearse_key_rotations() IS 'Monthly key rotation rehearsal of every service account (keys.rehearse; refused while the stop is on).';
 
 --
 -- Name: replay_requests; Type: TABLE; Schema: public; Owner: postgres
@@ -5855,7 +5909,7 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 -- Name: alerts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
-CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.alerts FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.alerts FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
 
 --
 -- Name: cost_ledger rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -7057,6 +7111,13 @@ GRANT ALL ON FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kin
 GRANT ALL ON FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kind text, OUT principal_name text, OUT db_user text) TO service_role;
 
 --
+-- Name: FUNCTION alert_notified(p_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.alert_notified(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.alert_notified(p_id uuid) TO authenticated;
+
+--
 -- Name: FUNCTION audit_chain(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7510,6 +7571,7 @@ GRANT ALL ON FUNCTION app_private.record_request(p_function_name text, p_portal 
 --
 
 REVOKE ALL ON FUNCTION app_private.record_run(p_job text, p_started_at timestamp with time zone, p_duration_ms numeric, p_ok boolean, p_detail jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.record_run(p_job text, p_started_at timestamp with time zone, p_duration_ms numeric, p_ok boolean, p_detail jsonb) TO authenticated;
 
 --
 -- Name: FUNCTION record_span(p_trace_id text, p_span_id text, p_parent_span_id text, p_name text, p_start_time timestamp with time zone, p_duration_ms numeric, p_status text, p_attributes jsonb, p_tenant_id uuid, p_function_name text, p_portal text, p_kind text, p_status_message text); Type: ACL; Schema: app_private; Owner: postgres
@@ -7540,6 +7602,13 @@ GRANT ALL ON FUNCTION app_private.redact_text(p text) TO service_role;
 --
 
 REVOKE ALL ON FUNCTION app_private.refuse_audit_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION rehearse_key_rotations(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.rehearse_key_rotations() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.rehearse_key_rotations() TO authenticated;
 
 --
 -- Name: TABLE replay_requests; Type: ACL; Schema: public; Owner: postgres

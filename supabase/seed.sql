@@ -1,21 +1,27 @@
--- Seed: runs on every `up` (idempotent). The charter's switchboard values (charter §3,
--- verbatim) and a demo tenant with demo users of different roles.
+-- Seed: runs on every `up` (idempotent). The charter's switchboard values (charter §3) and a
+-- demo tenant with demo users of different roles.
+--
+-- Every statement inserts only what is missing (`on conflict ... do nothing`): the stack
+-- re-runs this file on every `up`, and a restart must never undo an operator's decision (a
+-- STOP, agents off, a lowered budget). The charter's own fragment, which resets these rows
+-- with `on conflict do update`, is kept verbatim in docs/charter-switchboard.md for an
+-- operator who means to reset them (tests/unit/seeds.test.ts holds seeds to this rule).
 
--- Charter §3: global mode & kill switch (verbatim)
+-- Charter §3: global mode & kill switch (the charter's values, inserted if missing)
 insert into feature_flags_v2(key,scope,value,reason,owner_name) values
 ('autonomy.emergencyStop','global',false,'enable autonomy','system'),
 ('autonomy.mode','global','FULL','full authority mode','system'),
 ('agents.autonomousEnabled','global',true,'run agents','system'),
 ('obs.otelEnabled','global',true,'tracing on','system')
-on conflict (key,scope) do update set value=excluded.value;
+on conflict (key,scope) do nothing;
 
--- Charter §3: budgets / safety rails (verbatim)
+-- Charter §3: budgets / safety rails (the charter's values, inserted if missing)
 insert into feature_flags_v2(key,scope,value,reason,owner_name) values
 ('budget.agents.maxConcurrent','global',150,'concurrency cap','autopilot'),
 ('budget.replay.maxBatch','global',50,'dlq cap','dlq'),
 ('budget.replay.maxPayloadMB','global',2,'payload cap','dlq'),
 ('rate.replay.per5m','global',3,'rate limit','dlq')
-on conflict (key,scope) do update set value=excluded.value;
+on conflict (key,scope) do nothing;
 
 -- Demo tenant (fixed id) ------------------------------------------------------------------
 insert into public.tenants (id, slug, name) values

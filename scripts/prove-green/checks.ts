@@ -97,25 +97,40 @@ const CHECKS: [string, Check][] = [
       tx`delete from vault.secrets where name = 'prove_green_sink'`,
       tx`select vault.create_secret(${"whsec_" + randomBytes(24).toString("base64")}, 'prove_green_sink')`,
     ]);
-    const trace = randomBytes(16).toString("hex");
-    const [e] = await sql`
-      insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload, headers)
-      values (${PROVE_TENANT}, 'prove_green', ${trace}, 'prove_green.safe_error', '{}',
-              ${sql.json({ traceparent: `00-${trace}-00f067aa0ba902b7-01` })}) returning id`;
-    const drain = () => fetch(fn(i, "outbox-relay"), { method: "POST", headers: { authorization: `Bearer ${i.serviceRoleKey}` } }).then((r) => r.body?.cancel());
-    let dlq: { trace_id: string }[] = [];
-    for (let n = 0; n < 20 && dlq.length === 0; n++) {
-      await drain();
-      dlq = await sql`select trace_id from public.dlq_entries where event_id = ${e.id}`;
-      if (!dlq.length) await new Promise((r) => setTimeout(r, 250));
+    try {
+      return await forcedSafeError(i, sql);
+    } finally {
+      // Clean up what the check set up: a failing subscription left enabled sent every later
+      // event of this tenant (e.g. the agents' rates.index.stale) to the DLQ.
+      await sql.begin((tx) => [
+        tx`delete from public.outbox_subscriptions where tenant_id = ${PROVE_TENANT} and name = 'prove-green-sink'`,
+        tx`delete from public.feature_flags_v2 where key = 'outbox.maxAttempts' and scope = ${"tenant:" + PROVE_TENANT}`,
+        tx`delete from vault.secrets where name = 'prove_green_sink'`,
+      ]);
     }
-    const [alert] = await sql`select trace_id from public.alerts where source = 'outbox.dead' and dedupe_key = ${e.id}::text`;
-    await fetch(fn(i, "autopilot/alerts"), { method: "POST", headers: { authorization: `Bearer ${i.serviceRoleKey}` } }).then((r) => r.body?.cancel());
-    const link = `${fn(i, "console")}#/trace/${trace}`;
-    const ok = dlq[0]?.trace_id === trace && alert?.trace_id === trace;
-    return { ok, detail: ok ? `DLQ entry and alert carry trace ${trace}: ${link}` : `dlq ${dlq[0]?.trace_id ?? "missing"}, alert ${alert?.trace_id ?? "missing"}` };
   }],
 ];
+
+/** The forced safe error: one event to the failing sink, dead at once; DLQ and alert share its trace. */
+async function forcedSafeError(i: Instance, sql: Sql): Promise<Omit<CheckResult, "name">> {
+  const trace = randomBytes(16).toString("hex");
+  const [e] = await sql`
+    insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload, headers)
+    values (${PROVE_TENANT}, 'prove_green', ${trace}, 'prove_green.safe_error', '{}',
+            ${sql.json({ traceparent: `00-${trace}-00f067aa0ba902b7-01` })}) returning id`;
+  const drain = () => fetch(fn(i, "outbox-relay"), { method: "POST", headers: { authorization: `Bearer ${i.serviceRoleKey}` } }).then((r) => r.body?.cancel());
+  let dlq: { trace_id: string }[] = [];
+  for (let n = 0; n < 20 && dlq.length === 0; n++) {
+    await drain();
+    dlq = await sql`select trace_id from public.dlq_entries where event_id = ${e.id}`;
+    if (!dlq.length) await new Promise((r) => setTimeout(r, 250));
+  }
+  const [alert] = await sql`select trace_id from public.alerts where source = 'outbox.dead' and dedupe_key = ${e.id}::text`;
+  await fetch(fn(i, "autopilot/alerts"), { method: "POST", headers: { authorization: `Bearer ${i.serviceRoleKey}` } }).then((r) => r.body?.cancel());
+  const link = `${fn(i, "console")}#/trace/${trace}`;
+  const ok = dlq[0]?.trace_id === trace && alert?.trace_id === trace;
+  return { ok, detail: ok ? `DLQ entry and alert carry trace ${trace}: ${link}` : `dlq ${dlq[0]?.trace_id ?? "missing"}, alert ${alert?.trace_id ?? "missing"}` };
+}
 
 export async function proveGreen(i: Instance): Promise<CheckResult[]> {
   const sql = postgres(dbUrl(i), { prepare: false, max: 2, onnotice: () => {} });

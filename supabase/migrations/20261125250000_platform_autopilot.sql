@@ -9,10 +9,16 @@
 -- SLO thresholds and the concurrency band the throttle moves in (flags, so operators tune
 -- them with the same switchboard)
 insert into public.permissions (permission, description) values
-  ('flags.concurrency.write', 'Move budget.agents.maxConcurrent (the adaptive throttle)')
+  ('flags.concurrency.write', 'Move budget.agents.maxConcurrent (the adaptive throttle)'),
+  ('keys.rehearse',           'Run the monthly key rotation rehearsal (issue and revoke a test key per service account)')
 on conflict (permission) do nothing;
 insert into public.role_permissions (role, permission) values
-  ('super_admin', 'flags.concurrency.write'), ('autopilot', 'flags.concurrency.write')
+  ('super_admin', 'flags.concurrency.write'), ('autopilot', 'flags.concurrency.write'),
+  ('super_admin', 'keys.rehearse'), ('autopilot', 'keys.rehearse'),
+  -- agents@ reads the alerts its detectors raise (a detector's conditions are readable by
+  -- the principal that runs it: without this the stale-index detector's "already open?"
+  -- check was blind and re-published every tick)
+  ('agents', 'metrics.read')
 on conflict do nothing;
 
 -------------------------------------------------------------------------------------------
@@ -57,7 +63,11 @@ comment on table public.alerts is
 create unique index alerts_open_unique on public.alerts (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key)
   where resolved_at is null;
 create index alerts_unnotified_idx on public.alerts (created_at) where notified_at is null;
-select ops.attach_rails('public.alerts', 'metrics.read', 'domain.write', 'domain.write', null, 'domain', 'immediate');
+-- Rail class delivery, not domain: an alert is a notification, not a domain write. The stop
+-- (and agents off, for agents@) still refuse it, but STEP-DOWN does not: under STEP-DOWN the
+-- relay dead-letters and alerts (with class domain the alert was refused and rolled back the
+-- relay's whole ack batch, which was then re-delivered every claim), and the SLO gate alerts.
+select ops.attach_rails('public.alerts', 'metrics.read', 'domain.write', 'domain.write', null, 'delivery', 'immediate');
 -- RLS matrix sample row
 select ops.set_rls_sample('public.alerts',
   '{"tenant_id": "$tenant", "source": "matrix", "severity": "info", "dedupe_key": "matrix-$n", "summary": "matrix"}');
@@ -115,19 +125,57 @@ comment on function app_private.raise_alert(uuid, text, text, text, text, jsonb,
 revoke execute on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) from public;
 grant execute on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) to authenticated;
 
+-- Records a scheduled run (and alerts when it failed). The autopilot calls it under its own
+-- claims (telemetry.write); pg_cron's SQL jobs as the owner (ops.run_job). While the stop is
+-- on a machine raises no alert (the rails refuse it): the run row still records the failure.
 create function app_private.record_run(p_job text, p_started_at timestamptz, p_duration_ms numeric, p_ok boolean,
                                        p_detail jsonb default '{}'::jsonb)
 returns void
 language plpgsql security definer set search_path = '' as $$
 begin
+  perform app_private.require_permission(null, 'telemetry.write');
   insert into ops.schedule_runs (job, started_at, duration_ms, ok, detail)
   values (p_job, p_started_at, p_duration_ms, p_ok, coalesce(p_detail, '{}'::jsonb));
   if not p_ok then
-    perform app_private.raise_alert(null, 'schedule.' || p_job, 'warning', p_job,
-      format('Scheduled job %s failed', p_job), coalesce(p_detail, '{}'::jsonb));
+    begin
+      perform app_private.raise_alert(null, 'schedule.' || p_job, 'warning', p_job,
+        format('Scheduled job %s failed', p_job), coalesce(p_detail, '{}'::jsonb));
+    exception when sqlstate 'SY001' then
+      null; -- autonomy_halted: the stop refuses the machine's alert, not the record of its run
+    end;
   end if;
 end $$;
-revoke execute on function app_private.record_run(text, timestamptz, numeric, boolean, jsonb) from public;
+comment on function app_private.record_run(text, timestamptz, numeric, boolean, jsonb) is
+  'Records a scheduled run in ops.schedule_runs (telemetry.write); a failed run raises an alert.';
+revoke execute on function app_private.record_run(text, timestamptz, numeric, boolean, jsonb) from public, anon;
+grant execute on function app_private.record_run(text, timestamptz, numeric, boolean, jsonb) to authenticated;
+
+-- Marks an alert as sent to the webhook, under the rails (the stop refuses machines).
+create function app_private.alert_notified(p_id uuid) returns void
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform app_private.require_permission(null, 'telemetry.write');
+  update public.alerts a set notified_at = now() where a.id = p_id and a.notified_at is null;
+end $$;
+comment on function app_private.alert_notified(uuid) is
+  'Marks an alert as sent to the alert webhook (telemetry.write; under the rails).';
+revoke execute on function app_private.alert_notified(uuid) from public, anon;
+grant execute on function app_private.alert_notified(uuid) to authenticated;
+
+-- The monthly key rotation rehearsal of every service account, by a principal with
+-- keys.rehearse, under the rails (class control: the stop refuses it for machines).
+create function app_private.rehearse_key_rotations()
+returns table (account text, outcome text)
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform app_private.require_permission(null, 'keys.rehearse');
+  perform app_private.check_rails('control', null, 'service keys');
+  return query select s.name, (ops.rehearse_key_rotation(s.name)).outcome from public.service_accounts s order by s.name;
+end $$;
+comment on function app_private.rehearse_key_rotations() is
+  'Monthly key rotation rehearsal of every service account (keys.rehearse; refused while the stop is on).';
+revoke execute on function app_private.rehearse_key_rotations() from public, anon;
+grant execute on function app_private.rehearse_key_rotations() to authenticated;
 
 -- SQL-only jobs run through this wrapper so they are recorded the same way.
 create function ops.run_job(p_job text, p_sql text) returns void

@@ -1,6 +1,6 @@
 import { alertRecipients, mailerFromConfig } from "../../../packages/shared/notify/mail.ts";
 import { redactText } from "../../../packages/shared/observability/redact.ts";
-import type { AutopilotContext } from "./context.ts";
+import { asAutopilot, type AutopilotContext } from "./context.ts";
 
 /** The incoming-webhook URL: the ALERT_WEBHOOK_URL secret, else the Vault entry alert_webhook_url. */
 async function webhookUrl(ctx: AutopilotContext): Promise<string | null> {
@@ -35,7 +35,7 @@ export async function dispatchAlerts(ctx: AutopilotContext): Promise<{ sent: num
       });
       await res.body?.cancel();
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      await ctx.sql`update public.alerts set notified_at = now() where id = ${a.id}`;
+      await asAutopilot(ctx, (tx) => tx`select app_private.alert_notified(${a.id})`);
       sent++;
     } catch (err) {
       failed++;
@@ -144,8 +144,8 @@ export async function emailDailySummary(ctx: AutopilotContext, s: DailySummary, 
 export async function dailySummary(ctx: AutopilotContext) {
   const s = await collectDailySummary(ctx);
   const lines = s.slo.map((r) => `${r.series}: ${r.requests} req, success ${r.success}, p95 <= ${r.p95_ms ?? "?"} ms`);
-  await ctx.sql`select app_private.raise_alert(null, 'report.daily', 'info', ${s.day},
-    ${`Daily summary: ${s.open.alerts} open alerts (${s.open.critical} critical). ${lines.join("; ")}`})`;
+  await asAutopilot(ctx, (tx) => tx`select app_private.raise_alert(null, 'report.daily', 'info', ${s.day},
+    ${`Daily summary: ${s.open.alerts} open alerts (${s.open.critical} critical). ${lines.join("; ")}`})`);
   const email = await emailDailySummary(ctx, s);
   return { open_alerts: s.open.alerts, slo: lines.length, email };
 }

@@ -1,5 +1,5 @@
 import type { Config } from "../../../packages/shared/config/env.ts";
-import { db, type Sql } from "../../../packages/shared/db/client.ts";
+import { db, machineClaims, type Sql, type Tx, withClaims } from "../../../packages/shared/db/client.ts";
 import { createLogger, type Logger } from "../../../packages/shared/observability/logger.ts";
 import { createTelemetry, type Telemetry } from "../../../packages/shared/pipeline/telemetry.ts";
 
@@ -17,6 +17,15 @@ export function createContext(config: Config): AutopilotContext {
   return { sql, log, telemetry: createTelemetry(sql, "autopilot", log, config.OTEL_EXPORTER_OTLP_ENDPOINT), config };
 }
 
+/**
+ * Runs `query` in one transaction as autopilot@ (its claims: RLS, permissions and the rails
+ * see every write; the stop refuses them). No autopilot write runs on the owner's session
+ * (tests/unit/owner-session.test.ts).
+ */
+export function asAutopilot<T>(ctx: AutopilotContext, query: (tx: Tx) => PromiseLike<T>, opts: { reason?: string; traceparent?: string } = {}): Promise<T> {
+  return withClaims(ctx.sql, machineClaims("autopilot"), query, opts);
+}
+
 /** Runs a job and records its run (outcome, duration) in ops.schedule_runs. */
 export async function recorded<T extends Record<string, unknown>>(ctx: AutopilotContext, job: string, fn: () => Promise<T>): Promise<T | { error: string }> {
   const started = new Date();
@@ -30,7 +39,7 @@ export async function recorded<T extends Record<string, unknown>>(ctx: Autopilot
     out = { error: err instanceof Error ? err.message : String(err) };
     ctx.log.error({ job, err: out.error }, "scheduled job failed");
   }
-  await ctx.sql`select app_private.record_run(${job}, ${started}, ${performance.now() - t0}, ${ok}, ${ctx.sql.json(out as never)})`;
+  await asAutopilot(ctx, (tx) => tx`select app_private.record_run(${job}, ${started}, ${performance.now() - t0}, ${ok}, ${tx.json(out as never)})`);
   return out;
 }
 

@@ -1,19 +1,28 @@
 import { machineClaims, withClaims } from "../../../packages/shared/db/client.ts";
 import { dailySummary, dispatchAlerts } from "./alerts.ts";
-import { type AutopilotContext, recorded } from "./context.ts";
+import { asAutopilot, type AutopilotContext, recorded } from "./context.ts";
 
 /**
  * 5 m: DLQ auto-replay within the caps, as the dlq principal (Postgres applies the batch,
  * payload and 3-per-5-minutes caps, pauses in DEGRADE and waits for a human in STEP-DOWN).
+ * Only entries dead for more than 5 minutes, and none that already wait in a pending
+ * request (STEP-DOWN: one request per entry for a human to approve, not one every run).
  */
 export function every5m(ctx: AutopilotContext) {
   return recorded(ctx, "dlq-auto-replay", async () => {
-    const tenants = await ctx.sql`select distinct tenant_id from public.dlq_entries where state = 'dead' and dead_at < now() - interval '5 minutes'`;
+    const tenants = await withClaims(ctx.sql, machineClaims("dlq"), (tx) =>
+      tx`select distinct tenant_id from public.dlq_entries where state = 'dead' and dead_at < now() - interval '5 minutes'`);
     const runs: Record<string, unknown>[] = [];
     for (const { tenant_id } of tenants) {
       try {
         const r = await withClaims(ctx.sql, machineClaims("dlq", tenant_id), async (tx) => {
-          const ids = (await tx`select dlq_id from app_private.replay_selection(${tenant_id}) where selected`).map((x) => x.dlq_id);
+          const ids = (await tx`
+            select s.dlq_id from app_private.replay_selection(${tenant_id}) s
+            join public.dlq_entries d on d.id = s.dlq_id
+            where s.selected and d.dead_at < now() - interval '5 minutes'
+              and not exists (select 1 from public.replay_requests q
+                              where q.tenant_id = ${tenant_id} and q.status = 'pending_approval' and d.id = any (q.dlq_ids))`)
+            .map((x) => x.dlq_id);
           if (ids.length === 0) return null;
           const [req] = await tx`select id, status, batch_size from app_private.replay_request(${tenant_id}, ${ids}::uuid[], false)`;
           return req;
@@ -34,8 +43,8 @@ export function daily(ctx: AutopilotContext) {
     const summary = await dailySummary(ctx);
     const [b] = await ctx.sql`select max(started_at) as last from ops.schedule_runs where job = 'dr-drill' and ok`;
     if (!b.last || Date.now() - new Date(b.last).getTime() > 8 * 86_400_000) {
-      await ctx.sql`select app_private.raise_alert(null, 'backup.freshness', 'warning', 'dr-drill',
-        ${b.last ? `Last verified backup restore was ${new Date(b.last).toISOString()}` : "No verified backup restore recorded"})`;
+      await asAutopilot(ctx, (tx) => tx`select app_private.raise_alert(null, 'backup.freshness', 'warning', 'dr-drill',
+        ${b.last ? `Last verified backup restore was ${new Date(b.last).toISOString()}` : "No verified backup restore recorded"})`);
     }
     return { ...summary, last_verified_restore: b.last, alerts: await dispatchAlerts(ctx) };
   });
@@ -44,13 +53,15 @@ export function daily(ctx: AutopilotContext) {
 /** Monthly: key rotation rehearsal of every service account, and the cost / SLO review. */
 export function monthly(ctx: AutopilotContext) {
   return recorded(ctx, "monthly-review", async () => {
-    const rehearsals = await ctx.sql`select s.name, (ops.rehearse_key_rotation(s.name)).outcome from public.service_accounts s`;
+    // Issues and revokes a key per account: autopilot@'s write, refused while the stop is on.
+    const rehearsals = await asAutopilot(ctx, (tx) => tx`select account as name, outcome from app_private.rehearse_key_rotations()`,
+      { reason: "monthly key rotation rehearsal" });
     const [cost] = await ctx.sql`
       select coalesce(sum(amount_usd), 0)::numeric(14,2) as usd, count(distinct tenant_id)::int as tenants
       from public.cost_ledger where created_at > now() - interval '30 days'`;
     const slo = await ctx.sql`select function_name, portal, requests, success_ratio from public.slo_summary(interval '30 days')`;
-    await ctx.sql`select app_private.raise_alert(null, 'report.monthly', 'info', ${new Date().toISOString().slice(0, 7)},
-      ${`Monthly review: cost $${cost.usd} over ${cost.tenants} tenants; ${slo.length} SLO series; key rehearsals ${rehearsals.map((r) => `${r.name}:${r.outcome}`).join(", ")}`})`;
+    await asAutopilot(ctx, (tx) => tx`select app_private.raise_alert(null, 'report.monthly', 'info', ${new Date().toISOString().slice(0, 7)},
+      ${`Monthly review: cost $${cost.usd} over ${cost.tenants} tenants; ${slo.length} SLO series; key rehearsals ${rehearsals.map((r) => `${r.name}:${r.outcome}`).join(", ")}`})`);
     return { rehearsals: rehearsals.length, cost_usd: Number(cost.usd), slo_series: slo.length };
   });
 }

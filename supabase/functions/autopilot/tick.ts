@@ -2,7 +2,7 @@ import { startSpan, traceparentOf } from "../../../packages/shared/observability
 import { parseTraceparent } from "../../../packages/shared/observability/traceparent.ts";
 import { agentsLoop } from "./agents.ts";
 import { dispatchAlerts } from "./alerts.ts";
-import { type AutopilotContext, recorded } from "./context.ts";
+import { asAutopilot, type AutopilotContext, recorded } from "./context.ts";
 import { sloGate } from "./slo.ts";
 
 /** Health probe: a database round trip, counted as the 'health-probe' function for uptime. */
@@ -28,7 +28,7 @@ async function queueDepth(ctx: AutopilotContext) {
            (select count(*)::int from public.dlq_entries where state = 'dead') as dlq
     from public.outbox_events where state in ('pending', 'failed', 'delivering')`;
   if (q.oldest_s > 60) {
-    await ctx.sql`select app_private.raise_alert(null, 'outbox.lag', 'warning', 'oldest', ${`Oldest undelivered outbox event is ${q.oldest_s} s old`})`;
+    await asAutopilot(ctx, (tx) => tx`select app_private.raise_alert(null, 'outbox.lag', 'warning', 'oldest', ${`Oldest undelivered outbox event is ${q.oldest_s} s old`})`);
   }
   return q;
 }
@@ -42,17 +42,20 @@ async function failedScheduledCalls(ctx: AutopilotContext) {
     select id, status_code, coalesce(error_msg, 'HTTP ' || status_code) as error from net._http_response
     where created > now() - interval '35 seconds' and (status_code is null or status_code >= 400)`;
   for (const r of rows) {
-    await ctx.sql`select app_private.raise_alert(null, 'schedule.call', 'warning', ${String(r.id)}, ${`A scheduled function call failed: ${r.error}`})`;
+    await asAutopilot(ctx, (tx) => tx`select app_private.raise_alert(null, 'schedule.call', 'warning', ${String(r.id)}, ${`A scheduled function call failed: ${r.error}`})`);
   }
   return { failed: rows.length };
 }
 
-/** Canary routing: while healthy, widen every canary by 10 points a tick (rollback sets 0). */
-async function canary(ctx: AutopilotContext, healthy: boolean) {
+/**
+ * Canary routing: while healthy, widen every canary by 10 points a tick (rollback sets 0).
+ * A flag write by autopilot@ (history + audit with reason and trace; the stop refuses it).
+ */
+async function canary(ctx: AutopilotContext, healthy: boolean, traceparent: string) {
   if (!healthy) return { widened: 0 };
-  const rows = await ctx.sql`
+  const rows = await asAutopilot(ctx, (tx) => tx`
     update public.feature_flags_v2 set value = least(100, value::int + 10)::text, reason = 'canary: SLOs healthy', owner_name = 'autopilot'
-    where key = 'canary.percent' and value::int between 1 and 99 returning scope`;
+    where key = 'canary.percent' and value::int between 1 and 99 returning scope`, { reason: "canary: SLOs healthy", traceparent });
   return { widened: rows.length };
 }
 
@@ -77,7 +80,7 @@ export async function tick(ctx: AutopilotContext, req: Request) {
     const schedules = await step(ctx, "schedules", () => failedScheduledCalls(ctx));
     const slo = await step(ctx, "slo", () => sloGate(ctx, traceparent));
     const healthy = !("error" in slo) && slo.breaches.length === 0;
-    const canaries = await step(ctx, "canary", () => canary(ctx, healthy));
+    const canaries = await step(ctx, "canary", () => canary(ctx, healthy, traceparent));
     const agents = await step(ctx, "agents", () => agentsLoop(ctx, req.headers.get("authorization"), traceparent));
     const alerts = await step(ctx, "alerts", () => dispatchAlerts(ctx));
     return { health, queue, schedules, slo, canaries, agents, alerts, trace_id: span.spanContext().traceId };

@@ -4,10 +4,10 @@ import { SignJWT } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
 import { fnUrl, stackEnv } from "../../helpers/env.ts";
 import { ensureInstance, loadInstance, PROJECT_ROOT } from "../../../scripts/stack/instance.ts";
-import { checkMigrationHistory, destroy, MIGRATIONS_REWRITTEN, runtimePid, up } from "../../../scripts/stack/manager.ts";
-import { isRunning } from "../../../scripts/stack/postgres.ts";
+import { checkMigrationHistory, destroy, down, MIGRATIONS_REWRITTEN, runtimePid, up } from "../../../scripts/stack/manager.ts";
+import { isRunning, psql, sqlValue } from "../../../scripts/stack/postgres.ts";
 import { freePort, pidAlive } from "../../../scripts/stack/processes.ts";
-import { sql } from "../../helpers/db.ts";
+import { CHARTER_STOP, sql } from "../../helpers/db.ts";
 
 afterAll(() => sql.end());
 
@@ -94,6 +94,29 @@ describe("stack manager", () => {
       await destroy(inst, () => {});
     }
   });
+
+  // Issue 11 item 1: `down` then `up` re-ran the seed, whose `on conflict do update` reset
+  // the operator's STOP (and agents, budgets). Seeds insert switchboard rows only if missing.
+  it("a restart (down, up) keeps the operator's STOP, agents switch and budgets", async () => {
+    const inst = await ensureInstance(`restart-${process.pid}`, { api: await freePort(), db: await freePort() }, true);
+    const flags = () => sqlValue(inst, `select string_agg(key || '=' || value, ',' order by key) from public.feature_flags_v2
+      where scope = 'global' and key in ('autonomy.emergencyStop', 'agents.autonomousEnabled', 'budget.agents.maxConcurrent', 'rate.replay.per5m')`);
+    try {
+      await up(inst, () => {}, { skipCheck: true, runtime: false });
+      psql(inst, ["-c", CHARTER_STOP], "the charter's stop");
+      psql(inst, ["-c", `update public.feature_flags_v2 set value = 'false' where key = 'agents.autonomousEnabled' and scope = 'global';
+                         update public.feature_flags_v2 set value = '40' where key = 'budget.agents.maxConcurrent' and scope = 'global';
+                         update public.feature_flags_v2 set value = '1' where key = 'rate.replay.per5m' and scope = 'global';`], "operator's flags");
+      const before = flags();
+      expect(before).toBe("agents.autonomousEnabled=false,autonomy.emergencyStop=true,budget.agents.maxConcurrent=40,rate.replay.per5m=1");
+      await down(inst, () => {});
+      expect(isRunning(inst)).toBe(false);
+      await up(inst, () => {}, { skipCheck: true, runtime: false }); // re-applies baseline, migrations, seed
+      expect(flags()).toBe(before);
+    } finally {
+      await destroy(inst, () => {});
+    }
+  }, 240_000);
 
   it("npm start proves green, and Ctrl-C leaves no process of the stack behind", async () => {
     const name = `start-${process.pid}`;
