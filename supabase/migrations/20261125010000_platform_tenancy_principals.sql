@@ -535,6 +535,8 @@ create trigger grants_memo_clear after insert or update or delete or truncate on
 -- THE permission check. p_tenant_id null asks for a global grant (platform-level objects:
 -- global flags, tenants, keys). For a tenant: a global grant or a grant in that tenant, and
 -- the tenant must be the one the request is narrowed to (tenant_id claim) when there is one.
+-- A global grant reaches only tenants that exist: a signed machine request naming an unknown
+-- tenant is refused (forbidden) like one naming a tenant the caller has no role in.
 create function app_private.has_permission(p_tenant_id uuid, p_permission text)
 returns boolean
 language sql stable security definer set search_path = '' as $$
@@ -544,7 +546,8 @@ language sql stable security definer set search_path = '' as $$
     else
       (app_private.claim_tenant() is null or app_private.claim_tenant() = p_tenant_id)
       and exists (select 1 from app_private.permission_grants(p_permission) g
-                  where g.tenant_id is null or g.tenant_id = p_tenant_id)
+                  where g.tenant_id = p_tenant_id
+                     or (g.tenant_id is null and exists (select 1 from public.tenants t where t.id = p_tenant_id)))
   end
 $$;
 comment on function app_private.has_permission(uuid, text) is

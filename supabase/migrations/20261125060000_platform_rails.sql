@@ -417,6 +417,9 @@ begin
   if p_timestamp is null or p_tolerance_seconds is null or p_tolerance_seconds not between 1 and 3600 then
     perform app_private.raise_error('bad_request', 'webhook timestamp and a tolerance of 1..3600 s are required');
   end if;
+  if p_tenant_id is not null and not exists (select 1 from public.tenants t where t.id = p_tenant_id) then
+    perform app_private.raise_error('forbidden', format('tenant %s does not exist', p_tenant_id));
+  end if;
   v_skew := abs(extract(epoch from v_now - p_timestamp));
   if v_skew > p_tolerance_seconds then
     perform app_private.raise_error('webhook_timestamp_skew',
