@@ -584,6 +584,10 @@ begin
   if p_class not in ('domain', 'delivery', 'control') then
     raise exception 'check_rails: unknown rail class %', p_class;
   end if;
+  -- another tenant than the request's: the caller must be entitled to that tenant's rails
+  if p_tenant_id is distinct from app_private.claim_tenant() and p_tenant_id is not null then
+    perform app_private.require_rails_caller(p_tenant_id);
+  end if;
   select * into v_p from public.principals p where p.id = auth.uid() and p.disabled_at is null;
   v_machine := coalesce(v_p.kind = 'machine', false)
                or (v_p.id is null and (auth.role() = 'service_role'
@@ -825,10 +829,21 @@ CREATE FUNCTION app_private.feed_publish(p_tenant_id uuid, p_rows jsonb) RETURNS
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  v_pid uuid := app_private.principal_id();
+  v_who text;
 begin
   perform app_private.require_rails_caller(p_tenant_id);
+  if v_pid is not null then
+    perform app_private.require_permission(p_tenant_id, 'telemetry.write');
+    select case when p.kind = 'machine' then p.name else 'user:' || left(p.id::text, 8) end into v_who
+    from public.principals p where p.id = v_pid;
+  end if;
+  if p_tenant_id is null then
+    perform app_private.raise_error('bad_request', 'feed rows need a tenant');
+  end if;
   insert into public.live_feed (tenant_id, trace_id, portal, action, phase, ok, principal, detail)
-  select p_tenant_id, r.trace_id, r.portal, r.action, r.phase, r.ok, r.principal, coalesce(r.detail, '{}'::jsonb)
+  select p_tenant_id, r.trace_id, r.portal, r.action, r.phase, r.ok, coalesce(v_who, r.principal), coalesce(r.detail, '{}'::jsonb)
   from jsonb_to_recordset(p_rows) as r(trace_id text, portal text, action text, phase text, ok boolean,
                                        principal text, detail jsonb);
 end $$;
@@ -916,6 +931,9 @@ CREATE FUNCTION app_private.flag_effective(p_key text, p_tenant_id uuid DEFAULT 
 declare
   d public.flag_definitions := app_private.flag_definition(p_key);
 begin
+  if p_tenant_id is not null then
+    perform app_private.require_permission(p_tenant_id, 'flags.read');
+  end if;
   select f.value, f.scope into raw, scope
   from public.feature_flags_v2 f
   where f.key = p_key
@@ -1112,7 +1130,8 @@ CREATE FUNCTION app_private.has_permission(p_tenant_id uuid, p_permission text) 
     else
       (app_private.claim_tenant() is null or app_private.claim_tenant() = p_tenant_id)
       and exists (select 1 from app_private.permission_grants(p_permission) g
-                  where g.tenant_id is null or g.tenant_id = p_tenant_id)
+                  where g.tenant_id = p_tenant_id
+                     or (g.tenant_id is null and exists (select 1 from public.tenants t where t.id = p_tenant_id)))
   end
 $$;
 
@@ -1151,6 +1170,7 @@ CREATE FUNCTION app_private.idempotency_abandon(p_key text, p_tenant_id uuid DEF
 declare
   v_tenant uuid := coalesce(p_tenant_id, app_private.claim_tenant());
 begin
+  perform app_private.require_rails_caller(v_tenant);
   delete from public.idempotency_keys k
    where k.principal_id = app_private.principal_id() and k.key = p_key and k.state = 'in_flight'
      and (k.tenant_id = v_tenant or (v_tenant is null and k.tenant_id is null));
@@ -1259,6 +1279,7 @@ CREATE FUNCTION app_private.idempotency_complete(p_key text, p_response_status i
 declare
   v_tenant uuid := coalesce(p_tenant_id, app_private.claim_tenant());
 begin
+  perform app_private.require_rails_caller(v_tenant);
   update public.idempotency_keys k
      set state = 'completed', response_status = p_response_status, response_body = p_response_body,
          completed_at = now()
@@ -1282,6 +1303,7 @@ CREATE FUNCTION app_private.invite_member(p_tenant_id uuid, p_email text, p_role
 declare
   v_id uuid;
   v_email text := lower(btrim(p_email));
+  v_platform boolean := app_private.is_trusted_session() or app_private.has_permission(null, 'principals.manage');
 begin
   perform app_private.require_permission(p_tenant_id, 'members.manage');
   if p_tenant_id is null then
@@ -1290,9 +1312,18 @@ begin
   if v_email is null or v_email !~ '^[^@\s]+@[^@\s]+$' then
     perform app_private.raise_error('bad_request', format('"%s" is not an email address', p_email));
   end if;
+  select p.id into v_id from public.principals p where p.name = v_email;
+  if v_id is not null and not v_platform
+     and exists (select 1 from public.role_assignments ra
+                 where ra.principal_id = v_id and ra.tenant_id is distinct from p_tenant_id) then
+    perform app_private.raise_error('forbidden',
+      format('%s belongs to another tenant; only principals.manage may enroll it here', v_email));
+  end if;
   insert into public.principals (kind, name, display_name)
   values ('human', v_email, p_display_name)
-  on conflict (name) do update set display_name = coalesce(excluded.display_name, public.principals.display_name)
+  on conflict (name) do update
+    set display_name = case when v_platform then coalesce(excluded.display_name, public.principals.display_name)
+                            else public.principals.display_name end
   returning id into v_id;
   if (select kind from public.principals where id = v_id) <> 'human' then
     perform app_private.raise_error('bad_role_scope', format('%s is a machine principal', v_email));
@@ -2060,16 +2091,21 @@ COMMENT ON FUNCTION app_private.rails_guard() IS 'Statement-level guard trigger 
 --
 
 CREATE FUNCTION app_private.rails_state(p_tenant_id uuid DEFAULT NULL::uuid, p_portal text DEFAULT NULL::text) RETURNS TABLE(emergency_stop boolean, mode text, agents_enabled boolean, portal_enabled boolean, dlq_paused boolean, max_concurrent integer)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+begin
+  if p_tenant_id is not null then
+    perform app_private.require_permission(p_tenant_id, 'flags.read');
+  end if;
+  return query
   select app_private.flag_bool('autonomy.emergencyStop'),
          app_private.flag_text('autonomy.mode'),
          app_private.flag_bool('agents.autonomousEnabled', p_tenant_id),
          app_private.flag_bool('portal.enabled', p_tenant_id, p_portal),
          app_private.flag_bool('dlq.paused', p_tenant_id) or app_private.flag_text('autonomy.mode') = 'DEGRADE',
-         app_private.flag_number('budget.agents.maxConcurrent', p_tenant_id)::int
-$$;
+         app_private.flag_number('budget.agents.maxConcurrent', p_tenant_id)::int;
+end $$;
 
 ALTER FUNCTION app_private.rails_state(p_tenant_id uuid, p_portal text) OWNER TO postgres;
 
@@ -2085,6 +2121,9 @@ declare
   v_id uuid;
 begin
   perform app_private.require_rails_caller(p_tenant_id);
+  if app_private.principal_id() is not null then
+    perform app_private.require_permission(p_tenant_id, 'telemetry.write');
+  end if;
   insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
   values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
           coalesce(p_trace_id, (app_private.request_context()).trace_id))
@@ -2148,7 +2187,8 @@ declare
   v_new    timestamptz;
   v_ahead  double precision;
 begin
-  perform app_private.require_rails_caller(p_tenant_id);
+  -- (no tenant: the request's; the per-IP replay bucket is taken inside replay_request)
+  perform app_private.require_rails_caller(coalesce(p_tenant_id, app_private.claim_tenant()));
   if p_bucket is null or p_bucket = '' or p_subject is null or p_subject = '' then
     perform app_private.raise_error('bad_request', 'rate limit bucket and subject are required');
   end if;
@@ -2297,6 +2337,9 @@ declare
   d numeric := p_duration_ms;
 begin
   perform app_private.require_rails_caller(p_tenant_id);
+  if app_private.principal_id() is not null then
+    perform app_private.require_permission(p_tenant_id, 'telemetry.write');
+  end if;
   if p_function_name is null or d is null or d < 0 then
     perform app_private.raise_error('bad_request', 'record_request needs a function name and a duration >= 0');
   end if;
@@ -2362,6 +2405,9 @@ CREATE FUNCTION app_private.record_span(p_trace_id text, p_span_id text, p_paren
     AS $$
 begin
   perform app_private.require_rails_caller(p_tenant_id);
+  if app_private.principal_id() is not null then
+    perform app_private.require_permission(p_tenant_id, 'telemetry.write');
+  end if;
   insert into public.spans (trace_id, span_id, parent_span_id, tenant_id, principal_id, name, kind, function_name,
                             portal, attributes, start_time, duration_ms, status, status_message)
   values (p_trace_id, p_span_id, p_parent_span_id, p_tenant_id, app_private.principal_id(), p_name, p_kind,
@@ -2890,9 +2936,7 @@ begin
     perform app_private.raise_error('unknown_principal',
       format('no enabled principal for sub %s', coalesce(auth.uid()::text, '(none)')));
   end if;
-  if p_tenant_id is not null then
-    perform app_private.require_permission(p_tenant_id, 'rails.use');
-  end if;
+  perform app_private.require_permission(p_tenant_id, 'rails.use');
 end $$;
 
 ALTER FUNCTION app_private.require_rails_caller(p_tenant_id uuid) OWNER TO postgres;
@@ -3031,6 +3075,9 @@ begin
   end if;
   if p_timestamp is null or p_tolerance_seconds is null or p_tolerance_seconds not between 1 and 3600 then
     perform app_private.raise_error('bad_request', 'webhook timestamp and a tolerance of 1..3600 s are required');
+  end if;
+  if p_tenant_id is not null and not exists (select 1 from public.tenants t where t.id = p_tenant_id) then
+    perform app_private.raise_error('forbidden', format('tenant %s does not exist', p_tenant_id));
   end if;
   v_skew := abs(extract(epoch from v_now - p_timestamp));
   if v_skew > p_tolerance_seconds then
@@ -7535,7 +7582,6 @@ GRANT ALL ON FUNCTION app_private.raise_error(p_code text, p_message text, p_det
 --
 
 REVOKE ALL ON FUNCTION app_private.rate_limit_take(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION app_private.rate_limit_take(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION app_private.rate_limit_take(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) TO service_role;
 
 --
@@ -7543,7 +7589,6 @@ GRANT ALL ON FUNCTION app_private.rate_limit_take(p_bucket text, p_subject text,
 --
 
 REVOKE ALL ON FUNCTION app_private.rate_limit_take_or_raise(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION app_private.rate_limit_take_or_raise(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION app_private.rate_limit_take_or_raise(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) TO service_role;
 
 --
@@ -7714,7 +7759,6 @@ GRANT ALL ON FUNCTION app_private.verify_service_key(p_key_id text, p_secret tex
 --
 
 REVOKE ALL ON FUNCTION app_private.webhook_nonce_use(p_source text, p_nonce text, p_timestamp timestamp with time zone, p_tolerance_seconds integer, p_tenant_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION app_private.webhook_nonce_use(p_source text, p_nonce text, p_timestamp timestamp with time zone, p_tolerance_seconds integer, p_tenant_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION app_private.webhook_nonce_use(p_source text, p_nonce text, p_timestamp timestamp with time zone, p_tolerance_seconds integer, p_tenant_id uuid) TO service_role;
 
 --

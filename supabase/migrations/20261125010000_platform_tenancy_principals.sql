@@ -535,6 +535,8 @@ create trigger grants_memo_clear after insert or update or delete or truncate on
 -- THE permission check. p_tenant_id null asks for a global grant (platform-level objects:
 -- global flags, tenants, keys). For a tenant: a global grant or a grant in that tenant, and
 -- the tenant must be the one the request is narrowed to (tenant_id claim) when there is one.
+-- A global grant reaches only tenants that exist: a signed machine request naming an unknown
+-- tenant is refused (forbidden) like one naming a tenant the caller has no role in.
 create function app_private.has_permission(p_tenant_id uuid, p_permission text)
 returns boolean
 language sql stable security definer set search_path = '' as $$
@@ -544,7 +546,8 @@ language sql stable security definer set search_path = '' as $$
     else
       (app_private.claim_tenant() is null or app_private.claim_tenant() = p_tenant_id)
       and exists (select 1 from app_private.permission_grants(p_permission) g
-                  where g.tenant_id is null or g.tenant_id = p_tenant_id)
+                  where g.tenant_id = p_tenant_id
+                     or (g.tenant_id is null and exists (select 1 from public.tenants t where t.id = p_tenant_id)))
   end
 $$;
 comment on function app_private.has_permission(uuid, text) is
@@ -734,7 +737,9 @@ comment on function ops.tenant_rls(regclass, text, text, text, text, name) is
 
 -- Membership and service-key operations
 
--- Invite (or re-role) a human into a tenant: members.manage in that tenant.
+-- Invite (or re-role) a human into a tenant: members.manage in that tenant. A principal
+-- that already exists is neither renamed nor enrolled by a tenant's admin when it belongs
+-- anywhere else (another tenant, a global role): that takes principals.manage (global).
 create function app_private.invite_member(p_tenant_id uuid, p_email text, p_role text,
                                           p_display_name text default null)
 returns uuid
@@ -742,6 +747,7 @@ language plpgsql security definer set search_path = '' as $$
 declare
   v_id uuid;
   v_email text := lower(btrim(p_email));
+  v_platform boolean := app_private.is_trusted_session() or app_private.has_permission(null, 'principals.manage');
 begin
   perform app_private.require_permission(p_tenant_id, 'members.manage');
   if p_tenant_id is null then
@@ -750,9 +756,18 @@ begin
   if v_email is null or v_email !~ '^[^@\s]+@[^@\s]+$' then
     perform app_private.raise_error('bad_request', format('"%s" is not an email address', p_email));
   end if;
+  select p.id into v_id from public.principals p where p.name = v_email;
+  if v_id is not null and not v_platform
+     and exists (select 1 from public.role_assignments ra
+                 where ra.principal_id = v_id and ra.tenant_id is distinct from p_tenant_id) then
+    perform app_private.raise_error('forbidden',
+      format('%s belongs to another tenant; only principals.manage may enroll it here', v_email));
+  end if;
   insert into public.principals (kind, name, display_name)
   values ('human', v_email, p_display_name)
-  on conflict (name) do update set display_name = coalesce(excluded.display_name, public.principals.display_name)
+  on conflict (name) do update
+    set display_name = case when v_platform then coalesce(excluded.display_name, public.principals.display_name)
+                            else public.principals.display_name end
   returning id into v_id;
   if (select kind from public.principals where id = v_id) <> 'human' then
     perform app_private.raise_error('bad_role_scope', format('%s is a machine principal', v_email));

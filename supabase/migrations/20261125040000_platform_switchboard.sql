@@ -324,13 +324,17 @@ create trigger record_flag_change after insert or update or delete on public.fea
 
 -- Typed reads
 
--- Effective value for (key, tenant, portal): the most specific row, else the default.
+-- Effective value for (key, tenant, portal): the most specific row, else the default. A
+-- tenant's values need flags.read there; the platform's (no tenant) every principal reads.
 create function app_private.flag_effective(p_key text, p_tenant_id uuid default null, p_portal text default null,
   out value jsonb, out raw text, out scope text, out value_type text)
 language plpgsql stable security definer set search_path = '' as $$
 declare
   d public.flag_definitions := app_private.flag_definition(p_key);
 begin
+  if p_tenant_id is not null then
+    perform app_private.require_permission(p_tenant_id, 'flags.read');
+  end if;
   select f.value, f.scope into raw, scope
   from public.feature_flags_v2 f
   where f.key = p_key

@@ -81,6 +81,10 @@ begin
   if p_class not in ('domain', 'delivery', 'control') then
     raise exception 'check_rails: unknown rail class %', p_class;
   end if;
+  -- another tenant than the request's: the caller must be entitled to that tenant's rails
+  if p_tenant_id is distinct from app_private.claim_tenant() and p_tenant_id is not null then
+    perform app_private.require_rails_caller(p_tenant_id);
+  end if;
   select * into v_p from public.principals p where p.id = auth.uid() and p.disabled_at is null;
   v_machine := coalesce(v_p.kind = 'machine', false)
                or (v_p.id is null and (auth.role() = 'service_role'
@@ -130,18 +134,24 @@ end $$;
 comment on function app_private.rails_guard() is
   'Statement-level guard trigger of every table under the rails; argument: rail class.';
 
--- The rails state for a request context, in one round trip (the edge checks early).
+-- The rails state for a request context, in one round trip (the edge checks early). A
+-- tenant's state needs flags.read there; the platform's (no tenant) every principal reads.
 create function app_private.rails_state(p_tenant_id uuid default null, p_portal text default null)
 returns table (emergency_stop boolean, mode text, agents_enabled boolean, portal_enabled boolean,
                dlq_paused boolean, max_concurrent int)
-language sql stable security definer set search_path = '' as $$
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  if p_tenant_id is not null then
+    perform app_private.require_permission(p_tenant_id, 'flags.read');
+  end if;
+  return query
   select app_private.flag_bool('autonomy.emergencyStop'),
          app_private.flag_text('autonomy.mode'),
          app_private.flag_bool('agents.autonomousEnabled', p_tenant_id),
          app_private.flag_bool('portal.enabled', p_tenant_id, p_portal),
          app_private.flag_bool('dlq.paused', p_tenant_id) or app_private.flag_text('autonomy.mode') = 'DEGRADE',
-         app_private.flag_number('budget.agents.maxConcurrent', p_tenant_id)::int
-$$;
+         app_private.flag_number('budget.agents.maxConcurrent', p_tenant_id)::int;
+end $$;
 
 grant execute on function app_private.claim_portal(), app_private.check_rails(text, uuid, text),
   app_private.rails_state(uuid, text) to authenticated, service_role;

@@ -109,7 +109,7 @@ select ops.set_rls_sample('public.cost_ledger',
 -------------------------------------------------------------------------------------------
 -- Who may call a rail: trusted database sessions, service_role (the edge before it knows
 -- the caller, e.g. public website traffic), or an enabled principal with rails.use in the
--- tenant (any enabled principal when no tenant is named).
+-- tenant; no tenant (platform rails) takes a global grant of rails.use.
 create function app_private.require_rails_caller(p_tenant_id uuid) returns void
 language plpgsql stable security definer set search_path = '' as $$
 begin
@@ -121,9 +121,7 @@ begin
     perform app_private.raise_error('unknown_principal',
       format('no enabled principal for sub %s', coalesce(auth.uid()::text, '(none)')));
   end if;
-  if p_tenant_id is not null then
-    perform app_private.require_permission(p_tenant_id, 'rails.use');
-  end if;
+  perform app_private.require_permission(p_tenant_id, 'rails.use');
 end $$;
 
 create function app_private.idempotency_check_key(p_key text) returns void
@@ -213,6 +211,7 @@ language plpgsql security definer set search_path = '' as $$
 declare
   v_tenant uuid := coalesce(p_tenant_id, app_private.claim_tenant());
 begin
+  perform app_private.require_rails_caller(v_tenant);
   update public.idempotency_keys k
      set state = 'completed', response_status = p_response_status, response_body = p_response_body,
          completed_at = now()
@@ -230,6 +229,7 @@ language plpgsql security definer set search_path = '' as $$
 declare
   v_tenant uuid := coalesce(p_tenant_id, app_private.claim_tenant());
 begin
+  perform app_private.require_rails_caller(v_tenant);
   delete from public.idempotency_keys k
    where k.principal_id = app_private.principal_id() and k.key = p_key and k.state = 'in_flight'
      and (k.tenant_id = v_tenant or (v_tenant is null and k.tenant_id is null));
@@ -248,7 +248,8 @@ declare
   v_new    timestamptz;
   v_ahead  double precision;
 begin
-  perform app_private.require_rails_caller(p_tenant_id);
+  -- (no tenant: the request's; the per-IP replay bucket is taken inside replay_request)
+  perform app_private.require_rails_caller(coalesce(p_tenant_id, app_private.claim_tenant()));
   if p_bucket is null or p_bucket = '' or p_subject is null or p_subject = '' then
     perform app_private.raise_error('bad_request', 'rate limit bucket and subject are required');
   end if;
@@ -416,6 +417,9 @@ begin
   if p_timestamp is null or p_tolerance_seconds is null or p_tolerance_seconds not between 1 and 3600 then
     perform app_private.raise_error('bad_request', 'webhook timestamp and a tolerance of 1..3600 s are required');
   end if;
+  if p_tenant_id is not null and not exists (select 1 from public.tenants t where t.id = p_tenant_id) then
+    perform app_private.raise_error('forbidden', format('tenant %s does not exist', p_tenant_id));
+  end if;
   v_skew := abs(extract(epoch from v_now - p_timestamp));
   if v_skew > p_tolerance_seconds then
     perform app_private.raise_error('webhook_timestamp_skew',
@@ -500,14 +504,20 @@ grant execute on function
   app_private.idempotency_begin(text, text, uuid, int),
   app_private.idempotency_complete(text, int, jsonb, uuid),
   app_private.idempotency_abandon(text, uuid),
-  app_private.rate_limit_take(text, text, int, int, int, uuid),
-  app_private.rate_limit_take_or_raise(text, text, int, int, int, uuid),
   app_private.lease_acquire(text, int, text, uuid),
   app_private.lease_release(uuid),
   app_private.lease_renew(uuid, int),
-  app_private.webhook_nonce_use(text, text, timestamptz, int, uuid),
   app_private.cost_charge(uuid, numeric, text, text)
 to authenticated, service_role;
+-- Rate limits and nonces are keyed by a subject the caller names (a tenant, an IP, a key):
+-- an API principal could set another tenant's bucket or burn another key's nonces. They
+-- are internal rails: the edge's own session, service_role, and the definer functions
+-- that take them (replay_request, action_begin).
+grant execute on function
+  app_private.rate_limit_take(text, text, int, int, int, uuid),
+  app_private.rate_limit_take_or_raise(text, text, int, int, int, uuid),
+  app_private.webhook_nonce_use(text, text, timestamptz, int, uuid)
+to service_role;
 
 -- Stale state cleanup (5-minute schedule): expired idempotency records, leases and nonces,
 -- and rate-limit rows whose tat has passed (such a row means the same as no row).

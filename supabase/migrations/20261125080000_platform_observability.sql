@@ -132,8 +132,8 @@ begin
   return new;
 end $$;
 
--- Records a span for the calling principal (any principal may record spans of its own
--- requests; tenant-scoped spans need rails.use there). Attributes are redacted.
+-- Records a span for the calling principal: a JWT principal needs telemetry.write in the
+-- tenant (platform spans, no tenant: a global grant). Attributes are redacted.
 create function app_private.record_span(p_trace_id text, p_span_id text, p_parent_span_id text, p_name text,
                                         p_start_time timestamptz, p_duration_ms numeric,
                                         p_status text default 'ok', p_attributes jsonb default '{}'::jsonb,
@@ -144,6 +144,9 @@ returns void
 language plpgsql security definer set search_path = '' as $$
 begin
   perform app_private.require_rails_caller(p_tenant_id);
+  if app_private.principal_id() is not null then
+    perform app_private.require_permission(p_tenant_id, 'telemetry.write');
+  end if;
   insert into public.spans (trace_id, span_id, parent_span_id, tenant_id, principal_id, name, kind, function_name,
                             portal, attributes, start_time, duration_ms, status, status_message)
   values (p_trace_id, p_span_id, p_parent_span_id, p_tenant_id, app_private.principal_id(), p_name, p_kind,
@@ -154,7 +157,8 @@ end $$;
 comment on function app_private.record_span(text, text, text, text, timestamptz, numeric, text, jsonb, uuid, text, text, text, text) is
   'Records a span for the calling principal (attributes redacted).';
 
--- Adds one request to its minute (atomic upsert).
+-- Adds one request to its minute (atomic upsert). A JWT principal needs telemetry.write in
+-- the tenant (platform rows, no tenant: a global grant): the SLO gate reads these rows.
 create function app_private.record_request(p_function_name text, p_portal text, p_tenant_id uuid,
                                            p_duration_ms numeric, p_error boolean,
                                            p_at timestamptz default now())
@@ -164,6 +168,9 @@ declare
   d numeric := p_duration_ms;
 begin
   perform app_private.require_rails_caller(p_tenant_id);
+  if app_private.principal_id() is not null then
+    perform app_private.require_permission(p_tenant_id, 'telemetry.write');
+  end if;
   if p_function_name is null or d is null or d < 0 then
     perform app_private.raise_error('bad_request', 'record_request needs a function name and a duration >= 0');
   end if;

@@ -155,15 +155,28 @@ begin
   return null;
 end $$;
 
--- Publishes feed rows for the calling principal's tenant (rows: [{trace_id, portal,
--- action, phase, ok, principal, detail}]).
+-- Publishes feed rows for a tenant (rows: [{trace_id, portal, action, phase, ok,
+-- principal, detail}]). The edge publishes on its own session; a JWT principal needs
+-- telemetry.write in the tenant, and its rows carry its own name (a machine's, or
+-- user:<id prefix> as the pipeline writes for humans), never the one the rows name.
 create function app_private.feed_publish(p_tenant_id uuid, p_rows jsonb)
 returns void
 language plpgsql security definer set search_path = '' as $$
+declare
+  v_pid uuid := app_private.principal_id();
+  v_who text;
 begin
   perform app_private.require_rails_caller(p_tenant_id);
+  if v_pid is not null then
+    perform app_private.require_permission(p_tenant_id, 'telemetry.write');
+    select case when p.kind = 'machine' then p.name else 'user:' || left(p.id::text, 8) end into v_who
+    from public.principals p where p.id = v_pid;
+  end if;
+  if p_tenant_id is null then
+    perform app_private.raise_error('bad_request', 'feed rows need a tenant');
+  end if;
   insert into public.live_feed (tenant_id, trace_id, portal, action, phase, ok, principal, detail)
-  select p_tenant_id, r.trace_id, r.portal, r.action, r.phase, r.ok, r.principal, coalesce(r.detail, '{}'::jsonb)
+  select p_tenant_id, r.trace_id, r.portal, r.action, r.phase, r.ok, coalesce(v_who, r.principal), coalesce(r.detail, '{}'::jsonb)
   from jsonb_to_recordset(p_rows) as r(trace_id text, portal text, action text, phase text, ok boolean,
                                        principal text, detail jsonb);
 end $$;

@@ -103,7 +103,8 @@ comment on table ops.request_metrics_hourly is
 -- functions
 -------------------------------------------------------------------------------------------
 -- Raises (or keeps) an open alert; returns its id. Callable by the autopilot, agents,
--- dlq and ci principals (and trusted sessions).
+-- dlq and ci principals (telemetry.write in the tenant; a platform alert, no tenant, takes
+-- a global grant) and trusted sessions.
 create function app_private.raise_alert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text,
                                         p_summary text, p_detail jsonb default '{}'::jsonb, p_trace_id text default null)
 returns uuid
@@ -112,6 +113,9 @@ declare
   v_id uuid;
 begin
   perform app_private.require_rails_caller(p_tenant_id);
+  if app_private.principal_id() is not null then
+    perform app_private.require_permission(p_tenant_id, 'telemetry.write');
+  end if;
   insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
   values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
           coalesce(p_trace_id, (app_private.request_context()).trace_id))

@@ -57,8 +57,10 @@ select throws_ok($$insert into idempotency_keys (principal_id, key, fingerprint,
 
 -------------------------------------------------------------------------------------------
 -- Rate limiting (GCRA): 3 per 5 minutes
+-- (an internal rail: the edge's own session, service_role and the definer functions that
+-- take it; API principals cannot call it: 090_function_sweep_test)
 -------------------------------------------------------------------------------------------
-select tests.act_as('dlq');
+select tests.act_as_owner();
 select results_eq($$select allowed, remaining from app_private.rate_limit_take('replay', 'tenant:A', 3, 300)$$,
   $$values (true, 2)$$, '1st of 3 per 5 minutes');
 select results_eq($$select allowed, remaining from app_private.rate_limit_take('replay', 'tenant:A', 3, 300)$$,
@@ -76,7 +78,6 @@ select throws_ok($$select app_private.rate_limit_take_or_raise('replay', 'tenant
   'with SQLSTATE SY005');
 select tests.act_as_owner();
 update rate_limits set tat = tat - interval '100 seconds' where bucket = 'replay' and subject = 'tenant:A';
-select tests.act_as('dlq');
 select results_eq($$select allowed from app_private.rate_limit_take('replay', 'tenant:A', 3, 300)
                     union all select allowed from app_private.rate_limit_take('replay', 'tenant:A', 3, 300)$$,
   $$values (true), (false)$$, '100 seconds later exactly one more request is allowed');
@@ -136,8 +137,9 @@ select throws_ok($$select * from app_private.lease_acquire('x', 60)$$, 'SY021', 
 
 -------------------------------------------------------------------------------------------
 -- Webhook nonces: single use within the tolerance window
+-- (an internal rail, like the rate limit: action_begin takes it)
 -------------------------------------------------------------------------------------------
-select tests.act_as('n8n');
+select tests.act_as_owner();
 select ok(app_private.webhook_nonce_use('n8n', 'nonce-0001', now()), 'a fresh nonce is accepted');
 select ok(not app_private.webhook_nonce_use('n8n', 'nonce-0001', now()), 'the same nonce again is refused');
 select ok(app_private.webhook_nonce_use('stripe', 'nonce-0001', now()), 'nonces are per source');

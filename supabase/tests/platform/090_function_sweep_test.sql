@@ -1,0 +1,269 @@
+-- The function sweep (issue 11, item 4 and its class): every function `anon` or
+-- `authenticated` may execute, in ANY schema the role can use, is enumerated from pg_proc.
+-- Each one is either
+--   * in pg_temp.tenant_fns (it takes a tenant): as a viewer of tenant A, the call naming
+--     tenant B is refused, and so is NULL (unless NULL is documented to mean the caller's
+--     own claim tenant, or the platform values every principal may read); a positive
+--     control shows the same call answers for a principal entitled in tenant A, so the
+--     refusal is the tenant check and not a broken call; or
+--   * in pg_temp.allowlist with why it is safe to expose (it takes no tenant and derives
+--     everything from the caller's claims, or is pure).
+-- A new executable function that is in neither table fails the sweep: cover it, or do not
+-- grant it. Then the specific holes of item 4 (subject parameters, forged principals,
+-- invite across tenants, PUBLIC EXECUTE on ops / app_private).
+-- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
+begin;
+-- pg_temp.try below is called as authenticated: this transaction's own functions are
+-- executable (rolled back with it).
+alter default privileges grant execute on functions to public;
+
+insert into public.tenants (id, slug, name) values ('b0000000-0000-4000-8000-00000000000b', 'other-co', 'Other Co');
+insert into public.principals (id, kind, name, display_name) values
+  ('f0000000-0000-4000-8000-0000000000b2', 'human', 'lead@other-co.test', 'Lead of Other Co');
+insert into public.role_assignments (principal_id, role, tenant_id) values
+  ('f0000000-0000-4000-8000-0000000000b2', 'dispatcher', 'b0000000-0000-4000-8000-00000000000b');
+
+-- Every function anon or authenticated can execute: schema USAGE and EXECUTE, outside the
+-- catalogs, not an extension's own (pgcrypto, pg_cron: their owners' grants).
+create temp view exposed as
+  select p.oid, n.nspname || '.' || p.proname || '(' || replace(oidvectortypes(p.proargtypes), ', ', ',') || ')' as sig,
+         has_function_privilege('anon', p.oid, 'execute') and has_schema_privilege('anon', n.oid, 'usage') as anon,
+         exists (select 1 from unnest(p.proargnames, p.proargmodes::text[]) a(name, mode)
+                 where a.name ~ 'tenant' and coalesce(a.mode, 'i') in ('i', 'b', 'v')) as takes_tenant  -- an input naming a tenant
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast_)?temp_'
+    and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+    and exists (select 1 from unnest(array['anon', 'authenticated']) r(role)
+                where has_schema_privilege(r.role, n.oid, 'usage') and has_function_privilege(r.role, p.oid, 'execute'));
+grant select on exposed to public;
+
+-- Functions that take a tenant. call: the statement, %1$L the tenant; kind: 'raises' (a
+-- refusal must raise) or 'empty' (RLS / a boolean check: nothing, false, 0 is a refusal);
+-- control: a principal of tenant A for whom the call with A answers; on_null: 'refuse',
+-- 'claim' (NULL means the claim tenant: refused when the caller has no tenant claim) or
+-- 'platform' (NULL reads the platform's values, readable by every enabled principal).
+create temp table tenant_fns (sig text primary key, call text, kind text, control text, on_null text, why text);
+insert into tenant_fns values
+  ('app_private.audit_event(text,text,text,jsonb,jsonb,text,uuid)',
+   $$select app_private.audit_event('sweep.test', 'sweep', '1', null, null, null, %1$L)$$, 'raises',
+   'dispatch@demo-freight.test', 'claim', 'audit.write in the tenant; NULL is the claim tenant'),
+  ('app_private.check_rails(text,uuid,text)',
+   $$select app_private.check_rails('domain', %1$L, null)$$, 'raises', 'viewer@demo-freight.test', 'platform',
+   'another tenant needs rails.use there; NULL: the claim tenant, else global flags only'),
+  ('app_private.cost_charge(uuid,numeric,text,text)',
+   $$select * from app_private.cost_charge(%1$L, 0, 'sweep', 'sweep-1')$$, 'raises', 'agents', 'refuse',
+   'cost.charge in the tenant; NULL is bad_request'),
+  ('app_private.feed_publish(uuid,jsonb)',
+   $$select app_private.feed_publish(%1$L, '[{"trace_id": "0af7651916cd43dd8448eb211c80319c", "portal": "rates", "action": "price_one", "phase": "start", "principal": "autopilot"}]')$$,
+   'raises', 'agents', 'refuse', 'telemetry.write in the tenant (machines; the edge publishes on its own session)'),
+  ('app_private.idempotency_abandon(text,uuid)',
+   $$select app_private.idempotency_abandon('sweep-key', %1$L)$$, 'raises', 'viewer@demo-freight.test', 'claim',
+   'rails.use in the tenant; NULL is the claim tenant'),
+  ('app_private.idempotency_begin(text,text,uuid,integer)',
+   $$select * from app_private.idempotency_begin('sweep-key', 'fp', %1$L)$$, 'raises', 'viewer@demo-freight.test', 'claim',
+   'rails.use in the tenant; NULL is the claim tenant'),
+  ('app_private.idempotency_complete(text,integer,jsonb,uuid)',
+   $$select app_private.idempotency_complete('sweep-key', 200, '{}', %1$L)$$, 'raises', null, 'claim',
+   'only the caller''s own in-flight keys in the tenant (no control: it needs a begun key)'),
+  ('app_private.invite_member(uuid,text,text,text)',
+   $$select app_private.invite_member(%1$L, 'sweep@demo-freight.test', 'viewer')$$, 'raises', 'admin@demo-freight.test', 'refuse',
+   'members.manage in the tenant; NULL is refused'),
+  ('app_private.lease_acquire(text,integer,text,uuid)',
+   $$select * from app_private.lease_acquire('sweep', 60, 'agents', %1$L)$$, 'raises', 'agents', 'claim',
+   'leases.acquire in the tenant; NULL is the claim tenant'),
+  ('app_private.outbox_publish(text,text,text,jsonb,jsonb,uuid)',
+   $$select app_private.outbox_publish('sweep', '1', 'sweep.tested', '{}', '{}', %1$L)$$, 'raises', 'dispatch@demo-freight.test', 'claim',
+   'an insert under RLS (outbox.publish in the tenant); NULL is the claim tenant'),
+  ('app_private.rails_state(uuid,text)',
+   $$select * from app_private.rails_state(%1$L, 'rates')$$, 'raises', 'viewer@demo-freight.test', 'platform',
+   'flags.read in the tenant; NULL reads the global flags'),
+  ('app_private.raise_alert(uuid,text,text,text,text,jsonb,text)',
+   $$select app_private.raise_alert(%1$L, 'sweep', 'info', 'sweep', 'sweep alert')$$, 'raises', 'agents', 'refuse',
+   'telemetry.write in the tenant; a platform alert (NULL) needs a global grant'),
+  ('app_private.record_request(text,text,uuid,numeric,boolean,timestamp with time zone)',
+   $$select app_private.record_request('sweep', 'rates', %1$L, 10, true)$$, 'raises', 'agents', 'refuse',
+   'telemetry.write in the tenant; platform rows (NULL) need a global grant'),
+  ('app_private.record_span(text,text,text,text,timestamp with time zone,numeric,text,jsonb,uuid,text,text,text,text)',
+   $$select app_private.record_span('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331', null, 'sweep', now(), 1, 'error', '{}', %1$L)$$,
+   'raises', 'agents', 'refuse', 'telemetry.write in the tenant; platform spans (NULL) need a global grant'),
+  ('app_private.replay_request(uuid,uuid[],boolean,inet)',
+   $$select * from app_private.replay_request(%1$L, '{}'::uuid[], true)$$, 'raises', null, 'refuse',
+   'dlq.replay.request in the tenant (no control: an empty selection is bad_request)'),
+  ('app_private.replay_selection(uuid)',
+   $$select count(*) from app_private.replay_selection(%1$L)$$, 'empty', 'ops@demo-freight.test', 'refuse',
+   'only with dlq.read in the tenant'),
+  ('app_private.has_permission(uuid,text)',
+   $$select app_private.has_permission(%1$L, 'domain.read')$$, 'empty', 'viewer@demo-freight.test', 'refuse',
+   'THE check: false for another tenant and (without a global grant) for NULL'),
+  ('app_private.require_permission(uuid,text)',
+   $$select app_private.require_permission(%1$L, 'domain.read')$$, 'raises', 'viewer@demo-freight.test', 'refuse',
+   'THE check, raising'),
+  ('app_private.require_rails_caller(uuid)',
+   $$select app_private.require_rails_caller(%1$L)$$, 'raises', 'viewer@demo-freight.test', 'refuse',
+   'rails.use in the tenant; NULL (platform rails) needs a global grant'),
+  ('public.flag_value(text,uuid,text)',
+   $$select public.flag_value('portal.enabled', %1$L, 'rates')$$, 'raises', 'viewer@demo-freight.test', 'platform',
+   'flags.read in the tenant; NULL reads the global value'),
+  ('public.flags_effective(uuid,text)',
+   $$select count(*) from public.flags_effective(%1$L, 'rates')$$, 'raises', 'viewer@demo-freight.test', 'platform',
+   'flags.read in the tenant; NULL reads the global values'),
+  ('public.rates_evidence(uuid,text,text,text,text,text,date)',
+   $$select jsonb_array_length(e->'history_zip3') + jsonb_array_length(e->'history_region') + jsonb_array_length(e->'index_zip3')
+        + jsonb_array_length(e->'index_region') + jsonb_array_length(e->'contracts') + jsonb_array_length(e->'guards')
+      from public.rates_evidence(%1$L, 'van', '606', '752', null, null, current_date) e$$, 'empty', null, 'refuse',
+   'security invoker: RLS answers only the caller''s tenants');
+insert into tenant_fns values
+  ('app_private.flag_effective(text,uuid,text)',
+   $$select value from app_private.flag_effective('portal.enabled', %1$L, 'rates')$$, 'raises', 'viewer@demo-freight.test', 'platform',
+   'flags.read in the tenant; NULL reads the global value');
+
+-- Functions without a tenant parameter, and why API roles may run them.
+create temp table allowlist (sig text primary key, why text);
+insert into allowlist values
+  ('app_private.action_begin(text,text,text,text,text,timestamp with time zone,text)', 'the pipeline''s rails: tenant from the claims, the permission checked there'),
+  ('app_private.action_run_clear(text)', 'by trace, in the claim tenant, with rails.use there (the pipeline''s revert)'),
+  ('app_private.action_run_record(text,text,text,text,jsonb,jsonb)', 'records in the claim tenant (the pipeline, in the action''s transaction)'),
+  ('app_private.action_run_revert(text,text)', 'by trace, in the claim tenant, with rails.use there (the pipeline''s revert)'),
+  ('app_private.actor()', 'the caller''s own identity'),
+  ('app_private.audit_verify(uuid)', 'a chain is verified only with audit.read in its tenant'),
+  ('app_private.claim(text)', 'reads the caller''s own claims'),
+  ('app_private.claim_portal()', 'reads the caller''s own claims'),
+  ('app_private.claim_tenant()', 'reads the caller''s own claims'),
+  ('app_private.current_principal()', 'the caller''s own identity'),
+  ('app_private.event_matches(text[],text)', 'pure'),
+  ('app_private.flag_typed(text,text)', 'pure'),
+  ('app_private.flag_write_permission(text)', 'flag definition metadata (used by the policies)'),
+  ('app_private.is_trusted_session()', 'reads the caller''s own session'),
+  ('app_private.lease_release(uuid)', 'only the caller''s own leases'),
+  ('app_private.lease_renew(uuid,integer)', 'only the caller''s own leases'),
+  ('app_private.outbox_ack(uuid,boolean,text,jsonb,integer)', 'the relay: outbox.deliver in the event''s tenant'),
+  ('app_private.outbox_ack_batch(jsonb)', 'the relay: outbox.deliver in each event''s tenant'),
+  ('app_private.outbox_claim(integer,integer)', 'the relay: claims only events of tenants where the caller holds outbox.deliver'),
+  ('app_private.permission_grants(text)', 'the caller''s own grants'),
+  ('app_private.permitted_tenants(text)', 'the caller''s own grants'),
+  ('app_private.principal_id()', 'the caller''s own identity'),
+  ('app_private.raise_error(text,text,jsonb)', 'raises a catalogued error; touches nothing'),
+  ('app_private.redact_pii(jsonb)', 'pure'),
+  ('app_private.redact_text(text)', 'pure'),
+  ('app_private.replay_decide(uuid,boolean,text)', 'dlq.replay.approve in the request''s tenant, not the requester'),
+  ('app_private.replay_progress(uuid)', 'dlq.read in the request''s tenant'),
+  ('app_private.request_context()', 'the caller''s own request headers'),
+  ('public.slo_summary(interval,text,text)', 'security invoker: RLS of request_metrics'),
+  ('auth.jwt()', 'Supabase baseline: the caller''s own claims'),
+  ('auth.role()', 'Supabase baseline: the caller''s own claims'),
+  ('auth.uid()', 'Supabase baseline: the caller''s own claims'),
+  ('tests.act_as(text,uuid,jsonb)', 'pgTAP helpers: test databases only'),
+  ('tests.act_as_owner()', 'pgTAP helpers: test databases only');
+grant select on tenant_fns, allowlist to public;
+
+-- Runs a statement as the current role; 'ok:<first value>' or the SQLSTATE it raised.
+create function pg_temp.try(p_sql text) returns text language plpgsql as $$
+declare
+  v text;
+begin
+  execute p_sql into v;
+  return 'ok:' || coalesce(v, '');
+exception when others then
+  return sqlstate;
+end $$;
+-- A refusal: a permission / principal / missing-argument error, or (kind empty) no answer.
+create function pg_temp.refused(p_outcome text, p_kind text, p_null boolean) returns boolean language sql as $$
+  select p_outcome in ('SY021', 'SY022', '42501')
+      or (p_null and p_outcome in ('SY017', 'SY014'))
+      or (p_kind = 'empty' and p_outcome in ('ok:', 'ok:0', 'ok:false'))
+$$;
+
+create temp table results (sig text, case_name text, outcome text, ok boolean);
+grant all on results to public;
+
+-- Runs every tenant function's cases (each in its own subtransaction: pg_temp.try).
+create function pg_temp.sweep() returns void language plpgsql as $$
+declare
+  f record;
+  o text;
+begin
+  for f in select t.* from tenant_fns t join exposed e using (sig) order by sig loop
+    -- the positive control: the call answers for tenant A
+    if f.control is not null then
+      perform tests.act_as(f.control);
+      o := pg_temp.try(format(f.call, 'd0000000-0000-4000-8000-000000000001'));
+      insert into results values (f.sig, 'control (' || f.control || ', own tenant)', o, o like 'ok:%');
+    end if;
+    -- a viewer of A naming B
+    perform tests.act_as('viewer@demo-freight.test');
+    o := pg_temp.try(format(f.call, 'b0000000-0000-4000-8000-00000000000b'));
+    insert into results values (f.sig, 'viewer of A names tenant B', o, pg_temp.refused(o, f.kind, false));
+    -- NULL
+    if f.on_null = 'refuse' then
+      o := pg_temp.try(format(f.call, null));
+      insert into results values (f.sig, 'viewer of A names NULL', o, pg_temp.refused(o, f.kind, true));
+    elsif f.on_null = 'claim' then
+      perform tests.act_as('viewer@demo-freight.test', null);
+      o := pg_temp.try(format(f.call, null));
+      insert into results values (f.sig, 'viewer without a tenant claim names NULL', o, pg_temp.refused(o, f.kind, true));
+    end if;
+    perform tests.act_as_owner();
+  end loop;
+end $$;
+
+select plan(11);
+
+select is(array(select e.sig from exposed e
+                where not exists (select 1 from tenant_fns t where t.sig = e.sig)
+                  and not exists (select 1 from allowlist a where a.sig = e.sig) order by 1),
+  '{}'::text[], 'every function anon or authenticated may execute is swept or allowlisted with a reason');
+select is(array(select e.sig from exposed e join allowlist a using (sig) where e.takes_tenant and e.sig not like 'tests.%' order by 1),
+  '{}'::text[], 'no function taking a tenant is merely allowlisted');
+select is(array(select s.sig from (select sig from tenant_fns union all select sig from allowlist) s
+                where not exists (select 1 from exposed e where e.sig = s.sig) and s.sig not like 'tests.%' order by 1),
+  '{}'::text[], 'the tables list only functions API roles can execute (no stale entries)');
+select is(array(select e.sig from exposed e where e.anon and e.sig not like 'auth.%' and e.sig not like 'tests.%' order by 1),
+  '{}'::text[], 'anon executes nothing but the Supabase auth helpers');
+
+-- PUBLIC EXECUTE (a null ACL is the default, which includes PUBLIC) on nothing in the
+-- project's schemas: a later USAGE grant on ops or app_private must not expose anything.
+select is(array(select n.nspname || '.' || p.proname || '(' || replace(oidvectortypes(p.proargtypes), ', ', ',') || ')'
+                from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                where n.nspname in ('public', 'app_private', 'ops', 'app_partitions')
+                  and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+                  and (p.proacl is null or exists (select 1 from aclexplode(p.proacl) a where a.grantee = 0 and a.privilege_type = 'EXECUTE'))
+                order by 1),
+  '{}'::text[], 'no function in public, app_private, ops or app_partitions is PUBLIC-executable');
+
+select pg_temp.sweep();
+select diag(format('swept %s functions executable by anon or authenticated: %s take a tenant (%s cases), %s allowlisted',
+  (select count(*) from exposed), (select count(*) from exposed join tenant_fns using (sig)),
+  (select count(*) from results), (select count(*) from exposed join allowlist using (sig))));
+select is(array(select r.sig || ': ' || r.case_name || ' -> ' || r.outcome from results r where not r.ok order by 1),
+  '{}'::text[], 'every tenant function refuses another tenant and NULL for a viewer of tenant A (and answers its own)');
+
+-------------------------------------------------------------------------------------------
+-- Subjects and principals the caller names
+-------------------------------------------------------------------------------------------
+-- Rate limits and nonces are internal rails (the edge's own session, or inside definer
+-- functions): an API role could otherwise set another tenant's bucket or burn another
+-- key's nonce by naming its subject.
+select tests.act_as('viewer@demo-freight.test');
+select is(pg_temp.try($$select allowed from app_private.rate_limit_take('replay', 'tenant:b0000000-0000-4000-8000-00000000000b', 1, 31536000, 1, 'd0000000-0000-4000-8000-000000000001')$$)
+       || ' ' || pg_temp.try($$select app_private.webhook_nonce_use('n8n', 'nonce-of-another-key', now(), 300, 'd0000000-0000-4000-8000-000000000001')$$),
+  '42501 42501', 'a viewer can neither set tenant B''s replay bucket nor pre-burn another key''s nonce');
+
+-- Live Feed rows carry the caller's name, not one it names.
+select tests.act_as('agents');
+select is(pg_temp.try($$select app_private.feed_publish('d0000000-0000-4000-8000-000000000001',
+  '[{"trace_id": "0af7651916cd43dd8448eb211c80319d", "portal": "rates", "action": "price_one", "phase": "start", "principal": "autopilot"}]')$$), 'ok:', 'agents@ publishes feed rows in its tenant');
+select tests.act_as_owner();
+select is((select principal from public.live_feed where trace_id = '0af7651916cd43dd8448eb211c80319d'), 'agents',
+  'feed rows published by agents@ are recorded as agents, whatever principal they name');
+
+-- invite_member: A's admin cannot rename or enroll B's user.
+select tests.act_as('admin@demo-freight.test');
+select is(pg_temp.try($$select app_private.invite_member('d0000000-0000-4000-8000-000000000001', 'lead@other-co.test', 'viewer', 'Renamed by A')$$),
+  'SY021', 'A''s admin cannot invite a user who belongs to tenant B');
+select tests.act_as_owner();
+select results_eq($$select p.display_name, (select count(*)::int from public.role_assignments ra where ra.principal_id = p.id)
+                    from public.principals p where p.name = 'lead@other-co.test'$$,
+  $$values ('Lead of Other Co'::text, 1)$$, 'B''s user keeps its name and its only assignment');
+
+select * from finish();
+rollback;
