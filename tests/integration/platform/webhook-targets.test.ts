@@ -94,7 +94,7 @@ describe("subscription secrets are per tenant and valid (item 9)", () => {
     const subA = await subscribe(a, rxA.url, newSecret());
     await subscribe(b, rxB.url, newSecret());
     // The secret changes after the write-time check (e.g. edited in Vault): not base64.
-    await sql`update vault.secrets set secret = 'not base64 !!' where name = ${subA.ref}`;
+    await sql`select vault.update_secret((select id from vault.secrets where name = ${subA.ref}), 'not base64 !!')`;
     const [ea, eb] = [await publish(a), await publish(b)];
     await relay.drain(10_000);
     expect(await until(() => rxB.got.length === 1)).toBe(true);
