@@ -3642,10 +3642,10 @@ declare
   v_tenants uuid[] := p_tenant_ids;
 begin
   if v_tenants is null then
-    select case when bool_or(k.tenant_ids is null) then null
-                else array(select distinct t from unnest(array_agg(k.tenant_ids)) t) end
-      into v_tenants
+    -- (stays null when a live key is global, or there is none)
+    select case when bool_or(k.tenant_ids is null) then null else array_agg(distinct t.id) end into v_tenants
     from public.service_account_keys k
+    left join lateral unnest(k.tenant_ids) as t(id) on true
     where k.principal_id = (select principal_id from public.service_accounts where name = p_account)
       and k.revoked_at is null and k.rotated_at is null and k.expires_at > now() and k.purpose = 'service';
   end if;
