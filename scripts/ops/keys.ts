@@ -17,10 +17,12 @@ const rotate: Command = async ({ sql, out, argv }) => {
   const grace = check(interval, values.grace ?? "24 hours", "--grace");
   const reason = reasonOf(values.reason, `key rotation of ${account} via ops CLI`);
   const tenants = values.tenants ? values.tenants.split(",").map((t) => t.trim()).filter(Boolean) : null;
-  const [k] = await withReason(sql, reason, (tx) =>
-    tx`select r.key_id, r.secret, r.expires_at, k.tenant_ids
-       from ops.rotate_service_key(${account}, ${grace}::interval, ${tenants}::uuid[]) r
-       join public.service_account_keys k on k.key_id = r.key_id`);
+  const k = await withReason(sql, reason, async (tx) => {
+    const [r] = await tx`select key_id, secret, expires_at from ops.rotate_service_key(${account}, ${grace}::interval, ${tenants}::uuid[])`;
+    // (a statement of its own: the one that inserted the key does not see it)
+    const [t] = await tx`select tenant_ids from public.service_account_keys where key_id = ${r.key_id}`;
+    return { key_id: r.key_id as string, secret: r.secret as string, expires_at: r.expires_at as Date, tenant_ids: t.tenant_ids as string[] | null };
+  });
   out.result({ account, keyId: k.key_id, secret: k.secret, expiresAt: k.expires_at, olderKeysExpireIn: grace, tenants: k.tenant_ids }, [
     `New key for ${account} (older keys expire in ${grace}):`,
     `  key id:  ${k.key_id}`,

@@ -13,9 +13,9 @@ describe("webhook targets (issue 11, item 11)", () => {
   });
 
   it("resolves every record: one private address among public ones refuses the target", async () => {
-    const resolve = (async () => [{ address: "93.184.216.34", family: 4 }, { address: "10.0.0.7", family: 4 }]) as never;
+    const resolve = (() => Promise.resolve([{ address: "93.184.216.34", family: 4 }, { address: "10.0.0.7", family: 4 }])) as never;
     expect(await privateTargetReason("https://rebind.example.test/h", resolve)).toMatch(/private address \(10\.0\.0\.7\)/);
-    const ok = (async () => [{ address: "93.184.216.34", family: 4 }]) as never;
+    const ok = (() => Promise.resolve([{ address: "93.184.216.34", family: 4 }])) as never;
     expect(await privateTargetReason("https://public.example.test/h", ok)).toBeNull();
     expect(await privateTargetReason("http://2130706433/h")).toMatch(/127\.0\.0\.1/); // URL parsing normalises it
     expect(await privateTargetReason("http://[fc00::1]/h")).toMatch(/private/);
