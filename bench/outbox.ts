@@ -59,7 +59,7 @@ export async function startReceiver(): Promise<{ url: string; count: () => numbe
 /** One subscription per tenant to the receiver, with its signing secret in Vault. */
 export async function subscribe(sql: postgres.Sql, tenants: string[], url: string, secret: string): Promise<void> {
   for (const t of tenants) {
-    const ref = `bench-hook-${t}`;
+    const ref = `${t}/bench-hook`;
     await sql`delete from vault.secrets where name = ${ref}`;
     await sql`select vault.create_secret(${secret}, ${ref})`;
     await sql`insert into public.outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref)

@@ -46,10 +46,10 @@ export async function runPortalLoad(o: PortalLoadOptions): Promise<boolean> {
   // An n8n stand-in subscribed to the quotes, so every quote's event is delivered and timed.
   const receiver = createServer((req, res) => req.resume().on("end", () => res.writeHead(204).end()));
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", () => r()));
-  const secretRef = `load-${randomBytes(4).toString("hex")}`;
+  const secretRef = `${DEMO_TENANT}/load-${randomBytes(4).toString("hex")}`;
   await sql`select vault.create_secret(${"whsec_" + randomBytes(24).toString("base64")}, ${secretRef})`;
   const [sub] = await sql`insert into outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref, event_filter)
-    values (${DEMO_TENANT}, ${secretRef}, ${`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`}, ${secretRef}, '{rates.quote.created}')
+    values (${DEMO_TENANT}, ${secretRef.slice(37)}, ${`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`}, ${secretRef}, '{rates.quote.created}')
     returning id`;
   // One user at this rate would hit the per-caller action limit; lift it for the run only.
   const scope = `tenant:${DEMO_TENANT}:portal:rates`;

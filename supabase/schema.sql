@@ -92,6 +92,8 @@ begin
   end if;
   select * into v_p from public.principals p where p.id = v_pid;
   perform app_private.require_permission(v_tenant, p_permission);
+  -- a machine key acts only in the tenants it names (reads too)
+  perform app_private.check_machine_tenant(v_tenant);
   -- 'domain': writes (kill switch, mode, agents, portal flag); 'control': the switchboard's
   -- own levers (no portal flag, no mode); 'none': reads answer under every rail.
   if p_rails in ('domain', 'control') then
@@ -565,6 +567,39 @@ end $$;
 ALTER FUNCTION app_private.audit_write(p_tenant_id uuid, p_action text, p_target_type text, p_target_id text, p_before jsonb, p_after jsonb, p_reason text) OWNER TO postgres;
 
 --
+-- Name: check_machine_tenant(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.check_machine_tenant(p_tenant_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_key  text := app_private.claim('key_id');
+  v_ok   boolean;
+begin
+  if v_key is null then
+    return;
+  end if;
+  select p_tenant_id is not null and (k.tenant_ids is null or p_tenant_id = any (k.tenant_ids)) into v_ok
+  from public.service_account_keys k
+  where k.key_id = v_key and k.principal_id = auth.uid() and k.revoked_at is null and k.expires_at > now();
+  if not coalesce(v_ok, false) then
+    perform app_private.raise_error('forbidden',
+      format('service key %s does not serve tenant %s', v_key, coalesce(p_tenant_id::text, '(none)')),
+      jsonb_build_object('key_id', v_key, 'tenant_id', p_tenant_id));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.check_machine_tenant(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION check_machine_tenant(p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.check_machine_tenant(p_tenant_id uuid) IS 'Raises forbidden when the request''s service key (claim key_id) does not serve the tenant.';
+
+--
 -- Name: check_rails(text, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -587,6 +622,14 @@ begin
   -- another tenant than the request's: the caller must be entitled to that tenant's rails
   if p_tenant_id is distinct from app_private.claim_tenant() and p_tenant_id is not null then
     perform app_private.require_rails_caller(p_tenant_id);
+  end if;
+  if v_tenant is not null and not app_private.is_trusted_session() then
+    perform app_private.check_machine_tenant(v_tenant);
+    if exists (select 1 from public.tenants t where t.id = v_tenant and t.status = 'suspended') then
+      perform app_private.raise_error('tenant_suspended',
+        format('tenant %s is suspended; no writes%s', v_tenant, v_target),
+        jsonb_build_object('tenant_id', v_tenant));
+    end if;
   end if;
   select * into v_p from public.principals p where p.id = auth.uid() and p.disabled_at is null;
   v_machine := coalesce(v_p.kind = 'machine', false)
@@ -1151,9 +1194,10 @@ CREATE FUNCTION app_private.hmac_signing_key(p_key_id text) RETURNS TABLE(princi
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select p.id, p.name, k.key_hash
+  select p.id, p.name, v.decrypted_secret
   from public.service_account_keys k
   join public.principals p on p.id = k.principal_id and p.disabled_at is null
+  join vault.decrypted_secrets v on v.name = 'service_key:' || k.key_id
   where k.key_id = p_key_id and k.revoked_at is null and k.expires_at > now()
 $$;
 
@@ -1896,6 +1940,49 @@ ALTER FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id 
 --
 
 COMMENT ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) IS 'Publishes an outbox event as the caller (RLS and rails apply).';
+
+--
+-- Name: outbox_subscription_validate(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.outbox_subscription_validate() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_secret text;
+  v_part   text;
+begin
+  select v.decrypted_secret into v_secret from vault.decrypted_secrets v where v.name = new.secret_ref;
+  if v_secret is not null then
+    if btrim(v_secret) = '' then
+      perform app_private.raise_error('bad_subscription_secret', format('secret %s is empty', new.secret_ref));
+    end if;
+    foreach v_part in array regexp_split_to_array(btrim(v_secret), '\s+') loop
+      v_part := regexp_replace(v_part, '^whsec_', '');
+      if v_part !~ '^[A-Za-z0-9+/]+={0,2}$' or length(v_part) % 4 <> 0
+         or length(decode(v_part, 'base64')) < 16 then
+        perform app_private.raise_error('bad_subscription_secret',
+          format('secret %s is not whsec_ + base64 of 16 bytes or more', new.secret_ref));
+      end if;
+    end loop;
+  end if;
+  if app_private.url_targets_private(new.endpoint_url)
+     and not app_private.flag_bool('outbox.allowPrivateTargets') then
+    perform app_private.raise_error('private_target',
+      format('endpoint %s is a loopback, private or link-local address (outbox.allowPrivateTargets is off)',
+             substring(new.endpoint_url from '^[^?#]*')));
+  end if;
+  return new;
+end $_$;
+
+ALTER FUNCTION app_private.outbox_subscription_validate() OWNER TO postgres;
+
+--
+-- Name: FUNCTION outbox_subscription_validate(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.outbox_subscription_validate() IS 'Write-time check of a subscription: valid secret (when in Vault), no private target unless allowed.';
 
 --
 -- Name: parse_flag_scope(text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2958,6 +3045,47 @@ end $$;
 ALTER FUNCTION app_private.spans_redact() OWNER TO postgres;
 
 --
+-- Name: url_targets_private(text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.url_targets_private(p_url text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+declare
+  v_host text := lower(substring(p_url from '^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)'));
+  v_ip   inet;
+begin
+  if v_host is null or v_host = '' then
+    return true;
+  end if;
+  v_host := rtrim(btrim(v_host, '[]'), '.');
+  if v_host = 'localhost' or v_host like '%.localhost' then
+    return true;
+  end if;
+  if v_host ~ '^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$'
+     and v_host !~ '^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$' then
+    return true;  -- integer / hex / octal IPv4 forms
+  end if;
+  begin
+    v_ip := v_host::inet;
+  exception when others then
+    return false;   -- a host name
+  end;
+  return v_ip <<= any (array[inet '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16',
+                             '172.16.0.0/12', '192.168.0.0/16', '::/128', '::1/128', '::ffff:0:0/96',
+                             'fc00::/7', 'fe80::/10']);
+end $_$;
+
+ALTER FUNCTION app_private.url_targets_private(p_url text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION url_targets_private(p_url text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.url_targets_private(p_url text) IS 'True when a URL names a loopback, private, link-local or fc00::/7 address (literal or localhost).';
+
+--
 -- Name: validate_flag(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -3045,7 +3173,7 @@ declare
 begin
   update public.service_account_keys k set last_used_at = now()
    where k.key_id = p_key_id
-     and k.key_hash = encode(sha256(convert_to(coalesce(p_secret, ''), 'UTF8')), 'hex')
+     and k.key_hash = encode(sha256(convert_to(encode(sha256(convert_to(coalesce(p_secret, ''), 'UTF8')), 'hex'), 'UTF8')), 'hex')
      and k.revoked_at is null and k.expires_at > now()
   returning k.principal_id into v_principal;
   if v_principal is null then
@@ -3287,16 +3415,17 @@ ALTER FUNCTION ops.invoke_function(fn text, body jsonb, key_name text, timeout_m
 COMMENT ON FUNCTION ops.invoke_function(fn text, body jsonb, key_name text, timeout_ms integer) IS 'Calls an edge function (POST /functions/v1/<fn>) through net.http_post with the URL and key from Vault.';
 
 --
--- Name: issue_service_key(text, integer, text); Type: FUNCTION; Schema: ops; Owner: postgres
+-- Name: issue_service_key(text, integer, text, uuid[]); Type: FUNCTION; Schema: ops; Owner: postgres
 --
 
-CREATE FUNCTION ops.issue_service_key(p_account text, p_valid_days integer DEFAULT 90, p_purpose text DEFAULT 'service'::text) RETURNS TABLE(key_id text, secret text, expires_at timestamp with time zone)
+CREATE FUNCTION ops.issue_service_key(p_account text, p_valid_days integer DEFAULT 90, p_purpose text DEFAULT 'service'::text, p_tenant_ids uuid[] DEFAULT NULL::uuid[]) RETURNS TABLE(key_id text, secret text, expires_at timestamp with time zone)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 declare
   v_sa public.service_accounts;
   v_secret text := translate(encode(extensions.gen_random_bytes(32), 'base64'), '+/=', '-_');
+  v_signing text;
   v_key_id text;
 begin
   select * into v_sa from public.service_accounts s where s.name = p_account;
@@ -3307,14 +3436,20 @@ begin
     perform app_private.raise_error('bad_request',
       format('keys for %s are valid 1..%s days (got %s)', p_account, v_sa.rotation_days, p_valid_days));
   end if;
+  if v_sa.tenant_bound and coalesce(cardinality(p_tenant_ids), 0) = 0 then
+    perform app_private.raise_error('bad_request',
+      format('keys for %s name the tenants they serve (p_tenant_ids)', p_account));
+  end if;
   v_key_id := 'sk_' || p_account || '_' || encode(extensions.gen_random_bytes(8), 'hex');
-  insert into public.service_account_keys (principal_id, key_id, key_hash, expires_at, purpose)
-  values (v_sa.principal_id, v_key_id, encode(sha256(convert_to(v_secret, 'UTF8')), 'hex'),
-          now() + make_interval(days => p_valid_days), p_purpose);
+  v_signing := encode(sha256(convert_to(v_secret, 'UTF8')), 'hex');
+  perform vault.create_secret(v_signing, 'service_key:' || v_key_id, 'HMAC v2 signing key of ' || v_key_id);
+  insert into public.service_account_keys (principal_id, key_id, key_hash, tenant_ids, expires_at, purpose)
+  values (v_sa.principal_id, v_key_id, encode(sha256(convert_to(v_signing, 'UTF8')), 'hex'),
+          nullif(p_tenant_ids, '{}'), now() + make_interval(days => p_valid_days), p_purpose);
   return query select v_key_id, v_secret, now() + make_interval(days => p_valid_days);
 end $$;
 
-ALTER FUNCTION ops.issue_service_key(p_account text, p_valid_days integer, p_purpose text) OWNER TO postgres;
+ALTER FUNCTION ops.issue_service_key(p_account text, p_valid_days integer, p_purpose text, p_tenant_ids uuid[]) OWNER TO postgres;
 
 --
 -- Name: key_drift_scan(); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -3483,7 +3618,10 @@ declare
   v_ok_fresh boolean; v_ok_wrong boolean; v_ok_revoked boolean;
   v_row public.key_rotation_rehearsals;
 begin
-  select * into v_key from ops.issue_service_key(p_account, 1, 'rehearsal');
+  -- (a tenant_bound account's rehearsal key serves no real tenant)
+  select * into v_key from ops.issue_service_key(p_account, 1, 'rehearsal',
+    case when (select tenant_bound from public.service_accounts where name = p_account)
+         then array['00000000-0000-0000-0000-000000000000'::uuid] end);
   v_ok_fresh   := app_private.verify_service_key(v_key.key_id, v_key.secret) is not null;
   v_ok_wrong   := app_private.verify_service_key(v_key.key_id, v_key.secret || 'x') is null;
   perform ops.revoke_service_key(v_key.key_id);
@@ -3507,9 +3645,11 @@ CREATE FUNCTION ops.revoke_service_key(p_key_id text) RETURNS boolean
     LANGUAGE sql
     SET search_path TO ''
     AS $$
-  update public.service_account_keys set revoked_at = now()
-  where key_id = p_key_id and revoked_at is null
-  returning true
+  with r as (update public.service_account_keys set revoked_at = now()
+             where key_id = p_key_id and revoked_at is null
+             returning key_id),
+       d as (delete from vault.secrets v using r where v.name = 'service_key:' || r.key_id)
+  select true from r
 $$;
 
 ALTER FUNCTION ops.revoke_service_key(p_key_id text) OWNER TO postgres;
@@ -3591,17 +3731,26 @@ ALTER FUNCTION ops.rotate_partitions(p_now timestamp with time zone) OWNER TO po
 COMMENT ON FUNCTION ops.rotate_partitions(p_now timestamp with time zone) IS 'Creates partitions ahead and drops those past their retention (daily).';
 
 --
--- Name: rotate_service_key(text, interval); Type: FUNCTION; Schema: ops; Owner: postgres
+-- Name: rotate_service_key(text, interval, uuid[]); Type: FUNCTION; Schema: ops; Owner: postgres
 --
 
-CREATE FUNCTION ops.rotate_service_key(p_account text, p_grace interval DEFAULT '24:00:00'::interval) RETURNS TABLE(key_id text, secret text, expires_at timestamp with time zone)
+CREATE FUNCTION ops.rotate_service_key(p_account text, p_grace interval DEFAULT '24:00:00'::interval, p_tenant_ids uuid[] DEFAULT NULL::uuid[]) RETURNS TABLE(key_id text, secret text, expires_at timestamp with time zone)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 declare
   v_new record;
+  v_tenants uuid[] := p_tenant_ids;
 begin
-  select * into v_new from ops.issue_service_key(p_account);
+  if v_tenants is null then
+    -- (stays null when a live key is global, or there is none)
+    select case when bool_or(k.tenant_ids is null) then null else array_agg(distinct t.id) end into v_tenants
+    from public.service_account_keys k
+    left join lateral unnest(k.tenant_ids) as t(id) on true
+    where k.principal_id = (select principal_id from public.service_accounts where name = p_account)
+      and k.revoked_at is null and k.rotated_at is null and k.expires_at > now() and k.purpose = 'service';
+  end if;
+  select * into v_new from ops.issue_service_key(p_account, 90, 'service', v_tenants);
   update public.service_account_keys k
      set rotated_at = now(), expires_at = least(k.expires_at, now() + p_grace)
    where k.principal_id = (select principal_id from public.service_accounts where name = p_account)
@@ -3610,7 +3759,7 @@ begin
   return query select v_new.key_id, v_new.secret, v_new.expires_at;
 end $$;
 
-ALTER FUNCTION ops.rotate_service_key(p_account text, p_grace interval) OWNER TO postgres;
+ALTER FUNCTION ops.rotate_service_key(p_account text, p_grace interval, p_tenant_ids uuid[]) OWNER TO postgres;
 
 --
 -- Name: run_job(text, text); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -4561,7 +4710,8 @@ CREATE TABLE public.outbox_subscriptions (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT outbox_subscriptions_endpoint_url_format_check CHECK ((endpoint_url ~ '^https?://[^\s]+$'::text)),
-    CONSTRAINT outbox_subscriptions_name_length_check CHECK (((length(name) >= 1) AND (length(name) <= 100)))
+    CONSTRAINT outbox_subscriptions_name_length_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT outbox_subscriptions_secret_ref_format_check CHECK ((starts_with(secret_ref, ((tenant_id)::text || '/'::text)) AND ((length(secret_ref) >= 38) AND (length(secret_ref) <= 200))))
 );
 
 ALTER TABLE public.outbox_subscriptions OWNER TO postgres;
@@ -4915,6 +5065,7 @@ CREATE TABLE public.service_account_keys (
     principal_id uuid NOT NULL,
     key_id text NOT NULL,
     key_hash text NOT NULL,
+    tenant_ids uuid[],
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
     rotated_at timestamp with time zone,
@@ -4922,7 +5073,8 @@ CREATE TABLE public.service_account_keys (
     last_used_at timestamp with time zone,
     purpose text DEFAULT 'service'::text NOT NULL,
     CONSTRAINT service_account_keys_expires_at_max_90_days_check CHECK ((expires_at <= (created_at + '90 days'::interval))),
-    CONSTRAINT service_account_keys_purpose_allowed_check CHECK ((purpose = ANY (ARRAY['service'::text, 'rehearsal'::text])))
+    CONSTRAINT service_account_keys_purpose_allowed_check CHECK ((purpose = ANY (ARRAY['service'::text, 'rehearsal'::text]))),
+    CONSTRAINT service_account_keys_tenant_ids_not_empty_check CHECK (((tenant_ids IS NULL) OR (cardinality(tenant_ids) > 0)))
 );
 
 ALTER TABLE public.service_account_keys OWNER TO postgres;
@@ -4931,7 +5083,7 @@ ALTER TABLE public.service_account_keys OWNER TO postgres;
 -- Name: TABLE service_account_keys; Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON TABLE public.service_account_keys IS 'Service account keys: public key_id and the sha256 of the secret (never the secret); 90 days at most.';
+COMMENT ON TABLE public.service_account_keys IS 'Service account keys: public key_id, a non-signing fingerprint (the signing key is in Vault), the tenants served; 90 days at most.';
 
 --
 -- Name: service_accounts; Type: TABLE; Schema: public; Owner: postgres
@@ -4942,6 +5094,7 @@ CREATE TABLE public.service_accounts (
     name text NOT NULL,
     purpose text NOT NULL,
     rotation_days integer DEFAULT 90 NOT NULL,
+    tenant_bound boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT service_accounts_name_allowed_check CHECK ((name = ANY (ARRAY['autopilot'::text, 'agents'::text, 'dlq'::text, 'ci'::text, 'n8n'::text, 'system'::text]))),
     CONSTRAINT service_accounts_rotation_days_range_check CHECK (((rotation_days >= 1) AND (rotation_days <= 90)))
@@ -5945,6 +6098,12 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON public.outbox_events FOR EACH ROW E
 --
 
 CREATE TRIGGER outbox_prepare BEFORE INSERT ON public.outbox_events FOR EACH ROW EXECUTE FUNCTION app_private.outbox_prepare();
+
+--
+-- Name: outbox_subscriptions outbox_subscription_validate; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER outbox_subscription_validate BEFORE INSERT OR UPDATE OF tenant_id, endpoint_url, secret_ref ON public.outbox_subscriptions FOR EACH ROW EXECUTE FUNCTION app_private.outbox_subscription_validate();
 
 --
 -- Name: action_runs rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -7218,6 +7377,14 @@ GRANT ALL ON FUNCTION app_private.audit_verify(p_chain_id uuid) TO service_role;
 REVOKE ALL ON FUNCTION app_private.audit_write(p_tenant_id uuid, p_action text, p_target_type text, p_target_id text, p_before jsonb, p_after jsonb, p_reason text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION check_machine_tenant(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.check_machine_tenant(p_tenant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.check_machine_tenant(p_tenant_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION app_private.check_machine_tenant(p_tenant_id uuid) TO service_role;
+
+--
 -- Name: FUNCTION check_rails(p_class text, p_tenant_id uuid, p_target text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7519,6 +7686,12 @@ GRANT ALL ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggreg
 GRANT ALL ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION outbox_subscription_validate(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.outbox_subscription_validate() FROM PUBLIC;
+
+--
 -- Name: FUNCTION parse_flag_scope(p_scope text, OUT scope text, OUT kind text, OUT tenant_id uuid, OUT portal text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7736,6 +7909,12 @@ GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO serv
 REVOKE ALL ON FUNCTION app_private.spans_redact() FROM PUBLIC;
 
 --
+-- Name: FUNCTION url_targets_private(p_url text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.url_targets_private(p_url text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION validate_flag(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7804,10 +7983,10 @@ REVOKE ALL ON FUNCTION ops.guardrail_scan(p_since interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ops.invoke_function(fn text, body jsonb, key_name text, timeout_ms integer) FROM PUBLIC;
 
 --
--- Name: FUNCTION issue_service_key(p_account text, p_valid_days integer, p_purpose text); Type: ACL; Schema: ops; Owner: postgres
+-- Name: FUNCTION issue_service_key(p_account text, p_valid_days integer, p_purpose text, p_tenant_ids uuid[]); Type: ACL; Schema: ops; Owner: postgres
 --
 
-REVOKE ALL ON FUNCTION ops.issue_service_key(p_account text, p_valid_days integer, p_purpose text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ops.issue_service_key(p_account text, p_valid_days integer, p_purpose text, p_tenant_ids uuid[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION key_drift_scan(); Type: ACL; Schema: ops; Owner: postgres
@@ -7883,10 +8062,10 @@ REVOKE ALL ON FUNCTION ops.rollup_metrics(p_hour timestamp with time zone) FROM 
 REVOKE ALL ON FUNCTION ops.rotate_partitions(p_now timestamp with time zone) FROM PUBLIC;
 
 --
--- Name: FUNCTION rotate_service_key(p_account text, p_grace interval); Type: ACL; Schema: ops; Owner: postgres
+-- Name: FUNCTION rotate_service_key(p_account text, p_grace interval, p_tenant_ids uuid[]); Type: ACL; Schema: ops; Owner: postgres
 --
 
-REVOKE ALL ON FUNCTION ops.rotate_service_key(p_account text, p_grace interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ops.rotate_service_key(p_account text, p_grace interval, p_tenant_ids uuid[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION run_job(p_job text, p_sql text); Type: ACL; Schema: ops; Owner: postgres
@@ -8181,6 +8360,12 @@ GRANT SELECT(principal_id) ON TABLE public.service_account_keys TO authenticated
 --
 
 GRANT SELECT(key_id) ON TABLE public.service_account_keys TO authenticated;
+
+--
+-- Name: COLUMN service_account_keys.tenant_ids; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT(tenant_ids) ON TABLE public.service_account_keys TO authenticated;
 
 --
 -- Name: COLUMN service_account_keys.created_at; Type: ACL; Schema: public; Owner: postgres

@@ -92,10 +92,10 @@ const CHECKS: [string, Check][] = [
          values ('outbox.maxAttempts', ${"tenant:" + PROVE_TENANT}, '1', 'prove-green: fail fast', 'system')
          on conflict (key, scope) do nothing`,
       tx`insert into public.outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref)
-         values (${PROVE_TENANT}, 'prove-green-sink', ${fn(i, "prove-green-missing-sink")}, 'prove_green_sink')
+         values (${PROVE_TENANT}, 'prove-green-sink', ${fn(i, "prove-green-missing-sink")}, ${PROVE_TENANT + "/prove_green_sink"})
          on conflict (tenant_id, name) do update set endpoint_url = excluded.endpoint_url, enabled = true`,
-      tx`delete from vault.secrets where name = 'prove_green_sink'`,
-      tx`select vault.create_secret(${"whsec_" + randomBytes(24).toString("base64")}, 'prove_green_sink')`,
+      tx`delete from vault.secrets where name = ${PROVE_TENANT + "/prove_green_sink"}`,
+      tx`select vault.create_secret(${"whsec_" + randomBytes(24).toString("base64")}, ${PROVE_TENANT + "/prove_green_sink"})`,
     ]);
     try {
       return await forcedSafeError(i, sql);

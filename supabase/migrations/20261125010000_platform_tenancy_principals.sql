@@ -293,6 +293,9 @@ create table public.service_accounts (
                      constraint service_accounts_name_allowed_check check (name in ('autopilot', 'agents', 'dlq', 'ci', 'n8n', 'system')),
   purpose            text not null,
   rotation_days      int  not null default 90 constraint service_accounts_rotation_days_range_check check (rotation_days between 1 and 90),
+  -- true: every key of the account names the tenants it serves (n8n: a tenant's workflows);
+  -- false: a platform account (autopilot, agents, dlq, ci, system), whose keys may be global.
+  tenant_bound       boolean not null default false,
   created_at         timestamptz not null default now()
 );
 comment on table public.service_accounts is
@@ -302,7 +305,13 @@ create table public.service_account_keys (
   id           uuid primary key default gen_random_uuid(),
   principal_id uuid not null references public.service_accounts (principal_id) on delete cascade,
   key_id       text not null unique,            -- public identifier sent with the request
-  key_hash     text not null,                   -- hex sha256 of the secret; the secret is never stored
+  -- hex sha256 of the HMAC signing key (itself the hex sha256 of the secret): a fingerprint
+  -- that verifies a presented secret and cannot sign. The signing key is in Vault only
+  -- (vault entry 'service_key:<key_id>'); the secret is never stored.
+  key_hash     text not null,
+  -- the tenants the key may act in; null = every tenant its account's grants reach (only
+  -- for accounts that are not tenant_bound)
+  tenant_ids   uuid[] constraint service_account_keys_tenant_ids_not_empty_check check (tenant_ids is null or cardinality(tenant_ids) > 0),
   created_at   timestamptz not null default now(),
   expires_at   timestamptz not null,
   rotated_at   timestamptz,                     -- when a newer key superseded this one
@@ -312,7 +321,7 @@ create table public.service_account_keys (
   constraint service_account_keys_expires_at_max_90_days_check check (expires_at <= created_at + interval '90 days')
 );
 comment on table public.service_account_keys is
-  'Service account keys: public key_id and the sha256 of the secret (never the secret); 90 days at most.';
+  'Service account keys: public key_id, a non-signing fingerprint (the signing key is in Vault), the tenants served; 90 days at most.';
 create index service_account_keys_principal_idx on public.service_account_keys (principal_id);
 
 create table public.key_rotation_rehearsals (
@@ -336,8 +345,8 @@ insert into public.principals (id, kind, name, display_name) values
   ('a0000000-0000-4000-8000-000000000005', 'machine', 'n8n',       'n8n@ (workflows)'),
   ('a0000000-0000-4000-8000-000000000006', 'machine', 'system',    'system@ (break-glass)');
 
-insert into public.service_accounts (principal_id, name, purpose)
-select p.id, p.name, r.description
+insert into public.service_accounts (principal_id, name, purpose, tenant_bound)
+select p.id, p.name, r.description, p.name = 'n8n'
 from public.principals p join public.roles r on r.role = p.name
 where p.kind = 'machine';
 
@@ -779,14 +788,17 @@ begin
 end $$;
 grant execute on function app_private.invite_member(uuid, text, text, text) to authenticated, service_role;
 
--- Issues a key for a service account; the plaintext secret is returned once.
+-- Issues a key for a service account; the plaintext secret is returned once. The HMAC
+-- signing key (hex sha256 of the secret) goes to Vault ('service_key:<key_id>'); the table
+-- keeps only its fingerprint. A tenant_bound account's key must name its tenants.
 create function ops.issue_service_key(p_account text, p_valid_days int default 90,
-                                      p_purpose text default 'service')
+                                      p_purpose text default 'service', p_tenant_ids uuid[] default null)
 returns table (key_id text, secret text, expires_at timestamptz)
 language plpgsql set search_path = '' as $$
 declare
   v_sa public.service_accounts;
   v_secret text := translate(encode(extensions.gen_random_bytes(32), 'base64'), '+/=', '-_');
+  v_signing text;
   v_key_id text;
 begin
   select * into v_sa from public.service_accounts s where s.name = p_account;
@@ -797,21 +809,39 @@ begin
     perform app_private.raise_error('bad_request',
       format('keys for %s are valid 1..%s days (got %s)', p_account, v_sa.rotation_days, p_valid_days));
   end if;
+  if v_sa.tenant_bound and coalesce(cardinality(p_tenant_ids), 0) = 0 then
+    perform app_private.raise_error('bad_request',
+      format('keys for %s name the tenants they serve (p_tenant_ids)', p_account));
+  end if;
   v_key_id := 'sk_' || p_account || '_' || encode(extensions.gen_random_bytes(8), 'hex');
-  insert into public.service_account_keys (principal_id, key_id, key_hash, expires_at, purpose)
-  values (v_sa.principal_id, v_key_id, encode(sha256(convert_to(v_secret, 'UTF8')), 'hex'),
-          now() + make_interval(days => p_valid_days), p_purpose);
+  v_signing := encode(sha256(convert_to(v_secret, 'UTF8')), 'hex');
+  perform vault.create_secret(v_signing, 'service_key:' || v_key_id, 'HMAC v2 signing key of ' || v_key_id);
+  insert into public.service_account_keys (principal_id, key_id, key_hash, tenant_ids, expires_at, purpose)
+  values (v_sa.principal_id, v_key_id, encode(sha256(convert_to(v_signing, 'UTF8')), 'hex'),
+          nullif(p_tenant_ids, '{}'), now() + make_interval(days => p_valid_days), p_purpose);
   return query select v_key_id, v_secret, now() + make_interval(days => p_valid_days);
 end $$;
 
 -- Rotation: a new key; the older live keys stay valid for a grace period, then expire.
-create function ops.rotate_service_key(p_account text, p_grace interval default interval '24 hours')
+-- The new key serves p_tenant_ids, or (null) the tenants of the live keys it replaces
+-- (global when one of them is global).
+create function ops.rotate_service_key(p_account text, p_grace interval default interval '24 hours',
+                                       p_tenant_ids uuid[] default null)
 returns table (key_id text, secret text, expires_at timestamptz)
 language plpgsql set search_path = '' as $$
 declare
   v_new record;
+  v_tenants uuid[] := p_tenant_ids;
 begin
-  select * into v_new from ops.issue_service_key(p_account);
+  if v_tenants is null then
+    -- (stays null when a live key is global, or there is none)
+    select case when bool_or(k.tenant_ids is null) then null else array_agg(distinct t.id) end into v_tenants
+    from public.service_account_keys k
+    left join lateral unnest(k.tenant_ids) as t(id) on true
+    where k.principal_id = (select principal_id from public.service_accounts where name = p_account)
+      and k.revoked_at is null and k.rotated_at is null and k.expires_at > now() and k.purpose = 'service';
+  end if;
+  select * into v_new from ops.issue_service_key(p_account, 90, 'service', v_tenants);
   update public.service_account_keys k
      set rotated_at = now(), expires_at = least(k.expires_at, now() + p_grace)
    where k.principal_id = (select principal_id from public.service_accounts where name = p_account)
@@ -829,7 +859,7 @@ declare
 begin
   update public.service_account_keys k set last_used_at = now()
    where k.key_id = p_key_id
-     and k.key_hash = encode(sha256(convert_to(coalesce(p_secret, ''), 'UTF8')), 'hex')
+     and k.key_hash = encode(sha256(convert_to(encode(sha256(convert_to(coalesce(p_secret, ''), 'UTF8')), 'hex'), 'UTF8')), 'hex')
      and k.revoked_at is null and k.expires_at > now()
   returning k.principal_id into v_principal;
   if v_principal is null then
@@ -839,11 +869,14 @@ begin
 end $$;
 grant execute on function app_private.verify_service_key(text, text) to service_role;
 
+-- Revokes a key and removes its signing key from Vault.
 create function ops.revoke_service_key(p_key_id text) returns boolean
 language sql set search_path = '' as $$
-  update public.service_account_keys set revoked_at = now()
-  where key_id = p_key_id and revoked_at is null
-  returning true
+  with r as (update public.service_account_keys set revoked_at = now()
+             where key_id = p_key_id and revoked_at is null
+             returning key_id),
+       d as (delete from vault.secrets v using r where v.name = 'service_key:' || r.key_id)
+  select true from r
 $$;
 
 -- Monthly rehearsal (charter §1): issue, verify, reject a wrong secret, revoke, verify the
@@ -856,7 +889,10 @@ declare
   v_ok_fresh boolean; v_ok_wrong boolean; v_ok_revoked boolean;
   v_row public.key_rotation_rehearsals;
 begin
-  select * into v_key from ops.issue_service_key(p_account, 1, 'rehearsal');
+  -- (a tenant_bound account's rehearsal key serves no real tenant)
+  select * into v_key from ops.issue_service_key(p_account, 1, 'rehearsal',
+    case when (select tenant_bound from public.service_accounts where name = p_account)
+         then array['00000000-0000-0000-0000-000000000000'::uuid] end);
   v_ok_fresh   := app_private.verify_service_key(v_key.key_id, v_key.secret) is not null;
   v_ok_wrong   := app_private.verify_service_key(v_key.key_id, v_key.secret || 'x') is null;
   perform ops.revoke_service_key(v_key.key_id);
@@ -947,7 +983,7 @@ alter table public.key_rotation_rehearsals enable row level security;
 revoke all on public.service_accounts, public.service_account_keys, public.key_rotation_rehearsals
   from anon, authenticated;
 grant select on public.service_accounts, public.key_rotation_rehearsals to authenticated;
-grant select (id, principal_id, key_id, created_at, expires_at, rotated_at, revoked_at, last_used_at, purpose)
+grant select (id, principal_id, key_id, tenant_ids, created_at, expires_at, rotated_at, revoked_at, last_used_at, purpose)
   on public.service_account_keys to authenticated;
 grant select, insert, update, delete on public.service_accounts, public.service_account_keys,
   public.key_rotation_rehearsals to service_role;

@@ -41,12 +41,51 @@
 --   fails because of this. Humans and break-glass principals take no lock. Lock key: the
 --   two-int advisory key (2026, 1125), apart from the bigint keys used for idempotency.
 --
--- Sections: functions; triggers (on the switchboard). The demo domain table that shows
--- ops.attach_rails lives in the freight migration (20261125300000_freight_demo_shipments).
+-- Tenants and machine keys (every door, in the same guard):
+--   a suspended tenant (tenants.status) refuses every write made in it: tenant_suspended
+--              (SY050), for humans and machines alike (trusted operator sessions excepted);
+--   a machine request signed with a service key (claim key_id, set by the edge after the
+--              HMAC check) acts only in the tenants the key names (service_account_keys.
+--              tenant_ids; null only for keys of platform accounts: autopilot, agents, dlq,
+--              ci, system): forbidden (SY021) in any other (app_private.check_machine_tenant).
+--
+-- Sections: permissions and grants; functions; triggers (on the switchboard). The demo
+-- domain table that shows ops.attach_rails lives in the freight migration
+-- (20261125300000_freight_demo_shipments).
+
+-------------------------------------------------------------------------------------------
+-- permissions and grants
+-------------------------------------------------------------------------------------------
+insert into public.rail_errors (code, sqlstate, http_status, title, description) values
+  ('tenant_suspended', 'SY050', 403, 'Tenant suspended', 'The tenant is suspended: it refuses every write.')
+on conflict (code) do nothing;
 
 -------------------------------------------------------------------------------------------
 -- functions
 -------------------------------------------------------------------------------------------
+-- A request signed with a service key (claim key_id) acts only in the tenants that key
+-- names: raises forbidden for any other tenant (and for none when the key is tenant-bound),
+-- and for a key that is not a live key of the calling principal.
+create function app_private.check_machine_tenant(p_tenant_id uuid) returns void
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_key  text := app_private.claim('key_id');
+  v_ok   boolean;
+begin
+  if v_key is null then
+    return;
+  end if;
+  select p_tenant_id is not null and (k.tenant_ids is null or p_tenant_id = any (k.tenant_ids)) into v_ok
+  from public.service_account_keys k
+  where k.key_id = v_key and k.principal_id = auth.uid() and k.revoked_at is null and k.expires_at > now();
+  if not coalesce(v_ok, false) then
+    perform app_private.raise_error('forbidden',
+      format('service key %s does not serve tenant %s', v_key, coalesce(p_tenant_id::text, '(none)')),
+      jsonb_build_object('key_id', v_key, 'tenant_id', p_tenant_id));
+  end if;
+end $$;
+comment on function app_private.check_machine_tenant(uuid) is
+  'Raises forbidden when the request''s service key (claim key_id) does not serve the tenant.';
 create function app_private.claim_portal() returns text
 language sql stable set search_path = '' as $$
   select app_private.claim('portal')
@@ -84,6 +123,14 @@ begin
   -- another tenant than the request's: the caller must be entitled to that tenant's rails
   if p_tenant_id is distinct from app_private.claim_tenant() and p_tenant_id is not null then
     perform app_private.require_rails_caller(p_tenant_id);
+  end if;
+  if v_tenant is not null and not app_private.is_trusted_session() then
+    perform app_private.check_machine_tenant(v_tenant);
+    if exists (select 1 from public.tenants t where t.id = v_tenant and t.status = 'suspended') then
+      perform app_private.raise_error('tenant_suspended',
+        format('tenant %s is suspended; no writes%s', v_tenant, v_target),
+        jsonb_build_object('tenant_id', v_tenant));
+    end if;
   end if;
   select * into v_p from public.principals p where p.id = auth.uid() and p.disabled_at is null;
   v_machine := coalesce(v_p.kind = 'machine', false)
@@ -154,6 +201,7 @@ begin
 end $$;
 
 grant execute on function app_private.claim_portal(), app_private.check_rails(text, uuid, text),
+  app_private.check_machine_tenant(uuid),
   app_private.rails_state(uuid, text) to authenticated, service_role;
 -- Puts a tenant table under the rails in one call: RLS policies from permissions (see
 -- ops.tenant_rls), the kill-switch/mode guard and the row audit trigger.

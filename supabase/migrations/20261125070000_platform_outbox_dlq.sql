@@ -13,13 +13,37 @@
 -- tenant and per IP), refuses while DLQ replays are paused (dlq.paused / DEGRADE), and in
 -- STEP-DOWN leaves the request pending until a human approves it (replay_decide()).
 --
--- Sections: permissions and grants; tables; functions; triggers and partitions.
+-- Subscriptions (issue 11): a subscription signs with its own tenant's secret (secret_ref
+-- is '<tenant uuid>/<name>', a named CHECK), and the secret, when already in Vault, is a
+-- valid Standard Webhooks secret (bad_subscription_secret, SY051); its endpoint is not a
+-- loopback / private / link-local / fc00::/7 address unless outbox.allowPrivateTargets is on
+-- (private_target, SY052; local and test stacks turn it on in supabase/seeds). The relay
+-- checks both again at every delivery (it also resolves host names and follows no redirect).
+--
+-- Sections: permissions and grants; flags; tables; functions; triggers and partitions.
 
 -------------------------------------------------------------------------------------------
 -- permissions and grants
 -------------------------------------------------------------------------------------------
 create sequence app_private.outbox_seq;
 grant usage on sequence app_private.outbox_seq to authenticated, service_role;
+
+insert into public.rail_errors (code, sqlstate, http_status, title, description) values
+  ('bad_subscription_secret', 'SY051', 400, 'Bad subscription secret',
+   'The subscription''s Vault secret is not a valid Standard Webhooks secret (whsec_ + base64, 16+ bytes).'),
+  ('private_target', 'SY052', 400, 'Private webhook target',
+   'The subscription targets a loopback, private, link-local or fc00::/7 address while outbox.allowPrivateTargets is off.')
+on conflict (code) do nothing;
+
+-------------------------------------------------------------------------------------------
+-- flags
+-------------------------------------------------------------------------------------------
+insert into public.flag_definitions
+  (key, value_type, min_value, max_value, allowed_values, is_budget, allowed_scopes, default_value, write_permission, description)
+values
+  ('outbox.allowPrivateTargets', 'boolean', null, null, null, false, '{global}', 'false', 'flags.global.write',
+   'Allow webhook subscriptions to loopback / private / link-local addresses (local development only)')
+on conflict (key) do nothing;
 
 -------------------------------------------------------------------------------------------
 -- tables
@@ -68,7 +92,9 @@ create table public.outbox_subscriptions (
   tenant_id    uuid not null references public.tenants (id) on delete cascade,
   name         text not null constraint outbox_subscriptions_name_length_check check (length(name) between 1 and 100),
   endpoint_url text not null constraint outbox_subscriptions_endpoint_url_format_check check (endpoint_url ~ '^https?://[^\s]+$'),
-  secret_ref   text not null,                       -- Vault secret name of the signing key
+  -- Vault secret name of the signing key, in the tenant's namespace: '<tenant uuid>/<name>'
+  secret_ref   text not null constraint outbox_subscriptions_secret_ref_format_check
+               check (starts_with(secret_ref, tenant_id::text || '/') and length(secret_ref) between 38 and 200),
   event_filter text[] not null default '{*}',       -- event types; '*' and 'prefix.*' patterns
   enabled      boolean not null default true,
   created_at   timestamptz not null default now(),
@@ -80,7 +106,7 @@ comment on table public.outbox_subscriptions is
 select ops.attach_rails('public.outbox_subscriptions', 'integrations.read', 'integrations.manage',
                         'integrations.manage', 'integrations.manage', 'control');
 select ops.set_rls_sample('public.outbox_subscriptions',
-  '{"tenant_id": "$tenant", "name": "matrix-$n", "endpoint_url": "https://example.test/hook", "secret_ref": "whsec_matrix"}');
+  '{"tenant_id": "$tenant", "name": "matrix-$n", "endpoint_url": "https://example.test/hook", "secret_ref": "$tenant/whsec_matrix"}');
 
 create table public.outbox_deliveries (
   id               uuid primary key default gen_random_uuid(),
@@ -521,9 +547,79 @@ grant execute on function
   app_private.replay_progress(uuid)
 to authenticated, service_role;
 
+-- True when a URL's host is loopback, private (RFC 1918, CGNAT, ULA fc00::/7), link-local
+-- (169.254/16, fe80::/10), unspecified, 'localhost', or a numeric form that is not a plain
+-- dotted quad (e.g. http://2130706433/, which URL parsers read as 127.0.0.1). Host names
+-- are resolved and checked by the relay at delivery.
+create function app_private.url_targets_private(p_url text) returns boolean
+language plpgsql immutable set search_path = '' as $$
+declare
+  v_host text := lower(substring(p_url from '^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)'));
+  v_ip   inet;
+begin
+  if v_host is null or v_host = '' then
+    return true;
+  end if;
+  v_host := rtrim(btrim(v_host, '[]'), '.');
+  if v_host = 'localhost' or v_host like '%.localhost' then
+    return true;
+  end if;
+  if v_host ~ '^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$'
+     and v_host !~ '^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$' then
+    return true;  -- integer / hex / octal IPv4 forms
+  end if;
+  begin
+    v_ip := v_host::inet;
+  exception when others then
+    return false;   -- a host name
+  end;
+  return v_ip <<= any (array[inet '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16',
+                             '172.16.0.0/12', '192.168.0.0/16', '::/128', '::1/128', '::ffff:0:0/96',
+                             'fc00::/7', 'fe80::/10']);
+end $$;
+comment on function app_private.url_targets_private(text) is
+  'True when a URL names a loopback, private, link-local or fc00::/7 address (literal or localhost).';
+
+-- Write-time check of a subscription: its secret (if already in Vault) is a valid
+-- Standard Webhooks secret; its endpoint is not private unless outbox.allowPrivateTargets.
+create function app_private.outbox_subscription_validate() returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_secret text;
+  v_part   text;
+begin
+  select v.decrypted_secret into v_secret from vault.decrypted_secrets v where v.name = new.secret_ref;
+  if v_secret is not null then
+    if btrim(v_secret) = '' then
+      perform app_private.raise_error('bad_subscription_secret', format('secret %s is empty', new.secret_ref));
+    end if;
+    foreach v_part in array regexp_split_to_array(btrim(v_secret), '\s+') loop
+      v_part := regexp_replace(v_part, '^whsec_', '');
+      if v_part !~ '^[A-Za-z0-9+/]+={0,2}$' or length(v_part) % 4 <> 0
+         or length(decode(v_part, 'base64')) < 16 then
+        perform app_private.raise_error('bad_subscription_secret',
+          format('secret %s is not whsec_ + base64 of 16 bytes or more', new.secret_ref));
+      end if;
+    end loop;
+  end if;
+  if app_private.url_targets_private(new.endpoint_url)
+     and not app_private.flag_bool('outbox.allowPrivateTargets') then
+    perform app_private.raise_error('private_target',
+      format('endpoint %s is a loopback, private or link-local address (outbox.allowPrivateTargets is off)',
+             substring(new.endpoint_url from '^[^?#]*')));
+  end if;
+  return new;
+end $$;
+comment on function app_private.outbox_subscription_validate() is
+  'Write-time check of a subscription: valid secret (when in Vault), no private target unless allowed.';
+revoke execute on function app_private.url_targets_private(text), app_private.outbox_subscription_validate() from public;
+
 -------------------------------------------------------------------------------------------
 -- triggers and partitions
 -------------------------------------------------------------------------------------------
+create trigger outbox_subscription_validate before insert or update of tenant_id, endpoint_url, secret_ref
+  on public.outbox_subscriptions for each row execute function app_private.outbox_subscription_validate();
+
 create trigger outbox_prepare before insert on public.outbox_events
   for each row execute function app_private.outbox_prepare();
 

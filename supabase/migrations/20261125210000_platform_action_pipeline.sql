@@ -60,8 +60,10 @@ select ops.set_rls_sample('public.live_feed',
 -- functions
 -------------------------------------------------------------------------------------------
 -- Rails of an action, in the order the edge reports them: permission (forbidden), kill
--- switch / mode / portal flag (autonomy_halted, autonomy_step_down, agents_disabled,
--- portal_disabled), HMAC nonce (nonce_reused), then idempotency. (The rate limit is taken
+-- switch / mode / portal flag / suspended tenant (autonomy_halted, autonomy_step_down,
+-- agents_disabled, portal_disabled, tenant_suspended), HMAC nonce (nonce_reused; the edge
+-- spends its signed requests' nonces in a statement of their own before this, so a refusal
+-- here cannot un-spend one, and passes null), then idempotency. (The rate limit is taken
 -- by the edge in its own statement beside this transaction: rate_limit_take_or_raise.)
 -- Raises the refusing rail's error; otherwise returns
 --   {"principal": {...}, "idempotency": "new"|"replay"|"mismatch"|"in_flight"|null,
@@ -96,6 +98,8 @@ begin
   end if;
   select * into v_p from public.principals p where p.id = v_pid;
   perform app_private.require_permission(v_tenant, p_permission);
+  -- a machine key acts only in the tenants it names (reads too)
+  perform app_private.check_machine_tenant(v_tenant);
   -- 'domain': writes (kill switch, mode, agents, portal flag); 'control': the switchboard's
   -- own levers (no portal flag, no mode); 'none': reads answer under every rail.
   if p_rails in ('domain', 'control') then
@@ -131,15 +135,17 @@ grant execute on function app_private.action_begin(text, text, text, text, text,
   to authenticated;
 
 -- HMAC v2 for machine callers: the signing key of a live service key is the hex sha256 of
--- its secret (what service_account_keys.key_hash holds), so the caller signs with a key
--- derived from the secret it was issued and the secret itself is never stored. Only the
--- edge's own database session (trusted) may look it up; API roles cannot.
+-- its secret, kept in Vault ('service_key:<key_id>', encrypted; service_account_keys holds
+-- only its fingerprint, which cannot sign). HMAC is symmetric, so the verifier reads the
+-- key itself: only the edge's own database session (trusted) may look it up; API roles
+-- cannot.
 create function app_private.hmac_signing_key(p_key_id text)
 returns table (principal_id uuid, principal_name text, signing_key text)
 language sql stable security definer set search_path = '' as $$
-  select p.id, p.name, k.key_hash
+  select p.id, p.name, v.decrypted_secret
   from public.service_account_keys k
   join public.principals p on p.id = k.principal_id and p.disabled_at is null
+  join vault.decrypted_secrets v on v.name = 'service_key:' || k.key_id
   where k.key_id = p_key_id and k.revoked_at is null and k.expires_at > now()
 $$;
 revoke all on function app_private.hmac_signing_key(text) from public, authenticated, service_role;

@@ -24,9 +24,14 @@ export function userJwt(sub: string, opts: { tenant?: string; expiresIn?: string
     .sign(new TextEncoder().encode(opts.secret ?? stackEnv.jwtSecret));
 }
 
-/** Issues a live key for a service account; returns its id and HMAC signing key. */
-export async function machineKey(sql: postgres.Sql, account: string) {
-  const [k] = await sql`select key_id, secret from ops.issue_service_key(${account})`;
+/**
+ * Issues a live key for a service account; returns its id and HMAC signing key. n8n is
+ * tenant-bound: its keys serve `tenants` (default the demo tenant); the platform accounts'
+ * keys are global unless `tenants` narrows them.
+ */
+export async function machineKey(sql: postgres.Sql, account: string, tenants?: string[]) {
+  const serves = tenants ?? (account === "n8n" ? [DEMO_TENANT] : null);
+  const [k] = await sql`select key_id, secret from ops.issue_service_key(${account}, 90, 'service', ${serves}::uuid[])`;
   return { keyId: k.key_id as string, signingKey: await sha256Hex(k.secret as string) };
 }
 

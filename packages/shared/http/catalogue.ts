@@ -63,6 +63,7 @@ export const CATALOGUE = {
   budget_exhausted: { status: 503, title: "Capacity budget exhausted", sqlstate: "SY006", rail: true },
   dlq_paused: { status: 503, title: "DLQ replays are paused", sqlstate: "SY007", rail: true },
   replay_cap_exceeded: { status: 422, title: "Replay exceeds its caps", sqlstate: "SY008", rail: true },
+  tenant_suspended: { status: 403, title: "The tenant is suspended", sqlstate: "SY050", rail: true },
   // database codes answered under a broader problem code
   autonomy_step_down: { as: "mode_read_only", title: "Autonomy stepped down", sqlstate: "SY002" },
   approval_forbidden: { as: "forbidden", title: "Approval forbidden", sqlstate: "SY009" },
@@ -78,6 +79,8 @@ export const CATALOGUE = {
   webhook_timestamp_skew: { as: "stale_timestamp", title: "Webhook timestamp skew", sqlstate: "SY019" },
   audit_append_only: { as: "forbidden", title: "Audit is append-only", sqlstate: "SY020" },
   unknown_principal: { as: "forbidden", title: "Unknown principal", sqlstate: "SY022" },
+  bad_subscription_secret: { as: "validation_failed", title: "Bad subscription secret", sqlstate: "SY051" },
+  private_target: { as: "validation_failed", title: "Private webhook target", sqlstate: "SY052" },
 } as const satisfies Record<string, CatalogueEntry>;
 
 type Problem_ = { status: number; title: string; retryAfter?: number; sqlstate?: SqlState; rail?: true; challenge?: "hmac"; as?: never };

@@ -1,3 +1,5 @@
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { jsonb, SERVICE_ACCOUNTS, type Sql, type Tx, withClaims } from "../db/client.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -8,6 +10,12 @@ import type { Logger } from "../observability/logger.ts";
  * aggregate), delivers each to every matching subscription with Standard Webhooks
  * signatures and the event's traceparent, and acknowledges the batch in one round trip.
  * It acts as the agents service account: the kill switch stops it like any machine.
+ *
+ * Each delivery stands alone (issue 11): a subscription whose secret is missing or invalid
+ * gets a failed attempt and is never sent (nothing goes out unsigned); a target that is, or
+ * resolves (every A / AAAA record) to, a loopback / private / link-local / fc00::/7 address
+ * is refused unless outbox.allowPrivateTargets is on; redirects are not followed (a 3xx is
+ * a failed attempt); nothing one delivery does can fail another's.
  */
 export interface RelayOptions {
   /** The principal the relay acts as (claims carried into Postgres). */
@@ -38,7 +46,10 @@ interface Subscription {
   tenant_id: string;
   endpoint_url: string;
   event_filter: string[];
+  secret_ref: string;
   secrets: string[];
+  /** Whether the target may be a private address (outbox.allowPrivateTargets). */
+  allowPrivate: boolean;
 }
 
 interface DeliveryResult {
@@ -84,26 +95,89 @@ export function webhookBody(e: ClaimedEvent): string {
 
 /** webhook-signature with one "v1,<b64>" per live secret (two while a secret rotates). */
 export function signatureHeader(secrets: string[], id: string, at: Date, body: string): string {
+  if (secrets.length === 0) throw new Error("no signing secret");
   return secrets.map((s) => new Webhook(s).sign(id, at, body)).join(" ");
+}
+
+const PRIVATE_V4: [number, number][] = [
+  [0x00000000, 8], [0x0a000000, 8], [0x64400000, 10], [0x7f000000, 8], [0xa9fe0000, 16], [0xac100000, 12], [0xc0a80000, 16],
+];
+
+/** Loopback, private (RFC 1918, CGNAT), link-local (169.254/16), unspecified; v6: ::, ::1, fc00::/7, fe80::/10, v4-mapped. */
+export function isPrivateAddress(ip: string): boolean {
+  const a = ip.replace(/^\[|\]$/g, "").toLowerCase();
+  if (isIP(a) === 4) {
+    const n = a.split(".").reduce((acc, o) => (acc * 256) + Number(o), 0);
+    return PRIVATE_V4.some(([net, bits]) => Math.floor(n / 2 ** (32 - bits)) === Math.floor(net / 2 ** (32 - bits)));
+  }
+  if (isIP(a) === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+    if (mapped) return isPrivateAddress(mapped[1]);
+    if (a.startsWith("::ffff:")) return true; // v4-mapped in hex form
+    if (a === "::" || a === "::1") return true;
+    const first = parseInt(a.split(":")[0] || "0", 16);
+    return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+  }
+  return true; // not an address: refuse
+}
+
+/** Why a delivery to `url` is refused (a private target), or null: resolves every A / AAAA record. */
+export async function privateTargetReason(url: string, resolve: typeof lookup = lookup): Promise<string | null> {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  } catch {
+    return "endpoint URL is invalid";
+  }
+  let addresses: string[];
+  if (isIP(host)) addresses = [host];
+  else {
+    try {
+      addresses = (await resolve(host, { all: true, verbatim: true })).map((r) => r.address);
+    } catch {
+      return `DNS lookup of ${host} failed`;
+    }
+  }
+  const bad = addresses.find(isPrivateAddress);
+  return bad || addresses.length === 0
+    ? `target ${host} is a private address (${bad ?? "none"}): outbox.allowPrivateTargets is off`
+    : null;
 }
 
 async function deliver(e: ClaimedEvent, s: Subscription, timeoutMs: number): Promise<DeliveryResult> {
   const started = performance.now();
+  const failed = (error: string, status_code: number | null = null): DeliveryResult => ({
+    subscription_id: s.id, ok: false, status_code, error, duration_ms: Math.round(performance.now() - started), retry_after: null,
+  });
   const body = webhookBody(e);
   const at = new Date();
+  // Never unsigned: a missing or invalid secret is this delivery's failure, and nobody else's.
+  if (s.secrets.length === 0) return failed(`signing secret ${s.secret_ref} is missing in Vault: not sent unsigned`);
+  let signature: string;
+  try {
+    signature = signatureHeader(s.secrets, e.id, at, body);
+  } catch {
+    return failed(`signing secret ${s.secret_ref} is not a valid whsec_/base64 secret: not sent`);
+  }
+  if (!s.allowPrivate) {
+    const reason = await privateTargetReason(s.endpoint_url);
+    if (reason) return failed(reason);
+  }
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "webhook-id": e.id,
     "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-    "webhook-signature": signatureHeader(s.secrets, e.id, at, body),
+    "webhook-signature": signature,
   };
   if (e.headers?.traceparent) headers.traceparent = e.headers.traceparent;
   try {
-    const res = await fetch(s.endpoint_url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(s.endpoint_url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
     await res.body?.cancel();
     const ok = res.status >= 200 && res.status < 300;
+    const redirect = res.status >= 300 && res.status < 400;
     return {
-      subscription_id: s.id, ok, status_code: res.status, error: ok ? null : `HTTP ${res.status}`,
+      subscription_id: s.id, ok, status_code: res.status,
+      error: ok ? null : redirect ? `HTTP ${res.status}: redirects are not followed` : `HTTP ${res.status}`,
       duration_ms: Math.round(performance.now() - started), retry_after: retryAfterSeconds(res.headers.get("retry-after")),
     };
   } catch (err) {
@@ -141,14 +215,16 @@ export class Relay {
 
   /** The live subscriptions of these tenants with their signing secrets (from Vault). */
   private async subscriptions(tenants: string[]): Promise<Subscription[]> {
+    // A subscription's secret is its own tenant's (secret_ref '<tenant>/...', checked again here).
     const rows = await this.sql`
-      select s.id, s.tenant_id, s.endpoint_url, s.event_filter, v.decrypted_secret as secret
+      select s.id, s.tenant_id, s.endpoint_url, s.event_filter, s.secret_ref, v.decrypted_secret as secret,
+             app_private.flag_bool('outbox.allowPrivateTargets') as allow_private
       from public.outbox_subscriptions s
-      left join vault.decrypted_secrets v on v.name = s.secret_ref
+      left join vault.decrypted_secrets v on v.name = s.secret_ref and starts_with(s.secret_ref, s.tenant_id::text || '/')
       where s.enabled and s.tenant_id = any(${tenants}::uuid[])`;
     return rows.map((r) => ({
-      id: r.id, tenant_id: r.tenant_id, endpoint_url: r.endpoint_url, event_filter: r.event_filter,
-      secrets: String(r.secret ?? "").split(/\s+/).filter(Boolean),
+      id: r.id, tenant_id: r.tenant_id, endpoint_url: r.endpoint_url, event_filter: r.event_filter, secret_ref: r.secret_ref,
+      secrets: String(r.secret ?? "").split(/\s+/).filter(Boolean), allowPrivate: r.allow_private === true,
     }));
   }
 
@@ -171,7 +247,11 @@ export class Relay {
       subs.filter((s) => s.tenant_id === e.tenant_id && eventMatches(s.event_filter, e.event_type) && !already.has(`${e.id}:${s.id}`))
         .map((s) => ({ e, s }))
     );
-    const results = await pool(jobs, this.opts.concurrency ?? 32, ({ e, s }) => deliver(e, s, this.opts.timeoutMs ?? 10_000));
+    const results = await pool(jobs, this.opts.concurrency ?? 32, ({ e, s }) =>
+      deliver(e, s, this.opts.timeoutMs ?? 10_000).catch((err): DeliveryResult => ({
+        subscription_id: s.id, ok: false, status_code: null, duration_ms: 0, retry_after: null,
+        error: `delivery failed: ${err instanceof Error ? err.message : String(err)}`,
+      })));
 
     const byEvent = new Map<string, DeliveryResult[]>(ids.map((id) => [id, []]));
     jobs.forEach((j, i) => byEvent.get(j.e.id)!.push(results[i]));

@@ -15,6 +15,7 @@ import { isServiceRole } from "../security/service-role.ts";
 import { runAgents } from "./agents.ts";
 import type { PortalManifest } from "./manifest.ts";
 import { type Claims, type RunDeps, runAction } from "./run.ts";
+import { refusalFromDb } from "./db-errors.ts";
 import { createTelemetry, type Telemetry } from "./telemetry.ts";
 
 /** Environment of a portal function (what the hosted platform and `supabase secrets` give). */
@@ -50,6 +51,21 @@ function hmacKeyLookup(sql: Sql) {
   };
 }
 
+/**
+ * Spends a verified request's nonce in a statement of its own (autocommit, on the edge's
+ * connection): it stays spent whatever the action's transaction does afterwards (a 429, a
+ * 503 of the kill switch, a rollback), so the same bytes never succeed later. Started as
+ * soon as the signature holds and awaited beside the action's first statement (run.ts), so
+ * it costs no round trip of its own. Resolves to the refusal (nonce_reused) or null.
+ */
+function nonceSpender(sql: Sql) {
+  return (source: string, nonce: string, timestamp: Date): Promise<Refusal | null> =>
+    sql`select app_private.webhook_nonce_use(${source}, ${nonce}, ${timestamp}, 300, null) as ok`.then(
+      (rows) => rows[0]?.ok ? null : refuse("nonce_reused", { detail: "this request nonce was already used" }),
+      (err) => refusalFromDb(err) ?? refuse("internal_error"),
+    );
+}
+
 export interface Portal {
   handler: (req: Request) => Promise<Response>;
   telemetry: Telemetry;
@@ -74,25 +90,28 @@ export function servePortal(manifest: PortalManifest, env: PortalEnv): Portal {
   const cors = corsPolicy(env.SWITCHYARD_CORS_ORIGINS);
   const verifyJwt = createJwtVerifier({ secret: env.SWITCHYARD_JWT_SECRET, jwksUrl: env.SWITCHYARD_JWKS_URL });
   const lookupKey = hmacKeyLookup(sql);
+  const spendNonce = nonceSpender(sql);
   const byName = new Map(actions.map((a) => [a.name, a]));
   const byEvent = new Map(actions.filter((a) => a.eventType).map((a) => [a.eventType!, a]));
   const idempotencyHeader = options.idempotencyHeader ?? "idempotency-key";
 
-  async function authenticate(req: Request, url: URL, body: Uint8Array<ArrayBuffer>): Promise<Outcome<{ claims: Claims; nonce: { source: string; value: string; timestamp: Date } | null }>> {
+  async function authenticate(req: Request, url: URL, body: Uint8Array<ArrayBuffer>): Promise<Outcome<{ claims: Claims; nonce: Promise<Refusal | null> | null }>> {
     if (hasHmacHeaders(req.headers)) {
       const v = await verifyHmacRequest<MachineKey>({ method: req.method, url: req.url, headers: req.headers, body }, {
         lookupKey,
-        // The nonce is consumed inside the action's transaction (app_private.action_begin).
+        // Spent right below, once the signature holds (nonceSpender), in its own statement.
         consumeNonce: () => Promise.resolve(true),
       });
       if (!v.ok) return v;
+      const nonce = spendNonce(`hmac:${v.value.keyId}`, v.value.nonce, new Date(v.value.timestamp * 1000));
       const tenant = tenantParam.safeParse(url.searchParams.get("tenant"));
       if (!tenant.success) return refuse("validation_failed", { errors: [{ path: "tenant", message: "Machine callers name the tenant as ?tenant=<uuid>" }] });
       return {
         ok: true,
         value: {
-          claims: { sub: v.value.principal.principalId, role: "authenticated", tenant_id: tenant.data, principal_kind: "machine", principal_name: v.value.principal.name, portal: "" },
-          nonce: { source: `hmac:${v.value.keyId}`, value: v.value.nonce, timestamp: new Date(v.value.timestamp * 1000) },
+          // key_id: the rails bind a machine key to the tenants it names (check_machine_tenant).
+          claims: { sub: v.value.principal.principalId, role: "authenticated", tenant_id: tenant.data, principal_kind: "machine", principal_name: v.value.principal.name, portal: "", key_id: v.value.keyId },
+          nonce,
         },
       };
     }

@@ -18,6 +18,8 @@ export interface Claims {
   principal_kind?: string;
   principal_name?: string;
   portal: string;
+  /** The HMAC key that signed the request (machine callers): the rails check its tenants. */
+  key_id?: string;
 }
 
 export interface RunRequest {
@@ -27,8 +29,12 @@ export interface RunRequest {
   ip: string | null;
   idempotencyKey: string | null;
   fingerprint: string | null;
-  /** HMAC v2 nonce, consumed inside the action's transaction. */
-  nonce: { source: string; value: string; timestamp: Date } | null;
+  /**
+   * HMAC v2: the spending of the request's nonce, started when its signature was verified
+   * (portal.ts, its own statement: spent whatever this action's outcome). Resolves to the
+   * refusal (nonce_reused) or null; awaited beside the action's first statement.
+   */
+  nonce: Promise<Refusal | null> | null;
   /** The agent's task key (detector runs): recorded with a reversible action's run. */
   taskKey?: string | null;
 }
@@ -134,8 +140,10 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
                  set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
                  set_config('request.headers', ${JSON.stringify(headers)}, true))
         select app_private.action_begin(${def.permission}, ${req.idempotencyKey}, ${req.fingerprint},
-                 ${req.nonce?.source ?? null}, ${req.nonce?.value ?? null}, ${req.nonce?.timestamp ?? null}, ${rails}) as r
+                 null, null, null, ${rails}) as r
         from settings`;
+      const reused = await req.nonce;
+      if (reused) throw new ActionRefused(reused);
       const limited = await rateLimit;
       if (limited) throw limited;
       const r = begin[0].r as {
@@ -188,7 +196,9 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
     }
     outcome = accept({ status: committed.status, body: committed.body, replayed: committed.replayed, prove });
   } catch (err) {
-    const refusal = err instanceof ActionRefused ? err.refusal : refusalFromDb(err);
+    // A spent nonce answers first, whatever else refused (the request was a replay).
+    const reused = await req.nonce;
+    const refusal = reused ?? (err instanceof ActionRefused ? err.refusal : refusalFromDb(err));
     if (!refusal) log.error({ err: err instanceof Error ? err.message : String(err) }, "action failed");
     outcome = refusal ?? refuse("internal_error");
   }

@@ -186,7 +186,8 @@ select is(app_private.verify_service_key((select key_id from k1), (select secret
           'a0000000-0000-4000-8000-000000000002'::uuid, 'an issued key verifies to the agents principal');
 select is(app_private.verify_service_key((select key_id from k1), 'wrong'), null, 'a wrong secret does not');
 select is((select key_hash from service_account_keys where key_id = (select key_id from k1)),
-          encode(sha256(convert_to((select secret from k1), 'UTF8')), 'hex'), 'only the sha256 of the secret is stored');
+          encode(sha256(convert_to(encode(sha256(convert_to((select secret from k1), 'UTF8')), 'hex'), 'UTF8')), 'hex'),
+          'only a fingerprint of the signing key is stored (the signing key is in Vault)');
 select ok((select expires_at from service_account_keys where key_id = (select key_id from k1))
           between now() + interval '89 days' and now() + interval '90 days', 'keys expire after 90 days');
 select throws_ok($$select * from ops.issue_service_key('agents', 120)$$, 'SY017',

@@ -107,10 +107,10 @@ select throws_ok(format('select app_private.outbox_ack(%L, true)', (select id fr
 -------------------------------------------------------------------------------------------
 select tests.act_as('admin@demo-freight.test');
 select lives_ok($$insert into outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref, event_filter)
-  values ('d0000000-0000-4000-8000-000000000001', 'crm', 'https://n8n.example.test/webhook/crm', 'whsec_crm', '{shipment.*}')$$,
+  values ('d0000000-0000-4000-8000-000000000001', 'crm', 'https://n8n.example.test/webhook/crm', 'd0000000-0000-4000-8000-000000000001/whsec_crm', '{shipment.*}')$$,
   'tenant_admin subscribes an endpoint');
 select throws_ok($$insert into outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref)
-  values ('d0000000-0000-4000-8000-000000000001', 'bad', 'ftp://x', 'whsec')$$, '23514', null, 'a non-http endpoint is refused');
+  values ('d0000000-0000-4000-8000-000000000001', 'bad', 'ftp://x', 'd0000000-0000-4000-8000-000000000001/whsec')$$, '23514', null, 'a non-http endpoint is refused');
 select ok(app_private.event_matches('{shipment.*}', 'shipment.created') and not app_private.event_matches('{rates.*}', 'shipment.created')
           and app_private.event_matches('{*}', 'anything.at.all'), 'event filters match types and prefix.* patterns');
 

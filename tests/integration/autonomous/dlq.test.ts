@@ -35,10 +35,10 @@ async function tenantWithDlq(url: string, n: number, aggregates: number) {
   tenants.push(tenant);
   await sql`insert into tenants (id, slug, name) values (${tenant}, ${"dlq-" + tenant.slice(0, 8)}, 'DLQ test')`;
   await sql`insert into role_assignments (principal_id, role, tenant_id) values (${USERS.ops}, 'ops_manager', ${tenant})`;
-  await sql`select vault.create_secret(${"whsec_" + randomBytes(24).toString("base64")}, ${"dlq-secret-" + tenant})`;
+  await sql`select vault.create_secret(${"whsec_" + randomBytes(24).toString("base64")}, ${tenant + "/dlq-secret"})`;
   // Subscribed to the replayed events only (the replay requests publish events of their own).
   await sql`insert into outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref, event_filter)
-            values (${tenant}, 'n8n', ${url}, ${"dlq-secret-" + tenant}, '{load.*}')`;
+            values (${tenant}, 'n8n', ${url}, ${tenant + "/dlq-secret"}, '{load.*}')`;
   await sql`insert into feature_flags_v2 (key, scope, value, reason, owner_name)
             values ('outbox.retryBaseMs', ${"tenant:" + tenant}, '50', 'test', 'test')`;
   await sql`

@@ -291,18 +291,22 @@ describe("ops trace", () => {
 });
 
 describe("ops keys", () => {
-  it("rotate prints the new key id and secret once (only its hash is stored); rehearse passes", async () => {
+  it("rotate prints the new key id and secret once (Vault keeps the signing key, the table a fingerprint); rehearse passes", async () => {
     const [r, human, rehearse, nobody] = await Promise.all([
-      ops("keys", "rotate", "n8n", "--json"), ops("keys", "rotate", "autopilot"), ops("keys", "rehearse", "dlq", "--json"),
+      ops("keys", "rotate", "n8n", "--tenants", "d0000000-0000-4000-8000-000000000001", "--json"), ops("keys", "rotate", "autopilot"), ops("keys", "rehearse", "dlq", "--json"),
       ops("keys", "rotate", "nobody", "--json"),
     ]);
     expect(r.code, r.stderr).toBe(0);
     const k = r.json().data;
-    expect(k).toMatchObject({ account: "n8n", keyId: expect.stringMatching(/^sk_n8n_[0-9a-f]{16}$/), olderKeysExpireIn: "24 hours" });
-    const [stored] = await sql`select key_hash = encode(sha256(convert_to(${k.secret}, 'UTF8')), 'hex') as hashed,
-                                      key_hash <> ${k.secret} as not_plain
-                               from public.service_account_keys where key_id = ${k.keyId}`;
-    expect(stored).toEqual({ hashed: true, not_plain: true });
+    expect(k).toMatchObject({ account: "n8n", keyId: expect.stringMatching(/^sk_n8n_[0-9a-f]{16}$/), olderKeysExpireIn: "24 hours",
+      tenants: ["d0000000-0000-4000-8000-000000000001"] });
+    const [stored] = await sql`
+      select key_hash = encode(sha256(convert_to(encode(sha256(convert_to(${k.secret}, 'UTF8')), 'hex'), 'UTF8')), 'hex') as fingerprint,
+             key_hash <> encode(sha256(convert_to(${k.secret}, 'UTF8')), 'hex') as not_signing_key,
+             (select decrypted_secret from vault.decrypted_secrets where name = 'service_key:' || ${k.keyId})
+               = encode(sha256(convert_to(${k.secret}, 'UTF8')), 'hex') as in_vault
+      from public.service_account_keys where key_id = ${k.keyId}`;
+    expect(stored).toEqual({ fingerprint: true, not_signing_key: true, in_vault: true });
 
     expect(human.stdout).toMatch(/key id: {2}sk_autopilot_[0-9a-f]{16}\n {2}secret: {2}\S{40,}/);
     expect(rehearse.code).toBe(0);

@@ -63,7 +63,7 @@ const newSecret = () => `whsec_${randomBytes(24).toString("base64")}`;
 async function scenario(url: string, secret: string, opts: { maxAttempts?: number } = {}) {
   const tenant = randomUUID();
   tenants.push(tenant);
-  const ref = `sub-secret-${tenant}`;
+  const ref = `${tenant}/sub-secret`;
   await sql`insert into tenants (id, slug, name) values (${tenant}, ${"relay-" + tenant.slice(0, 8)}, 'Relay test')`;
   await sql`select vault.create_secret(${secret}, ${ref})`;
   const [sub] = await sql`insert into outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref)
