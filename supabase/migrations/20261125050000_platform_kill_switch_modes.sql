@@ -201,8 +201,9 @@ begin
 end $$;
 
 grant execute on function app_private.claim_portal(), app_private.check_rails(text, uuid, text),
-  app_private.check_machine_tenant(uuid),
   app_private.rails_state(uuid, text) to authenticated, service_role;
+-- check_machine_tenant runs inside the definer rails (check_rails, action_begin) only.
+revoke all on function app_private.check_machine_tenant(uuid) from public, anon, authenticated;
 -- Puts a tenant table under the rails in one call: RLS policies from permissions (see
 -- ops.tenant_rls), the kill-switch/mode guard and the row audit trigger.
 --   select ops.attach_rails('public.quotes');                       -- domain defaults

@@ -120,6 +120,9 @@ insert into tenant_fns values
 -- Functions without a tenant parameter, and why API roles may run them.
 create temp table allowlist (sig text primary key, why text);
 insert into allowlist values
+  ('app_private.alert_notified(uuid)', 'marks an alert sent: needs a global telemetry.write (the autopilot), under the rails'),
+  ('app_private.record_run(text,timestamp with time zone,numeric,boolean,jsonb)', 'records a scheduled run: needs a global telemetry.write (the autopilot)'),
+  ('app_private.rehearse_key_rotations()', 'the monthly rehearsal: needs a global keys.rehearse, control rails'),
   ('app_private.action_begin(text,text,text,text,text,timestamp with time zone,text)', 'the pipeline''s rails: tenant from the claims, the permission checked there'),
   ('app_private.action_run_clear(text)', 'by trace, in the claim tenant, with rails.use there (the pipeline''s revert)'),
   ('app_private.action_run_record(text,text,text,text,jsonb,jsonb)', 'records in the claim tenant (the pipeline, in the action''s transaction)'),

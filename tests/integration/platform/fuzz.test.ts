@@ -215,7 +215,7 @@ beforeAll(async () => {
             values ('rate.actions.perMinute', ${`tenant:${FUZZ_TENANT}`}, '1000000', 'fuzz test', 'test')`;
   super_ = await userJwt(USERS.super, { tenant: FUZZ_TENANT });
   superUpper = await userJwt(USERS.super, { tenant: FUZZ_TENANT.toUpperCase() });
-  n8n = await machineKey(sql, "n8n");
+  n8n = await machineKey(sql, "n8n", [FUZZ_TENANT]);
 });
 
 afterAll(async () => {

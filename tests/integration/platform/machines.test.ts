@@ -72,7 +72,7 @@ describe("item 3: the relay and the DLQ auto-replay under STEP-DOWN", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
     servers.push(server);
     const tenant = await newTenant("stepdown-relay");
-    const ref = `sub-secret-${tenant}`;
+    const ref = `${tenant}/sub-secret`;
     await sql`select vault.create_secret(${`whsec_${randomBytes(24).toString("base64")}`}, ${ref})`;
     await sql`insert into outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref)
               values (${tenant}, 'sink', ${`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`}, ${ref})`;
