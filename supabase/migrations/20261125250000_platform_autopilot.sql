@@ -194,28 +194,34 @@ begin
   return n;
 end $$;
 
--- Guardrails: PII that leaked into spans or outbox payloads in the last hour (emails and
--- phone numbers; names cannot be told apart by shape), and idempotency collisions.
+-- Guardrails: PII that leaked into spans, outbox payloads or the audit log in the last hour
+-- (emails and phone numbers; names cannot be told apart by shape), and idempotency collisions.
 create function ops.guardrail_scan(p_since interval default interval '1 hour') returns int
 language plpgsql set search_path = '' as $$
 declare
-  n_spans int;
-  n_outbox int;
+  f record;
   n int := 0;
-  email text := '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}';
+  -- the redactor's shapes (app_private.redact_text): an email, an E.164 or US phone number
+  pii text := '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}'
+           || '|(?<![\w+])(\+\d{8,15}|(\+?1[\s.-]?)?(\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4})(?!\w)';
 begin
-  select count(*) into n_spans from public.spans s
-   where s.start_time > now() - p_since and s.attributes::text ~ email;
-  select count(*) into n_outbox from public.outbox_events o
-   where o.created_at > now() - p_since and o.payload::text ~ email;
-  if n_spans > 0 then
-    n := n + 1;
-    perform app_private.raise_alert(null, 'guardrail.pii', 'critical', 'spans', format('%s span(s) carry an email in clear', n_spans));
-  end if;
-  if n_outbox > 0 then
-    n := n + 1;
-    perform app_private.raise_alert(null, 'guardrail.pii', 'critical', 'outbox', format('%s outbox payload(s) carry an email in clear', n_outbox));
-  end if;
+  for f in
+    select 'spans' as place, count(*) as hits from public.spans s
+     where s.start_time > now() - p_since and (s.attributes::text ~ pii or coalesce(s.status_message, '') ~ pii)
+    union all
+    select 'outbox', count(*) from public.outbox_events o
+     where o.created_at > now() - p_since and o.payload::text ~ pii
+    union all
+    select 'audit', count(*) from public.audit_log a
+     where a.occurred_at > now() - p_since
+       and (coalesce(a.before::text, '') ~ pii or coalesce(a.after::text, '') ~ pii or coalesce(a.reason, '') ~ pii)
+  loop
+    if f.hits > 0 then
+      n := n + 1;
+      perform app_private.raise_alert(null, 'guardrail.pii', 'critical', f.place,
+        format('%s %s row(s) carry an email or phone number in clear', f.hits, f.place));
+    end if;
+  end loop;
   return n;
 end $$;
 

@@ -1,6 +1,7 @@
 import { jsonb } from "../../../shared/db/client.ts";
 import { type ActPlan, type ActionContext, defineAction } from "../../../shared/pipeline/action.ts";
 import { sha256Hex } from "../../../shared/util/encoding.ts";
+import { redactPath, redactText } from "../../../shared/observability/redact.ts";
 import type { Tx } from "../../../shared/db/client.ts";
 import type { ActionContract } from "../../../shared/pipeline/contract.ts";
 import type { z } from "zod";
@@ -63,8 +64,10 @@ export function websiteAction<S extends z.ZodType<{ type: string; data: { page: 
       return {
         id: crypto.randomUUID(),
         type: input.type,
-        page,
-        utm,
+        // The page's query and the UTM values are the visitor's input (`/signup?email=...`):
+        // stored and published without their values (charter §9; PII lives only in crm_leads).
+        page: redactPath(page),
+        utm: Object.fromEntries(Object.entries(utm).map(([k, v]) => [k, v === undefined ? v : redactText(v)])),
         data: { ...rest, ...(company && !stage ? { company } : {}) },
         lead: stage && facts.email_sha256
           ? { email: String(email), email_sha256: facts.email_sha256, name: name as string | undefined, company: company as string | undefined, phone: phone as string | undefined, stage }
