@@ -345,14 +345,36 @@
       panelProblem("feed", e);
       return;
     }
+    // The JWT never goes into a URL: it buys a single-use, 60 s stream ticket (POST), and
+    // the EventSource carries only that. A stream ends when the token expires; a closed
+    // stream is reopened with a new ticket while the session lasts.
+    let ticket;
+    try {
+      const res = await fetch(new URL("../live-feed/ticket", location.href), {
+        method: "POST", headers: { authorization: `Bearer ${token}` }, cache: "no-store", credentials: "omit",
+      });
+      if (!res.ok) throw new Error(`live feed ticket refused (HTTP ${res.status})`);
+      ticket = (await res.json()).ticket;
+    } catch (e) {
+      panelProblem("feed", e);
+      setFeedState("closed");
+      return;
+    }
     const url = new URL("../live-feed", location.href);
-    url.searchParams.set("access_token", token);
+    url.searchParams.set("ticket", ticket);
     if (lastFeedId) url.searchParams.set("last_event_id", String(lastFeedId));
     const es = new EventSource(url.toString());
     feedSource = es;
     setFeedState("connecting");
+    const reopen = () => {
+      es.close();
+      setFeedState("closed");
+      setTimeout(() => { if (me && feedSource === es) void openFeed(); }, 2000);
+    };
     es.addEventListener("open", () => setFeedState("open"));
-    es.addEventListener("error", () => setFeedState(es.readyState === EventSource.CLOSED ? "closed" : "reconnecting"));
+    es.addEventListener("expired", reopen);
+    // A spent ticket cannot reconnect by itself: a new one is fetched instead.
+    es.addEventListener("error", () => (es.readyState === EventSource.CLOSED ? reopen() : setFeedState("reconnecting")));
     for (const phase of ["start", "prove", "finish"]) {
       es.addEventListener(phase, (ev) => {
         let row;
