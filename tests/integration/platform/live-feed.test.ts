@@ -81,7 +81,7 @@ describe("live feed credentials", () => {
     const [before] = await publish(1, tag);
     expect(await feed.waitFor((e) => e.id === String(before), 3000)).not.toBeNull();
     await new Promise((r) => setTimeout(r, 5000));
-    const [after] = await publish(1, `${tag}-late`.slice(0, 32));
+    const [after] = await publish(1, hex(16));
     await new Promise((r) => setTimeout(r, 1500));
     const late = feed.events.find((e) => e.id === String(after));
     await feed.close();
