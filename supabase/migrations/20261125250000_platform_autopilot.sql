@@ -225,6 +225,33 @@ begin
   return n;
 end $$;
 
+-- Idempotency collisions (hourly, charter §6 guardrails): an Idempotency-Key seen in the
+-- last hour with more than one request fingerprint (across principals and tenants: keys
+-- are meant to be unique per request). The rails answer each reuse 422 for its own
+-- principal; this finds clients whose key generator collides. One warning per key.
+create function ops.idempotency_collision_scan(p_since interval default interval '1 hour') returns int
+language plpgsql set search_path = '' as $$
+declare
+  c record;
+  n int := 0;
+begin
+  for c in
+    select k.key, count(*) as uses, count(distinct k.fingerprint) as fingerprints,
+           count(distinct (k.tenant_id, k.principal_id)) as callers
+    from public.idempotency_keys k
+    where k.created_at > now() - p_since
+    group by k.key having count(distinct k.fingerprint) > 1
+    order by k.key limit 100
+  loop
+    n := n + 1;
+    perform app_private.raise_alert(null, 'guardrail.idempotency', 'warning', left(md5(c.key), 16),
+      format('Idempotency-Key collision: one key used with %s different requests by %s caller(s)', c.fingerprints, c.callers));
+  end loop;
+  return n;
+end $$;
+comment on function ops.idempotency_collision_scan(interval) is
+  'Hourly guardrail: Idempotency-Keys of the last hour used with more than one request fingerprint.';
+
 -- Portal audit (weekly): per portal, where it is switched off, its last week of traffic and
 -- failures, and the audit rows its actions wrote; reported as one info alert per week.
 create function ops.portal_audit(p_since interval default interval '7 days')
@@ -235,7 +262,13 @@ language sql stable set search_path = '' as $$
                    where f.key = 'portal.enabled' and f.value = 'false' and (f.portal = p.name or f.portal is null)), '{}'),
          coalesce((select sum(m.count) from public.request_metrics m where m.portal = p.name and m.minute > now() - p_since), 0)::bigint,
          coalesce((select sum(m.errors) from public.request_metrics m where m.portal = p.name and m.minute > now() - p_since), 0)::bigint,
-         (select count(*) from public.live_feed l where l.portal = p.name and l.phase = 'finish' and l.created_at > now() - p_since)
+         -- audit rows its actions wrote: in its traces (the Live Feed names each trace's
+         -- portal), or named after it (`rates.index_ingest`)
+         (select count(*) from public.audit_log a
+           where a.occurred_at > now() - p_since
+             and (a.action like p.name || '.%'
+                  or a.trace_id in (select l.trace_id from public.live_feed l
+                                     where l.portal = p.name and l.created_at > now() - p_since and l.trace_id is not null)))
   from public.portals p order by p.position
 $$;
 
@@ -244,9 +277,9 @@ language plpgsql set search_path = '' as $$
 declare
   v text;
 begin
-  select string_agg(format('%s: %s req, %s err%s', a.portal, a.requests, a.errors,
+  select string_agg(format('%s: %s req, %s err, %s audit%s', a.portal, a.requests, a.errors, a.audit_rows,
                            case when cardinality(a.disabled_scopes) > 0 then ', off in ' || array_to_string(a.disabled_scopes, ' ') else '' end), '; ')
-    into v from ops.portal_audit() a where a.requests > 0 or cardinality(a.disabled_scopes) > 0;
+    into v from ops.portal_audit() a where a.requests > 0 or a.audit_rows > 0 or cardinality(a.disabled_scopes) > 0;
   perform app_private.raise_alert(null, 'report.portal_audit', 'info', to_char(now(), 'IYYY-IW'),
     'Weekly portal audit: ' || coalesce(v, 'no portal traffic'));
   return 1;
@@ -271,7 +304,7 @@ select ops.schedule_every_30s('autopilot-tick',
 select cron.schedule('autopilot-5m', '*/5 * * * *',
   $$select ops.invoke_function('autopilot/every_5m', '{}'::jsonb, 'service_role_key', 60000)$$);
 select cron.schedule('guardrails-hourly', '7 * * * *',
-  $$select ops.run_job('guardrail-scan', 'select ops.guardrail_scan()'); select ops.run_job('metrics-rollup', 'select ops.rollup_metrics()')$$);
+  $$select ops.run_job('guardrail-scan', 'select ops.guardrail_scan()'); select ops.run_job('idempotency-scan', 'select ops.idempotency_collision_scan()'); select ops.run_job('metrics-rollup', 'select ops.rollup_metrics()')$$);
 select cron.schedule('key-drift-daily', '23 4 * * *', $$select ops.run_job('key-drift', 'select ops.key_drift_scan()')$$);
 select cron.schedule('security-scan-weekly', '41 5 * * 1',
   $$select ops.run_job('security-scan', 'select ops.security_scan()'); select ops.run_job('portal-audit', 'select ops.portal_audit_report()')$$);
