@@ -12,6 +12,8 @@ interface Decided {
   page: string;
   utm: Record<string, string | undefined>;
   data: Record<string, unknown>;
+  /** The event's email, hashed: links every event type to its lead (no PII). */
+  email_sha256: string | null;
   lead: { email: string; email_sha256: string; name?: string; company?: string; phone?: string; stage: string } | null;
 }
 
@@ -31,8 +33,8 @@ function plan(tx: Tx, d: Decided, ctx: ActionContext, webhookId: string): ActPla
   writes.push(tx`
     insert into public.website_events (id, tenant_id, webhook_id, event_type, page, utm, data, email_sha256, lead_id, trace_id)
     values (${d.id}, ${ctx.tenantId}, ${webhookId}, ${d.type}, ${d.page}, ${jsonb(tx, d.utm)}, ${jsonb(tx, d.data)},
-            ${d.lead?.email_sha256 ?? null},
-            (select id from public.crm_leads where tenant_id = ${ctx.tenantId} and email_sha256 = ${d.lead?.email_sha256 ?? ""}),
+            ${d.email_sha256},
+            (select id from public.crm_leads where tenant_id = ${ctx.tenantId} and email_sha256 = ${d.email_sha256 ?? ""}),
             ${ctx.traceId})`);
   return {
     writes,
@@ -40,8 +42,8 @@ function plan(tx: Tx, d: Decided, ctx: ActionContext, webhookId: string): ActPla
     events: [{
       type: `website.${d.type}`,
       aggregateType: "website_visitor",
-      aggregateId: d.lead?.email_sha256 ?? d.id,
-      payload: { website_event_id: d.id, type: d.type, page: d.page, utm: d.utm, ...d.data, email_sha256: d.lead?.email_sha256 ?? null },
+      aggregateId: d.email_sha256 ?? d.id,
+      payload: { website_event_id: d.id, type: d.type, page: d.page, utm: d.utm, ...d.data, email_sha256: d.email_sha256 },
     }],
   };
 }
@@ -69,6 +71,7 @@ export function websiteAction<S extends z.ZodType<{ type: string; data: { page: 
         page: redactPath(page),
         utm: Object.fromEntries(Object.entries(utm).map(([k, v]) => [k, v === undefined ? v : redactText(v)])),
         data: { ...rest, ...(company && !stage ? { company } : {}) },
+        email_sha256: facts.email_sha256,
         lead: stage && facts.email_sha256
           ? { email: String(email), email_sha256: facts.email_sha256, name: name as string | undefined, company: company as string | undefined, phone: phone as string | undefined, stage }
           : null,

@@ -172,9 +172,34 @@
 
   function route() {
     const m = /^#\/trace\/([^/]+)$/.exec(location.hash);
-    $("overview").hidden = !!m;
+    // #/alerts: where an alert without a trace links (autopilot/alerts.ts)
+    const alertsView = /^#\/alerts\/?$/.test(location.hash);
+    $("overview").hidden = !!m || alertsView;
     $("trace-view").hidden = !m;
+    $("alerts-view").hidden = !alertsView;
     if (m && me) loadTrace(decodeURIComponent(m[1]));
+    if (alertsView && me) loadAlerts();
+  }
+
+  async function loadAlerts() {
+    const note = $("alerts-note");
+    let data;
+    try {
+      data = await api("alerts");
+    } catch (e) {
+      note.textContent = e.message || String(e);
+      return;
+    }
+    const body = $("alerts-table").querySelector("tbody");
+    body.replaceChildren(...data.alerts.map((a) => h("tr", { dataset: { id: a.id, severity: a.severity } },
+      h("td", {}, fmtDateTime(a.created_at)),
+      h("td", {}, a.severity),
+      h("td", {}, a.source),
+      h("td", {}, a.summary),
+      h("td", {}, a.resolved_at ? `resolved ${fmtDateTime(a.resolved_at)}` : "open"),
+      h("td", {}, a.trace_id ? h("a", { href: traceHref(a.trace_id) }, short(a.trace_id)) : "–"),
+    )));
+    note.textContent = data.alerts.length ? `${data.alerts.filter((a) => !a.resolved_at).length} open` : "No alerts.";
   }
 
   // ---------------------------------------------------------------- switchboard
@@ -726,6 +751,7 @@
       loadDlq();
       loadOutbox();
     });
+    $("alerts-refresh").addEventListener("click", loadAlerts);
     globalThis.addEventListener("hashchange", route);
     if (token) signIn(token);
   });
