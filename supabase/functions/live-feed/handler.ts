@@ -22,6 +22,19 @@ const log = createLogger("live-feed");
 const cors = corsPolicy(config.SWITCHYARD_CORS_ORIGINS);
 const verifyJwt = createJwtVerifier({ secret: config.SWITCHYARD_JWT_SECRET, jwksUrl: config.SWITCHYARD_JWKS_URL });
 const KEEPALIVE_MS = 15_000;
+// Hosted Edge Functions have a wall-clock limit (150 s on the free plan): a stream ends by
+// itself before it (`event: reconnect`), and the client resumes with Last-Event-ID (no gap:
+// the resume re-reads from that id). A client may ask for less with ?max_seconds=.
+const MAX_STREAM_MS = Number(Deno.env.get("LIVE_FEED_MAX_STREAM_MS") ?? 120_000);
+// LISTEN needs a session connection: Supavisor's transaction mode (port 6543) cannot hold
+// one, so the listener uses session mode (5432) of the same pooler, or LIVE_FEED_LISTEN_DB_URL.
+const listenSql = db(Deno.env.get("LIVE_FEED_LISTEN_DB_URL") ?? sessionModeUrl(config.SUPABASE_DB_URL));
+
+function sessionModeUrl(url: string): string {
+  const u = new URL(url);
+  if (u.port === "6543" && u.hostname.endsWith(".pooler.supabase.com")) u.port = "5432";
+  return u.toString();
+}
 // Ids are taken at insert but committed in any order: re-read this far back and skip ids
 // already sent, so a row that commits late is still delivered.
 const LATE_WINDOW = 500;
@@ -40,7 +53,7 @@ const subscribers = new Map<string, Set<Subscriber>>();
 let listening: Promise<unknown> | null = null;
 
 function ensureListening() {
-  listening ??= sql.listen("live_feed", (tenantId) => {
+  listening ??= listenSql.listen("live_feed", (tenantId) => {
     for (const s of subscribers.get(tenantId) ?? []) void pump(s);
   }).catch((err) => {
     listening = null;
@@ -82,7 +95,10 @@ async function pump(s: Subscriber): Promise<void> {
   }
 }
 
-async function open(req: Request, claims: Pick<JwtClaims, "sub"> & { tenant_id: string }, endsAt: number): Promise<Response> {
+async function open(req: Request, claims: Pick<JwtClaims, "sub"> & { tenant_id: string }, expiresAt: number): Promise<Response> {
+  const asked = Number(new URL(req.url).searchParams.get("max_seconds"));
+  const cutAt = Date.now() + (asked > 0 ? Math.min(asked * 1000, MAX_STREAM_MS) : MAX_STREAM_MS);
+  const endsAt = Math.min(expiresAt, cutAt);
   const url = new URL(req.url);
   const dbClaims = { sub: claims.sub, role: "authenticated", tenant_id: claims.tenant_id };
   const [perm] = await withClaims(sql, dbClaims, (tx) => tx`
@@ -122,7 +138,9 @@ async function open(req: Request, claims: Pick<JwtClaims, "sub"> & { tenant_id: 
         clearInterval(keepalive);
         subscribers.get(sub.tenantId)?.delete(sub);
         try {
-          sub.send(`event: expired\ndata: {"reason":"token_expired"}\n\n`);
+          sub.send(endsAt === expiresAt
+            ? `event: expired\ndata: {"reason":"token_expired"}\n\n`
+            : `retry: 500\nevent: reconnect\ndata: {"reason":"max_duration","last_event_id":${sub.lastId}}\n\n`);
           controller.close();
         } catch { /* already closed */ }
       }, Math.max(0, endsAt - Date.now()));

@@ -107,4 +107,21 @@ describe("live feed resume", () => {
     await second.close();
     expect([...got, ...resumed]).toEqual(all);
   });
+  it("the server ends a stream before the platform's wall-clock limit; the resume by Last-Event-ID has no gap", async () => {
+    const tag = hex(16);
+    const first = await openSse(`${FEED}?max_seconds=2`, { authorization: `Bearer ${ops}` });
+    const ids = await publish(5, tag);
+    expect(await first.waitFor((e) => e.id === String(ids[4]), 3000)).not.toBeNull();
+    expect(await first.waitFor((e) => e.event === "reconnect", 4000)).not.toBeNull();
+    const more = (await publish(5, tag)).filter((id) => !ids.includes(id));
+    await new Promise((r) => setTimeout(r, 800));
+    const got = first.events.filter((e) => e.event === "finish").map((e) => Number(e.id)).filter((id) => ids.includes(id) || more.includes(id));
+    await first.close();
+    expect(got).toEqual(ids); // cut: nothing after the cut on the old stream
+    const second = await openSse(FEED, { authorization: `Bearer ${ops}`, "last-event-id": String(got[got.length - 1]) });
+    expect(await second.waitFor((e) => e.id === String(more[more.length - 1]), 5000)).not.toBeNull();
+    const resumed = second.events.filter((e) => e.event === "finish").map((e) => Number(e.id)).filter((id) => more.includes(id));
+    await second.close();
+    expect([...got, ...resumed]).toEqual([...ids, ...more]);
+  });
 });

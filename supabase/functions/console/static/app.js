@@ -398,6 +398,7 @@
     };
     es.addEventListener("open", () => setFeedState("open"));
     es.addEventListener("expired", reopen);
+    es.addEventListener("reconnect", reopen); // the platform's wall-clock limit: resume by last_event_id
     // A spent ticket cannot reconnect by itself: a new one is fetched instead.
     es.addEventListener("error", () => (es.readyState === EventSource.CLOSED ? reopen() : setFeedState("reconnecting")));
     for (const phase of ["start", "prove", "finish"]) {
