@@ -23,7 +23,7 @@ async function publish(n: number, tag: string): Promise<number[]> {
   return ids.map((r) => Number(r.id));
 }
 
-async function ticket(jwt: string): Promise<Response> {
+function ticket(jwt: string): Promise<Response> {
   return fetch(`${FEED}/ticket`, { method: "POST", headers: { authorization: `Bearer ${jwt}` } });
 }
 
