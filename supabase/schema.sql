@@ -2899,8 +2899,8 @@ begin
   if v_session <= now() then
     perform app_private.raise_error('bad_request', 'the token has expired');
   end if;
-  delete from app_private.stream_tickets t where t.expires_at < now() - interval '5 minutes';
-  insert into app_private.stream_tickets (ticket_hash, principal_id, tenant_id, session_expires_at, expires_at)
+  delete from ops.stream_tickets t where t.expires_at < now() - interval '5 minutes';
+  insert into ops.stream_tickets (ticket_hash, principal_id, tenant_id, session_expires_at, expires_at)
   values (sha256(convert_to(v_ticket, 'UTF8')), app_private.principal_id(), v_tenant, v_session, now() + interval '60 seconds');
   return query select v_ticket, now() + interval '60 seconds';
 end $_$;
@@ -2922,7 +2922,7 @@ CREATE FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text D
     SET search_path TO ''
     AS $$
   with spent as (
-    delete from app_private.stream_tickets t
+    delete from ops.stream_tickets t
      where t.ticket_hash = sha256(convert_to(coalesce(p_ticket, ''), 'UTF8')) and t.purpose = p_purpose
     returning t.*
   )
@@ -4092,29 +4092,6 @@ ALTER TABLE public.spans OWNER TO postgres;
 COMMENT ON TABLE public.spans IS 'Trace spans, PII redacted on every write path.';
 
 --
--- Name: stream_tickets; Type: TABLE; Schema: app_private; Owner: postgres
---
-
-CREATE TABLE app_private.stream_tickets (
-    ticket_hash bytea NOT NULL,
-    principal_id uuid NOT NULL,
-    tenant_id uuid NOT NULL,
-    purpose text DEFAULT 'live_feed'::text NOT NULL,
-    session_expires_at timestamp with time zone NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT stream_tickets_purpose_allowed_check CHECK ((purpose = 'live_feed'::text))
-);
-
-ALTER TABLE app_private.stream_tickets OWNER TO postgres;
-
---
--- Name: TABLE stream_tickets; Type: COMMENT; Schema: app_private; Owner: postgres
---
-
-COMMENT ON TABLE app_private.stream_tickets IS 'Single-use Live Feed stream tickets (sha256 only), valid 60 s, bound to a principal and tenant.';
-
---
 -- Name: audit_anchors; Type: TABLE; Schema: ops; Owner: postgres
 --
 
@@ -4262,6 +4239,29 @@ ALTER TABLE ops.schedule_runs_id_seq OWNER TO postgres;
 --
 
 ALTER SEQUENCE ops.schedule_runs_id_seq OWNED BY ops.schedule_runs.id;
+
+--
+-- Name: stream_tickets; Type: TABLE; Schema: ops; Owner: postgres
+--
+
+CREATE TABLE ops.stream_tickets (
+    ticket_hash bytea NOT NULL,
+    principal_id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    purpose text DEFAULT 'live_feed'::text NOT NULL,
+    session_expires_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stream_tickets_purpose_allowed_check CHECK ((purpose = 'live_feed'::text))
+);
+
+ALTER TABLE ops.stream_tickets OWNER TO postgres;
+
+--
+-- Name: TABLE stream_tickets; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.stream_tickets IS 'Single-use Live Feed stream tickets (sha256 only), valid 60 s, bound to a principal and tenant.';
 
 --
 -- Name: alerts; Type: TABLE; Schema: public; Owner: postgres
@@ -5118,13 +5118,6 @@ ALTER TABLE ONLY ops.schedule_runs ALTER COLUMN id SET DEFAULT nextval('ops.sche
 ALTER TABLE ONLY public.live_feed ALTER COLUMN id SET DEFAULT nextval('public.live_feed_id_seq'::regclass);
 
 --
--- Name: stream_tickets stream_tickets_pkey; Type: CONSTRAINT; Schema: app_private; Owner: postgres
---
-
-ALTER TABLE ONLY app_private.stream_tickets
-    ADD CONSTRAINT stream_tickets_pkey PRIMARY KEY (ticket_hash);
-
---
 -- Name: audit_anchors audit_anchors_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
 --
 
@@ -5165,6 +5158,13 @@ ALTER TABLE ONLY ops.rls_registry
 
 ALTER TABLE ONLY ops.schedule_runs
     ADD CONSTRAINT schedule_runs_pkey PRIMARY KEY (id);
+
+--
+-- Name: stream_tickets stream_tickets_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.stream_tickets
+    ADD CONSTRAINT stream_tickets_pkey PRIMARY KEY (ticket_hash);
 
 --
 -- Name: action_runs action_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -5559,16 +5559,16 @@ ALTER TABLE ONLY public.website_events
     ADD CONSTRAINT website_events_webhook UNIQUE (tenant_id, webhook_id);
 
 --
--- Name: stream_tickets_expires_idx; Type: INDEX; Schema: app_private; Owner: postgres
---
-
-CREATE INDEX stream_tickets_expires_idx ON app_private.stream_tickets USING btree (expires_at);
-
---
 -- Name: schedule_runs_job_idx; Type: INDEX; Schema: ops; Owner: postgres
 --
 
 CREATE INDEX schedule_runs_job_idx ON ops.schedule_runs USING btree (job, started_at DESC);
+
+--
+-- Name: stream_tickets_expires_idx; Type: INDEX; Schema: ops; Owner: postgres
+--
+
+CREATE INDEX stream_tickets_expires_idx ON ops.stream_tickets USING btree (expires_at);
 
 --
 -- Name: action_runs_blocked_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -6153,20 +6153,6 @@ CREATE TRIGGER validate_role_assignment BEFORE INSERT OR UPDATE ON public.role_a
 CREATE TRIGGER wait_for_machine_writers BEFORE INSERT OR UPDATE ON public.feature_flags_v2 FOR EACH ROW EXECUTE FUNCTION app_private.kill_switch_drain();
 
 --
--- Name: stream_tickets stream_tickets_principal_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: postgres
---
-
-ALTER TABLE ONLY app_private.stream_tickets
-    ADD CONSTRAINT stream_tickets_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.principals(id) ON DELETE CASCADE;
-
---
--- Name: stream_tickets stream_tickets_tenant_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: postgres
---
-
-ALTER TABLE ONLY app_private.stream_tickets
-    ADD CONSTRAINT stream_tickets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
-
---
 -- Name: rls_registry rls_registry_delete_perm_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
 --
 
@@ -6193,6 +6179,20 @@ ALTER TABLE ONLY ops.rls_registry
 
 ALTER TABLE ONLY ops.rls_registry
     ADD CONSTRAINT rls_registry_update_perm_fkey FOREIGN KEY (update_perm) REFERENCES public.permissions(permission);
+
+--
+-- Name: stream_tickets stream_tickets_principal_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.stream_tickets
+    ADD CONSTRAINT stream_tickets_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.principals(id) ON DELETE CASCADE;
+
+--
+-- Name: stream_tickets stream_tickets_tenant_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.stream_tickets
+    ADD CONSTRAINT stream_tickets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: action_runs action_runs_cleared_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres

@@ -61,7 +61,7 @@ select ops.set_rls_sample('public.live_feed',
 -- access logs and browser history. POST live-feed/ticket with the JWT issues an opaque
 -- ticket: one use, valid 60 s, for the Live Feed only, bound to the principal and tenant;
 -- only its sha256 is kept. The stream it opens ends when the JWT would have expired.
-create table app_private.stream_tickets (
+create table ops.stream_tickets (
   ticket_hash        bytea primary key,
   principal_id       uuid not null references public.principals (id) on delete cascade,
   tenant_id          uuid not null references public.tenants (id) on delete cascade,
@@ -70,10 +70,10 @@ create table app_private.stream_tickets (
   expires_at         timestamptz not null,
   created_at         timestamptz not null default now()
 );
-comment on table app_private.stream_tickets is
+comment on table ops.stream_tickets is
   'Single-use Live Feed stream tickets (sha256 only), valid 60 s, bound to a principal and tenant.';
-create index stream_tickets_expires_idx on app_private.stream_tickets (expires_at);
-revoke all on app_private.stream_tickets from public, anon, authenticated, service_role;
+create index stream_tickets_expires_idx on ops.stream_tickets (expires_at);
+revoke all on ops.stream_tickets from public, anon, authenticated, service_role;
 
 -------------------------------------------------------------------------------------------
 -- functions
@@ -214,8 +214,8 @@ begin
   if v_session <= now() then
     perform app_private.raise_error('bad_request', 'the token has expired');
   end if;
-  delete from app_private.stream_tickets t where t.expires_at < now() - interval '5 minutes';
-  insert into app_private.stream_tickets (ticket_hash, principal_id, tenant_id, session_expires_at, expires_at)
+  delete from ops.stream_tickets t where t.expires_at < now() - interval '5 minutes';
+  insert into ops.stream_tickets (ticket_hash, principal_id, tenant_id, session_expires_at, expires_at)
   values (sha256(convert_to(v_ticket, 'UTF8')), app_private.principal_id(), v_tenant, v_session, now() + interval '60 seconds');
   return query select v_ticket, now() + interval '60 seconds';
 end $$;
@@ -229,7 +229,7 @@ create function app_private.stream_ticket_redeem(p_ticket text, p_purpose text d
 returns table (principal_id uuid, tenant_id uuid, session_expires_at timestamptz)
 language sql security definer set search_path = '' as $$
   with spent as (
-    delete from app_private.stream_tickets t
+    delete from ops.stream_tickets t
      where t.ticket_hash = sha256(convert_to(coalesce(p_ticket, ''), 'UTF8')) and t.purpose = p_purpose
     returning t.*
   )

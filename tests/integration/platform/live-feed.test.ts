@@ -46,8 +46,8 @@ describe("live feed credentials", () => {
     expect(t.ticket).toMatch(/^[A-Za-z0-9_-]{40,}$/);
     expect(t.expires_in).toBe(60);
     const [row] = await sql`select principal_id, tenant_id, expires_at - created_at as ttl,
-                                   (select count(*)::int from app_private.stream_tickets x where x.ticket_hash::text like '%' || ${t.ticket} || '%') as clear
-                            from app_private.stream_tickets where ticket_hash = sha256(convert_to(${t.ticket}, 'UTF8'))`;
+                                   (select count(*)::int from ops.stream_tickets x where x.ticket_hash::text like '%' || ${t.ticket} || '%') as clear
+                            from ops.stream_tickets where ticket_hash = sha256(convert_to(${t.ticket}, 'UTF8'))`;
     expect(row).toMatchObject({ principal_id: USERS.ops, tenant_id: DEMO_TENANT, clear: 0 });
 
     const tag = hex(16);
@@ -63,7 +63,7 @@ describe("live feed credentials", () => {
     expect((await openSse(`${FEED}?ticket=${"x".repeat(43)}`)).status).toBe(401);
 
     const stale = await (await ticket(ops)).json();
-    await sql`update app_private.stream_tickets set expires_at = now() - interval '1 second' where ticket_hash = sha256(convert_to(${stale.ticket}, 'UTF8'))`;
+    await sql`update ops.stream_tickets set expires_at = now() - interval '1 second' where ticket_hash = sha256(convert_to(${stale.ticket}, 'UTF8'))`;
     const late = await openSse(`${FEED}?ticket=${stale.ticket}`);
     expect(late.status).toBe(401);
     await late.close();
