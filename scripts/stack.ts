@@ -8,6 +8,9 @@ const args = process.argv.slice(2);
 const cmd = args[0];
 const name = args.includes("--name") ? args[args.indexOf("--name") + 1] : "default";
 const log = (s: string) => console.error(`[stack] ${s}`);
+// --json: stdout carries only the status as JSON (progress goes to stderr), for every command.
+const json = args.includes("--json");
+const print = (s: ReturnType<typeof status>) => console.log(json ? JSON.stringify(s, null, 2) : formatStatus(s));
 // The default stack takes Supabase's local ports; any other named stack gets free ones.
 const ports = async () => name === "default" ? DEFAULT_PORTS : { api: await freePort(), db: await freePort() };
 
@@ -16,7 +19,7 @@ async function main(): Promise<number> {
     case "up": {
       const inst = await ensureInstance(name, await ports());
       await up(inst, log);
-      console.log(formatStatus(status(inst)));
+      print(status(inst));
       return 0;
     }
     case "down": {
@@ -31,7 +34,7 @@ async function main(): Promise<number> {
         return 2;
       }
       const s = status(inst);
-      console.log(args.includes("--json") ? JSON.stringify(s, null, 2) : formatStatus(s));
+      print(s);
       return s.database === "running" && s.runtime === "running" ? 0 : 3;
     }
     case "reset": {
@@ -39,7 +42,7 @@ async function main(): Promise<number> {
       if (inst) await destroy(inst, log);
       const fresh = await ensureInstance(name, await ports());
       await up(fresh, log);
-      console.log(formatStatus(status(fresh)));
+      print(status(fresh));
       return 0;
     }
     default:

@@ -306,6 +306,11 @@ begin
   -- occurred_at keeps its clock_timestamp() default: a BEFORE trigger on a partitioned
   -- table must not move the row to another partition.
   new.db_user := coalesce(new.db_user, session_user::text);
+  -- Every write path redacts (row triggers, audit_event, direct inserts): the log keeps what
+  -- changed, never the PII it changed (charter §9). Before the hash, so the chain covers it.
+  new.before := app_private.redact_pii(new.before);
+  new.after := app_private.redact_pii(new.after);
+  new.reason := app_private.redact_text(new.reason);
   insert into ops.audit_chain_heads (chain_id, last_seq, last_hash)
   values (new.chain_id, 0, app_private.audit_genesis())
   on conflict (chain_id) do nothing;
@@ -1354,7 +1359,7 @@ begin
     perform app_private.raise_error('bad_role_scope', 'invite_member needs a tenant_id');
   end if;
   if v_email is null or v_email !~ '^[^@\s]+@[^@\s]+$' then
-    perform app_private.raise_error('bad_request', format('"%s" is not an email address', p_email));
+    perform app_private.raise_error('bad_request', 'the invitee is not an email address');
   end if;
   select p.id into v_id from public.principals p where p.name = v_email;
   if v_id is not null and not v_platform
@@ -1370,7 +1375,7 @@ begin
                             else public.principals.display_name end
   returning id into v_id;
   if (select kind from public.principals where id = v_id) <> 'human' then
-    perform app_private.raise_error('bad_role_scope', format('%s is a machine principal', v_email));
+    perform app_private.raise_error('bad_role_scope', format('principal %s is a machine principal', v_id));
   end if;
   insert into public.role_assignments (principal_id, role, tenant_id)
   values (v_id, p_role, p_tenant_id)
@@ -2563,11 +2568,18 @@ CREATE FUNCTION app_private.redact_text(p text) RETURNS text
     LANGUAGE sql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select regexp_replace(
-           regexp_replace(
-             regexp_replace(p, '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}', '[redacted:email]', 'g'),
-             '(https?://[^/\s?#]+)[^\s]*', '\1/[redacted]', 'g'),
-           '\+?[0-9][0-9 ().-]{8,}[0-9]', '[redacted:phone]', 'g')
+  select regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+         regexp_replace(regexp_replace(regexp_replace(p,
+           '(https?://[^/\s?#]+)[^\s]*', '\1/[redacted]', 'gi'),
+           '([?&][^=&#\s?]*=)[^&#\s]*', '\1[redacted]', 'g'),
+           'eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*', '[redacted:token]', 'g'),
+           '(bearer)\s+[A-Za-z0-9._~+/=-]{8,}', '\1 [redacted:token]', 'gi'),
+           '((access_|refresh_|id_)?token|client_secret|secret|password|passwd|api[_-]?key|apikey|signature|authorization)("?\s*[:=]\s*"?)[^\s",;&]+',
+           '\1\3[redacted]', 'gi'),
+           '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}', '[redacted:email]', 'g'),
+           '(?<![\w+])(\+\d{8,15}|(\+?1[\s.-]?)?(\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4})(?!\w)', '[redacted:phone]', 'g'),
+           '(\m([Dd]river|[Cc]ontact|[Dd]ispatcher|[Cc]onsignee|[Nn]ame|[Aa]ttn|[Aa]ttention|[Ss]igned by|[Rr]eceived by|[Mm]r|[Mm]rs|[Mm]s|[Dd]r)\.?:?\s+)[A-Z][a-z''’-]+(\s+[A-Z]\.)?(\s+[A-Z][a-z''’-]+)+',
+           '\1[redacted:name]', 'g')
 $$;
 
 ALTER FUNCTION app_private.redact_text(p text) OWNER TO postgres;
@@ -2668,7 +2680,7 @@ begin
     end if;
     if not app_private.has_permission(r.tenant_id, 'dlq.replay.approve') then
       perform app_private.raise_error('approval_forbidden',
-        format('%s lacks dlq.replay.approve in tenant %s', a.principal_name, r.tenant_id));
+        format('principal %s (%s) lacks dlq.replay.approve in tenant %s', a.principal_id, a.principal_kind, r.tenant_id));
     end if;
     if a.principal_id = r.requested_by then
       perform app_private.raise_error('approval_forbidden', 'the requester cannot approve its own replay');
@@ -2993,7 +3005,9 @@ begin
   end if;
   if not app_private.has_permission(p_tenant_id, p_permission) then
     perform app_private.raise_error('forbidden',
-      format('%s lacks %s in %s', app_private.claim('principal_name'), p_permission,
+      -- by id and kind, never by name: rail messages reach the Postgres log
+      format('principal %s (%s) lacks %s in %s', app_private.principal_id(),
+             (select p.kind from public.principals p where p.id = app_private.principal_id()), p_permission,
              coalesce('tenant ' || p_tenant_id::text, 'the platform (global)')));
   end if;
 end $$;
@@ -3043,6 +3057,72 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.spans_redact() OWNER TO postgres;
+
+--
+-- Name: stream_ticket_issue(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.stream_ticket_issue() RETURNS TABLE(ticket text, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_tenant  uuid := app_private.claim_tenant();
+  v_ticket  text := translate(encode(extensions.gen_random_bytes(32), 'base64'), '+/=', '-_');
+  v_exp     text := app_private.claim('exp');
+  v_session timestamptz;
+begin
+  if v_tenant is null then
+    perform app_private.raise_error('bad_request', 'a stream ticket needs a tenant (tenant_id claim)');
+  end if;
+  perform app_private.require_permission(v_tenant, 'domain.read');
+  if app_private.principal_id() is null then
+    perform app_private.raise_error('unknown_principal', 'a stream ticket belongs to a principal');
+  end if;
+  v_session := least(case when v_exp ~ '^\d{1,12}$' then to_timestamp(v_exp::bigint) else now() + interval '60 seconds' end,
+                     now() + interval '1 day');
+  if v_session <= now() then
+    perform app_private.raise_error('bad_request', 'the token has expired');
+  end if;
+  delete from ops.stream_tickets t where t.expires_at < now() - interval '5 minutes';
+  insert into ops.stream_tickets (ticket_hash, principal_id, tenant_id, session_expires_at, expires_at)
+  values (sha256(convert_to(v_ticket, 'UTF8')), app_private.principal_id(), v_tenant, v_session, now() + interval '60 seconds');
+  return query select v_ticket, now() + interval '60 seconds';
+end $_$;
+
+ALTER FUNCTION app_private.stream_ticket_issue() OWNER TO postgres;
+
+--
+-- Name: FUNCTION stream_ticket_issue(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.stream_ticket_issue() IS 'Issues a single-use, 60 s Live Feed ticket for the calling principal and claim tenant.';
+
+--
+-- Name: stream_ticket_redeem(text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text DEFAULT 'live_feed'::text) RETURNS TABLE(principal_id uuid, tenant_id uuid, session_expires_at timestamp with time zone)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  with spent as (
+    delete from ops.stream_tickets t
+     where t.ticket_hash = sha256(convert_to(coalesce(p_ticket, ''), 'UTF8')) and t.purpose = p_purpose
+    returning t.*
+  )
+  select s.principal_id, s.tenant_id, s.session_expires_at
+  from spent s join public.principals p on p.id = s.principal_id and p.disabled_at is null
+  where s.expires_at > now() and s.session_expires_at > now()
+$$;
+
+ALTER FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION stream_ticket_redeem(p_ticket text, p_purpose text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text) IS 'Spends a Live Feed ticket; returns its principal, tenant and session expiry while valid.';
 
 --
 -- Name: url_targets_private(text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -3366,27 +3446,68 @@ CREATE FUNCTION ops.guardrail_scan(p_since interval DEFAULT '01:00:00'::interval
     SET search_path TO ''
     AS $$
 declare
-  n_spans int;
-  n_outbox int;
+  f record;
   n int := 0;
-  email text := '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}';
+  -- the redactor's shapes (app_private.redact_text): an email, an E.164 or US phone number
+  pii text := '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}'
+           || '|(?<![\w+])(\+\d{8,15}|(\+?1[\s.-]?)?(\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4})(?!\w)';
 begin
-  select count(*) into n_spans from public.spans s
-   where s.start_time > now() - p_since and s.attributes::text ~ email;
-  select count(*) into n_outbox from public.outbox_events o
-   where o.created_at > now() - p_since and o.payload::text ~ email;
-  if n_spans > 0 then
-    n := n + 1;
-    perform app_private.raise_alert(null, 'guardrail.pii', 'critical', 'spans', format('%s span(s) carry an email in clear', n_spans));
-  end if;
-  if n_outbox > 0 then
-    n := n + 1;
-    perform app_private.raise_alert(null, 'guardrail.pii', 'critical', 'outbox', format('%s outbox payload(s) carry an email in clear', n_outbox));
-  end if;
+  for f in
+    select 'spans' as place, count(*) as hits from public.spans s
+     where s.start_time > now() - p_since and (s.attributes::text ~ pii or coalesce(s.status_message, '') ~ pii)
+    union all
+    select 'outbox', count(*) from public.outbox_events o
+     where o.created_at > now() - p_since and o.payload::text ~ pii
+    union all
+    select 'audit', count(*) from public.audit_log a
+     where a.occurred_at > now() - p_since
+       and (coalesce(a.before::text, '') ~ pii or coalesce(a.after::text, '') ~ pii or coalesce(a.reason, '') ~ pii)
+  loop
+    if f.hits > 0 then
+      n := n + 1;
+      perform app_private.raise_alert(null, 'guardrail.pii', 'critical', f.place,
+        format('%s %s row(s) carry an email or phone number in clear', f.hits, f.place));
+    end if;
+  end loop;
   return n;
 end $$;
 
 ALTER FUNCTION ops.guardrail_scan(p_since interval) OWNER TO postgres;
+
+--
+-- Name: idempotency_collision_scan(interval); Type: FUNCTION; Schema: ops; Owner: postgres
+--
+
+CREATE FUNCTION ops.idempotency_collision_scan(p_since interval DEFAULT '01:00:00'::interval) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  c record;
+  n int := 0;
+begin
+  for c in
+    select k.key, count(*) as uses, count(distinct k.fingerprint) as fingerprints,
+           count(distinct (k.tenant_id, k.principal_id)) as callers
+    from public.idempotency_keys k
+    where k.created_at > now() - p_since
+    group by k.key having count(distinct k.fingerprint) > 1
+    order by k.key limit 100
+  loop
+    n := n + 1;
+    perform app_private.raise_alert(null, 'guardrail.idempotency', 'warning', left(md5(c.key), 16),
+      format('Idempotency-Key collision: one key used with %s different requests by %s caller(s)', c.fingerprints, c.callers));
+  end loop;
+  return n;
+end $$;
+
+ALTER FUNCTION ops.idempotency_collision_scan(p_since interval) OWNER TO postgres;
+
+--
+-- Name: FUNCTION idempotency_collision_scan(p_since interval); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.idempotency_collision_scan(p_since interval) IS 'Hourly guardrail: Idempotency-Keys of the last hour used with more than one request fingerprint.';
 
 --
 -- Name: invoke_function(text, jsonb, text, integer); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -3526,7 +3647,13 @@ CREATE FUNCTION ops.portal_audit(p_since interval DEFAULT '7 days'::interval) RE
                    where f.key = 'portal.enabled' and f.value = 'false' and (f.portal = p.name or f.portal is null)), '{}'),
          coalesce((select sum(m.count) from public.request_metrics m where m.portal = p.name and m.minute > now() - p_since), 0)::bigint,
          coalesce((select sum(m.errors) from public.request_metrics m where m.portal = p.name and m.minute > now() - p_since), 0)::bigint,
-         (select count(*) from public.live_feed l where l.portal = p.name and l.phase = 'finish' and l.created_at > now() - p_since)
+         -- audit rows its actions wrote: in its traces (the Live Feed names each trace's
+         -- portal), or named after it (`rates.index_ingest`)
+         (select count(*) from public.audit_log a
+           where a.occurred_at > now() - p_since
+             and (a.action like p.name || '.%'
+                  or a.trace_id in (select l.trace_id from public.live_feed l
+                                     where l.portal = p.name and l.created_at > now() - p_since and l.trace_id is not null)))
   from public.portals p order by p.position
 $$;
 
@@ -3543,9 +3670,9 @@ CREATE FUNCTION ops.portal_audit_report() RETURNS integer
 declare
   v text;
 begin
-  select string_agg(format('%s: %s req, %s err%s', a.portal, a.requests, a.errors,
+  select string_agg(format('%s: %s req, %s err, %s audit%s', a.portal, a.requests, a.errors, a.audit_rows,
                            case when cardinality(a.disabled_scopes) > 0 then ', off in ' || array_to_string(a.disabled_scopes, ' ') else '' end), '; ')
-    into v from ops.portal_audit() a where a.requests > 0 or cardinality(a.disabled_scopes) > 0;
+    into v from ops.portal_audit() a where a.requests > 0 or a.audit_rows > 0 or cardinality(a.disabled_scopes) > 0;
   perform app_private.raise_alert(null, 'report.portal_audit', 'info', to_char(now(), 'IYYY-IW'),
     'Weekly portal audit: ' || coalesce(v, 'no portal traffic'));
   return 1;
@@ -4362,6 +4489,29 @@ ALTER TABLE ops.schedule_runs_id_seq OWNER TO postgres;
 --
 
 ALTER SEQUENCE ops.schedule_runs_id_seq OWNED BY ops.schedule_runs.id;
+
+--
+-- Name: stream_tickets; Type: TABLE; Schema: ops; Owner: postgres
+--
+
+CREATE TABLE ops.stream_tickets (
+    ticket_hash bytea NOT NULL,
+    principal_id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    purpose text DEFAULT 'live_feed'::text NOT NULL,
+    session_expires_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stream_tickets_purpose_allowed_check CHECK ((purpose = 'live_feed'::text))
+);
+
+ALTER TABLE ops.stream_tickets OWNER TO postgres;
+
+--
+-- Name: TABLE stream_tickets; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.stream_tickets IS 'Single-use Live Feed stream tickets (sha256 only), valid 60 s, bound to a principal and tenant.';
 
 --
 -- Name: alerts; Type: TABLE; Schema: public; Owner: postgres
@@ -5264,6 +5414,13 @@ ALTER TABLE ONLY ops.schedule_runs
     ADD CONSTRAINT schedule_runs_pkey PRIMARY KEY (id);
 
 --
+-- Name: stream_tickets stream_tickets_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.stream_tickets
+    ADD CONSTRAINT stream_tickets_pkey PRIMARY KEY (ticket_hash);
+
+--
 -- Name: action_runs action_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -5660,6 +5817,12 @@ ALTER TABLE ONLY public.website_events
 --
 
 CREATE INDEX schedule_runs_job_idx ON ops.schedule_runs USING btree (job, started_at DESC);
+
+--
+-- Name: stream_tickets_expires_idx; Type: INDEX; Schema: ops; Owner: postgres
+--
+
+CREATE INDEX stream_tickets_expires_idx ON ops.stream_tickets USING btree (expires_at);
 
 --
 -- Name: action_runs_blocked_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -6276,6 +6439,20 @@ ALTER TABLE ONLY ops.rls_registry
 
 ALTER TABLE ONLY ops.rls_registry
     ADD CONSTRAINT rls_registry_update_perm_fkey FOREIGN KEY (update_perm) REFERENCES public.permissions(permission);
+
+--
+-- Name: stream_tickets stream_tickets_principal_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.stream_tickets
+    ADD CONSTRAINT stream_tickets_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.principals(id) ON DELETE CASCADE;
+
+--
+-- Name: stream_tickets stream_tickets_tenant_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.stream_tickets
+    ADD CONSTRAINT stream_tickets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: action_runs action_runs_cleared_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -7381,8 +7558,6 @@ REVOKE ALL ON FUNCTION app_private.audit_write(p_tenant_id uuid, p_action text, 
 --
 
 REVOKE ALL ON FUNCTION app_private.check_machine_tenant(p_tenant_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION app_private.check_machine_tenant(p_tenant_id uuid) TO authenticated;
-GRANT ALL ON FUNCTION app_private.check_machine_tenant(p_tenant_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION check_rails(p_class text, p_tenant_id uuid, p_target text); Type: ACL; Schema: app_private; Owner: postgres
@@ -7909,6 +8084,20 @@ GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO serv
 REVOKE ALL ON FUNCTION app_private.spans_redact() FROM PUBLIC;
 
 --
+-- Name: FUNCTION stream_ticket_issue(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.stream_ticket_issue() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.stream_ticket_issue() TO authenticated;
+
+--
+-- Name: FUNCTION stream_ticket_redeem(p_ticket text, p_purpose text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text) TO service_role;
+
+--
 -- Name: FUNCTION url_targets_private(p_url text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7975,6 +8164,12 @@ REVOKE ALL ON FUNCTION ops.ensure_partition(p_table regclass, p_at timestamp wit
 --
 
 REVOKE ALL ON FUNCTION ops.guardrail_scan(p_since interval) FROM PUBLIC;
+
+--
+-- Name: FUNCTION idempotency_collision_scan(p_since interval); Type: ACL; Schema: ops; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION ops.idempotency_collision_scan(p_since interval) FROM PUBLIC;
 
 --
 -- Name: FUNCTION invoke_function(fn text, body jsonb, key_name text, timeout_ms integer); Type: ACL; Schema: ops; Owner: postgres

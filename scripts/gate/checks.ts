@@ -41,20 +41,37 @@ export async function outboxLagCheck(sql: Queryable, o: GateOptions): Promise<Ch
   };
 }
 
+/**
+ * Per function/portal: success >= --min-success and p95 <= --max-p95 (functions) or the
+ * portal's `slo.portalP95MaxMs` (portals), like the autopilot's gates. A row with fewer
+ * than `slo.minRequests` requests (--min-requests) gets no verdict: one failed request out
+ * of one is not a breach.
+ */
 export async function sloBreach(sql: Queryable, o: GateOptions): Promise<CheckResult> {
   const rows = await slo(sql, o.window);
-  const breaching = rows.filter((r) =>
-    (r.successRatio !== null && r.successRatio < o.minSuccess) || r.p95UpperMs === null || r.p95UpperMs > o.maxP95Ms);
+  const flags = await readFlags(sql);
+  const flagNum = (key: string, fallback: number) => {
+    const n = Number(flags[key]?.value);
+    return Number.isFinite(n) ? n : fallback;
+  };
+  const portalP95 = o.maxPortalP95Ms ?? flagNum("slo.portalP95MaxMs", 1500);
+  const minRequests = o.minRequests ?? flagNum("slo.minRequests", 20);
+  const limit = (r: { portal: string | null }) => (r.portal ? portalP95 : o.maxP95Ms);
+  const judged = rows.filter((r) => r.requests >= minRequests);
+  const breaching = judged.filter((r) =>
+    (r.successRatio !== null && r.successRatio < o.minSuccess) || r.p95UpperMs === null || r.p95UpperMs > limit(r));
   const requests = rows.reduce((n, r) => n + r.requests, 0);
+  const unjudged = rows.length - judged.length;
   return {
     name: "slo_breach",
     ok: breaching.length === 0,
-    summary: breaching.length
-      ? `${breaching.length} of ${rows.length} function/portal(s) breach: ` +
-        breaching.map((r) => `${r.function}${r.portal ? `/${r.portal}` : ""} success ${pct(r.successRatio)} p95 ${r.p95UpperMs === null ? "> 10000" : `<= ${r.p95UpperMs}`} ms`).join("; ")
-      : `${rows.length} function/portal(s), ${requests} requests, all within the SLOs`,
-    threshold: `success >= ${pct(o.minSuccess)}, p95 <= ${o.maxP95Ms} ms`,
-    rows: rows.map((r) => ({ ...r, successRatio: pct(r.successRatio) })),
+    summary: (breaching.length
+      ? `${breaching.length} of ${judged.length} function/portal(s) breach: ` +
+        breaching.map((r) => `${r.function}${r.portal ? `/${r.portal}` : ""} success ${pct(r.successRatio)} p95 ${r.p95UpperMs === null ? "> 10000" : `<= ${r.p95UpperMs}`} ms (limit ${limit(r)} ms)`).join("; ")
+      : `${judged.length} function/portal(s), ${requests} requests, all within the SLOs`) +
+      (unjudged ? `; ${unjudged} with fewer than ${minRequests} requests not judged` : ""),
+    threshold: `success >= ${pct(o.minSuccess)}, p95 <= ${o.maxP95Ms} ms (portals ${portalP95} ms), at least ${minRequests} requests`,
+    rows: rows.map((r) => ({ ...r, successRatio: pct(r.successRatio), judged: r.requests >= minRequests, p95LimitMs: limit(r) })),
     traces: [],
   };
 }

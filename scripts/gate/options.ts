@@ -1,6 +1,7 @@
 /**
  * Gate options: flags win over environment variables, which win over the local default
- * stack. Thresholds default to the charter's (§8): success >= 98%, p95 <= 2.5 s, outbox
+ * stack. Thresholds default to the charter's (§8): success >= 98%, p95 <= 2.5 s (portals:
+ * slo.portalP95MaxMs), at least slo.minRequests requests for a verdict, outbox
  * lag p95 < 5 s, http_req_failed < 2%.
  */
 import { z } from "zod";
@@ -21,7 +22,9 @@ export const GATE_USAGE = `npm run gate -- [options]
   --max-oldest-lag 120      seconds an undelivered outbox event may wait
   --max-lag-p95 5000        ms, commit -> delivered
   --min-success 0.98        per function/portal (slo_summary)
-  --max-p95 2500            ms, per function/portal
+  --max-p95 2500            ms, per function
+  --max-portal-p95 MS       ms, per portal (default: the flag slo.portalP95MaxMs, 1500)
+  --min-requests N          fewer requests in the window: no verdict (default: the flag slo.minRequests)
   --expect-mode FULL        the autonomy.mode the flags check expects
   --load-rate 50 --load-seconds 5 | --skip-load
   --json                    one JSON document on stdout
@@ -41,6 +44,10 @@ export interface GateOptions {
   maxLagP95Ms: number;
   minSuccess: number;
   maxP95Ms: number;
+  /** null: the flag slo.portalP95MaxMs */
+  maxPortalP95Ms: number | null;
+  /** null: the flag slo.minRequests */
+  minRequests: number | null;
   expectMode: string;
   load: { rate: number; seconds: number } | null;
   json: boolean;
@@ -52,7 +59,7 @@ export function gateOptions(argv: string[], env: NodeJS.ProcessEnv = process.env
   const s = { type: "string" } as const;
   const { values: v } = parse(argv, {
     "api-url": s, "anon-key": s, "console-url": s, report: s, window: s, since: s, "max-new-dlq": s, "max-oldest-lag": s,
-    "max-lag-p95": s, "min-success": s, "max-p95": s, "expect-mode": s, "load-rate": s, "load-seconds": s,
+    "max-lag-p95": s, "min-success": s, "max-p95": s, "max-portal-p95": s, "min-requests": s, "expect-mode": s, "load-rate": s, "load-seconds": s,
     "skip-load": { type: "boolean" }, json: { type: "boolean" },
   }, { usage: GATE_USAGE });
   const local = loadInstance("default");
@@ -74,6 +81,8 @@ export function gateOptions(argv: string[], env: NodeJS.ProcessEnv = process.env
     maxLagP95Ms: check(num(1, 3.6e6), v["max-lag-p95"] ?? "5000", "--max-lag-p95"),
     minSuccess: check(num(0, 1), v["min-success"] ?? "0.98", "--min-success"),
     maxP95Ms: check(num(1, 60000), v["max-p95"] ?? "2500", "--max-p95"),
+    maxPortalP95Ms: v["max-portal-p95"] === undefined ? null : check(num(1, 60000), v["max-portal-p95"], "--max-portal-p95"),
+    minRequests: v["min-requests"] === undefined ? null : check(num(0, 1e6).int(), v["min-requests"], "--min-requests"),
     expectMode: check(z.enum(["FULL", "DEGRADE", "STEP-DOWN"]), (v["expect-mode"] ?? "FULL").toUpperCase(), "--expect-mode"),
     load: skipLoad ? null : {
       rate: check(num(1, 10000), v["load-rate"] ?? "50", "--load-rate"),

@@ -614,7 +614,9 @@ begin
   end if;
   if not app_private.has_permission(p_tenant_id, p_permission) then
     perform app_private.raise_error('forbidden',
-      format('%s lacks %s in %s', app_private.claim('principal_name'), p_permission,
+      -- by id and kind, never by name: rail messages reach the Postgres log
+      format('principal %s (%s) lacks %s in %s', app_private.principal_id(),
+             (select p.kind from public.principals p where p.id = app_private.principal_id()), p_permission,
              coalesce('tenant ' || p_tenant_id::text, 'the platform (global)')));
   end if;
 end $$;
@@ -763,7 +765,7 @@ begin
     perform app_private.raise_error('bad_role_scope', 'invite_member needs a tenant_id');
   end if;
   if v_email is null or v_email !~ '^[^@\s]+@[^@\s]+$' then
-    perform app_private.raise_error('bad_request', format('"%s" is not an email address', p_email));
+    perform app_private.raise_error('bad_request', 'the invitee is not an email address');
   end if;
   select p.id into v_id from public.principals p where p.name = v_email;
   if v_id is not null and not v_platform
@@ -779,7 +781,7 @@ begin
                             else public.principals.display_name end
   returning id into v_id;
   if (select kind from public.principals where id = v_id) <> 'human' then
-    perform app_private.raise_error('bad_role_scope', format('%s is a machine principal', v_email));
+    perform app_private.raise_error('bad_role_scope', format('principal %s is a machine principal', v_id));
   end if;
   insert into public.role_assignments (principal_id, role, tenant_id)
   values (v_id, p_role, p_tenant_id)

@@ -6,6 +6,9 @@
 -- chain). hash = sha256(prev_hash || canonical row text); app_private.audit_verify()
 -- recomputes the chain and names the first row that does not match.
 --
+-- PII: before, after and reason are redacted on insert (app_private.redact_pii, the
+-- redactor's rules in SQL); the hash covers the redacted row.
+--
 -- Sections: tables; functions; triggers and partitions.
 
 -------------------------------------------------------------------------------------------
@@ -76,6 +79,71 @@ select ops.set_rls_sample('public.audit_log',
 -------------------------------------------------------------------------------------------
 -- functions
 -------------------------------------------------------------------------------------------
+-- PII redaction (charter §9: email/name/URL masked): the same rules as the edge's redactor
+-- (packages/shared/observability/redact.ts). The audit log (below) and spans
+-- (20261125080000_platform_observability) redact every row they store with them.
+
+-- Masks PII inside a string: URLs (scheme and host kept), query values of paths
+-- (`/signup?email=...&token=...`: keys kept), JWTs, bearer tokens, `secret=...` pairs, email
+-- addresses, phone numbers (E.164 or US with separators: dates and ids survive) and names a
+-- cue introduces ("Attn: John Smith", "driver Maria Lopez").
+create function app_private.redact_text(p text) returns text
+language sql immutable set search_path = '' as $$
+  select regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+         regexp_replace(regexp_replace(regexp_replace(p,
+           '(https?://[^/\s?#]+)[^\s]*', '\1/[redacted]', 'gi'),
+           '([?&][^=&#\s?]*=)[^&#\s]*', '\1[redacted]', 'g'),
+           'eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*', '[redacted:token]', 'g'),
+           '(bearer)\s+[A-Za-z0-9._~+/=-]{8,}', '\1 [redacted:token]', 'gi'),
+           '((access_|refresh_|id_)?token|client_secret|secret|password|passwd|api[_-]?key|apikey|signature|authorization)("?\s*[:=]\s*"?)[^\s",;&]+',
+           '\1\3[redacted]', 'gi'),
+           '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}', '[redacted:email]', 'g'),
+           '(?<![\w+])(\+\d{8,15}|(\+?1[\s.-]?)?(\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4})(?!\w)', '[redacted:phone]', 'g'),
+           '(\m([Dd]river|[Cc]ontact|[Dd]ispatcher|[Cc]onsignee|[Nn]ame|[Aa]ttn|[Aa]ttention|[Ss]igned by|[Rr]eceived by|[Mm]r|[Mm]rs|[Mm]s|[Dd]r)\.?:?\s+)[A-Z][a-z''’-]+(\s+[A-Z]\.)?(\s+[A-Z][a-z''’-]+)+',
+           '\1[redacted:name]', 'g')
+$$;
+
+-- Recursively redacts a jsonb document: values of person/secret keys are replaced, strings
+-- elsewhere pass through redact_text. Keys: the last dotted segment decides, so
+-- service.name or http.method stay, user.email, customer.name or http.url do not.
+create function app_private.redact_pii(p jsonb) returns jsonb
+language plpgsql immutable set search_path = '' as $$
+declare
+  v_out jsonb;
+  k     text;
+  v     jsonb;
+begin
+  if p is null then
+    return null;
+  end if;
+  case jsonb_typeof(p)
+    when 'object' then
+      v_out := '{}'::jsonb;
+      for k, v in select * from jsonb_each(p) loop
+        if k ~* '(^|[._-])(email|e-?mail|phone|mobile|address|street|ssn|password|passwd|secret|token|api[_-]?key|authorization|cookie|set-cookie)$'
+           or k ~* '(^|[._-])(user|customer|contact|person|driver|shipper|consignee|recipient|sender|first|last|full|display)[._-]?name$'
+           or k ~* '^name$' then
+          v_out := v_out || jsonb_build_object(k, '[redacted]');
+        elsif k ~* '(^|[._-])(url|uri|href|referer|referrer)$' and jsonb_typeof(v) = 'string' then
+          v_out := v_out || jsonb_build_object(k, app_private.redact_text(v #>> '{}'));
+        else
+          v_out := v_out || jsonb_build_object(k, app_private.redact_pii(v));
+        end if;
+      end loop;
+      return v_out;
+    when 'array' then
+      select coalesce(jsonb_agg(app_private.redact_pii(e) order by i), '[]'::jsonb) into v_out
+      from jsonb_array_elements(p) with ordinality as t(e, i);
+      return v_out;
+    when 'string' then
+      return to_jsonb(app_private.redact_text(p #>> '{}'));
+    else
+      return p;
+  end case;
+end $$;
+
+grant execute on function app_private.redact_text(text), app_private.redact_pii(jsonb) to authenticated, service_role;
+
 -- Request context: actor and trace, read from what the edge sets per transaction
 
 -- trace id / span id from the W3C traceparent header, client IP from x-forwarded-for
@@ -150,6 +218,11 @@ begin
   -- occurred_at keeps its clock_timestamp() default: a BEFORE trigger on a partitioned
   -- table must not move the row to another partition.
   new.db_user := coalesce(new.db_user, session_user::text);
+  -- Every write path redacts (row triggers, audit_event, direct inserts): the log keeps what
+  -- changed, never the PII it changed (charter §9). Before the hash, so the chain covers it.
+  new.before := app_private.redact_pii(new.before);
+  new.after := app_private.redact_pii(new.after);
+  new.reason := app_private.redact_text(new.reason);
   insert into ops.audit_chain_heads (chain_id, last_seq, last_hash)
   values (new.chain_id, 0, app_private.audit_genesis())
   on conflict (chain_id) do nothing;

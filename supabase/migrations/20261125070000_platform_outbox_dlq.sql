@@ -494,7 +494,7 @@ begin
     end if;
     if not app_private.has_permission(r.tenant_id, 'dlq.replay.approve') then
       perform app_private.raise_error('approval_forbidden',
-        format('%s lacks dlq.replay.approve in tenant %s', a.principal_name, r.tenant_id));
+        format('principal %s (%s) lacks dlq.replay.approve in tenant %s', a.principal_id, a.principal_kind, r.tenant_id));
     end if;
     if a.principal_id = r.requested_by then
       perform app_private.raise_error('approval_forbidden', 'the requester cannot approve its own replay');

@@ -1,5 +1,5 @@
 -- The edge action pipeline's database half (issue 4): the rails of one action in one call,
--- the machine callers' HMAC key lookup, and the Live Feed.
+-- the machine callers' HMAC key lookup, and the Live Feed (with its stream tickets).
 --
 -- An action runs as ONE transaction under the caller's claims:
 --   set role authenticated + request.jwt.claims + request.headers     (pipelined)
@@ -55,6 +55,25 @@ select ops.tenant_rls('public.live_feed', 'domain.read', null, null, null);
 
 select ops.set_rls_sample('public.live_feed',
   '{"tenant_id": "$tenant", "portal": "rates", "action": "price_one", "phase": "start"}');
+
+
+-- Live Feed stream tickets: EventSource cannot send headers, and a JWT in a URL lands in
+-- access logs and browser history. POST live-feed/ticket with the JWT issues an opaque
+-- ticket: one use, valid 60 s, for the Live Feed only, bound to the principal and tenant;
+-- only its sha256 is kept. The stream it opens ends when the JWT would have expired.
+create table ops.stream_tickets (
+  ticket_hash        bytea primary key,
+  principal_id       uuid not null references public.principals (id) on delete cascade,
+  tenant_id          uuid not null references public.tenants (id) on delete cascade,
+  purpose            text not null default 'live_feed' constraint stream_tickets_purpose_allowed_check check (purpose in ('live_feed')),
+  session_expires_at timestamptz not null,
+  expires_at         timestamptz not null,
+  created_at         timestamptz not null default now()
+);
+comment on table ops.stream_tickets is
+  'Single-use Live Feed stream tickets (sha256 only), valid 60 s, bound to a principal and tenant.';
+create index stream_tickets_expires_idx on ops.stream_tickets (expires_at);
+revoke all on ops.stream_tickets from public, anon, authenticated, service_role;
 
 -------------------------------------------------------------------------------------------
 -- functions
@@ -190,9 +209,61 @@ comment on function app_private.feed_publish(uuid, jsonb) is
   'Publishes Live Feed rows for a tenant.';
 grant execute on function app_private.feed_publish(uuid, jsonb) to authenticated;
 
+
+-- Issues a Live Feed ticket for the calling principal in its claim tenant (domain.read).
+-- The stream it opens ends at the token's expiry (the exp claim), at most a day away.
+create function app_private.stream_ticket_issue()
+returns table (ticket text, expires_at timestamptz)
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_tenant  uuid := app_private.claim_tenant();
+  v_ticket  text := translate(encode(extensions.gen_random_bytes(32), 'base64'), '+/=', '-_');
+  v_exp     text := app_private.claim('exp');
+  v_session timestamptz;
+begin
+  if v_tenant is null then
+    perform app_private.raise_error('bad_request', 'a stream ticket needs a tenant (tenant_id claim)');
+  end if;
+  perform app_private.require_permission(v_tenant, 'domain.read');
+  if app_private.principal_id() is null then
+    perform app_private.raise_error('unknown_principal', 'a stream ticket belongs to a principal');
+  end if;
+  v_session := least(case when v_exp ~ '^\d{1,12}$' then to_timestamp(v_exp::bigint) else now() + interval '60 seconds' end,
+                     now() + interval '1 day');
+  if v_session <= now() then
+    perform app_private.raise_error('bad_request', 'the token has expired');
+  end if;
+  delete from ops.stream_tickets t where t.expires_at < now() - interval '5 minutes';
+  insert into ops.stream_tickets (ticket_hash, principal_id, tenant_id, session_expires_at, expires_at)
+  values (sha256(convert_to(v_ticket, 'UTF8')), app_private.principal_id(), v_tenant, v_session, now() + interval '60 seconds');
+  return query select v_ticket, now() + interval '60 seconds';
+end $$;
+comment on function app_private.stream_ticket_issue() is
+  'Issues a single-use, 60 s Live Feed ticket for the calling principal and claim tenant.';
+grant execute on function app_private.stream_ticket_issue() to authenticated;
+
+-- Redeems a ticket once (spent whatever the outcome); a row only while it is valid and its
+-- principal enabled. The live-feed function calls it as service_role.
+create function app_private.stream_ticket_redeem(p_ticket text, p_purpose text default 'live_feed')
+returns table (principal_id uuid, tenant_id uuid, session_expires_at timestamptz)
+language sql security definer set search_path = '' as $$
+  with spent as (
+    delete from ops.stream_tickets t
+     where t.ticket_hash = sha256(convert_to(coalesce(p_ticket, ''), 'UTF8')) and t.purpose = p_purpose
+    returning t.*
+  )
+  select s.principal_id, s.tenant_id, s.session_expires_at
+  from spent s join public.principals p on p.id = s.principal_id and p.disabled_at is null
+  where s.expires_at > now() and s.session_expires_at > now()
+$$;
+comment on function app_private.stream_ticket_redeem(text, text) is
+  'Spends a Live Feed ticket; returns its principal, tenant and session expiry while valid.';
+grant execute on function app_private.stream_ticket_redeem(text, text) to service_role;
+
 -- Functions are executable by PUBLIC by default: only what is granted above.
 revoke execute on function app_private.action_begin(text, text, text, text, text, timestamptz, text),
-  app_private.feed_publish(uuid, jsonb), app_private.live_feed_notify() from public;
+  app_private.feed_publish(uuid, jsonb), app_private.live_feed_notify(),
+  app_private.stream_ticket_issue(), app_private.stream_ticket_redeem(text, text) from public;
 
 -------------------------------------------------------------------------------------------
 -- triggers

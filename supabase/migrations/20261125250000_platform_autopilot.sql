@@ -246,30 +246,63 @@ begin
   return n;
 end $$;
 
--- Guardrails: PII that leaked into spans or outbox payloads in the last hour (emails and
--- phone numbers; names cannot be told apart by shape), and idempotency collisions.
+-- Guardrails: PII that leaked into spans, outbox payloads or the audit log in the last hour
+-- (emails and phone numbers; names cannot be told apart by shape), and idempotency collisions.
 create function ops.guardrail_scan(p_since interval default interval '1 hour') returns int
 language plpgsql set search_path = '' as $$
 declare
-  n_spans int;
-  n_outbox int;
+  f record;
   n int := 0;
-  email text := '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}';
+  -- the redactor's shapes (app_private.redact_text): an email, an E.164 or US phone number
+  pii text := '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}'
+           || '|(?<![\w+])(\+\d{8,15}|(\+?1[\s.-]?)?(\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4})(?!\w)';
 begin
-  select count(*) into n_spans from public.spans s
-   where s.start_time > now() - p_since and s.attributes::text ~ email;
-  select count(*) into n_outbox from public.outbox_events o
-   where o.created_at > now() - p_since and o.payload::text ~ email;
-  if n_spans > 0 then
-    n := n + 1;
-    perform app_private.raise_alert(null, 'guardrail.pii', 'critical', 'spans', format('%s span(s) carry an email in clear', n_spans));
-  end if;
-  if n_outbox > 0 then
-    n := n + 1;
-    perform app_private.raise_alert(null, 'guardrail.pii', 'critical', 'outbox', format('%s outbox payload(s) carry an email in clear', n_outbox));
-  end if;
+  for f in
+    select 'spans' as place, count(*) as hits from public.spans s
+     where s.start_time > now() - p_since and (s.attributes::text ~ pii or coalesce(s.status_message, '') ~ pii)
+    union all
+    select 'outbox', count(*) from public.outbox_events o
+     where o.created_at > now() - p_since and o.payload::text ~ pii
+    union all
+    select 'audit', count(*) from public.audit_log a
+     where a.occurred_at > now() - p_since
+       and (coalesce(a.before::text, '') ~ pii or coalesce(a.after::text, '') ~ pii or coalesce(a.reason, '') ~ pii)
+  loop
+    if f.hits > 0 then
+      n := n + 1;
+      perform app_private.raise_alert(null, 'guardrail.pii', 'critical', f.place,
+        format('%s %s row(s) carry an email or phone number in clear', f.hits, f.place));
+    end if;
+  end loop;
   return n;
 end $$;
+
+-- Idempotency collisions (hourly, charter §6 guardrails): an Idempotency-Key seen in the
+-- last hour with more than one request fingerprint (across principals and tenants: keys
+-- are meant to be unique per request). The rails answer each reuse 422 for its own
+-- principal; this finds clients whose key generator collides. One warning per key.
+create function ops.idempotency_collision_scan(p_since interval default interval '1 hour') returns int
+language plpgsql set search_path = '' as $$
+declare
+  c record;
+  n int := 0;
+begin
+  for c in
+    select k.key, count(*) as uses, count(distinct k.fingerprint) as fingerprints,
+           count(distinct (k.tenant_id, k.principal_id)) as callers
+    from public.idempotency_keys k
+    where k.created_at > now() - p_since
+    group by k.key having count(distinct k.fingerprint) > 1
+    order by k.key limit 100
+  loop
+    n := n + 1;
+    perform app_private.raise_alert(null, 'guardrail.idempotency', 'warning', left(md5(c.key), 16),
+      format('Idempotency-Key collision: one key used with %s different requests by %s caller(s)', c.fingerprints, c.callers));
+  end loop;
+  return n;
+end $$;
+comment on function ops.idempotency_collision_scan(interval) is
+  'Hourly guardrail: Idempotency-Keys of the last hour used with more than one request fingerprint.';
 
 -- Portal audit (weekly): per portal, where it is switched off, its last week of traffic and
 -- failures, and the audit rows its actions wrote; reported as one info alert per week.
@@ -281,7 +314,13 @@ language sql stable set search_path = '' as $$
                    where f.key = 'portal.enabled' and f.value = 'false' and (f.portal = p.name or f.portal is null)), '{}'),
          coalesce((select sum(m.count) from public.request_metrics m where m.portal = p.name and m.minute > now() - p_since), 0)::bigint,
          coalesce((select sum(m.errors) from public.request_metrics m where m.portal = p.name and m.minute > now() - p_since), 0)::bigint,
-         (select count(*) from public.live_feed l where l.portal = p.name and l.phase = 'finish' and l.created_at > now() - p_since)
+         -- audit rows its actions wrote: in its traces (the Live Feed names each trace's
+         -- portal), or named after it (`rates.index_ingest`)
+         (select count(*) from public.audit_log a
+           where a.occurred_at > now() - p_since
+             and (a.action like p.name || '.%'
+                  or a.trace_id in (select l.trace_id from public.live_feed l
+                                     where l.portal = p.name and l.created_at > now() - p_since and l.trace_id is not null)))
   from public.portals p order by p.position
 $$;
 
@@ -290,9 +329,9 @@ language plpgsql set search_path = '' as $$
 declare
   v text;
 begin
-  select string_agg(format('%s: %s req, %s err%s', a.portal, a.requests, a.errors,
+  select string_agg(format('%s: %s req, %s err, %s audit%s', a.portal, a.requests, a.errors, a.audit_rows,
                            case when cardinality(a.disabled_scopes) > 0 then ', off in ' || array_to_string(a.disabled_scopes, ' ') else '' end), '; ')
-    into v from ops.portal_audit() a where a.requests > 0 or cardinality(a.disabled_scopes) > 0;
+    into v from ops.portal_audit() a where a.requests > 0 or a.audit_rows > 0 or cardinality(a.disabled_scopes) > 0;
   perform app_private.raise_alert(null, 'report.portal_audit', 'info', to_char(now(), 'IYYY-IW'),
     'Weekly portal audit: ' || coalesce(v, 'no portal traffic'));
   return 1;
@@ -317,7 +356,7 @@ select ops.schedule_every_30s('autopilot-tick',
 select cron.schedule('autopilot-5m', '*/5 * * * *',
   $$select ops.invoke_function('autopilot/every_5m', '{}'::jsonb, 'service_role_key', 60000)$$);
 select cron.schedule('guardrails-hourly', '7 * * * *',
-  $$select ops.run_job('guardrail-scan', 'select ops.guardrail_scan()'); select ops.run_job('metrics-rollup', 'select ops.rollup_metrics()')$$);
+  $$select ops.run_job('guardrail-scan', 'select ops.guardrail_scan()'); select ops.run_job('idempotency-scan', 'select ops.idempotency_collision_scan()'); select ops.run_job('metrics-rollup', 'select ops.rollup_metrics()')$$);
 select cron.schedule('key-drift-daily', '23 4 * * *', $$select ops.run_job('key-drift', 'select ops.key_drift_scan()')$$);
 select cron.schedule('security-scan-weekly', '41 5 * * 1',
   $$select ops.run_job('security-scan', 'select ops.security_scan()'); select ops.run_job('portal-audit', 'select ops.portal_audit_report()')$$);

@@ -137,3 +137,12 @@ describe("redactText", () => {
     expect(redactText(text)).toBe(text);
   });
 });
+
+describe("redactPath (issue 11 item 15)", () => {
+  it("keeps the path and the query keys, drops every query value and the fragment", async () => {
+    const { redactPath } = await import("./redact.ts");
+    expect(redactPath("/signup?email=maria%40acme.com&token=abc123&ref=partner&flag")).toBe("/signup?email=[REDACTED]&token=[REDACTED]&ref=[REDACTED]&flag");
+    expect(redactPath("/pricing")).toBe("/pricing");
+    expect(redactPath("/u/maria@acme.com?x=#top")).toBe("/u/[REDACTED:email]?x=#[REDACTED]");
+  });
+});

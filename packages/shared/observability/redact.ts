@@ -154,6 +154,25 @@ export function redactText(text: string): string {
     .replace(CUED_NAME, (_m, cue: string) => `${cue}${MASK.name}`);
 }
 
+/**
+ * A site path as it may be stored or published (`/signup?email=...&token=...`): the path
+ * stays (shape-redacted), each query parameter keeps its key and loses its value, a fragment
+ * is masked. For the page field of website events, where the query is the visitor's input.
+ */
+export function redactPath(path: string): string {
+  const hash = path.indexOf("#");
+  const beforeHash = hash >= 0 ? path.slice(0, hash) : path;
+  const q = beforeHash.indexOf("?");
+  const base = redactText(q >= 0 ? beforeHash.slice(0, q) : beforeHash);
+  const query = q >= 0
+    ? "?" + beforeHash.slice(q + 1).split("&").map((pair) => {
+      const eq = pair.indexOf("=");
+      return eq < 0 ? redactText(pair) : `${redactText(pair.slice(0, eq))}=${eq < pair.length - 1 ? MASK.query : ""}`;
+    }).join("&")
+    : "";
+  return base + query + (hash >= 0 ? `#${MASK.query}` : "");
+}
+
 function redactEntry(key: string, value: unknown, depth: number, seen: WeakSet<object>) {
   const kind = classifyKey(key);
   if (kind === null || value === null || value === undefined || value === "") {

@@ -330,6 +330,17 @@ async function feed(tx: Tx, principal: Promise<Principal>, caller: Caller, url: 
   return { rows: rows.reverse() };
 }
 
+/** Alerts the caller may read (RLS: metrics.read): open ones first, then the last resolved. */
+async function alerts(tx: Tx, principal: Promise<Principal>) {
+  const [p, rows] = await Promise.all([
+    principal,
+    tx`select id, tenant_id, source, severity, dedupe_key, summary, trace_id, created_at, resolved_at, notified_at
+       from public.alerts order by (resolved_at is null) desc, created_at desc limit 100`,
+  ]);
+  need(p, "metrics.read");
+  return { alerts: rows };
+}
+
 // ---------------------------------------------------------------------------------------
 // Writes
 // ---------------------------------------------------------------------------------------
@@ -379,6 +390,7 @@ const ROUTES: Record<string, RouteDef> = {
   "/outbox": { method: "GET", run: ({ tx, principal }) => outbox(tx, principal) },
   "/dlq": { method: "GET", run: ({ tx, principal }) => dlq(tx, principal) },
   "/feed": { method: "GET", run: ({ tx, principal, caller, url }) => feed(tx, principal, caller, url) },
+  "/alerts": { method: "GET", run: ({ tx, principal }) => alerts(tx, principal) },
   "/kill-switch": { method: "POST", schema: killSwitch, action: actions.kill_switch, input: (b) => b, answer: (d) => d },
   "/flags": { method: "POST", schema: flagWrite, action: actions.flag_set, input: (b) => b, answer: (d) => d },
   "/dlq/dry-run": { method: "POST", schema: dlqIds, action: actions.replay, input: (b) => ({ dlq_ids: b.ids, dry_run: true }), answer: replayAnswer },

@@ -25,6 +25,7 @@ import { consolePolicy, secure } from "./security.ts";
  *   GET  /api/trace/<id>   spans, audit rows, outbox events, DLQ entries of one trace
  *   POST /api/revert       {trace_id, clear?}: the portal's revert action (forwarded, as the caller)
  *   GET  /api/feed         recent Live Feed rows (the live stream is the live-feed function)
+ *   GET  /api/alerts       open and recent alerts (the #/alerts view; alert links without a trace)
  *
  * config.toml: verify_jwt = false (the page is public; the API verifies tokens itself).
  */

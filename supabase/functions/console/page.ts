@@ -31,7 +31,8 @@ export const PAGE = `<!doctype html>
 <section id="signin" class="panel narrow">
   <h2>Sign in</h2>
   <p class="muted">Paste your Switchyard access token (the JWT your project's auth issued you).
-  It is kept in this tab's session storage only and sent to this console's API and the Live Feed.</p>
+  It is kept in this tab's session storage only and sent to this console's API and, for a
+  single-use stream ticket, to the Live Feed (never in a URL).</p>
   <form id="signin-form" autocomplete="off">
     <label for="token">Access token</label>
     <textarea id="token" name="token" rows="4" spellcheck="false" required></textarea>
@@ -44,6 +45,7 @@ export const PAGE = `<!doctype html>
 <p id="status" class="status" role="status" aria-live="polite"></p>
 
 <div id="overview">
+  <p><a href="#/alerts" id="alerts-link">Alerts</a></p>
   <section id="switchboard" class="panel">
     <h2>Switchboard</h2>
     <div id="killswitch" class="killswitch" data-state="unknown">
@@ -121,6 +123,16 @@ export const PAGE = `<!doctype html>
     </table>
   </section>
 </div>
+
+<section id="alerts-view" class="panel wide" hidden>
+  <p><a href="#/">&larr; Back to the overview</a></p>
+  <h2>Alerts <button type="button" id="alerts-refresh" class="ghost small">Refresh</button></h2>
+  <p id="alerts-note" class="muted" role="status"></p>
+  <table class="grid" id="alerts-table">
+    <thead><tr><th>Raised</th><th>Severity</th><th>Source</th><th>Summary</th><th>State</th><th>Trace</th></tr></thead>
+    <tbody></tbody>
+  </table>
+</section>
 
 <section id="trace-view" class="panel wide" hidden>
   <p><a href="#/" id="trace-back">&larr; Back to the overview</a></p>

@@ -170,7 +170,7 @@ select tests.act_as('admin@demo-freight.test');
 select throws_ok($$select app_private.invite_member('d0000000-0000-4000-8000-000000000001', 'x@demo-freight.test', 'overlord')$$,
   'SY013', null, 'inviting with an unknown role fails with unknown_role');
 select throws_ok($$select app_private.invite_member('d0000000-0000-4000-8000-000000000001', 'not-an-email', 'viewer')$$,
-  'SY017', 'bad_request: "not-an-email" is not an email address', 'a bad email is refused');
+  'SY017', 'bad_request: the invitee is not an email address', 'a bad email is refused');
 select throws_ok($$insert into role_assignments (principal_id, role) values ('e0000000-0000-4000-8000-000000000008', 'super_admin')$$,
   '42501', null, 'tenant_admin cannot grant super_admin');
 select tests.act_as('dispatch@demo-freight.test');

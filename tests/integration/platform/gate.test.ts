@@ -134,6 +134,19 @@ describe("gate checks on failures that never commit", () => {
     expect(r.summary).toMatch(/gate-test-slow\/rates success 100% p95 <= 5000 ms/);
   });
 
+  it("slo_breach applies slo.portalP95MaxMs to portals and judges no row below slo.minRequests (issue 11 item 20)", async () => {
+    const r = await rolledBack(async (tx) => {
+      await tx`insert into public.request_metrics (function_name, portal, tenant_id, minute, count, errors, sum_ms, max_ms,
+                 le_100, le_250, le_500, le_1000, le_1500, le_2500, le_5000, le_10000)
+               values ('gate-test-portal-2s', 'rates', ${tenant}, date_trunc('minute', now()), 100, 0, 200000, 2400, 0, 0, 0, 10, 50, 100, 100, 100),
+                      ('gate-test-one-error', 'rates', ${tenant}, date_trunc('minute', now()), 1, 1, 90, 90, 1, 1, 1, 1, 1, 1, 1, 1)`;
+      return sloBreach(tx, opts());
+    });
+    expect(r.summary).toMatch(/gate-test-portal-2s\/rates success 100% p95 <= 2500 ms/);
+    expect(r.summary).not.toMatch(/gate-test-one-error/);
+    expect(r.ok).toBe(false);
+  });
+
   it("outbox_lag fails when an event waits longer than --max-oldest-lag", async () => {
     const traceId = randomBytes(16).toString("hex");
     const r = await rolledBack(async (tx) => {

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { runScript } from "../../helpers/cli.ts";
 import { createServer, type Server } from "node:net";
 import { SignJWT } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
@@ -56,6 +57,13 @@ describe("stack manager", () => {
     expect(again).toEqual({ startedDb: false, startedRuntime: false });
     expect(runtimePid(inst)).toBe(pid);
   });
+
+  it("up --json prints the status as JSON on stdout (issue 11 item 20)", async () => {
+    const r = await runScript("scripts/stack.ts", ["up", "--name", stackEnv.name, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = r.json();
+    expect(s).toMatchObject({ database: "running", runtime: "running" });
+  }, 300_000);
 
   it("stops when the applied migrations were rewritten (a version missing from the files, or renamed)", async () => {
     const inst = loadInstance(stackEnv.name)!;

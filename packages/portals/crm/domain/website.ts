@@ -1,6 +1,7 @@
 import { jsonb } from "../../../shared/db/client.ts";
 import { type ActPlan, type ActionContext, defineAction } from "../../../shared/pipeline/action.ts";
 import { sha256Hex } from "../../../shared/util/encoding.ts";
+import { redactPath, redactText } from "../../../shared/observability/redact.ts";
 import type { Tx } from "../../../shared/db/client.ts";
 import type { ActionContract } from "../../../shared/pipeline/contract.ts";
 import type { z } from "zod";
@@ -11,6 +12,8 @@ interface Decided {
   page: string;
   utm: Record<string, string | undefined>;
   data: Record<string, unknown>;
+  /** The event's email, hashed: links every event type to its lead (no PII). */
+  email_sha256: string | null;
   lead: { email: string; email_sha256: string; name?: string; company?: string; phone?: string; stage: string } | null;
 }
 
@@ -30,8 +33,8 @@ function plan(tx: Tx, d: Decided, ctx: ActionContext, webhookId: string): ActPla
   writes.push(tx`
     insert into public.website_events (id, tenant_id, webhook_id, event_type, page, utm, data, email_sha256, lead_id, trace_id)
     values (${d.id}, ${ctx.tenantId}, ${webhookId}, ${d.type}, ${d.page}, ${jsonb(tx, d.utm)}, ${jsonb(tx, d.data)},
-            ${d.lead?.email_sha256 ?? null},
-            (select id from public.crm_leads where tenant_id = ${ctx.tenantId} and email_sha256 = ${d.lead?.email_sha256 ?? ""}),
+            ${d.email_sha256},
+            (select id from public.crm_leads where tenant_id = ${ctx.tenantId} and email_sha256 = ${d.email_sha256 ?? ""}),
             ${ctx.traceId})`);
   return {
     writes,
@@ -39,8 +42,8 @@ function plan(tx: Tx, d: Decided, ctx: ActionContext, webhookId: string): ActPla
     events: [{
       type: `website.${d.type}`,
       aggregateType: "website_visitor",
-      aggregateId: d.lead?.email_sha256 ?? d.id,
-      payload: { website_event_id: d.id, type: d.type, page: d.page, utm: d.utm, ...d.data, email_sha256: d.lead?.email_sha256 ?? null },
+      aggregateId: d.email_sha256 ?? d.id,
+      payload: { website_event_id: d.id, type: d.type, page: d.page, utm: d.utm, ...d.data, email_sha256: d.email_sha256 },
     }],
   };
 }
@@ -63,9 +66,12 @@ export function websiteAction<S extends z.ZodType<{ type: string; data: { page: 
       return {
         id: crypto.randomUUID(),
         type: input.type,
-        page,
-        utm,
+        // The page's query and the UTM values are the visitor's input (`/signup?email=...`):
+        // stored and published without their values (charter §9; PII lives only in crm_leads).
+        page: redactPath(page),
+        utm: Object.fromEntries(Object.entries(utm).map(([k, v]) => [k, v === undefined ? v : redactText(v)])),
         data: { ...rest, ...(company && !stage ? { company } : {}) },
+        email_sha256: facts.email_sha256,
         lead: stage && facts.email_sha256
           ? { email: String(email), email_sha256: facts.email_sha256, name: name as string | undefined, company: company as string | undefined, phone: phone as string | undefined, stage }
           : null,

@@ -172,9 +172,34 @@
 
   function route() {
     const m = /^#\/trace\/([^/]+)$/.exec(location.hash);
-    $("overview").hidden = !!m;
+    // #/alerts: where an alert without a trace links (autopilot/alerts.ts)
+    const alertsView = /^#\/alerts\/?$/.test(location.hash);
+    $("overview").hidden = !!m || alertsView;
     $("trace-view").hidden = !m;
+    $("alerts-view").hidden = !alertsView;
     if (m && me) loadTrace(decodeURIComponent(m[1]));
+    if (alertsView && me) loadAlerts();
+  }
+
+  async function loadAlerts() {
+    const note = $("alerts-note");
+    let data;
+    try {
+      data = await api("alerts");
+    } catch (e) {
+      note.textContent = e.message || String(e);
+      return;
+    }
+    const body = $("alerts-table").querySelector("tbody");
+    body.replaceChildren(...data.alerts.map((a) => h("tr", { dataset: { id: a.id, severity: a.severity } },
+      h("td", {}, fmtDateTime(a.created_at)),
+      h("td", {}, a.severity),
+      h("td", {}, a.source),
+      h("td", {}, a.summary),
+      h("td", {}, a.resolved_at ? `resolved ${fmtDateTime(a.resolved_at)}` : "open"),
+      h("td", {}, a.trace_id ? h("a", { href: traceHref(a.trace_id) }, short(a.trace_id)) : "–"),
+    )));
+    note.textContent = data.alerts.length ? `${data.alerts.filter((a) => !a.resolved_at).length} open` : "No alerts.";
   }
 
   // ---------------------------------------------------------------- switchboard
@@ -345,14 +370,37 @@
       panelProblem("feed", e);
       return;
     }
+    // The JWT never goes into a URL: it buys a single-use, 60 s stream ticket (POST), and
+    // the EventSource carries only that. A stream ends when the token expires; a closed
+    // stream is reopened with a new ticket while the session lasts.
+    let ticket;
+    try {
+      const res = await fetch(new URL("../live-feed/ticket", location.href), {
+        method: "POST", headers: { authorization: `Bearer ${token}` }, cache: "no-store", credentials: "omit",
+      });
+      if (!res.ok) throw new Error(`live feed ticket refused (HTTP ${res.status})`);
+      ticket = (await res.json()).ticket;
+    } catch (e) {
+      panelProblem("feed", e);
+      setFeedState("closed");
+      return;
+    }
     const url = new URL("../live-feed", location.href);
-    url.searchParams.set("access_token", token);
+    url.searchParams.set("ticket", ticket);
     if (lastFeedId) url.searchParams.set("last_event_id", String(lastFeedId));
     const es = new EventSource(url.toString());
     feedSource = es;
     setFeedState("connecting");
+    const reopen = () => {
+      es.close();
+      setFeedState("closed");
+      setTimeout(() => { if (me && feedSource === es) void openFeed(); }, 2000);
+    };
     es.addEventListener("open", () => setFeedState("open"));
-    es.addEventListener("error", () => setFeedState(es.readyState === EventSource.CLOSED ? "closed" : "reconnecting"));
+    es.addEventListener("expired", reopen);
+    es.addEventListener("reconnect", reopen); // the platform's wall-clock limit: resume by last_event_id
+    // A spent ticket cannot reconnect by itself: a new one is fetched instead.
+    es.addEventListener("error", () => (es.readyState === EventSource.CLOSED ? reopen() : setFeedState("reconnecting")));
     for (const phase of ["start", "prove", "finish"]) {
       es.addEventListener(phase, (ev) => {
         let row;
@@ -704,6 +752,7 @@
       loadDlq();
       loadOutbox();
     });
+    $("alerts-refresh").addEventListener("click", loadAlerts);
     globalThis.addEventListener("hashchange", route);
     if (token) signIn(token);
   });
