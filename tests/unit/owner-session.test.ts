@@ -32,6 +32,7 @@ const KNOWN: { file: string; sql: string; why: string }[] = [
   { file: "packages/shared/pipeline/telemetry.ts", sql: "insert into public.spans", why: "span sink (item 4: record_span)" },
   { file: "packages/shared/pipeline/telemetry.ts", sql: "app_private.feed_publish", why: "Live Feed sink (item 4: feed_publish)" },
   { file: "packages/shared/pipeline/run.ts", sql: "app_private.rate_limit_take_or_raise", why: "rate limit before the action's transaction (item 4/5: rate limits and nonces)" },
+  { file: "supabase/functions/live-feed/handler.ts", sql: "sql.begin(...)", why: "redeems a stream ticket as service_role, not the owner: the ticket is the credential, there is no principal yet (item 16)" },
   { file: "packages/shared/pipeline/portal.ts", sql: "app_private.webhook_nonce_use", why: "the nonce is spent when the signature verifies, before any principal's transaction, so a refusal cannot roll it back (item 5)" },
 ];
 
