@@ -1366,7 +1366,7 @@ begin
      and exists (select 1 from public.role_assignments ra
                  where ra.principal_id = v_id and ra.tenant_id is distinct from p_tenant_id) then
     perform app_private.raise_error('forbidden',
-      format('%s belongs to another tenant; only principals.manage may enroll it here', v_email));
+      format('principal %s belongs to another tenant; only principals.manage may enroll it here', v_id));
   end if;
   insert into public.principals (kind, name, display_name)
   values ('human', v_email, p_display_name)
