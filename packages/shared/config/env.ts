@@ -18,9 +18,11 @@ const httpUrl = z.string().refine(parsesAs((u) => u.protocol === "https:" || u.p
 const secret = z.string();
 const emailList = z.string().refine((v) => v.split(",").map((x) => x.trim()).filter(Boolean).every((x) => z.email().safeParse(x).success), "not a comma-separated list of email addresses");
 
+const postgresUrl = z.string().refine(parsesAs((u) => u.protocol === "postgres:" || u.protocol === "postgresql:"), "not a postgres:// URL");
+
 export const ENV_SCHEMA = z.object({
   /** The database (hosted: given to every function; locally: the stack's). */
-  SUPABASE_DB_URL: z.string().refine(parsesAs((u) => u.protocol === "postgres:" || u.protocol === "postgresql:"), "not a postgres:// URL"),
+  SUPABASE_DB_URL: postgresUrl,
   /** HS256 user tokens and the service key pg_cron sends. */
   SWITCHYARD_JWT_SECRET: secret.optional(),
   /** Asymmetric user tokens (`https://<ref>.supabase.co/auth/v1/.well-known/jwks.json`). */
@@ -58,6 +60,10 @@ export const ENV_SCHEMA = z.object({
   SUPABASE_URL: httpUrl.optional(),
   SUPABASE_ANON_KEY: secret.optional(),
   SUPABASE_SERVICE_ROLE_KEY: secret.optional(),
+  /** The Live Feed: a stream ends by itself after this long (hosted wall-clock limit; default 120 s). */
+  LIVE_FEED_MAX_STREAM_MS: z.string().regex(/^\d{4,9}$/, "a number of milliseconds (1000 or more)").transform(Number).optional(),
+  /** The Live Feed's LISTEN connection (a session-mode URL; default: SUPABASE_DB_URL in session mode). */
+  LIVE_FEED_LISTEN_DB_URL: postgresUrl.optional(),
 });
 
 export type EnvName = keyof typeof ENV_SCHEMA.shape;

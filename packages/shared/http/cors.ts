@@ -53,6 +53,28 @@ export function parseAllowedOrigins(value: string | undefined): ReadonlySet<stri
   return new Set(entries.map(normalizeOrigin));
 }
 
+/**
+ * `policy` plus the origin this request was served from (a page of the same functions host
+ * calling it, e.g. the console's API or its Live Feed ticket POST: browsers send Origin on a
+ * same-origin POST). Behind a proxy that terminates TLS the function may see http:// or an
+ * internal host, so Host / X-Forwarded-Host with X-Forwarded-Proto count too. (A browser
+ * cannot set X-Forwarded-* on a cross-origin request: a custom header needs a preflight,
+ * which carries no header values and is judged without them.)
+ */
+export function withOwnOrigin(req: Request, policy: CorsPolicy): CorsPolicy {
+  if (policy.origins === "*") return policy;
+  const url = new URL(req.url);
+  const own = new Set<string>([...policy.origins, url.origin]);
+  const proto = (req.headers.get("x-forwarded-proto") ?? url.protocol.replace(":", "")).split(",")[0].trim();
+  for (const host of [req.headers.get("host"), req.headers.get("x-forwarded-host")?.split(",")[0].trim()]) {
+    if (!host) continue;
+    try {
+      own.add(new URL(`${proto}://${host}`).origin);
+    } catch { /* a malformed host adds nothing */ }
+  }
+  return { ...policy, origins: own };
+}
+
 export function corsPolicy(originsConfig: string | undefined, overrides: Partial<CorsPolicy> = {}): CorsPolicy {
   return {
     origins: parseAllowedOrigins(originsConfig),

@@ -1,4 +1,4 @@
-import { type CorsPolicy, corsPolicy, parseAllowedOrigins } from "../../../packages/shared/http/cors.ts";
+import { type CorsPolicy, corsPolicy, withOwnOrigin } from "../../../packages/shared/http/cors.ts";
 
 /**
  * The console's browser security (charter §9: "CSP/CORS locked; secrets never in browser").
@@ -40,24 +40,9 @@ export function secure(res: Response, extra: Record<string, string> = {}): Respo
 
 /**
  * The origins this request may come from: the console's own origin (the page calls its API
- * same-origin), plus any listed in SWITCHYARD_CORS_ORIGINS. Behind a proxy that terminates
- * TLS the function may see http:// or an internal host, so Host / X-Forwarded-Host with
- * X-Forwarded-Proto count too.
+ * same-origin; see withOwnOrigin), plus any listed in SWITCHYARD_CORS_ORIGINS.
  * Browsers set Origin themselves; a page elsewhere cannot claim to be this one.
  */
 export function consolePolicy(req: Request, configured: string | undefined): CorsPolicy {
-  const url = new URL(req.url);
-  const own = new Set<string>([url.origin]);
-  // (A browser cannot set X-Forwarded-* on a cross-origin request: a custom header needs a
-  // preflight, which carries no header values and is judged without them.)
-  const proto = (req.headers.get("x-forwarded-proto") ?? url.protocol.replace(":", "")).split(",")[0].trim();
-  for (const host of [req.headers.get("host"), req.headers.get("x-forwarded-host")?.split(",")[0].trim()]) {
-    if (!host) continue;
-    try {
-      own.add(new URL(`${proto}://${host}`).origin);
-    } catch { /* a malformed host adds nothing */ }
-  }
-  const extra = parseAllowedOrigins(configured);
-  const policy = corsPolicy(undefined, { methods: ["GET", "POST", "OPTIONS"] });
-  return { ...policy, origins: extra === "*" ? "*" : new Set([...own, ...extra]) };
+  return withOwnOrigin(req, corsPolicy(configured, { methods: ["GET", "POST", "OPTIONS"] }));
 }

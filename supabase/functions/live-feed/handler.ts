@@ -1,6 +1,6 @@
 import { loadConfig } from "../../../packages/shared/config/env.ts";
 import { db, withClaims } from "../../../packages/shared/db/client.ts";
-import { applyCors, type CorsPolicy, corsPolicy, withCors } from "../../../packages/shared/http/cors.ts";
+import { applyCors, corsPolicy, withCors, withOwnOrigin } from "../../../packages/shared/http/cors.ts";
 import { refuse } from "../../../packages/shared/http/outcome.ts";
 import { refusalResponse } from "../../../packages/shared/http/problems.ts";
 import { createLogger } from "../../../packages/shared/observability/logger.ts";
@@ -21,33 +21,15 @@ const sql = db(config.SUPABASE_DB_URL);
 const log = createLogger("live-feed");
 const cors = corsPolicy(config.SWITCHYARD_CORS_ORIGINS);
 
-/**
- * The configured origins plus this function's own (the console, served from the same
- * functions host, POSTs live-feed/ticket same-origin, and browsers send Origin on a POST).
- * Host / X-Forwarded-Host with X-Forwarded-Proto count too, as behind a TLS proxy.
- */
-function corsFor(req: Request): CorsPolicy {
-  if (cors.origins === "*") return cors;
-  const url = new URL(req.url);
-  const own = new Set<string>([...cors.origins, url.origin]);
-  const proto = (req.headers.get("x-forwarded-proto") ?? url.protocol.replace(":", "")).split(",")[0].trim();
-  for (const host of [req.headers.get("host"), req.headers.get("x-forwarded-host")?.split(",")[0].trim()]) {
-    if (!host) continue;
-    try {
-      own.add(new URL(`${proto}://${host}`).origin);
-    } catch { /* a malformed host adds nothing */ }
-  }
-  return { ...cors, origins: own };
-}
 const verifyJwt = createJwtVerifier({ secret: config.SWITCHYARD_JWT_SECRET, jwksUrl: config.SWITCHYARD_JWKS_URL });
 const KEEPALIVE_MS = 15_000;
 // Hosted Edge Functions have a wall-clock limit (150 s on the free plan): a stream ends by
 // itself before it (`event: reconnect`), and the client resumes with Last-Event-ID (no gap:
 // the resume re-reads from that id). A client may ask for less with ?max_seconds=.
-const MAX_STREAM_MS = Number(Deno.env.get("LIVE_FEED_MAX_STREAM_MS") ?? 120_000);
+const MAX_STREAM_MS = config.LIVE_FEED_MAX_STREAM_MS ?? 120_000;
 // LISTEN needs a session connection: Supavisor's transaction mode (port 6543) cannot hold
 // one, so the listener uses session mode (5432) of the same pooler, or LIVE_FEED_LISTEN_DB_URL.
-const listenSql = db(Deno.env.get("LIVE_FEED_LISTEN_DB_URL") ?? sessionModeUrl(config.SUPABASE_DB_URL));
+const listenSql = db(config.LIVE_FEED_LISTEN_DB_URL ?? sessionModeUrl(config.SUPABASE_DB_URL));
 
 function sessionModeUrl(url: string): string {
   const u = new URL(url);
@@ -239,7 +221,7 @@ async function issueTicket(req: Request): Promise<Response> {
 }
 
 export async function handler(req: Request): Promise<Response> {
-  const decision = applyCors(req, corsFor(req));
+  const decision = applyCors(req, withOwnOrigin(req, cors));
   if (decision.kind !== "continue") return decision.response;
   const url = new URL(req.url);
   try {

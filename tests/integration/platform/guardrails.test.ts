@@ -11,6 +11,8 @@ afterAll(() => sql.end());
 describe("portal audit report", () => {
   it("audit_rows counts the audit rows of the portal's traces and actions, not its Live Feed finish rows", async () => {
     const r = await rolledBack(async (tx) => {
+      // One snapshot: the autopilot's ticks write rates audit rows meanwhile; only ours count.
+      await tx`set transaction isolation level repeatable read`;
       const rows = async () => Number((await tx`select audit_rows from ops.portal_audit() where portal = 'rates'`)[0].audit_rows);
       const before = await rows();
       const trace = hex(16);
