@@ -83,6 +83,11 @@ export interface ActionDef<S extends z.ZodType, F, D, R> extends ActionContract<
    * it writes, so a halt cannot fail on a rate limit, a budget or a disabled portal.
    */
   rails?: "domain" | "control";
+  /**
+   * Only human principals may run it; the value is the refusal's detail (403 forbidden,
+   * checked by the pipeline right after the rails, before detect).
+   */
+  humansOnly?: string;
   detect: (tx: Tx, input: z.infer<S>, ctx: ActionContext) => Promise<F>;
   decide: (input: z.infer<S>, facts: F, ctx: ActionContext) => D;
   /** Plans the writes; may await when a write's result is the answer (a SQL function). */

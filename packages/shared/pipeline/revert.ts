@@ -11,9 +11,7 @@ interface Run {
   reverted_at: Date | null;
 }
 
-const humanOnly = (kind: string) => {
-  if (kind !== "human") throw new ActionRefused(refuse("forbidden", { detail: "Reverting an action is a human's call" }));
-};
+const HUMANS_ONLY = "Reverting an action is a human's call";
 
 /**
  * `<portal>/revert {trace_id}`: undoes the reversible action that trace ran, as a human, in
@@ -29,6 +27,7 @@ export function revertActions(
   const byName = new Map(reversible.map((a) => [a.name, a]));
   const revert = defineAction(contract.actions.revert, {
     permission: "domain.read",
+    humansOnly: HUMANS_ONLY,
     detect: async (tx, input) => {
       const [run] = await tx`select trace_id, action, input, result, reverted_at from public.action_runs
                              where trace_id = ${input.trace_id} and portal = ${contract.actions.revert.portal}`;
@@ -36,8 +35,7 @@ export function revertActions(
       const [perm] = def ? await tx`select app_private.has_permission(app_private.claim_tenant(), ${def.reverse!.action.permission}) as ok` : [{ ok: false }];
       return { run: (run ?? null) as Run | null, def, permitted: perm.ok === true };
     },
-    decide: (input, f, ctx) => {
-      humanOnly(ctx.principal.kind);
+    decide: (input, f) => {
       if (!f.run) throw new ActionRefused(refuse("not_found", { detail: `No reversible action ran under trace ${input.trace_id} in this tenant` }));
       if (f.run.reverted_at) throw new ActionRefused(refuse("already_reverted", { detail: `Trace ${input.trace_id} was reverted at ${new Date(f.run.reverted_at).toISOString()}` }));
       if (!f.def) throw new ActionRefused(refuse("conflict", { detail: `${f.run.action} is no longer reversible` }));
@@ -62,11 +60,9 @@ export function revertActions(
   });
   const clear = defineAction(contract.actions.revert_clear, {
     permission: "domain.read",
+    humansOnly: HUMANS_ONLY,
     detect: () => Promise.resolve(null),
-    decide: (input, _f, ctx) => {
-      humanOnly(ctx.principal.kind);
-      return input;
-    },
+    decide: (input) => input,
     act: (tx, d) => ({ writes: [tx`select app_private.action_run_clear(${d.trace_id})`], result: { trace_id: d.trace_id, cleared: true }, events: [] }),
     prove: async (sql, r) => {
       const [row] = await sql`select cleared_at from public.action_runs where trace_id = ${r.trace_id}`;

@@ -158,6 +158,7 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
         return { status: r.response_status ?? 200, body: r.response_body, replayed: true, prove: null };
       }
       const principal: Principal = { ...r.principal, tenantId: req.claims.tenant_id, roles: [] };
+      if (def.humansOnly && principal.kind !== "human") throw new ActionRefused(refuse("forbidden", { detail: def.humansOnly }));
       const ctx: ActionContext = {
         principal, tenantId: req.claims.tenant_id, traceId, traceparent, ip: req.ip, idempotencyKey: req.idempotencyKey, log, now: new Date(),
       };

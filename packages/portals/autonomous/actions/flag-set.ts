@@ -12,9 +12,9 @@ export const flagSet = defineAction(contract.actions.flag_set, {
   permission: "domain.read",
   // A switchboard lever: a disabled portal (even this one) must not lock its own flag out.
   rails: "control",
+  humansOnly: "Flag changes through this action are for humans",
   detect: () => Promise.resolve(null),
-  decide: (input, _facts, ctx) => {
-    if (ctx.principal.kind !== "human") throw new ActionRefused(refuse("forbidden", { detail: "Flag changes through this action are for humans" }));
+  decide: (input) => {
     if (input.key === "autonomy.emergencyStop") {
       throw new ActionRefused(refuse("validation_failed", {
         detail: "autonomy.emergencyStop is flipped with the kill switch (autonomous/kill_switch)",

@@ -12,12 +12,12 @@ import { refuse } from "../../../shared/http/outcome.ts";
 export const killSwitch = defineAction(contract.actions.kill_switch, {
   permission: "flags.emergency_stop.write",
   rails: "control",
+  humansOnly: "The kill switch is pressed by humans (machines: the charter's SQL as break-glass)",
   detect: async (tx) => {
     const [r] = await tx`select app_private.has_permission(null, 'flags.emergency_stop.write') as global`;
     return { global: r.global === true };
   },
-  decide: (input, facts, ctx) => {
-    if (ctx.principal.kind !== "human") throw new ActionRefused(refuse("forbidden", { detail: "The kill switch is pressed by humans (machines: the charter's SQL as break-glass)" }));
+  decide: (input, facts) => {
     if (!facts.global) throw new ActionRefused(refuse("forbidden", { detail: "This needs flags.emergency_stop.write (global)", permission: "flags.emergency_stop.write" }));
     return input;
   },
