@@ -2,6 +2,9 @@
  * npm test: lint, type-check, then a fresh throwaway stack on free ports for pgTAP,
  * vitest (unit + integration) and the load smoke. Independent of any `npm start` stack;
  * the throwaway stack is destroyed at the end, pass or fail.
+ *
+ * `npm test -- <file>...` (a development loop, not CI): the same steps, but pgTAP and vitest
+ * run only the named files (.sql -> pg_prove, others -> vitest) and the load smoke is skipped.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -20,6 +23,9 @@ const results: { step: string; ok: boolean; seconds: number; note?: string }[] =
 const RUN_MARKER = "SWITCHYARD_TEST_RUN";
 const RUN_ID = `${process.pid}-${Date.now()}`;
 const RUN_STARTED_TICKS = nowTicks();
+const ONLY = process.argv.slice(2);
+const onlySql = ONLY.filter((f) => f.endsWith(".sql"));
+const onlyVitest = ONLY.filter((f) => !f.endsWith(".sql"));
 
 /**
  * What this run left running: any process carrying its marker (a test's child, a child of
@@ -135,11 +141,16 @@ async function main(): Promise<number> {
       await step("pgTAP (pg_prove supabase/tests/**)", () => {
         psql(inst, ["-c", "create extension if not exists pgtap with schema extensions"]);
         psql(inst, ["-f", join(PROJECT_ROOT, "supabase", "tests", "_helpers.sql")], "pgTAP helpers (supabase/tests/_helpers.sql)");
-        return sh("pg_prove", ["--failures", "-d", dbUrl(inst), ...pgtapFiles()]);
+        if (ONLY.length > 0 && onlySql.length === 0) return true;
+        return sh("pg_prove", ["--failures", "-d", dbUrl(inst), ...(onlySql.length > 0 ? onlySql : pgtapFiles())]);
       });
-      await step("vitest (unit + integration)", () => sh(join(BIN, "vitest"), ["run"], env));
-      await step("load smoke (thresholds)", () =>
-        existsSync(join(PROJECT_ROOT, "load", "smoke.ts")) ? sh(join(BIN, "tsx"), ["load/smoke.ts"], env) : false);
+      if (ONLY.length === 0 || onlyVitest.length > 0) {
+        await step("vitest (unit + integration)", () => sh(join(BIN, "vitest"), ["run", ...onlyVitest], env));
+      }
+      if (ONLY.length === 0) {
+        await step("load smoke (thresholds)", () =>
+          existsSync(join(PROJECT_ROOT, "load", "smoke.ts")) ? sh(join(BIN, "tsx"), ["load/smoke.ts"], env) : false);
+      }
     }
   } finally {
     await destroy(inst, () => {});
