@@ -270,6 +270,39 @@ async function outbox(tx: Tx, principal: Promise<Principal>) {
   };
 }
 
+/**
+ * Commit-to-ack lag of the caller's own outbox events committed since `since`: what a load
+ * run created (k6/portal.js and load/portal.ts judge outbox_lag by it). Delivered events
+ * with their lag, the others with their age so far. RLS (outbox.read) keeps it to the
+ * caller's tenant and published_by to the caller; at most an hour back, so the scan stays
+ * on the newest partition.
+ */
+const LAG_EVENTS = 10_000;
+const lagSince = z.iso.datetime({ offset: true });
+
+async function outboxLag(tx: Tx, principal: Promise<Principal>, url: URL) {
+  const since = lagSince.safeParse(url.searchParams.get("since") ?? "");
+  const errors = !since.success ? [{ path: "since", message: "an ISO 8601 timestamp" }]
+    : Date.parse(since.data) < Date.now() - 3_600_000 ? [{ path: "since", message: "at most an hour back" }] : [];
+  if (errors.length) throw new Refused(refuse("validation_failed", { detail: "?since= names when the run started", errors }));
+  const p = await principal;
+  need(p, "outbox.read");
+  const rows = await tx`
+    select round(extract(epoch from coalesce(o.delivered_at, now()) - o.created_at) * 1000)::float8 as ms,
+           o.delivered_at is not null as delivered
+    from public.outbox_events o
+    where o.published_by = ${p.principal_id} and o.created_at >= ${since.data!}::timestamptz
+    order by o.created_at limit ${LAG_EVENTS + 1}`;
+  const events = rows.slice(0, LAG_EVENTS);
+  return {
+    since: since.data,
+    events: events.length,
+    truncated: rows.length > LAG_EVENTS,
+    lag_ms: events.filter((r) => r.delivered).map((r) => r.ms as number),
+    undelivered_ms: events.filter((r) => !r.delivered).map((r) => r.ms as number),
+  };
+}
+
 async function dlq(tx: Tx, principal: Promise<Principal>) {
   const [p, entries, requests] = await Promise.all([
     principal,
@@ -388,6 +421,7 @@ const ROUTES: Record<string, RouteDef> = {
   "/switchboard": { method: "GET", run: ({ tx, principal, caller }) => switchboard(tx, principal, caller) },
   "/slo": { method: "GET", run: ({ tx, principal, url }) => slo(tx, principal, url) },
   "/outbox": { method: "GET", run: ({ tx, principal }) => outbox(tx, principal) },
+  "/outbox/lag": { method: "GET", run: ({ tx, principal, url }) => outboxLag(tx, principal, url) },
   "/dlq": { method: "GET", run: ({ tx, principal }) => dlq(tx, principal) },
   "/feed": { method: "GET", run: ({ tx, principal, caller, url }) => feed(tx, principal, caller, url) },
   "/alerts": { method: "GET", run: ({ tx, principal }) => alerts(tx, principal) },
