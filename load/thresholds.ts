@@ -134,6 +134,6 @@ export function thresholdsTable(file: LoadFile = LOAD): string {
     "| k6 metric | threshold | means | the post-deploy gate judges by |",
     "|---|---|---|---|",
     ...file.thresholds.map((t) =>
-      `| \`${t.metric}\` | \`${t.expr}\` | ${t.means} | ${t.flag ? `the flag \`${t.flag}\`` : "this file (no flag)"} |`),
+      `| \`${t.metric}\` | \`${t.expr}\` | ${t.means} | ${!t.flag ? "k6/thresholds.json (no flag)" : parseExpr(t.expr).p === null ? `the flag \`${t.flag}\` (= 1 - rate)` : `the flag \`${t.flag}\``} |`),
   ].join("\n");
 }
