@@ -138,7 +138,7 @@ async function main(): Promise<number> {
   await step("lint (deno lint)", () => sh(join(BIN, "deno"), ["lint", "--quiet"]));
   await step("typecheck (tsc, Node code)", () => sh(join(BIN, "tsc"), ["-p", "."]));
   await step("typecheck (tsc, k6 scripts against @types/k6)", () => sh(join(BIN, "tsc"), ["-p", "k6"]));
-  await step("actionlint 1.7.12 (.github/workflows)", actionlint);
+  await step(`actionlint ${ACTIONLINT.split("@")[1]} (.github/workflows)`, actionlint);
   await step("typecheck (deno check, functions + runtime)", () => denoCheck());
 
   const inst = await ensureInstance(`test-${process.pid}`, { api: await freePort(), db: await freePort() }, true);

@@ -1,7 +1,7 @@
 /**
  * The post-deploy gate (charter §7): the k6 smoke's outcome (deploy workflow) or a load
- * smoke of its own, then SQL alert checks. Any failure switches
- * the agents off, writes the report and exits non-zero; all green exits 0.
+ * smoke of its own, then SQL alert checks. Any failure switches the agents off, writes the
+ * report and exits non-zero; all green exits 0.
  */
 import { writeFileSync } from "node:fs";
 import { connect, redactUrl } from "../ops/db.ts";

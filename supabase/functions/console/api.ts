@@ -275,7 +275,7 @@ async function outbox(tx: Tx, principal: Promise<Principal>) {
  * run created (k6/portal.js and load/portal.ts judge outbox_lag by it). Delivered events
  * with their lag, the others with their age so far. RLS (outbox.read) keeps it to the
  * caller's tenant and published_by to the caller; at most an hour back, so the scan stays
- * on the newest partition.
+ * on the newest partitions.
  */
 const LAG_EVENTS = 10_000;
 const lagSince = z.iso.datetime({ offset: true });
