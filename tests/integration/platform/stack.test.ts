@@ -136,7 +136,8 @@ describe("stack manager", () => {
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-    const until = Date.now() + 45_000;
+    // A fresh stack, then prove-green (its load smoke alone runs 5 s): generous on a loaded machine.
+    const until = Date.now() + 90_000;
     while (!out.includes("Ctrl-C stops it") && Date.now() < until && child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -152,7 +153,7 @@ describe("stack manager", () => {
     expect(pidAlive(pid)).toBe(false);
     expect(isRunning(inst)).toBe(false);
     await destroy(inst, () => {});
-  });
+  }, 150_000);
 });
 
 describe("cron -> pg_net -> health", () => {
