@@ -128,7 +128,7 @@ export function price_one(data) {
  * After the scenarios: the lag of every event the run created, waiting up to
  * SWITCHYARD_LAG_WAIT_S for the last ones; an event still undelivered counts with its age.
  * Nothing to judge (the endpoint refused, or the run created no event) fails the run
- * (exit 110): the threshold of an empty Trend would pass on no evidence.
+ * (exit 110): an empty Trend gives its threshold nothing to fail on.
  * @param {RunData} data
  */
 export function outbox_lag(data) {
