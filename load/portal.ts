@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import postgres from "postgres";
 import { SignJWT } from "jose";
 import { createLogger } from "../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../packages/shared/outbox/relay.ts";
+import { RELAY_PRINCIPAL, Relay } from "../packages/shared/outbox/relay.ts";
 import { runScenario } from "./run.ts";
 import { evaluate, formatThresholds, type Threshold, trendThreshold } from "./thresholds.ts";
 
@@ -56,7 +56,7 @@ export async function runPortalLoad(o: PortalLoadOptions): Promise<boolean> {
   await sql`insert into feature_flags_v2 (key, scope, value, reason, owner_name)
             values ('rate.actions.perMinute', ${scope}, ${String(Math.max(600, o.priceRate * 120))}, 'load run', 'ci')
             on conflict (key, scope) do update set value = excluded.value`;
-  const stopRelay = o.relay ? await new Relay(sql, { principalId: AGENTS_PRINCIPAL }, createLogger("load", { write: () => {} })).start(200) : null;
+  const stopRelay = o.relay ? await new Relay(sql, { principalId: RELAY_PRINCIPAL }, createLogger("load", { write: () => {} })).start(200) : null;
 
   const started = new Date();
   const pickup = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
