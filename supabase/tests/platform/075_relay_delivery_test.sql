@@ -3,7 +3,7 @@
 -- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
 begin;
 alter default privileges grant execute on functions to public;
-select plan(35);
+select plan(38);
 
 -- Events published by a human (dispatcher) in the demo tenant; returns the id.
 create function pg_temp.publish(p_ref text) returns uuid language plpgsql as $$
@@ -202,6 +202,32 @@ select results_eq(format($$select state from app_private.outbox_ack_batch(jsonb_
                          pg_temp.ack((select id from e5), (select claim_token from c5 limit 1),
                                      jsonb_build_array(pg_temp.delivery('5b000000-0000-4000-8000-00000000000a', 200)))),
   $$values ('delivered')$$, 'a subscription a human switched off is not waited for');
+
+-------------------------------------------------------------------------------------------
+-- STOP: a failing replay run is still stopped by relay@'s acknowledgement (not rolled back)
+-------------------------------------------------------------------------------------------
+select tests.act_as_owner();
+insert into dlq_entries (id, tenant_id, event_id, event_created_at, event_type, aggregate_type, aggregate_id, event,
+                         attempts, last_error, payload_bytes)
+values ('dd000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000001', gen_random_uuid(), now(),
+        'shipment.created', 'shipment', 'RP-1', '{"payload": {}}', 8, 'HTTP 500', 2);
+select tests.act_as('ops@demo-freight.test');
+select is((select status from app_private.replay_request('d0000000-0000-4000-8000-000000000001',
+             array['dd000000-0000-4000-8000-000000000001']::uuid[], false)), 'executed', 'a replay runs');
+select tests.act_as_owner();
+update feature_flags_v2 set value = true where key = 'autonomy.emergencyStop' and scope = 'global';
+select tests.act_as('relay');
+create temp table c6 as select * from app_private.outbox_claim(10, 30);
+select results_eq(format($$select state from app_private.outbox_ack_batch(jsonb_build_array(%L::jsonb))$$,
+                         pg_temp.ack((select id from c6 where aggregate_id = 'RP-1'), (select claim_token from c6 limit 1),
+                                     jsonb_build_array(pg_temp.delivery('5b000000-0000-4000-8000-00000000000a', 500)),
+                                     '{"ok": false, "error": "HTTP 500"}')),
+  $$values ('failed')$$, 'STOP: relay@ acknowledges a replayed event''s failure');
+select tests.act_as_owner();
+select results_eq($$select (q.outcome ->> 'stopped')::boolean, d.state from replay_requests q
+                    join dlq_entries d on d.id = 'dd000000-0000-4000-8000-000000000001' where 'dd000000-0000-4000-8000-000000000001' = any (q.dlq_ids)$$,
+  $$values (true, 'dead')$$, 'and the run that failed beyond 20% is stopped, its entry back in the DLQ');
+update feature_flags_v2 set value = false where key = 'autonomy.emergencyStop' and scope = 'global';
 
 select * from finish();
 rollback;
