@@ -261,7 +261,7 @@ export class Relay {
     const beat = setInterval(() => {
       if (inFlight) return;
       inFlight = true;
-      this.asRelay((tx) => tx`select app_private.outbox_extend(${claim}, ${claimSeconds})`)
+      void this.asRelay((tx) => tx`select app_private.outbox_extend(${claim}, ${claimSeconds})`)
         .catch((err) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "outbox claim extension failed"))
         .finally(() => (inFlight = false));
     }, Math.max(200, (claimSeconds * 1000) / 3));

@@ -60,28 +60,27 @@ select throws_ok($$insert into dlq_entries (tenant_id, event_id, event_created_a
 select tests.act_as_owner();
 update feature_flags_v2 set value = false where key = 'autonomy.emergencyStop' and scope = 'global';
 
--- agents off (what an SLO rollback sets), DEGRADE, STEP-DOWN: delivery goes on
+-- agents off (what an SLO rollback sets), DEGRADE, STEP-DOWN: delivery goes on.
+-- Publishes one event as a human, then claims as relay@ and acknowledges it; its state after.
+create function pg_temp.delivered_by_relay(p_ref text) returns text language plpgsql as $$
+declare
+  v_id uuid := pg_temp.publish(p_ref);
+  c    record;
+begin
+  perform tests.act_as('relay');
+  select * into c from app_private.outbox_claim(10, 30) where id = v_id;
+  perform app_private.outbox_ack_batch(jsonb_build_array(pg_temp.ack(v_id, c.claim_token, '[]')));
+  perform tests.act_as_owner();
+  return (select state from outbox_events where id = v_id);
+end $$;
 update feature_flags_v2 set value = false where key = 'agents.autonomousEnabled' and scope = 'global';
-create temp table ev_off as select pg_temp.publish('OFF-1') as id; grant select on ev_off to authenticated;
-select tests.act_as('relay');
-select is((select count(*)::int from app_private.outbox_claim(10, 30) where id = (select id from ev_off)), 1,
-  'agents off: relay@ claims a human''s event');
-select tests.act_as_owner();
+select is(pg_temp.delivered_by_relay('OFF-1'), 'delivered', 'agents off: relay@ delivers a human''s event');
 update feature_flags_v2 set value = true where key = 'agents.autonomousEnabled' and scope = 'global';
 update feature_flags_v2 set value = 'DEGRADE' where key = 'autonomy.mode';
-create temp table ev_dg as select pg_temp.publish('DG-1') as id; grant select on ev_dg to authenticated;
-select tests.act_as('relay');
-select is((select count(*)::int from app_private.outbox_claim(10, 30) where id = (select id from ev_dg)), 1,
-  'DEGRADE: relay@ claims');
-select tests.act_as_owner();
+select is(pg_temp.delivered_by_relay('DG-1'), 'delivered', 'DEGRADE: relay@ delivers');
 update feature_flags_v2 set value = 'STEP-DOWN' where key = 'autonomy.mode';
-create temp table ev_sd as select pg_temp.publish('SD-1') as id; grant select on ev_sd to authenticated;
-select tests.act_as('relay');
-select is((select count(*)::int from app_private.outbox_claim(10, 30) where id = (select id from ev_sd)), 1,
-  'STEP-DOWN: relay@ claims');
-select tests.act_as_owner();
+select is(pg_temp.delivered_by_relay('SD-1'), 'delivered', 'STEP-DOWN: relay@ delivers');
 update feature_flags_v2 set value = 'FULL' where key = 'autonomy.mode';
-update outbox_events set state = 'delivered' where id in (select id from ev_off union all select id from ev_dg union all select id from ev_sd);
 
 -------------------------------------------------------------------------------------------
 -- Claims: extended while held; a late acknowledgement is logged, not fatal; released
