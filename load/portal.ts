@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import postgres from "postgres";
 import { SignJWT } from "jose";
 import { createLogger } from "../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../packages/shared/outbox/relay.ts";
+import { RELAY_PRINCIPAL, Relay } from "../packages/shared/outbox/relay.ts";
 import { runProfile } from "./run.ts";
 import { formatThresholds, judge, LOAD, peakRate, type RunName, scenarioSeconds, type Threshold } from "./thresholds.ts";
 
@@ -83,7 +83,7 @@ export async function runPortalLoad(t: LoadTarget, run: RunName, o: { relay: boo
   await sql`insert into feature_flags_v2 (key, scope, value, reason, owner_name)
             values ('rate.actions.perMinute', ${scope}, ${String(Math.max(600, peakRate(profile.price_one) * 120))}, 'load run', 'ci')
             on conflict (key, scope) do update set value = excluded.value`;
-  const stopRelay = o.relay ? await new Relay(sql, { principalId: AGENTS_PRINCIPAL }, createLogger("load", { write: () => {} })).start(200) : null;
+  const stopRelay = o.relay ? await new Relay(sql, { principalId: RELAY_PRINCIPAL }, createLogger("load", { write: () => {} })).start(200) : null;
 
   try {
     const healthUrl = `${t.api}/functions/v1/health`;

@@ -292,6 +292,28 @@ ALTER FUNCTION app_private.alert_notified(p_id uuid) OWNER TO postgres;
 COMMENT ON FUNCTION app_private.alert_notified(p_id uuid) IS 'Marks an alert as sent to the alert webhook (telemetry.write; under the rails).';
 
 --
+-- Name: alert_upsert(uuid, text, text, text, text, jsonb, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb DEFAULT '{}'::jsonb, p_trace_id text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+begin
+  insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
+  values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
+          coalesce(p_trace_id, (app_private.request_context()).trace_id))
+  on conflict (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key) where resolved_at is null
+  do update set detail = excluded.detail
+  returning id into v_id;
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) OWNER TO postgres;
+
+--
 -- Name: audit_chain(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -640,6 +662,11 @@ begin
   v_machine := coalesce(v_p.kind = 'machine', false)
                or (v_p.id is null and (auth.role() = 'service_role'
                                        or current_setting('role', true) = 'service_role'));
+  -- relay@'s delivery bookkeeping is not autonomous work (see the header)
+  if v_machine and p_class = 'delivery'
+     and exists (select 1 from public.service_accounts s where s.principal_id = v_p.id and not s.autonomous) then
+    v_machine := false;
+  end if;
   if v_machine then
     v_who := coalesce(v_p.name || '@', 'service_role');
     v_break := v_p.id is not null and app_private.has_permission(null, 'rails.break_glass');
@@ -833,6 +860,27 @@ ALTER FUNCTION app_private.current_principal() OWNER TO postgres;
 --
 
 COMMENT ON FUNCTION app_private.current_principal() IS 'The caller resolved in one round trip: principal, roles, permissions, tenants.';
+
+--
+-- Name: dlq_still_gone(uuid[]); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.dlq_still_gone(p_parked_for uuid[]) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select s.name from public.outbox_subscriptions s
+  where s.id = any (p_parked_for) and s.gone_at is not null and not s.enabled
+  order by s.name limit 1
+$$;
+
+ALTER FUNCTION app_private.dlq_still_gone(p_parked_for uuid[]) OWNER TO postgres;
+
+--
+-- Name: FUNCTION dlq_still_gone(p_parked_for uuid[]); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.dlq_still_gone(p_parked_for uuid[]) IS 'The first still-gone (410, not re-enabled) subscription a parked DLQ entry waits for, or null.';
 
 --
 -- Name: emergency_stop_now(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1596,9 +1644,7 @@ begin
             (d ->> 'duration_ms')::int, e.trace_id);
   end loop;
   if p_ok then
-    update public.outbox_events o set state = 'delivered', delivered_at = now(), last_error = null
-     where o.id = e.id and o.created_at = e.created_at;
-    return 'delivered';
+    return (select s.state from app_private.outbox_settle(array[e.id]) s);
   end if;
   if e.attempts >= p_max_attempts then
     update public.outbox_events o set state = 'dead', last_error = p_error
@@ -1643,78 +1689,92 @@ CREATE FUNCTION app_private.outbox_ack_batch(p_results jsonb) RETURNS TABLE(even
 declare
   r           jsonb;
   v_results   jsonb := coalesce(p_results, '[]'::jsonb);
+  v_all       uuid[];
+  v_late      uuid[];
+  v_released  uuid[];
   v_ok        uuid[];
   v_id        uuid;
   v_tenant    uuid;
   v_state     text;
   v_n         int;
   v_delay     double precision;
+  v_ids       uuid[] := '{}';
+  v_states    text[] := '{}';
   v_fail_ids  uuid[] := '{}';
-  v_fail_st   text[] := '{}';
 begin
-  -- 1. Successful attempts, set-based.
-  select coalesce(array_agg((x ->> 'event_id')::uuid), '{}') into v_ok
-  from jsonb_array_elements(v_results) x where coalesce((x ->> 'ok')::boolean, false);
-  if cardinality(v_ok) > 0 then
-    -- lock the events (in id order: two relays acknowledging overlapping ids cannot deadlock)
-    perform 1 from public.outbox_events o where o.id = any (v_ok) order by o.id for update;
-    select u.id into v_id from unnest(v_ok) u(id)
-    where not exists (select 1 from public.outbox_events o where o.id = u.id) limit 1;
-    if v_id is not null then
-      perform app_private.raise_error('bad_request', format('no outbox event %s', v_id));
-    end if;
-    if not app_private.is_trusted_session() then
-      for v_tenant in select distinct o.tenant_id from public.outbox_events o where o.id = any (v_ok) loop
-        perform app_private.require_permission(v_tenant, 'outbox.deliver');
-      end loop;
-    end if;
-    -- a second acknowledgement of the same event in one batch finds it delivered (as before)
-    select u.id, 'delivered' into v_id, v_state from unnest(v_ok) u(id) group by u.id having count(*) > 1 limit 1;
-    if v_id is null then
-      select o.id, o.state into v_id, v_state from public.outbox_events o
-      where o.id = any (v_ok) and o.state <> 'delivering' limit 1;
-    end if;
-    if v_id is not null then
-      perform app_private.raise_error('bad_request', format('outbox event %s is %s, not delivering', v_id, v_state));
-    end if;
-    insert into public.outbox_deliveries (tenant_id, event_id, event_created_at, subscription_id, attempt,
-                                          ok, status_code, error, duration_ms, trace_id)
-    select o.tenant_id, o.id, o.created_at, (d ->> 'subscription_id')::uuid, o.attempts,
-           coalesce((d ->> 'ok')::boolean, true), (d ->> 'status_code')::int, d ->> 'error',
-           (d ->> 'duration_ms')::int, o.trace_id
-    from jsonb_array_elements(v_results) with ordinality x(r, n)
-    -- (o.id = any (v_ok): primary-key probes; a join on the JSON alone scanned every partition)
-    join public.outbox_events o on o.id = (x.r ->> 'event_id')::uuid and o.id = any (v_ok)
-    cross join lateral jsonb_array_elements(coalesce(x.r -> 'deliveries', '[]'::jsonb)) with ordinality d(d, m)
-    where coalesce((x.r ->> 'ok')::boolean, false)
-    order by x.n, d.m;
-    update public.outbox_events o set state = 'delivered', delivered_at = now(), last_error = null
-     where o.id = any (v_ok);
-    -- receivers that answered 410 Gone are switched off (only when one did)
-    if exists (select 1 from jsonb_array_elements(v_results) x, jsonb_array_elements(coalesce(x -> 'deliveries', '[]'::jsonb)) d
-               where coalesce((x ->> 'ok')::boolean, false) and (d ->> 'status_code')::int = 410) then
-      update public.outbox_subscriptions s set enabled = false, updated_at = now()
-       from (select distinct o.tenant_id, (d ->> 'subscription_id')::uuid as subscription_id
-             from jsonb_array_elements(v_results) x
-             join public.outbox_events o on o.id = (x ->> 'event_id')::uuid and o.id = any (v_ok)
-             cross join lateral jsonb_array_elements(coalesce(x -> 'deliveries', '[]'::jsonb)) d
-             where coalesce((x ->> 'ok')::boolean, false) and (d ->> 'status_code')::int = 410) g
-       where s.tenant_id = g.tenant_id and s.id = g.subscription_id;
-    end if;
+  select coalesce(array_agg((x ->> 'event_id')::uuid), '{}') into v_all from jsonb_array_elements(v_results) x;
+  if cardinality(v_all) = 0 then
+    return;
+  end if;
+  -- lock the events (in id order: two relays acknowledging overlapping ids cannot deadlock)
+  perform 1 from public.outbox_events o where o.id = any (v_all) order by o.id for update;
+  select u.id into v_id from unnest(v_all) u(id)
+  where not exists (select 1 from public.outbox_events o where o.id = u.id) limit 1;
+  if v_id is not null then
+    perform app_private.raise_error('bad_request', format('no outbox event %s', v_id));
+  end if;
+  select u.id into v_id from unnest(v_all) u(id) group by u.id having count(*) > 1 limit 1;
+  if v_id is not null then
+    perform app_private.raise_error('bad_request', format('outbox event %s is acknowledged twice in one batch', v_id));
+  end if;
+  if not app_private.is_trusted_session() then
+    for v_tenant in select distinct o.tenant_id from public.outbox_events o where o.id = any (v_all) loop
+      perform app_private.require_permission(v_tenant, 'outbox.deliver');
+    end loop;
   end if;
 
-  -- 2. Failed attempts: one by one, as before (retry schedule, DLQ, alerts).
-  for r in select x from jsonb_array_elements(v_results) x where not coalesce((x ->> 'ok')::boolean, false) loop
+  -- 1. Which events this claim still holds.
+  select coalesce(array_agg(o.id) filter (where not held), '{}'),
+         coalesce(array_agg(o.id) filter (where held and released), '{}'),
+         coalesce(array_agg(o.id) filter (where held and not released and ok), '{}')
+    into v_late, v_released, v_ok
+  from (select o.id,
+               o.state = 'delivering' and (x ->> 'claim' is null or o.claim_token = (x ->> 'claim')::uuid) as held,
+               coalesce((x ->> 'released')::boolean, false) as released,
+               coalesce((x ->> 'ok')::boolean, false) as ok
+        from jsonb_array_elements(v_results) x
+        join public.outbox_events o on o.id = (x ->> 'event_id')::uuid and o.id = any (v_all)) o;
+
+  -- 2. Every attempt into the log, in the order given (a late one under the attempt it was).
+  insert into public.outbox_deliveries (tenant_id, event_id, event_created_at, subscription_id, attempt,
+                                        ok, status_code, error, duration_ms, trace_id)
+  select o.tenant_id, o.id, o.created_at, (d ->> 'subscription_id')::uuid,
+         case when o.id = any (v_late) then least(o.attempts, greatest(1, coalesce((x.r ->> 'attempt')::int, o.attempts)))
+              else o.attempts end,
+         coalesce((d ->> 'ok')::boolean, coalesce((x.r ->> 'ok')::boolean, false)), (d ->> 'status_code')::int, d ->> 'error',
+         (d ->> 'duration_ms')::int, o.trace_id
+  from jsonb_array_elements(v_results) with ordinality x(r, n)
+  join public.outbox_events o on o.id = (x.r ->> 'event_id')::uuid and o.id = any (v_all)
+  cross join lateral jsonb_array_elements(coalesce(x.r -> 'deliveries', '[]'::jsonb)) with ordinality d(d, m)
+  order by x.n, d.m;
+
+  -- 3. Receivers gone (410): switched off before anything settles, so what they missed parks.
+  if exists (select 1 from jsonb_array_elements(v_results) x, jsonb_array_elements(coalesce(x -> 'deliveries', '[]'::jsonb)) d
+             where (d ->> 'status_code')::int = 410) then
+    perform app_private.outbox_mark_gone(v_results);
+  end if;
+
+  -- 4. Released: the attempt is given back.
+  if cardinality(v_released) > 0 then
+    update public.outbox_events o
+       set state = case when o.attempts > 1 then 'failed' else 'pending' end, attempts = o.attempts - 1,
+           next_attempt_at = now(), claim_token = null
+     where o.id = any (v_released);
+  end if;
+
+  -- 5. Successes, set-based: delivered or parked.
+  if cardinality(v_ok) > 0 then
+    select array_agg(s.event_id), array_agg(s.state) into v_ids, v_states from app_private.outbox_settle(v_ok) s;
+  end if;
+
+  -- 6. Failed attempts: one by one (retry schedule, DLQ, alerts); their attempts are logged above.
+  for r in select x from jsonb_array_elements(v_results) x
+           where (x ->> 'event_id')::uuid <> all (v_late || v_released || v_ok) loop
     v_id := (r ->> 'event_id')::uuid;
     select o.tenant_id into v_tenant from public.outbox_events o where o.id = v_id;
-    -- outbox_ack checks outbox.deliver in the event's tenant and dead-letters at the cap.
-    v_state := app_private.outbox_ack(v_id, false, r ->> 'error',
-                                      coalesce(r -> 'deliveries', '[]'::jsonb),
+    -- outbox_ack dead-letters at the cap
+    v_state := app_private.outbox_ack(v_id, false, r ->> 'error', '[]'::jsonb,
                                       app_private.flag_number('outbox.maxAttempts', v_tenant)::int);
-    update public.outbox_subscriptions s set enabled = false, updated_at = now()
-     where s.tenant_id = v_tenant
-       and s.id in (select (x ->> 'subscription_id')::uuid from jsonb_array_elements(coalesce(r -> 'deliveries', '[]'::jsonb)) x
-                    where (x ->> 'status_code')::int = 410);
     if v_state = 'failed' then
       select o.attempts into v_n from public.outbox_events o where o.id = v_id;
       v_delay := least(600.0, app_private.flag_number('outbox.retryBaseMs', v_tenant) / 1000.0 * power(2, v_n - 1))
@@ -1724,22 +1784,23 @@ begin
     end if;
     if v_state = 'dead' then
       -- Slack (via the autopilot) gets the trace link; the DLQ entry has the same trace id.
-      perform app_private.raise_alert(v_tenant, 'outbox.dead', 'warning', v_id::text,
+      perform app_private.alert_upsert(v_tenant, 'outbox.dead', 'warning', v_id::text,
         format('Outbox event %s dead after its last attempt: %s', v_id, coalesce(r ->> 'error', 'failed')),
         jsonb_build_object('event_id', v_id),
         (select o.trace_id from public.outbox_events o where o.id = v_id));
     end if;
+    v_ids := v_ids || v_id;
+    v_states := v_states || v_state;
     v_fail_ids := v_fail_ids || v_id;
-    v_fail_st := v_fail_st || v_state;
   end loop;
 
   -- In the order given.
   return query
-    select (x.r ->> 'event_id')::uuid,
-           case when coalesce((x.r ->> 'ok')::boolean, false) then 'delivered'
-                else v_fail_st[array_position(v_fail_ids, (x.r ->> 'event_id')::uuid)] end
-    from jsonb_array_elements(v_results) with ordinality x(r, n)
-    order by x.n;
+    select u.id,
+           case when u.id = any (v_late) then 'late' when u.id = any (v_released) then 'released'
+                else v_states[array_position(v_ids, u.id)] end
+    from unnest(v_all) with ordinality u(id, n)
+    order by u.n;
   -- A replay run stops once more than 20% of it failed (see the replay runs migration).
   if cardinality(v_fail_ids) > 0 then
     perform app_private.outbox_ack_batch_replays(v_fail_ids);
@@ -1752,7 +1813,7 @@ ALTER FUNCTION app_private.outbox_ack_batch(p_results jsonb) OWNER TO postgres;
 -- Name: FUNCTION outbox_ack_batch(p_results jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
 --
 
-COMMENT ON FUNCTION app_private.outbox_ack_batch(p_results jsonb) IS 'Acknowledges a batch of delivery attempts in one round trip (set-based for successes).';
+COMMENT ON FUNCTION app_private.outbox_ack_batch(p_results jsonb) IS 'Acknowledges a batch of delivery attempts in one round trip: every attempt logged; late acks logged only.';
 
 --
 -- Name: outbox_ack_batch_replays(uuid[]); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1807,11 +1868,12 @@ CREATE TABLE public.outbox_events (
     next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
     last_error text,
     delivered_at timestamp with time zone,
+    claim_token uuid,
     CONSTRAINT outbox_events_aggregate_id_length_check CHECK (((length(aggregate_id) >= 1) AND (length(aggregate_id) <= 200))),
     CONSTRAINT outbox_events_aggregate_type_length_check CHECK (((length(aggregate_type) >= 1) AND (length(aggregate_type) <= 100))),
     CONSTRAINT outbox_events_attempts_nonnegative_check CHECK ((attempts >= 0)),
     CONSTRAINT outbox_events_event_type_format_check CHECK ((event_type ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'::text)),
-    CONSTRAINT outbox_events_state_allowed_check CHECK ((state = ANY (ARRAY['pending'::text, 'delivering'::text, 'failed'::text, 'delivered'::text, 'dead'::text])))
+    CONSTRAINT outbox_events_state_allowed_check CHECK ((state = ANY (ARRAY['pending'::text, 'delivering'::text, 'failed'::text, 'delivered'::text, 'dead'::text, 'parked'::text])))
 )
 PARTITION BY RANGE (created_at);
 
@@ -1833,6 +1895,7 @@ CREATE FUNCTION app_private.outbox_claim(p_limit integer DEFAULT 50, p_claim_sec
     AS $$
 declare
   v_tenants uuid[];
+  v_claim   uuid := gen_random_uuid();
 begin
   if p_limit is null or p_limit not between 1 and 1000 or p_claim_seconds is null or p_claim_seconds not between 1 and 3600 then
     perform app_private.raise_error('bad_request', 'outbox_claim: limit 1..1000, claim_seconds 1..3600');
@@ -1858,7 +1921,7 @@ begin
     )
     update public.outbox_events o
        set state = 'delivering', attempts = o.attempts + 1,
-           next_attempt_at = now() + make_interval(secs => p_claim_seconds)
+           next_attempt_at = now() + make_interval(secs => p_claim_seconds), claim_token = v_claim
       from due
      where o.id = due.id and o.created_at = due.created_at
     returning o.*;
@@ -1871,6 +1934,71 @@ ALTER FUNCTION app_private.outbox_claim(p_limit integer, p_claim_seconds integer
 --
 
 COMMENT ON FUNCTION app_private.outbox_claim(p_limit integer, p_claim_seconds integer) IS 'Claims due outbox events (SKIP LOCKED, one undelivered event per aggregate at a time).';
+
+--
+-- Name: outbox_extend(uuid, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer DEFAULT 30) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_n int;
+begin
+  if p_claim is null or p_claim_seconds is null or p_claim_seconds not between 1 and 3600 then
+    perform app_private.raise_error('bad_request', 'outbox_extend: a claim token and claim_seconds 1..3600');
+  end if;
+  update public.outbox_events o set next_attempt_at = now() + make_interval(secs => p_claim_seconds)
+   where o.claim_token = p_claim and o.state = 'delivering'
+     and (app_private.is_trusted_session() or o.tenant_id = any (app_private.permitted_tenants('outbox.deliver')));
+  get diagnostics v_n = row_count;
+  return v_n;
+end $$;
+
+ALTER FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION outbox_extend(p_claim uuid, p_claim_seconds integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer) IS 'Extends an outbox claim while its deliveries run (the relay''s heartbeat); returns the events it still holds.';
+
+--
+-- Name: outbox_mark_gone(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.outbox_mark_gone(p_results jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  g        record;
+  v_reason text := current_setting('app.reason', true);
+begin
+  for g in
+    select distinct on (s.id) s.id, s.tenant_id, s.name, o.id as event_id, o.trace_id
+    from jsonb_array_elements(coalesce(p_results, '[]'::jsonb)) x
+    cross join lateral jsonb_array_elements(coalesce(x -> 'deliveries', '[]'::jsonb)) d
+    join public.outbox_events o on o.id = (x ->> 'event_id')::uuid
+    join public.outbox_subscriptions s on s.id = (d ->> 'subscription_id')::uuid and s.tenant_id = o.tenant_id
+    where (d ->> 'status_code')::int = 410 and s.enabled
+    order by s.id
+  loop
+    perform set_config('app.reason', format('receiver of subscription %s answered 410 Gone to event %s', g.name, g.event_id), true);
+    update public.outbox_subscriptions s
+       set enabled = false, gone_at = now(), updated_at = now(),
+           disabled_reason = format('410 Gone from the receiver (event %s)', g.event_id)
+     where s.id = g.id;
+    perform app_private.alert_upsert(g.tenant_id, 'outbox.subscription_gone', 'warning', g.id::text,
+      format('Webhook subscription %s answered 410 Gone and was switched off; its events are parked in the DLQ. '
+             'Re-enable it, then replay them (npm run ops -- dlq list --state parked)', g.name),
+      jsonb_build_object('subscription_id', g.id, 'event_id', g.event_id), g.trace_id);
+  end loop;
+  perform set_config('app.reason', coalesce(v_reason, ''), true);
+end $$;
+
+ALTER FUNCTION app_private.outbox_mark_gone(p_results jsonb) OWNER TO postgres;
 
 --
 -- Name: outbox_notify(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1945,6 +2073,79 @@ ALTER FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id 
 --
 
 COMMENT ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) IS 'Publishes an outbox event as the caller (RLS and rails apply).';
+
+--
+-- Name: outbox_settle(uuid[]); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.outbox_settle(p_ids uuid[]) RETURNS TABLE(event_id uuid, state text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_parked jsonb;
+  v_ids    uuid[];
+begin
+  select coalesce(jsonb_agg(jsonb_build_object('id', q.id, 'subs', q.subs, 'why', q.why)), '[]'::jsonb),
+         coalesce(array_agg(q.id), '{}')
+    into v_parked, v_ids
+  from (select e.id, array_agg(s.id order by s.name) as subs,
+               format('parked: subscription %s answered 410 Gone; re-enable it, then replay',
+                      string_agg(s.name, ', ' order by s.name)) as why
+        from public.outbox_events e
+        join public.outbox_subscriptions s on s.tenant_id = e.tenant_id and s.gone_at is not null and not s.enabled
+         and app_private.event_matches(s.event_filter, e.event_type)
+        where e.id = any (p_ids)
+          and not exists (select 1 from public.outbox_deliveries d
+                          where d.event_id = e.id and d.subscription_id = s.id and d.ok)
+        group by e.id) q;
+  if cardinality(v_ids) > 0 then
+    insert into public.dlq_entries (tenant_id, event_id, event_created_at, event_type, aggregate_type, aggregate_id,
+                                    event, attempts, errors, last_error, payload_bytes, trace_id, state, parked_for)
+    select e.tenant_id, e.id, e.created_at, e.event_type, e.aggregate_type, e.aggregate_id,
+           to_jsonb(e) || jsonb_build_object('state', 'parked', 'last_error', p.why), e.attempts,
+           coalesce((select jsonb_agg(jsonb_build_object('at', x.created_at, 'subscription_id', x.subscription_id,
+                                                         'status_code', x.status_code, 'error', x.error) order by x.created_at)
+                     from public.outbox_deliveries x where x.event_id = e.id and not x.ok), '[]'::jsonb),
+           p.why, octet_length(e.payload::text), e.trace_id, 'parked', p.subs
+    from jsonb_to_recordset(v_parked) p(id uuid, subs uuid[], why text)
+    join public.outbox_events e on e.id = p.id and e.id = any (v_ids)
+    on conflict on constraint dlq_entries_event do update
+      set state = 'parked', parked_for = excluded.parked_for, attempts = excluded.attempts, errors = excluded.errors,
+          last_error = excluded.last_error, dead_at = now();
+    update public.outbox_events o set state = 'parked', last_error = p.why
+      from jsonb_to_recordset(v_parked) p(id uuid, why text) where o.id = p.id and o.id = any (v_ids);
+  end if;
+  update public.outbox_events o set state = 'delivered', delivered_at = now(), last_error = null
+   where o.id = any (p_ids) and o.id <> all (v_ids);
+  return query select u.id, case when u.id = any (v_ids) then 'parked' else 'delivered' end from unnest(p_ids) u(id);
+end $$;
+
+ALTER FUNCTION app_private.outbox_settle(p_ids uuid[]) OWNER TO postgres;
+
+--
+-- Name: FUNCTION outbox_settle(p_ids uuid[]); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.outbox_settle(p_ids uuid[]) IS 'Settles fully attempted outbox events: delivered, or parked in the DLQ for gone (410) subscriptions.';
+
+--
+-- Name: outbox_subscription_reenable(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.outbox_subscription_reenable() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if new.enabled and not old.enabled then
+    new.gone_at := null;
+    new.disabled_reason := null;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.outbox_subscription_reenable() OWNER TO postgres;
 
 --
 -- Name: outbox_subscription_validate(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2209,20 +2410,12 @@ CREATE FUNCTION app_private.raise_alert(p_tenant_id uuid, p_source text, p_sever
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-  v_id uuid;
 begin
   perform app_private.require_rails_caller(p_tenant_id);
   if app_private.principal_id() is not null then
     perform app_private.require_permission(p_tenant_id, 'telemetry.write');
   end if;
-  insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
-  values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
-          coalesce(p_trace_id, (app_private.request_context()).trace_id))
-  on conflict (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key) where resolved_at is null
-  do update set detail = excluded.detail
-  returning id into v_id;
-  return v_id;
+  return app_private.alert_upsert(p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, p_detail, p_trace_id);
 end $$;
 
 ALTER FUNCTION app_private.raise_alert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) OWNER TO postgres;
@@ -2730,7 +2923,7 @@ begin
   if app_private.flag_bool('dlq.paused', r.tenant_id) or app_private.flag_text('autonomy.mode') = 'DEGRADE' then
     perform app_private.raise_error('dlq_paused', 'DLQ replays are paused (dlq.paused or autonomy.mode DEGRADE)');
   end if;
-  for x in select * from public.dlq_entries d where d.id = any (r.dlq_ids) and d.state = 'dead' for update loop
+  for x in select * from public.dlq_entries d where d.id = any (r.dlq_ids) and d.state in ('dead', 'parked') for update loop
     update public.outbox_events o
        set state = 'pending', attempts = 0, next_attempt_at = now(), last_error = null,
            headers = o.headers || jsonb_build_object('x-replay-request', r.id)
@@ -2773,7 +2966,8 @@ CREATE FUNCTION app_private.replay_progress(p_request_id uuid) RETURNS TABLE(tot
     SET search_path TO ''
     AS $$
   with r as (select * from public.replay_requests q where q.id = p_request_id
-             and (app_private.is_trusted_session() or app_private.has_permission(q.tenant_id, 'dlq.read'))),
+             and (app_private.is_trusted_session() or app_private.has_permission(q.tenant_id, 'dlq.read')
+                  or app_private.has_permission(q.tenant_id, 'outbox.deliver'))),
   ev as (
     select o.state from r, public.dlq_entries d
     join public.outbox_events o on o.id = d.event_id
@@ -2781,10 +2975,10 @@ CREATE FUNCTION app_private.replay_progress(p_request_id uuid) RETURNS TABLE(tot
   )
   select count(*)::int,
          count(*) filter (where state = 'delivered')::int,
-         count(*) filter (where state in ('failed', 'dead'))::int,
+         count(*) filter (where state in ('failed', 'dead', 'parked'))::int,
          count(*) filter (where state in ('pending', 'delivering'))::int,
-         round(coalesce(count(*) filter (where state in ('failed', 'dead'))::numeric / nullif(count(*), 0), 0), 4),
-         coalesce(count(*) filter (where state in ('failed', 'dead'))::numeric / nullif(count(*), 0), 0) > 0.20
+         round(coalesce(count(*) filter (where state in ('failed', 'dead', 'parked'))::numeric / nullif(count(*), 0), 0), 4),
+         coalesce(count(*) filter (where state in ('failed', 'dead', 'parked'))::numeric / nullif(count(*), 0), 0) > 0.20
   from ev
 $$;
 
@@ -2811,6 +3005,8 @@ declare
   v_ip      inet    := coalesce(p_ip, (app_private.request_context()).ip);
   v_caps    jsonb;
   v_status  text;
+  v_gone    text;
+  v_gone_id uuid;
   r         public.replay_requests;
 begin
   if p_tenant_id is null then
@@ -2829,10 +3025,19 @@ begin
       format('batch of %s exceeds budget.replay.maxBatch %s', v_batch, v_max_n), v_caps);
   end if;
   select count(*), coalesce(sum(d.payload_bytes), 0) into v_found, v_bytes
-  from public.dlq_entries d where d.id = any (v_ids) and d.tenant_id = p_tenant_id and d.state = 'dead';
+  from public.dlq_entries d where d.id = any (v_ids) and d.tenant_id = p_tenant_id and d.state in ('dead', 'parked');
   if v_found <> v_batch then
     perform app_private.raise_error('replay_bad_selection',
-      format('%s of %s DLQ entries are not dead entries of tenant %s', v_batch - v_found, v_batch, p_tenant_id));
+      format('%s of %s DLQ entries are not dead or parked entries of tenant %s', v_batch - v_found, v_batch, p_tenant_id));
+  end if;
+  -- a parked entry waits for its subscription: replayed while it is still gone, it would park again
+  select d.id, app_private.dlq_still_gone(d.parked_for) into v_gone_id, v_gone
+  from public.dlq_entries d where d.id = any (v_ids) and d.state = 'parked' and app_private.dlq_still_gone(d.parked_for) is not null
+  limit 1;
+  if v_gone is not null then
+    perform app_private.raise_error('replay_bad_selection',
+      format('DLQ entry %s is parked for subscription %s, which is still switched off (its receiver answered 410 Gone): re-enable it first',
+             v_gone_id, v_gone));
   end if;
   if v_bytes > v_max_mb * 1024 * 1024 then
     perform app_private.raise_error('replay_cap_exceeded',
@@ -4633,11 +4838,12 @@ CREATE TABLE public.dlq_entries (
     payload_bytes integer DEFAULT 0 NOT NULL,
     trace_id text,
     state text DEFAULT 'dead'::text NOT NULL,
+    parked_for uuid[],
     dead_at timestamp with time zone DEFAULT now() NOT NULL,
     replayed_at timestamp with time zone,
     replay_request_id uuid,
     CONSTRAINT dlq_entries_payload_bytes_nonnegative_check CHECK ((payload_bytes >= 0)),
-    CONSTRAINT dlq_entries_state_allowed_check CHECK ((state = ANY (ARRAY['dead'::text, 'replayed'::text, 'discarded'::text])))
+    CONSTRAINT dlq_entries_state_allowed_check CHECK ((state = ANY (ARRAY['dead'::text, 'parked'::text, 'replayed'::text, 'discarded'::text])))
 );
 
 ALTER TABLE public.dlq_entries OWNER TO postgres;
@@ -4646,7 +4852,7 @@ ALTER TABLE public.dlq_entries OWNER TO postgres;
 -- Name: TABLE dlq_entries; Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON TABLE public.dlq_entries IS 'Dead outbox events with their original row, errors and trace id; replayed through replay_requests.';
+COMMENT ON TABLE public.dlq_entries IS 'Dead (attempts exhausted) and parked (receiver gone) outbox events with their original row, errors and trace id; replayed through replay_requests.';
 
 --
 -- Name: feature_flag_history; Type: TABLE; Schema: public; Owner: postgres
@@ -4857,6 +5063,8 @@ CREATE TABLE public.outbox_subscriptions (
     secret_ref text NOT NULL,
     event_filter text[] DEFAULT '{*}'::text[] NOT NULL,
     enabled boolean DEFAULT true NOT NULL,
+    gone_at timestamp with time zone,
+    disabled_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT outbox_subscriptions_endpoint_url_format_check CHECK ((endpoint_url ~ '^https?://[^\s]+$'::text)),
@@ -4870,7 +5078,7 @@ ALTER TABLE public.outbox_subscriptions OWNER TO postgres;
 -- Name: TABLE outbox_subscriptions; Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON TABLE public.outbox_subscriptions IS 'Webhook subscribers of a tenant: endpoint, event filter, signing key (Vault name).';
+COMMENT ON TABLE public.outbox_subscriptions IS 'Webhook subscribers of a tenant: endpoint, event filter, signing key (Vault name), gone mark (410).';
 
 --
 -- Name: permissions; Type: TABLE; Schema: public; Owner: postgres
@@ -5245,8 +5453,9 @@ CREATE TABLE public.service_accounts (
     purpose text NOT NULL,
     rotation_days integer DEFAULT 90 NOT NULL,
     tenant_bound boolean DEFAULT false NOT NULL,
+    autonomous boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT service_accounts_name_allowed_check CHECK ((name = ANY (ARRAY['autopilot'::text, 'agents'::text, 'dlq'::text, 'ci'::text, 'n8n'::text, 'system'::text]))),
+    CONSTRAINT service_accounts_name_allowed_check CHECK ((name = ANY (ARRAY['autopilot'::text, 'agents'::text, 'dlq'::text, 'ci'::text, 'n8n'::text, 'system'::text, 'relay'::text]))),
     CONSTRAINT service_accounts_rotation_days_range_check CHECK (((rotation_days >= 1) AND (rotation_days <= 90)))
 );
 
@@ -5256,7 +5465,7 @@ ALTER TABLE public.service_accounts OWNER TO postgres;
 -- Name: TABLE service_accounts; Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON TABLE public.service_accounts IS 'The six machine service accounts (autopilot, agents, dlq, ci, n8n, system).';
+COMMENT ON TABLE public.service_accounts IS 'The machine service accounts: the charter''s six (autopilot, agents, dlq, ci, n8n, system) and relay (issue 12).';
 
 --
 -- Name: shipments; Type: TABLE; Schema: public; Owner: postgres
@@ -6263,6 +6472,12 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON public.outbox_events FOR EACH ROW E
 CREATE TRIGGER outbox_prepare BEFORE INSERT ON public.outbox_events FOR EACH ROW EXECUTE FUNCTION app_private.outbox_prepare();
 
 --
+-- Name: outbox_subscriptions outbox_subscription_reenable; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER outbox_subscription_reenable BEFORE UPDATE OF enabled ON public.outbox_subscriptions FOR EACH ROW EXECUTE FUNCTION app_private.outbox_subscription_reenable();
+
+--
 -- Name: outbox_subscriptions outbox_subscription_validate; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -6320,7 +6535,7 @@ CREATE TRIGGER rails_guard BEFORE INSERT ON public.outbox_events FOR EACH STATEM
 -- Name: outbox_subscriptions rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
-CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.outbox_subscriptions FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.outbox_subscriptions FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
 
 --
 -- Name: rates_contracts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -6356,7 +6571,7 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 -- Name: replay_requests rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
-CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.replay_requests FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.replay_requests FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
 
 --
 -- Name: shipments rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -7501,6 +7716,12 @@ REVOKE ALL ON FUNCTION app_private.alert_notified(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.alert_notified(p_id uuid) TO authenticated;
 
 --
+-- Name: FUNCTION alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION audit_chain(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7606,6 +7827,12 @@ GRANT ALL ON FUNCTION app_private.cost_charge(p_tenant_id uuid, p_amount_usd num
 REVOKE ALL ON FUNCTION app_private.current_principal() FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.current_principal() TO authenticated;
 GRANT ALL ON FUNCTION app_private.current_principal() TO service_role;
+
+--
+-- Name: FUNCTION dlq_still_gone(p_parked_for uuid[]); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.dlq_still_gone(p_parked_for uuid[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION emergency_stop_now(); Type: ACL; Schema: app_private; Owner: postgres
@@ -7841,6 +8068,20 @@ GRANT ALL ON FUNCTION app_private.outbox_claim(p_limit integer, p_claim_seconds 
 GRANT ALL ON FUNCTION app_private.outbox_claim(p_limit integer, p_claim_seconds integer) TO service_role;
 
 --
+-- Name: FUNCTION outbox_extend(p_claim uuid, p_claim_seconds integer); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer) TO authenticated;
+GRANT ALL ON FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer) TO service_role;
+
+--
+-- Name: FUNCTION outbox_mark_gone(p_results jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.outbox_mark_gone(p_results jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION outbox_notify(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7859,6 +8100,18 @@ REVOKE ALL ON FUNCTION app_private.outbox_prepare() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION outbox_settle(p_ids uuid[]); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.outbox_settle(p_ids uuid[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION outbox_subscription_reenable(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.outbox_subscription_reenable() FROM PUBLIC;
 
 --
 -- Name: FUNCTION outbox_subscription_validate(); Type: ACL; Schema: app_private; Owner: postgres

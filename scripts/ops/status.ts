@@ -31,7 +31,7 @@ export const status: Command = async ({ sql, out, argv }) => {
   };
   out.result(data, () => {
     const banner = halted
-      ? "HALTED: autonomy.emergencyStop is true, every autonomous write is refused (resume: npm run ops -- resume)"
+      ? "HALTED: autonomy.emergencyStop is true, every autonomous write is refused; relay@ still delivers committed events (resume: npm run ops -- resume)"
       : `RUNNING, mode ${data.mode}${data.agentsEnabled ? "" : " (agents disabled: agents.autonomousEnabled is false)"}`;
     const flagRows = ACTIVATION_FLAGS.map((k) => ({
       flag: k,
@@ -57,7 +57,8 @@ export const status: Command = async ({ sql, out, argv }) => {
       `Outbox: ${queue.pending} pending, ${queue.delivering} delivering, ${queue.failed} failed; ` +
       `oldest undelivered ${age(lag.oldestUndeliveredSeconds)}; ` +
       `p95 commit->delivered ${lag.p95Ms === null ? "-" : `${lag.p95Ms} ms`} (${lag.delivered} delivered in ${w.interval})`,
-      `DLQ: ${dlq.dead} dead, ${dlq.newInWindow} new in ${w.interval}`,
+      `DLQ: ${dlq.dead} dead, ${dlq.newInWindow} new in ${w.interval}` +
+      (dlq.parked ? `; ${dlq.parked} parked (a receiver answered 410 Gone: re-enable its subscription, then replay; ops dlq list --state parked)` : ""),
       "",
       `SLOs (${w.interval}; success >= 98%, p95 <= 2500 ms)`,
       table(sloRows, ["function", "portal", "requests", "errors", "success", "p95"]),

@@ -7,7 +7,7 @@ import { loadFunctions } from "./functions.ts";
 import { gateway } from "./gateway.ts";
 import { startPgNetWorker } from "./pgnet.ts";
 import { createLogger } from "../../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
+import { RELAY_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
 
 const env = (k: string) => {
   const v = Deno.env.get(k);
@@ -25,7 +25,7 @@ const stopWorker = await startPgNetWorker(sql, log);
 // The outbox relay worker (LISTEN/NOTIFY); off where tests run relays of their own.
 const stopRelay = Deno.env.get("SWITCHYARD_RELAY_WORKER") === "off"
   ? async () => {}
-  : await new Relay(sql, { principalId: AGENTS_PRINCIPAL }, createLogger("relay")).start();
+  : await new Relay(sql, { principalId: RELAY_PRINCIPAL }, createLogger("relay")).start();
 
 const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {
   log({ level: "info", msg: "runtime listening", port, functions: [...functions.keys()] });

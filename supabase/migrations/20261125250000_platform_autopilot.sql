@@ -109,13 +109,24 @@ create function app_private.raise_alert(p_tenant_id uuid, p_source text, p_sever
                                         p_summary text, p_detail jsonb default '{}'::jsonb, p_trace_id text default null)
 returns uuid
 language plpgsql security definer set search_path = '' as $$
-declare
-  v_id uuid;
 begin
   perform app_private.require_rails_caller(p_tenant_id);
   if app_private.principal_id() is not null then
     perform app_private.require_permission(p_tenant_id, 'telemetry.write');
   end if;
+  return app_private.alert_upsert(p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, p_detail, p_trace_id);
+end $$;
+
+-- The insert behind raise_alert, without its permission checks: for definer functions that
+-- raise the alerts of their own work (the outbox acknowledgements, as relay@, which holds
+-- outbox.deliver only). Not executable through the API.
+create function app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text,
+                                         p_summary text, p_detail jsonb default '{}'::jsonb, p_trace_id text default null)
+returns uuid
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_id uuid;
+begin
   insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
   values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
           coalesce(p_trace_id, (app_private.request_context()).trace_id))
@@ -124,6 +135,7 @@ begin
   returning id into v_id;
   return v_id;
 end $$;
+revoke execute on function app_private.alert_upsert(uuid, text, text, text, text, jsonb, text) from public;
 comment on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) is
   'Raises (or keeps) one open alert per (tenant, source, dedupe key).';
 revoke execute on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) from public;

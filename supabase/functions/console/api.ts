@@ -233,6 +233,7 @@ async function outbox(tx: Tx, principal: Promise<Principal>) {
          (select count(*) from public.outbox_events where state = 'delivering')::int as delivering,
          (select count(*) from public.outbox_events where state = 'failed')::int as failed,
          (select count(*) from public.dlq_entries where state = 'dead')::int as dead,
+         (select count(*) from public.dlq_entries where state = 'parked')::int as parked,
          (select round(extract(epoch from now() - min(created_at)) * 1000)
             from public.outbox_events where state in ('pending', 'delivering', 'failed')) as oldest_undelivered_ms,
          (select round(percentile_cont(0.95) within group (order by extract(epoch from delivered_at - created_at) * 1000)::numeric)
@@ -258,6 +259,7 @@ async function outbox(tx: Tx, principal: Promise<Principal>) {
     depth: now.depth,
     by_state: { pending: now.pending, delivering: now.delivering, failed: now.failed },
     dlq_dead: now.dead,
+    dlq_parked: now.parked,
     oldest_undelivered_ms: num(now.oldest_undelivered_ms),
     lag_p95_ms: num(now.lag_p95_ms),
     slo: { lag_p95_ms: 5000 },
@@ -308,7 +310,7 @@ async function dlq(tx: Tx, principal: Promise<Principal>) {
     principal,
     tx`select id, tenant_id, event_id, event_type, aggregate_type, aggregate_id, attempts, last_error, payload_bytes,
               trace_id, state, dead_at, replayed_at, replay_request_id
-       from public.dlq_entries order by (state = 'dead') desc, dead_at desc limit 100`,
+       from public.dlq_entries order by (state in ('dead', 'parked')) desc, dead_at desc limit 100`,
     tx`select id, tenant_id, requested_by_name, dry_run, batch_size, payload_bytes, status, approved_by_name,
               decided_at, outcome, created_at, executed_at, dlq_ids, requested_by
        from public.replay_requests order by created_at desc limit 20`,

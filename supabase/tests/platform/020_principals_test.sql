@@ -1,4 +1,4 @@
--- Tenancy and principals (charter §1): roles, the six service accounts with hashed keys and
+-- Tenancy and principals (charter §1): roles, the service accounts with hashed keys and
 -- rotation, the permission matrix as data, identity from tables (never from claims), the
 -- one permission helper, bad role input.
 -- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
@@ -6,7 +6,7 @@ begin;
 -- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
 -- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
 alter default privileges grant execute on functions to public;
-select plan(65);
+select plan(68);
 
 create function pg_temp.perms(p_role text) returns text[] language sql as $$
   select coalesce(array_agg(permission order by permission), '{}') from public.role_permissions where role = p_role
@@ -28,8 +28,8 @@ select set_eq($$select role from roles where scope = 'global' and kind = 'human'
 select set_eq($$select s.name from service_accounts s join principals p on p.id = s.principal_id
                 join role_assignments ra on ra.principal_id = p.id and ra.role = s.name and ra.tenant_id is null
                 where p.kind = 'machine'$$,
-  array['autopilot', 'agents', 'dlq', 'ci', 'n8n', 'system'],
-  'six machine service accounts, each a machine principal with its global role');
+  array['autopilot', 'agents', 'dlq', 'ci', 'n8n', 'system', 'relay'],
+  'seven machine service accounts (the charter''s six and relay@), each a machine principal with its global role');
 select ok((select bool_and(rotation_days = 90) from service_accounts), 'service keys rotate every 90 days');
 
 -- The matrix follows the charter's role descriptions.
@@ -60,6 +60,10 @@ select ok('flags.autonomy.write' = any (pg_temp.perms('ci')) and 'deploy.product
 select ok(pg_temp.perms('n8n') @> array['domain.write', 'outbox.publish'], 'n8n@: inbound/outbound jobs');
 select is((select array_agg(p order by p) from unnest(pg_temp.perms('system')) p where p not in ('flags.read', 'audit.write')),
           array['dr.execute', 'flags.emergency_stop.write', 'rails.break_glass'], 'system@: DR and emergencyStop only');
+select is(pg_temp.perms('relay'), array['outbox.deliver'], 'relay@: outbox.deliver only (claim, ack, deliveries log, DLQ)');
+select ok(not 'outbox.deliver' = any (pg_temp.perms('agents')), 'agents@ publishes events; relay@ delivers them');
+select results_eq($$select name from service_accounts where not autonomous$$, $$values ('relay')$$,
+  'relay@ is the one non-autonomous account');
 
 -------------------------------------------------------------------------------------------
 -- Bad role input

@@ -1,6 +1,6 @@
 -- The RLS matrix, generated from data so it stays complete:
 --   every table in ops.rls_registry (every tenant table: see 001_rls_coverage_test)
---   x each tenant human role, super_admin and each of the six service accounts
+--   x each tenant human role, super_admin and each of the service accounts
 --   x own tenant vs another tenant
 --   x select / insert / update / delete
 -- is allowed or refused exactly as the permission matrix (public.role_permissions) says
@@ -19,7 +19,7 @@ alter default privileges grant execute on functions to public;
 select plan((
   (select count(*) from ops.rls_registry)                  -- cells: tables
     * ((select count(*) from public.roles where kind = 'human')
-       + (select count(*) from public.service_accounts))    --   x principals (8 human roles + 6 accounts)
+       + (select count(*) from public.service_accounts))    --   x principals (8 human roles + 7 accounts)
     * 2 * 4                                                 --   x own/other x 4 operations
   + (select count(*) from ops.rls_registry) * 2             -- fixtures
 )::int);
@@ -35,7 +35,7 @@ insert into m_tenants values
 insert into public.tenants (id, slug, name) values ('b0000000-0000-4000-8000-00000000000b', 'matrix-other', 'Matrix Other');
 
 -- Actors: one human per tenant role (assigned in the own tenant), a global super_admin and
--- the six service accounts; every JWT names the own tenant.
+-- the service accounts; every JWT names the own tenant.
 create temp table m_actors (label text primary key, role text not null, principal_id uuid not null);
 insert into public.principals (kind, name)
 select 'human', 'matrix-' || r.role || '@test' from public.roles r where r.kind = 'human';

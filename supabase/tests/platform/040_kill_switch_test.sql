@@ -44,7 +44,8 @@ select throws_ok($$delete from shipments where reference = 'KS-1'$$, 'SY001', nu
 select is((select count(*)::int from shipments where reference = 'KS-1'), 1, 'reads still work');
 select throws_ok($$select app_private.outbox_publish('shipment', 'KS-1', 'shipment.created')$$, 'SY001', null,
   'publishing to the outbox is refused');
-select throws_ok($$select * from app_private.outbox_claim()$$, 'SY001', null, 'the relay cannot claim outbox events');
+select throws_ok($$select * from app_private.outbox_claim()$$, 'SY001', null,
+  'agents@ cannot touch the outbox''s delivery state (relay@ can: 075_relay_delivery_test)');
 select throws_ok($$select * from app_private.lease_acquire('task-1')$$, 'SY001', null, 'no new concurrency leases');
 select throws_ok($$select * from app_private.cost_charge('d0000000-0000-4000-8000-000000000001', 1, 'llm')$$, 'SY001', null,
   'no cost charges');
@@ -104,6 +105,7 @@ select throws_ok($$select app_private.outbox_publish('shipment', 'SD-1', 'shipme
   'nor publish events');
 select throws_ok($$select * from app_private.lease_acquire('task-2')$$, 'SY002', null, 'nor take new work');
 select ok((select count(*) from shipments) > 0, 'it still reads');
+select tests.act_as('relay');
 select lives_ok($$select * from app_private.outbox_claim()$$, 'the relay still delivers what humans published');
 select tests.act_as('dispatch@demo-freight.test');
 select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'SD-H')$$,

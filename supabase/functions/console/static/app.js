@@ -509,7 +509,7 @@
     $("ob-oldest").textContent = ms(o.oldest_undelivered_ms);
     $("ob-lag").textContent = ms(o.lag_p95_ms);
     $("ob-lag").parentElement.className = cls(o.lag_p95_ms === null ? null : o.lag_p95_ms <= o.slo.lag_p95_ms);
-    $("ob-dead").textContent = String(o.dlq_dead);
+    $("ob-dead").textContent = o.dlq_parked ? `${o.dlq_dead} (+${o.dlq_parked} parked: receiver gone)` : String(o.dlq_dead);
     chart("outbox", $("ob-chart"), {
       series: [
         {},
@@ -543,7 +543,7 @@
         h("td", { text: e.state }),
         h("td", {}, e.trace_id ? h("a", { href: traceHref(e.trace_id), class: "trace-link", text: short(e.trace_id) }) : "–"),
         h("td", { class: "actions" },
-          e.state === "dead" && d.can_request
+          (e.state === "dead" || e.state === "parked") && d.can_request
             ? [
               h("button", { type: "button", class: "small", dataset: { action: "dry-run", id: e.id }, text: "Dry run" }),
               h("button", { type: "button", class: "small warn", dataset: { action: "replay", id: e.id }, text: "Replay" }),
