@@ -3991,7 +3991,7 @@ begin
     perform cron.schedule(job, '30 seconds', command);
   else
     perform cron.schedule(job, '* * * * *', command);
-    perform cron.schedule(job || '+30s', '* * * * *', 'select pg_sleep(30); ' || command);
+    perform cron.schedule(job || '+30s', '* * * * *', 'set local net.defer_seconds = 30; ' || command);
   end if;
 end $$;
 
@@ -4001,7 +4001,7 @@ ALTER FUNCTION ops.schedule_every_30s(job text, command text) OWNER TO postgres;
 -- Name: FUNCTION schedule_every_30s(job text, command text); Type: COMMENT; Schema: ops; Owner: postgres
 --
 
-COMMENT ON FUNCTION ops.schedule_every_30s(job text, command text) IS 'Schedules a command every 30 s: one pg_cron job on pg_cron >= 1.5, two per-minute jobs 30 s apart before.';
+COMMENT ON FUNCTION ops.schedule_every_30s(job text, command text) IS 'Schedules function calls every 30 s: one pg_cron job on pg_cron >= 1.5, two per-minute jobs before (the second one''s calls deferred 30 s).';
 
 --
 -- Name: security_scan(); Type: FUNCTION; Schema: ops; Owner: postgres
