@@ -82,6 +82,7 @@ declare
   v_outcome text;
   v_status  int;
   v_body    jsonb;
+  v_lock    bigint;
 begin
   if v_pid is null then
     perform app_private.raise_error('unknown_principal',
@@ -109,7 +110,8 @@ begin
   end if;
 
   if p_idempotency_key is not null then
-    if not pg_try_advisory_xact_lock(hashtextextended(v_pid::text || ':' || p_idempotency_key, 0)) then
+    v_lock := hashtextextended(v_pid::text || ':' || p_idempotency_key, 0);
+    if not pg_try_advisory_xact_lock(v_lock) and not app_private.idempotency_reclaim(v_lock) then
       return jsonb_build_object('principal', jsonb_build_object('id', v_p.id, 'kind', v_p.kind, 'name', v_p.name),
                                 'idempotency', 'in_flight');
     end if;
@@ -1288,6 +1290,7 @@ declare
   v_pid    uuid := app_private.principal_id();
   v_tenant uuid := coalesce(p_tenant_id, app_private.claim_tenant());
   v_row    public.idempotency_keys;
+  v_started timestamptz := (select a.backend_start from pg_catalog.pg_stat_get_activity(pg_catalog.pg_backend_pid()) a);
 begin
   perform app_private.idempotency_check_key(p_key);
   if v_pid is null then
@@ -1301,9 +1304,11 @@ begin
     perform app_private.raise_error('bad_request', format('lock_seconds must be 1..3600 (got %s)', p_lock_seconds));
   end if;
 
-  insert into public.idempotency_keys as k (tenant_id, principal_id, key, fingerprint, state, locked_until, expires_at)
+  insert into public.idempotency_keys as k (tenant_id, principal_id, key, fingerprint, state, locked_until, expires_at,
+                                            holder_pid, holder_started)
   values (v_tenant, v_pid, p_key, p_fingerprint, 'in_flight',
-          now() + make_interval(secs => p_lock_seconds), now() + interval '24 hours')
+          now() + make_interval(secs => p_lock_seconds), now() + interval '24 hours',
+          pg_catalog.pg_backend_pid(), v_started)
   on conflict on constraint idempotency_keys_unique do nothing
   returning * into v_row;
   if v_row.id is not null then
@@ -1316,11 +1321,14 @@ begin
     and (k.tenant_id = v_tenant or (v_tenant is null and k.tenant_id is null))
   for update;
 
-  if v_row.expires_at <= now() or (v_row.state = 'in_flight' and v_row.locked_until <= now()) then
+  if v_row.expires_at <= now()
+     or (v_row.state = 'in_flight'
+         and (v_row.locked_until <= now() or not app_private.session_alive(v_row.holder_pid, v_row.holder_started))) then
     update public.idempotency_keys k
        set fingerprint = p_fingerprint, state = 'in_flight', response_status = null, response_body = null,
            created_at = now(), completed_at = null,
-           locked_until = now() + make_interval(secs => p_lock_seconds), expires_at = now() + interval '24 hours'
+           locked_until = now() + make_interval(secs => p_lock_seconds), expires_at = now() + interval '24 hours',
+           holder_pid = pg_catalog.pg_backend_pid(), holder_started = v_started
      where k.id = v_row.id
     returning * into v_row;
     return query select 'new'::text, null::int, null::jsonb, v_row.created_at, v_row.expires_at;
@@ -1388,6 +1396,39 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.idempotency_complete(p_key text, p_response_status integer, p_response_body jsonb, p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: idempotency_reclaim(bigint); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.idempotency_reclaim(p_lock bigint) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_holder int;
+begin
+  select l.pid into v_holder
+  from pg_catalog.pg_locks l
+  join pg_catalog.pg_stat_activity a on a.pid = l.pid
+  where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+    and l.database = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())
+    and l.classid = ((p_lock >> 32) & 4294967295)::oid and l.objid = (p_lock & 4294967295)::oid
+    and a.state in ('idle in transaction', 'idle in transaction (aborted)')
+    and a.state_change < pg_catalog.clock_timestamp() - interval '5 seconds';
+  if v_holder is null or not pg_catalog.pg_terminate_backend(v_holder, 5000) then
+    return false;
+  end if;
+  return pg_catalog.pg_try_advisory_xact_lock(p_lock);
+end $$;
+
+ALTER FUNCTION app_private.idempotency_reclaim(p_lock bigint) OWNER TO postgres;
+
+--
+-- Name: FUNCTION idempotency_reclaim(p_lock bigint); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.idempotency_reclaim(p_lock bigint) IS 'Ends the session holding an idempotency key''s lock when it has been idle in its transaction for 5 s; true when the lock is now this session''s.';
 
 --
 -- Name: invite_member(uuid, text, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -3248,6 +3289,27 @@ end $$;
 ALTER FUNCTION app_private.require_rails_caller(p_tenant_id uuid) OWNER TO postgres;
 
 --
+-- Name: session_alive(integer, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.session_alive(p_pid integer, p_started timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select p_pid is null or exists (
+    select from pg_catalog.pg_stat_get_activity(p_pid) a
+    where a.backend_start is null or p_started is null or a.backend_start = p_started)
+$$;
+
+ALTER FUNCTION app_private.session_alive(p_pid integer, p_started timestamp with time zone) OWNER TO postgres;
+
+--
+-- Name: FUNCTION session_alive(p_pid integer, p_started timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.session_alive(p_pid integer, p_started timestamp with time zone) IS 'Whether the backend p_pid started at p_started still runs (unknown: true).';
+
+--
 -- Name: spans_redact(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -4134,7 +4196,7 @@ begin
     perform cron.schedule(job, '30 seconds', command);
   else
     perform cron.schedule(job, '* * * * *', command);
-    perform cron.schedule(job || '+30s', '* * * * *', 'select pg_sleep(30); ' || command);
+    perform cron.schedule(job || '+30s', '* * * * *', 'set local net.defer_seconds = 30; ' || command);
   end if;
 end $$;
 
@@ -4144,7 +4206,7 @@ ALTER FUNCTION ops.schedule_every_30s(job text, command text) OWNER TO postgres;
 -- Name: FUNCTION schedule_every_30s(job text, command text); Type: COMMENT; Schema: ops; Owner: postgres
 --
 
-COMMENT ON FUNCTION ops.schedule_every_30s(job text, command text) IS 'Schedules a command every 30 s: one pg_cron job on pg_cron >= 1.5, two per-minute jobs 30 s apart before.';
+COMMENT ON FUNCTION ops.schedule_every_30s(job text, command text) IS 'Schedules function calls every 30 s: one pg_cron job on pg_cron >= 1.5, two per-minute jobs before (the second one''s calls deferred 30 s).';
 
 --
 -- Name: security_scan(); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -4950,6 +5012,8 @@ CREATE TABLE public.idempotency_keys (
     response_body jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     locked_until timestamp with time zone DEFAULT (now() + '00:01:00'::interval) NOT NULL,
+    holder_pid integer,
+    holder_started timestamp with time zone,
     completed_at timestamp with time zone,
     expires_at timestamp with time zone DEFAULT (now() + '24:00:00'::interval) NOT NULL,
     CONSTRAINT idempotency_keys_state_allowed_check CHECK ((state = ANY (ARRAY['in_flight'::text, 'completed'::text])))
@@ -7973,6 +8037,12 @@ GRANT ALL ON FUNCTION app_private.idempotency_complete(p_key text, p_response_st
 GRANT ALL ON FUNCTION app_private.idempotency_complete(p_key text, p_response_status integer, p_response_body jsonb, p_tenant_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION idempotency_reclaim(p_lock bigint); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.idempotency_reclaim(p_lock bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION invite_member(p_tenant_id uuid, p_email text, p_role text, p_display_name text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -8329,6 +8399,12 @@ GRANT ALL ON FUNCTION app_private.require_permission(p_tenant_id uuid, p_permiss
 REVOKE ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION session_alive(p_pid integer, p_started timestamp with time zone); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.session_alive(p_pid integer, p_started timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION spans_redact(); Type: ACL; Schema: app_private; Owner: postgres

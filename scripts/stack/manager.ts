@@ -193,12 +193,20 @@ export async function up(i: Instance, log: Log, opts: UpOptions = {}): Promise<U
       result.startedDb = true;
     }
     checkMigrationHistory(i); // before touching anything: a rewritten history needs a reset
+    const fresh = psql(i, ["-At", "-c", "select to_regclass('supabase_migrations.schema_migrations') is null"]).trim() === "t";
     log("applying Supabase baseline");
     applyBaseline(i);
     log("applying migrations (supabase migration up)");
     applyMigrations(i);
     log("applying seed");
     for (const f of seedFiles()) psql(i, ["-f", f], `seed ${f}`);
+    if (fresh) {
+      // Warm-up (issue 12 item 8): the migrations leave about 50 tables (catalogs among them)
+      // with dead rows or never analyzed; autovacuum would work through them in the first
+      // minute of traffic. Done here, before the first request, in a few seconds.
+      log("vacuum analyze (warm-up)");
+      psql(i, ["-c", "vacuum (analyze)"], "vacuum analyze");
+    }
     if (opts.runtime === false) return result;
     if (rtUp) await stopDaemon(runtimePidFile(i)); // up but unhealthy: restart it
     await startRuntime(i, log, opts.relayWorker ?? true);

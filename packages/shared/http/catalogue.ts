@@ -22,7 +22,9 @@
  *    while rate_limited (429) is about this caller's pace. Both carry Retry-After (DETAIL);
  *  - autonomy_halted and mode_read_only are 503 with Retry-After: the service is deliberately
  *    unavailable, not the caller at fault; portal_disabled is 403: this door is closed to
- *    writes while the others answer.
+ *    writes while the others answer;
+ *  - database_unavailable is 503 with Retry-After (the database is restarting, full or out
+ *    of reach: a retry may succeed), and not a rail: it is the system's failure for the SLO.
  */
 export const CATALOGUE = {
   // 4xx: the caller's request
@@ -54,6 +56,7 @@ export const CATALOGUE = {
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },
+  database_unavailable: { status: 503, title: "The database is unavailable", retryAfter: 2 },
   // the rails (Postgres raises them; none counts against the SLO)
   autonomy_halted: { status: 503, title: "Autonomy is halted by the emergency stop", retryAfter: 60, sqlstate: "SY001", rail: true },
   mode_read_only: { status: 503, title: "The system is in read-only mode", retryAfter: 60, rail: true },
