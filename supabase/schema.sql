@@ -101,6 +101,11 @@ begin
   elsif p_rails is distinct from 'none' then
     raise exception 'action_begin: unknown rails %', p_rails;
   end if;
+  -- every agent write holds a slot of budget.agents.maxConcurrent until it commits
+  -- (20261126140000_platform_concurrency), whichever door it came through
+  if p_rails = 'domain' and v_p.kind = 'machine' and v_p.name = 'agents' then
+    perform app_private.agent_slot_take(v_tenant);
+  end if;
 
   if p_nonce is not null then
     if not app_private.webhook_nonce_use(p_nonce_source, p_nonce, p_nonce_ts, 300, v_tenant) then
@@ -271,6 +276,78 @@ end $$;
 ALTER FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kind text, OUT principal_name text, OUT db_user text) OWNER TO postgres;
 
 --
+-- Name: agent_slot_take(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.agent_slot_take(p_tenant_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_cap  int := app_private.flag_number('budget.agents.maxConcurrent')::int;
+  v_tcap int;
+  v_got  boolean := false;
+  v_at   int;
+begin
+  if p_tenant_id is not null then
+    select f.value::int into v_tcap from public.feature_flags_v2 f
+    where f.key = 'budget.agents.maxConcurrent' and f.tenant_id = p_tenant_id and f.portal is null;
+  end if;
+  if v_tcap is not null then
+    v_at := floor(random() * greatest(v_tcap, 1));
+    for i in 0 .. v_tcap - 1 loop
+      v_got := pg_try_advisory_xact_lock(hashtextextended('switchyard.agent-slot:' || p_tenant_id || ':' || ((v_at + i) % v_tcap), 0));
+      exit when v_got;
+    end loop;
+    if not v_got then
+      perform app_private.raise_error('budget_exhausted',
+        format('tenant %s has all %s of its budget.agents.maxConcurrent slots in use', p_tenant_id, v_tcap),
+        jsonb_build_object('budget', 'budget.agents.maxConcurrent', 'cap', v_tcap, 'tenant_id', p_tenant_id, 'retry_after_seconds', 1));
+    end if;
+    v_got := false;
+  end if;
+  -- from a random slot: concurrent takers rarely try the same one
+  v_at := floor(random() * greatest(v_cap, 1));
+  for i in 0 .. v_cap - 1 loop
+    v_got := pg_try_advisory_xact_lock(20261126, (v_at + i) % v_cap);
+    exit when v_got;
+  end loop;
+  if not v_got then
+    perform app_private.raise_error('budget_exhausted',
+      format('all %s budget.agents.maxConcurrent slots are in use', v_cap),
+      jsonb_build_object('budget', 'budget.agents.maxConcurrent', 'cap', v_cap, 'retry_after_seconds', 1));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.agent_slot_take(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION agent_slot_take(p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.agent_slot_take(p_tenant_id uuid) IS 'Takes a budget.agents.maxConcurrent slot (transaction advisory lock) for an agent action, or raises budget_exhausted.';
+
+--
+-- Name: agent_slots_in_use(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.agent_slots_in_use() RETURNS integer
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select count(*)::int from pg_catalog.pg_locks l
+  where l.locktype = 'advisory' and l.classid = 20261126 and l.objsubid = 2 and l.granted
+$$;
+
+ALTER FUNCTION app_private.agent_slots_in_use() OWNER TO postgres;
+
+--
+-- Name: FUNCTION agent_slots_in_use(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.agent_slots_in_use() IS 'Agent actions holding a budget.agents.maxConcurrent slot now.';
+
+--
 -- Name: alert_notified(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -290,6 +367,30 @@ ALTER FUNCTION app_private.alert_notified(p_id uuid) OWNER TO postgres;
 --
 
 COMMENT ON FUNCTION app_private.alert_notified(p_id uuid) IS 'Marks an alert as sent to the alert webhook (telemetry.write; under the rails).';
+
+--
+-- Name: alert_upsert(uuid, text, text, text, text, jsonb, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb DEFAULT '{}'::jsonb, p_trace_id text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
+  values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
+          coalesce(p_trace_id, (app_private.request_context()).trace_id))
+  on conflict (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key) where resolved_at is null
+  do update set detail = excluded.detail
+  returning id
+$$;
+
+ALTER FUNCTION app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) IS 'Raises (or keeps) one open alert, without raise_alert''s caller checks (internal definer paths only).';
 
 --
 -- Name: audit_chain(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -663,6 +764,13 @@ begin
         format('agents.autonomousEnabled is false; agents@ may not write%s', v_target),
         jsonb_build_object('flag', 'agents.autonomousEnabled', 'tenant_id', v_tenant));
     end if;
+    -- a quarantined tenant's agents stand down (20261126130000_platform_quarantine)
+    if p_class = 'domain' and v_p.name = 'agents' and v_tenant is not null
+       and app_private.is_quarantined('tenant', v_tenant::text) then
+      perform app_private.raise_error('quarantined',
+        format('tenant %s is quarantined; agents@ may not write%s', v_tenant, v_target),
+        jsonb_build_object('kind', 'tenant', 'tenant_id', v_tenant));
+    end if;
   end if;
   if p_class = 'domain' and v_portal is not null
      and not app_private.flag_bool('portal.enabled', v_tenant, v_portal) then
@@ -727,6 +835,35 @@ begin
 end $_$;
 
 ALTER FUNCTION app_private.claim_tenant() OWNER TO postgres;
+
+--
+-- Name: concurrency_state_save(text, numeric, numeric, numeric, numeric, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.require_permission(null, 'flags.concurrency.write');
+  perform app_private.flag_definition('budget.' || p_pool || '.maxConcurrent');   -- unknown pool -> unknown_flag
+  if p_estimated is null or p_estimated < 0 or p_samples is null or p_samples < 0 then
+    perform app_private.raise_error('bad_request', 'concurrency state needs an estimated limit >= 0 and a sample count');
+  end if;
+  insert into ops.concurrency_state as c (pool, estimated, long_rtt_ms, short_rtt_ms, gradient, samples, updated_at)
+  values (p_pool, p_estimated, p_long_rtt_ms, p_short_rtt_ms, p_gradient, p_samples, now())
+  on conflict (pool) do update
+    set estimated = excluded.estimated, long_rtt_ms = excluded.long_rtt_ms, short_rtt_ms = excluded.short_rtt_ms,
+        gradient = excluded.gradient, samples = excluded.samples, updated_at = now();
+end $$;
+
+ALTER FUNCTION app_private.concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer) IS 'Records a pool''s adaptive concurrency state (flags.concurrency.write, globally).';
 
 --
 -- Name: cost_charge(uuid, numeric, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -833,6 +970,46 @@ ALTER FUNCTION app_private.current_principal() OWNER TO postgres;
 --
 
 COMMENT ON FUNCTION app_private.current_principal() IS 'The caller resolved in one round trip: principal, roles, permissions, tenants.';
+
+--
+-- Name: detector_outcome(text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.detector_outcome(p_detector text, p_error text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  v_n      int;
+  v_error  text := left(app_private.redact_text(p_error), 300);
+begin
+  if v_tenant is null or coalesce(p_detector, '') !~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$' then
+    perform app_private.raise_error('bad_request', 'detector_outcome needs the claim tenant and a <portal>.<detector> name');
+  end if;
+  perform app_private.require_permission(v_tenant, 'quarantine.open');
+  if p_error is null then
+    delete from ops.failure_streaks f where f.kind = 'detector' and f.subject = p_detector and f.tenant_id = v_tenant;
+    return null;
+  end if;
+  insert into ops.failure_streaks as f (kind, subject, tenant_id, failures, last_error, first_failed_at)
+  values ('detector', p_detector, v_tenant, 1, v_error, now())
+  on conflict (kind, subject, tenant_id) do update set failures = f.failures + 1, last_error = excluded.last_error, updated_at = now()
+  returning f.failures into v_n;
+  if v_n < app_private.flag_number('quarantine.detector.failures', v_tenant) then
+    return null;
+  end if;
+  return app_private.quarantine_trip(v_tenant, 'detector', p_detector,
+    format('%s runs in a row threw: %s', v_n, v_error), jsonb_build_object('failures', v_n));
+end $_$;
+
+ALTER FUNCTION app_private.detector_outcome(p_detector text, p_error text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION detector_outcome(p_detector text, p_error text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.detector_outcome(p_detector text, p_error text) IS 'Records a detector run in the claim tenant; quarantines the detector after quarantine.detector.failures throws in a row.';
 
 --
 -- Name: emergency_stop_now(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1384,6 +1561,26 @@ begin
 end $_$;
 
 ALTER FUNCTION app_private.invite_member(p_tenant_id uuid, p_email text, p_role text, p_display_name text) OWNER TO postgres;
+
+--
+-- Name: is_quarantined(text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.is_quarantined(p_kind text, p_subject text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.quarantines q
+                 where q.kind = p_kind and q.subject = p_subject and q.released_at is null)
+$$;
+
+ALTER FUNCTION app_private.is_quarantined(p_kind text, p_subject text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION is_quarantined(p_kind text, p_subject text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.is_quarantined(p_kind text, p_subject text) IS 'True while an open quarantine of this kind and subject exists.';
 
 --
 -- Name: is_trusted_session(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2157,6 +2354,279 @@ $$;
 ALTER FUNCTION app_private.principal_id() OWNER TO postgres;
 
 --
+-- Name: quarantine_open(text, text, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb DEFAULT '{}'::jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+begin
+  if v_tenant is null then
+    perform app_private.raise_error('bad_request', 'a quarantine is opened in the claim tenant (tenant_id claim)');
+  end if;
+  perform app_private.require_permission(v_tenant, 'quarantine.open');
+  if p_kind = 'tenant' and p_subject is distinct from v_tenant::text then
+    perform app_private.raise_error('bad_request', format('a tenant quarantine names the claim tenant %s', v_tenant));
+  elsif p_kind = 'detector' and coalesce(p_subject, '') !~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$' then
+    perform app_private.raise_error('bad_request', 'a detector is named <portal>.<detector>');
+  elsif p_kind is null or p_kind not in ('tenant', 'detector') then
+    perform app_private.raise_error('bad_request', format('quarantine_open opens tenant or detector quarantines (got %s)', p_kind));
+  end if;
+  if coalesce(btrim(p_reason), '') = '' then
+    perform app_private.raise_error('bad_request', 'a quarantine needs a reason');
+  end if;
+  return app_private.quarantine_trip(v_tenant, p_kind, p_subject, p_reason, p_detail);
+end $_$;
+
+ALTER FUNCTION app_private.quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb) IS 'Quarantines the claim tenant or one of its detectors (quarantine.open there).';
+
+--
+-- Name: quarantine_parked(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_parked(p_quarantine_id uuid) RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  q public.quarantines;
+begin
+  select * into q from public.quarantines x where x.id = p_quarantine_id;
+  if q.kind is distinct from 'subscription' or q.released_at is not null
+     or not (app_private.is_trusted_session() or app_private.has_permission(q.tenant_id, 'outbox.read')) then
+    return null;
+  end if;
+  return (select count(*) from app_private.quarantine_parked_events(q.id));
+end $$;
+
+ALTER FUNCTION app_private.quarantine_parked(p_quarantine_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_parked(p_quarantine_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_parked(p_quarantine_id uuid) IS 'Number of events an open subscription quarantine holds parked (outbox.read in its tenant).';
+
+--
+-- Name: quarantine_parked_events(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_parked_events(p_quarantine_id uuid) RETURNS TABLE(id uuid, created_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select e.id, e.created_at
+  from public.quarantines q
+  join public.outbox_subscriptions s on q.kind = 'subscription' and s.id::text = q.subject and s.tenant_id = q.tenant_id
+  join public.outbox_events e on e.tenant_id = q.tenant_id and e.state = 'delivered' and e.delivered_at >= q.quarantined_at
+  where q.id = p_quarantine_id
+    and app_private.event_matches(s.event_filter, e.event_type)
+    and not exists (select 1 from public.outbox_deliveries d where d.event_id = e.id and d.subscription_id = s.id and d.ok)
+$$;
+
+ALTER FUNCTION app_private.quarantine_parked_events(p_quarantine_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_parked_events(p_quarantine_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_parked_events(p_quarantine_id uuid) IS 'Events a quarantined subscription missed (delivered to the others since); re-queued for it on release (internal).';
+
+--
+-- Name: quarantines; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.quarantines (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    kind text NOT NULL,
+    subject text NOT NULL,
+    reason text NOT NULL,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    trace_id text,
+    quarantined_at timestamp with time zone DEFAULT now() NOT NULL,
+    quarantined_by text NOT NULL,
+    released_at timestamp with time zone,
+    released_by uuid,
+    released_by_name text,
+    release_reason text,
+    release_detail jsonb,
+    CONSTRAINT quarantines_kind_allowed_check CHECK ((kind = ANY (ARRAY['tenant'::text, 'subscription'::text, 'detector'::text]))),
+    CONSTRAINT quarantines_reason_length_check CHECK (((length(reason) >= 1) AND (length(reason) <= 1000))),
+    CONSTRAINT quarantines_release_reason_length_check CHECK (((length(btrim(release_reason)) >= 3) AND (length(btrim(release_reason)) <= 500))),
+    CONSTRAINT quarantines_release_reason_required_check CHECK (((released_at IS NULL) = (release_reason IS NULL))),
+    CONSTRAINT quarantines_subject_length_check CHECK (((length(subject) >= 1) AND (length(subject) <= 200)))
+);
+
+ALTER TABLE public.quarantines OWNER TO postgres;
+
+--
+-- Name: TABLE quarantines; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.quarantines IS 'Tenants, subscriptions and detectors stopped on their own because they kept failing; released by a human with a reason.';
+
+--
+-- Name: quarantine_release(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_release(p_id uuid, p_reason text) RETURNS public.quarantines
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  q        public.quarantines;
+  a        record;
+  v_reason text := btrim(coalesce(p_reason, ''));
+  v_n      int := 0;
+begin
+  select * into q from public.quarantines x where x.id = p_id for update;
+  if not found then
+    perform app_private.raise_error('bad_request', format('no quarantine %s', p_id));
+  end if;
+  select * into a from app_private.actor();
+  if not app_private.is_trusted_session() then
+    if a.principal_kind is distinct from 'human' then
+      perform app_private.raise_error('forbidden', 'quarantines are released by humans, not machine principals');
+    end if;
+    perform app_private.require_permission(q.tenant_id, 'quarantine.release');
+  end if;
+  if q.released_at is not null then
+    perform app_private.raise_error('already_released',
+      format('quarantine %s was released at %s by %s', q.id, q.released_at, q.released_by_name));
+  end if;
+  if length(v_reason) < 3 then
+    perform app_private.raise_error('bad_request', 'a release needs a reason of at least 3 characters');
+  end if;
+  perform set_config('app.reason', v_reason, true);
+  if q.kind = 'subscription' then
+    update public.outbox_events o
+       set state = 'pending', attempts = 0, next_attempt_at = now(), delivered_at = null, last_error = null,
+           headers = o.headers || jsonb_build_object('x-quarantine-release', q.id)
+      from app_private.quarantine_parked_events(q.id) p
+     where o.id = p.id and o.created_at = p.created_at;
+    get diagnostics v_n = row_count;
+  end if;
+  delete from ops.failure_streaks f where f.kind = q.kind and f.subject = q.subject and f.tenant_id = q.tenant_id;
+  update public.alerts l set resolved_at = now()
+   where l.tenant_id = q.tenant_id and l.source = 'quarantine.' || q.kind and l.dedupe_key = q.subject and l.resolved_at is null;
+  update public.quarantines x
+     set released_at = now(), released_by = a.principal_id, released_by_name = coalesce(a.principal_name, a.db_user),
+         release_reason = v_reason, release_detail = jsonb_build_object('requeued', v_n)
+   where x.id = q.id
+  returning * into q;
+  return q;
+end $$;
+
+ALTER FUNCTION app_private.quarantine_release(p_id uuid, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_release(p_id uuid, p_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_release(p_id uuid, p_reason text) IS 'Releases a quarantine (a human with quarantine.release, or the operator), with a reason; re-queues a subscription''s parked events.';
+
+--
+-- Name: quarantine_trip(uuid, text, text, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb DEFAULT '{}'::jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id  uuid;
+  v_by  text;
+begin
+  select coalesce(a.principal_name, a.db_user) into v_by from app_private.actor() a;
+  insert into public.quarantines (tenant_id, kind, subject, reason, detail, trace_id, quarantined_by)
+  values (p_tenant_id, p_kind, p_subject, left(p_reason, 1000), coalesce(p_detail, '{}'::jsonb),
+          (app_private.request_context()).trace_id, v_by)
+  on conflict (kind, subject, tenant_id) where released_at is null do nothing
+  returning id into v_id;
+  if v_id is null then
+    select q.id into v_id from public.quarantines q
+    where q.kind = p_kind and q.subject = p_subject and q.tenant_id = p_tenant_id and q.released_at is null;
+    return v_id;
+  end if;
+  perform app_private.alert_upsert(p_tenant_id, 'quarantine.' || p_kind,
+    case p_kind when 'tenant' then 'critical' else 'warning' end, p_subject,
+    format('%s %s quarantined until a human releases it: %s', initcap(p_kind), p_subject, left(p_reason, 300)),
+    jsonb_build_object('quarantine_id', v_id, 'kind', p_kind, 'subject', p_subject));
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb) IS 'Opens a quarantine (idempotent while open) and raises the tenant''s alert (internal).';
+
+--
+-- Name: quarantine_watch_deliveries(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_watch_deliveries() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+begin
+  update ops.failure_streaks f set failures = 0, last_error = null, first_failed_at = null, updated_at = now()
+    from (select distinct n.subscription_id from new_rows n where n.ok and n.subscription_id is not null) s
+   where f.kind = 'subscription' and f.subject = s.subscription_id::text and f.failures > 0;
+  if not exists (select 1 from new_rows n where not n.ok) then
+    return null;
+  end if;
+  for r in
+    with failed as (
+      select n.subscription_id, n.tenant_id, count(*)::int as n,
+             (array_agg(coalesce(n.error, 'HTTP ' || n.status_code) order by n.created_at desc))[1] as last_error
+      from new_rows n
+      where not n.ok and n.subscription_id is not null and (n.status_code is null or n.status_code >= 500)
+        and not exists (select 1 from new_rows o where o.ok and o.subscription_id = n.subscription_id)
+      group by n.subscription_id, n.tenant_id)
+    insert into ops.failure_streaks as f (kind, subject, tenant_id, failures, last_error, first_failed_at)
+    select 'subscription', x.subscription_id::text, x.tenant_id, x.n, left(x.last_error, 300), now() from failed x
+    on conflict (kind, subject, tenant_id) do update
+      set failures = f.failures + excluded.failures, last_error = excluded.last_error,
+          first_failed_at = coalesce(f.first_failed_at, excluded.first_failed_at), updated_at = now()
+    returning f.subject, f.tenant_id, f.failures, f.last_error
+  loop
+    continue when r.failures < app_private.flag_number('quarantine.subscription.failures', r.tenant_id)
+               or app_private.is_quarantined('subscription', r.subject);
+    begin
+      perform app_private.quarantine_trip(r.tenant_id, 'subscription', r.subject,
+        format('%s delivery attempts in a row failed (last: %s)', r.failures, r.last_error),
+        jsonb_build_object('failures', r.failures));
+    exception when others then
+      raise warning 'subscription % not quarantined: %', r.subject, sqlerrm;
+    end;
+  end loop;
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.quarantine_watch_deliveries() OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_watch_deliveries(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_watch_deliveries() IS 'Counts subscriptions'' failing delivery attempts and quarantines one at quarantine.subscription.failures in a row.';
+
+--
 -- Name: rails_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -2209,20 +2679,12 @@ CREATE FUNCTION app_private.raise_alert(p_tenant_id uuid, p_source text, p_sever
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-  v_id uuid;
 begin
   perform app_private.require_rails_caller(p_tenant_id);
   if app_private.principal_id() is not null then
     perform app_private.require_permission(p_tenant_id, 'telemetry.write');
   end if;
-  insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
-  values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
-          coalesce(p_trace_id, (app_private.request_context()).trace_id))
-  on conflict (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key) where resolved_at is null
-  do update set detail = excluded.detail
-  returning id into v_id;
-  return v_id;
+  return app_private.alert_upsert(p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, p_detail, p_trace_id);
 end $$;
 
 ALTER FUNCTION app_private.raise_alert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) OWNER TO postgres;
@@ -3041,6 +3503,33 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.require_rails_caller(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: slo_counts(interval); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.slo_counts(p_since interval) RETURNS TABLE(tenant_id uuid, function_name text, portal text, requests bigint, errors bigint, buckets bigint[])
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select m.tenant_id, m.function_name, m.portal, sum(m.count)::bigint, sum(m.errors)::bigint,
+         array[sum(m.le_100), sum(m.le_250), sum(m.le_500), sum(m.le_1000), sum(m.le_1500), sum(m.le_2500),
+               sum(m.le_5000), sum(m.le_10000)]::bigint[]
+  from public.request_metrics m
+  where m.minute >= date_trunc('minute', now() - p_since)
+    and not exists (select 1 from public.quarantines q
+                    where q.kind = 'tenant' and q.tenant_id = m.tenant_id
+                      and (q.released_at is null or m.minute <= q.released_at))
+  group by m.tenant_id, m.function_name, m.portal
+$$;
+
+ALTER FUNCTION app_private.slo_counts(p_since interval) OWNER TO postgres;
+
+--
+-- Name: FUNCTION slo_counts(p_since interval); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.slo_counts(p_since interval) IS 'Request counts and latency buckets per tenant, function and portal, without quarantined tenants'' minutes (internal).';
 
 --
 -- Name: spans_redact(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -4381,6 +4870,53 @@ ALTER TABLE ops.audit_chain_heads OWNER TO postgres;
 COMMENT ON TABLE ops.audit_chain_heads IS 'Head of each audit hash chain (one per tenant): serializes appends and detects lost tail rows.';
 
 --
+-- Name: concurrency_state; Type: TABLE; Schema: ops; Owner: postgres
+--
+
+CREATE TABLE ops.concurrency_state (
+    pool text NOT NULL,
+    estimated numeric NOT NULL,
+    long_rtt_ms numeric,
+    short_rtt_ms numeric,
+    gradient numeric,
+    samples integer DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT concurrency_state_estimated_nonnegative_check CHECK ((estimated >= (0)::numeric))
+);
+
+ALTER TABLE ops.concurrency_state OWNER TO postgres;
+
+--
+-- Name: TABLE concurrency_state; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.concurrency_state IS 'Adaptive concurrency (Gradient2) state per pool: estimated limit, long-term and last p95, gradient.';
+
+--
+-- Name: failure_streaks; Type: TABLE; Schema: ops; Owner: postgres
+--
+
+CREATE TABLE ops.failure_streaks (
+    kind text NOT NULL,
+    subject text NOT NULL,
+    tenant_id uuid NOT NULL,
+    failures integer DEFAULT 0 NOT NULL,
+    last_error text,
+    first_failed_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT failure_streaks_failures_nonnegative_check CHECK ((failures >= 0)),
+    CONSTRAINT failure_streaks_kind_allowed_check CHECK ((kind = ANY (ARRAY['subscription'::text, 'detector'::text])))
+);
+
+ALTER TABLE ops.failure_streaks OWNER TO postgres;
+
+--
+-- Name: TABLE failure_streaks; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.failure_streaks IS 'Consecutive failures of subscriptions and detectors that have not been quarantined (yet).';
+
+--
 -- Name: partitioned_tables; Type: TABLE; Schema: ops; Owner: postgres
 --
 
@@ -5386,6 +5922,20 @@ ALTER TABLE ONLY ops.audit_chain_heads
     ADD CONSTRAINT audit_chain_heads_pkey PRIMARY KEY (chain_id);
 
 --
+-- Name: concurrency_state concurrency_state_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.concurrency_state
+    ADD CONSTRAINT concurrency_state_pkey PRIMARY KEY (pool);
+
+--
+-- Name: failure_streaks failure_streaks_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.failure_streaks
+    ADD CONSTRAINT failure_streaks_pkey PRIMARY KEY (kind, subject, tenant_id);
+
+--
 -- Name: partitioned_tables partitioned_tables_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
 --
 
@@ -5615,6 +6165,13 @@ ALTER TABLE ONLY public.principals
 
 ALTER TABLE ONLY public.principals
     ADD CONSTRAINT principals_pkey PRIMARY KEY (id);
+
+--
+-- Name: quarantines quarantines_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.quarantines
+    ADD CONSTRAINT quarantines_pkey PRIMARY KEY (id);
 
 --
 -- Name: rail_errors rail_errors_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -5981,6 +6538,18 @@ CREATE INDEX outbox_events_trace_idx ON ONLY public.outbox_events USING btree (t
 CREATE INDEX outbox_events_undelivered_seq_idx ON ONLY public.outbox_events USING btree (seq) WHERE (state = ANY (ARRAY['pending'::text, 'delivering'::text, 'failed'::text]));
 
 --
+-- Name: quarantines_open_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX quarantines_open_unique ON public.quarantines USING btree (kind, subject, tenant_id) WHERE (released_at IS NULL);
+
+--
+-- Name: quarantines_tenant_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX quarantines_tenant_idx ON public.quarantines USING btree (tenant_id, quarantined_at DESC);
+
+--
 -- Name: rate_limits_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -6161,6 +6730,12 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.outbox_subsc
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.principals FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('-');
 
 --
+-- Name: quarantines audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.quarantines FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: rates_contracts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -6269,6 +6844,12 @@ CREATE TRIGGER outbox_prepare BEFORE INSERT ON public.outbox_events FOR EACH ROW
 CREATE TRIGGER outbox_subscription_validate BEFORE INSERT OR UPDATE OF tenant_id, endpoint_url, secret_ref ON public.outbox_subscriptions FOR EACH ROW EXECUTE FUNCTION app_private.outbox_subscription_validate();
 
 --
+-- Name: outbox_deliveries quarantine_watch; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER quarantine_watch AFTER INSERT ON public.outbox_deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.quarantine_watch_deliveries();
+
+--
 -- Name: action_runs rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -6321,6 +6902,12 @@ CREATE TRIGGER rails_guard BEFORE INSERT ON public.outbox_events FOR EACH STATEM
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.outbox_subscriptions FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
+
+--
+-- Name: quarantines rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.quarantines FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
 
 --
 -- Name: rates_contracts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -6411,6 +6998,13 @@ CREATE TRIGGER validate_role_assignment BEFORE INSERT OR UPDATE ON public.role_a
 --
 
 CREATE TRIGGER wait_for_machine_writers BEFORE INSERT OR UPDATE ON public.feature_flags_v2 FOR EACH ROW EXECUTE FUNCTION app_private.kill_switch_drain();
+
+--
+-- Name: failure_streaks failure_streaks_tenant_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.failure_streaks
+    ADD CONSTRAINT failure_streaks_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: rls_registry rls_registry_delete_perm_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
@@ -6593,6 +7187,13 @@ ALTER TABLE public.outbox_events
 
 ALTER TABLE ONLY public.outbox_subscriptions
     ADD CONSTRAINT outbox_subscriptions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: quarantines quarantines_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.quarantines
+    ADD CONSTRAINT quarantines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: rate_limits rate_limits_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -6876,6 +7477,12 @@ CREATE POLICY principals_select ON public.principals FOR SELECT TO authenticated
 --
 
 CREATE POLICY principals_write ON public.principals TO authenticated USING (( SELECT app_private.has_permission(NULL::uuid, 'principals.manage'::text) AS has_permission)) WITH CHECK (( SELECT app_private.has_permission(NULL::uuid, 'principals.manage'::text) AS has_permission));
+
+--
+-- Name: quarantines; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.quarantines ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: rail_errors; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -7250,6 +7857,12 @@ CREATE POLICY tenant_select ON public.outbox_events FOR SELECT TO authenticated 
 CREATE POLICY tenant_select ON public.outbox_subscriptions FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: quarantines tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.quarantines FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('metrics.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: rate_limits tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -7494,11 +8107,29 @@ GRANT ALL ON FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kin
 GRANT ALL ON FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kind text, OUT principal_name text, OUT db_user text) TO service_role;
 
 --
+-- Name: FUNCTION agent_slot_take(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.agent_slot_take(p_tenant_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION agent_slots_in_use(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.agent_slots_in_use() FROM PUBLIC;
+
+--
 -- Name: FUNCTION alert_notified(p_id uuid); Type: ACL; Schema: app_private; Owner: postgres
 --
 
 REVOKE ALL ON FUNCTION app_private.alert_notified(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.alert_notified(p_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION audit_chain(); Type: ACL; Schema: app_private; Owner: postgres
@@ -7592,6 +8223,13 @@ GRANT ALL ON FUNCTION app_private.claim_tenant() TO authenticated;
 GRANT ALL ON FUNCTION app_private.claim_tenant() TO service_role;
 
 --
+-- Name: FUNCTION concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer) TO authenticated;
+
+--
 -- Name: FUNCTION cost_charge(p_tenant_id uuid, p_amount_usd numeric, p_category text, p_ref text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7606,6 +8244,13 @@ GRANT ALL ON FUNCTION app_private.cost_charge(p_tenant_id uuid, p_amount_usd num
 REVOKE ALL ON FUNCTION app_private.current_principal() FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.current_principal() TO authenticated;
 GRANT ALL ON FUNCTION app_private.current_principal() TO service_role;
+
+--
+-- Name: FUNCTION detector_outcome(p_detector text, p_error text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.detector_outcome(p_detector text, p_error text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.detector_outcome(p_detector text, p_error text) TO authenticated;
 
 --
 -- Name: FUNCTION emergency_stop_now(); Type: ACL; Schema: app_private; Owner: postgres
@@ -7754,6 +8399,12 @@ GRANT ALL ON FUNCTION app_private.invite_member(p_tenant_id uuid, p_email text, 
 GRANT ALL ON FUNCTION app_private.invite_member(p_tenant_id uuid, p_email text, p_role text, p_display_name text) TO service_role;
 
 --
+-- Name: FUNCTION is_quarantined(p_kind text, p_subject text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.is_quarantined(p_kind text, p_subject text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION is_trusted_session(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7895,6 +8546,52 @@ GRANT ALL ON FUNCTION app_private.permitted_tenants(p_permission text) TO servic
 REVOKE ALL ON FUNCTION app_private.principal_id() FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.principal_id() TO authenticated;
 GRANT ALL ON FUNCTION app_private.principal_id() TO service_role;
+
+--
+-- Name: FUNCTION quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION quarantine_parked(p_quarantine_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_parked(p_quarantine_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.quarantine_parked(p_quarantine_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION quarantine_parked_events(p_quarantine_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_parked_events(p_quarantine_id uuid) FROM PUBLIC;
+
+--
+-- Name: TABLE quarantines; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.quarantines TO service_role;
+GRANT SELECT ON TABLE public.quarantines TO authenticated;
+
+--
+-- Name: FUNCTION quarantine_release(p_id uuid, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_release(p_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.quarantine_release(p_id uuid, p_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION quarantine_watch_deliveries(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_watch_deliveries() FROM PUBLIC;
 
 --
 -- Name: FUNCTION rails_guard(); Type: ACL; Schema: app_private; Owner: postgres
@@ -8076,6 +8773,12 @@ GRANT ALL ON FUNCTION app_private.require_permission(p_tenant_id uuid, p_permiss
 REVOKE ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION slo_counts(p_since interval); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.slo_counts(p_since interval) FROM PUBLIC;
 
 --
 -- Name: FUNCTION spans_redact(); Type: ACL; Schema: app_private; Owner: postgres
