@@ -59,7 +59,7 @@ export async function runAgents(deps: RunDeps, portal: string, detectors: Detect
   const at = (r: Record<string, unknown>) => `${r.subject}@${r.tenant_id}`;
   const quarantinedDetectors = new Set(stopped.map(at));
   const failing = new Set(streaks.map(at));
-  for (const { id: tenantId, held, quarantined } of tenants) {
+  tenants: for (const { id: tenantId, held, quarantined } of tenants) {
     if (quarantined) {
       out.quarantined.push(`tenant:${tenantId}`);
       continue;
@@ -102,8 +102,9 @@ export async function runAgents(deps: RunDeps, portal: string, detectors: Detect
           // Every agent write takes a slot of the budget in Postgres (action_begin): none left.
           exhausted = !run.outcome.ok && run.outcome.code === "budget_exhausted";
         })) || exhausted) {
+          // No slot (the pool's, or this tenant's share): the next tenant may still have one.
           out.budget_exhausted = true;
-          return out;
+          continue tenants;
         }
       }
     }

@@ -73,7 +73,7 @@ export async function sloGate(ctx: AutopilotContext, traceparent: string) {
   const verdict = evaluateSlo(s.short, s.long, s.uptime, s.thresholds);
   const breaches = verdict.platform;
   const step = gradientStep(s.state, s.sampleMs, s.gradient);
-  const next = Math.min(step.limit, downshift(s.current, breaches, s.gradient.floor));
+  const next = breaches.length > 0 ? Math.min(step.limit, downshift(s.current, breaches, s.gradient.floor)) : step.limit;
   const concurrency = {
     from: s.current, to: next, gradient: Math.round(step.gradient * 1000) / 1000,
     short_p95_ms: step.shortRttMs === null ? null : Math.round(step.shortRttMs),
@@ -115,7 +115,8 @@ export async function sloGate(ctx: AutopilotContext, traceparent: string) {
     }
   }
   if (next !== s.current) {
-    const reason = `latency gradient ${concurrency.gradient} (p95 ${concurrency.short_p95_ms ?? "-"} ms, baseline ${concurrency.long_p95_ms ?? "-"} ms): concurrency ${s.current} -> ${next}`;
+    const gradient = `latency gradient ${concurrency.gradient} (p95 ${concurrency.short_p95_ms ?? "-"} ms, baseline ${concurrency.long_p95_ms ?? "-"} ms)`;
+    const reason = `${next > s.current ? "SLOs healthy, " : ""}${gradient}: concurrency ${s.current} -> ${next}`;
     await withClaims(ctx.sql, claims, (tx) => Promise.all([
       tx`update public.feature_flags_v2 set value = ${String(next)}, reason = ${reason}, owner_name = 'autopilot'
          where key = 'budget.agents.maxConcurrent' and scope = 'global'`,

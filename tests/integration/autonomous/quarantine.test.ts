@@ -85,6 +85,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sql`drop trigger if exists quarantine_test_fault on rates_contracts`;
   await sql`drop function if exists ops.quarantine_test_fault()`;
+  await sql`drop policy if exists quarantine_test_fault on rates_index`;
   for (const t of tenants) {
     await sql`update quarantines set released_at = now(), release_reason = 'test cleanup' where tenant_id = ${t} and released_at is null`;
     await sql`update outbox_subscriptions set enabled = false where tenant_id = ${t}`;
@@ -247,5 +248,40 @@ describe("a subscription that always answers 500", () => {
     expect(good.hits.length).toBe(new Set(good.hits).size);
     expect(new Set(good.hits)).toEqual(new Set([...first, ...later, released.id]));
     expect((await sql`select count(*)::int as n from outbox_events where id = any(${[...first, ...later]}::uuid[]) and state = 'delivered'`)[0].n).toBe(8);
+  });
+});
+
+describe("a detector that keeps throwing", () => {
+  it("is quarantined in its tenant after 3 runs in a row; the portal's other detector and other tenants run on; released, it runs again", async () => {
+    const tenant = await newTenant("detector");
+    // A fault in the tenant's data: the stale-index detector's read of its index throws there only.
+    await sql`insert into rates_index (tenant_id, origin_zip3, destination_zip3, origin_region, destination_region, equipment, rate_per_mile, effective_date, source)
+              values (${tenant}, '606', '752', 'MW', 'SC', 'van', 2.5, current_date, 'quarantine-test')`;
+    await sql.unsafe(`create policy quarantine_test_fault on public.rates_index as restrictive for select to authenticated
+                      using (case when tenant_id = '${tenant}' then length(tenant_id::text) / 0 = 1 else true end)`);
+    const mine = await overdueQuote(tenant);
+    const demo = await overdueQuote("d0000000-0000-4000-8000-000000000001");
+
+    const first = await tick();
+    expect(first.agents.rates.detector_errors["rates.stale_index"]).toBeGreaterThanOrEqual(1);
+    // The portal's turn went on: the other detector escalated this tenant's quote, and the demo tenant's.
+    expect(await escalated(mine)).toBe(true);
+    expect(await until("the demo tenant's escalation", () => escalated(demo))).toBe(true);
+
+    const q = await until("the detector's quarantine", async () => {
+      await tick();
+      return (await sql`select id, reason from quarantines where kind = 'detector' and tenant_id = ${tenant} and released_at is null`)[0];
+    }, 5);
+    expect(q.reason).toMatch(/^3 runs in a row threw: .*division by zero/);
+    const skipped = await tick();
+    expect(skipped.agents.rates.quarantined).toContain(`rates.stale_index@${tenant}`);
+    expect(skipped.agents.rates.detector_errors["rates.stale_index"] ?? 0).toBe(0);
+    expect((await sql`select 1 from quarantines where kind = 'detector' and tenant_id <> ${tenant} and released_at is null and subject = 'rates.stale_index'`).length).toBe(0);
+
+    await sql`drop policy quarantine_test_fault on rates_index`;
+    expect((await release(q.id, "index policy fixed", "ops", tenant)).status).toBe(200);
+    const again = await tick();
+    expect(again.agents.rates.quarantined).not.toContain(`rates.stale_index@${tenant}`);
+    expect(again.agents.rates.detector_errors["rates.stale_index"] ?? 0).toBe(0);
   });
 });
