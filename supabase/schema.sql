@@ -2520,7 +2520,9 @@ begin
   update public.alerts l set resolved_at = now()
    where l.tenant_id = q.tenant_id and l.source = 'quarantine.' || q.kind and l.dedupe_key = q.subject and l.resolved_at is null;
   update public.quarantines x
-     set released_at = now(), released_by = a.principal_id, released_by_name = coalesce(a.principal_name, a.db_user),
+     set released_at = now(), released_by = a.principal_id,
+         -- the operator's session: its database user and tool (application_name: the ops CLI names the OS user)
+         released_by_name = coalesce(a.principal_name, a.db_user || coalesce(' via ' || nullif(current_setting('application_name', true), ''), '')),
          release_reason = v_reason, release_detail = jsonb_build_object('requeued', v_n)
    where x.id = q.id
   returning * into q;
@@ -2603,13 +2605,15 @@ begin
     on conflict (kind, subject, tenant_id) do update
       set failures = f.failures + excluded.failures, last_error = excluded.last_error,
           first_failed_at = coalesce(f.first_failed_at, excluded.first_failed_at), updated_at = now()
-    returning f.subject, f.tenant_id, f.failures, f.last_error
+    returning f.subject, f.tenant_id, f.failures, f.last_error, f.first_failed_at
   loop
     continue when r.failures < app_private.flag_number('quarantine.subscription.failures', r.tenant_id)
+               or now() - r.first_failed_at < make_interval(secs => app_private.flag_number('quarantine.subscription.seconds', r.tenant_id)::int)
                or app_private.is_quarantined('subscription', r.subject);
     begin
       perform app_private.quarantine_trip(r.tenant_id, 'subscription', r.subject,
-        format('%s delivery attempts in a row failed (last: %s)', r.failures, r.last_error),
+        format('%s delivery attempts in a row failed since %s (last: %s)', r.failures,
+               to_char(r.first_failed_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'), r.last_error),
         jsonb_build_object('failures', r.failures));
     exception when others then
       raise warning 'subscription % not quarantined: %', r.subject, sqlerrm;

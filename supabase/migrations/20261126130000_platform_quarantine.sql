@@ -10,7 +10,9 @@
 --                 platformAt)                                     (app_private.slo_counts)
 --   subscription  quarantine.subscription.failures attempts in   the relay skips it; the events it misses are
 --                 a row answered 5xx / timed out / failed to     delivered to the others and parked for it:
---                 connect (a trigger on outbox_deliveries)        re-queued for it alone on release
+--                 connect, over quarantine.subscription.seconds   re-queued for it alone on release
+--                 at least (a trigger on outbox_deliveries): a
+--                 receiver down for a few retries is not parked
 --   detector      quarantine.detector.failures runs in a row      the agents' loop skips it in that tenant
 --                 threw (the agents' loop)
 --   event         NOT here: one event that keeps failing is dead-lettered on its own after
@@ -52,6 +54,8 @@ insert into public.flag_definitions
 values
   ('quarantine.subscription.failures', 'integer', 1, 100000, null, false, '{global,tenant}', '10', 'flags.global.write',
    'Delivery attempts in a row that answer 5xx, time out or fail to connect before a subscription is quarantined'),
+  ('quarantine.subscription.seconds', 'integer', 0, 86400, null, false, '{global,tenant}', '120', 'flags.global.write',
+   'How long those failures must have lasted (a receiver down for a few retries recovers on its own)'),
   ('quarantine.detector.failures', 'integer', 1, 1000, null, false, '{global,tenant}', '3', 'flags.global.write',
    'Agent runs in a row in which a detector throws before it is quarantined in that tenant'),
   ('quarantine.tenants.platformAt', 'integer', 1, 100000, null, false, '{global}', '3', 'flags.global.write',
@@ -294,7 +298,9 @@ begin
   update public.alerts l set resolved_at = now()
    where l.tenant_id = q.tenant_id and l.source = 'quarantine.' || q.kind and l.dedupe_key = q.subject and l.resolved_at is null;
   update public.quarantines x
-     set released_at = now(), released_by = a.principal_id, released_by_name = coalesce(a.principal_name, a.db_user),
+     set released_at = now(), released_by = a.principal_id,
+         -- the operator's session: its database user and tool (application_name: the ops CLI names the OS user)
+         released_by_name = coalesce(a.principal_name, a.db_user || coalesce(' via ' || nullif(current_setting('application_name', true), ''), '')),
          release_reason = v_reason, release_detail = jsonb_build_object('requeued', v_n)
    where x.id = q.id
   returning * into q;
@@ -308,8 +314,9 @@ grant execute on function app_private.quarantine_release(uuid, text) to authenti
 -- Subscriptions' streaks, from every statement that records delivery attempts: a receiver
 -- that took an event ends its streak; attempts answered 5xx, timed out or not connected add
 -- to it (4xx, 410 and 429 neither: the receiver answered); at quarantine.subscription.failures
--- the subscription is quarantined. Never fails the relay's acknowledgement: a quarantine the
--- rails refuse (the stop) is skipped with a warning and trips on a later attempt.
+-- in a streak that began quarantine.subscription.seconds ago or more, the subscription is
+-- quarantined. Never fails the relay's acknowledgement: a quarantine the rails refuse (the
+-- stop) is skipped with a warning and trips on a later attempt.
 create function app_private.quarantine_watch_deliveries() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -334,13 +341,15 @@ begin
     on conflict (kind, subject, tenant_id) do update
       set failures = f.failures + excluded.failures, last_error = excluded.last_error,
           first_failed_at = coalesce(f.first_failed_at, excluded.first_failed_at), updated_at = now()
-    returning f.subject, f.tenant_id, f.failures, f.last_error
+    returning f.subject, f.tenant_id, f.failures, f.last_error, f.first_failed_at
   loop
     continue when r.failures < app_private.flag_number('quarantine.subscription.failures', r.tenant_id)
+               or now() - r.first_failed_at < make_interval(secs => app_private.flag_number('quarantine.subscription.seconds', r.tenant_id)::int)
                or app_private.is_quarantined('subscription', r.subject);
     begin
       perform app_private.quarantine_trip(r.tenant_id, 'subscription', r.subject,
-        format('%s delivery attempts in a row failed (last: %s)', r.failures, r.last_error),
+        format('%s delivery attempts in a row failed since %s (last: %s)', r.failures,
+               to_char(r.first_failed_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'), r.last_error),
         jsonb_build_object('failures', r.failures));
     exception when others then
       raise warning 'subscription % not quarantined: %', r.subject, sqlerrm;

@@ -97,6 +97,8 @@ select is((select reason from public.quarantines where kind = 'detector' and sub
 insert into public.outbox_subscriptions (id, tenant_id, name, endpoint_url, secret_ref) values
   ('c0000000-0000-4000-8000-0000000000c1', 'b0000000-0000-4000-8000-00000000000b', 'broken', 'https://broken.example/hook', 'b0000000-0000-4000-8000-00000000000b/broken');
 insert into public.feature_flags_v2 (key, scope, value) values ('quarantine.subscription.failures', 'tenant:b0000000-0000-4000-8000-00000000000b', 3);
+-- (the streak's duration: every statement of this test runs at the same now(); its default is tested in the relay's tests)
+insert into public.feature_flags_v2 (key, scope, value) values ('quarantine.subscription.seconds', 'tenant:b0000000-0000-4000-8000-00000000000b', 0);
 insert into public.outbox_events (id, tenant_id, aggregate_type, aggregate_id, event_type) values
   ('e0000000-0000-4000-8000-0000000000e1', 'b0000000-0000-4000-8000-00000000000b', 'test', '1', 'test.parked');
 -- Two 5xx and a 429 (the receiver answered: not counted), then a 4xx (neither), then a timeout.

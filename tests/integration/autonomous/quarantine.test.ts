@@ -183,7 +183,8 @@ describe("a subscription that always answers 500", () => {
     const tenant = await newTenant("sub");
     const other = await newTenant("other");
     await sql`insert into feature_flags_v2 (key, scope, value, reason, owner_name)
-              values ('quarantine.subscription.failures', ${`tenant:${tenant}`}, '5', 'five in a row for the test', 'test')`;
+              values ('quarantine.subscription.failures', ${`tenant:${tenant}`}, '5', 'five in a row for the test', 'test'),
+                     ('quarantine.subscription.seconds', ${`tenant:${tenant}`}, '0', 'at once for the test', 'test')`;
     let broken = true;
     const bad = await receiver(() => (broken ? 500 : 200));
     const good = await receiver(() => 200);
@@ -278,8 +279,16 @@ describe("a detector that keeps throwing", () => {
     expect(skipped.agents.rates.detector_errors["rates.stale_index"] ?? 0).toBe(0);
     expect((await sql`select 1 from quarantines where kind = 'detector' and tenant_id <> ${tenant} and released_at is null and subject = 'rates.stale_index'`).length).toBe(0);
 
+    // Released by the operator with the ops CLI (the operator's database session), once.
     await sql`drop policy quarantine_test_fault on rates_index`;
-    expect((await release(q.id, "index policy fixed", "ops", tenant)).status).toBe(200);
+    const cli = await ops("quarantine", "release", q.id, "--reason", "index policy fixed", "--json");
+    expect(cli.code, cli.stdout + cli.stderr).toBe(0);
+    expect(cli.json().data).toMatchObject({ id: q.id, kind: "detector", subject: "rates.stale_index", reason: "index policy fixed" });
+    expect(cli.json().data.releasedBy).toContain("via switchyard-ops");
+    const [audit] = await sql`select reason from audit_log where target_id = ${q.id} and action = 'quarantines.update'`;
+    expect(audit.reason).toBe("index policy fixed");
+    const twice = await ops("quarantine", "release", q.id, "--reason", "again", "--json");
+    expect({ code: twice.code, error: twice.json().error.code }).toEqual({ code: 71, error: "already_released" });
     const again = await tick();
     expect(again.agents.rates.quarantined).not.toContain(`rates.stale_index@${tenant}`);
     expect(again.agents.rates.detector_errors["rates.stale_index"] ?? 0).toBe(0);

@@ -56,8 +56,10 @@ describe("adaptive concurrency", () => {
     const status = (await runScript("scripts/ops.ts", ["status", "--json"])).json().data;
     expect(status.concurrency).toMatchObject({ gradient: state.gradient, shortP95Ms: state.short_rtt_ms });
 
-    // Latency back to normal: the limit grows back.
-    await sql`delete from request_metrics where function_name = 'gradient-test'`;
+    // Latency back to normal (1,000 requests under 100 ms this minute): the limit grows back.
+    await sql`update request_metrics set count = 1000, sum_ms = 50000, max_ms = 90,
+                le_100 = 1000, le_250 = 1000, le_500 = 1000, le_1000 = 1000, le_1500 = 1000, le_2500 = 1000, le_5000 = 1000, le_10000 = 1000
+              where function_name = 'gradient-test'`;
     const low = Number(await flag("budget.agents.maxConcurrent"));
     const back = await tick();
     expect(back.slo.concurrency.gradient).toBe(1);

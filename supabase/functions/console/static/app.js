@@ -49,6 +49,13 @@
   const short = (id) => (id ? String(id).slice(0, 8) : "–");
   const traceHref = (id) => `#/trace/${encodeURIComponent(id)}`;
 
+  /** A panel's one-line result of the operator's last action. */
+  function showResult(id, text, kind) {
+    const p = $(id);
+    p.textContent = text;
+    p.dataset.kind = kind;
+  }
+
   function setStatus(text, kind) {
     const s = $("status");
     s.textContent = text || "";
@@ -569,11 +576,7 @@
     ));
   }
 
-  function dlqResult(text, kind) {
-    const p = $("dlq-result");
-    p.textContent = text;
-    p.dataset.kind = kind;
-  }
+  const dlqResult = (text, kind) => showResult("dlq-result", text, kind);
 
   async function dlqAction(ev) {
     const btn = ev.target.closest("button[data-action]");
@@ -634,12 +637,6 @@
     ));
   }
 
-  function quarantineResult(text, kind) {
-    const p = $("quarantine-result");
-    p.textContent = text;
-    p.dataset.kind = kind;
-  }
-
   function askRelease(ev) {
     const btn = ev.target.closest("button[data-action=release]");
     if (!btn) return;
@@ -656,9 +653,9 @@
     try {
       const r = await api("quarantine/release", { quarantine_id: releasing, reason });
       const q = r.quarantine;
-      quarantineResult(`Released ${q.kind} ${q.subject}${q.kind === "subscription" ? `: ${q.requeued} parked event(s) re-queued` : ""}`, "good");
+      showResult("quarantine-result", `Released ${q.kind} ${q.subject}${q.kind === "subscription" ? `: ${q.requeued} parked event(s) re-queued` : ""}`, "good");
     } catch (e) {
-      quarantineResult(`Release refused: ${describe(e)}`, "bad");
+      showResult("quarantine-result", `Release refused: ${describe(e)}`, "bad");
     }
     $("q-confirm").hidden = true;
     releasing = null;
