@@ -20,7 +20,8 @@ async function readSlo(ctx: AutopilotContext) {
                    (public.flag_value('autopilot.gradient.smoothing'))::text::numeric as smoothing,
                    (public.flag_value('autopilot.gradient.longWindow'))::text::int as long_window,
                    (public.flag_value('autopilot.gradient.minRttMs'))::text::int as min_rtt_ms,
-                   (public.flag_value('autopilot.gradient.minRequests'))::text::int as sample_min`,
+                   (public.flag_value('autopilot.gradient.minRequests'))::text::int as sample_min,
+                   app_private.flag_text('autonomy.mode') as mode`,
     ctx.sql`select * from app_private.slo_counts(interval '5 minutes') where function_name <> 'health-probe'`,
     ctx.sql`select * from app_private.slo_counts(interval '1 hour') where function_name <> 'health-probe'`,
     ctx.sql`select 1 - sum(errors) filter (where minute >= now() - interval '5 minutes')::numeric
@@ -43,9 +44,11 @@ async function readSlo(ctx: AutopilotContext) {
     errors: Number(r.errors), buckets: (r.buckets as unknown[]).map(Number),
   }));
   const requests = Number(sample.requests);
+  // DEGRADE: the operator lowered the limit; the gradient may lower it further, never raise it.
+  const target = t.mode === "DEGRADE" ? Math.min(t.target, t.current) : t.target;
   const gradient: GradientParams = {
     tolerance: Number(t.tolerance), smoothing: Number(t.smoothing), longWindow: t.long_window, minRttMs: t.min_rtt_ms,
-    floor: t.floor, target: t.target,
+    floor: Math.min(t.floor, target), target,
   };
   return {
     thresholds, gradient,
