@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { USERS } from "../../helpers/auth.ts";
 import { runScript } from "../../helpers/cli.ts";
 import { fnUrl, stackEnv } from "../../helpers/env.ts";
-import { ensureTenant, sql } from "../../helpers/db.ts";
+import { ensureTenant, sql, withFlag } from "../../helpers/db.ts";
 import { expectProblem, portal } from "../../helpers/http.ts";
 
 /**
@@ -64,6 +64,16 @@ describe("adaptive concurrency", () => {
     const back = await tick();
     expect(back.slo.concurrency.gradient).toBe(1);
     expect(back.slo.concurrency.to).toBeGreaterThan(low);
+  });
+
+  it("DEGRADE: the operator's lowered limit holds (the gradient may lower it, never raise it)", async () => {
+    await setLimit(40);
+    await withFlag("autonomy.mode", "global", "DEGRADE", async () => {
+      const out = await tick();
+      expect(out.slo.concurrency.from).toBe(40);
+      expect(out.slo.concurrency.to).toBeLessThanOrEqual(40);
+      expect(Number(await flag("budget.agents.maxConcurrent"))).toBeLessThanOrEqual(40);
+    }, { reason: "concurrency.test: degrade" });
   });
 });
 
