@@ -13,6 +13,8 @@
 --   DEGRADE    autonomy.mode = 'DEGRADE'        -> DLQ replays paused (dlq_paused, SY007);
 --              budget.agents.maxConcurrent lowered (lease_acquire), portals turned off
 --   agents.autonomousEnabled = false             -> the agents account may not write (SY003)
+--   a quarantined tenant                         -> the agents account may not write there:
+--              quarantined (SY060; the quarantine migration)
 --   portal.enabled = false for the request's portal (claim `portal`) -> writes through that
 --              portal fail for everyone: portal_disabled (SY004)
 --
@@ -174,6 +176,13 @@ begin
       perform app_private.raise_error('agents_disabled',
         format('agents.autonomousEnabled is false; agents@ may not write%s', v_target),
         jsonb_build_object('flag', 'agents.autonomousEnabled', 'tenant_id', v_tenant));
+    end if;
+    -- a quarantined tenant's agents stand down (20261126130000_platform_quarantine)
+    if p_class = 'domain' and v_p.name = 'agents' and v_tenant is not null
+       and app_private.is_quarantined('tenant', v_tenant::text) then
+      perform app_private.raise_error('quarantined',
+        format('tenant %s is quarantined; agents@ may not write%s', v_tenant, v_target),
+        jsonb_build_object('kind', 'tenant', 'tenant_id', v_tenant));
     end if;
   end if;
   if p_class = 'domain' and v_portal is not null

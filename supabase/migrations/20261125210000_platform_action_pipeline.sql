@@ -108,7 +108,8 @@ comment on function app_private.idempotency_reclaim(bigint) is
 
 -- Rails of an action, in the order the edge reports them: permission (forbidden), kill
 -- switch / mode / portal flag / suspended tenant (autonomy_halted, autonomy_step_down,
--- agents_disabled, portal_disabled, tenant_suspended), HMAC nonce (nonce_reused; the edge
+-- agents_disabled, quarantined, portal_disabled, tenant_suspended), an agent's concurrency
+-- slot (budget_exhausted), HMAC nonce (nonce_reused; the edge
 -- spends its signed requests' nonces in a statement of their own before this, so a refusal
 -- here cannot un-spend one, and passes null), then idempotency. (The rate limit is taken
 -- by the edge in its own statement beside this transaction: rate_limit_take_or_raise.)
@@ -157,6 +158,11 @@ begin
     perform app_private.check_rails(p_rails, v_tenant, null);
   elsif p_rails is distinct from 'none' then
     raise exception 'action_begin: unknown rails %', p_rails;
+  end if;
+  -- every agent write holds a slot of budget.agents.maxConcurrent until it commits
+  -- (20261126140000_platform_concurrency), whichever door it came through
+  if p_rails = 'domain' and v_p.kind = 'machine' and v_p.name = 'agents' then
+    perform app_private.agent_slot_take(v_tenant);
   end if;
 
   if p_nonce is not null then

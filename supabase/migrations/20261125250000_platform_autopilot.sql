@@ -116,30 +116,28 @@ begin
   end if;
   return app_private.alert_upsert(p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, p_detail, p_trace_id);
 end $$;
+comment on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) is
+  'Raises (or keeps) one open alert per (tenant, source, dedupe key).';
+revoke execute on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) from public;
+grant execute on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) to authenticated;
 
--- The insert behind raise_alert, without its permission checks: for definer functions that
--- raise the alerts of their own work (the outbox acknowledgements, as relay@, which holds
--- outbox.deliver only). Not executable through the API.
+-- The insert behind raise_alert, without its caller checks: for definer paths that raise an
+-- alert on the platform's behalf inside someone else's transaction (a quarantine tripped by
+-- the relay's acknowledgement). Internal: no API role executes it.
 create function app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text,
                                          p_summary text, p_detail jsonb default '{}'::jsonb, p_trace_id text default null)
 returns uuid
-language plpgsql security definer set search_path = '' as $$
-declare
-  v_id uuid;
-begin
+language sql security definer set search_path = '' as $$
   insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
   values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
           coalesce(p_trace_id, (app_private.request_context()).trace_id))
   on conflict (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key) where resolved_at is null
   do update set detail = excluded.detail
-  returning id into v_id;
-  return v_id;
-end $$;
+  returning id
+$$;
+comment on function app_private.alert_upsert(uuid, text, text, text, text, jsonb, text) is
+  'Raises (or keeps) one open alert, without raise_alert''s caller checks (internal definer paths only).';
 revoke execute on function app_private.alert_upsert(uuid, text, text, text, text, jsonb, text) from public;
-comment on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) is
-  'Raises (or keeps) one open alert per (tenant, source, dedupe key).';
-revoke execute on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) from public;
-grant execute on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) to authenticated;
 
 -- Records a scheduled run (and alerts when it failed). The autopilot calls it under its own
 -- claims (telemetry.write); pg_cron's SQL jobs as the owner (ops.run_job). While the stop is

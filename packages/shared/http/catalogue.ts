@@ -48,6 +48,7 @@ export const CATALOGUE = {
   conflict: { status: 409, title: "The request conflicts with existing data" },
   already_reverted: { status: 409, title: "The action was already reverted", sqlstate: "SY031" },
   not_reverted: { status: 409, title: "The action is not reverted", sqlstate: "SY032" },
+  already_released: { status: 409, title: "The quarantine was already released", sqlstate: "SY061" },
   revert_state_changed: { status: 409, title: "The state moved on since the action; it cannot be reverted" },
   payload_too_large: { status: 413, title: "Request body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported content type" },
@@ -67,6 +68,7 @@ export const CATALOGUE = {
   dlq_paused: { status: 503, title: "DLQ replays are paused", sqlstate: "SY007", rail: true },
   replay_cap_exceeded: { status: 422, title: "Replay exceeds its caps", sqlstate: "SY008", rail: true },
   tenant_suspended: { status: 403, title: "The tenant is suspended", sqlstate: "SY050", rail: true },
+  quarantined: { status: 503, title: "Quarantined until a human releases it", sqlstate: "SY060", rail: true },
   // database codes answered under a broader problem code
   autonomy_step_down: { as: "mode_read_only", title: "Autonomy stepped down", sqlstate: "SY002" },
   approval_forbidden: { as: "forbidden", title: "Approval forbidden", sqlstate: "SY009" },

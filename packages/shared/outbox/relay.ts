@@ -245,7 +245,7 @@ export class Relay {
              app_private.flag_bool('outbox.allowPrivateTargets') as allow_private
       from public.outbox_subscriptions s
       left join vault.decrypted_secrets v on v.name = s.secret_ref and starts_with(s.secret_ref, s.tenant_id::text || '/')
-      where s.enabled and s.tenant_id = any(${tenants}::uuid[])`;
+      where s.enabled and s.tenant_id = any(${tenants}::uuid[]) and not app_private.is_quarantined('subscription', s.id::text)`;
     return rows.map((r) => ({
       id: r.id, tenant_id: r.tenant_id, endpoint_url: r.endpoint_url, event_filter: r.event_filter, secret_ref: r.secret_ref,
       secrets: String(r.secret ?? "").split(/\s+/).filter(Boolean), allowPrivate: r.allow_private === true,

@@ -63,6 +63,7 @@ const killSwitch = autonomous.contract.actions.kill_switch.input;
 const flagWrite = autonomous.contract.actions.flag_set.input;
 const dlqIds = z.strictObject({ ids: z.array(uuid).min(1).max(1000) });
 const decide = autonomous.contract.actions.approve.input;
+const release = autonomous.contract.actions.quarantine_release.input;
 
 function refusalOf(err: unknown): Refusal | null {
   return err instanceof Refused ? err.refusal : refusalFromDb(err);
@@ -376,6 +377,30 @@ async function alerts(tx: Tx, principal: Promise<Principal>) {
   return { alerts: rows };
 }
 
+/**
+ * Quarantines the caller may read (RLS: metrics.read): open ones first, with what each holds
+ * parked (a subscription's missed events; outbox.read), then the last released. Events are
+ * quarantined in the DLQ: its count is here for the whole picture.
+ */
+async function quarantine(tx: Tx, principal: Promise<Principal>) {
+  const [p, rows, [dlq]] = await Promise.all([
+    principal,
+    tx`select q.id, q.tenant_id, q.kind, q.subject, s.name as subscription, q.reason, q.quarantined_at, q.quarantined_by,
+              q.trace_id, q.released_at, q.released_by_name, q.release_reason, q.release_detail,
+              app_private.quarantine_parked(q.id) as parked
+       from public.quarantines q
+       left join public.outbox_subscriptions s on q.kind = 'subscription' and s.id::text = q.subject
+       order by (q.released_at is null) desc, coalesce(q.released_at, q.quarantined_at) desc limit 100`,
+    tx`select count(*)::int as dead from public.dlq_entries where state = 'dead'`,
+  ]);
+  need(p, "metrics.read");
+  return {
+    quarantines: rows.map((r) => ({ ...r, parked: num(r.parked) })),
+    events_in_dlq: dlq.dead,
+    can_release: p.kind === "human" && p.permissions.includes("quarantine.release"),
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // Writes
 // ---------------------------------------------------------------------------------------
@@ -427,6 +452,8 @@ const ROUTES: Record<string, RouteDef> = {
   "/dlq": { method: "GET", run: ({ tx, principal }) => dlq(tx, principal) },
   "/feed": { method: "GET", run: ({ tx, principal, caller, url }) => feed(tx, principal, caller, url) },
   "/alerts": { method: "GET", run: ({ tx, principal }) => alerts(tx, principal) },
+  "/quarantine": { method: "GET", run: ({ tx, principal }) => quarantine(tx, principal) },
+  "/quarantine/release": { method: "POST", schema: release, action: actions.quarantine_release, input: (b) => b, answer: (d) => ({ quarantine: d }) },
   "/kill-switch": { method: "POST", schema: killSwitch, action: actions.kill_switch, input: (b) => b, answer: (d) => d },
   "/flags": { method: "POST", schema: flagWrite, action: actions.flag_set, input: (b) => b, answer: (d) => d },
   "/dlq/dry-run": { method: "POST", schema: dlqIds, action: actions.replay, input: (b) => ({ dlq_ids: b.ids, dry_run: true }), answer: replayAnswer },

@@ -86,6 +86,7 @@ const FIXTURES: Record<string, Fixture> = {
     input: async () => ({ dlq_ids: [(await deadEntry(MATRIX_TENANT, "contract_matrix.failed")).id], dry_run: true }),
   },
   "autonomous/approve": { as: "ops", succeeds: false, why: "needs a replay request held in STEP-DOWN", input: () => ({ request_id: randomUUID(), approve: true }) },
+  "autonomous/quarantine_release": { as: "ops", succeeds: false, why: "needs an open quarantine", input: () => ({ quarantine_id: randomUUID(), reason: "contract matrix" }) },
   // Resume while running: harmless (the stop is already off).
   "autonomous/kill_switch": { as: "super", succeeds: true, input: () => ({ engage: false, reason: "contract matrix: resume (no-op)" }) },
   // canary.percent for rates, written back with the value it has.

@@ -62,6 +62,7 @@ const SEEDS: Record<string, () => unknown> = {
   "autonomous.approve": () => ({ request_id: randomUUID(), approve: false, note: "fuzz note" }),
   // Never engages: boolean fields are only ever replaced by non-booleans below.
   "autonomous.kill_switch": () => ({ engage: false, reason: "fuzz: stays released" }),
+  "autonomous.quarantine_release": () => ({ quarantine_id: randomUUID(), reason: "fuzz release" }),
   "autonomous.flag_set": () => ({ key: "outbox.retryBaseMs", scope: `tenant:${FUZZ_TENANT}`, value: 500, reason: "fuzz flag change" }),
 };
 
