@@ -3,8 +3,9 @@
  * leaves on schedule whatever the earlier ones are doing), each with its own Idempotency-Key,
  * retried as a well-behaved client would retry it:
  *  - 503 and 429: after Retry-After (seconds; 1 s when absent, at most 10 s);
- *  - a connection error or a timeout (15 s): after 1 s, the same key (the first attempt may
- *    have committed: the replay answers its result);
+ *  - a connection error or a timeout (15 s): after 1, 2, 4, 8 s (backing off: a saturated
+ *    server is not sent twice the load), the same key (the first attempt may have committed:
+ *    the replay answers its result);
  *  - 409 idempotency_in_flight: after 1 s (the first attempt still holds the key);
  * everything else is final. A request stops retrying 60 s after it was first sent (`retryWindowMs`).
  */
@@ -66,13 +67,13 @@ async function attempt(url: string, token: string, key: string, body: string): P
   }
 }
 
-/** How long to wait before the next attempt, or null when the answer is final. */
-export function retryDelayMs(a: Attempt): number | null {
+/** How long to wait before the next attempt (`n` so far), or null when the answer is final. */
+export function retryDelayMs(a: Attempt, n = 1): number | null {
   if (a.status === 503 || a.status === 429) {
     const s = Number(a.retryAfter);
     return Number.isFinite(s) && s >= 0 && a.retryAfter !== null ? Math.min(10, s) * 1000 : 1000;
   }
-  if (a.status === 0) return 1000;
+  if (a.status === 0) return Math.min(8000, 1000 * 2 ** (n - 1));
   if (a.status === 409 && a.code === "idempotency_in_flight") return 1000;
   return null;
 }
@@ -83,7 +84,7 @@ async function request(url: string, token: string, s: Sent, body: string, window
     const { quoteId, ...rec } = a;
     s.attempts.push(rec);
     s.status = a.status;
-    const wait = retryDelayMs(a);
+    const wait = retryDelayMs(a, s.attempts.length);
     if (wait === null || Date.now() + wait - s.firstAt > windowMs) {
       s.quoteId = quoteId;
       s.done = true;

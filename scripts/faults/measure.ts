@@ -33,6 +33,8 @@ export interface Figures {
   lost: number;
   lostDetail: { notCommitted: number; halfWritten: number; undelivered: number; markedDeliveredNotTaken: number };
   unrecordedAttempts: number;
+  /** Requests the receiver saw (all webhook-ids, every attempt). */
+  receiverRequests: number;
   /** "500 internal_error": n, over every attempt. */
   fiveXx: Record<string, number>;
   with503RetryAfter: number;
@@ -134,6 +136,7 @@ export async function measure(
     lost: notCommitted + halfWritten + undelivered.length,
     lostDetail: { notCommitted, halfWritten, undelivered: undelivered.length, markedDeliveredNotTaken },
     unrecordedAttempts: unrecorded,
+    receiverRequests: [...o.receiver.seen.values()].reduce((n, l) => n + l.length, 0),
     fiveXx,
     with503RetryAfter,
     finalNot2xx,
@@ -143,14 +146,14 @@ export async function measure(
 }
 
 /**
- * When service came back after a fault that began at `from`: the answer time of the first
- * request sent after `from` that succeeded promptly (2xx within 2 s). null: it never did.
+ * When service came back after `from`: the answer time of the first request sent after
+ * `from` that succeeded promptly (2xx within `promptMs`). null: it never did.
  */
-export function recoveredAt(sent: Sent[], from: number): number | null {
+export function recoveredAt(sent: Sent[], from: number, promptMs = 2000): number | null {
   let best: number | null = null;
   for (const s of sent) {
     for (const a of s.attempts) {
-      if (a.at >= from && a.status >= 200 && a.status < 300 && a.ms < 2000) {
+      if (a.at >= from && a.status >= 200 && a.status < 300 && a.ms <= promptMs) {
         const t = a.at + a.ms;
         if (best === null || t < best) best = t;
       }

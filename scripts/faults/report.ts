@@ -17,7 +17,7 @@ export function report(r: FaultResults): string {
       const f = s.figures;
       if (!f) return [s.id, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", `BROKE: ${s.error ?? "?"}`, "-"];
       return [
-        s.id, f.sent, f.accepted, f.committed, `${f.delivered}/${f.events}`, f.duplicates, f.lost, fmtCounts(f.fiveXx), f.with503RetryAfter,
+        s.id, f.sent, f.accepted, f.committed, `${f.delivered}/${f.events} (${f.receiverRequests} req)`, f.duplicates, f.lost, fmtCounts(f.fiveXx), f.with503RetryAfter,
         fmtCounts(f.finalNot2xx), fmtMs(f.latency.p95), fmtLag(f.lag.p95), s.recover, s.runtime,
       ];
     }),

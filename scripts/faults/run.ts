@@ -13,7 +13,7 @@
  * price_one/s; exit 1 unless lost = 0, the runtime stayed alive, and clients saw 503 with
  * Retry-After during the outage.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { benchFlags, ensureTenants } from "../../bench/lib/fixtures.ts";
@@ -87,7 +87,13 @@ async function main(): Promise<number> {
     `price_one at ${rate}/s; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   const stack = await startFaultStack(`faults-${process.pid}`, (s) => progress(s));
   const ctx: Ctx = { stack, rate, quick, tenants: [], open: { receivers: new Set(), loads: new Set() } };
+  const logDir = join(PROJECT_ROOT, "bench", "results", "faults-logs");
   const cleanup = async () => {
+    // The runtime's and Postgres' logs outlive the stack, for reading what a SHORT row did.
+    mkdirSync(logDir, { recursive: true });
+    for (const [from, to] of [[join(stack.inst.stateDir, "runtime.log"), "runtime.log"], [join(stack.inst.dataDir, "..", "postgres.log"), "postgres.log"]]) {
+      if (existsSync(from)) copyFileSync(from, join(logDir, to));
+    }
     await Promise.allSettled([...ctx.open.loads].map((l) => l.stop()));
     await Promise.allSettled([...ctx.open.receivers].map((r) => r.close()));
     await stack.destroy();
@@ -114,7 +120,16 @@ async function main(): Promise<number> {
         const msg = err instanceof Error ? err.stack ?? err.message : String(err);
         progress(`${id} broke: ${msg}`);
         r = { id, title: id, seconds: (Date.now() - t) / 1000, recover: "n/a", runtime: "n/a", notes: [], checks: [], error: msg.split("\n")[0] };
+        // What the broken scenario left running must not load the next one.
+        await Promise.allSettled([...ctx.open.loads].map((l) => l.stop()));
+        await Promise.allSettled([...ctx.open.receivers].map((x) => x.close()));
+        ctx.open.loads.clear();
+        ctx.open.receivers.clear();
       }
+      // A rollback the autopilot made during the scenario explains stopped deliveries: say so.
+      const rollbacks = await stack.admin`select summary from public.alerts where source = 'slo.breach' and created_at >= ${new Date(t)} order by created_at`
+        .catch(() => []);
+      if (rollbacks.length) r.notes.push(`the autopilot rolled back ${rollbacks.length}x during it (${rollbacks[0].summary})`);
       results.scenarios.push(r);
       const short = r.checks.filter((c) => !c.pass).map((c) => c.figure);
       progress(`${id}: ${r.error ? "BROKE" : short.length ? `SHORT on ${short.join("; ")}` : "pass"} (${r.seconds.toFixed(0)} s)`);

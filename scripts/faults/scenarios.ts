@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { opsToken } from "../../bench/lib/fixtures.ts";
-import { fmtMs, progress, sleep } from "../../bench/lib/stats.ts";
+import { fmtMs, latency, progress, sleep } from "../../bench/lib/stats.ts";
 import { type LoadRun, type Sent, startLoad } from "./load.ts";
 import { type Figures, measure, recoveredAt, waitDelivered } from "./measure.ts";
 import { deliveredAt, type Receiver, type ReceiverMode, startReceiver } from "./receiver.ts";
@@ -142,14 +142,31 @@ async function cronCallAnsweredAfter(sql: postgres.Sql, since: number, waitMs: n
   }
 }
 
-/** The autopilot's 30 s tick, called now (as pg_cron would, with the service key). */
-async function autopilotTick(ctx: Ctx): Promise<number> {
-  const res = await fetch(`${ctx.stack.api}/functions/v1/autopilot/tick`, {
-    method: "POST", headers: { authorization: `Bearer ${ctx.stack.inst.serviceRoleKey}`, "content-type": "application/json" }, body: "{}",
-    signal: AbortSignal.timeout(30_000),
-  });
-  await res.body?.cancel();
-  return res.status;
+/**
+ * The autopilot's 30 s tick, called now (as pg_cron would, with the service key), then waits
+ * until the global agents flag reads `want` (pg_cron's own ticks count too) or `ms` passed.
+ * Returns what the tick answered (a status, or why it did not).
+ */
+async function autopilotTick(ctx: Ctx): Promise<string> {
+  try {
+    const res = await fetch(`${ctx.stack.api}/functions/v1/autopilot/tick`, {
+      method: "POST", headers: { authorization: `Bearer ${ctx.stack.inst.serviceRoleKey}`, "content-type": "application/json" }, body: "{}",
+      signal: AbortSignal.timeout(60_000),
+    });
+    await res.body?.cancel();
+    return String(res.status);
+  } catch (err) {
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  }
+}
+
+async function agentsFlagIs(sql: postgres.Sql, want: boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if ((await rollbackState(sql, new Date())).agentsOn === want) return true;
+    if (Date.now() > until) return false;
+    await sleep(1000);
+  }
 }
 
 /**
@@ -169,12 +186,23 @@ export async function resetBetween(ctx: Ctx): Promise<void> {
   });
 }
 
-/** After a scenario: the database up and the runtime serving, or the harness restarts it. */
+/** Serving: the runtime answers its health check within `ms` (a saturated machine answers slowly). */
+async function serving(ctx: Ctx, ms = 30_000): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (await healthy(ctx.stack.api, ctx.stack.inst.anonKey, 5000)) return true;
+    if (!servingPid(ctx.stack.inst) || Date.now() > until) return false;
+    await sleep(1000);
+  }
+}
+
+/** After a scenario: the runtime serving, or the harness restarts it (as an operator would). */
 async function ensureServing(ctx: Ctx, notes: string[]): Promise<void> {
-  if (await healthy(ctx.stack.api, ctx.stack.inst.anonKey, 5000)) return;
-  progress("  the runtime is not serving: restarting it as an operator would (npm run stack -- up)");
+  if (await serving(ctx, 30_000)) return;
+  const dead = !servingPid(ctx.stack.inst);
+  progress(`  the runtime is ${dead ? "down" : "alive but not answering for 30 s"}: restarting it as an operator would (npm run stack -- up)`);
   await operatorUp(ctx.stack.inst);
-  notes.push("runtime not serving at the end: restarted by the harness (npm run stack -- up)");
+  notes.push(`runtime ${dead ? "down" : "not answering"} at the end: restarted by the harness (npm run stack -- up)`);
 }
 
 function runtimeText(w: { exits: number }, alive: boolean): string {
@@ -188,7 +216,11 @@ interface Outage {
   backAt: number;
 }
 
-async function dbOutage(ctx: Ctx, id: string, title: string, inject: () => Promise<Outage[]>, warmMs = 8000, afterMs = 20_000): Promise<ScenarioResult> {
+async function dbOutage(
+  ctx: Ctx, id: string, title: string, inject: () => Promise<Outage[]>,
+  o: { warmMs?: number; afterMs?: number; databaseAway?: boolean } = {},
+): Promise<ScenarioResult> {
+  const { warmMs = 8000, afterMs = 20_000, databaseAway = true } = o;
   const started = Date.now();
   const t = await tenant(ctx);
   const watch = watchRuntime(ctx.stack.inst);
@@ -200,7 +232,7 @@ async function dbOutage(ctx: Ctx, id: string, title: string, inject: () => Promi
   await sleep(afterMs);
   const sent = await stopLoad(ctx, run);
   const w = watch.stop();
-  const alive = await healthy(ctx.stack.api, ctx.stack.inst.anonKey, 5000);
+  const alive = await serving(ctx);
   const notes: string[] = [];
   const cronAt = alive && !ctx.quick ? await cronCallAnsweredAfter(ctx.stack.admin, last.backAt, 40_000) : null;
   await ensureServing(ctx, notes);
@@ -208,8 +240,11 @@ async function dbOutage(ctx: Ctx, id: string, title: string, inject: () => Promi
   const f = await measure(ctx.stack.admin, { tenant: t.id, subscription: t.subscription, receiver: t.receiver, sent });
   await closeReceiver(ctx, t.receiver);
   // Recovery per outage: the first prompt 2xx to a request sent after the database was back (before the next fault).
+  // "Promptly": within 2 s, or twice the p95 before the fault on a machine slower than that.
+  const before = sent.flatMap((s) => s.attempts.filter((a) => a.status >= 200 && a.status < 300 && a.at + a.ms < outages[0].faultAt).map((a) => a.ms));
+  const prompt = Math.max(2000, 2 * latency(before).p95 || 0);
   const recov = outages.map((o, i) => {
-    const at = recoveredAt(sent.map((s) => ({ ...s, attempts: s.attempts.filter((a) => a.at < (outages[i + 1]?.faultAt ?? Infinity)) })), o.backAt);
+    const at = recoveredAt(sent.map((s) => ({ ...s, attempts: s.attempts.filter((a) => a.at < (outages[i + 1]?.faultAt ?? Infinity)) })), o.backAt, prompt);
     return at === null ? null : at - o.backAt;
   });
   const recovered = recov.filter((r): r is number => r !== null);
@@ -223,7 +258,8 @@ async function dbOutage(ctx: Ctx, id: string, title: string, inject: () => Promi
     checks: [
       ...integrity(f),
       check("runtime never exits", "0 exits, serving at the end", runtimeText(w, alive), w.exits === 0 && alive),
-      check("503 with Retry-After while the database is away", "> 0", f.with503RetryAfter, f.with503RetryAfter > 0),
+      // Exhausted connections need not fail a request (pooled ones go on); an outage must.
+      ...(databaseAway ? [check("503 with Retry-After while the database is away", "> 0", f.with503RetryAfter, f.with503RetryAfter > 0)] : []),
       check("5xx other than 503", "0", fmtCounts(Object.fromEntries(Object.entries(f.fiveXx).filter(([k]) => !k.startsWith("503")))), fiveXxOther(f) === 0),
       check("every retried request succeeds", "0 final failures", finalFailed(f) === 0 ? 0 : fmtCounts(f.finalNot2xx), finalFailed(f) === 0),
       check("time to recover after the database is back", "<= 5 s", recovered.length === outages.length ? secs(worst) : "never", recovered.length === outages.length && worst <= 5000),
@@ -246,7 +282,7 @@ export function pgRestart(ctx: Ctx, times = 1, afterMs = 20_000): Promise<Scenar
       if (i < times - 1) await sleep(4000);
     }
     return out;
-  }, times === 1 ? 8000 : 5000, afterMs);
+  }, { warmMs: times === 1 ? 8000 : 5000, afterMs });
 }
 
 export function pgKill9(ctx: Ctx): Promise<ScenarioResult> {
@@ -286,7 +322,7 @@ export function connectionsExhausted(ctx: Ctx): Promise<ScenarioResult> {
     await Promise.all(held.map((c) => c.release()));
     await hog.end({ timeout: 1 });
     return [{ faultAt, backAt: Date.now() }];
-  }, 5000, 15_000);
+  }, { warmMs: 5000, afterMs: 15_000, databaseAway: false });
 }
 
 /** The runtime's serving process SIGKILLed under load; a supervisor should bring it back. */
@@ -360,7 +396,7 @@ export async function receiverFault(ctx: Ctx, mode: Exclude<ReceiverMode, "ok">,
   const open = await waitDelivered(ctx.stack.admin, t.id, t.subscription, t.receiver, 90_000);
   const doneAt = Date.now();
   const w = watch.stop();
-  const alive = await healthy(ctx.stack.api, ctx.stack.inst.anonKey, 5000);
+  const alive = await serving(ctx);
   await ensureServing(ctx, notes);
   const f = await measure(ctx.stack.admin, { tenant: t.id, subscription: t.subscription, receiver: t.receiver, sent });
   const [{ alerts }] = await ctx.stack.admin`select count(*)::int as alerts from public.alerts where tenant_id = ${t.id} and created_at >= ${new Date(faultAt)}`;
@@ -393,9 +429,16 @@ export async function sloRollback(ctx: Ctx, offMs = 30_000): Promise<ScenarioRes
   // A breach the gate cannot miss: 500 failed rates requests in the current minute (both windows).
   await sql`select count(app_private.record_request('rates', 'rates', ${t.id}::uuid, 100, true, now())) from generate_series(1, 500)`;
   const tick = await autopilotTick(ctx);
+  const agentsOn = !(await agentsFlagIs(sql, false, 35_000)); // else pg_cron's next tick
+  const notes: string[] = [];
+  if (agentsOn) {
+    // What the gate's rollback writes, so the delivery figure is still measured.
+    await sql`update public.feature_flags_v2 set value = 'false', reason = 'fault suite: the rollback the gate did not make', owner_name = 'autopilot'
+              where key = 'agents.autonomousEnabled' and scope = 'global'`;
+    notes.push(`the autopilot did not roll back (tick: ${tick}); the harness turned agents off as the rollback does`);
+  }
   const offAt = Date.now();
-  const { agentsOn } = await rollbackState(sql, new Date(started));
-  progress(`  autopilot tick answered ${tick}; agents.autonomousEnabled is ${agentsOn ? "still ON (no rollback)" : "off (rolled back)"}`);
+  progress(`  autopilot tick answered ${tick}; ${agentsOn ? "no rollback: the harness turned agents off" : "rolled back: agents off"}`);
   await sleep(offMs);
   const onAt = Date.now();
   await sql.begin(async (tx) => {
@@ -408,8 +451,7 @@ export async function sloRollback(ctx: Ctx, offMs = 30_000): Promise<ScenarioRes
   const sent = await stopLoad(ctx, run);
   await waitDelivered(sql, t.id, t.subscription, t.receiver, 45_000);
   const w = watch.stop();
-  const alive = await healthy(ctx.stack.api, ctx.stack.inst.anonKey, 5000);
-  const notes: string[] = [];
+  const alive = await serving(ctx);
   await ensureServing(ctx, notes);
   const f = await measure(sql, { tenant: t.id, subscription: t.subscription, receiver: t.receiver, sent, lagFrom: offAt, lagTo: onAt });
   await closeReceiver(ctx, t.receiver);
@@ -418,7 +460,7 @@ export async function sloRollback(ctx: Ctx, offMs = 30_000): Promise<ScenarioRes
     recover: `agents off ${secs(onAt - offAt)}; lag p95 while off ${fmtLag(f.lag.p95)}`, runtime: runtimeText(w, alive), notes,
     checks: [
       ...integrity(f),
-      check("the rollback happened (agents.autonomousEnabled false)", "rolled back", agentsOn ? "no rollback" : "rolled back", !agentsOn),
+      check("the autopilot rolled back (agents.autonomousEnabled false)", "rolled back", agentsOn ? "no rollback" : "rolled back", !agentsOn),
       check("webhook delivery lag p95 while agents are off", "< 5 s", `${fmtLag(f.lag.p95)} (${f.lag.n} events)`, f.lag.n > 0 && f.lag.p95 < 5000),
     ],
   };
@@ -461,11 +503,12 @@ export async function quarantine(ctx: Ctx): Promise<ScenarioResult> {
   const badSent = await stopLoad(ctx, badRun);
   const tick = await autopilotTick(ctx);
   progress(`  ${badSent.length} failing requests from one tenant; autopilot tick answered ${tick}`);
-  await sleep(10_000);
+  const judged = tick === "200";
+  await agentsFlagIs(sql, false, 35_000); // a rollback shows within pg_cron's next tick, or never
   const sent = await stopLoad(ctx, goodRun);
   await waitDelivered(sql, good.id, good.subscription, good.receiver, 45_000);
   const w = watch.stop();
-  const alive = await healthy(ctx.stack.api, ctx.stack.inst.anonKey, 5000);
+  const alive = await serving(ctx);
   const { agentsOn } = await rollbackState(sql, new Date(started));
   const badQ = await quarantinedIn(sql, bad.id);
   const goodQ = await quarantinedIn(sql, good.id);
@@ -483,7 +526,8 @@ export async function quarantine(ctx: Ctx): Promise<ScenarioResult> {
     recover: agentsOn ? "platform agents stayed on" : "platform-wide rollback", runtime: runtimeText(w, alive), notes,
     checks: [
       ...integrity(f),
-      check("platform agents stay on (no platform-wide rollback)", "on", agentsOn ? "on" : "switched off", agentsOn),
+      // Only a tick that answered judged the failures: a timed-out one proves nothing.
+      check("platform agents stay on (no platform-wide rollback)", "on, after the gate judged", judged ? (agentsOn ? "on" : "switched off") : `not judged (tick: ${tick})`, judged && agentsOn),
       check("the failing tenant is quarantined (visible)", "quarantined", badQ.length ? badQ.join(", ") : "no quarantine found", badQ.length > 0),
       check("the healthy tenant is not quarantined", "not quarantined", goodQ.length ? goodQ.join(", ") : "not quarantined", goodQ.length === 0),
       check("the healthy tenant's delivery lag p95", "< 5 s", fmtLag(f.lag.p95), f.lag.p95 < 5000),
@@ -517,7 +561,7 @@ export async function freshRate(ctx: Ctx, rate = 100, seconds = 120): Promise<Sc
   await waitDelivered(sql, t.id, t.subscription, t.receiver, 45_000);
   await sleep(Math.max(0, 35_000 - (Date.now() - endAt)));
   const w = watch.stop();
-  const alive = await healthy(ctx.stack.api, ctx.stack.inst.anonKey, 5000);
+  const alive = await serving(ctx);
   const { agentsOn, breaches } = await rollbackState(sql, new Date(started));
   const notes: string[] = [];
   await ensureServing(ctx, notes);
