@@ -171,7 +171,8 @@ async function agentsFlagIs(sql: postgres.Sql, want: boolean, ms: number): Promi
 
 /**
  * Between scenarios: the switchboard back to the charter's values (a rollback a scenario
- * caused must not stop the next one's deliveries), the SLO minutes cleared, alerts resolved.
+ * caused must not stop the next one's deliveries), the SLO minutes cleared, alerts resolved,
+ * and the runtime idle again (its health check answers within 1 s; at most 2 minutes).
  */
 export async function resetBetween(ctx: Ctx): Promise<void> {
   const sql = ctx.stack.admin;
@@ -184,6 +185,9 @@ export async function resetBetween(ctx: Ctx): Promise<void> {
     await tx`delete from public.request_metrics`;
     await tx`update public.alerts set resolved_at = now() where resolved_at is null`;
   });
+  // The runtime finishes requests their clients gave up on: the next scenario starts once it is idle.
+  const until = Date.now() + 120_000;
+  while (Date.now() < until && !(await healthy(ctx.stack.api, ctx.stack.inst.anonKey, 1000))) await sleep(1000);
 }
 
 /** Serving: the runtime answers its health check within `ms` (a saturated machine answers slowly). */
