@@ -25,9 +25,8 @@ export interface Receiver {
   close: () => Promise<void>;
 }
 
-const HANG_MS = 30_000;
-
-export async function startReceiver(): Promise<Receiver> {
+/** `hangMs`: how long the hang mode holds a request (30 s; shorter in the suite's own unit test). */
+export async function startReceiver(hangMs = 30_000): Promise<Receiver> {
   const seen = new Map<string, Seen[]>();
   const timers = new Set<NodeJS.Timeout>();
   const r = { mode: "ok" as ReceiverMode, seen } as Receiver;
@@ -57,7 +56,7 @@ export async function startReceiver(): Promise<Receiver> {
           const t = setTimeout(() => {
             timers.delete(t);
             answer(200);
-          }, HANG_MS);
+          }, hangMs);
           timers.add(t);
         }
       }
