@@ -72,6 +72,16 @@ describe.each(Object.keys(RUNTIMES))("postgres.js under %s", (runtime) => {
     expect(patched.result()).toEqual({ queued: "CONNECTION_CLOSED", next: [3, 4] });
   }, 60_000);
 
+  it("a connection lost while it fetches the array types, Postgres away on the reconnect: unpatched, an unhandled rejection ends the process; patched, ECONNREFUSED and then an answer", async () => {
+    const upstream = await run(runtime, "upstream", "types");
+    expect(upstream.code).not.toBe(0);
+    expect(upstream.stderr).toMatch(/(Uncaught \(in promise\)|fromPromise)[\s\S]*ECONNREFUSED/); // Deno's words, Node's
+
+    const patched = await run(runtime, "patched", "types");
+    expect(patched.code, patched.stderr).toBe(0);
+    expect(patched.result()).toEqual({ first: "ECONNREFUSED", next: 2 });
+  }, 60_000);
+
   it("pg_ctl restart -m fast three times under load: the process stays up and commits again after each restart", async () => {
     const child = start(runtime, "patched", "load");
     let committed = 0, mark: number | null = null, summary: any = null, stderr = "";

@@ -254,11 +254,12 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
   }
 
   function nextWrite(fn) {
-    // switchyard patch (porsager/postgres#1066 #1154 #1208): the socket closed (null) or failed
-    // (destroyed, its 'close' still to come) after this write was queued. Settle the queries with
-    // a catchable CONNECTION_CLOSED instead of throwing from a timer callback (uncaught: the
-    // process dies) or handing the bytes to a dead socket (they vanish and the query hangs).
-    if (socket === null || socket.destroyed) {
+    // switchyard patch (porsager/postgres#1066 #1154 #1208): the socket closed (null), failed
+    // (destroyed) or was ended by the server (not writable) after this write was queued, its
+    // 'close' maybe still to come. Settle the queries with a catchable CONNECTION_CLOSED instead
+    // of throwing from a timer callback (uncaught: the process dies) or handing the bytes to a
+    // dead socket (they vanish and the query hangs, or its late 'error' finds no listener).
+    if (socket === null || !socket.writable) {
       chunk = nextWriteTimer = null
       error(Errors.connection('CONNECTION_CLOSED', options))
       return false
@@ -576,7 +577,10 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
 
       if (needsTypes) {
         initial.reserve && (initial = null)
-        return fetchArrayTypes()
+        // switchyard patch: nobody awaits this promise. Its query fails when the connection drops
+        // mid-fetch (a reconnect fetches again) or the server refuses it (errored() hands that to
+        // the initial query); unhandled, the rejection ended the process.
+        return fetchArrayTypes().catch(noop)
       }
 
       initial && !initial.reserve && execute(initial)

@@ -1,7 +1,7 @@
 // The postgres.js defects of issue 12 item 1 (vendor/postgres/PATCH.md), driven against a real
 // Postgres. Plain JavaScript so that Node and Deno run the same file, with the vendored
 // (patched) or the npm (unpatched) package:
-//   node|deno scenario.mjs <path of the package's src/index.js> begin|poison|load <db url>
+//   node|deno scenario.mjs <path of the package's src/index.js> begin|poison|types|load <db url>
 // An uncaught exception ends the process (non-zero exit, the stack on stderr): what the
 // runtime suffered.
 import net from "node:net";
@@ -52,6 +52,30 @@ if (scenario === "begin") {
   const next = [];
   for (const n of [3, 4]) next.push(await settle(sql`select ${n}::int as x`.then((r) => r[0].x)));
   print({ queued: await queued, next });
+  await sql.end({ timeout: 1 });
+} else if (scenario === "types") {
+  // A new connection fetches the array types with a query nobody awaits. The connection drops
+  // during that fetch and the reconnect finds Postgres away (ECONNREFUSED): unpatched, the
+  // fetch's rejection is unhandled and ends the process. Socket 1 is cut when the fetch is
+  // written, socket 2 goes to a port nothing listens on, socket 3 is a good one.
+  const dead = net.createServer();
+  await new Promise((r) => dead.listen(0, "127.0.0.1", r));
+  const deadPort = dead.address().port;
+  await new Promise((r) => dead.close(r));
+  let n = 0;
+  const sql = postgres(url, {
+    ...options, max: 1,
+    socket: () => {
+      const s = net.connect(++n === 2 ? deadPort : Number(new URL(url).port), "127.0.0.1");
+      if (n === 1) {
+        const write = s.write.bind(s);
+        s.write = (chunk, ...rest) => String(chunk).includes("pg_catalog.pg_type") ? (s.destroy(), false) : write(chunk, ...rest);
+      }
+      return s;
+    },
+  });
+  const first = await settle(sql`select 1 as x`.then((r) => r[0].x));
+  print({ first, next: await settle(sql`select 2 as x`.then((r) => r[0].x)) });
   await sql.end({ timeout: 1 });
 } else if (scenario === "load") {
   // Transactions as the runtime runs them (sql.begin, 16 callers on a pool of 4) until "stop"
