@@ -25,5 +25,10 @@ const shutdown = async () => {
   await sql.end({ timeout: 2 });
   process.exit(0);
 };
-process.on("SIGTERM", () => void shutdown());
-process.on("SIGINT", () => void shutdown());
+const onSignal = () =>
+  void shutdown().catch((err) => {
+    log.error({ err: String(err) }, "relay shutdown failed");
+    process.exit(1);
+  });
+process.on("SIGTERM", onSignal);
+process.on("SIGINT", onSignal);

@@ -6,7 +6,7 @@
 import postgres from "postgres";
 import { StackError } from "./stack/errors.ts";
 import { DEFAULT_PORTS, dbUrl, ensureInstance } from "./stack/instance.ts";
-import { down, formatStatus, runtimePid, status, up } from "./stack/manager.ts";
+import { down, formatStatus, runtimeLine, status, up } from "./stack/manager.ts";
 import { isRunning } from "./stack/postgres.ts";
 import { freePort } from "./stack/processes.ts";
 import { formatChecks, proveGreen } from "./prove-green/checks.ts";
@@ -45,10 +45,15 @@ async function main(): Promise<void> {
   }
   log(owned ? "stack is up; Ctrl-C stops it" : "attached to a running stack; Ctrl-C detaches");
 
-  // Foreground status: one line every 10 s, including the cron -> pg_net -> health calls.
+  // Foreground status: one line every 10 s, including the cron -> pg_net -> health calls. The
+  // runtime runs under its supervisor, which starts it again if it exits: each restart is shown.
   const sql = postgres(dbUrl(inst), { prepare: false, max: 1, onnotice: () => {} });
+  let restarts = status(inst).restarts;
   const tick = async () => {
-    const db = isRunning(inst), rt = runtimePid(inst) !== null;
+    const s = status(inst);
+    if (s.restarts > restarts) log(`the runtime exited and was restarted: ${runtimeLine(s)}`);
+    restarts = s.restarts;
+    const db = isRunning(inst), rt = s.runtime === "running" ? "up" : s.runtime === "stopped" ? "DOWN" : "RESTARTING";
     let calls = "";
     if (db) {
       const [r] = await sql`
@@ -57,10 +62,10 @@ async function main(): Promise<void> {
         from net._http_response where created > now() - interval '5 minutes'`.catch(() => [null]);
       if (r) calls = `, health calls (5 min): ${r.ok}/${r.total} ok${r.last_ok ? `, last ${new Date(r.last_ok).toISOString()}` : ""}`;
     }
-    log(`${new Date().toISOString()} database ${db ? "up" : "DOWN"}, runtime ${rt ? "up" : "DOWN"}${calls}`);
+    log(`${new Date().toISOString()} database ${db ? "up" : "DOWN"}, runtime ${rt}${s.restarts ? ` (restarts ${s.restarts})` : ""}${calls}`);
   };
   await tick();
-  setInterval(() => void tick(), 10_000);
+  setInterval(() => void tick().catch((err) => log(`status failed: ${err}`)), 10_000);
 }
 
 main().catch((err) => {

@@ -7,15 +7,25 @@ import { ensureDebianPackages } from "./packages.ts";
 import { clusterExists, initCluster, isRunning, psql, removeCluster, startCluster, stopCluster } from "./postgres.ts";
 import { migrationFiles } from "./schema.ts";
 import { pidAlive, portFree, readPid, spawnDaemon, stopDaemon } from "./processes.ts";
+import { readSupervisorState, type SupervisorState } from "./supervisor.ts";
 
 const BIN = join(PROJECT_ROOT, "node_modules", ".bin");
-const runtimePidFile = (i: Instance) => join(i.stateDir, "runtime.pid");
+/** The supervisor's pid (the daemon: `down` stops its process group, the runtime with it). */
+const supervisorPidFile = (i: Instance) => join(i.stateDir, "runtime.pid");
+const supervisorStateFile = (i: Instance) => join(i.stateDir, "runtime.json");
 const runtimeLog = (i: Instance) => join(i.stateDir, "runtime.log");
 
 export type Log = (line: string) => void;
 
+/** The supervisor's state while it runs (null when the runtime is not supervised here). */
+export function runtimeState(i: Instance): SupervisorState | null {
+  return readPid(supervisorPidFile(i)) ? readSupervisorState(supervisorStateFile(i)) : null;
+}
+
+/** The Deno runtime's pid while it runs (null while stopped, or between an exit and its restart). */
 export function runtimePid(i: Instance): number | null {
-  return readPid(runtimePidFile(i));
+  const pid = runtimeState(i)?.runtimePid ?? null;
+  return pid && pidAlive(pid) ? pid : null;
 }
 
 /** Type-checks the runtime and every function, as the hosted deploy would refuse them. */
@@ -127,24 +137,45 @@ function applyBaseline(i: Instance): void {
   psql(i, ["-c", stmts.join("\n")], "Vault entries");
 }
 
-async function startRuntime(i: Instance, log: Log, relayWorker: boolean): Promise<void> {
-  log(`starting functions gateway and pg_net worker on ${apiUrl(i)}`);
-  spawnDaemon(join(BIN, "deno"), [
-    "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/runtime/main.ts",
+export interface RuntimeOptions {
+  /** Run the outbox relay worker in the runtime (default on; tests run their own relays). */
+  relayWorker?: boolean;
+  /** Exit on an unhandled rejection or exception instead of containing it (tests). */
+  tripwire?: boolean;
+}
+
+/**
+ * Starts the runtime under its supervisor (scripts/stack/supervisor.ts), which starts it
+ * again whenever it exits, and waits until the gateway answers health.
+ */
+export async function startRuntime(i: Instance, log: Log, opts: RuntimeOptions = {}): Promise<void> {
+  log(`starting functions gateway and pg_net worker on ${apiUrl(i)} (supervised)`);
+  rmSync(supervisorStateFile(i), { force: true });
+  spawnDaemon(process.execPath, [
+    "--import", "tsx", join(PROJECT_ROOT, "scripts", "stack", "supervisor.ts"), supervisorStateFile(i), "--",
+    join(BIN, "deno"), "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/runtime/main.ts",
   ], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...functionEnv(i), PORT: String(i.apiPort), NO_COLOR: "1", SWITCHYARD_RELAY_WORKER: relayWorker ? "on" : "off" },
+    env: {
+      ...process.env, ...functionEnv(i), PORT: String(i.apiPort), NO_COLOR: "1",
+      SWITCHYARD_RELAY_WORKER: (opts.relayWorker ?? true) ? "on" : "off", SWITCHYARD_TRIPWIRE: opts.tripwire ? "1" : "0",
+    },
     logFile: runtimeLog(i),
-    pidFile: runtimePidFile(i),
+    pidFile: supervisorPidFile(i),
   });
   const until = Date.now() + 30_000;
   while (Date.now() < until) {
     if (await healthy(i)) return;
-    if (!runtimePid(i)) break;
+    if (!readPid(supervisorPidFile(i))) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   const tail = existsSync(runtimeLog(i)) ? readFileSync(runtimeLog(i), "utf8").split("\n").slice(-15).join("\n") : "";
   throw new StackError(`The functions gateway did not become healthy on ${apiUrl(i)}:\n${tail}`);
+}
+
+/** Stops the supervisor and the runtime (its process group). */
+export async function stopRuntime(i: Instance): Promise<void> {
+  await stopDaemon(supervisorPidFile(i));
 }
 
 export interface UpResult {
@@ -156,11 +187,9 @@ export interface UpResult {
  * Brings the stack up; harmless when it is already up. On any failure it stops what this
  * call started, so nothing is left half-running.
  */
-export interface UpOptions {
+export interface UpOptions extends RuntimeOptions {
   /** Skip `deno check` (npm test has just run it). */
   skipCheck?: boolean;
-  /** Run the outbox relay worker in the runtime (default on; tests run their own relays). */
-  relayWorker?: boolean;
   /** Start the functions gateway (default on; the schema dump needs only the database). */
   runtime?: boolean;
 }
@@ -169,7 +198,7 @@ export async function up(i: Instance, log: Log, opts: UpOptions = {}): Promise<U
   const result: UpResult = { startedDb: false, startedRuntime: false };
   ensureDebianPackages(log);
   const dbUp = isRunning(i);
-  const rtUp = runtimePid(i) !== null;
+  const rtUp = readPid(supervisorPidFile(i)) !== null;
   if (dbUp && rtUp && await healthy(i)) {
     log(`stack '${i.name}' is already up`);
     return result;
@@ -208,8 +237,8 @@ export async function up(i: Instance, log: Log, opts: UpOptions = {}): Promise<U
       psql(i, ["-c", "vacuum (analyze)"], "vacuum analyze");
     }
     if (opts.runtime === false) return result;
-    if (rtUp) await stopDaemon(runtimePidFile(i)); // up but unhealthy: restart it
-    await startRuntime(i, log, opts.relayWorker ?? true);
+    if (rtUp) await stopRuntime(i); // up but unhealthy: restart it
+    await startRuntime(i, log, opts);
     result.startedRuntime = true;
     return result;
   } catch (err) {
@@ -219,14 +248,14 @@ export async function up(i: Instance, log: Log, opts: UpOptions = {}): Promise<U
 }
 
 export async function stopStarted(i: Instance, what: UpResult): Promise<void> {
-  if (what.startedRuntime || runtimePid(i)) await stopDaemon(runtimePidFile(i));
+  if (what.startedRuntime || readPid(supervisorPidFile(i))) await stopRuntime(i);
   if (what.startedDb) stopCluster(i);
 }
 
 export async function down(i: Instance, log: Log): Promise<void> {
-  const pid = runtimePid(i);
-  if (pid) log(`stopping runtime (pid ${pid})`);
-  await stopDaemon(runtimePidFile(i));
+  const pid = readPid(supervisorPidFile(i));
+  if (pid) log(`stopping runtime and its supervisor (pid ${pid})`);
+  await stopRuntime(i);
   if (isRunning(i)) log("stopping Postgres");
   stopCluster(i);
 }
@@ -241,8 +270,13 @@ export async function destroy(i: Instance, log: Log): Promise<void> {
 export interface Status {
   name: string;
   database: "running" | "stopped";
-  runtime: "running" | "stopped";
+  /** restarting: the supervisor runs, the runtime exited and is about to start again. */
+  runtime: "running" | "restarting" | "stopped";
   runtimePid: number | null;
+  supervisorPid: number | null;
+  /** How often the supervisor started the runtime again after it exited. */
+  restarts: number;
+  lastExit: SupervisorState["lastExit"];
   apiUrl: string;
   functionsUrl: string;
   dbUrl: string;
@@ -252,12 +286,17 @@ export interface Status {
 }
 
 export function status(i: Instance): Status {
+  const supervisorPid = readPid(supervisorPidFile(i));
+  const state = supervisorPid ? readSupervisorState(supervisorStateFile(i)) : null;
   const pid = runtimePid(i);
   return {
     name: i.name,
     database: isRunning(i) ? "running" : "stopped",
-    runtime: pid && pidAlive(pid) ? "running" : "stopped",
+    runtime: pid ? "running" : supervisorPid ? "restarting" : "stopped",
     runtimePid: pid,
+    supervisorPid,
+    restarts: state?.restarts ?? 0,
+    lastExit: state?.lastExit ?? null,
     apiUrl: apiUrl(i),
     functionsUrl: `${apiUrl(i)}/functions/v1`,
     dbUrl: dbUrl(i),
@@ -267,10 +306,19 @@ export function status(i: Instance): Status {
   };
 }
 
+/** The supervisor's view: restarts and the last exit (why the runtime went away). */
+export function runtimeLine(s: Status): string {
+  if (!s.supervisorPid) return "not running";
+  const e = s.lastExit;
+  const why = e ? `, last exit ${e.signal ? `signal ${e.signal}` : `code ${e.code}`} at ${e.at} after ${(e.uptimeMs / 1000).toFixed(1)} s` : "";
+  return `supervised (supervisor pid ${s.supervisorPid}), restarts ${s.restarts}${why}`;
+}
+
 /** The layout `supabase status` prints. */
 export function formatStatus(s: Status): string {
   const rows: [string, string][] = [
     ["Stack", `${s.name} (database ${s.database}, runtime ${s.runtime}${s.runtimePid ? ` pid ${s.runtimePid}` : ""})`],
+    ["Runtime", runtimeLine(s)],
     ["API URL", s.apiUrl],
     ["Functions URL", s.functionsUrl],
     ["DB URL", s.dbUrl],

@@ -74,6 +74,12 @@ export function stopCluster(i: Instance): void {
   pgCmdOrFail(i, "pg_ctl stop", "pg_ctl", ["-D", i.dataDir, "-m", "fast", "-w", "stop"]);
 }
 
+/** `pg_ctl restart -m fast`: an operator's restart, as the clients see it (fault tests). */
+export function restartCluster(i: Instance): void {
+  // -l: the new postmaster must not inherit our stdout pipe (spawnSync would wait for it).
+  pgCmdOrFail(i, "pg_ctl restart", "pg_ctl", ["-D", i.dataDir, "-l", logFile(i), "-m", "fast", "-w", "-t", "30", "restart"]);
+}
+
 export function removeCluster(i: Instance): void {
   stopCluster(i);
   rmSync(join(i.dataDir, ".."), { recursive: true, force: true });

@@ -379,9 +379,10 @@ export class Relay {
         running = false;
       }
     };
-    const listener = await this.sql.listen("outbox", () => void kick());
-    const timer = setInterval(() => void kick(), pollMs);
-    void kick();
+    const wake = () => void kick().catch((err) => this.log.error({ err: String(err) }, "relay wake-up failed"));
+    const listener = await this.sql.listen("outbox", wake);
+    const timer = setInterval(wake, pollMs);
+    wake();
     return async () => {
       stopped = true;
       clearInterval(timer);

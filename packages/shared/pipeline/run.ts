@@ -112,7 +112,7 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
   const row = (phase: "start" | "prove" | "finish", ok: boolean | null, detail: Record<string, unknown>): FeedRow =>
     ({ trace_id: traceId, portal: def.portal, action: def.name, phase, ok, principal: principalName, detail });
 
-  void telemetry.feed(req.claims.tenant_id, [row("start", null, {})]);
+  telemetry.feed(req.claims.tenant_id, [row("start", null, {})]);
   let outcome: Outcome<RunResult>;
   try {
     // The rate-limit take runs on its own connection, in parallel with the transaction: a
@@ -211,7 +211,7 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
   server.end();
   // Prove and finish go together, in order.
   const prove = ok ? outcome.value.prove : null;
-  void telemetry.feed(req.claims.tenant_id, [
+  telemetry.feed(req.claims.tenant_id, [
     ...(prove ? [row("prove", prove.ok, { detail: prove.detail })] : []),
     row("finish", ok, { ms: Math.round(ms), outcome: ok ? "ok" : outcome.code }),
   ]);

@@ -13,12 +13,31 @@ export interface RequestSample {
 
 const BUCKETS = [100, 250, 500, 1000, 1500, 2500, 5000, 10000] as const;
 
+interface MetricsRow {
+  fn: string;
+  portal: string | null;
+  tenantId: string | null;
+  minute: string;
+  count: number;
+  errors: number;
+  sum: number;
+  max: number;
+  le: number[];
+}
+
+/** Minutes x functions x portals x tenants kept while flushes fail; beyond it the oldest go (logged). */
+export const METRICS_MAX_ROWS = 10_000;
+
 /**
  * Request metrics are summed in memory and flushed every second as one upsert, so a
- * request costs no extra round trip on its path.
+ * request costs no extra round trip on its path. A flush that fails puts its rows back
+ * (issue 12 item 10: they were cleared first, so a failed flush lost them), to go with the
+ * next one. Flushes run one at a time.
  */
 export class MetricsBuffer {
-  private rows = new Map<string, { fn: string; portal: string | null; tenantId: string | null; minute: string; count: number; errors: number; sum: number; max: number; le: number[] }>();
+  private rows = new Map<string, MetricsRow>();
+  private chain: Promise<void> = Promise.resolve();
+  private outstanding = 0;
   constructor(private readonly sql: Sql, private readonly log: Logger) {}
 
   add(s: RequestSample): void {
@@ -26,9 +45,7 @@ export class MetricsBuffer {
     // Keyed as Postgres keys the row (uuid): two spellings of one tenant in one batch made the
     // upsert fail whole ("ON CONFLICT DO UPDATE command cannot affect row a second time").
     const tenantId = s.tenantId?.toLowerCase() ?? null;
-    const key = `${s.fn}|${s.portal}|${tenantId}|${minute}`;
-    let r = this.rows.get(key);
-    if (!r) this.rows.set(key, r = { fn: s.fn, portal: s.portal, tenantId, minute, count: 0, errors: 0, sum: 0, max: 0, le: BUCKETS.map(() => 0) });
+    const r = this.row({ fn: s.fn, portal: s.portal, tenantId, minute });
     r.count++;
     r.errors += s.error ? 1 : 0;
     r.sum += s.ms;
@@ -36,10 +53,51 @@ export class MetricsBuffer {
     BUCKETS.forEach((b, i) => (r.le[i] += s.ms <= b ? 1 : 0));
   }
 
-  async flush(): Promise<void> {
+  private row(k: Pick<MetricsRow, "fn" | "portal" | "tenantId" | "minute">): MetricsRow {
+    const key = `${k.fn}|${k.portal}|${k.tenantId}|${k.minute}`;
+    let r = this.rows.get(key);
+    if (!r) this.rows.set(key, r = { ...k, count: 0, errors: 0, sum: 0, max: 0, le: BUCKETS.map(() => 0) });
+    return r;
+  }
+
+  /** Puts a failed flush's rows back, merged with what arrived meanwhile. */
+  private restore(rows: MetricsRow[]): void {
+    for (const f of rows) {
+      const r = this.row(f);
+      r.count += f.count;
+      r.errors += f.errors;
+      r.sum += f.sum;
+      r.max = Math.max(r.max, f.max);
+      f.le.forEach((n, i) => (r.le[i] += n));
+    }
+    let over = this.rows.size - METRICS_MAX_ROWS;
+    if (over <= 0) return;
+    let dropped = 0;
+    for (const [key, r] of [...this.rows].sort(([, a], [, b]) => a.minute.localeCompare(b.minute))) {
+      if (over-- <= 0) break;
+      dropped += r.count;
+      this.rows.delete(key);
+    }
+    this.log.error({ dropped_requests: dropped }, "request metrics dropped: flushes kept failing");
+  }
+
+  /** A flush is running or waiting (the timer skips its turn: no pile-up while the database is away). */
+  get busy(): boolean {
+    return this.outstanding > 0;
+  }
+
+  /** Writes what is buffered when its turn comes (after any flush in progress). */
+  flush(): Promise<void> {
+    this.outstanding++;
+    const run = this.chain.then(() => this.write()).finally(() => this.outstanding--);
+    this.chain = run.catch(() => {}); // the caller has `run`; the next flush goes on regardless
+    return run;
+  }
+
+  private async write(): Promise<void> {
     if (this.rows.size === 0) return;
     const rows = [...this.rows.values()];
-    this.rows.clear();
+    this.rows = new Map();
     const data = rows.map((r) => ({
       function_name: r.fn, portal: r.portal, tenant_id: r.tenantId, minute: r.minute, count: r.count,
       errors: r.errors, sum_ms: r.sum, max_ms: r.max,
@@ -60,7 +118,11 @@ export class MetricsBuffer {
           le_2500 = m.le_2500 + excluded.le_2500, le_5000 = m.le_5000 + excluded.le_5000,
           le_10000 = m.le_10000 + excluded.le_10000`;
     } catch (err) {
-      this.log.error({ err: String(err) }, "request metrics flush failed");
+      // Kept for the next flush. Should the commit have happened and only its answer been lost
+      // (the connection dropped in between), these requests count twice: rarer and smaller than
+      // losing every failed flush.
+      this.restore(rows);
+      this.log.error({ err: String(err), requests: rows.reduce((n, r) => n + r.count, 0) }, "request metrics flush failed; kept for the next");
     }
   }
 }
@@ -118,7 +180,7 @@ export class FeedBuffer {
     if (list) list.push(...rows);
     else this.rows.set(tenantId, [...rows]);
     const done = new Promise<void>((resolve) => this.waiters.push(resolve));
-    this.timer ??= setTimeout(() => void this.flush(), FEED_FLUSH_MS);
+    this.timer ??= setTimeout(() => void this.flush().catch((err) => this.log.error({ err: String(err) }, "live feed flush failed")), FEED_FLUSH_MS);
     return done;
   }
 
@@ -149,8 +211,8 @@ export class FeedBuffer {
 export interface Telemetry {
   tracer: ReturnType<typeof createTracer>["tracer"];
   metrics: MetricsBuffer;
-  /** Publishes Live Feed rows without blocking the action (batched, see FeedBuffer). */
-  feed(tenantId: string, rows: FeedRow[]): Promise<void>;
+  /** Publishes Live Feed rows without blocking the action (batched, see FeedBuffer; flush() waits for them). */
+  feed(tenantId: string, rows: FeedRow[]): void;
   flush(): Promise<void>;
 }
 
@@ -158,13 +220,15 @@ export function createTelemetry(sql: Sql, service: string, log: Logger, otlpEndp
   const { tracer, provider } = createTracer(service, spanSink(sql, service, log), otlpEndpoint);
   const metrics = new MetricsBuffer(sql, log);
   const feed = new FeedBuffer(sql, log);
-  const timer = setInterval(() => void metrics.flush(), 1000);
+  const timer = setInterval(() => {
+    if (!metrics.busy) void metrics.flush().catch((err) => log.error({ err: String(err) }, "request metrics flush failed"));
+  }, 1000);
   // Deno and Node: don't keep the process alive for the flush timer.
   (timer as unknown as { unref?: () => void }).unref?.();
   return {
     tracer,
     metrics,
-    feed: (tenantId, rows) => feed.add(tenantId, rows),
+    feed: (tenantId, rows) => void feed.add(tenantId, rows).catch((err) => log.error({ err: String(err) }, "live feed publish failed")),
     flush: async () => {
       await Promise.all([provider.forceFlush(), metrics.flush(), feed.flush()]);
     },

@@ -72,7 +72,7 @@ let listening: Promise<unknown> | null = null;
 
 function ensureListening() {
   listening ??= listenSql.listen("live_feed", (tenantId) => {
-    for (const s of subscribers.get(tenantId) ?? []) void pump(s);
+    for (const s of subscribers.get(tenantId) ?? []) void pump(s).catch(pumpFailed);
   }).catch((err) => {
     listening = null;
     log.error({ err: String(err) }, "live feed LISTEN failed");
@@ -88,6 +88,8 @@ function readNew(s: Subscriber): Promise<Record<string, unknown>[]> {
     from public.live_feed where tenant_id = ${s.tenantId} and id > ${String(from)}::bigint
     order by id limit 1000`) as Promise<Record<string, unknown>[]>;
 }
+
+const pumpFailed = (err: unknown) => log.error({ err: String(err) }, "live feed pump failed");
 
 /** Sends every row not sent yet; coalesces wake-ups that arrive while reading. */
 async function pump(s: Subscriber): Promise<void> {
@@ -170,7 +172,7 @@ async function open(req: Request, claims: Pick<JwtClaims, "sub"> & { tenant_id: 
           controller.close();
         } catch { /* already closed */ }
       }, Math.max(0, endsAt - Date.now()));
-      void pump(sub);
+      void pump(sub).catch(pumpFailed);
     },
     cancel() {
       clearInterval(keepalive);
