@@ -585,7 +585,7 @@ revoke execute on function app_private.freight_check_time_zone() from public;
 
 -- A membership names a party of an outside kind; a driver's, a driver of that carrier.
 create function app_private.freight_check_member() returns trigger
-language plpgsql set search_path = '' as $$
+language plpgsql security definer set search_path = '' as $$
 declare
   v_kind text := (select p.kind from public.parties p where p.id = new.party_id);
 begin

@@ -100,7 +100,7 @@ revoke execute on function app_private.ledger_refuse_change() from public;
 
 -- A line joins an entry of its own transaction, in the entry's currency.
 create function app_private.ledger_check_line() returns trigger
-language plpgsql set search_path = '' as $$
+language plpgsql security definer set search_path = '' as $$
 declare
   e public.journal_entries;
   v_currency text;
@@ -136,9 +136,10 @@ begin
 end $$;
 revoke execute on function app_private.ledger_check_entry(uuid) from public;
 
--- The deferred balance check (constraint trigger on entries and lines).
+-- The deferred balance check (constraint trigger on entries and lines). Definer: at COMMIT
+-- it runs as the session's role, outside the function that posted.
 create function app_private.ledger_balance_trigger() returns trigger
-language plpgsql set search_path = '' as $$
+language plpgsql security definer set search_path = '' as $$
 begin
   perform app_private.ledger_check_entry(case when tg_table_name = 'journal_entries' then new.id else new.entry_id end);
   return null;

@@ -497,6 +497,8 @@ end $$;
 comment on function app_private.freight_transition_check(text, uuid, text, text) is
   'Raises illegal_transition (SY100, DETAIL machine/id/from/to) unless the pair is in public.freight_transitions.';
 revoke execute on function app_private.freight_transition_check(text, uuid, text, text) from public;
+-- (the status guard runs as the writer: a direct UPDATE by an API role reaches it)
+grant execute on function app_private.freight_transition_check(text, uuid, text, text) to authenticated, service_role;
 
 -- The status guard (loads, tenders; TG_ARGV[0] the machine). INSERT: API callers create
 -- rows in an initial state only (trusted sessions may import any state: seeds, data
@@ -673,7 +675,7 @@ revoke execute on function app_private.freight_validate_stops(uuid) from public;
 
 -- Deferred (end of transaction) check of the stops of every load a statement touched.
 create function app_private.freight_stops_check() returns trigger
-language plpgsql set search_path = '' as $$
+language plpgsql security definer set search_path = '' as $$
 begin
   if exists (select 1 from public.loads where id = coalesce(new.load_id, old.load_id)) then
     perform app_private.freight_validate_stops(coalesce(new.load_id, old.load_id));
@@ -684,7 +686,7 @@ revoke execute on function app_private.freight_stops_check() from public;
 
 -- Child rows carry their load's parties (and a document the readers its kind allows).
 create function app_private.freight_child_parties() returns trigger
-language plpgsql set search_path = '' as $$
+language plpgsql security definer set search_path = '' as $$
 declare
   l public.loads;
   v_kind text;
@@ -725,7 +727,7 @@ revoke execute on function app_private.freight_propagate_parties() from public;
 
 -- A charge line's party is on its side: sell lines bill a shipper, buy lines pay a carrier.
 create function app_private.freight_check_charge_line() returns trigger
-language plpgsql set search_path = '' as $$
+language plpgsql security definer set search_path = '' as $$
 declare
   v_kind text := (select p.kind from public.parties p where p.id = new.party_id);
 begin

@@ -160,6 +160,7 @@ insert into allowlist values
   ('auth.jwt()', 'Supabase baseline: the caller''s own claims'),
   ('auth.role()', 'Supabase baseline: the caller''s own claims'),
   ('auth.uid()', 'Supabase baseline: the caller''s own claims'),
+  ('app_private.freight_transition_check(text,uuid,text,text)', 'pure: checks a pair against the transition table (the status guard runs it as the writer)'),
   ('app_private.party_ids(text)', 'the caller''s own party memberships in the claim tenant (what the party policies compare with)'),
   -- the freight functions take an entity, never a tenant: the tenant is the entity's, and
   -- freight_tenant_of checks the permission there (another tenant's row is freight_not_found;
