@@ -159,6 +159,8 @@ select ops.set_rls_sample('public.rates_guards', '{"tenant_id": "$tenant", "labe
 create table public.rates_quotes (
   id              uuid primary key,
   tenant_id       uuid not null references public.tenants (id) on delete cascade,
+  -- the customer (a shipper party) the quote was made for; booking checks it (freight_order_book)
+  party_id        uuid,
   request         jsonb not null,            -- the validated input
   quote           jsonb not null,            -- figures, guards and explanation
   total           numeric(12, 2) not null,
@@ -167,7 +169,8 @@ create table public.rates_quotes (
   escalated_at    timestamptz,
   trace_id        text,
   created_by      uuid default auth.uid(),
-  created_at      timestamptz not null default now()
+  created_at      timestamptz not null default now(),
+  constraint rates_quotes_party_fk foreign key (tenant_id, party_id) references public.parties (tenant_id, id)
 );
 comment on table public.rates_quotes is
   'Quotes the rates portal produced, with the request and the explanation.';

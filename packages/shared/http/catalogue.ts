@@ -54,6 +54,27 @@ export const CATALOGUE = {
   unsupported_media_type: { status: 415, title: "Unsupported content type" },
   idempotency_conflict: { status: 422, title: "Idempotency-Key was used with another payload" },
   rate_unavailable: { status: 422, title: "No rate basis for this lane" },
+  document_hash_mismatch: { status: 422, title: "The document's bytes do not match its sha256" },
+  // freight (supabase/migrations/*_freight_*): the domain's own refusals, raised by Postgres
+  illegal_transition: { status: 409, title: "The state machine does not allow this transition", sqlstate: "SY100" },
+  status_bypass: { status: 409, title: "A status changes only through its transition function", sqlstate: "SY101" },
+  credit_hold: { status: 422, title: "Booking would exceed the customer's credit limit", sqlstate: "SY102" },
+  stop_window_overlap: { status: 422, title: "Two stops' appointment windows overlap", sqlstate: "SY103" },
+  stops_out_of_sequence: { status: 422, title: "Stops are out of sequence", sqlstate: "SY104" },
+  party_blocked: { status: 422, title: "The party is blocked or suspended", sqlstate: "SY105" },
+  carrier_no_authority: { status: 422, title: "The carrier has no active operating authority", sqlstate: "SY106" },
+  carrier_no_insurance: { status: 422, title: "The carrier has no insurance in force", sqlstate: "SY107" },
+  carrier_out_of_service: { status: 422, title: "The carrier is out of service", sqlstate: "SY108" },
+  foreign_asset: { status: 422, title: "The driver or unit belongs to another carrier", sqlstate: "SY110" },
+  asset_blocked: { status: 422, title: "The driver or unit is blocked or inactive", sqlstate: "SY111" },
+  driver_documents_expired: { status: 422, title: "The driver's CDL or medical card has expired", sqlstate: "SY112" },
+  duplicate_source_event: { status: 409, title: "The source event id was recorded with other content", sqlstate: "SY113" },
+  bad_amount: { status: 400, title: "Money is a non-negative integer of cents", sqlstate: "SY114" },
+  bad_time_zone: { status: 400, title: "Not an IANA time zone", sqlstate: "SY115" },
+  ledger_unbalanced: { status: 422, title: "The journal entry does not balance", sqlstate: "SY116" },
+  ledger_immutable: { status: 409, title: "Posted ledger entries never change", sqlstate: "SY117" },
+  currency_mismatch: { status: 422, title: "Currencies do not match", sqlstate: "SY118" },
+  tender_expired: { status: 409, title: "The tender's SLA deadline has passed", sqlstate: "SY119" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },
@@ -86,6 +107,7 @@ export const CATALOGUE = {
   unknown_principal: { as: "forbidden", title: "Unknown principal", sqlstate: "SY022" },
   bad_subscription_secret: { as: "validation_failed", title: "Bad subscription secret", sqlstate: "SY051" },
   private_target: { as: "validation_failed", title: "Private webhook target", sqlstate: "SY052" },
+  freight_not_found: { as: "not_found", title: "Freight entity not found", sqlstate: "SY120" },
 } as const satisfies Record<string, CatalogueEntry>;
 
 type Problem_ = { status: number; title: string; retryAfter?: number; sqlstate?: SqlState; rail?: true; challenge?: "hmac"; as?: never };

@@ -62,7 +62,8 @@ export function refusalFromDb(err: unknown): Refusal | null {
 /** Only the documented, non-sensitive fields of a rail's DETAIL reach the client. */
 function pickSafe(detail: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of ["flag", "limit", "window_seconds", "portal", "tolerance_seconds"]) {
+  // (machine / from / to: the state machine's refusal names the transition; reason: a block's)
+  for (const k of ["flag", "limit", "window_seconds", "portal", "tolerance_seconds", "machine", "from", "to", "reason"]) {
     if (detail[k] !== undefined) out[k] = detail[k];
   }
   // refusalResponse turns retry_after into the Retry-After header.

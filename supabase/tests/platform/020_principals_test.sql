@@ -22,8 +22,9 @@ insert into public.role_assignments (principal_id, role, tenant_id) values
 -- Roles and service accounts
 -------------------------------------------------------------------------------------------
 select set_eq($$select role from roles where kind = 'human' and scope = 'tenant'$$,
-  array['tenant_admin', 'ops_manager', 'dispatcher', 'finance_manager', 'analyst', 'developer', 'viewer'],
-  'the seven tenant human roles');
+  array['tenant_admin', 'ops_manager', 'dispatcher', 'finance_manager', 'analyst', 'developer', 'viewer',
+        'shipper_user', 'carrier_user', 'driver'],
+  'the seven staff roles of a tenant and its three outside-party roles (shipper_user, carrier_user, driver)');
 select set_eq($$select role from roles where scope = 'global' and kind = 'human'$$, array['super_admin'], 'super_admin is global');
 select set_eq($$select s.name from service_accounts s join principals p on p.id = s.principal_id
                 join role_assignments ra on ra.principal_id = p.id and ra.role = s.name and ra.tenant_id is null
@@ -114,7 +115,7 @@ select set_config('role', 'authenticated', true),
        set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-0000000000ff", "role": "authenticated", "tenant_id": "d0000000-0000-4000-8000-000000000001"}', true);
 select ok(not app_private.has_permission('d0000000-0000-4000-8000-000000000001', 'tenant.read')
           and not exists (select 1 from app_private.current_principal()), 'an unknown sub has no permission');
-select is((select count(*)::int from shipments), 0, 'and reads nothing');
+select is((select count(*)::int from parties), 0, 'and reads nothing');
 -- super_admin: every tenant, unless the request is narrowed to one.
 select tests.act_as('super@switchyard.test', null);
 select ok(app_private.has_permission('b0000000-0000-4000-8000-00000000000b', 'domain.read')

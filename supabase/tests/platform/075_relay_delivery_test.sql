@@ -43,8 +43,8 @@ select is((select count(*)::int from c_stop where id = (select id from ev_stop))
 select results_eq(format($$select state from app_private.outbox_ack_batch(jsonb_build_array(%L::jsonb))$$,
                          pg_temp.ack((select id from ev_stop), (select claim_token from c_stop limit 1), '[]')),
   $$values ('delivered')$$, 'and acknowledges it: its delivery bookkeeping is not autonomous');
-select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'R-1')$$,
-  'SY001', 'autonomy_halted: autonomy.emergencyStop is true; relay@ may not write to public.shipments',
+select throws_ok($$insert into parties (tenant_id, kind, name) values ('d0000000-0000-4000-8000-000000000001', 'carrier', 'R-1')$$,
+  'SY001', 'autonomy_halted: autonomy.emergencyStop is true; relay@ may not write to public.parties',
   'STOP: any other write of relay@ is refused like every machine''s (domain)');
 select throws_ok($$select app_private.outbox_publish('shipment', 'R-2', 'shipment.created')$$, 'SY001', null,
   'it publishes nothing');

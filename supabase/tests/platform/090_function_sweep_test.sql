@@ -113,6 +113,10 @@ insert into tenant_fns values
       from public.rates_evidence(%1$L, 'van', '606', '752', null, null, current_date) e$$, 'empty', null, 'refuse',
    'security invoker: RLS answers only the caller''s tenants');
 insert into tenant_fns values
+  ('app_private.freight_ledger_post(uuid,text,jsonb,text,text,uuid,text)',
+   $$select app_private.freight_ledger_post(%1$L, 'USD', '[{"account": "1000", "amount_cents": 100}, {"account": "2000", "amount_cents": -100}]')$$,
+   'raises', 'finance@demo-freight.test', 'refuse', 'finance.write in the tenant; NULL is bad_request');
+insert into tenant_fns values
   ('app_private.flag_effective(text,uuid,text)',
    $$select value from app_private.flag_effective('portal.enabled', %1$L, 'rates')$$, 'raises', 'viewer@demo-freight.test', 'platform',
    'flags.read in the tenant; NULL reads the global value');
@@ -162,6 +166,27 @@ insert into allowlist values
   ('auth.jwt()', 'Supabase baseline: the caller''s own claims'),
   ('auth.role()', 'Supabase baseline: the caller''s own claims'),
   ('auth.uid()', 'Supabase baseline: the caller''s own claims'),
+  ('app_private.freight_transition_check(text,uuid,text,text)', 'pure: checks a pair against the transition table (the status guard runs it as the writer)'),
+  ('app_private.party_ids(text)', 'the caller''s own party memberships in the claim tenant (what the party policies compare with)'),
+  -- the freight functions take an entity, never a tenant: the tenant is the entity's, and
+  -- freight_tenant_of checks the permission there (another tenant's row is freight_not_found;
+  -- supabase/tests/freight/ proves it for each)
+  ('app_private.freight_document_record(jsonb)', 'the load''s (or party''s) tenant, freight.document.upload there, outside users their own loads only'),
+  ('app_private.freight_ledger_reverse(uuid,text)', 'the entry''s tenant, finance.write there'),
+  ('app_private.freight_load_cover(uuid,uuid,bigint,text,uuid,text)', 'the load''s tenant, freight.tender.offer there'),
+  ('app_private.freight_load_dispatch(uuid,uuid,uuid,uuid)', 'the load''s tenant, freight.dispatch there, the covering carrier only'),
+  ('app_private.freight_load_event_record(uuid,jsonb)', 'the load''s tenant, freight.event.record there, its carrier or driver only'),
+  ('app_private.freight_load_exception(uuid,boolean,text)', 'the load''s tenant, freight.event.record there, its carrier or driver only'),
+  ('app_private.freight_load_transition(uuid,text,text,text)', 'the load''s tenant, freight.load.transition there'),
+  ('app_private.freight_order_book(jsonb)', 'the shipper party''s tenant, freight.order.book there, a shipper user for its own party only'),
+  ('app_private.freight_party_block_clear(uuid,text)', 'the block''s tenant, freight.block.manage there'),
+  ('app_private.freight_party_block_set(uuid,text,text)', 'the party''s tenant, freight.block.manage there'),
+  ('app_private.freight_tender_accept(uuid,text)', 'the tender''s tenant, freight.tender.respond there, the tendered carrier only'),
+  ('app_private.freight_tender_cancel(uuid,text)', 'the tender''s tenant, freight.tender.offer there'),
+  ('app_private.freight_tender_counter(uuid,bigint,text)', 'the tender''s tenant, freight.tender.respond there, the tendered carrier only'),
+  ('app_private.freight_tender_decline(uuid,text)', 'the tender''s tenant, freight.tender.respond there, the tendered carrier only'),
+  ('app_private.freight_tender_expire(uuid)', 'the tender''s tenant, freight.tender.offer there'),
+  ('app_private.freight_tender_offer(uuid,uuid,bigint,timestamp with time zone,text)', 'the load''s tenant, freight.tender.offer there'),
   ('tests.act_as(text,uuid,jsonb)', 'pgTAP helpers: test databases only'),
   ('tests.act_as_owner()', 'pgTAP helpers: test databases only');
 grant select on tenant_fns, allowlist to public;
