@@ -1178,7 +1178,7 @@ ALTER FUNCTION app_private.freight_cents(p_value jsonb, p_what text, p_required 
 --
 
 CREATE FUNCTION app_private.freight_check_charge_line() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -1198,7 +1198,7 @@ ALTER FUNCTION app_private.freight_check_charge_line() OWNER TO postgres;
 --
 
 CREATE FUNCTION app_private.freight_check_member() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -1241,7 +1241,7 @@ ALTER FUNCTION app_private.freight_check_time_zone() OWNER TO postgres;
 --
 
 CREATE FUNCTION app_private.freight_child_parties() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -2247,7 +2247,7 @@ COMMENT ON FUNCTION app_private.freight_status_guard() IS 'Refuses illegal statu
 --
 
 CREATE FUNCTION app_private.freight_stops_check() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 begin
@@ -3072,7 +3072,7 @@ ALTER FUNCTION app_private.lease_renew(p_lease_id uuid, p_ttl_seconds integer) O
 --
 
 CREATE FUNCTION app_private.ledger_balance_trigger() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 begin
@@ -3110,7 +3110,7 @@ ALTER FUNCTION app_private.ledger_check_entry(p_entry_id uuid) OWNER TO postgres
 --
 
 CREATE FUNCTION app_private.ledger_check_line() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -5913,6 +5913,84 @@ ALTER FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) OWNER TO 
 --
 
 COMMENT ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) IS 'Every flag''s effective typed value for a context, in one round trip.';
+
+--
+-- Name: freight_carrier_scorecard(uuid); Type: FUNCTION; Schema: public; Owner: postgres
+--
+
+CREATE FUNCTION public.freight_carrier_scorecard(p_tenant uuid) RETURNS TABLE(carrier_party_id uuid, loads integer, on_time_pickup_pct numeric, on_time_delivery_pct numeric, tender_acceptance_pct numeric, claims integer, score numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  with carriers as (
+    select p.id from public.parties p where p.tenant_id = p_tenant and p.kind = 'carrier'
+  ),
+  -- each reported stop of a carrier's load: the first time the timeline puts the truck there
+  reported as (
+    select l.carrier_party_id as carrier, s.kind, upper(s.appointment) as due, min(e.occurred_at) as at
+    from public.loads l
+    join public.stops s on s.load_id = l.id
+    join public.load_events e on e.stop_id = s.id
+    join public.x12_214_status_codes c on c.code = e.status_code and c.stop_kind = s.kind and not c.exception
+    where l.tenant_id = p_tenant and l.carrier_party_id is not null
+    group by l.carrier_party_id, s.id, s.kind, s.appointment
+  ),
+  stops_kpi as (
+    select carrier,
+           count(*) filter (where kind = 'pickup') as pickups,
+           count(*) filter (where kind = 'pickup' and at <= due) as pickups_on_time,
+           count(*) filter (where kind = 'delivery') as deliveries,
+           count(*) filter (where kind = 'delivery' and at <= due) as deliveries_on_time
+    from reported group by carrier
+  ),
+  loads_kpi as (
+    select l.carrier_party_id as carrier, count(*) as loads,
+           count(*) filter (where exists (select 1 from public.load_events e where e.load_id = l.id and e.status_code = 'AP')) as claims
+    from public.loads l
+    where l.tenant_id = p_tenant and l.carrier_party_id is not null
+    group by l.carrier_party_id
+  ),
+  tenders_kpi as (
+    select t.carrier_party_id as carrier,
+           count(*) filter (where t.accepted_rate_cents is not null) as accepted,
+           count(*) filter (where t.accepted_rate_cents is not null or t.status in ('declined', 'expired')) as decided
+    from public.tenders t
+    where t.tenant_id = p_tenant
+    group by t.carrier_party_id
+  ),
+  kpi as (
+    select c.id,
+           coalesce(lk.loads, 0)::int as loads,
+           coalesce(lk.claims, 0)::int as claims,
+           coalesce(sk.pickups, 0) as pickups, coalesce(sk.pickups_on_time, 0) as pickups_on_time,
+           coalesce(sk.deliveries, 0) as deliveries, coalesce(sk.deliveries_on_time, 0) as deliveries_on_time,
+           coalesce(tk.decided, 0) as decided, coalesce(tk.accepted, 0) as accepted
+    from carriers c
+    left join loads_kpi lk on lk.carrier = c.id
+    left join stops_kpi sk on sk.carrier = c.id
+    left join tenders_kpi tk on tk.carrier = c.id
+  )
+  select k.id, k.loads,
+         round(100.0 * k.pickups_on_time / nullif(k.pickups, 0), 1),
+         round(100.0 * k.deliveries_on_time / nullif(k.deliveries, 0), 1),
+         round(100.0 * k.accepted / nullif(k.decided, 0), 1),
+         k.claims,
+         greatest(0, round(
+             0.3 * (100.0 * k.pickups_on_time + 160) / (k.pickups + 2)
+           + 0.4 * (100.0 * k.deliveries_on_time + 160) / (k.deliveries + 2)
+           + 0.3 * (100.0 * k.accepted + 160) / (k.decided + 2)
+           - least(40, 200.0 * k.claims / greatest(k.loads, 1)), 1))
+  from kpi k
+  order by 7 desc, k.id
+$$;
+
+ALTER FUNCTION public.freight_carrier_scorecard(p_tenant uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_carrier_scorecard(p_tenant uuid); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) IS 'Per carrier of the tenant: loads, on-time pickup and delivery %, tender acceptance %, claims and a 0..100 score, from load events and tenders (security invoker: the caller''s RLS).';
 
 --
 -- Name: rates_evidence(uuid, text, text, text, text, text, date); Type: FUNCTION; Schema: public; Owner: postgres
@@ -12728,6 +12806,8 @@ GRANT ALL ON FUNCTION app_private.freight_tender_offer(p_load_id uuid, p_carrier
 --
 
 REVOKE ALL ON FUNCTION app_private.freight_transition_check(p_machine text, p_id uuid, p_from text, p_to text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_transition_check(p_machine text, p_id uuid, p_from text, p_to text) TO authenticated;
+GRANT ALL ON FUNCTION app_private.freight_transition_check(p_machine text, p_id uuid, p_from text, p_to text) TO service_role;
 
 --
 -- Name: FUNCTION freight_validate_stops(p_load_id uuid); Type: ACL; Schema: app_private; Owner: postgres
@@ -13409,6 +13489,14 @@ GRANT ALL ON FUNCTION public.flag_value(p_key text, p_tenant_id uuid, p_portal t
 REVOKE ALL ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) TO authenticated;
 GRANT ALL ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) TO service_role;
+
+--
+-- Name: FUNCTION freight_carrier_scorecard(p_tenant uuid); Type: ACL; Schema: public; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) TO service_role;
 
 --
 -- Name: FUNCTION rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date); Type: ACL; Schema: public; Owner: postgres

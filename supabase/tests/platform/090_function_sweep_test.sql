@@ -117,6 +117,10 @@ insert into tenant_fns values
    $$select app_private.freight_ledger_post(%1$L, 'USD', '[{"account": "1000", "amount_cents": 100}, {"account": "2000", "amount_cents": -100}]')$$,
    'raises', 'finance@demo-freight.test', 'refuse', 'finance.write in the tenant; NULL is bad_request');
 insert into tenant_fns values
+  ('public.freight_carrier_scorecard(uuid)',
+   $$select count(*) from public.freight_carrier_scorecard(%1$L)$$, 'empty', 'ops@demo-freight.test', 'refuse',
+   'security invoker: RLS answers only the caller''s tenants (and a carrier user its own party)');
+insert into tenant_fns values
   ('app_private.flag_effective(text,uuid,text)',
    $$select value from app_private.flag_effective('portal.enabled', %1$L, 'rates')$$, 'raises', 'viewer@demo-freight.test', 'platform',
    'flags.read in the tenant; NULL reads the global value');
