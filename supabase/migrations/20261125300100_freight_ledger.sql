@@ -141,7 +141,12 @@ revoke execute on function app_private.ledger_check_entry(uuid) from public;
 create function app_private.ledger_balance_trigger() returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
-  perform app_private.ledger_check_entry(case when tg_table_name = 'journal_entries' then new.id else new.entry_id end);
+  -- (two branches: NEW of an entry has no entry_id, and PL/pgSQL resolves both arms of a CASE)
+  if tg_table_name = 'journal_entries' then
+    perform app_private.ledger_check_entry(new.id);
+  else
+    perform app_private.ledger_check_entry(new.entry_id);
+  end if;
   return null;
 end $$;
 revoke execute on function app_private.ledger_balance_trigger() from public;

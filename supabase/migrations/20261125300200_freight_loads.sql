@@ -650,7 +650,7 @@ begin
       perform app_private.raise_error('stops_out_of_sequence', format('load %s: the first stop is a %s, not a pickup', p_load_id, s.kind),
         jsonb_build_object('load_id', p_load_id, 'sequence', s.sequence));
     end if;
-    if prev is not null then
+    if n > 1 then  -- (a record IS NOT NULL only when every field is)
       if prev.appointment && s.appointment then
         perform app_private.raise_error('stop_window_overlap',
           format('load %s: the windows of stops %s and %s overlap', p_load_id, prev.sequence, s.sequence),
