@@ -1316,6 +1316,60 @@ $$;
 ALTER FUNCTION app_private.freight_credit_exposure(p_party_id uuid) OWNER TO postgres;
 
 --
+-- Name: freight_document_record(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_document_record(p_doc jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_load   uuid := nullif(p_doc ->> 'load_id', '')::uuid;
+  v_party  uuid := nullif(p_doc ->> 'party_id', '')::uuid;
+  v_tenant uuid;
+  v_kind   text := p_doc ->> 'kind';
+  m        public.party_members;
+  l        public.loads;
+  v_id     uuid;
+begin
+  if v_load is not null then
+    v_tenant := app_private.freight_tenant_of('public.loads', v_load, 'freight.document.upload');
+    select * into l from public.loads where id = v_load;
+  else
+    v_tenant := app_private.freight_tenant_of('public.parties', v_party, 'freight.document.upload');
+  end if;
+  m := app_private.freight_member(v_tenant);
+  if m.principal_id is not null then
+    if v_load is null
+       or not ((m.party_id = l.carrier_party_id and (m.driver_id is null or m.driver_id = l.driver_id) and v_kind in ('bol', 'pod'))
+               or (m.party_id = l.shipper_party_id and v_kind = 'bol')) then
+      perform app_private.raise_error('forbidden',
+        format('principal %s may record a BOL or POD of its own loads only', m.principal_id), jsonb_build_object('party_id', m.party_id));
+    end if;
+  end if;
+  insert into public.documents (tenant_id, load_id, party_id, kind, file_name, content_type, size_bytes, sha256, storage_key,
+                                retain_until, uploaded_by)
+  values (v_tenant, v_load, v_party, v_kind, p_doc ->> 'file_name', coalesce(p_doc ->> 'content_type', 'application/pdf'),
+          (p_doc ->> 'size_bytes')::bigint, lower(p_doc ->> 'sha256'), p_doc ->> 'storage_key',
+          (p_doc ->> 'retain_until')::date, app_private.principal_id())
+  returning id into v_id;
+  perform app_private.freight_publish(v_tenant, 'document', v_id, 'recorded',
+    jsonb_build_object('load_id', v_load, 'party_id', v_party, 'kind', v_kind, 'size_bytes', (p_doc ->> 'size_bytes')::bigint,
+                       'sha256', lower(p_doc ->> 'sha256')));
+  perform app_private.audit_write(v_tenant, 'freight.document.record', 'document', v_id::text, null,
+    jsonb_build_object('load_id', v_load, 'kind', v_kind, 'sha256', lower(p_doc ->> 'sha256')));
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.freight_document_record(p_doc jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_document_record(p_doc jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_document_record(p_doc jsonb) IS 'Records a stored document''s metadata (freight.document.upload; outside users: BOL / POD of their own loads).';
+
+--
 -- Name: freight_exception_set(uuid, boolean, text); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -2641,7 +2695,7 @@ begin
       perform app_private.raise_error('stops_out_of_sequence', format('load %s: the first stop is a %s, not a pickup', p_load_id, s.kind),
         jsonb_build_object('load_id', p_load_id, 'sequence', s.sequence));
     end if;
-    if prev is not null then
+    if n > 1 then  -- (a record IS NOT NULL only when every field is)
       if prev.appointment && s.appointment then
         perform app_private.raise_error('stop_window_overlap',
           format('load %s: the windows of stops %s and %s overlap', p_load_id, prev.sequence, s.sequence),
@@ -3076,7 +3130,12 @@ CREATE FUNCTION app_private.ledger_balance_trigger() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-  perform app_private.ledger_check_entry(case when tg_table_name = 'journal_entries' then new.id else new.entry_id end);
+  -- (two branches: NEW of an entry has no entry_id, and PL/pgSQL resolves both arms of a CASE)
+  if tg_table_name = 'journal_entries' then
+    perform app_private.ledger_check_entry(new.id);
+  else
+    perform app_private.ledger_check_entry(new.entry_id);
+  end if;
   return null;
 end $$;
 
@@ -12560,6 +12619,13 @@ REVOKE ALL ON FUNCTION app_private.freight_cover_internal(p_load_id uuid, p_carr
 --
 
 REVOKE ALL ON FUNCTION app_private.freight_credit_exposure(p_party_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_document_record(p_doc jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_document_record(p_doc jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_document_record(p_doc jsonb) TO authenticated;
 
 --
 -- Name: FUNCTION freight_exception_set(p_load_id uuid, p_on boolean, p_reason text); Type: ACL; Schema: app_private; Owner: postgres

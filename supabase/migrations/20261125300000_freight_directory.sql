@@ -64,7 +64,8 @@ insert into public.permissions (permission, description) values
   ('freight.tender.respond', 'Accept, decline or counter a tender'),
   ('freight.dispatch',       'Assign driver, tractor and trailer to a covered load'),
   ('freight.event.record',   'Record tracking events (arrival, departure, 214 status codes)'),
-  ('freight.block.manage',   'Set and clear party blocks')
+  ('freight.block.manage',   'Set and clear party blocks'),
+  ('freight.document.upload','Record an uploaded document (outside users: BOL / POD of their own loads)')
 on conflict (permission) do nothing;
 
 insert into public.role_permissions (role, permission)
@@ -72,7 +73,10 @@ select r, p from (values
   ('super_admin', 'freight.shipper.read'), ('super_admin', 'freight.carrier.read'), ('super_admin', 'freight.driver.read'),
   ('super_admin', 'freight.order.book'), ('super_admin', 'freight.load.transition'), ('super_admin', 'freight.tender.offer'),
   ('super_admin', 'freight.tender.respond'), ('super_admin', 'freight.dispatch'), ('super_admin', 'freight.event.record'),
-  ('super_admin', 'freight.block.manage'),
+  ('super_admin', 'freight.block.manage'), ('super_admin', 'freight.document.upload'),
+  ('ops_manager', 'freight.document.upload'), ('dispatcher', 'freight.document.upload'),
+  ('agents', 'freight.document.upload'), ('n8n', 'freight.document.upload'),
+  ('shipper_user', 'freight.document.upload'), ('carrier_user', 'freight.document.upload'), ('driver', 'freight.document.upload'),
   -- broker staff
   ('ops_manager', 'freight.order.book'), ('ops_manager', 'freight.load.transition'), ('ops_manager', 'freight.tender.offer'),
   ('ops_manager', 'freight.tender.respond'), ('ops_manager', 'freight.dispatch'), ('ops_manager', 'freight.event.record'),

@@ -12,6 +12,7 @@
 --   freight_load_dispatch       the carrier assigns driver, tractor and trailer
 --   freight_load_event_record   a tracking event (214 code), idempotent by source_event_id; drives the load
 --   freight_load_exception      raises or clears the exception flag
+--   freight_document_record     the metadata of bytes stored behind packages/shared/storage
 --
 -- Sections: flags; functions.
 
@@ -677,3 +678,51 @@ end $$;
 comment on function app_private.freight_load_event_record(uuid, jsonb) is
   'Records a 214 tracking event (freight.event.record), idempotent by source_event_id; stamps stop actuals and drives the load.';
 grant execute on function app_private.freight_load_event_record(uuid, jsonb) to authenticated;
+
+-- Record a document whose bytes were stored (and hash-verified) through
+-- packages/shared/storage. p_doc: {"load_id" | "party_id", "kind", "file_name",
+-- "content_type"?, "size_bytes", "sha256", "storage_key", "retain_until"?}. Staff record any
+-- kind; outside users only for their own loads: carriers and drivers a BOL or POD,
+-- shippers a BOL. Who may read it follows from its kind (public.documents).
+create function app_private.freight_document_record(p_doc jsonb) returns uuid
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_load   uuid := nullif(p_doc ->> 'load_id', '')::uuid;
+  v_party  uuid := nullif(p_doc ->> 'party_id', '')::uuid;
+  v_tenant uuid;
+  v_kind   text := p_doc ->> 'kind';
+  m        public.party_members;
+  l        public.loads;
+  v_id     uuid;
+begin
+  if v_load is not null then
+    v_tenant := app_private.freight_tenant_of('public.loads', v_load, 'freight.document.upload');
+    select * into l from public.loads where id = v_load;
+  else
+    v_tenant := app_private.freight_tenant_of('public.parties', v_party, 'freight.document.upload');
+  end if;
+  m := app_private.freight_member(v_tenant);
+  if m.principal_id is not null then
+    if v_load is null
+       or not ((m.party_id = l.carrier_party_id and (m.driver_id is null or m.driver_id = l.driver_id) and v_kind in ('bol', 'pod'))
+               or (m.party_id = l.shipper_party_id and v_kind = 'bol')) then
+      perform app_private.raise_error('forbidden',
+        format('principal %s may record a BOL or POD of its own loads only', m.principal_id), jsonb_build_object('party_id', m.party_id));
+    end if;
+  end if;
+  insert into public.documents (tenant_id, load_id, party_id, kind, file_name, content_type, size_bytes, sha256, storage_key,
+                                retain_until, uploaded_by)
+  values (v_tenant, v_load, v_party, v_kind, p_doc ->> 'file_name', coalesce(p_doc ->> 'content_type', 'application/pdf'),
+          (p_doc ->> 'size_bytes')::bigint, lower(p_doc ->> 'sha256'), p_doc ->> 'storage_key',
+          (p_doc ->> 'retain_until')::date, app_private.principal_id())
+  returning id into v_id;
+  perform app_private.freight_publish(v_tenant, 'document', v_id, 'recorded',
+    jsonb_build_object('load_id', v_load, 'party_id', v_party, 'kind', v_kind, 'size_bytes', (p_doc ->> 'size_bytes')::bigint,
+                       'sha256', lower(p_doc ->> 'sha256')));
+  perform app_private.audit_write(v_tenant, 'freight.document.record', 'document', v_id::text, null,
+    jsonb_build_object('load_id', v_load, 'kind', v_kind, 'sha256', lower(p_doc ->> 'sha256')));
+  return v_id;
+end $$;
+comment on function app_private.freight_document_record(jsonb) is
+  'Records a stored document''s metadata (freight.document.upload; outside users: BOL / POD of their own loads).';
+grant execute on function app_private.freight_document_record(jsonb) to authenticated;

@@ -51,6 +51,7 @@ export const CATALOGUE = {
   unsupported_media_type: { status: 415, title: "Unsupported content type" },
   idempotency_conflict: { status: 422, title: "Idempotency-Key was used with another payload" },
   rate_unavailable: { status: 422, title: "No rate basis for this lane" },
+  document_hash_mismatch: { status: 422, title: "The document's bytes do not match its sha256" },
   // freight (supabase/migrations/*_freight_*): the domain's own refusals, raised by Postgres
   illegal_transition: { status: 409, title: "The state machine does not allow this transition", sqlstate: "SY100" },
   status_bypass: { status: 409, title: "A status changes only through its transition function", sqlstate: "SY101" },

@@ -14,6 +14,19 @@ describe("refusalFromDb", () => {
     expect(refusalFromDb({ code: "SY010", message: "unknown_flag: no.such" })).toMatchObject({ code: "validation_failed", problem: { rail: "unknown_flag" } });
   });
 
+  it("names the refused transition (machine, from, to) and a block's reason, and nothing else of the DETAIL", () => {
+    const detail = JSON.stringify({ machine: "load", id: "c7000000-0000-4000-8000-000000000005", from: "covered", to: "delivered" });
+    expect(refusalFromDb({ code: "SY100", message: "illegal_transition: load c7 cannot go from covered to delivered", detail }))
+      .toEqual(expect.objectContaining({
+        code: "illegal_transition",
+        problem: expect.objectContaining({ status: 409, rail: "illegal_transition", machine: "load", from: "covered", to: "delivered" }),
+      }));
+    expect(refusalFromDb({ code: "SY100", message: "illegal_transition: x", detail })?.problem).not.toHaveProperty("id");
+    expect(refusalFromDb({ code: "SY105", message: "party_blocked: party p: sanctions", detail: '{"party_id":"p","reason":"sanctions"}' }))
+      .toMatchObject({ code: "party_blocked", problem: { status: 422, reason: "sanctions" } });
+    expect(refusalFromDb({ code: "SY120", message: "freight_not_found: no public.loads x" })).toMatchObject({ code: "not_found", problem: { status: 404 } });
+  });
+
   it("leaves real failures alone", () => {
     expect(refusalFromDb({ code: "SY999", message: "x: y" })).toBeNull();
     expect(refusalFromDb({ code: "57014", message: "canceling statement" })).toBeNull();

@@ -5,7 +5,7 @@
 -- nothing half-written.
 begin;
 alter default privileges grant execute on functions to public;
-select plan(63);
+select plan(68);
 
 -- Demo ids (seeds): shippers Acme / Bluebird, carriers Prairie / Eastline / Lone Star,
 -- drivers Pat (Prairie) / Sam (Prairie, medical card expired) / Eve (Eastline), units.
@@ -266,6 +266,34 @@ select throws_ok($$select app_private.freight_load_dispatch((select id from l2),
   'a medical card that expires before the pickup day (in 10 days): driver_documents_expired');
 select is((select status from public.loads where id = (select id from l2)), 'covered', 'still covered, nobody assigned');
 select is((select driver_id from public.loads where id = (select id from l2)), null, '(no half-written assignment)');
+select tests.act_as_owner();
+
+-------------------------------------------------------------------------------------------
+-- Cover without a tender (a bid, a phone call) and quotes made for another customer
+-------------------------------------------------------------------------------------------
+select tests.act_as('dispatch@demo-freight.test');
+select throws_ok($$select app_private.freight_load_cover('c7000000-0000-4000-8000-000000000001', pg_temp.id('prairie'), 180000)$$, 'SY100', null,
+  'a draft load is not covered');
+select is(app_private.freight_load_cover('c7000000-0000-4000-8000-000000000002', pg_temp.id('prairie'), 180000, 'bid'), 'covered',
+  'an open load is covered at a bid''s rate');
+select results_eq($$select l.status, l.carrier_party_id, c.amount_cents, c.source_type from public.loads l
+                    join public.charge_lines c on c.load_id = l.id and c.side = 'buy'
+                    where l.id = 'c7000000-0000-4000-8000-000000000002'$$,
+  $$values ('covered', 'c1000000-0000-4000-8000-000000000011'::uuid, 180000::bigint, 'bid')$$, 'with its buy line, copied from the bid');
+select tests.act_as_owner();
+insert into public.rates_quotes (id, tenant_id, party_id, request, quote, total, status)
+values ('5b000000-0000-4000-8000-0000000000a1', 'd0000000-0000-4000-8000-000000000001', pg_temp.id('bluebird'), '{}', '{}', 2400, 'priced');
+select tests.act_as('dispatch@demo-freight.test');
+select throws_ok($$select app_private.freight_order_book(pg_temp.order_json('acme', '240000') || '{"quote_id": "5b000000-0000-4000-8000-0000000000a1"}')$$,
+  'SY021', null, 'a quote made for Bluebird does not book Acme''s order');
+select tests.act_as_owner();
+insert into public.rates_quotes (id, tenant_id, party_id, request, quote, total, status)
+values ('5b000000-0000-4000-8000-0000000000a2', 'd0000000-0000-4000-8000-000000000001', pg_temp.id('acme'), '{}', '{}', 2400, 'priced');
+select tests.act_as('shipper@acme-foods.test');
+create temp table q2 as
+  select app_private.freight_order_book(pg_temp.order_json('acme', '240000') || '{"quote_id": "5b000000-0000-4000-8000-0000000000a2"}') as r;
+select is((select o.quote_id from public.orders o where o.id = (select (r ->> 'order_id')::uuid from q2)),
+          '5b000000-0000-4000-8000-0000000000a2'::uuid, 'Acme''s own quote books its order, which remembers the quote');
 select tests.act_as_owner();
 
 select * from finish();

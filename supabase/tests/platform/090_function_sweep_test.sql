@@ -169,6 +169,7 @@ insert into allowlist values
   -- the freight functions take an entity, never a tenant: the tenant is the entity's, and
   -- freight_tenant_of checks the permission there (another tenant's row is freight_not_found;
   -- supabase/tests/freight/ proves it for each)
+  ('app_private.freight_document_record(jsonb)', 'the load''s (or party''s) tenant, freight.document.upload there, outside users their own loads only'),
   ('app_private.freight_ledger_reverse(uuid,text)', 'the entry''s tenant, finance.write there'),
   ('app_private.freight_load_cover(uuid,uuid,bigint,text,uuid,text)', 'the load''s tenant, freight.tender.offer there'),
   ('app_private.freight_load_dispatch(uuid,uuid,uuid,uuid)', 'the load''s tenant, freight.dispatch there, the covering carrier only'),
