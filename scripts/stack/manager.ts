@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { run, runOrFail } from "./exec.ts";
 import { StackError } from "./errors.ts";
-import { apiUrl, dbUrl, functionEnv, type Instance, PROJECT_ROOT } from "./instance.ts";
+import { apiUrl, dbUrl, functionEnv, type Instance, PROJECT_ROOT, storageDir } from "./instance.ts";
 import { ensureDebianPackages } from "./packages.ts";
 import { clusterExists, initCluster, isRunning, psql, removeCluster, startCluster, stopCluster } from "./postgres.ts";
 import { migrationFiles } from "./schema.ts";
@@ -130,7 +130,7 @@ function applyBaseline(i: Instance): void {
 async function startRuntime(i: Instance, log: Log, relayWorker: boolean): Promise<void> {
   log(`starting functions gateway and pg_net worker on ${apiUrl(i)}`);
   spawnDaemon(join(BIN, "deno"), [
-    "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/runtime/main.ts",
+    "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", `--allow-write=${storageDir(i)}`, "scripts/runtime/main.ts",
   ], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...functionEnv(i), PORT: String(i.apiPort), NO_COLOR: "1", SWITCHYARD_RELAY_WORKER: relayWorker ? "on" : "off" },
