@@ -257,6 +257,34 @@ comment on function public.rates_evidence(uuid, text, text, text, text, text, da
 revoke execute on function public.rates_evidence(uuid, text, text, text, text, text, date) from public, anon;
 grant execute on function public.rates_evidence(uuid, text, text, text, text, text, date) to authenticated;
 
+-- Records a quote price_one made and publishes rates.quote.created, in the caller's
+-- transaction (rates.quote in the request's tenant). Security definer so that shipper
+-- users quote themselves without outbox.publish (outside roles never hold it: they could
+-- inject any event); the event's payload is built here from the quote, never taken from
+-- the caller.
+create function app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb,
+                                               p_needs_approval_since timestamptz, p_trace_id text)
+returns void
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+begin
+  perform app_private.require_permission(v_tenant, 'rates.quote');
+  insert into public.rates_quotes (id, tenant_id, party_id, request, quote, total, status, needs_approval_since, trace_id)
+  values (p_id, v_tenant, p_party_id, p_request, p_quote, (p_quote ->> 'total')::numeric, p_quote ->> 'status',
+          p_needs_approval_since, p_trace_id);
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (v_tenant, 'rates_quote', p_id::text, 'rates.quote.created', jsonb_build_object(
+    'quote_id', p_id, 'status', p_quote ->> 'status', 'total', (p_quote ->> 'total')::numeric, 'currency', 'USD',
+    'equipment', p_quote ->> 'equipment', 'origin', p_quote #>> '{origin,zip3}', 'destination', p_quote #>> '{destination,zip3}',
+    'pickup_date', p_quote ->> 'pickup_date',
+    'guards_breached', coalesce((select jsonb_agg(b ->> 'guard') from jsonb_array_elements(p_quote #> '{guards,breaches}') b), '[]'::jsonb)));
+end $$;
+comment on function app_private.rates_quote_record(uuid, uuid, jsonb, jsonb, timestamptz, text) is
+  'Stores a quote and publishes rates.quote.created (rates.quote in the request''s tenant; the payload is built from the quote).';
+revoke execute on function app_private.rates_quote_record(uuid, uuid, jsonb, jsonb, timestamptz, text) from public;
+grant execute on function app_private.rates_quote_record(uuid, uuid, jsonb, jsonb, timestamptz, text) to authenticated;
+
 -- The customer a quote is made for: a shipper user's quotes are its own party's (naming
 -- another is forbidden); staff may name a shipper of the tenant, or none.
 create function app_private.rates_quote_party() returns trigger

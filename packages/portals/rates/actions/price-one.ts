@@ -46,22 +46,13 @@ export const priceOne = defineAction(contract.actions.price_one, {
     if (!priced.ok) throw new ActionRefused(priced);
     return { request: input, quote: priced.value, id: crypto.randomUUID(), customer: e.customer };
   },
+  // (app_private.rates_quote_record: the quote and its rates.quote.created event, built in SQL)
   act: (tx, d, ctx) => ({
     writes: [tx`
-      insert into public.rates_quotes (id, tenant_id, party_id, request, quote, total, status, needs_approval_since, trace_id)
-      values (${d.id}, ${ctx.tenantId}, ${d.request.party_id ?? null}, ${jsonb(tx, d.request)}, ${jsonb(tx, d.quote)}, ${d.quote.total},
-              ${d.quote.status}, ${d.quote.status === "needs_approval" ? ctx.now : null}, ${ctx.traceId})`],
+      select app_private.rates_quote_record(${d.id}, ${d.request.party_id ?? null}, ${jsonb(tx, d.request)}, ${jsonb(tx, d.quote)},
+                                            ${d.quote.status === "needs_approval" ? ctx.now : null}, ${ctx.traceId})`],
     result: { quote_id: d.id, status: d.quote.status, total: d.quote.total, quote: d.customer ? customerQuote(d.quote) : d.quote } satisfies QuoteResult,
-    events: [{
-      type: "rates.quote.created",
-      aggregateType: "rates_quote",
-      aggregateId: d.id,
-      payload: {
-        quote_id: d.id, status: d.quote.status, total: d.quote.total, currency: "USD", equipment: d.quote.equipment,
-        origin: d.quote.origin.zip3, destination: d.quote.destination.zip3, pickup_date: d.quote.pickup_date,
-        guards_breached: d.quote.guards.breaches.map((b) => b.guard),
-      },
-    }],
+    events: [],
   }),
   // Prove: the quote is stored with the promised total and status, with its outbox event.
   prove: async (sql, r, ctx) => {

@@ -4,6 +4,8 @@ import { ActionRefused } from "../../../shared/pipeline/run.ts";
 import { refuse } from "../../../shared/http/outcome.ts";
 import { timeline, type TimelineRow } from "../domain/timeline.ts";
 
+const LOCAL = 'YYYY-MM-DD"T"HH24:MI:SS';
+
 /**
  * shipper/tracking: a load's status, stops (windows and actuals in facility time) and
  * timeline, and the messages sent to its shipper. Read under the caller's RLS: a shipper
@@ -16,8 +18,10 @@ export const tracking = defineAction(contract.actions.tracking, {
       select id, reference, status, exception, exception_reason, equipment_type from public.loads where id = ${input.load_id}`;
     if (!load) return null;
     const [stops, events, messages] = await Promise.all([
-      tx`select id, sequence, kind, facility_name, time_zone, window_start_local, window_end_local,
-                actual_arrival_local, actual_departure_local
+      // wall-clock times as text: a timestamp without zone would come back as a Date read in UTC
+      tx`select id, sequence, kind, facility_name, time_zone,
+                to_char(window_start_local, ${LOCAL}) as window_start_local, to_char(window_end_local, ${LOCAL}) as window_end_local,
+                to_char(actual_arrival_local, ${LOCAL}) as actual_arrival_local, to_char(actual_departure_local, ${LOCAL}) as actual_departure_local
          from public.stops_local where load_id = ${input.load_id} order by sequence`,
       tx`select e.kind, e.status_code, c.description as code_description, e.from_status, e.to_status, e.occurred_at,
                 s.sequence as stop_sequence, f.time_zone, e.city, e.region
