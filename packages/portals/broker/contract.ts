@@ -132,7 +132,7 @@ export const contract = defineContract("broker", {
       kind: "write",
     }),
     sla_timers: action<{ timers: SlaTimer[] }>()({ input: z.strictObject({ load_id: z.guid().optional() }), kind: "read" }),
-    scorecard: action<{ carriers: ScorecardRow[] }>()({ input: z.strictObject({}), kind: "read" }),
+    scorecard: action<{ carriers: ScorecardRow[] }>()({ input: z.strictObject({ carrier_party_id: z.guid().optional() }), kind: "read" }),
   },
   events: [
     "freight.load.routed", "freight.tender.offered", "freight.tender.accepted", "freight.tender.expired", "freight.tender.cancelled",

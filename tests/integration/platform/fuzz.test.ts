@@ -88,7 +88,7 @@ const SEEDS: Record<string, () => unknown> = {
   "broker.flag_appointment_risk": () => ({ load_id: randomUUID(), stop_id: randomUUID(), reason: "fuzz reason" }),
   "broker.clear_appointment_risk": () => ({ load_id: randomUUID(), reason: "fuzz reason", message_id: randomUUID() }),
   "broker.sla_timers": () => ({ load_id: randomUUID() }),
-  "broker.scorecard": () => ({}),
+  "broker.scorecard": () => ({ carrier_party_id: randomUUID() }),
   "broker.revert": () => ({ trace_id: trace() }),
   "broker.revert_clear": () => ({ trace_id: trace() }),
   "autonomous.flag_set": () => ({ key: "outbox.retryBaseMs", scope: `tenant:${FUZZ_TENANT}`, value: 500, reason: "fuzz flag change" }),

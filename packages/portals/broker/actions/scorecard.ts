@@ -3,10 +3,12 @@ import { defineAction } from "../../../shared/pipeline/action.ts";
 
 const pct = (v: unknown) => (v === null ? null : Number(v));
 
-/** broker/scorecard: every carrier's scorecard (public.freight_carrier_scorecard), best first. */
+/** broker/scorecard: every carrier's scorecard (public.freight_carrier_scorecard), best first, or one carrier's. */
 export const scorecard = defineAction(contract.actions.scorecard, {
   permission: "domain.read",
-  detect: async (tx, _input, ctx) => await tx`select * from public.freight_carrier_scorecard(${ctx.tenantId})`,
+  detect: async (tx, input, ctx) =>
+    await tx`select * from public.freight_carrier_scorecard(${ctx.tenantId})
+             where ${input.carrier_party_id ?? null}::uuid is null or carrier_party_id = ${input.carrier_party_id ?? null}::uuid`,
   decide: (_input, rows) => rows,
   act: (_tx, rows) => ({
     writes: [],
