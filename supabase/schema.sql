@@ -1925,8 +1925,9 @@ begin
   -- idempotency: the first recording answers a replay
   select * into v_prev from public.load_events e where e.tenant_id = v_tenant and e.source_event_id = v_key;
   if v_prev.id is not null then
+    -- (a replay without occurred_at is the same event: the first recording's time stands)
     if v_prev.load_id = l.id and v_prev.status_code is not distinct from c.code
-       and v_prev.stop_id is not distinct from st.id and v_prev.occurred_at = v_at then
+       and v_prev.stop_id is not distinct from st.id and (not (p_event ? 'occurred_at') or v_prev.occurred_at = v_at) then
       return jsonb_build_object('event_id', v_prev.id, 'replayed', true, 'status', l.status, 'exception', l.exception);
     end if;
     perform app_private.raise_error('duplicate_source_event',

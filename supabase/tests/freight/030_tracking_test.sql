@@ -5,7 +5,7 @@
 -- windows in facility time across the DST changes.
 begin;
 alter default privileges grant execute on functions to public;
-select plan(32);
+select plan(33);
 
 -- Load DEMO-1005 of the seeds: dispatched, Prairie Haulers, driver Pat (the driver user).
 create temp table ld as select 'c7000000-0000-4000-8000-000000000005'::uuid as id;
@@ -21,6 +21,8 @@ select results_eq($$select r ->> 'status', r ->> 'replayed', r -> 'transitions' 
   $$values ('at_pickup', 'false', '["at_pickup"]'::jsonb)$$, 'X3 at the pickup: at_pickup');
 select results_eq($$select r ->> 'status', r ->> 'replayed' from pg_temp.ev('phone-1', 'X3', 1, '2026-12-03T14:05:00Z') r$$,
   $$values ('at_pickup', 'true')$$, 'the same event again (an offline replay) answers the first recording');
+select results_eq($$select r ->> 'replayed' from pg_temp.ev('phone-1', 'X3', 1) r$$, $$values ('true')$$,
+  'a replay that leaves out occurred_at is the same event too');
 select is((select count(*)::int from public.load_events where source_event_id like 'phone-1%'), 2,
           'one tracking event and one status event, once');
 select throws_ok($$select pg_temp.ev('phone-1', 'AF', 1, '2026-12-03T15:00:00Z')$$, 'SY113', null,
