@@ -572,6 +572,305 @@ end $$;
 ALTER FUNCTION app_private.audit_write(p_tenant_id uuid, p_action text, p_target_type text, p_target_id text, p_before jsonb, p_after jsonb, p_reason text) OWNER TO postgres;
 
 --
+-- Name: broker_load_cancel(uuid, text, bigint, bigint); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint DEFAULT NULL::bigint, p_bill_shipper_cents bigint DEFAULT NULL::bigint) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'freight.load.transition');
+  l        public.loads;
+  t        record;
+  v_acc    public.accessorials;
+  v_to     text;
+  v_tonu   bigint;
+  v_lines  jsonb := '[]';
+begin
+  if p_reason is null or length(btrim(p_reason)) = 0 then
+    perform app_private.raise_error('bad_request', 'a cancellation needs a reason');
+  end if;
+  select * into l from public.loads where id = p_load_id for update;
+  v_to := case when l.status in ('dispatched', 'at_pickup') then 'tonu' else 'cancelled' end;
+  perform app_private.freight_transition_check('load', l.id, l.status, v_to);
+  for t in select id from public.tenders where load_id = l.id and status in ('offered', 'countered', 'accepted') loop
+    perform app_private.freight_tender_move(t.id, 'cancelled', 'load ' || v_to || ': ' || p_reason);
+  end loop;
+  if v_to = 'tonu' then
+    select * into v_acc from public.accessorials a where a.tenant_id = v_tenant and a.code = 'TONU' and a.active;
+    v_tonu := coalesce(p_tonu_cents, v_acc.default_rate_cents);
+    if v_tonu is null or v_tonu < 0 then
+      perform app_private.raise_error('bad_amount', 'TONU needs an amount in integer cents (no TONU rate in the accessorial catalogue)');
+    end if;
+    if p_bill_shipper_cents is not null and p_bill_shipper_cents < 0 then
+      perform app_private.raise_error('bad_amount', 'the TONU billed to the shipper is non-negative integer cents');
+    end if;
+    insert into public.charge_lines (tenant_id, load_id, side, party_id, kind, accessorial_id, description, amount_cents, currency,
+                                     source_type, source_id)
+    values (v_tenant, l.id, 'buy', l.carrier_party_id, 'accessorial', v_acc.id, 'TONU', v_tonu,
+            coalesce((select t2.currency from public.tenders t2 where t2.load_id = l.id and t2.accepted_rate_cents is not null
+                      order by t2.offered_at desc limit 1), 'USD'), 'cancel', l.id);
+    v_lines := v_lines || jsonb_build_object('side', 'buy', 'party_id', l.carrier_party_id, 'amount_cents', v_tonu);
+    if p_bill_shipper_cents is not null then
+      insert into public.charge_lines (tenant_id, load_id, side, party_id, kind, accessorial_id, description, amount_cents, currency,
+                                       source_type, source_id)
+      values (v_tenant, l.id, 'sell', l.shipper_party_id, 'accessorial', v_acc.id, 'TONU', p_bill_shipper_cents,
+              (select o.currency from public.orders o where o.id = l.order_id), 'cancel', l.id);
+      v_lines := v_lines || jsonb_build_object('side', 'sell', 'party_id', l.shipper_party_id, 'amount_cents', p_bill_shipper_cents);
+    end if;
+  end if;
+  perform app_private.freight_load_move(l.id, v_to, p_reason, null,
+    case when v_to = 'tonu' then jsonb_build_object('tonu_cents', v_tonu, 'bill_shipper_cents', p_bill_shipper_cents) end);
+  return jsonb_build_object('load_id', l.id, 'from', l.status, 'status', v_to, 'charge_lines', v_lines);
+end $$;
+
+ALTER FUNCTION app_private.broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint) IS 'Cancels a load (freight.load.transition): before dispatch cancelled, after dispatch tonu with TONU charge lines.';
+
+--
+-- Name: broker_load_route(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_load_route(p_load_id uuid, p_route jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'broker.route');
+  l        public.loads;
+  s        jsonb;
+  v_fac    public.facilities;
+  v_window tstzrange;
+  v_seq    int := 0;
+begin
+  select * into l from public.loads where id = p_load_id for update;
+  if l.status not in ('draft', 'open') then
+    perform app_private.raise_error('route_locked', format('load %s is %s: only draft or open loads are routed', l.id, l.status),
+      jsonb_build_object('load_id', l.id, 'status', l.status));
+  end if;
+  if jsonb_typeof(p_route -> 'stops') is distinct from 'array' or jsonb_array_length(p_route -> 'stops') < 2 then
+    perform app_private.raise_error('bad_request', 'a route needs at least two stops (a pickup and a delivery)');
+  end if;
+  delete from public.stops where load_id = l.id;
+  for s in select * from jsonb_array_elements(p_route -> 'stops') loop
+    v_seq := v_seq + 1;
+    select * into v_fac from public.facilities f where f.id = (s ->> 'facility_id')::uuid and f.tenant_id = v_tenant;
+    if v_fac.id is null then
+      perform app_private.raise_error('freight_not_found', format('stop %s: no facility %s', v_seq, s ->> 'facility_id'));
+    end if;
+    if s ? 'window_start_local' then
+      v_window := tstzrange((s ->> 'window_start_local')::timestamp at time zone v_fac.time_zone,
+                            (s ->> 'window_end_local')::timestamp at time zone v_fac.time_zone, '[)');
+    else
+      v_window := tstzrange((s ->> 'window_start')::timestamptz, (s ->> 'window_end')::timestamptz, '[)');
+    end if;
+    if isempty(v_window) or lower_inf(v_window) or upper_inf(v_window) then
+      perform app_private.raise_error('bad_request', format('stop %s: the window needs a start before its end', v_seq));
+    end if;
+    insert into public.stops (tenant_id, load_id, sequence, kind, facility_id, appointment, reference, shipper_party_id)
+    values (v_tenant, l.id, v_seq, s ->> 'kind', v_fac.id, v_window, s ->> 'reference', l.shipper_party_id);
+  end loop;
+  perform app_private.freight_validate_stops(l.id);
+  update public.loads set equipment_type = coalesce(p_route ->> 'equipment_type', equipment_type),
+                          weight_lbs = coalesce((p_route ->> 'weight_lbs')::int, weight_lbs),
+                          commodity = coalesce(p_route ->> 'commodity', commodity), updated_at = now()
+   where id = l.id;
+  perform app_private.freight_publish(v_tenant, 'load', l.id, 'routed',
+    jsonb_build_object('status', l.status, 'stops', v_seq, 'equipment_type', coalesce(p_route ->> 'equipment_type', l.equipment_type)));
+  perform app_private.audit_write(v_tenant, 'freight.load.route', 'load', l.id::text, null,
+    jsonb_build_object('stops', v_seq, 'equipment_type', coalesce(p_route ->> 'equipment_type', l.equipment_type)));
+  return app_private.freight_lane(l.id);
+end $$;
+
+ALTER FUNCTION app_private.broker_load_route(p_load_id uuid, p_route jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_load_route(p_load_id uuid, p_route jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_load_route(p_load_id uuid, p_route jsonb) IS 'Routes a draft or open load (broker.route): stops with windows in facility time, equipment; event freight.load.routed.';
+
+--
+-- Name: broker_message_retract(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_message_retract(p_message_id uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.load_messages', p_message_id, 'broker.message');
+  m        public.load_messages;
+begin
+  select * into m from public.load_messages where id = p_message_id for update;
+  if m.status = 'retracted' then
+    return 'retracted';
+  end if;
+  update public.load_messages set status = 'retracted', retracted_at = now() where id = m.id;
+  perform app_private.freight_publish(v_tenant, 'message', m.id, 'retracted',
+    jsonb_build_object('load_id', m.load_id, 'audience', m.audience));
+  perform app_private.audit_write(v_tenant, 'freight.message.retract', 'message', m.id::text,
+    jsonb_build_object('status', m.status), jsonb_build_object('status', 'retracted'));
+  return 'retracted';
+end $$;
+
+ALTER FUNCTION app_private.broker_message_retract(p_message_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_message_retract(p_message_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_message_retract(p_message_id uuid) IS 'Retracts a message (broker.message); event freight.message.retracted.';
+
+--
+-- Name: broker_message_send(uuid, text[], text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text DEFAULT 'message'::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'broker.message');
+  l        public.loads;
+  a        text;
+  v_id     uuid;
+  v_out    jsonb := '[]';
+begin
+  select * into l from public.loads where id = p_load_id;
+  if p_audience is null or cardinality(p_audience) = 0 or not (p_audience <@ array['shipper', 'carrier']) then
+    perform app_private.raise_error('bad_request', 'the audience is shipper, carrier or both');
+  end if;
+  if 'carrier' = any (p_audience) and l.carrier_party_id is null then
+    perform app_private.raise_error('bad_request', format('load %s has no carrier yet', l.id));
+  end if;
+  foreach a in array (select array_agg(distinct x order by x) from unnest(p_audience) x) loop
+    insert into public.load_messages (tenant_id, load_id, audience, shipper_party_id, carrier_party_id, kind, body, trace_id)
+    values (v_tenant, l.id, a, case when a = 'shipper' then l.shipper_party_id end, case when a = 'carrier' then l.carrier_party_id end,
+            coalesce(p_kind, 'message'), p_body, (app_private.request_context()).trace_id)
+    returning id into v_id;
+    perform app_private.freight_publish(v_tenant, 'message', v_id, 'sent',
+      jsonb_build_object('load_id', l.id, 'audience', a, 'kind', coalesce(p_kind, 'message'),
+                         'recipient_party_id', case when a = 'shipper' then l.shipper_party_id else l.carrier_party_id end));
+    perform app_private.audit_write(v_tenant, 'freight.message.send', 'message', v_id::text, null,
+      jsonb_build_object('load_id', l.id, 'audience', a, 'kind', coalesce(p_kind, 'message')));
+    v_out := v_out || jsonb_build_object('message_id', v_id, 'audience', a);
+  end loop;
+  return v_out;
+end $$;
+
+ALTER FUNCTION app_private.broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text) IS 'Messages a load''s shipper and / or carrier (broker.message): a row and a freight.message.sent event per recipient.';
+
+--
+-- Name: broker_next_carrier(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_next_carrier(p_load_id uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'freight.tender.offer');
+  v_on     date := app_private.freight_pickup_date(p_load_id);
+begin
+  return (select c.carrier_party_id
+          from public.freight_carrier_scorecard(v_tenant) c
+          where not exists (select 1 from public.tenders t where t.load_id = p_load_id and t.carrier_party_id = c.carrier_party_id)
+            and (select r.code from app_private.freight_party_refusal(c.carrier_party_id, v_on) r) is null
+          order by c.score desc, c.carrier_party_id
+          limit 1);
+end $$;
+
+ALTER FUNCTION app_private.broker_next_carrier(p_load_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_next_carrier(p_load_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_next_carrier(p_load_id uuid) IS 'The best-scoring eligible carrier not yet tendered the load (freight.tender.offer), or null.';
+
+--
+-- Name: broker_rate_confirmation_reader(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_rate_confirmation_reader() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.kind = 'rate_confirmation' and new.party_id is not null
+     and (select p.kind from public.parties p where p.id = new.party_id) = 'carrier' then
+    new.carrier_party_id := new.party_id;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.broker_rate_confirmation_reader() OWNER TO postgres;
+
+--
+-- Name: broker_retender(uuid, uuid, bigint, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid DEFAULT NULL::uuid, p_rate_cents bigint DEFAULT NULL::bigint, p_sla_deadline timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant  uuid := app_private.freight_tenant_of('public.tenders', p_tender_id, 'freight.tender.offer');
+  t         public.tenders;
+  v_ended   text;
+  v_carrier uuid;
+  v_new     uuid;
+begin
+  select * into t from public.tenders where id = p_tender_id for update;
+  if t.status = 'accepted' then
+    perform app_private.raise_error('illegal_transition', format('tender %s was accepted: cancel it (or the load) instead', t.id),
+      jsonb_build_object('machine', 'tender', 'id', t.id, 'from', t.status, 'to', 'expired'));
+  end if;
+  v_carrier := coalesce(p_carrier_party_id, app_private.broker_next_carrier(t.load_id));
+  if v_carrier is null and not (t.status in ('offered', 'countered') and now() > t.sla_deadline) then
+    perform app_private.raise_error('no_next_carrier', format('load %s: every eligible carrier was tendered already', t.load_id),
+      jsonb_build_object('load_id', t.load_id));
+  end if;
+  if t.status in ('offered', 'countered') then
+    if now() > t.sla_deadline then
+      v_ended := app_private.freight_tender_expire(t.id);
+    else
+      v_ended := app_private.freight_tender_cancel(t.id, 're-tendered');
+    end if;
+  else
+    v_ended := t.status;
+  end if;
+  if v_carrier is not null then
+    v_new := app_private.freight_tender_offer(t.load_id, v_carrier, coalesce(p_rate_cents, t.offered_rate_cents), p_sla_deadline, t.currency);
+  end if;
+  return jsonb_build_object('previous_tender_id', t.id, 'previous_status', v_ended, 'load_id', t.load_id,
+                            'tender_id', v_new, 'carrier_party_id', v_carrier,
+                            'rate_cents', case when v_new is not null then coalesce(p_rate_cents, t.offered_rate_cents) end,
+                            'sla_deadline', (select sla_deadline from public.tenders where id = v_new));
+end $$;
+
+ALTER FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) IS 'Ends a tender (expired past its deadline, else cancelled) and offers the load to the next carrier by scorecard (freight.tender.offer).';
+
+--
 -- Name: check_machine_tenant(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1340,9 +1639,10 @@ begin
   end if;
   m := app_private.freight_member(v_tenant);
   if m.principal_id is not null then
+    -- (coalesce: a load without a carrier yet makes the carrier test null, not false)
     if v_load is null
-       or not ((m.party_id = l.carrier_party_id and (m.driver_id is null or m.driver_id = l.driver_id) and v_kind in ('bol', 'pod'))
-               or (m.party_id = l.shipper_party_id and v_kind = 'bol')) then
+       or not coalesce((m.party_id = l.carrier_party_id and (m.driver_id is null or m.driver_id = l.driver_id) and v_kind in ('bol', 'pod'))
+                       or (m.party_id = l.shipper_party_id and v_kind = 'bol'), false) then
       perform app_private.raise_error('forbidden',
         format('principal %s may record a BOL or POD of its own loads only', m.principal_id), jsonb_build_object('party_id', m.party_id));
     end if;
@@ -4120,6 +4420,38 @@ end $$;
 ALTER FUNCTION app_private.rate_limit_take_or_raise(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) OWNER TO postgres;
 
 --
+-- Name: rates_quote_party(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.rates_quote_party() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  m public.party_members := app_private.freight_member(new.tenant_id);
+begin
+  if m.principal_id is not null then
+    if new.party_id is not null and new.party_id <> m.party_id then
+      perform app_private.raise_error('forbidden', format('principal %s quotes for party %s only', m.principal_id, m.party_id),
+        jsonb_build_object('party_id', m.party_id));
+    end if;
+    new.party_id := m.party_id;
+  elsif new.party_id is not null
+        and (select p.kind from public.parties p where p.id = new.party_id and p.tenant_id = new.tenant_id) is distinct from 'shipper' then
+    perform app_private.raise_error('freight_not_found', format('no shipper %s in the tenant', new.party_id));
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.rates_quote_party() OWNER TO postgres;
+
+--
+-- Name: FUNCTION rates_quote_party(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.rates_quote_party() IS 'Sets a quote''s customer: a shipper user''s own party (another is forbidden); staff a shipper of the tenant.';
+
+--
 -- Name: rates_quote_proof(uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -4143,6 +4475,37 @@ ALTER FUNCTION app_private.rates_quote_proof(p_tenant_id uuid, p_quote_id uuid, 
 --
 
 COMMENT ON FUNCTION app_private.rates_quote_proof(p_tenant_id uuid, p_quote_id uuid, OUT total numeric, OUT status text, OUT events integer) IS 'price_one''s post-condition: the quote''s total and status and its outbox event count.';
+
+--
+-- Name: rates_quote_record(uuid, uuid, jsonb, jsonb, timestamp with time zone, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+begin
+  perform app_private.require_permission(v_tenant, 'rates.quote');
+  insert into public.rates_quotes (id, tenant_id, party_id, request, quote, total, status, needs_approval_since, trace_id)
+  values (p_id, v_tenant, p_party_id, p_request, p_quote, (p_quote ->> 'total')::numeric, p_quote ->> 'status',
+          p_needs_approval_since, p_trace_id);
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (v_tenant, 'rates_quote', p_id::text, 'rates.quote.created', jsonb_build_object(
+    'quote_id', p_id, 'status', p_quote ->> 'status', 'total', (p_quote ->> 'total')::numeric, 'currency', 'USD',
+    'equipment', p_quote ->> 'equipment', 'origin', p_quote #>> '{origin,zip3}', 'destination', p_quote #>> '{destination,zip3}',
+    'pickup_date', p_quote ->> 'pickup_date',
+    'guards_breached', coalesce((select jsonb_agg(b ->> 'guard') from jsonb_array_elements(p_quote #> '{guards,breaches}') b), '[]'::jsonb)));
+end $$;
+
+ALTER FUNCTION app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text) IS 'Stores a quote and publishes rates.quote.created (rates.quote in the request''s tenant; the payload is built from the quote).';
 
 --
 -- Name: record_flag_change(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -4811,6 +5174,61 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.require_rails_caller(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: shipper_order_book(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant  uuid := app_private.freight_tenant_of('public.rates_quotes', p_quote_id, 'freight.order.book');
+  m         public.party_members := app_private.freight_member(v_tenant);
+  q         public.rates_quotes;
+  v_shipper uuid;
+  v_first   jsonb := p_order #> '{stops,0}';
+  v_day     date;
+  v_order   uuid;
+begin
+  select * into q from public.rates_quotes where id = p_quote_id for update;
+  v_shipper := coalesce(m.party_id, nullif(p_order ->> 'shipper_party_id', '')::uuid, q.party_id);
+  if m.principal_id is not null and (q.party_id is distinct from m.party_id
+                                     or coalesce(nullif(p_order ->> 'shipper_party_id', '')::uuid, m.party_id) <> m.party_id) then
+    perform app_private.raise_error('forbidden', format('quote %s was not made for party %s', q.id, m.party_id),
+      jsonb_build_object('party_id', m.party_id));
+  end if;
+  if q.status not in ('priced', 'approved') then
+    perform app_private.raise_error('quote_not_bookable', format('quote %s is %s', q.id, q.status),
+      jsonb_build_object('quote_id', q.id, 'status', q.status));
+  end if;
+  select o.id into v_order from public.orders o where o.tenant_id = v_tenant and o.quote_id = q.id limit 1;
+  if v_order is not null then
+    perform app_private.raise_error('quote_not_bookable', format('quote %s was booked already (order %s)', q.id, v_order),
+      jsonb_build_object('quote_id', q.id, 'order_id', v_order));
+  end if;
+  select ((v_first ->> 'window_start_local')::timestamp)::date into v_day;
+  if v_first ->> 'kind' = 'pickup' and v_day is distinct from (q.request ->> 'pickup_date')::date then
+    perform app_private.raise_error('quote_not_bookable',
+      format('quote %s prices a pickup on %s, the first stop is on %s', q.id, q.request ->> 'pickup_date', v_day),
+      jsonb_build_object('quote_id', q.id, 'pickup_date', q.request ->> 'pickup_date'));
+  end if;
+  return app_private.freight_order_book(jsonb_strip_nulls(jsonb_build_object(
+    'shipper_party_id', v_shipper, 'quote_id', q.id, 'currency', coalesce(q.quote ->> 'currency', 'USD'),
+    'equipment_type', q.request ->> 'equipment', 'customer_reference', p_order ->> 'customer_reference',
+    'weight_lbs', p_order -> 'weight_lbs', 'commodity', p_order ->> 'commodity', 'stops', p_order -> 'stops',
+    'sell', jsonb_build_object('linehaul_cents', round((q.quote #>> '{linehaul,total}')::numeric * 100)::bigint,
+                               'fuel_cents', round((q.quote #>> '{fuel,total}')::numeric * 100)::bigint))));
+end $$;
+
+ALTER FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION shipper_order_book(p_quote_id uuid, p_order jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) IS 'Books an order from a priced quote at its sell price (freight.order.book; shipper users their own quotes only).';
 
 --
 -- Name: spans_redact(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -5975,14 +6393,93 @@ ALTER FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) OWNER TO 
 COMMENT ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) IS 'Every flag''s effective typed value for a context, in one round trip.';
 
 --
+-- Name: freight_carrier_scorecard(uuid); Type: FUNCTION; Schema: public; Owner: postgres
+--
+
+CREATE FUNCTION public.freight_carrier_scorecard(p_tenant uuid) RETURNS TABLE(carrier_party_id uuid, loads integer, on_time_pickup_pct numeric, on_time_delivery_pct numeric, tender_acceptance_pct numeric, claims integer, score numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  with carriers as (
+    select p.id from public.parties p where p.tenant_id = p_tenant and p.kind = 'carrier'
+  ),
+  -- each reported stop of a carrier's load: the first time the timeline puts the truck there
+  reported as (
+    select l.carrier_party_id as carrier, s.kind, upper(s.appointment) as due, min(e.occurred_at) as at
+    from public.loads l
+    join public.stops s on s.load_id = l.id
+    join public.load_events e on e.stop_id = s.id
+    join public.x12_214_status_codes c on c.code = e.status_code and c.stop_kind = s.kind and not c.exception
+    where l.tenant_id = p_tenant and l.carrier_party_id is not null
+    group by l.carrier_party_id, s.id, s.kind, s.appointment
+  ),
+  stops_kpi as (
+    select carrier,
+           count(*) filter (where kind = 'pickup') as pickups,
+           count(*) filter (where kind = 'pickup' and at <= due) as pickups_on_time,
+           count(*) filter (where kind = 'delivery') as deliveries,
+           count(*) filter (where kind = 'delivery' and at <= due) as deliveries_on_time
+    from reported group by carrier
+  ),
+  loads_kpi as (
+    select l.carrier_party_id as carrier, count(*) as loads,
+           count(*) filter (where exists (select 1 from public.load_events e where e.load_id = l.id and e.status_code = 'AP')) as claims
+    from public.loads l
+    where l.tenant_id = p_tenant and l.carrier_party_id is not null
+    group by l.carrier_party_id
+  ),
+  tenders_kpi as (
+    select t.carrier_party_id as carrier,
+           count(*) filter (where t.accepted_rate_cents is not null) as accepted,
+           count(*) filter (where t.accepted_rate_cents is not null or t.status in ('declined', 'expired')) as decided
+    from public.tenders t
+    where t.tenant_id = p_tenant
+    group by t.carrier_party_id
+  ),
+  kpi as (
+    select c.id,
+           coalesce(lk.loads, 0)::int as loads,
+           coalesce(lk.claims, 0)::int as claims,
+           coalesce(sk.pickups, 0) as pickups, coalesce(sk.pickups_on_time, 0) as pickups_on_time,
+           coalesce(sk.deliveries, 0) as deliveries, coalesce(sk.deliveries_on_time, 0) as deliveries_on_time,
+           coalesce(tk.decided, 0) as decided, coalesce(tk.accepted, 0) as accepted
+    from carriers c
+    left join loads_kpi lk on lk.carrier = c.id
+    left join stops_kpi sk on sk.carrier = c.id
+    left join tenders_kpi tk on tk.carrier = c.id
+  )
+  select k.id, k.loads,
+         round(100.0 * k.pickups_on_time / nullif(k.pickups, 0), 1),
+         round(100.0 * k.deliveries_on_time / nullif(k.deliveries, 0), 1),
+         round(100.0 * k.accepted / nullif(k.decided, 0), 1),
+         k.claims,
+         greatest(0, round(
+             0.3 * (100.0 * k.pickups_on_time + 160) / (k.pickups + 2)
+           + 0.4 * (100.0 * k.deliveries_on_time + 160) / (k.deliveries + 2)
+           + 0.3 * (100.0 * k.accepted + 160) / (k.decided + 2)
+           - least(40, 200.0 * k.claims / greatest(k.loads, 1)), 1))
+  from kpi k
+  order by 7 desc, k.id
+$$;
+
+ALTER FUNCTION public.freight_carrier_scorecard(p_tenant uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_carrier_scorecard(p_tenant uuid); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) IS 'Per carrier of the tenant: loads, on-time pickup and delivery %, tender acceptance %, claims and a 0..100 score, from load events and tenders (security invoker: the caller''s RLS).';
+
+--
 -- Name: rates_evidence(uuid, text, text, text, text, text, date); Type: FUNCTION; Schema: public; Owner: postgres
 --
 
 CREATE FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
 begin
+  perform app_private.require_permission(p_tenant_id, 'rates.quote');
   return (
   select jsonb_build_object(
       'history_zip3', coalesce((
@@ -6037,7 +6534,7 @@ ALTER FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origi
 -- Name: FUNCTION rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date); Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) IS 'Everything one quote blends, in one round trip (security invoker: the caller''s RLS applies).';
+COMMENT ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) IS 'Everything one quote blends, in one round trip, for a holder of rates.quote in the tenant.';
 
 --
 -- Name: slo_summary(interval, text, text); Type: FUNCTION; Schema: public; Owner: postgres
@@ -7157,6 +7654,40 @@ ALTER TABLE public.load_events OWNER TO postgres;
 COMMENT ON TABLE public.load_events IS 'The tracking timeline: status changes and 214 events, idempotent by (tenant, source_event_id); written by the freight functions only.';
 
 --
+-- Name: load_messages; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.load_messages (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    audience text NOT NULL,
+    shipper_party_id uuid,
+    carrier_party_id uuid,
+    kind text DEFAULT 'message'::text NOT NULL,
+    body text NOT NULL,
+    status text DEFAULT 'sent'::text NOT NULL,
+    sent_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retracted_at timestamp with time zone,
+    trace_id text,
+    CONSTRAINT load_messages_audience_allowed_check CHECK ((audience = ANY (ARRAY['shipper'::text, 'carrier'::text]))),
+    CONSTRAINT load_messages_body_length_check CHECK (((length(btrim(body)) >= 1) AND (length(btrim(body)) <= 2000))),
+    CONSTRAINT load_messages_kind_allowed_check CHECK ((kind = ANY (ARRAY['message'::text, 'notice'::text]))),
+    CONSTRAINT load_messages_recipient_check CHECK ((((audience = 'shipper'::text) = ((shipper_party_id IS NOT NULL) AND (carrier_party_id IS NULL))) AND ((audience = 'carrier'::text) = ((carrier_party_id IS NOT NULL) AND (shipper_party_id IS NULL))))),
+    CONSTRAINT load_messages_retracted_check CHECK (((status = 'retracted'::text) = (retracted_at IS NOT NULL))),
+    CONSTRAINT load_messages_status_allowed_check CHECK ((status = ANY (ARRAY['sent'::text, 'retracted'::text])))
+);
+
+ALTER TABLE public.load_messages OWNER TO postgres;
+
+--
+-- Name: TABLE load_messages; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.load_messages IS 'Messages and notices on a load to its shipper or carrier (one row per recipient party); sent through app_private.broker_message_send.';
+
+--
 -- Name: loads; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -7781,6 +8312,88 @@ ALTER TABLE public.stops OWNER TO postgres;
 COMMENT ON TABLE public.stops IS 'Stops of a load in sequence: kind, facility, appointment window (tstzrange; public.stops_local shows it in facility time), actuals.';
 
 --
+-- Name: sla_timers; Type: VIEW; Schema: public; Owner: postgres
+--
+
+CREATE VIEW public.sla_timers WITH (security_invoker='true') AS
+ SELECT t.tenant_id,
+    'tender_response'::text AS kind,
+    t.load_id,
+    t.id AS tender_id,
+    NULL::uuid AS stop_id,
+    t.carrier_party_id,
+    t.offered_at AS started_at,
+    t.sla_deadline AS due_at,
+        CASE
+            WHEN (t.responded_at <= t.sla_deadline) THEN t.responded_at
+            ELSE NULL::timestamp with time zone
+        END AS met_at,
+        CASE
+            WHEN ((t.responded_at IS NOT NULL) AND (t.responded_at <= t.sla_deadline)) THEN 'met'::text
+            WHEN (t.status = 'cancelled'::text) THEN 'cancelled'::text
+            WHEN ((t.status = 'expired'::text) OR (now() > t.sla_deadline)) THEN 'breached'::text
+            ELSE 'running'::text
+        END AS state
+   FROM public.tenders t
+UNION ALL
+ SELECT s.tenant_id,
+    (s.kind || '_appointment'::text) AS kind,
+    s.load_id,
+    NULL::uuid AS tender_id,
+    s.id AS stop_id,
+    l.carrier_party_id,
+    lower(s.appointment) AS started_at,
+    upper(s.appointment) AS due_at,
+        CASE
+            WHEN (s.actual_arrival_at <= upper(s.appointment)) THEN s.actual_arrival_at
+            ELSE NULL::timestamp with time zone
+        END AS met_at,
+        CASE
+            WHEN (s.actual_arrival_at IS NOT NULL) THEN
+            CASE
+                WHEN (s.actual_arrival_at <= upper(s.appointment)) THEN 'met'::text
+                ELSE 'breached'::text
+            END
+            WHEN (l.status = ANY (ARRAY['cancelled'::text, 'tonu'::text, 'delivered'::text, 'completed'::text])) THEN 'cancelled'::text
+            WHEN (now() > upper(s.appointment)) THEN 'breached'::text
+            ELSE 'running'::text
+        END AS state
+   FROM (public.stops s
+     JOIN public.loads l ON ((l.id = s.load_id)))
+  WHERE (l.status <> 'draft'::text)
+UNION ALL
+ SELECT c.tenant_id,
+    'check_call'::text AS kind,
+    c.id AS load_id,
+    NULL::uuid AS tender_id,
+    NULL::uuid AS stop_id,
+    c.carrier_party_id,
+    c.last_call AS started_at,
+    (c.last_call + make_interval(mins => c.every)) AS due_at,
+    NULL::timestamp with time zone AS met_at,
+        CASE
+            WHEN (now() > (c.last_call + make_interval(mins => c.every))) THEN 'breached'::text
+            ELSE 'running'::text
+        END AS state
+   FROM ( SELECT l.tenant_id,
+            l.id,
+            l.carrier_party_id,
+            COALESCE(( SELECT max(e.occurred_at) AS max
+                   FROM public.load_events e
+                  WHERE ((e.load_id = l.id) AND (e.kind = 'tracking'::text))), l.status_changed_at) AS last_call,
+            ((public.flag_value('broker.checkCallMinutes'::text, l.tenant_id))::text)::integer AS every
+           FROM public.loads l
+          WHERE (l.status = ANY (ARRAY['dispatched'::text, 'at_pickup'::text, 'picked_up'::text, 'in_transit'::text, 'at_delivery'::text]))) c;
+
+ALTER TABLE public.sla_timers OWNER TO postgres;
+
+--
+-- Name: VIEW sla_timers; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON VIEW public.sla_timers IS 'SLA timers (tender response, pickup and delivery appointments, check calls) derived from tenders, stops and load events; the caller''s RLS applies.';
+
+--
 -- Name: stops_local; Type: VIEW; Schema: public; Owner: postgres
 --
 
@@ -8359,6 +8972,13 @@ ALTER TABLE ONLY public.load_events
 
 ALTER TABLE ONLY public.load_events
     ADD CONSTRAINT load_events_source_event_unique UNIQUE (tenant_id, source_event_id);
+
+--
+-- Name: load_messages load_messages_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_messages
+    ADD CONSTRAINT load_messages_pkey PRIMARY KEY (id);
 
 --
 -- Name: loads loads_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -9031,6 +9651,30 @@ CREATE INDEX load_events_load_idx ON public.load_events USING btree (load_id, oc
 CREATE INDEX load_events_shipper_party_id_idx ON public.load_events USING btree (shipper_party_id);
 
 --
+-- Name: load_messages_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_messages_carrier_party_id_idx ON public.load_messages USING btree (carrier_party_id);
+
+--
+-- Name: load_messages_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_messages_load_idx ON public.load_messages USING btree (load_id, created_at);
+
+--
+-- Name: load_messages_shipper_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_messages_shipper_party_id_idx ON public.load_messages USING btree (shipper_party_id);
+
+--
+-- Name: load_messages_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_messages_tenant_id_idx ON public.load_messages USING btree (tenant_id);
+
+--
 -- Name: loads_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -9445,6 +10089,12 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.ledger_accou
 CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.load_board_posts DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
+-- Name: load_messages audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.load_messages DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: loads audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -9685,6 +10335,12 @@ CREATE TRIGGER outbox_subscription_validate BEFORE INSERT OR UPDATE OF tenant_id
 CREATE TRIGGER propagate_parties AFTER UPDATE OF carrier_party_id, driver_id ON public.loads FOR EACH ROW WHEN (((old.carrier_party_id IS DISTINCT FROM new.carrier_party_id) OR (old.driver_id IS DISTINCT FROM new.driver_id))) EXECUTE FUNCTION app_private.freight_propagate_parties();
 
 --
+-- Name: rates_quotes quote_party; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER quote_party BEFORE INSERT OR UPDATE OF party_id ON public.rates_quotes FOR EACH ROW EXECUTE FUNCTION app_private.rates_quote_party();
+
+--
 -- Name: accessorials rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -9817,6 +10473,12 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.load_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
+-- Name: load_messages rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.load_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: loads rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -9929,6 +10591,12 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 --
 
 CREATE TRIGGER rails_guard_delivery BEFORE DELETE OR UPDATE OR TRUNCATE ON public.outbox_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
+
+--
+-- Name: documents rate_confirmation_reader; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rate_confirmation_reader BEFORE INSERT OR UPDATE ON public.documents FOR EACH ROW EXECUTE FUNCTION app_private.broker_rate_confirmation_reader();
 
 --
 -- Name: feature_flags_v2 record_flag_change; Type: TRIGGER; Schema: public; Owner: postgres
@@ -10418,6 +11086,34 @@ ALTER TABLE ONLY public.load_events
 
 ALTER TABLE ONLY public.load_events
     ADD CONSTRAINT load_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: load_messages load_messages_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_messages
+    ADD CONSTRAINT load_messages_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: load_messages load_messages_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_messages
+    ADD CONSTRAINT load_messages_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: load_messages load_messages_shipper_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_messages
+    ADD CONSTRAINT load_messages_shipper_fk FOREIGN KEY (tenant_id, shipper_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: load_messages load_messages_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_messages
+    ADD CONSTRAINT load_messages_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: loads loads_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -10944,6 +11640,12 @@ ALTER TABLE public.load_board_posts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.load_events ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: load_messages; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.load_messages ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: loads; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -11064,6 +11766,12 @@ CREATE POLICY party_carrier ON public.load_board_posts FOR SELECT TO authenticat
 CREATE POLICY party_carrier ON public.load_events FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
 
 --
+-- Name: load_messages party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.load_messages FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
 -- Name: loads party_carrier; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -11164,6 +11872,12 @@ CREATE POLICY party_shipper ON public.facilities FOR SELECT TO authenticated USI
 --
 
 CREATE POLICY party_shipper ON public.load_events FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (shipper_party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: load_messages party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.load_messages FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (shipper_party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
 
 --
 -- Name: loads party_shipper; Type: POLICY; Schema: public; Owner: postgres
@@ -11888,6 +12602,12 @@ CREATE POLICY tenant_select ON public.load_board_posts FOR SELECT TO authenticat
 CREATE POLICY tenant_select ON public.load_events FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: load_messages tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.load_messages FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: loads tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -12358,6 +13078,54 @@ GRANT ALL ON FUNCTION app_private.audit_verify(p_chain_id uuid) TO service_role;
 --
 
 REVOKE ALL ON FUNCTION app_private.audit_write(p_tenant_id uuid, p_action text, p_target_type text, p_target_id text, p_before jsonb, p_after jsonb, p_reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint) TO authenticated;
+
+--
+-- Name: FUNCTION broker_load_route(p_load_id uuid, p_route jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_load_route(p_load_id uuid, p_route jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_load_route(p_load_id uuid, p_route jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION broker_message_retract(p_message_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_message_retract(p_message_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_message_retract(p_message_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text) TO authenticated;
+
+--
+-- Name: FUNCTION broker_next_carrier(p_load_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_next_carrier(p_load_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_next_carrier(p_load_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION broker_rate_confirmation_reader(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_rate_confirmation_reader() FROM PUBLIC;
+
+--
+-- Name: FUNCTION broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) TO authenticated;
 
 --
 -- Name: FUNCTION check_machine_tenant(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
@@ -13093,10 +13861,23 @@ REVOKE ALL ON FUNCTION app_private.rate_limit_take_or_raise(p_bucket text, p_sub
 GRANT ALL ON FUNCTION app_private.rate_limit_take_or_raise(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION rates_quote_party(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.rates_quote_party() FROM PUBLIC;
+
+--
 -- Name: FUNCTION rates_quote_proof(p_tenant_id uuid, p_quote_id uuid, OUT total numeric, OUT status text, OUT events integer); Type: ACL; Schema: app_private; Owner: postgres
 --
 
 REVOKE ALL ON FUNCTION app_private.rates_quote_proof(p_tenant_id uuid, p_quote_id uuid, OUT total numeric, OUT status text, OUT events integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text) TO authenticated;
 
 --
 -- Name: FUNCTION record_flag_change(); Type: ACL; Schema: app_private; Owner: postgres
@@ -13229,6 +14010,13 @@ GRANT ALL ON FUNCTION app_private.require_permission(p_tenant_id uuid, p_permiss
 REVOKE ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION shipper_order_book(p_quote_id uuid, p_order jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) TO authenticated;
 
 --
 -- Name: FUNCTION spans_redact(); Type: ACL; Schema: app_private; Owner: postgres
@@ -13480,6 +14268,14 @@ GRANT ALL ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) TO
 GRANT ALL ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) TO service_role;
 
 --
+-- Name: FUNCTION freight_carrier_scorecard(p_tenant uuid); Type: ACL; Schema: public; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) TO service_role;
+
+--
 -- Name: FUNCTION rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date); Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -13706,6 +14502,13 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.load_events TO service_role;
 GRANT SELECT ON TABLE public.load_events TO authenticated;
 
 --
+-- Name: TABLE load_messages; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.load_messages TO service_role;
+GRANT SELECT ON TABLE public.load_messages TO authenticated;
+
+--
 -- Name: TABLE loads; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -13924,6 +14727,13 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.service_accounts TO service_ro
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.stops TO service_role;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.stops TO authenticated;
+
+--
+-- Name: TABLE sla_timers; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT ON TABLE public.sla_timers TO authenticated;
+GRANT SELECT ON TABLE public.sla_timers TO service_role;
 
 --
 -- Name: TABLE stops_local; Type: ACL; Schema: public; Owner: postgres

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { run, runOrFail } from "./exec.ts";
 import { StackError } from "./errors.ts";
-import { apiUrl, dbUrl, functionEnv, type Instance, PROJECT_ROOT } from "./instance.ts";
+import { apiUrl, dbUrl, functionEnv, type Instance, PROJECT_ROOT, storageDir } from "./instance.ts";
 import { ensureDebianPackages } from "./packages.ts";
 import { clusterExists, initCluster, isRunning, psql, removeCluster, startCluster, stopCluster } from "./postgres.ts";
 import { migrationFiles } from "./schema.ts";
@@ -153,7 +153,7 @@ export async function startRuntime(i: Instance, log: Log, opts: RuntimeOptions =
   rmSync(supervisorStateFile(i), { force: true });
   spawnDaemon(process.execPath, [
     "--import", "tsx", join(PROJECT_ROOT, "scripts", "stack", "supervisor.ts"), supervisorStateFile(i), "--",
-    join(BIN, "deno"), "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/runtime/main.ts",
+    join(BIN, "deno"), "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", `--allow-write=${storageDir(i)}`, "scripts/runtime/main.ts",
   ], {
     cwd: PROJECT_ROOT,
     env: {

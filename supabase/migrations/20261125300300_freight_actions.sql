@@ -704,9 +704,10 @@ begin
   end if;
   m := app_private.freight_member(v_tenant);
   if m.principal_id is not null then
+    -- (coalesce: a load without a carrier yet makes the carrier test null, not false)
     if v_load is null
-       or not ((m.party_id = l.carrier_party_id and (m.driver_id is null or m.driver_id = l.driver_id) and v_kind in ('bol', 'pod'))
-               or (m.party_id = l.shipper_party_id and v_kind = 'bol')) then
+       or not coalesce((m.party_id = l.carrier_party_id and (m.driver_id is null or m.driver_id = l.driver_id) and v_kind in ('bol', 'pod'))
+                       or (m.party_id = l.shipper_party_id and v_kind = 'bol'), false) then
       perform app_private.raise_error('forbidden',
         format('principal %s may record a BOL or POD of its own loads only', m.principal_id), jsonb_build_object('party_id', m.party_id));
     end if;

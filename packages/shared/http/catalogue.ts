@@ -75,6 +75,10 @@ export const CATALOGUE = {
   ledger_immutable: { status: 409, title: "Posted ledger entries never change", sqlstate: "SY117" },
   currency_mismatch: { status: 422, title: "Currencies do not match", sqlstate: "SY118" },
   tender_expired: { status: 409, title: "The tender's SLA deadline has passed", sqlstate: "SY119" },
+  // broker and shipper portals (supabase/migrations/*_broker_*, *_shipper_*)
+  route_locked: { status: 409, title: "The load can no longer be re-routed", sqlstate: "SY400" },
+  no_next_carrier: { status: 422, title: "No carrier left to tender", sqlstate: "SY401" },
+  quote_not_bookable: { status: 422, title: "The quote cannot be booked", sqlstate: "SY410" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

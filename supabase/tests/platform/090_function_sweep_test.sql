@@ -110,12 +110,16 @@ insert into tenant_fns values
   ('public.rates_evidence(uuid,text,text,text,text,text,date)',
    $$select jsonb_array_length(e->'history_zip3') + jsonb_array_length(e->'history_region') + jsonb_array_length(e->'index_zip3')
         + jsonb_array_length(e->'index_region') + jsonb_array_length(e->'contracts') + jsonb_array_length(e->'guards')
-      from public.rates_evidence(%1$L, 'van', '606', '752', null, null, current_date) e$$, 'empty', null, 'refuse',
-   'security invoker: RLS answers only the caller''s tenants');
+      from public.rates_evidence(%1$L, 'van', '606', '752', null, null, current_date) e$$, 'raises', 'ops@demo-freight.test', 'refuse',
+   'rates.quote in the tenant (security definer: shipper users quote without reading the evidence tables); NULL is refused');
 insert into tenant_fns values
   ('app_private.freight_ledger_post(uuid,text,jsonb,text,text,uuid,text)',
    $$select app_private.freight_ledger_post(%1$L, 'USD', '[{"account": "1000", "amount_cents": 100}, {"account": "2000", "amount_cents": -100}]')$$,
    'raises', 'finance@demo-freight.test', 'refuse', 'finance.write in the tenant; NULL is bad_request');
+insert into tenant_fns values
+  ('public.freight_carrier_scorecard(uuid)',
+   $$select count(*) from public.freight_carrier_scorecard(%1$L)$$, 'empty', 'ops@demo-freight.test', 'refuse',
+   'security invoker: RLS answers only the caller''s tenants (and a carrier user its own party)');
 insert into tenant_fns values
   ('app_private.flag_effective(text,uuid,text)',
    $$select value from app_private.flag_effective('portal.enabled', %1$L, 'rates')$$, 'raises', 'viewer@demo-freight.test', 'platform',
@@ -187,6 +191,14 @@ insert into allowlist values
   ('app_private.freight_tender_decline(uuid,text)', 'the tender''s tenant, freight.tender.respond there, the tendered carrier only'),
   ('app_private.freight_tender_expire(uuid)', 'the tender''s tenant, freight.tender.offer there'),
   ('app_private.freight_tender_offer(uuid,uuid,bigint,timestamp with time zone,text)', 'the load''s tenant, freight.tender.offer there'),
+  ('app_private.broker_load_cancel(uuid,text,bigint,bigint)', 'the load''s tenant, freight.load.transition there'),
+  ('app_private.broker_load_route(uuid,jsonb)', 'the load''s tenant, broker.route there'),
+  ('app_private.broker_message_retract(uuid)', 'the message''s tenant, broker.message there'),
+  ('app_private.broker_message_send(uuid,text[],text,text)', 'the load''s tenant, broker.message there'),
+  ('app_private.broker_next_carrier(uuid)', 'the load''s tenant, freight.tender.offer there'),
+  ('app_private.broker_retender(uuid,uuid,bigint,timestamp with time zone)', 'the tender''s tenant, freight.tender.offer there'),
+  ('app_private.rates_quote_record(uuid,uuid,jsonb,jsonb,timestamp with time zone,text)', 'the request''s own tenant (claim), rates.quote there; the event is built from the quote'),
+  ('app_private.shipper_order_book(uuid,jsonb)', 'the quote''s tenant, freight.order.book there, a shipper user its own quotes only'),
   ('tests.act_as(text,uuid,jsonb)', 'pgTAP helpers: test databases only'),
   ('tests.act_as_owner()', 'pgTAP helpers: test databases only');
 grant select on tenant_fns, allowlist to public;
