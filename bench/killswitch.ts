@@ -2,17 +2,27 @@
  * Measure 3, kill-switch latency under load: agents write at full speed (direct SQL as the
  * agents principal with its claims, a pipelined quote + outbox insert per transaction, from
  * several connections; and HMAC v2 signed rates/price_one calls as agents through the
- * gateway) while the charter's stop UPDATE commits. Counted: machine writes whose commit
- * timestamp (track_commit_timestamp) is after the flag change's commit (target 0), and the
- * time from the stop's commit until refusals begin.
+ * gateway) while the charter's stop UPDATE commits, and relay@ delivers their events to a
+ * local receiver throughout. Counted: machine writes whose commit timestamp
+ * (track_commit_timestamp) is after the flag change's commit (target 0), and the time from
+ * the stop's commit until refusals begin.
+ *
+ * Excluded from that count, exactly: relay@'s delivery bookkeeping (issue 12, README
+ * "Operating it"), which the stop does not halt: it goes on delivering the events committed
+ * before the stop, so their rows change state after it (an event row's xmin then moves, so an
+ * event is counted by its publishing transaction: the quote inserted beside it, never updated)
+ * and their attempts are logged. Both are reported beside the count.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import postgres from "postgres";
+import { createLogger } from "../packages/shared/observability/logger.ts";
+import { Relay } from "../packages/shared/outbox/relay.ts";
 import { signRequest } from "../packages/shared/security/hmac.ts";
 import { sha256Hex } from "../packages/shared/util/encoding.ts";
 import { type BenchContext, functionUrl } from "./lib/context.ts";
 import { AGENTS, benchTenant, priceOneBody } from "./lib/fixtures.ts";
 import { fmtMs, progress, sleep } from "./lib/stats.ts";
+import { startReceiver, subscribe } from "./outbox.ts";
 
 export const STOP_SQL = "update feature_flags_v2 set value=true where key='autonomy.emergencyStop' and scope='global';";
 export const RESUME_SQL = "update feature_flags_v2 set value=false where key='autonomy.emergencyStop' and scope='global';";
@@ -26,6 +36,8 @@ export interface KillSwitchFigures {
   stopStatementMs: number; // the UPDATE's round trip (it may wait for in-flight writers)
   writesAfterStop: number; // machine writes committed after the flag's commit: target 0
   afterStopDetail: { quotes: number; outbox: number; maxAfterMs: number | null };
+  /** Not counted above: relay@'s delivery bookkeeping after the stop (events settled, attempts logged). */
+  bookkeepingAfterStop: { eventsSettled: number; attemptsLogged: number; received: number };
   firstRefusalMs: number | null; // stop commit acknowledged -> first refusal seen by a writer
   allRefusedMs: number | null; // stop commit acknowledged -> last successful write acknowledged
   refusals: number;
@@ -43,6 +55,11 @@ export async function measureKillSwitch(ctx: BenchContext, opts: { tenants?: num
   await admin.unsafe(RESUME_SQL);
   const [k] = await admin`select key_id, secret from ops.issue_service_key('agents')`;
   const key = { keyId: k.key_id as string, secret: await sha256Hex(k.secret as string) };
+  // relay@ delivers the writers' events to a receiver before, during and after the stop.
+  const rx = await startReceiver();
+  await subscribe(admin, tenants, rx.url, `whsec_${randomBytes(24).toString("base64")}`);
+  const relaySql = postgres(ctx.stack.dbUrl, { prepare: false, max: 4, onnotice: () => {} });
+  const stopRelay = await new Relay(relaySql, { timeoutMs: 5000 }, createLogger("bench-relay", { write: () => {} })).start(100);
   const started = now();
 
   let running = true;
@@ -114,22 +131,32 @@ export async function measureKillSwitch(ctx: BenchContext, opts: { tenants?: num
     running = false;
     await Promise.all(loops);
     await Promise.all(conns.map((c) => c.end({ timeout: 2 })));
+    await stopRelay();
+    await relaySql.end({ timeout: 2 });
+    await admin`update public.outbox_subscriptions set enabled = false where name = 'bench' and tenant_id = any(${tenants}::uuid[])`;
+    await rx.close();
   }
   const [flag] = await admin`
     select pg_xact_commit_timestamp(xmin) as ts, xmin::text as xid from public.feature_flags_v2
     where key = 'autonomy.emergencyStop' and scope = 'global'`;
+  // Every writer transaction inserts a quote and its event together; quotes are never updated.
   const [after] = await admin`
-    with w as (
-      select pg_xact_commit_timestamp(xmin) as ts, 'quote' as kind from public.rates_quotes
-      where created_by = ${AGENTS} and tenant_id = any(${tenants}::uuid[]) and created_at >= to_timestamp(${started / 1000})
-      union all
-      select pg_xact_commit_timestamp(xmin), 'outbox' from public.outbox_events
-      where published_by = ${AGENTS} and tenant_id = any(${tenants}::uuid[]) and created_at >= to_timestamp(${started / 1000}))
+    with q as (
+      select id, pg_xact_commit_timestamp(xmin) as ts from public.rates_quotes
+      where created_by = ${AGENTS} and tenant_id = any(${tenants}::uuid[]) and created_at >= to_timestamp(${started / 1000})),
+    e as (
+      select coalesce(q.ts, pg_xact_commit_timestamp(e.xmin)) as published, pg_xact_commit_timestamp(e.xmin) as row_ts
+      from public.outbox_events e left join q on q.id::text = e.aggregate_id
+      where e.published_by = ${AGENTS} and e.tenant_id = any(${tenants}::uuid[]) and e.created_at >= to_timestamp(${started / 1000})),
+    w as (select ts, 'quote' as kind from q union all select published, 'outbox' from e)
     select count(*) filter (where ts > ${flag.ts})::int as after,
            count(*) filter (where ts > ${flag.ts} and kind = 'quote')::int as quotes,
            count(*) filter (where ts > ${flag.ts} and kind = 'outbox')::int as outbox,
            count(*) filter (where ts <= ${flag.ts})::int as before,
-           (extract(epoch from max(ts) filter (where ts > ${flag.ts}) - ${flag.ts}::timestamptz) * 1000)::float8 as max_after_ms
+           (extract(epoch from max(ts) filter (where ts > ${flag.ts}) - ${flag.ts}::timestamptz) * 1000)::float8 as max_after_ms,
+           (select count(*) from e where published <= ${flag.ts} and row_ts > ${flag.ts})::int as settled,
+           (select count(*) from public.outbox_deliveries d
+             where d.tenant_id = any(${tenants}::uuid[]) and pg_xact_commit_timestamp(d.xmin) > ${flag.ts})::int as attempts
     from w`;
   await admin.unsafe(RESUME_SQL);
 
@@ -145,6 +172,7 @@ export async function measureKillSwitch(ctx: BenchContext, opts: { tenants?: num
     stopStatementMs: stopDone - stopSent,
     writesAfterStop: after.after,
     afterStopDetail: { quotes: after.quotes, outbox: after.outbox, maxAfterMs: after.max_after_ms },
+    bookkeepingAfterStop: { eventsSettled: after.settled, attemptsLogged: after.attempts, received: rx.count() },
     firstRefusalMs: firstRefusal === null ? null : firstRefusal - stopDone,
     allRefusedMs: lastSuccess === null ? null : Math.max(0, lastSuccess - stopDone),
     refusals,
@@ -152,7 +180,8 @@ export async function measureKillSwitch(ctx: BenchContext, opts: { tenants?: num
     errorSamples,
   };
   progress(`killswitch: ${Math.round(out.writesPerSecond)} machine tx/s before stop; stop UPDATE ${fmtMs(out.stopStatementMs)} ms; ` +
-    `${out.writesAfterStop} writes committed after the flag (quotes ${after.quotes}, outbox ${after.outbox}); ` +
+    `${out.writesAfterStop} writes committed after the flag (quotes ${after.quotes}, outbox ${after.outbox}; ` +
+    `excluded, relay@'s delivery bookkeeping after it: ${after.settled} events settled, ${after.attempts} attempts logged); ` +
     `first refusal ${fmtMs(out.firstRefusalMs)} ms after the stop's commit; last write acknowledged ${fmtMs(out.allRefusedMs)} ms after; ` +
     `${refusals} refusals, ${otherErrors} other errors${errorSamples.length ? ` (${errorSamples[0]})` : ""}`);
   return out;

@@ -1,5 +1,5 @@
 import autocannon from "autocannon";
-import type { Sample } from "./thresholds.ts";
+import { rateSlices, type Sample, type ScenarioProfile } from "./thresholds.ts";
 
 export interface Scenario {
   name: string;
@@ -32,4 +32,11 @@ export function runScenario(s: Scenario): Promise<Sample[]> {
     });
     inst.on("reqError", () => samples.push({ ms: 10_000, ok: false }));
   });
+}
+
+/** Runs a scenario profile of k6/thresholds.json: constant, or a ramp as consecutive constant-rate slices. */
+export async function runProfile(s: Omit<Scenario, "rate" | "seconds">, profile: ScenarioProfile): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (const slice of rateSlices(profile)) samples.push(...await runScenario({ ...s, ...slice }));
+  return samples;
 }

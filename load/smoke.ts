@@ -1,5 +1,4 @@
-/** The load smoke npm test runs against its throwaway stack (which has no relay worker). */
-import { runPortalLoad } from "./portal.ts";
+/** The load smoke npm test runs against its throwaway stack (which has no relay worker): k6/thresholds.json's smoke run. */
+import { reportLoad, runPortalLoad, targetFromEnv } from "./portal.ts";
 
-const ok = await runPortalLoad({ name: "smoke", healthRate: 50, priceRate: 20, seconds: 5, relay: true });
-process.exit(ok ? 0 : 1);
+process.exit(reportLoad(await runPortalLoad(targetFromEnv(), "smoke", { relay: true })) ? 0 : 1);

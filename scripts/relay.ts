@@ -4,7 +4,7 @@
  */
 import postgres from "postgres";
 import { createLogger } from "../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../packages/shared/outbox/relay.ts";
+import { RELAY_PRINCIPAL, Relay } from "../packages/shared/outbox/relay.ts";
 
 const url = process.env.SUPABASE_DB_URL;
 if (!url) {
@@ -14,7 +14,7 @@ if (!url) {
 const log = createLogger("relay");
 const sql = postgres(url, { prepare: false, max: 4, onnotice: () => {} });
 const relay = new Relay(sql, {
-  principalId: AGENTS_PRINCIPAL,
+  principalId: RELAY_PRINCIPAL,
   batchSize: Number(process.env.RELAY_BATCH ?? 100),
   claimSeconds: Number(process.env.RELAY_CLAIM_SECONDS ?? 30),
 }, log);

@@ -122,9 +122,23 @@ function schemaCheck(inst: Instance): boolean {
   return ok;
 }
 
+/** actionlint from the Go module proxy (`go run` builds it once, then runs it from Go's cache). */
+const ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12";
+function actionlint(): boolean {
+  if (spawnSync("go", ["version"], { stdio: "ignore" }).status !== 0) {
+    console.error("actionlint needs Go 1.25 or later on PATH (Debian bookworm's golang-go, 1.19, is too old; see README)");
+    return false;
+  }
+  const dir = join(PROJECT_ROOT, ".github", "workflows");
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(dir, f));
+  return sh("go", ["run", ACTIONLINT, ...files]);
+}
+
 async function main(): Promise<number> {
   await step("lint (deno lint)", () => sh(join(BIN, "deno"), ["lint", "--quiet"]));
   await step("typecheck (tsc, Node code)", () => sh(join(BIN, "tsc"), ["-p", "."]));
+  await step("typecheck (tsc, k6 scripts against @types/k6)", () => sh(join(BIN, "tsc"), ["-p", "k6"]));
+  await step(`actionlint ${ACTIONLINT.split("@")[1]} (.github/workflows)`, actionlint);
   await step("typecheck (deno check, functions + runtime)", () => denoCheck());
 
   const inst = await ensureInstance(`test-${process.pid}`, { api: await freePort(), db: await freePort() }, true);
@@ -154,6 +168,16 @@ async function main(): Promise<number> {
     }
   } finally {
     await destroy(inst, () => {});
+  }
+  // The fault suite's quick form on its own throwaway stack (a Postgres restart under load:
+  // lost = 0, the runtime alive, 503 + Retry-After; <= 90 s). Off until the runtime survives a
+  // restart (issue 12); SWITCHYARD_FAULTS_QUICK=1 runs it (also beside `npm test -- <files>`).
+  // To make it default-on: `ONLY.length === 0 ? env !== "0" : env === "1"`.
+  if (process.env.SWITCHYARD_FAULTS_QUICK === "1") {
+    await step("fault suite, quick (Postgres restart under load)", () =>
+      sh(join(BIN, "tsx"), ["scripts/faults/run.ts", "--quick"], { [RUN_MARKER]: RUN_ID }));
+  } else if (ONLY.length === 0) {
+    console.log("\n=== fault suite, quick: off (SWITCHYARD_FAULTS_QUICK=1 runs it) ===");
   }
   await step("no process left behind (relays, test children)", noProcessLeftBehind);
 

@@ -572,6 +572,305 @@ end $$;
 ALTER FUNCTION app_private.audit_write(p_tenant_id uuid, p_action text, p_target_type text, p_target_id text, p_before jsonb, p_after jsonb, p_reason text) OWNER TO postgres;
 
 --
+-- Name: broker_load_cancel(uuid, text, bigint, bigint); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint DEFAULT NULL::bigint, p_bill_shipper_cents bigint DEFAULT NULL::bigint) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'freight.load.transition');
+  l        public.loads;
+  t        record;
+  v_acc    public.accessorials;
+  v_to     text;
+  v_tonu   bigint;
+  v_lines  jsonb := '[]';
+begin
+  if p_reason is null or length(btrim(p_reason)) = 0 then
+    perform app_private.raise_error('bad_request', 'a cancellation needs a reason');
+  end if;
+  select * into l from public.loads where id = p_load_id for update;
+  v_to := case when l.status in ('dispatched', 'at_pickup') then 'tonu' else 'cancelled' end;
+  perform app_private.freight_transition_check('load', l.id, l.status, v_to);
+  for t in select id from public.tenders where load_id = l.id and status in ('offered', 'countered', 'accepted') loop
+    perform app_private.freight_tender_move(t.id, 'cancelled', 'load ' || v_to || ': ' || p_reason);
+  end loop;
+  if v_to = 'tonu' then
+    select * into v_acc from public.accessorials a where a.tenant_id = v_tenant and a.code = 'TONU' and a.active;
+    v_tonu := coalesce(p_tonu_cents, v_acc.default_rate_cents);
+    if v_tonu is null or v_tonu < 0 then
+      perform app_private.raise_error('bad_amount', 'TONU needs an amount in integer cents (no TONU rate in the accessorial catalogue)');
+    end if;
+    if p_bill_shipper_cents is not null and p_bill_shipper_cents < 0 then
+      perform app_private.raise_error('bad_amount', 'the TONU billed to the shipper is non-negative integer cents');
+    end if;
+    insert into public.charge_lines (tenant_id, load_id, side, party_id, kind, accessorial_id, description, amount_cents, currency,
+                                     source_type, source_id)
+    values (v_tenant, l.id, 'buy', l.carrier_party_id, 'accessorial', v_acc.id, 'TONU', v_tonu,
+            coalesce((select t2.currency from public.tenders t2 where t2.load_id = l.id and t2.accepted_rate_cents is not null
+                      order by t2.offered_at desc limit 1), 'USD'), 'cancel', l.id);
+    v_lines := v_lines || jsonb_build_object('side', 'buy', 'party_id', l.carrier_party_id, 'amount_cents', v_tonu);
+    if p_bill_shipper_cents is not null then
+      insert into public.charge_lines (tenant_id, load_id, side, party_id, kind, accessorial_id, description, amount_cents, currency,
+                                       source_type, source_id)
+      values (v_tenant, l.id, 'sell', l.shipper_party_id, 'accessorial', v_acc.id, 'TONU', p_bill_shipper_cents,
+              (select o.currency from public.orders o where o.id = l.order_id), 'cancel', l.id);
+      v_lines := v_lines || jsonb_build_object('side', 'sell', 'party_id', l.shipper_party_id, 'amount_cents', p_bill_shipper_cents);
+    end if;
+  end if;
+  perform app_private.freight_load_move(l.id, v_to, p_reason, null,
+    case when v_to = 'tonu' then jsonb_build_object('tonu_cents', v_tonu, 'bill_shipper_cents', p_bill_shipper_cents) end);
+  return jsonb_build_object('load_id', l.id, 'from', l.status, 'status', v_to, 'charge_lines', v_lines);
+end $$;
+
+ALTER FUNCTION app_private.broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint) IS 'Cancels a load (freight.load.transition): before dispatch cancelled, after dispatch tonu with TONU charge lines.';
+
+--
+-- Name: broker_load_route(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_load_route(p_load_id uuid, p_route jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'broker.route');
+  l        public.loads;
+  s        jsonb;
+  v_fac    public.facilities;
+  v_window tstzrange;
+  v_seq    int := 0;
+begin
+  select * into l from public.loads where id = p_load_id for update;
+  if l.status not in ('draft', 'open') then
+    perform app_private.raise_error('route_locked', format('load %s is %s: only draft or open loads are routed', l.id, l.status),
+      jsonb_build_object('load_id', l.id, 'status', l.status));
+  end if;
+  if jsonb_typeof(p_route -> 'stops') is distinct from 'array' or jsonb_array_length(p_route -> 'stops') < 2 then
+    perform app_private.raise_error('bad_request', 'a route needs at least two stops (a pickup and a delivery)');
+  end if;
+  delete from public.stops where load_id = l.id;
+  for s in select * from jsonb_array_elements(p_route -> 'stops') loop
+    v_seq := v_seq + 1;
+    select * into v_fac from public.facilities f where f.id = (s ->> 'facility_id')::uuid and f.tenant_id = v_tenant;
+    if v_fac.id is null then
+      perform app_private.raise_error('freight_not_found', format('stop %s: no facility %s', v_seq, s ->> 'facility_id'));
+    end if;
+    if s ? 'window_start_local' then
+      v_window := tstzrange((s ->> 'window_start_local')::timestamp at time zone v_fac.time_zone,
+                            (s ->> 'window_end_local')::timestamp at time zone v_fac.time_zone, '[)');
+    else
+      v_window := tstzrange((s ->> 'window_start')::timestamptz, (s ->> 'window_end')::timestamptz, '[)');
+    end if;
+    if isempty(v_window) or lower_inf(v_window) or upper_inf(v_window) then
+      perform app_private.raise_error('bad_request', format('stop %s: the window needs a start before its end', v_seq));
+    end if;
+    insert into public.stops (tenant_id, load_id, sequence, kind, facility_id, appointment, reference, shipper_party_id)
+    values (v_tenant, l.id, v_seq, s ->> 'kind', v_fac.id, v_window, s ->> 'reference', l.shipper_party_id);
+  end loop;
+  perform app_private.freight_validate_stops(l.id);
+  update public.loads set equipment_type = coalesce(p_route ->> 'equipment_type', equipment_type),
+                          weight_lbs = coalesce((p_route ->> 'weight_lbs')::int, weight_lbs),
+                          commodity = coalesce(p_route ->> 'commodity', commodity), updated_at = now()
+   where id = l.id;
+  perform app_private.freight_publish(v_tenant, 'load', l.id, 'routed',
+    jsonb_build_object('status', l.status, 'stops', v_seq, 'equipment_type', coalesce(p_route ->> 'equipment_type', l.equipment_type)));
+  perform app_private.audit_write(v_tenant, 'freight.load.route', 'load', l.id::text, null,
+    jsonb_build_object('stops', v_seq, 'equipment_type', coalesce(p_route ->> 'equipment_type', l.equipment_type)));
+  return app_private.freight_lane(l.id);
+end $$;
+
+ALTER FUNCTION app_private.broker_load_route(p_load_id uuid, p_route jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_load_route(p_load_id uuid, p_route jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_load_route(p_load_id uuid, p_route jsonb) IS 'Routes a draft or open load (broker.route): stops with windows in facility time, equipment; event freight.load.routed.';
+
+--
+-- Name: broker_message_retract(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_message_retract(p_message_id uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.load_messages', p_message_id, 'broker.message');
+  m        public.load_messages;
+begin
+  select * into m from public.load_messages where id = p_message_id for update;
+  if m.status = 'retracted' then
+    return 'retracted';
+  end if;
+  update public.load_messages set status = 'retracted', retracted_at = now() where id = m.id;
+  perform app_private.freight_publish(v_tenant, 'message', m.id, 'retracted',
+    jsonb_build_object('load_id', m.load_id, 'audience', m.audience));
+  perform app_private.audit_write(v_tenant, 'freight.message.retract', 'message', m.id::text,
+    jsonb_build_object('status', m.status), jsonb_build_object('status', 'retracted'));
+  return 'retracted';
+end $$;
+
+ALTER FUNCTION app_private.broker_message_retract(p_message_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_message_retract(p_message_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_message_retract(p_message_id uuid) IS 'Retracts a message (broker.message); event freight.message.retracted.';
+
+--
+-- Name: broker_message_send(uuid, text[], text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text DEFAULT 'message'::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'broker.message');
+  l        public.loads;
+  a        text;
+  v_id     uuid;
+  v_out    jsonb := '[]';
+begin
+  select * into l from public.loads where id = p_load_id;
+  if p_audience is null or cardinality(p_audience) = 0 or not (p_audience <@ array['shipper', 'carrier']) then
+    perform app_private.raise_error('bad_request', 'the audience is shipper, carrier or both');
+  end if;
+  if 'carrier' = any (p_audience) and l.carrier_party_id is null then
+    perform app_private.raise_error('bad_request', format('load %s has no carrier yet', l.id));
+  end if;
+  foreach a in array (select array_agg(distinct x order by x) from unnest(p_audience) x) loop
+    insert into public.load_messages (tenant_id, load_id, audience, shipper_party_id, carrier_party_id, kind, body, trace_id)
+    values (v_tenant, l.id, a, case when a = 'shipper' then l.shipper_party_id end, case when a = 'carrier' then l.carrier_party_id end,
+            coalesce(p_kind, 'message'), p_body, (app_private.request_context()).trace_id)
+    returning id into v_id;
+    perform app_private.freight_publish(v_tenant, 'message', v_id, 'sent',
+      jsonb_build_object('load_id', l.id, 'audience', a, 'kind', coalesce(p_kind, 'message'),
+                         'recipient_party_id', case when a = 'shipper' then l.shipper_party_id else l.carrier_party_id end));
+    perform app_private.audit_write(v_tenant, 'freight.message.send', 'message', v_id::text, null,
+      jsonb_build_object('load_id', l.id, 'audience', a, 'kind', coalesce(p_kind, 'message')));
+    v_out := v_out || jsonb_build_object('message_id', v_id, 'audience', a);
+  end loop;
+  return v_out;
+end $$;
+
+ALTER FUNCTION app_private.broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text) IS 'Messages a load''s shipper and / or carrier (broker.message): a row and a freight.message.sent event per recipient.';
+
+--
+-- Name: broker_next_carrier(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_next_carrier(p_load_id uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'freight.tender.offer');
+  v_on     date := app_private.freight_pickup_date(p_load_id);
+begin
+  return (select c.carrier_party_id
+          from public.freight_carrier_scorecard(v_tenant) c
+          where not exists (select 1 from public.tenders t where t.load_id = p_load_id and t.carrier_party_id = c.carrier_party_id)
+            and (select r.code from app_private.freight_party_refusal(c.carrier_party_id, v_on) r) is null
+          order by c.score desc, c.carrier_party_id
+          limit 1);
+end $$;
+
+ALTER FUNCTION app_private.broker_next_carrier(p_load_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_next_carrier(p_load_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_next_carrier(p_load_id uuid) IS 'The best-scoring eligible carrier not yet tendered the load (freight.tender.offer), or null.';
+
+--
+-- Name: broker_rate_confirmation_reader(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_rate_confirmation_reader() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.kind = 'rate_confirmation' and new.party_id is not null
+     and (select p.kind from public.parties p where p.id = new.party_id) = 'carrier' then
+    new.carrier_party_id := new.party_id;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.broker_rate_confirmation_reader() OWNER TO postgres;
+
+--
+-- Name: broker_retender(uuid, uuid, bigint, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid DEFAULT NULL::uuid, p_rate_cents bigint DEFAULT NULL::bigint, p_sla_deadline timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant  uuid := app_private.freight_tenant_of('public.tenders', p_tender_id, 'freight.tender.offer');
+  t         public.tenders;
+  v_ended   text;
+  v_carrier uuid;
+  v_new     uuid;
+begin
+  select * into t from public.tenders where id = p_tender_id for update;
+  if t.status = 'accepted' then
+    perform app_private.raise_error('illegal_transition', format('tender %s was accepted: cancel it (or the load) instead', t.id),
+      jsonb_build_object('machine', 'tender', 'id', t.id, 'from', t.status, 'to', 'expired'));
+  end if;
+  v_carrier := coalesce(p_carrier_party_id, app_private.broker_next_carrier(t.load_id));
+  if v_carrier is null and not (t.status in ('offered', 'countered') and now() > t.sla_deadline) then
+    perform app_private.raise_error('no_next_carrier', format('load %s: every eligible carrier was tendered already', t.load_id),
+      jsonb_build_object('load_id', t.load_id));
+  end if;
+  if t.status in ('offered', 'countered') then
+    if now() > t.sla_deadline then
+      v_ended := app_private.freight_tender_expire(t.id);
+    else
+      v_ended := app_private.freight_tender_cancel(t.id, 're-tendered');
+    end if;
+  else
+    v_ended := t.status;
+  end if;
+  if v_carrier is not null then
+    v_new := app_private.freight_tender_offer(t.load_id, v_carrier, coalesce(p_rate_cents, t.offered_rate_cents), p_sla_deadline, t.currency);
+  end if;
+  return jsonb_build_object('previous_tender_id', t.id, 'previous_status', v_ended, 'load_id', t.load_id,
+                            'tender_id', v_new, 'carrier_party_id', v_carrier,
+                            'rate_cents', case when v_new is not null then coalesce(p_rate_cents, t.offered_rate_cents) end,
+                            'sla_deadline', (select sla_deadline from public.tenders where id = v_new));
+end $$;
+
+ALTER FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) OWNER TO postgres;
+
+--
+-- Name: FUNCTION broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) IS 'Ends a tender (expired past its deadline, else cancelled) and offers the load to the next carrier by scorecard (freight.tender.offer).';
+
+--
 -- Name: check_machine_tenant(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1150,6 +1449,1582 @@ $$;
 ALTER FUNCTION app_private.flag_write_permission(p_key text) OWNER TO postgres;
 
 --
+-- Name: freight_cents(jsonb, text, boolean); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_cents(p_value jsonb, p_what text, p_required boolean DEFAULT true) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if p_value is null or jsonb_typeof(p_value) = 'null' then
+    if p_required then
+      perform app_private.raise_error('bad_amount', format('%s is required (integer cents)', p_what));
+    end if;
+    return null;
+  end if;
+  if jsonb_typeof(p_value) <> 'number' or (p_value #>> '{}')::numeric <> trunc((p_value #>> '{}')::numeric)
+     or (p_value #>> '{}')::numeric < 0 or (p_value #>> '{}')::numeric > 100000000000 then
+    perform app_private.raise_error('bad_amount', format('%s must be a non-negative integer of cents, not %s', p_what, p_value));
+  end if;
+  return (p_value #>> '{}')::bigint;
+end $$;
+
+ALTER FUNCTION app_private.freight_cents(p_value jsonb, p_what text, p_required boolean) OWNER TO postgres;
+
+--
+-- Name: freight_check_charge_line(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_check_charge_line() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_kind text := (select p.kind from public.parties p where p.id = new.party_id);
+begin
+  if (new.side = 'sell' and v_kind <> 'shipper') or (new.side = 'buy' and v_kind <> 'carrier') then
+    perform app_private.raise_error('bad_request',
+      format('a %s line names a %s party; sell lines bill shippers, buy lines pay carriers', new.side, v_kind));
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.freight_check_charge_line() OWNER TO postgres;
+
+--
+-- Name: freight_check_member(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_check_member() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_kind text := (select p.kind from public.parties p where p.id = new.party_id);
+begin
+  if v_kind = 'broker' then
+    perform app_private.raise_error('bad_request', 'staff of the brokerage are not party members; give them a staff role');
+  end if;
+  if new.driver_id is not null
+     and not exists (select 1 from public.drivers d where d.id = new.driver_id and d.carrier_party_id = new.party_id) then
+    perform app_private.raise_error('foreign_asset', format('driver %s does not drive for party %s', new.driver_id, new.party_id));
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.freight_check_member() OWNER TO postgres;
+
+--
+-- Name: freight_check_time_zone(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_check_time_zone() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+begin
+  if new.time_zone is null
+     or not (new.time_zone = 'UTC' or new.time_zone ~ '^[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+)+$')
+     or not exists (select 1 from pg_catalog.pg_timezone_names z where z.name = new.time_zone) then
+    perform app_private.raise_error('bad_time_zone',
+      format('"%s" is not an IANA time zone (e.g. America/Chicago)', coalesce(new.time_zone, '(null)')));
+  end if;
+  return new;
+end $_$;
+
+ALTER FUNCTION app_private.freight_check_time_zone() OWNER TO postgres;
+
+--
+-- Name: freight_child_parties(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_child_parties() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  l public.loads;
+  v_kind text;
+begin
+  if tg_table_name = 'documents' then
+    new.shipper_party_id := null; new.carrier_party_id := null; new.driver_id := null;
+    if new.load_id is not null then
+      select * into l from public.loads where id = new.load_id;
+      if new.kind in ('bol', 'pod', 'invoice') then new.shipper_party_id := l.shipper_party_id; end if;
+      if new.kind in ('bol', 'pod', 'rate_confirmation') then new.carrier_party_id := l.carrier_party_id; end if;
+      if new.kind in ('bol', 'pod') then new.driver_id := l.driver_id; end if;
+    end if;
+    if new.party_id is not null and new.kind not in ('bol', 'pod', 'invoice', 'rate_confirmation') then
+      select p.kind into v_kind from public.parties p where p.id = new.party_id;
+      if v_kind = 'shipper' then new.shipper_party_id := new.party_id; end if;
+      if v_kind = 'carrier' then new.carrier_party_id := new.party_id; end if;
+    end if;
+    return new;
+  end if;
+  select * into l from public.loads where id = new.load_id;
+  new.shipper_party_id := l.shipper_party_id;
+  new.carrier_party_id := l.carrier_party_id;
+  new.driver_id := l.driver_id;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.freight_child_parties() OWNER TO postgres;
+
+--
+-- Name: freight_cover_internal(uuid, uuid, bigint, text, text, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_cover_internal(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_currency text, p_source_type text, p_source_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  l public.loads;
+  t record;
+begin
+  select * into l from public.loads where id = p_load_id for update;
+  perform app_private.freight_transition_check('load', l.id, l.status, 'covered');
+  perform app_private.freight_require_eligible(p_carrier_party_id, app_private.freight_pickup_date(l.id));
+  update public.loads set carrier_party_id = p_carrier_party_id, updated_at = now() where id = l.id;
+  insert into public.charge_lines (tenant_id, load_id, side, party_id, kind, amount_cents, currency, source_type, source_id)
+  values (l.tenant_id, l.id, 'buy', p_carrier_party_id, 'linehaul', p_rate_cents, p_currency, p_source_type, p_source_id);
+  for t in select id from public.tenders
+           where load_id = l.id and status in ('offered', 'countered') and id is distinct from p_source_id loop
+    perform app_private.freight_tender_move(t.id, 'cancelled', 'load covered');
+  end loop;
+  perform app_private.freight_load_move(l.id, 'covered', p_source_type || ' ' || p_source_id, null,
+    jsonb_build_object('rate_source', p_source_type, 'source_id', p_source_id));
+end $$;
+
+ALTER FUNCTION app_private.freight_cover_internal(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_currency text, p_source_type text, p_source_id uuid) OWNER TO postgres;
+
+--
+-- Name: freight_credit_exposure(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_credit_exposure(p_party_id uuid) RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce((select sum(c.amount_cents) from public.charge_lines c join public.loads l on l.id = c.load_id
+                   where c.party_id = p_party_id and c.side = 'sell' and l.status not in ('completed', 'cancelled', 'tonu')), 0)::bigint
+         + app_private.ledger_party_balance(p_party_id, 'receivable')
+$$;
+
+ALTER FUNCTION app_private.freight_credit_exposure(p_party_id uuid) OWNER TO postgres;
+
+--
+-- Name: freight_document_record(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_document_record(p_doc jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_load   uuid := nullif(p_doc ->> 'load_id', '')::uuid;
+  v_party  uuid := nullif(p_doc ->> 'party_id', '')::uuid;
+  v_tenant uuid;
+  v_kind   text := p_doc ->> 'kind';
+  m        public.party_members;
+  l        public.loads;
+  v_id     uuid;
+begin
+  if v_load is not null then
+    v_tenant := app_private.freight_tenant_of('public.loads', v_load, 'freight.document.upload');
+    select * into l from public.loads where id = v_load;
+  else
+    v_tenant := app_private.freight_tenant_of('public.parties', v_party, 'freight.document.upload');
+  end if;
+  m := app_private.freight_member(v_tenant);
+  if m.principal_id is not null then
+    -- (coalesce: a load without a carrier yet makes the carrier test null, not false)
+    if v_load is null
+       or not coalesce((m.party_id = l.carrier_party_id and (m.driver_id is null or m.driver_id = l.driver_id) and v_kind in ('bol', 'pod'))
+                       or (m.party_id = l.shipper_party_id and v_kind = 'bol'), false) then
+      perform app_private.raise_error('forbidden',
+        format('principal %s may record a BOL or POD of its own loads only', m.principal_id), jsonb_build_object('party_id', m.party_id));
+    end if;
+  end if;
+  insert into public.documents (tenant_id, load_id, party_id, kind, file_name, content_type, size_bytes, sha256, storage_key,
+                                retain_until, uploaded_by)
+  values (v_tenant, v_load, v_party, v_kind, p_doc ->> 'file_name', coalesce(p_doc ->> 'content_type', 'application/pdf'),
+          (p_doc ->> 'size_bytes')::bigint, lower(p_doc ->> 'sha256'), p_doc ->> 'storage_key',
+          (p_doc ->> 'retain_until')::date, app_private.principal_id())
+  returning id into v_id;
+  perform app_private.freight_publish(v_tenant, 'document', v_id, 'recorded',
+    jsonb_build_object('load_id', v_load, 'party_id', v_party, 'kind', v_kind, 'size_bytes', (p_doc ->> 'size_bytes')::bigint,
+                       'sha256', lower(p_doc ->> 'sha256')));
+  perform app_private.audit_write(v_tenant, 'freight.document.record', 'document', v_id::text, null,
+    jsonb_build_object('load_id', v_load, 'kind', v_kind, 'sha256', lower(p_doc ->> 'sha256')));
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.freight_document_record(p_doc jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_document_record(p_doc jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_document_record(p_doc jsonb) IS 'Records a stored document''s metadata (freight.document.upload; outside users: BOL / POD of their own loads).';
+
+--
+-- Name: freight_exception_set(uuid, boolean, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_exception_set(p_load_id uuid, p_on boolean, p_reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  l public.loads;
+begin
+  select * into l from public.loads where id = p_load_id for update;
+  if l.exception = p_on then
+    return;
+  end if;
+  update public.loads set exception = p_on, exception_reason = case when p_on then coalesce(p_reason, 'exception') end,
+                          updated_at = now()
+   where id = l.id;
+  perform app_private.freight_publish(l.tenant_id, 'load', l.id, case when p_on then 'exception_raised' else 'exception_cleared' end,
+    jsonb_build_object('status', l.status, 'reason', p_reason));
+  perform app_private.audit_write(l.tenant_id, 'freight.load.exception', 'load', l.id::text,
+    jsonb_build_object('exception', l.exception), jsonb_build_object('exception', p_on), p_reason);
+end $$;
+
+ALTER FUNCTION app_private.freight_exception_set(p_load_id uuid, p_on boolean, p_reason text) OWNER TO postgres;
+
+--
+-- Name: freight_lane(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_lane(p_load_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object(
+    'load_id', l.id, 'reference', l.reference, 'equipment_type', l.equipment_type, 'weight_lbs', l.weight_lbs,
+    'stops', coalesce((select jsonb_agg(jsonb_build_object(
+        'sequence', s.sequence, 'kind', s.kind, 'city', f.city, 'region', f.region, 'time_zone', f.time_zone,
+        'window_start', lower(s.appointment), 'window_end', upper(s.appointment),
+        'window_start_local', lower(s.appointment) at time zone f.time_zone,
+        'window_end_local', upper(s.appointment) at time zone f.time_zone) order by s.sequence)
+      from public.stops s join public.facilities f on f.id = s.facility_id where s.load_id = l.id), '[]'))
+  from public.loads l where l.id = p_load_id
+$$;
+
+ALTER FUNCTION app_private.freight_lane(p_load_id uuid) OWNER TO postgres;
+
+--
+-- Name: freight_ledger_post(uuid, text, jsonb, text, text, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_ledger_post(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text DEFAULT NULL::text, p_source_type text DEFAULT NULL::text, p_source_id uuid DEFAULT NULL::uuid, p_external_key text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if p_tenant_id is null then
+    perform app_private.raise_error('bad_request', 'p_tenant_id is required');
+  end if;
+  perform app_private.require_permission(p_tenant_id, 'finance.write');
+  return app_private.ledger_post_internal(p_tenant_id, p_currency, p_lines, p_memo, p_source_type, p_source_id, p_external_key);
+end $$;
+
+ALTER FUNCTION app_private.freight_ledger_post(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_ledger_post(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_ledger_post(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text) IS 'Posts a balanced journal entry (finance.write in the tenant).';
+
+--
+-- Name: freight_ledger_reverse(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_ledger_reverse(p_entry_id uuid, p_memo text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.journal_entries', p_entry_id, 'finance.write');
+  e public.journal_entries;
+begin
+  select * into e from public.journal_entries where id = p_entry_id;
+  if e.reverses_entry_id is not null or exists (select 1 from public.journal_entries r where r.reverses_entry_id = p_entry_id) then
+    perform app_private.raise_error('ledger_immutable', format('entry %s is a reversal or is reversed already', p_entry_id));
+  end if;
+  return app_private.ledger_post_internal(v_tenant, e.currency,
+    (select jsonb_agg(jsonb_build_object('account_id', l.account_id, 'amount_cents', -l.amount_cents, 'memo', l.memo))
+     from public.journal_lines l where l.entry_id = p_entry_id),
+    coalesce(p_memo, 'reversal of ' || p_entry_id), e.source_type, e.source_id, null, p_entry_id);
+end $$;
+
+ALTER FUNCTION app_private.freight_ledger_reverse(p_entry_id uuid, p_memo text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_ledger_reverse(p_entry_id uuid, p_memo text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_ledger_reverse(p_entry_id uuid, p_memo text) IS 'Reverses a journal entry with a new, negated entry (finance.write); an entry is reversed once.';
+
+--
+-- Name: freight_load_cover(uuid, uuid, bigint, text, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_load_cover(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_source_type text DEFAULT 'manual'::text, p_source_id uuid DEFAULT NULL::uuid, p_currency text DEFAULT 'USD'::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'freight.tender.offer');
+begin
+  if p_rate_cents is null or p_rate_cents < 0 then
+    perform app_private.raise_error('bad_amount', format('the buy rate must be non-negative integer cents, not %s', coalesce(p_rate_cents::text, 'null')));
+  end if;
+  if not exists (select 1 from public.parties p where p.id = p_carrier_party_id and p.tenant_id = v_tenant and p.kind = 'carrier') then
+    perform app_private.raise_error('freight_not_found', format('no carrier %s in the tenant', p_carrier_party_id));
+  end if;
+  perform app_private.freight_cover_internal(p_load_id, p_carrier_party_id, p_rate_cents, coalesce(p_currency, 'USD'),
+                                             coalesce(p_source_type, 'manual'), coalesce(p_source_id, gen_random_uuid()));
+  return 'covered';
+end $$;
+
+ALTER FUNCTION app_private.freight_load_cover(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_source_type text, p_source_id uuid, p_currency text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_load_cover(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_source_type text, p_source_id uuid, p_currency text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_load_cover(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_source_type text, p_source_id uuid, p_currency text) IS 'Covers a load with an eligible carrier at a buy rate without a tender (freight.tender.offer).';
+
+--
+-- Name: freight_load_dispatch(uuid, uuid, uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_load_dispatch(p_load_id uuid, p_driver_id uuid, p_tractor_id uuid, p_trailer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'freight.dispatch');
+  l   public.loads;
+  d   public.drivers;
+  u   public.equipment;
+  v_on date;
+  v_unit uuid;
+  v_kind text;
+begin
+  select * into l from public.loads where id = p_load_id for update;
+  perform app_private.freight_require_party(v_tenant, l.carrier_party_id);
+  perform app_private.freight_transition_check('load', l.id, l.status, 'dispatched');
+  v_on := greatest(app_private.freight_pickup_date(l.id), current_date);
+  select * into d from public.drivers where id = p_driver_id and tenant_id = v_tenant;
+  if d.id is null then
+    perform app_private.raise_error('freight_not_found', format('no driver %s', p_driver_id));
+  end if;
+  if d.carrier_party_id <> l.carrier_party_id then
+    perform app_private.raise_error('foreign_asset', format('driver %s drives for another carrier', d.id),
+      jsonb_build_object('asset', 'driver', 'id', d.id));
+  end if;
+  if d.status <> 'active' then
+    perform app_private.raise_error('asset_blocked', format('driver %s is %s', d.id, d.status),
+      jsonb_build_object('asset', 'driver', 'id', d.id, 'status', d.status));
+  end if;
+  if d.cdl_expires_on is null or d.cdl_expires_on < v_on
+     or d.medical_card_expires_on is null or d.medical_card_expires_on < v_on then
+    perform app_private.raise_error('driver_documents_expired',
+      format('driver %s: CDL valid to %s, medical card to %s; the load picks up %s', d.id,
+             coalesce(d.cdl_expires_on::text, 'unknown'), coalesce(d.medical_card_expires_on::text, 'unknown'), v_on),
+      jsonb_build_object('driver_id', d.id, 'cdl_expires_on', d.cdl_expires_on, 'medical_card_expires_on', d.medical_card_expires_on));
+  end if;
+  foreach v_unit in array array[p_tractor_id, p_trailer_id] loop
+    continue when v_unit is null;
+    select * into u from public.equipment where id = v_unit and tenant_id = v_tenant;
+    if u.id is null then
+      perform app_private.raise_error('freight_not_found', format('no unit %s', v_unit));
+    end if;
+    if u.carrier_party_id <> l.carrier_party_id then
+      perform app_private.raise_error('foreign_asset', format('unit %s belongs to another carrier', u.id),
+        jsonb_build_object('asset', u.kind, 'id', u.id));
+    end if;
+    v_kind := case when v_unit = p_tractor_id then 'tractor' else 'trailer' end;
+    if u.kind <> v_kind then
+      perform app_private.raise_error('bad_request', format('unit %s is a %s', u.id, u.kind));
+    end if;
+    if u.status <> 'active' then
+      perform app_private.raise_error('asset_blocked', format('unit %s is %s', u.id, u.status),
+        jsonb_build_object('asset', u.kind, 'id', u.id, 'status', u.status));
+    end if;
+  end loop;
+  if p_tractor_id is null then
+    perform app_private.raise_error('bad_request', 'dispatch needs a tractor');
+  end if;
+  perform app_private.freight_require_eligible(l.carrier_party_id, v_on);
+  update public.loads set driver_id = p_driver_id, tractor_id = p_tractor_id, trailer_id = p_trailer_id, updated_at = now()
+   where id = l.id;
+  perform app_private.freight_load_move(l.id, 'dispatched', null, null,
+    jsonb_build_object('driver_id', p_driver_id, 'tractor_id', p_tractor_id, 'trailer_id', p_trailer_id));
+  return jsonb_build_object('load_id', l.id, 'status', 'dispatched', 'driver_id', p_driver_id,
+                            'tractor_id', p_tractor_id, 'trailer_id', p_trailer_id);
+end $$;
+
+ALTER FUNCTION app_private.freight_load_dispatch(p_load_id uuid, p_driver_id uuid, p_tractor_id uuid, p_trailer_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_load_dispatch(p_load_id uuid, p_driver_id uuid, p_tractor_id uuid, p_trailer_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_load_dispatch(p_load_id uuid, p_driver_id uuid, p_tractor_id uuid, p_trailer_id uuid) IS 'Dispatches a covered load: the carrier''s own active driver (documents valid) and units (freight.dispatch).';
+
+--
+-- Name: freight_load_event_record(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_load_event_record(p_load_id uuid, p_event jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'freight.event.record');
+  l        public.loads;
+  c        public.x12_214_status_codes;
+  st       public.stops;
+  v_key    text := nullif(btrim(p_event ->> 'source_event_id'), '');
+  v_at     timestamptz := coalesce((p_event ->> 'occurred_at')::timestamptz, now());
+  v_prev   public.load_events;
+  v_id     uuid;
+  v_final  boolean;
+  v_target text;
+  v_cur    int;
+  v_goal   int;
+  v_step   text;
+  v_moves  text[] := '{}';
+begin
+  select * into l from public.loads where id = p_load_id for update;
+  perform app_private.freight_require_party(v_tenant, l.carrier_party_id, l.driver_id);
+  if v_key is null or length(v_key) > 200 then
+    perform app_private.raise_error('bad_request', 'source_event_id (1..200 characters) is required: it is the idempotency key');
+  end if;
+  select * into c from public.x12_214_status_codes where code = p_event ->> 'status_code';
+  if c.code is null then
+    perform app_private.raise_error('bad_request', format('"%s" is not a 214 status code this timeline speaks (%s)',
+      coalesce(p_event ->> 'status_code', ''), (select string_agg(code, ', ' order by code) from public.x12_214_status_codes)));
+  end if;
+  if p_event ? 'stop_id' then
+    select * into st from public.stops where id = (p_event ->> 'stop_id')::uuid and load_id = l.id;
+  elsif p_event ? 'stop_sequence' then
+    select * into st from public.stops where sequence = (p_event ->> 'stop_sequence')::int and load_id = l.id;
+  end if;
+  if (p_event ? 'stop_id' or p_event ? 'stop_sequence') and st.id is null then
+    perform app_private.raise_error('freight_not_found', format('load %s has no such stop', l.id));
+  end if;
+
+  -- idempotency: the first recording answers a replay
+  select * into v_prev from public.load_events e where e.tenant_id = v_tenant and e.source_event_id = v_key;
+  if v_prev.id is not null then
+    -- (a replay without occurred_at is the same event: the first recording's time stands)
+    if v_prev.load_id = l.id and v_prev.status_code is not distinct from c.code
+       and v_prev.stop_id is not distinct from st.id and (not (p_event ? 'occurred_at') or v_prev.occurred_at = v_at) then
+      return jsonb_build_object('event_id', v_prev.id, 'replayed', true, 'status', l.status, 'exception', l.exception);
+    end if;
+    perform app_private.raise_error('duplicate_source_event',
+      format('source_event_id %s was recorded already (event %s) with other content', v_key, v_prev.id),
+      jsonb_build_object('source_event_id', v_key, 'event_id', v_prev.id));
+  end if;
+
+  if c.stop_kind is not null and (st.id is null or st.kind <> c.stop_kind) then
+    perform app_private.raise_error('bad_request', format('%s is reported at a %s stop', c.code, c.stop_kind));
+  end if;
+  insert into public.load_events (tenant_id, load_id, stop_id, source_event_id, kind, status_code, occurred_at, source,
+                                  source_portal, city, region, note, principal_id, trace_id, shipper_party_id)
+  values (v_tenant, l.id, st.id, v_key, case when c.exception then 'exception' else 'tracking' end, c.code, v_at,
+          coalesce(p_event ->> 'source', 'portal'), app_private.freight_source_portal(), p_event ->> 'city',
+          p_event ->> 'region', p_event ->> 'note', app_private.principal_id(), (app_private.request_context()).trace_id,
+          l.shipper_party_id)
+  returning id into v_id;
+  if c.stamps = 'arrival' then
+    update public.stops set actual_arrival_at = coalesce(actual_arrival_at, v_at) where id = st.id;
+  elsif c.stamps = 'departure' then
+    update public.stops set actual_arrival_at = coalesce(actual_arrival_at, v_at),
+                            actual_departure_at = coalesce(actual_departure_at, greatest(v_at, coalesce(actual_arrival_at, v_at)))
+     where id = st.id;
+  end if;
+  perform app_private.freight_publish(v_tenant, 'load', l.id, 'event_recorded',
+    jsonb_build_object('event_id', v_id, 'status_code', c.code, 'stop_id', st.id, 'stop_sequence', st.sequence,
+                       'occurred_at', v_at));
+  if c.exception then
+    perform app_private.freight_exception_set(l.id, true, c.code || ': ' || c.description);
+  end if;
+
+  -- where the event takes the load (nowhere when it is late)
+  v_final := st.id is not null
+             and not exists (select 1 from public.stops s2 where s2.load_id = l.id and s2.sequence > st.sequence);
+  v_target := case when v_final then c.final_load_state else c.load_state end;
+  if v_target is not null and st.id is not null
+     and exists (select 1 from public.stops s2 where s2.load_id = l.id and s2.sequence > st.sequence
+                   and (s2.actual_arrival_at is not null or s2.actual_departure_at is not null)) then
+    v_target := null;
+  end if;
+  if v_target is not null and v_target <> l.status then
+    select position into v_cur from public.freight_states where machine = 'load' and state = l.status;
+    select position into v_goal from public.freight_states where machine = 'load' and state = v_target;
+    if exists (select 1 from public.freight_transitions t where t.machine = 'load' and t.from_state = l.status and t.to_state = v_target) then
+      perform app_private.freight_load_move(l.id, v_target, c.code, v_key || '#' || v_target, null, v_id, v_at);
+      v_moves := v_moves || v_target;
+    elsif v_cur between 5 and 9 and v_goal > v_cur then
+      -- the trip, step by step through what was not reported (e.g. AF before X3 after an offline replay)
+      for v_step in select s.state from public.freight_states s
+                    where s.machine = 'load' and s.position > v_cur and s.position <= v_goal order by s.position loop
+        perform app_private.freight_load_move(l.id, v_step, c.code, v_key || '#' || v_step, null, v_id, v_at);
+        v_moves := v_moves || v_step;
+      end loop;
+    elsif not (v_cur between 5 and 10) then
+      -- before dispatch (or after the trip) a stop event moves nothing it may: refused
+      perform app_private.freight_transition_check('load', l.id, l.status, v_target);
+    end if;
+  end if;
+  return jsonb_build_object('event_id', v_id, 'replayed', false, 'transitions', to_jsonb(v_moves),
+                            'status', (select status from public.loads where id = l.id),
+                            'exception', (select exception from public.loads where id = l.id));
+end $$;
+
+ALTER FUNCTION app_private.freight_load_event_record(p_load_id uuid, p_event jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_load_event_record(p_load_id uuid, p_event jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_load_event_record(p_load_id uuid, p_event jsonb) IS 'Records a 214 tracking event (freight.event.record), idempotent by source_event_id; stamps stop actuals and drives the load.';
+
+--
+-- Name: freight_load_exception(uuid, boolean, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_load_exception(p_load_id uuid, p_on boolean, p_reason text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'freight.event.record');
+  l public.loads;
+begin
+  select * into l from public.loads where id = p_load_id;
+  perform app_private.freight_require_party(v_tenant, l.carrier_party_id, l.driver_id);
+  if p_on and (p_reason is null or length(btrim(p_reason)) = 0) then
+    perform app_private.raise_error('bad_request', 'an exception needs a reason');
+  end if;
+  perform app_private.freight_exception_set(p_load_id, coalesce(p_on, false), p_reason);
+  return coalesce(p_on, false);
+end $$;
+
+ALTER FUNCTION app_private.freight_load_exception(p_load_id uuid, p_on boolean, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_load_exception(p_load_id uuid, p_on boolean, p_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_load_exception(p_load_id uuid, p_on boolean, p_reason text) IS 'Raises or clears a load''s exception flag (freight.event.record); the status is untouched.';
+
+--
+-- Name: freight_load_move(uuid, text, text, text, jsonb, uuid, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_load_move(p_load_id uuid, p_to text, p_reason text DEFAULT NULL::text, p_source_event_id text DEFAULT NULL::text, p_payload jsonb DEFAULT NULL::jsonb, p_cause_event_id uuid DEFAULT NULL::uuid, p_occurred_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  l      public.loads;
+  v_verb text;
+begin
+  select * into l from public.loads where id = p_load_id for update;
+  if l.id is null then
+    perform app_private.raise_error('freight_not_found', format('no load %s', p_load_id));
+  end if;
+  perform app_private.freight_transition_check('load', l.id, l.status, p_to);
+  if p_to in ('covered', 'dispatched') and l.carrier_party_id is null then
+    perform app_private.raise_error('bad_request', format('load %s has no carrier to be %s', l.id, p_to));
+  end if;
+  if p_to = 'dispatched' and (l.driver_id is null or l.tractor_id is null) then
+    perform app_private.raise_error('bad_request', format('load %s has no driver and tractor assigned', l.id));
+  end if;
+  perform app_private.freight_set_status('public.loads', l.id, p_to);
+  insert into public.load_events (tenant_id, load_id, source_event_id, kind, from_status, to_status, occurred_at, source,
+                                  source_portal, note, cause_event_id, principal_id, trace_id,
+                                  shipper_party_id, carrier_party_id, driver_id)
+  values (l.tenant_id, l.id, coalesce(p_source_event_id, 'status:' || gen_random_uuid()), 'status', l.status, p_to,
+          coalesce(p_occurred_at, now()), case when app_private.is_trusted_session() then 'psql' else 'portal' end,
+          app_private.freight_source_portal(), p_reason, p_cause_event_id, app_private.principal_id(),
+          (app_private.request_context()).trace_id, l.shipper_party_id, l.carrier_party_id, l.driver_id);
+  select s.event_verb into v_verb from public.freight_states s where s.machine = 'load' and s.state = p_to;
+  perform app_private.freight_publish(l.tenant_id, 'load', l.id, v_verb,
+    jsonb_build_object('from', l.status, 'to', p_to, 'order_id', l.order_id, 'shipper_party_id', l.shipper_party_id,
+                       'carrier_party_id', l.carrier_party_id) || coalesce(p_payload, '{}'::jsonb));
+  perform app_private.audit_write(l.tenant_id, 'freight.load.transition', 'load', l.id::text,
+    jsonb_build_object('status', l.status), jsonb_build_object('status', p_to), p_reason);
+  return p_to;
+end $$;
+
+ALTER FUNCTION app_private.freight_load_move(p_load_id uuid, p_to text, p_reason text, p_source_event_id text, p_payload jsonb, p_cause_event_id uuid, p_occurred_at timestamp with time zone) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_load_move(p_load_id uuid, p_to text, p_reason text, p_source_event_id text, p_payload jsonb, p_cause_event_id uuid, p_occurred_at timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_load_move(p_load_id uuid, p_to text, p_reason text, p_source_event_id text, p_payload jsonb, p_cause_event_id uuid, p_occurred_at timestamp with time zone) IS 'THE load status change (every door): checks the transition table and preconditions, writes status, timeline event, outbox event, audit.';
+
+--
+-- Name: freight_load_transition(uuid, text, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_load_transition(p_load_id uuid, p_to text, p_reason text DEFAULT NULL::text, p_source_event_id text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.freight_tenant_of('public.loads', p_load_id, 'freight.load.transition');
+  if p_to = 'dispatched' then
+    -- dispatch assigns driver and units: its own function checks them
+    perform app_private.raise_error('bad_request', 'dispatch through app_private.freight_load_dispatch');
+  end if;
+  return app_private.freight_load_move(p_load_id, p_to, p_reason, p_source_event_id);
+end $$;
+
+ALTER FUNCTION app_private.freight_load_transition(p_load_id uuid, p_to text, p_reason text, p_source_event_id text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_load_transition(p_load_id uuid, p_to text, p_reason text, p_source_event_id text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_load_transition(p_load_id uuid, p_to text, p_reason text, p_source_event_id text) IS 'Moves a load to a state (freight.load.transition): illegal pairs are refused with illegal_transition.';
+
+--
+-- Name: party_members; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.party_members (
+    tenant_id uuid NOT NULL,
+    principal_id uuid NOT NULL,
+    party_id uuid NOT NULL,
+    driver_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE public.party_members OWNER TO postgres;
+
+--
+-- Name: TABLE party_members; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.party_members IS 'Outside principals (shipper users, carrier users, drivers) and the one party (and driver) they act for in a tenant.';
+
+--
+-- Name: freight_member(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_member(p_tenant_id uuid) RETURNS public.party_members
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select m.* from public.party_members m where m.tenant_id = p_tenant_id and m.principal_id = auth.uid()
+$$;
+
+ALTER FUNCTION app_private.freight_member(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: freight_order_book(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_order_book(p_order jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_shipper  uuid := nullif(p_order ->> 'shipper_party_id', '')::uuid;
+  v_tenant   uuid := app_private.freight_tenant_of('public.parties', v_shipper, 'freight.order.book');
+  v_party    public.parties;
+  v_currency text := coalesce(p_order ->> 'currency', 'USD');
+  v_order    uuid;
+  v_load     uuid;
+  v_linehaul bigint := app_private.freight_cents(p_order #> '{sell,linehaul_cents}', 'sell.linehaul_cents');
+  v_fuel     bigint := app_private.freight_cents(p_order #> '{sell,fuel_cents}', 'sell.fuel_cents', false);
+  v_total    bigint;
+  v_exposure bigint;
+  a          jsonb;
+  s          jsonb;
+  v_acc      public.accessorials;
+  v_fac      public.facilities;
+  v_window   tstzrange;
+  v_seq      int := 0;
+  v_quote_party uuid;
+begin
+  perform app_private.freight_require_party(v_tenant, v_shipper);
+  select * into v_party from public.parties where id = v_shipper;
+  if v_party.kind <> 'shipper' then
+    perform app_private.raise_error('bad_request', format('party %s is a %s, not a shipper', v_shipper, v_party.kind));
+  end if;
+  perform app_private.freight_require_eligible(v_shipper);
+  if v_currency <> v_party.currency then
+    perform app_private.raise_error('currency_mismatch', format('the order is in %s, the customer bills in %s', v_currency, v_party.currency));
+  end if;
+  if jsonb_typeof(p_order -> 'stops') is distinct from 'array' or jsonb_array_length(p_order -> 'stops') < 2 then
+    perform app_private.raise_error('bad_request', 'an order needs at least two stops (a pickup and a delivery)');
+  end if;
+  -- a quote made for another customer is not this one's price
+  if p_order ? 'quote_id' then
+    select q.party_id into v_quote_party from public.rates_quotes q
+     where q.id = (p_order ->> 'quote_id')::uuid and q.tenant_id = v_tenant;
+    if not found then
+      perform app_private.raise_error('freight_not_found', format('no quote %s', p_order ->> 'quote_id'));
+    end if;
+    if v_quote_party is not null and v_quote_party <> v_shipper then
+      perform app_private.raise_error('forbidden', format('quote %s was made for another customer', p_order ->> 'quote_id'));
+    end if;
+  end if;
+
+  -- credit: what is in flight and owed, plus this order
+  v_total := v_linehaul + coalesce(v_fuel, 0);
+  for a in select * from jsonb_array_elements(coalesce(p_order #> '{sell,accessorials}', '[]')) loop
+    v_total := v_total + app_private.freight_cents(a -> 'amount_cents', 'accessorial amount_cents');
+  end loop;
+  if v_party.credit_limit_cents is not null then
+    v_exposure := app_private.freight_credit_exposure(v_shipper);
+    if v_exposure + v_total > v_party.credit_limit_cents then
+      perform app_private.raise_error('credit_hold',
+        format('party %s: %s cents in flight or owed + %s for this order exceed the credit limit of %s',
+               v_shipper, v_exposure, v_total, v_party.credit_limit_cents),
+        jsonb_build_object('party_id', v_shipper, 'limit_cents', v_party.credit_limit_cents,
+                           'exposure_cents', v_exposure, 'order_cents', v_total));
+    end if;
+  end if;
+
+  insert into public.orders (tenant_id, reference, shipper_party_id, customer_reference, quote_id, currency, booked_by)
+  values (v_tenant, coalesce(p_order ->> 'reference', app_private.freight_reference('ORD')), v_shipper,
+          p_order ->> 'customer_reference', (p_order ->> 'quote_id')::uuid, v_currency, app_private.principal_id())
+  returning id into v_order;
+  insert into public.loads (tenant_id, order_id, reference, shipper_party_id, equipment_type, weight_lbs, commodity)
+  values (v_tenant, v_order, coalesce(p_order ->> 'load_reference', app_private.freight_reference('LD')), v_shipper,
+          coalesce(p_order ->> 'equipment_type', 'van'), (p_order ->> 'weight_lbs')::int, p_order ->> 'commodity')
+  returning id into v_load;
+
+  for s in select * from jsonb_array_elements(p_order -> 'stops') loop
+    v_seq := v_seq + 1;
+    select * into v_fac from public.facilities f where f.id = (s ->> 'facility_id')::uuid and f.tenant_id = v_tenant;
+    if v_fac.id is null then
+      perform app_private.raise_error('freight_not_found', format('stop %s: no facility %s', v_seq, s ->> 'facility_id'));
+    end if;
+    if s ? 'window_start_local' then
+      -- wall-clock times at the facility: a window across a DST change keeps its wall times
+      v_window := tstzrange((s ->> 'window_start_local')::timestamp at time zone v_fac.time_zone,
+                            (s ->> 'window_end_local')::timestamp at time zone v_fac.time_zone, '[)');
+    else
+      v_window := tstzrange((s ->> 'window_start')::timestamptz, (s ->> 'window_end')::timestamptz, '[)');
+    end if;
+    if isempty(v_window) or lower_inf(v_window) or upper_inf(v_window) then
+      perform app_private.raise_error('bad_request', format('stop %s: the window needs a start before its end', v_seq));
+    end if;
+    insert into public.stops (tenant_id, load_id, sequence, kind, facility_id, appointment, reference, shipper_party_id)
+    values (v_tenant, v_load, coalesce((s ->> 'sequence')::int, v_seq), s ->> 'kind', v_fac.id, v_window, s ->> 'reference', v_shipper);
+  end loop;
+  perform app_private.freight_validate_stops(v_load);
+
+  insert into public.charge_lines (tenant_id, load_id, side, party_id, kind, amount_cents, currency, source_type, source_id)
+  values (v_tenant, v_load, 'sell', v_shipper, 'linehaul', v_linehaul, v_currency,
+          case when p_order ? 'quote_id' then 'quote' else 'order' end, coalesce((p_order ->> 'quote_id')::uuid, v_order));
+  if coalesce(v_fuel, 0) > 0 then
+    insert into public.charge_lines (tenant_id, load_id, side, party_id, kind, amount_cents, currency, source_type, source_id)
+    values (v_tenant, v_load, 'sell', v_shipper, 'fuel', v_fuel, v_currency, 'order', v_order);
+  end if;
+  for a in select * from jsonb_array_elements(coalesce(p_order #> '{sell,accessorials}', '[]')) loop
+    select * into v_acc from public.accessorials x where x.tenant_id = v_tenant and x.code = a ->> 'code' and x.active;
+    if v_acc.id is null then
+      perform app_private.raise_error('bad_request', format('no active accessorial %s', a ->> 'code'));
+    end if;
+    insert into public.charge_lines (tenant_id, load_id, side, party_id, kind, accessorial_id, description, amount_cents,
+                                     currency, source_type, source_id)
+    values (v_tenant, v_load, 'sell', v_shipper, 'accessorial', v_acc.id, v_acc.code, (a ->> 'amount_cents')::bigint,
+            v_currency, 'order', v_order);
+  end loop;
+
+  perform app_private.freight_publish(v_tenant, 'order', v_order, 'booked',
+    jsonb_build_object('load_id', v_load, 'shipper_party_id', v_shipper, 'quote_id', p_order ->> 'quote_id',
+                       'sell_total_cents', v_total, 'currency', v_currency, 'stops', v_seq));
+  perform app_private.audit_write(v_tenant, 'freight.order.book', 'order', v_order::text, null,
+    jsonb_build_object('load_id', v_load, 'stops', v_seq, 'sell_total_cents', v_total));
+  if coalesce((p_order ->> 'open')::boolean, true) then
+    perform app_private.freight_load_move(v_load, 'open', 'booked');
+  end if;
+  return jsonb_build_object('order_id', v_order, 'load_id', v_load,
+                            'status', (select status from public.loads where id = v_load), 'sell_total_cents', v_total);
+end $$;
+
+ALTER FUNCTION app_private.freight_order_book(p_order jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_order_book(p_order jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_order_book(p_order jsonb) IS 'Books an order, its load and stops (and sell lines) in one call (freight.order.book); credit_hold over the limit.';
+
+--
+-- Name: freight_party_block_clear(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_party_block_clear(p_block_id uuid, p_clear_reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.party_blocks', p_block_id, 'freight.block.manage');
+  b        public.party_blocks;
+begin
+  if p_clear_reason is null or length(btrim(p_clear_reason)) = 0 then
+    perform app_private.raise_error('bad_request', 'clearing a block needs a reason');
+  end if;
+  select * into b from public.party_blocks where id = p_block_id for update;
+  if b.cleared_at is not null then
+    perform app_private.raise_error('illegal_transition', format('block %s is already cleared', p_block_id),
+      jsonb_build_object('machine', 'party_block', 'from', 'cleared', 'to', 'cleared'));
+  end if;
+  update public.party_blocks set cleared_at = now(), cleared_by = app_private.principal_id(), clear_reason = p_clear_reason
+   where id = p_block_id;
+  perform app_private.audit_write(v_tenant, 'freight.party.block_cleared', 'party', b.party_id::text,
+                                  jsonb_build_object('block_id', b.id, 'reason', b.reason), null, p_clear_reason);
+  perform app_private.freight_publish(v_tenant, 'party', b.party_id, 'unblocked',
+                                      jsonb_build_object('block_id', b.id, 'reason', b.reason));
+end $$;
+
+ALTER FUNCTION app_private.freight_party_block_clear(p_block_id uuid, p_clear_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_party_block_clear(p_block_id uuid, p_clear_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_party_block_clear(p_block_id uuid, p_clear_reason text) IS 'Clears a party block with a reason (freight.block.manage), audited, event freight.party.unblocked.';
+
+--
+-- Name: freight_party_block_set(uuid, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_party_block_set(p_party_id uuid, p_reason text, p_note text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_party_id, 'freight.block.manage');
+  v_id     uuid;
+begin
+  if p_reason is null or p_reason not in ('insurance', 'authority', 'out_of_service', 'sanctions', 'manual') then
+    perform app_private.raise_error('bad_request', 'reason is one of insurance, authority, out_of_service, sanctions, manual');
+  end if;
+  select id into v_id from public.party_blocks where party_id = p_party_id and reason = p_reason and cleared_at is null;
+  if v_id is not null then
+    return v_id;
+  end if;
+  insert into public.party_blocks (tenant_id, party_id, reason, note, set_by, trace_id)
+  values (v_tenant, p_party_id, p_reason, p_note, app_private.principal_id(), (app_private.request_context()).trace_id)
+  returning id into v_id;
+  perform app_private.audit_write(v_tenant, 'freight.party.block_set', 'party', p_party_id::text, null,
+                                  jsonb_build_object('block_id', v_id, 'reason', p_reason));
+  perform app_private.freight_publish(v_tenant, 'party', p_party_id, 'blocked',
+                                      jsonb_build_object('block_id', v_id, 'reason', p_reason));
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.freight_party_block_set(p_party_id uuid, p_reason text, p_note text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_party_block_set(p_party_id uuid, p_reason text, p_note text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_party_block_set(p_party_id uuid, p_reason text, p_note text) IS 'Blocks a party for a reason (freight.block.manage), audited, event freight.party.blocked.';
+
+--
+-- Name: freight_party_refusal(uuid, date); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_party_refusal(p_party_id uuid, p_on date DEFAULT CURRENT_DATE, OUT code text, OUT reason text) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_party public.parties;
+  v_prof  public.carrier_profiles;
+  v_block text;
+begin
+  select * into v_party from public.parties where id = p_party_id;
+  select b.reason into v_block from public.party_blocks b
+   where b.party_id = p_party_id and b.cleared_at is null order by b.set_at limit 1;
+  if v_block is not null then
+    code := 'party_blocked'; reason := v_block; return;
+  end if;
+  if v_party.status <> 'active' then
+    code := 'party_blocked'; reason := v_party.status; return;
+  end if;
+  if v_party.kind <> 'carrier' then
+    return;
+  end if;
+  select * into v_prof from public.carrier_profiles where party_id = p_party_id;
+  if v_prof.out_of_service then
+    code := 'carrier_out_of_service'; reason := 'out_of_service'; return;
+  end if;
+  if v_prof.id is null or v_prof.authority_status <> 'active' or not v_prof.allowed_to_operate then
+    code := 'carrier_no_authority'; reason := coalesce(v_prof.authority_status, 'no profile'); return;
+  end if;
+  if (select count(distinct i.kind) from public.carrier_insurance i
+       where i.party_id = p_party_id and i.kind in ('auto_liability', 'cargo')
+         and p_on between i.effective_on and i.expires_on) < 2 then
+    code := 'carrier_no_insurance'; reason := 'auto_liability and cargo in force on ' || p_on; return;
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.freight_party_refusal(p_party_id uuid, p_on date, OUT code text, OUT reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_party_refusal(p_party_id uuid, p_on date, OUT code text, OUT reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_party_refusal(p_party_id uuid, p_on date, OUT code text, OUT reason text) IS 'Why a party may not be tendered / dispatched / paid (block, suspended, authority, out-of-service, insurance), or null.';
+
+--
+-- Name: freight_pickup_date(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_pickup_date(p_load_id uuid) RETURNS date
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce((select (lower(s.appointment) at time zone f.time_zone)::date
+                   from public.stops s join public.facilities f on f.id = s.facility_id
+                   where s.load_id = p_load_id order by s.sequence limit 1), current_date)
+$$;
+
+ALTER FUNCTION app_private.freight_pickup_date(p_load_id uuid) OWNER TO postgres;
+
+--
+-- Name: freight_propagate_parties(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_propagate_parties() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.stops set carrier_party_id = new.carrier_party_id, driver_id = new.driver_id where load_id = new.id;
+  update public.load_events set carrier_party_id = new.carrier_party_id, driver_id = new.driver_id where load_id = new.id;
+  update public.documents set kind = kind where load_id = new.id;  -- re-derives the readers
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.freight_propagate_parties() OWNER TO postgres;
+
+--
+-- Name: freight_publish(uuid, text, uuid, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_publish(p_tenant_id uuid, p_entity text, p_id uuid, p_verb text, p_payload jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (p_tenant_id, p_entity, p_id::text, 'freight.' || p_entity || '.' || p_verb,
+          jsonb_build_object(p_entity || '_id', p_id, 'source_portal', app_private.freight_source_portal())
+            || coalesce(p_payload, '{}'::jsonb));
+end $$;
+
+ALTER FUNCTION app_private.freight_publish(p_tenant_id uuid, p_entity text, p_id uuid, p_verb text, p_payload jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_publish(p_tenant_id uuid, p_entity text, p_id uuid, p_verb text, p_payload jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_publish(p_tenant_id uuid, p_entity text, p_id uuid, p_verb text, p_payload jsonb) IS 'Writes freight.<entity>.<verb> to the outbox in the caller''s transaction, with source_portal.';
+
+--
+-- Name: freight_reference(text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_reference(p_prefix text) RETURNS text
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select p_prefix || '-' || upper(substr(replace(gen_random_uuid()::text, '-', ''), 1, 10))
+$$;
+
+ALTER FUNCTION app_private.freight_reference(p_prefix text) OWNER TO postgres;
+
+--
+-- Name: freight_reopen_if_untendered(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_reopen_if_untendered(p_load_id uuid, p_reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if (select status from public.loads where id = p_load_id) = 'tendered'
+     and not exists (select 1 from public.tenders where load_id = p_load_id and status in ('offered', 'countered')) then
+    perform app_private.freight_load_move(p_load_id, 'open', p_reason);
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.freight_reopen_if_untendered(p_load_id uuid, p_reason text) OWNER TO postgres;
+
+--
+-- Name: freight_require_eligible(uuid, date); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_require_eligible(p_party_id uuid, p_on date DEFAULT CURRENT_DATE) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+begin
+  select * into r from app_private.freight_party_refusal(p_party_id, p_on);
+  if r.code is not null then
+    perform app_private.raise_error(r.code, format('party %s: %s', p_party_id, r.reason),
+      jsonb_build_object('party_id', p_party_id, 'reason', r.reason));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.freight_require_eligible(p_party_id uuid, p_on date) OWNER TO postgres;
+
+--
+-- Name: freight_require_party(uuid, uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_require_party(p_tenant_id uuid, p_party_id uuid, p_driver_id uuid DEFAULT NULL::uuid) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  m public.party_members := app_private.freight_member(p_tenant_id);
+begin
+  if m.principal_id is null then
+    return;
+  end if;
+  if p_party_id is null or m.party_id <> p_party_id
+     or (m.driver_id is not null and m.driver_id is distinct from p_driver_id) then
+    perform app_private.raise_error('forbidden',
+      format('principal %s acts for party %s only', m.principal_id, m.party_id),
+      jsonb_build_object('party_id', m.party_id));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.freight_require_party(p_tenant_id uuid, p_party_id uuid, p_driver_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_require_party(p_tenant_id uuid, p_party_id uuid, p_driver_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_require_party(p_tenant_id uuid, p_party_id uuid, p_driver_id uuid) IS 'Outside principals act only for their own party (drivers only as themselves); staff pass.';
+
+--
+-- Name: freight_set_status(regclass, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_set_status(p_table regclass, p_id uuid, p_to text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+begin
+  perform set_config('app.freight_move', p_id::text, true);
+  execute format('update %s set status = $1%s where id = $2', p_table,
+                 case when p_table = 'public.loads'::regclass then ', status_changed_at = now(), updated_at = now()' else '' end)
+    using p_to, p_id;
+  perform set_config('app.freight_move', '', true);
+end $_$;
+
+ALTER FUNCTION app_private.freight_set_status(p_table regclass, p_id uuid, p_to text) OWNER TO postgres;
+
+--
+-- Name: freight_source_portal(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_source_portal() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce(app_private.claim_portal(),
+                  case when app_private.is_trusted_session() then 'psql'
+                       when (select p.kind from public.principals p where p.id = auth.uid()) = 'machine'
+                         then (select p.name from public.principals p where p.id = auth.uid())
+                       else 'api' end)
+$$;
+
+ALTER FUNCTION app_private.freight_source_portal() OWNER TO postgres;
+
+--
+-- Name: freight_status_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_status_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'INSERT' then
+    if not app_private.is_trusted_session()
+       and not exists (select 1 from public.freight_states s where s.machine = tg_argv[0] and s.state = new.status and s.initial) then
+      perform app_private.raise_error('status_bypass',
+        format('a %s is created in an initial state, not %s', tg_argv[0], new.status),
+        jsonb_build_object('machine', tg_argv[0], 'to', new.status));
+    end if;
+    return new;
+  end if;
+  if new.status is distinct from old.status then
+    perform app_private.freight_transition_check(tg_argv[0], new.id, old.status, new.status);
+    if current_user::text in ('authenticated', 'anon', 'service_role', 'authenticator')
+       or current_setting('app.freight_move', true) is distinct from new.id::text then
+      perform app_private.raise_error('status_bypass',
+        format('%s %s: status changes only through its transition function', tg_argv[0], new.id),
+        jsonb_build_object('machine', tg_argv[0], 'id', new.id, 'from', old.status, 'to', new.status));
+    end if;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.freight_status_guard() OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_status_guard(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_status_guard() IS 'Refuses illegal status pairs (illegal_transition) and status writes outside the machine''s function (status_bypass).';
+
+--
+-- Name: freight_stops_check(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_stops_check() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.loads where id = coalesce(new.load_id, old.load_id)) then
+    perform app_private.freight_validate_stops(coalesce(new.load_id, old.load_id));
+  end if;
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.freight_stops_check() OWNER TO postgres;
+
+--
+-- Name: freight_tenant_of(regclass, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_tenant_of(p_table regclass, p_id uuid, p_permission text) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_tenant uuid;
+begin
+  if p_id is null then
+    perform app_private.raise_error('bad_request', format('%s id is required', p_table));
+  end if;
+  execute format('select tenant_id from %s where id = $1', p_table) into v_tenant using p_id;
+  -- another tenant's row is as absent as a missing one; in its own tenant, forbidden says why
+  if v_tenant is null
+     or not (app_private.is_trusted_session() or app_private.has_permission(v_tenant, 'tenant.read')) then
+    perform app_private.raise_error('freight_not_found', format('no %s %s', p_table, p_id));
+  end if;
+  perform app_private.require_permission(v_tenant, p_permission);
+  return v_tenant;
+end $_$;
+
+ALTER FUNCTION app_private.freight_tenant_of(p_table regclass, p_id uuid, p_permission text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_tenant_of(p_table regclass, p_id uuid, p_permission text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_tenant_of(p_table regclass, p_id uuid, p_permission text) IS 'The tenant of a freight row, after checking the caller''s permission there (freight_not_found / forbidden).';
+
+--
+-- Name: freight_tender_accept(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_tender_accept(p_tender_id uuid, p_note text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  t      public.tenders := app_private.freight_tender_for_response(p_tender_id);
+  v_rate bigint;
+begin
+  if t.status = 'countered' then
+    -- the counter went back to the broker: a carrier user cannot accept its own counter
+    if (app_private.freight_member(t.tenant_id)).principal_id is not null then
+      perform app_private.raise_error('illegal_transition', format('tender %s is countered: the broker answers it', t.id),
+        jsonb_build_object('machine', 'tender', 'id', t.id, 'from', t.status, 'to', 'accepted'));
+    end if;
+    v_rate := t.counter_rate_cents;
+  else
+    v_rate := t.offered_rate_cents;
+  end if;
+  if t.status in ('offered', 'countered') and now() > t.sla_deadline then
+    perform app_private.raise_error('tender_expired', format('tender %s expired at %s', t.id, t.sla_deadline),
+      jsonb_build_object('tender_id', t.id, 'sla_deadline', t.sla_deadline));
+  end if;
+  perform app_private.freight_tender_move(t.id, 'accepted', p_note, jsonb_build_object('rate_cents', v_rate, 'currency', t.currency));
+  update public.tenders set accepted_rate_cents = v_rate where id = t.id;
+  perform app_private.freight_cover_internal(t.load_id, t.carrier_party_id, v_rate, t.currency, 'tender', t.id);
+  return jsonb_build_object('tender_id', t.id, 'load_id', t.load_id, 'status', 'accepted', 'rate_cents', v_rate,
+                            'load_status', (select status from public.loads where id = t.load_id));
+end $$;
+
+ALTER FUNCTION app_private.freight_tender_accept(p_tender_id uuid, p_note text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_tender_accept(p_tender_id uuid, p_note text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_tender_accept(p_tender_id uuid, p_note text) IS 'Accepts a tender (freight.tender.respond; carriers their own offers, the broker a counter): the load is covered.';
+
+--
+-- Name: freight_tender_cancel(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_tender_cancel(p_tender_id uuid, p_reason text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.tenders', p_tender_id, 'freight.tender.offer');
+  t public.tenders;
+begin
+  select * into t from public.tenders where id = p_tender_id for update;
+  if t.status = 'accepted' then
+    -- the carrier fell off: the load is open again, without it
+    perform app_private.freight_load_move(t.load_id, 'open', coalesce(p_reason, 'tender ' || t.id || ' cancelled'));
+    update public.loads set carrier_party_id = null, updated_at = now() where id = t.load_id;
+    delete from public.charge_lines where load_id = t.load_id and side = 'buy' and source_type = 'tender' and source_id = t.id;
+  end if;
+  perform app_private.freight_tender_move(t.id, 'cancelled', p_reason);
+  perform app_private.freight_reopen_if_untendered(t.load_id, 'tender ' || t.id || ' cancelled');
+  return 'cancelled';
+end $$;
+
+ALTER FUNCTION app_private.freight_tender_cancel(p_tender_id uuid, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_tender_cancel(p_tender_id uuid, p_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_tender_cancel(p_tender_id uuid, p_reason text) IS 'Withdraws a tender (freight.tender.offer); an accepted one reopens its covered load.';
+
+--
+-- Name: freight_tender_counter(uuid, bigint, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_tender_counter(p_tender_id uuid, p_counter_cents bigint, p_note text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  t public.tenders := app_private.freight_tender_for_response(p_tender_id);
+begin
+  if p_counter_cents is null or p_counter_cents < 0 then
+    perform app_private.raise_error('bad_amount', format('a counter is a non-negative integer of cents, not %s', coalesce(p_counter_cents::text, 'null')));
+  end if;
+  if now() > t.sla_deadline then
+    perform app_private.raise_error('tender_expired', format('tender %s expired at %s', t.id, t.sla_deadline),
+      jsonb_build_object('tender_id', t.id, 'sla_deadline', t.sla_deadline));
+  end if;
+  update public.tenders set counter_rate_cents = p_counter_cents where id = t.id;
+  perform app_private.freight_tender_move(t.id, 'countered', p_note,
+    jsonb_build_object('counter_rate_cents', p_counter_cents, 'offered_rate_cents', t.offered_rate_cents, 'currency', t.currency));
+  return 'countered';
+end $$;
+
+ALTER FUNCTION app_private.freight_tender_counter(p_tender_id uuid, p_counter_cents bigint, p_note text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_tender_counter(p_tender_id uuid, p_counter_cents bigint, p_note text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_tender_counter(p_tender_id uuid, p_counter_cents bigint, p_note text) IS 'Counters a tender with another rate (freight.tender.respond; >= 0 cents, bad_amount otherwise).';
+
+--
+-- Name: freight_tender_decline(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_tender_decline(p_tender_id uuid, p_reason text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  t public.tenders := app_private.freight_tender_for_response(p_tender_id);
+begin
+  perform app_private.freight_tender_move(t.id, 'declined', p_reason);
+  perform app_private.freight_reopen_if_untendered(t.load_id, 'tender ' || t.id || ' declined');
+  return 'declined';
+end $$;
+
+ALTER FUNCTION app_private.freight_tender_decline(p_tender_id uuid, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_tender_decline(p_tender_id uuid, p_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_tender_decline(p_tender_id uuid, p_reason text) IS 'Declines a tender (freight.tender.respond); a tendered load without live tenders reopens.';
+
+--
+-- Name: freight_tender_expire(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_tender_expire(p_tender_id uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.tenders', p_tender_id, 'freight.tender.offer');
+  t public.tenders;
+begin
+  select * into t from public.tenders where id = p_tender_id for update;
+  if t.status in ('offered', 'countered') and now() <= t.sla_deadline then
+    perform app_private.raise_error('bad_request', format('tender %s is due at %s, not yet expired', t.id, t.sla_deadline));
+  end if;
+  perform app_private.freight_tender_move(t.id, 'expired', 'SLA deadline ' || t.sla_deadline);
+  perform app_private.freight_reopen_if_untendered(t.load_id, 'tender ' || t.id || ' expired');
+  return 'expired';
+end $$;
+
+ALTER FUNCTION app_private.freight_tender_expire(p_tender_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_tender_expire(p_tender_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_tender_expire(p_tender_id uuid) IS 'Expires a tender past its SLA deadline (freight.tender.offer: the agents'' sweep); the load reopens when none is left.';
+
+--
+-- Name: tenders; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.tenders (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    status text DEFAULT 'offered'::text NOT NULL,
+    offered_rate_cents bigint NOT NULL,
+    counter_rate_cents bigint,
+    accepted_rate_cents bigint,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    sla_deadline timestamp with time zone NOT NULL,
+    lane jsonb DEFAULT '{}'::jsonb NOT NULL,
+    offered_by uuid DEFAULT auth.uid(),
+    offered_at timestamp with time zone DEFAULT now() NOT NULL,
+    responded_at timestamp with time zone,
+    responded_by uuid,
+    response_note text,
+    trace_id text,
+    CONSTRAINT tenders_accepted_rate_cents_nonnegative_check CHECK ((accepted_rate_cents >= 0)),
+    CONSTRAINT tenders_counter_rate_cents_nonnegative_check CHECK ((counter_rate_cents >= 0)),
+    CONSTRAINT tenders_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT tenders_offered_rate_cents_positive_check CHECK ((offered_rate_cents > 0)),
+    CONSTRAINT tenders_status_allowed_check CHECK ((status = ANY (ARRAY['offered'::text, 'countered'::text, 'accepted'::text, 'declined'::text, 'expired'::text, 'cancelled'::text])))
+);
+
+ALTER TABLE public.tenders OWNER TO postgres;
+
+--
+-- Name: TABLE tenders; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.tenders IS 'Tenders: a load offered to a carrier at a buy rate (cents) with an SLA deadline; status through the tender functions.';
+
+--
+-- Name: freight_tender_for_response(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_tender_for_response(p_tender_id uuid) RETURNS public.tenders
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.tenders', p_tender_id, 'freight.tender.respond');
+  t public.tenders;
+begin
+  select * into t from public.tenders where id = p_tender_id for update;
+  perform app_private.freight_require_party(v_tenant, t.carrier_party_id);
+  return t;
+end $$;
+
+ALTER FUNCTION app_private.freight_tender_for_response(p_tender_id uuid) OWNER TO postgres;
+
+--
+-- Name: freight_tender_move(uuid, text, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_tender_move(p_tender_id uuid, p_to text, p_note text DEFAULT NULL::text, p_payload jsonb DEFAULT NULL::jsonb) RETURNS public.tenders
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  t public.tenders;
+begin
+  select * into t from public.tenders where id = p_tender_id for update;
+  perform app_private.freight_transition_check('tender', t.id, t.status, p_to);
+  perform app_private.freight_set_status('public.tenders', t.id, p_to);
+  if p_to in ('accepted', 'declined', 'countered') then
+    update public.tenders set responded_at = now(), responded_by = app_private.principal_id(),
+                              response_note = coalesce(p_note, response_note)
+     where id = t.id;
+  end if;
+  perform app_private.freight_publish(t.tenant_id, 'tender', t.id,
+    (select s.event_verb from public.freight_states s where s.machine = 'tender' and s.state = p_to),
+    jsonb_build_object('load_id', t.load_id, 'carrier_party_id', t.carrier_party_id, 'from', t.status, 'to', p_to)
+      || coalesce(p_payload, '{}'::jsonb));
+  perform app_private.audit_write(t.tenant_id, 'freight.tender.transition', 'tender', t.id::text,
+    jsonb_build_object('status', t.status), jsonb_build_object('status', p_to), p_note);
+  select * into t from public.tenders where id = p_tender_id;
+  return t;
+end $$;
+
+ALTER FUNCTION app_private.freight_tender_move(p_tender_id uuid, p_to text, p_note text, p_payload jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_tender_move(p_tender_id uuid, p_to text, p_note text, p_payload jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_tender_move(p_tender_id uuid, p_to text, p_note text, p_payload jsonb) IS 'THE tender status change: transition table, status, outbox event freight.tender.<verb>, audit.';
+
+--
+-- Name: freight_tender_offer(uuid, uuid, bigint, timestamp with time zone, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_tender_offer(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone DEFAULT NULL::timestamp with time zone, p_currency text DEFAULT 'USD'::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'freight.tender.offer');
+  l        public.loads;
+  v_id     uuid;
+  v_due    timestamptz;
+begin
+  select * into l from public.loads where id = p_load_id for update;
+  if p_rate_cents is null or p_rate_cents <= 0 then
+    perform app_private.raise_error('bad_amount', format('the offered rate must be positive integer cents, not %s', coalesce(p_rate_cents::text, 'null')));
+  end if;
+  if not exists (select 1 from public.parties p where p.id = p_carrier_party_id and p.tenant_id = v_tenant and p.kind = 'carrier') then
+    perform app_private.raise_error('freight_not_found', format('no carrier %s in the tenant', p_carrier_party_id));
+  end if;
+  if l.status not in ('open', 'tendered') then
+    perform app_private.raise_error('illegal_transition', format('load %s is %s: only open or tendered loads are tendered', l.id, l.status),
+      jsonb_build_object('machine', 'load', 'id', l.id, 'from', l.status, 'to', 'tendered'));
+  end if;
+  perform app_private.freight_require_eligible(p_carrier_party_id, app_private.freight_pickup_date(l.id));
+  v_due := coalesce(p_sla_deadline, now() + make_interval(mins => app_private.flag_number('freight.tenderSlaMinutes', v_tenant)::int));
+  if v_due <= now() then
+    perform app_private.raise_error('bad_request', 'the SLA deadline is in the past');
+  end if;
+  insert into public.tenders (tenant_id, load_id, carrier_party_id, offered_rate_cents, currency, sla_deadline, lane,
+                              offered_by, trace_id)
+  values (v_tenant, l.id, p_carrier_party_id, p_rate_cents, coalesce(p_currency, 'USD'), v_due, app_private.freight_lane(l.id),
+          app_private.principal_id(), (app_private.request_context()).trace_id)
+  returning id into v_id;
+  perform app_private.freight_publish(v_tenant, 'tender', v_id, 'offered',
+    jsonb_build_object('load_id', l.id, 'carrier_party_id', p_carrier_party_id, 'rate_cents', p_rate_cents,
+                       'currency', coalesce(p_currency, 'USD'), 'sla_deadline', v_due));
+  perform app_private.audit_write(v_tenant, 'freight.tender.offer', 'tender', v_id::text, null,
+    jsonb_build_object('load_id', l.id, 'carrier_party_id', p_carrier_party_id, 'rate_cents', p_rate_cents, 'sla_deadline', v_due));
+  if l.status = 'open' then
+    perform app_private.freight_load_move(l.id, 'tendered', 'tender ' || v_id, null, jsonb_build_object('tender_id', v_id));
+  end if;
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.freight_tender_offer(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone, p_currency text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_tender_offer(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone, p_currency text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_tender_offer(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone, p_currency text) IS 'Tenders a load to an eligible carrier at a buy rate with an SLA deadline (freight.tender.offer).';
+
+--
+-- Name: freight_transition_check(text, uuid, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_transition_check(p_machine text, p_id uuid, p_from text, p_to text) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not exists (select 1 from public.freight_transitions t
+                 where t.machine = p_machine and t.from_state = p_from and t.to_state = p_to) then
+    perform app_private.raise_error('illegal_transition',
+      format('%s %s cannot go from %s to %s', p_machine, p_id, coalesce(p_from, '(none)'), coalesce(p_to, '(none)')),
+      jsonb_build_object('machine', p_machine, 'id', p_id, 'from', p_from, 'to', p_to));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.freight_transition_check(p_machine text, p_id uuid, p_from text, p_to text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_transition_check(p_machine text, p_id uuid, p_from text, p_to text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_transition_check(p_machine text, p_id uuid, p_from text, p_to text) IS 'Raises illegal_transition (SY100, DETAIL machine/id/from/to) unless the pair is in public.freight_transitions.';
+
+--
+-- Name: freight_validate_stops(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_validate_stops(p_load_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  s    record;
+  prev record;
+  n    int := 0;
+  last_kind text;
+begin
+  for s in select * from public.stops where load_id = p_load_id order by sequence loop
+    n := n + 1;
+    if n = 1 and s.kind <> 'pickup' then
+      perform app_private.raise_error('stops_out_of_sequence', format('load %s: the first stop is a %s, not a pickup', p_load_id, s.kind),
+        jsonb_build_object('load_id', p_load_id, 'sequence', s.sequence));
+    end if;
+    if n > 1 then  -- (a record IS NOT NULL only when every field is)
+      if prev.appointment && s.appointment then
+        perform app_private.raise_error('stop_window_overlap',
+          format('load %s: the windows of stops %s and %s overlap', p_load_id, prev.sequence, s.sequence),
+          jsonb_build_object('load_id', p_load_id, 'sequence', s.sequence));
+      elsif not (prev.appointment << s.appointment) then
+        perform app_private.raise_error('stops_out_of_sequence',
+          format('load %s: stop %s''s window is before stop %s''s', p_load_id, s.sequence, prev.sequence),
+          jsonb_build_object('load_id', p_load_id, 'sequence', s.sequence));
+      end if;
+    end if;
+    prev := s;
+    last_kind := s.kind;
+  end loop;
+  if n > 0 and last_kind <> 'delivery' then
+    perform app_private.raise_error('stops_out_of_sequence', format('load %s: the last stop is a pickup, not a delivery', p_load_id),
+      jsonb_build_object('load_id', p_load_id, 'sequence', prev.sequence));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.freight_validate_stops(p_load_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_validate_stops(p_load_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_validate_stops(p_load_id uuid) IS 'Checks a load''s stops: pickup first, delivery last, windows in sequence without overlap.';
+
+--
 -- Name: grants_memo_clear(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1546,6 +3421,174 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.lease_renew(p_lease_id uuid, p_ttl_seconds integer) OWNER TO postgres;
+
+--
+-- Name: ledger_balance_trigger(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.ledger_balance_trigger() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- (two branches: NEW of an entry has no entry_id, and PL/pgSQL resolves both arms of a CASE)
+  if tg_table_name = 'journal_entries' then
+    perform app_private.ledger_check_entry(new.id);
+  else
+    perform app_private.ledger_check_entry(new.entry_id);
+  end if;
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.ledger_balance_trigger() OWNER TO postgres;
+
+--
+-- Name: ledger_check_entry(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.ledger_check_entry(p_entry_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_sum bigint;
+  v_n   int;
+begin
+  select coalesce(sum(l.amount_cents), 0), count(*) into v_sum, v_n
+  from public.journal_lines l where l.entry_id = p_entry_id;
+  if v_n < 2 or v_sum <> 0 then
+    perform app_private.raise_error('ledger_unbalanced',
+      format('journal entry %s: %s line(s) summing to %s cents (needs >= 2 lines summing to 0)', p_entry_id, v_n, v_sum),
+      jsonb_build_object('entry_id', p_entry_id, 'lines', v_n, 'sum_cents', v_sum));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.ledger_check_entry(p_entry_id uuid) OWNER TO postgres;
+
+--
+-- Name: ledger_check_line(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.ledger_check_line() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  e public.journal_entries;
+  v_currency text;
+begin
+  select * into e from public.journal_entries where id = new.entry_id;
+  if e.txid is distinct from txid_current() then
+    perform app_private.raise_error('ledger_immutable',
+      format('entry %s is posted; lines are added only in the transaction that posts it', new.entry_id));
+  end if;
+  select a.currency into v_currency from public.ledger_accounts a where a.id = new.account_id;
+  if v_currency is distinct from e.currency then
+    perform app_private.raise_error('currency_mismatch',
+      format('account %s is in %s, entry %s in %s', new.account_id, v_currency, e.id, e.currency));
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.ledger_check_line() OWNER TO postgres;
+
+--
+-- Name: ledger_party_balance(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.ledger_party_balance(p_party_id uuid, p_subtype text) RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce(sum(l.amount_cents), 0)::bigint
+  from public.ledger_accounts a join public.journal_lines l on l.account_id = a.id
+  where a.party_id = p_party_id and a.subtype = p_subtype
+$$;
+
+ALTER FUNCTION app_private.ledger_party_balance(p_party_id uuid, p_subtype text) OWNER TO postgres;
+
+--
+-- Name: ledger_post_internal(uuid, text, jsonb, text, text, uuid, text, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.ledger_post_internal(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text DEFAULT NULL::text, p_source_type text DEFAULT NULL::text, p_source_id uuid DEFAULT NULL::uuid, p_external_key text DEFAULT NULL::text, p_reverses uuid DEFAULT NULL::uuid) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_id   uuid;
+  l      jsonb;
+  v_acct uuid;
+  v_amt  jsonb;
+begin
+  if p_external_key is not null then
+    select id into v_id from public.journal_entries where tenant_id = p_tenant_id and external_key = p_external_key;
+    if v_id is not null then
+      return v_id;
+    end if;
+  end if;
+  if p_currency is null or p_currency !~ '^[A-Z]{3}$' then
+    perform app_private.raise_error('bad_request', 'currency is a three-letter ISO code');
+  end if;
+  if jsonb_typeof(p_lines) is distinct from 'array' or jsonb_array_length(p_lines) < 2 then
+    perform app_private.raise_error('ledger_unbalanced', 'an entry needs at least two lines');
+  end if;
+  insert into public.journal_entries (tenant_id, currency, memo, source_type, source_id, external_key,
+                                      reverses_entry_id, posted_by, trace_id)
+  values (p_tenant_id, p_currency, p_memo, p_source_type, p_source_id, p_external_key, p_reverses,
+          app_private.principal_id(), (app_private.request_context()).trace_id)
+  returning id into v_id;
+  for l in select * from jsonb_array_elements(p_lines) loop
+    v_amt := l -> 'amount_cents';
+    if jsonb_typeof(v_amt) is distinct from 'number' or (v_amt #>> '{}')::numeric <> trunc((v_amt #>> '{}')::numeric)
+       or (v_amt #>> '{}')::numeric = 0 then
+      perform app_private.raise_error('bad_amount', format('line amount %s is not a non-zero integer of cents', coalesce(v_amt::text, 'null')));
+    end if;
+    if l ? 'account_id' then
+      select a.id into v_acct from public.ledger_accounts a where a.id = (l ->> 'account_id')::uuid and a.tenant_id = p_tenant_id;
+    else
+      select a.id into v_acct from public.ledger_accounts a where a.code = l ->> 'account' and a.tenant_id = p_tenant_id;
+    end if;
+    if v_acct is null then
+      perform app_private.raise_error('bad_request', format('no ledger account %s in the tenant', coalesce(l ->> 'account_id', l ->> 'account')));
+    end if;
+    insert into public.journal_lines (tenant_id, entry_id, account_id, amount_cents, memo)
+    values (p_tenant_id, v_id, v_acct, (v_amt #>> '{}')::bigint, l ->> 'memo');
+  end loop;
+  -- fail now, with the entry's figures, rather than at COMMIT
+  perform app_private.ledger_check_entry(v_id);
+  perform app_private.audit_write(p_tenant_id, 'freight.ledger.post', 'journal_entry', v_id::text, null,
+    jsonb_build_object('currency', p_currency, 'lines', jsonb_array_length(p_lines), 'source_type', p_source_type,
+                       'source_id', p_source_id, 'reverses', p_reverses));
+  perform app_private.freight_publish(p_tenant_id, 'journal_entry', v_id, case when p_reverses is null then 'posted' else 'reversed' end,
+    jsonb_build_object('currency', p_currency, 'source_type', p_source_type, 'source_id', p_source_id, 'reverses_entry_id', p_reverses,
+      'total_debit_cents', (select sum(amount_cents) from public.journal_lines where entry_id = v_id and amount_cents > 0)));
+  return v_id;
+end $_$;
+
+ALTER FUNCTION app_private.ledger_post_internal(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text, p_reverses uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION ledger_post_internal(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text, p_reverses uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.ledger_post_internal(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text, p_reverses uuid) IS 'Posts a balanced journal entry (no permission check: for the freight functions); audited, event freight.journal_entry.posted.';
+
+--
+-- Name: ledger_refuse_change(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.ledger_refuse_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.raise_error('ledger_immutable',
+    format('%s rows are never %s; post a reversing entry', tg_table_name, lower(tg_op) || 'd'));
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.ledger_refuse_change() OWNER TO postgres;
 
 --
 -- Name: live_feed_notify(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2053,6 +4096,33 @@ end $_$;
 ALTER FUNCTION app_private.parse_flag_scope(p_scope text, OUT scope text, OUT kind text, OUT tenant_id uuid, OUT portal text) OWNER TO postgres;
 
 --
+-- Name: party_ids(text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.party_ids(p_audience text) RETURNS uuid[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce(array_agg(case when p_audience = 'driver' then m.driver_id else m.party_id end), '{}'::uuid[])
+  from public.party_members m
+  join public.parties p on p.id = m.party_id
+  where m.principal_id = auth.uid()
+    and (app_private.claim_tenant() is null or m.tenant_id = app_private.claim_tenant())
+    and case p_audience
+          when 'driver'  then m.driver_id is not null
+          when 'carrier' then p.kind = 'carrier' and m.driver_id is null
+          else p.kind = p_audience and m.driver_id is null end
+$$;
+
+ALTER FUNCTION app_private.party_ids(p_audience text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION party_ids(p_audience text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.party_ids(p_audience text) IS 'The caller''s parties (shipper, carrier) or driver ids (driver) in the request''s tenant: what the party policies compare with.';
+
+--
 -- Name: permission_grants(text); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -2350,6 +4420,38 @@ end $$;
 ALTER FUNCTION app_private.rate_limit_take_or_raise(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) OWNER TO postgres;
 
 --
+-- Name: rates_quote_party(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.rates_quote_party() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  m public.party_members := app_private.freight_member(new.tenant_id);
+begin
+  if m.principal_id is not null then
+    if new.party_id is not null and new.party_id <> m.party_id then
+      perform app_private.raise_error('forbidden', format('principal %s quotes for party %s only', m.principal_id, m.party_id),
+        jsonb_build_object('party_id', m.party_id));
+    end if;
+    new.party_id := m.party_id;
+  elsif new.party_id is not null
+        and (select p.kind from public.parties p where p.id = new.party_id and p.tenant_id = new.tenant_id) is distinct from 'shipper' then
+    perform app_private.raise_error('freight_not_found', format('no shipper %s in the tenant', new.party_id));
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.rates_quote_party() OWNER TO postgres;
+
+--
+-- Name: FUNCTION rates_quote_party(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.rates_quote_party() IS 'Sets a quote''s customer: a shipper user''s own party (another is forbidden); staff a shipper of the tenant.';
+
+--
 -- Name: rates_quote_proof(uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -2373,6 +4475,37 @@ ALTER FUNCTION app_private.rates_quote_proof(p_tenant_id uuid, p_quote_id uuid, 
 --
 
 COMMENT ON FUNCTION app_private.rates_quote_proof(p_tenant_id uuid, p_quote_id uuid, OUT total numeric, OUT status text, OUT events integer) IS 'price_one''s post-condition: the quote''s total and status and its outbox event count.';
+
+--
+-- Name: rates_quote_record(uuid, uuid, jsonb, jsonb, timestamp with time zone, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+begin
+  perform app_private.require_permission(v_tenant, 'rates.quote');
+  insert into public.rates_quotes (id, tenant_id, party_id, request, quote, total, status, needs_approval_since, trace_id)
+  values (p_id, v_tenant, p_party_id, p_request, p_quote, (p_quote ->> 'total')::numeric, p_quote ->> 'status',
+          p_needs_approval_since, p_trace_id);
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (v_tenant, 'rates_quote', p_id::text, 'rates.quote.created', jsonb_build_object(
+    'quote_id', p_id, 'status', p_quote ->> 'status', 'total', (p_quote ->> 'total')::numeric, 'currency', 'USD',
+    'equipment', p_quote ->> 'equipment', 'origin', p_quote #>> '{origin,zip3}', 'destination', p_quote #>> '{destination,zip3}',
+    'pickup_date', p_quote ->> 'pickup_date',
+    'guards_breached', coalesce((select jsonb_agg(b ->> 'guard') from jsonb_array_elements(p_quote #> '{guards,breaches}') b), '[]'::jsonb)));
+end $$;
+
+ALTER FUNCTION app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text) IS 'Stores a quote and publishes rates.quote.created (rates.quote in the request''s tenant; the payload is built from the quote).';
 
 --
 -- Name: record_flag_change(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -3043,6 +5176,61 @@ end $$;
 ALTER FUNCTION app_private.require_rails_caller(p_tenant_id uuid) OWNER TO postgres;
 
 --
+-- Name: shipper_order_book(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant  uuid := app_private.freight_tenant_of('public.rates_quotes', p_quote_id, 'freight.order.book');
+  m         public.party_members := app_private.freight_member(v_tenant);
+  q         public.rates_quotes;
+  v_shipper uuid;
+  v_first   jsonb := p_order #> '{stops,0}';
+  v_day     date;
+  v_order   uuid;
+begin
+  select * into q from public.rates_quotes where id = p_quote_id for update;
+  v_shipper := coalesce(m.party_id, nullif(p_order ->> 'shipper_party_id', '')::uuid, q.party_id);
+  if m.principal_id is not null and (q.party_id is distinct from m.party_id
+                                     or coalesce(nullif(p_order ->> 'shipper_party_id', '')::uuid, m.party_id) <> m.party_id) then
+    perform app_private.raise_error('forbidden', format('quote %s was not made for party %s', q.id, m.party_id),
+      jsonb_build_object('party_id', m.party_id));
+  end if;
+  if q.status not in ('priced', 'approved') then
+    perform app_private.raise_error('quote_not_bookable', format('quote %s is %s', q.id, q.status),
+      jsonb_build_object('quote_id', q.id, 'status', q.status));
+  end if;
+  select o.id into v_order from public.orders o where o.tenant_id = v_tenant and o.quote_id = q.id limit 1;
+  if v_order is not null then
+    perform app_private.raise_error('quote_not_bookable', format('quote %s was booked already (order %s)', q.id, v_order),
+      jsonb_build_object('quote_id', q.id, 'order_id', v_order));
+  end if;
+  select ((v_first ->> 'window_start_local')::timestamp)::date into v_day;
+  if v_first ->> 'kind' = 'pickup' and v_day is distinct from (q.request ->> 'pickup_date')::date then
+    perform app_private.raise_error('quote_not_bookable',
+      format('quote %s prices a pickup on %s, the first stop is on %s', q.id, q.request ->> 'pickup_date', v_day),
+      jsonb_build_object('quote_id', q.id, 'pickup_date', q.request ->> 'pickup_date'));
+  end if;
+  return app_private.freight_order_book(jsonb_strip_nulls(jsonb_build_object(
+    'shipper_party_id', v_shipper, 'quote_id', q.id, 'currency', coalesce(q.quote ->> 'currency', 'USD'),
+    'equipment_type', q.request ->> 'equipment', 'customer_reference', p_order ->> 'customer_reference',
+    'weight_lbs', p_order -> 'weight_lbs', 'commodity', p_order ->> 'commodity', 'stops', p_order -> 'stops',
+    'sell', jsonb_build_object('linehaul_cents', round((q.quote #>> '{linehaul,total}')::numeric * 100)::bigint,
+                               'fuel_cents', round((q.quote #>> '{fuel,total}')::numeric * 100)::bigint))));
+end $$;
+
+ALTER FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION shipper_order_book(p_quote_id uuid, p_order jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) IS 'Books an order from a priced quote at its sell price (freight.order.book; shipper users their own quotes only).';
+
+--
 -- Name: spans_redact(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -3635,6 +5823,43 @@ $$;
 ALTER FUNCTION ops.partition_upper_bound(p_partition regclass) OWNER TO postgres;
 
 --
+-- Name: party_rls(regclass, text, name); Type: FUNCTION; Schema: ops; Owner: postgres
+--
+
+CREATE FUNCTION ops.party_rls(p_table regclass, p_audience text, p_column name) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_perm text := 'freight.' || p_audience || '.read';
+  v_expr text := format('tenant_id = any ((select app_private.permitted_tenants(%L))::uuid[])', v_perm);
+begin
+  insert into ops.rls_party_registry (table_name, audience, party_column) values (p_table, p_audience, p_column)
+  on conflict (table_name, audience) do update set party_column = excluded.party_column;
+  if p_column is null then
+    v_expr := v_expr || format(' and cardinality((select app_private.party_ids(%L))) > 0', p_audience);
+  else
+    v_expr := v_expr || format(' and %I = any ((select app_private.party_ids(%L))::uuid[])', p_column, p_audience);
+    if not exists (select 1 from pg_catalog.pg_index i
+                   join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+                   where i.indrelid = p_table and a.attname = p_column) then
+      execute format('create index on %s (%I)', p_table, p_column);
+    end if;
+  end if;
+  execute format('drop policy if exists %I on %s', 'party_' || p_audience, p_table);
+  execute format('create policy %I on %s as permissive for select to authenticated using (%s)',
+                 'party_' || p_audience, p_table, v_expr);
+end $$;
+
+ALTER FUNCTION ops.party_rls(p_table regclass, p_audience text, p_column name) OWNER TO postgres;
+
+--
+-- Name: FUNCTION party_rls(p_table regclass, p_audience text, p_column name); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.party_rls(p_table regclass, p_audience text, p_column name) IS 'Adds the party dimension to a tenant table: SELECT for freight.<audience>.read holders whose party the column names.';
+
+--
 -- Name: portal_audit(interval); Type: FUNCTION; Schema: ops; Owner: postgres
 --
 
@@ -4168,14 +6393,93 @@ ALTER FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) OWNER TO 
 COMMENT ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) IS 'Every flag''s effective typed value for a context, in one round trip.';
 
 --
+-- Name: freight_carrier_scorecard(uuid); Type: FUNCTION; Schema: public; Owner: postgres
+--
+
+CREATE FUNCTION public.freight_carrier_scorecard(p_tenant uuid) RETURNS TABLE(carrier_party_id uuid, loads integer, on_time_pickup_pct numeric, on_time_delivery_pct numeric, tender_acceptance_pct numeric, claims integer, score numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  with carriers as (
+    select p.id from public.parties p where p.tenant_id = p_tenant and p.kind = 'carrier'
+  ),
+  -- each reported stop of a carrier's load: the first time the timeline puts the truck there
+  reported as (
+    select l.carrier_party_id as carrier, s.kind, upper(s.appointment) as due, min(e.occurred_at) as at
+    from public.loads l
+    join public.stops s on s.load_id = l.id
+    join public.load_events e on e.stop_id = s.id
+    join public.x12_214_status_codes c on c.code = e.status_code and c.stop_kind = s.kind and not c.exception
+    where l.tenant_id = p_tenant and l.carrier_party_id is not null
+    group by l.carrier_party_id, s.id, s.kind, s.appointment
+  ),
+  stops_kpi as (
+    select carrier,
+           count(*) filter (where kind = 'pickup') as pickups,
+           count(*) filter (where kind = 'pickup' and at <= due) as pickups_on_time,
+           count(*) filter (where kind = 'delivery') as deliveries,
+           count(*) filter (where kind = 'delivery' and at <= due) as deliveries_on_time
+    from reported group by carrier
+  ),
+  loads_kpi as (
+    select l.carrier_party_id as carrier, count(*) as loads,
+           count(*) filter (where exists (select 1 from public.load_events e where e.load_id = l.id and e.status_code = 'AP')) as claims
+    from public.loads l
+    where l.tenant_id = p_tenant and l.carrier_party_id is not null
+    group by l.carrier_party_id
+  ),
+  tenders_kpi as (
+    select t.carrier_party_id as carrier,
+           count(*) filter (where t.accepted_rate_cents is not null) as accepted,
+           count(*) filter (where t.accepted_rate_cents is not null or t.status in ('declined', 'expired')) as decided
+    from public.tenders t
+    where t.tenant_id = p_tenant
+    group by t.carrier_party_id
+  ),
+  kpi as (
+    select c.id,
+           coalesce(lk.loads, 0)::int as loads,
+           coalesce(lk.claims, 0)::int as claims,
+           coalesce(sk.pickups, 0) as pickups, coalesce(sk.pickups_on_time, 0) as pickups_on_time,
+           coalesce(sk.deliveries, 0) as deliveries, coalesce(sk.deliveries_on_time, 0) as deliveries_on_time,
+           coalesce(tk.decided, 0) as decided, coalesce(tk.accepted, 0) as accepted
+    from carriers c
+    left join loads_kpi lk on lk.carrier = c.id
+    left join stops_kpi sk on sk.carrier = c.id
+    left join tenders_kpi tk on tk.carrier = c.id
+  )
+  select k.id, k.loads,
+         round(100.0 * k.pickups_on_time / nullif(k.pickups, 0), 1),
+         round(100.0 * k.deliveries_on_time / nullif(k.deliveries, 0), 1),
+         round(100.0 * k.accepted / nullif(k.decided, 0), 1),
+         k.claims,
+         greatest(0, round(
+             0.3 * (100.0 * k.pickups_on_time + 160) / (k.pickups + 2)
+           + 0.4 * (100.0 * k.deliveries_on_time + 160) / (k.deliveries + 2)
+           + 0.3 * (100.0 * k.accepted + 160) / (k.decided + 2)
+           - least(40, 200.0 * k.claims / greatest(k.loads, 1)), 1))
+  from kpi k
+  order by 7 desc, k.id
+$$;
+
+ALTER FUNCTION public.freight_carrier_scorecard(p_tenant uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_carrier_scorecard(p_tenant uuid); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) IS 'Per carrier of the tenant: loads, on-time pickup and delivery %, tender acceptance %, claims and a 0..100 score, from load events and tenders (security invoker: the caller''s RLS).';
+
+--
 -- Name: rates_evidence(uuid, text, text, text, text, text, date); Type: FUNCTION; Schema: public; Owner: postgres
 --
 
 CREATE FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
 begin
+  perform app_private.require_permission(p_tenant_id, 'rates.quote');
   return (
   select jsonb_build_object(
       'history_zip3', coalesce((
@@ -4230,7 +6534,7 @@ ALTER FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origi
 -- Name: FUNCTION rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date); Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) IS 'Everything one quote blends, in one round trip (security invoker: the caller''s RLS applies).';
+COMMENT ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) IS 'Everything one quote blends, in one round trip, for a holder of rates.quote in the tenant.';
 
 --
 -- Name: slo_summary(interval, text, text); Type: FUNCTION; Schema: public; Owner: postgres
@@ -4427,6 +6731,25 @@ ALTER TABLE ops.request_metrics_hourly OWNER TO postgres;
 COMMENT ON TABLE ops.request_metrics_hourly IS 'Hourly roll-up of request metrics for long-window SLO reports.';
 
 --
+-- Name: rls_party_registry; Type: TABLE; Schema: ops; Owner: postgres
+--
+
+CREATE TABLE ops.rls_party_registry (
+    table_name regclass NOT NULL,
+    audience text NOT NULL,
+    party_column name,
+    CONSTRAINT rls_party_registry_audience_allowed_check CHECK ((audience = ANY (ARRAY['shipper'::text, 'carrier'::text, 'driver'::text])))
+);
+
+ALTER TABLE ops.rls_party_registry OWNER TO postgres;
+
+--
+-- Name: TABLE rls_party_registry; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.rls_party_registry IS 'Party RLS: per table and audience (shipper, carrier, driver) the column holding the party; the policies and the RLS matrix come from it.';
+
+--
 -- Name: rls_registry; Type: TABLE; Schema: ops; Owner: postgres
 --
 
@@ -4514,6 +6837,34 @@ ALTER TABLE ops.stream_tickets OWNER TO postgres;
 COMMENT ON TABLE ops.stream_tickets IS 'Single-use Live Feed stream tickets (sha256 only), valid 60 s, bound to a principal and tenant.';
 
 --
+-- Name: accessorials; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.accessorials (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    code text NOT NULL,
+    name text NOT NULL,
+    unit text DEFAULT 'flat'::text NOT NULL,
+    default_rate_cents bigint,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    CONSTRAINT accessorials_code_format_check CHECK ((code ~ '^[A-Z][A-Z0-9_]{1,15}$'::text)),
+    CONSTRAINT accessorials_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT accessorials_default_rate_cents_nonnegative_check CHECK ((default_rate_cents >= 0)),
+    CONSTRAINT accessorials_name_not_blank_check CHECK ((length(btrim(name)) > 0)),
+    CONSTRAINT accessorials_unit_allowed_check CHECK ((unit = ANY (ARRAY['flat'::text, 'hour'::text, 'day'::text, 'mile'::text, 'stop'::text])))
+);
+
+ALTER TABLE public.accessorials OWNER TO postgres;
+
+--
+-- Name: TABLE accessorials; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.accessorials IS 'The accessorial catalogue (detention, TONU, lumper, layover, ...) with default rates in cents.';
+
+--
 -- Name: alerts; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4541,6 +6892,130 @@ ALTER TABLE public.alerts OWNER TO postgres;
 COMMENT ON TABLE public.alerts IS 'Alerts raised by detectors, gates, scans and failed schedules: one open alert per (tenant, source, dedupe_key).';
 
 --
+-- Name: bids; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.bids (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    post_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    amount_cents bigint NOT NULL,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    respond_by timestamp with time zone,
+    note text,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT bids_amount_cents_nonnegative_check CHECK ((amount_cents >= 0)),
+    CONSTRAINT bids_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT bids_status_allowed_check CHECK ((status = ANY (ARRAY['open'::text, 'accepted'::text, 'rejected'::text, 'withdrawn'::text, 'expired'::text])))
+);
+
+ALTER TABLE public.bids OWNER TO postgres;
+
+--
+-- Name: TABLE bids; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.bids IS 'Carriers'' bids (buy rate in cents) on load board posts; a carrier sees only its own.';
+
+--
+-- Name: carrier_insurance; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.carrier_insurance (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    party_id uuid NOT NULL,
+    kind text NOT NULL,
+    insurer text,
+    policy_number text,
+    amount_cents bigint NOT NULL,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    effective_on date NOT NULL,
+    expires_on date NOT NULL,
+    document_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT carrier_insurance_amount_cents_positive_check CHECK ((amount_cents > 0)),
+    CONSTRAINT carrier_insurance_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT carrier_insurance_expires_on_after_effective_on_check CHECK ((expires_on >= effective_on)),
+    CONSTRAINT carrier_insurance_kind_allowed_check CHECK ((kind = ANY (ARRAY['auto_liability'::text, 'cargo'::text, 'general_liability'::text, 'workers_comp'::text])))
+);
+
+ALTER TABLE public.carrier_insurance OWNER TO postgres;
+
+--
+-- Name: TABLE carrier_insurance; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.carrier_insurance IS 'Insurance certificates of a carrier: kind, amount in cents, effective and expiry dates.';
+
+--
+-- Name: carrier_profiles; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.carrier_profiles (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    party_id uuid NOT NULL,
+    authority_status text DEFAULT 'pending'::text NOT NULL,
+    allowed_to_operate boolean DEFAULT false NOT NULL,
+    safety_rating text DEFAULT 'unrated'::text NOT NULL,
+    out_of_service boolean DEFAULT false NOT NULL,
+    out_of_service_since date,
+    checked_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT carrier_profiles_authority_status_allowed_check CHECK ((authority_status = ANY (ARRAY['active'::text, 'pending'::text, 'inactive'::text, 'revoked'::text]))),
+    CONSTRAINT carrier_profiles_safety_rating_allowed_check CHECK ((safety_rating = ANY (ARRAY['satisfactory'::text, 'conditional'::text, 'unsatisfactory'::text, 'unrated'::text])))
+);
+
+ALTER TABLE public.carrier_profiles OWNER TO postgres;
+
+--
+-- Name: TABLE carrier_profiles; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.carrier_profiles IS 'A carrier''s compliance: operating authority, safety rating, out-of-service order (tendering checks them).';
+
+--
+-- Name: charge_lines; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.charge_lines (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    side text NOT NULL,
+    party_id uuid NOT NULL,
+    kind text NOT NULL,
+    accessorial_id uuid,
+    description text,
+    quantity numeric(12,3) DEFAULT 1 NOT NULL,
+    amount_cents bigint NOT NULL,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    source_type text,
+    source_id uuid,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT charge_lines_amount_cents_nonnegative_check CHECK (((amount_cents >= 0) OR (kind = ANY (ARRAY['discount'::text, 'adjustment'::text])))),
+    CONSTRAINT charge_lines_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT charge_lines_kind_allowed_check CHECK ((kind = ANY (ARRAY['linehaul'::text, 'fuel'::text, 'accessorial'::text, 'discount'::text, 'adjustment'::text]))),
+    CONSTRAINT charge_lines_quantity_positive_check CHECK ((quantity > (0)::numeric)),
+    CONSTRAINT charge_lines_side_allowed_check CHECK ((side = ANY (ARRAY['sell'::text, 'buy'::text])))
+);
+
+ALTER TABLE public.charge_lines OWNER TO postgres;
+
+--
+-- Name: TABLE charge_lines; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.charge_lines IS 'Charge lines of a load in integer cents: sell (to the shipper) or buy (to the carrier), each line naming its source.';
+
+--
 -- Name: concurrency_leases; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4562,6 +7037,32 @@ ALTER TABLE public.concurrency_leases OWNER TO postgres;
 --
 
 COMMENT ON TABLE public.concurrency_leases IS 'Concurrency leases against budget.<pool>.maxConcurrent.';
+
+--
+-- Name: contacts; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.contacts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    party_id uuid NOT NULL,
+    name text NOT NULL,
+    title text,
+    email text,
+    phone text,
+    is_primary boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT contacts_email_format_check CHECK ((email ~ '^[^@\s]+@[^@\s]+$'::text)),
+    CONSTRAINT contacts_name_not_blank_check CHECK ((length(btrim(name)) > 0))
+);
+
+ALTER TABLE public.contacts OWNER TO postgres;
+
+--
+-- Name: TABLE contacts; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.contacts IS 'People at a party (PII: never in events; the audit log redacts names, emails, phones).';
 
 --
 -- Name: cost_ledger; Type: TABLE; Schema: public; Owner: postgres
@@ -4649,6 +7150,128 @@ ALTER TABLE public.dlq_entries OWNER TO postgres;
 COMMENT ON TABLE public.dlq_entries IS 'Dead outbox events with their original row, errors and trace id; replayed through replay_requests.';
 
 --
+-- Name: documents; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.documents (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    load_id uuid,
+    party_id uuid,
+    kind text NOT NULL,
+    file_name text NOT NULL,
+    content_type text DEFAULT 'application/pdf'::text NOT NULL,
+    size_bytes bigint NOT NULL,
+    sha256 text NOT NULL,
+    storage_key text NOT NULL,
+    retain_until date,
+    uploaded_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    shipper_party_id uuid,
+    carrier_party_id uuid,
+    driver_id uuid,
+    CONSTRAINT documents_file_name_length_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 255))),
+    CONSTRAINT documents_kind_allowed_check CHECK ((kind = ANY (ARRAY['rate_confirmation'::text, 'bol'::text, 'pod'::text, 'invoice'::text, 'ucc_filing'::text, 'w9'::text, 'insurance_certificate'::text, 'other'::text]))),
+    CONSTRAINT documents_sha256_format_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT documents_size_bytes_range_check CHECK (((size_bytes >= 1) AND (size_bytes <= 10485760))),
+    CONSTRAINT documents_storage_key_format_check CHECK (((storage_key ~ '^[A-Za-z0-9][A-Za-z0-9/._-]*$'::text) AND (length(storage_key) <= 500) AND (storage_key !~ '\.\.'::text))),
+    CONSTRAINT documents_subject_required_check CHECK (((load_id IS NOT NULL) OR (party_id IS NOT NULL)))
+);
+
+ALTER TABLE public.documents OWNER TO postgres;
+
+--
+-- Name: TABLE documents; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.documents IS 'Document metadata (kind, sha256, size, storage key, retention); the bytes live behind packages/shared/storage.';
+
+--
+-- Name: drivers; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.drivers (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    name text NOT NULL,
+    phone text,
+    cdl_number text,
+    cdl_state text,
+    cdl_expires_on date,
+    medical_card_expires_on date,
+    status text DEFAULT 'active'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT drivers_cdl_state_format_check CHECK ((cdl_state ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT drivers_name_not_blank_check CHECK ((length(btrim(name)) > 0)),
+    CONSTRAINT drivers_status_allowed_check CHECK ((status = ANY (ARRAY['active'::text, 'blocked'::text, 'inactive'::text])))
+);
+
+ALTER TABLE public.drivers OWNER TO postgres;
+
+--
+-- Name: TABLE drivers; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.drivers IS 'Drivers of a carrier, with the expiry of their CDL and medical card (dispatch refuses expired documents).';
+
+--
+-- Name: equipment; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.equipment (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    unit_number text NOT NULL,
+    kind text NOT NULL,
+    trailer_type text,
+    status text DEFAULT 'active'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT equipment_kind_allowed_check CHECK ((kind = ANY (ARRAY['tractor'::text, 'trailer'::text]))),
+    CONSTRAINT equipment_status_allowed_check CHECK ((status = ANY (ARRAY['active'::text, 'blocked'::text, 'inactive'::text]))),
+    CONSTRAINT equipment_trailer_type_allowed_check CHECK ((trailer_type = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text, 'step_deck'::text, 'tanker'::text]))),
+    CONSTRAINT equipment_trailer_type_required_check CHECK (((kind = 'trailer'::text) = (trailer_type IS NOT NULL))),
+    CONSTRAINT equipment_unit_number_not_blank_check CHECK ((length(btrim(unit_number)) > 0))
+);
+
+ALTER TABLE public.equipment OWNER TO postgres;
+
+--
+-- Name: TABLE equipment; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.equipment IS 'Tractors and trailers of a carrier (trailer type van, reefer, flatbed, ...).';
+
+--
+-- Name: facilities; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.facilities (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    party_id uuid,
+    name text NOT NULL,
+    address_line text,
+    city text,
+    region text,
+    postal_code text,
+    country character(2) DEFAULT 'US'::bpchar NOT NULL,
+    time_zone text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT facilities_country_format_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT facilities_name_not_blank_check CHECK ((length(btrim(name)) > 0))
+);
+
+ALTER TABLE public.facilities OWNER TO postgres;
+
+--
+-- Name: TABLE facilities; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.facilities IS 'Pickup and delivery locations with their IANA time zone (validated: bad_time_zone).';
+
+--
 -- Name: feature_flag_history; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4730,6 +7353,50 @@ CREATE VIEW public.feature_flags_typed WITH (security_invoker='true') AS
 ALTER TABLE public.feature_flags_typed OWNER TO postgres;
 
 --
+-- Name: freight_states; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.freight_states (
+    machine text NOT NULL,
+    state text NOT NULL,
+    "position" integer NOT NULL,
+    initial boolean DEFAULT false NOT NULL,
+    terminal boolean DEFAULT false NOT NULL,
+    event_verb text NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT freight_states_event_verb_format_check CHECK ((event_verb ~ '^[a-z_]+$'::text)),
+    CONSTRAINT freight_states_machine_format_check CHECK ((machine ~ '^[a-z_]+$'::text)),
+    CONSTRAINT freight_states_state_format_check CHECK ((state ~ '^[a-z_]+$'::text))
+);
+
+ALTER TABLE public.freight_states OWNER TO postgres;
+
+--
+-- Name: TABLE freight_states; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.freight_states IS 'The states of each freight state machine (load, tender).';
+
+--
+-- Name: freight_transitions; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.freight_transitions (
+    machine text NOT NULL,
+    from_state text NOT NULL,
+    to_state text NOT NULL,
+    CONSTRAINT freight_transitions_from_state_not_to_state_check CHECK ((from_state <> to_state))
+);
+
+ALTER TABLE public.freight_transitions OWNER TO postgres;
+
+--
+-- Name: TABLE freight_transitions; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.freight_transitions IS 'The transition table of each freight state machine: every (from, to) pair not listed is refused (illegal_transition).';
+
+--
 -- Name: idempotency_keys; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -4756,6 +7423,115 @@ ALTER TABLE public.idempotency_keys OWNER TO postgres;
 --
 
 COMMENT ON TABLE public.idempotency_keys IS 'Idempotency-Key records per (tenant, principal, key): 24 h, with the stored response.';
+
+--
+-- Name: journal_entries; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.journal_entries (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    currency character(3) NOT NULL,
+    memo text,
+    source_type text,
+    source_id uuid,
+    external_key text,
+    reverses_entry_id uuid,
+    posted_at timestamp with time zone DEFAULT now() NOT NULL,
+    posted_by uuid DEFAULT auth.uid(),
+    trace_id text,
+    txid bigint DEFAULT txid_current() NOT NULL,
+    CONSTRAINT journal_entries_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT journal_entries_external_key_length_check CHECK (((length(external_key) >= 1) AND (length(external_key) <= 200)))
+);
+
+ALTER TABLE public.journal_entries OWNER TO postgres;
+
+--
+-- Name: TABLE journal_entries; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.journal_entries IS 'Journal entries: one currency each, balanced at commit, immutable (corrections are reversing entries).';
+
+--
+-- Name: journal_lines; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.journal_lines (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    entry_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    amount_cents bigint NOT NULL,
+    memo text,
+    CONSTRAINT journal_lines_amount_cents_nonzero_check CHECK ((amount_cents <> 0))
+);
+
+ALTER TABLE public.journal_lines OWNER TO postgres;
+
+--
+-- Name: TABLE journal_lines; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.journal_lines IS 'Journal lines in signed integer cents (debit > 0, credit < 0); each entry sums to zero.';
+
+--
+-- Name: lanes; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.lanes (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    name text NOT NULL,
+    origin_city text,
+    origin_region text NOT NULL,
+    destination_city text,
+    destination_region text NOT NULL,
+    equipment_type text DEFAULT 'van'::text NOT NULL,
+    miles integer,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT lanes_equipment_type_allowed_check CHECK ((equipment_type = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text, 'step_deck'::text, 'tanker'::text, 'power_only'::text]))),
+    CONSTRAINT lanes_miles_positive_check CHECK ((miles > 0)),
+    CONSTRAINT lanes_name_not_blank_check CHECK ((length(btrim(name)) > 0))
+);
+
+ALTER TABLE public.lanes OWNER TO postgres;
+
+--
+-- Name: TABLE lanes; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.lanes IS 'Lanes the tenant runs (origin, destination, equipment, miles).';
+
+--
+-- Name: ledger_accounts; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.ledger_accounts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    code text NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL,
+    subtype text DEFAULT 'other'::text NOT NULL,
+    party_id uuid,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ledger_accounts_code_format_check CHECK ((code ~ '^[A-Za-z0-9][A-Za-z0-9.:_-]{0,63}$'::text)),
+    CONSTRAINT ledger_accounts_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT ledger_accounts_kind_allowed_check CHECK ((kind = ANY (ARRAY['asset'::text, 'liability'::text, 'equity'::text, 'revenue'::text, 'expense'::text]))),
+    CONSTRAINT ledger_accounts_name_not_blank_check CHECK ((length(btrim(name)) > 0)),
+    CONSTRAINT ledger_accounts_subtype_allowed_check CHECK ((subtype = ANY (ARRAY['cash'::text, 'receivable'::text, 'payable'::text, 'escrow'::text, 'revenue'::text, 'cost'::text, 'clearing'::text, 'other'::text])))
+);
+
+ALTER TABLE public.ledger_accounts OWNER TO postgres;
+
+--
+-- Name: TABLE ledger_accounts; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.ledger_accounts IS 'Chart of accounts per tenant (kind, subtype, optional party sub-ledger, currency).';
 
 --
 -- Name: live_feed; Type: TABLE; Schema: public; Owner: postgres
@@ -4801,6 +7577,182 @@ ALTER TABLE public.live_feed_id_seq OWNER TO postgres;
 --
 
 ALTER SEQUENCE public.live_feed_id_seq OWNED BY public.live_feed.id;
+
+--
+-- Name: load_board_posts; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.load_board_posts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    origin_city text,
+    origin_region text,
+    destination_city text,
+    destination_region text,
+    pickup_on date NOT NULL,
+    equipment_type text NOT NULL,
+    target_rate_cents bigint,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    merged_into uuid,
+    posted_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone,
+    CONSTRAINT load_board_posts_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT load_board_posts_equipment_type_allowed_check CHECK ((equipment_type = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text, 'step_deck'::text, 'tanker'::text, 'power_only'::text]))),
+    CONSTRAINT load_board_posts_status_allowed_check CHECK ((status = ANY (ARRAY['open'::text, 'covered'::text, 'withdrawn'::text, 'merged'::text, 'expired'::text]))),
+    CONSTRAINT load_board_posts_target_rate_cents_nonnegative_check CHECK ((target_rate_cents >= 0))
+);
+
+ALTER TABLE public.load_board_posts OWNER TO postgres;
+
+--
+-- Name: TABLE load_board_posts; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.load_board_posts IS 'Load board posts of open loads (lane, date, equipment, target buy rate); one open post per load.';
+
+--
+-- Name: load_events; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.load_events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    stop_id uuid,
+    source_event_id text NOT NULL,
+    kind text NOT NULL,
+    status_code text,
+    from_status text,
+    to_status text,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    source text DEFAULT 'portal'::text NOT NULL,
+    source_portal text,
+    city text,
+    region text,
+    note text,
+    cause_event_id uuid,
+    principal_id uuid DEFAULT auth.uid(),
+    trace_id text,
+    shipper_party_id uuid NOT NULL,
+    carrier_party_id uuid,
+    driver_id uuid,
+    CONSTRAINT load_events_kind_allowed_check CHECK ((kind = ANY (ARRAY['status'::text, 'tracking'::text, 'exception'::text, 'note'::text]))),
+    CONSTRAINT load_events_source_event_id_length_check CHECK (((length(source_event_id) >= 1) AND (length(source_event_id) <= 200))),
+    CONSTRAINT load_events_source_length_check CHECK (((length(source) >= 1) AND (length(source) <= 40)))
+);
+
+ALTER TABLE public.load_events OWNER TO postgres;
+
+--
+-- Name: TABLE load_events; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.load_events IS 'The tracking timeline: status changes and 214 events, idempotent by (tenant, source_event_id); written by the freight functions only.';
+
+--
+-- Name: load_messages; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.load_messages (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    audience text NOT NULL,
+    shipper_party_id uuid,
+    carrier_party_id uuid,
+    kind text DEFAULT 'message'::text NOT NULL,
+    body text NOT NULL,
+    status text DEFAULT 'sent'::text NOT NULL,
+    sent_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retracted_at timestamp with time zone,
+    trace_id text,
+    CONSTRAINT load_messages_audience_allowed_check CHECK ((audience = ANY (ARRAY['shipper'::text, 'carrier'::text]))),
+    CONSTRAINT load_messages_body_length_check CHECK (((length(btrim(body)) >= 1) AND (length(btrim(body)) <= 2000))),
+    CONSTRAINT load_messages_kind_allowed_check CHECK ((kind = ANY (ARRAY['message'::text, 'notice'::text]))),
+    CONSTRAINT load_messages_recipient_check CHECK ((((audience = 'shipper'::text) = ((shipper_party_id IS NOT NULL) AND (carrier_party_id IS NULL))) AND ((audience = 'carrier'::text) = ((carrier_party_id IS NOT NULL) AND (shipper_party_id IS NULL))))),
+    CONSTRAINT load_messages_retracted_check CHECK (((status = 'retracted'::text) = (retracted_at IS NOT NULL))),
+    CONSTRAINT load_messages_status_allowed_check CHECK ((status = ANY (ARRAY['sent'::text, 'retracted'::text])))
+);
+
+ALTER TABLE public.load_messages OWNER TO postgres;
+
+--
+-- Name: TABLE load_messages; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.load_messages IS 'Messages and notices on a load to its shipper or carrier (one row per recipient party); sent through app_private.broker_message_send.';
+
+--
+-- Name: loads; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.loads (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    order_id uuid NOT NULL,
+    reference text NOT NULL,
+    shipper_party_id uuid NOT NULL,
+    carrier_party_id uuid,
+    driver_id uuid,
+    tractor_id uuid,
+    trailer_id uuid,
+    equipment_type text DEFAULT 'van'::text NOT NULL,
+    status text DEFAULT 'draft'::text NOT NULL,
+    status_changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    exception boolean DEFAULT false NOT NULL,
+    exception_reason text,
+    weight_lbs integer,
+    commodity text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT loads_equipment_type_allowed_check CHECK ((equipment_type = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text, 'step_deck'::text, 'tanker'::text, 'power_only'::text]))),
+    CONSTRAINT loads_exception_reason_required_check CHECK ((exception = (exception_reason IS NOT NULL))),
+    CONSTRAINT loads_reference_not_blank_check CHECK ((length(btrim(reference)) > 0)),
+    CONSTRAINT loads_status_allowed_check CHECK ((status = ANY (ARRAY['draft'::text, 'open'::text, 'tendered'::text, 'covered'::text, 'dispatched'::text, 'at_pickup'::text, 'picked_up'::text, 'in_transit'::text, 'at_delivery'::text, 'delivered'::text, 'completed'::text, 'cancelled'::text, 'tonu'::text]))),
+    CONSTRAINT loads_weight_lbs_positive_check CHECK ((weight_lbs > 0))
+);
+
+ALTER TABLE public.loads OWNER TO postgres;
+
+--
+-- Name: TABLE loads; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.loads IS 'Loads: status (state machine, changed only through app_private.freight_load_move), exception flag, carrier and assignment; no money.';
+
+--
+-- Name: orders; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.orders (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    reference text NOT NULL,
+    shipper_party_id uuid NOT NULL,
+    customer_reference text,
+    quote_id uuid,
+    status text DEFAULT 'booked'::text NOT NULL,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    booked_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT orders_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT orders_reference_not_blank_check CHECK ((length(btrim(reference)) > 0)),
+    CONSTRAINT orders_status_allowed_check CHECK ((status = ANY (ARRAY['booked'::text, 'completed'::text, 'cancelled'::text])))
+);
+
+ALTER TABLE public.orders OWNER TO postgres;
+
+--
+-- Name: TABLE orders; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.orders IS 'Customer orders (revenue containers); booked with their loads and stops in one transaction.';
 
 --
 -- Name: outbox_deliveries; Type: TABLE; Schema: public; Owner: postgres
@@ -4871,6 +7823,73 @@ ALTER TABLE public.outbox_subscriptions OWNER TO postgres;
 --
 
 COMMENT ON TABLE public.outbox_subscriptions IS 'Webhook subscribers of a tenant: endpoint, event filter, signing key (Vault name).';
+
+--
+-- Name: parties; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.parties (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    kind text NOT NULL,
+    name text NOT NULL,
+    legal_name text,
+    mc_number text,
+    dot_number text,
+    scac text,
+    remit_to_party_id uuid,
+    remit_to_name text,
+    remit_to_address text,
+    credit_limit_cents bigint,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT parties_credit_limit_cents_nonnegative_check CHECK ((credit_limit_cents >= 0)),
+    CONSTRAINT parties_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT parties_dot_number_format_check CHECK ((dot_number ~ '^[0-9]{1,8}$'::text)),
+    CONSTRAINT parties_kind_allowed_check CHECK ((kind = ANY (ARRAY['shipper'::text, 'carrier'::text, 'factor'::text, 'vendor'::text, 'broker'::text]))),
+    CONSTRAINT parties_mc_number_format_check CHECK ((mc_number ~ '^[0-9]{1,8}$'::text)),
+    CONSTRAINT parties_name_not_blank_check CHECK ((length(btrim(name)) > 0)),
+    CONSTRAINT parties_scac_format_check CHECK ((scac ~ '^[A-Z]{2,4}$'::text)),
+    CONSTRAINT parties_status_allowed_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text, 'inactive'::text])))
+);
+
+ALTER TABLE public.parties OWNER TO postgres;
+
+--
+-- Name: TABLE parties; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.parties IS 'The company directory of a tenant: shippers, carriers, factors, vendors and the brokerage itself (MC/DOT/SCAC, remit-to, credit limit in cents).';
+
+--
+-- Name: party_blocks; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.party_blocks (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    party_id uuid NOT NULL,
+    reason text NOT NULL,
+    note text,
+    set_by uuid DEFAULT auth.uid(),
+    set_at timestamp with time zone DEFAULT now() NOT NULL,
+    trace_id text,
+    cleared_by uuid,
+    cleared_at timestamp with time zone,
+    clear_reason text,
+    CONSTRAINT party_blocks_clear_reason_required_check CHECK (((cleared_at IS NULL) = (clear_reason IS NULL))),
+    CONSTRAINT party_blocks_reason_allowed_check CHECK ((reason = ANY (ARRAY['insurance'::text, 'authority'::text, 'out_of_service'::text, 'sanctions'::text, 'manual'::text])))
+);
+
+ALTER TABLE public.party_blocks OWNER TO postgres;
+
+--
+-- Name: TABLE party_blocks; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.party_blocks IS 'Blocks on a party (insurance, authority, out_of_service, sanctions, manual): active while not cleared; set and cleared through app_private.freight_party_block_set / _clear.';
 
 --
 -- Name: permissions; Type: TABLE; Schema: public; Owner: postgres
@@ -5126,6 +8145,7 @@ COMMENT ON TABLE public.rates_lane_history IS 'A tenant''s own shipped lanes and
 CREATE TABLE public.rates_quotes (
     id uuid NOT NULL,
     tenant_id uuid NOT NULL,
+    party_id uuid,
     request jsonb NOT NULL,
     quote jsonb NOT NULL,
     total numeric(12,2) NOT NULL,
@@ -5259,33 +8279,149 @@ ALTER TABLE public.service_accounts OWNER TO postgres;
 COMMENT ON TABLE public.service_accounts IS 'The six machine service accounts (autopilot, agents, dlq, ci, n8n, system).';
 
 --
--- Name: shipments; Type: TABLE; Schema: public; Owner: postgres
+-- Name: stops; Type: TABLE; Schema: public; Owner: postgres
 --
 
-CREATE TABLE public.shipments (
+CREATE TABLE public.stops (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     tenant_id uuid NOT NULL,
-    reference text NOT NULL,
-    status text DEFAULT 'draft'::text NOT NULL,
-    origin text,
-    destination text,
-    carrier_name text,
-    rate_usd numeric(12,2),
-    created_by uuid DEFAULT auth.uid(),
+    load_id uuid NOT NULL,
+    sequence integer NOT NULL,
+    kind text NOT NULL,
+    facility_id uuid NOT NULL,
+    appointment tstzrange NOT NULL,
+    actual_arrival_at timestamp with time zone,
+    actual_departure_at timestamp with time zone,
+    reference text,
+    shipper_party_id uuid NOT NULL,
+    carrier_party_id uuid,
+    driver_id uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT shipments_rate_usd_nonnegative_check CHECK ((rate_usd >= (0)::numeric)),
-    CONSTRAINT shipments_reference_not_blank_check CHECK ((length(btrim(reference)) > 0)),
-    CONSTRAINT shipments_status_allowed_check CHECK ((status = ANY (ARRAY['draft'::text, 'tendered'::text, 'booked'::text, 'in_transit'::text, 'delivered'::text, 'cancelled'::text])))
+    CONSTRAINT stops_actual_departure_after_arrival_check CHECK ((actual_departure_at >= actual_arrival_at)),
+    CONSTRAINT stops_appointment_bounded_check CHECK (((NOT isempty(appointment)) AND (NOT lower_inf(appointment)) AND (NOT upper_inf(appointment)))),
+    CONSTRAINT stops_kind_allowed_check CHECK ((kind = ANY (ARRAY['pickup'::text, 'delivery'::text]))),
+    CONSTRAINT stops_sequence_positive_check CHECK ((sequence > 0))
 );
 
-ALTER TABLE public.shipments OWNER TO postgres;
+ALTER TABLE public.stops OWNER TO postgres;
 
 --
--- Name: TABLE shipments; Type: COMMENT; Schema: public; Owner: postgres
+-- Name: TABLE stops; Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON TABLE public.shipments IS 'Demo domain table (loads/shipments) under the rails.';
+COMMENT ON TABLE public.stops IS 'Stops of a load in sequence: kind, facility, appointment window (tstzrange; public.stops_local shows it in facility time), actuals.';
+
+--
+-- Name: sla_timers; Type: VIEW; Schema: public; Owner: postgres
+--
+
+CREATE VIEW public.sla_timers WITH (security_invoker='true') AS
+ SELECT t.tenant_id,
+    'tender_response'::text AS kind,
+    t.load_id,
+    t.id AS tender_id,
+    NULL::uuid AS stop_id,
+    t.carrier_party_id,
+    t.offered_at AS started_at,
+    t.sla_deadline AS due_at,
+        CASE
+            WHEN (t.responded_at <= t.sla_deadline) THEN t.responded_at
+            ELSE NULL::timestamp with time zone
+        END AS met_at,
+        CASE
+            WHEN ((t.responded_at IS NOT NULL) AND (t.responded_at <= t.sla_deadline)) THEN 'met'::text
+            WHEN (t.status = 'cancelled'::text) THEN 'cancelled'::text
+            WHEN ((t.status = 'expired'::text) OR (now() > t.sla_deadline)) THEN 'breached'::text
+            ELSE 'running'::text
+        END AS state
+   FROM public.tenders t
+UNION ALL
+ SELECT s.tenant_id,
+    (s.kind || '_appointment'::text) AS kind,
+    s.load_id,
+    NULL::uuid AS tender_id,
+    s.id AS stop_id,
+    l.carrier_party_id,
+    lower(s.appointment) AS started_at,
+    upper(s.appointment) AS due_at,
+        CASE
+            WHEN (s.actual_arrival_at <= upper(s.appointment)) THEN s.actual_arrival_at
+            ELSE NULL::timestamp with time zone
+        END AS met_at,
+        CASE
+            WHEN (s.actual_arrival_at IS NOT NULL) THEN
+            CASE
+                WHEN (s.actual_arrival_at <= upper(s.appointment)) THEN 'met'::text
+                ELSE 'breached'::text
+            END
+            WHEN (l.status = ANY (ARRAY['cancelled'::text, 'tonu'::text, 'delivered'::text, 'completed'::text])) THEN 'cancelled'::text
+            WHEN (now() > upper(s.appointment)) THEN 'breached'::text
+            ELSE 'running'::text
+        END AS state
+   FROM (public.stops s
+     JOIN public.loads l ON ((l.id = s.load_id)))
+  WHERE (l.status <> 'draft'::text)
+UNION ALL
+ SELECT c.tenant_id,
+    'check_call'::text AS kind,
+    c.id AS load_id,
+    NULL::uuid AS tender_id,
+    NULL::uuid AS stop_id,
+    c.carrier_party_id,
+    c.last_call AS started_at,
+    (c.last_call + make_interval(mins => c.every)) AS due_at,
+    NULL::timestamp with time zone AS met_at,
+        CASE
+            WHEN (now() > (c.last_call + make_interval(mins => c.every))) THEN 'breached'::text
+            ELSE 'running'::text
+        END AS state
+   FROM ( SELECT l.tenant_id,
+            l.id,
+            l.carrier_party_id,
+            COALESCE(( SELECT max(e.occurred_at) AS max
+                   FROM public.load_events e
+                  WHERE ((e.load_id = l.id) AND (e.kind = 'tracking'::text))), l.status_changed_at) AS last_call,
+            ((public.flag_value('broker.checkCallMinutes'::text, l.tenant_id))::text)::integer AS every
+           FROM public.loads l
+          WHERE (l.status = ANY (ARRAY['dispatched'::text, 'at_pickup'::text, 'picked_up'::text, 'in_transit'::text, 'at_delivery'::text]))) c;
+
+ALTER TABLE public.sla_timers OWNER TO postgres;
+
+--
+-- Name: VIEW sla_timers; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON VIEW public.sla_timers IS 'SLA timers (tender response, pickup and delivery appointments, check calls) derived from tenders, stops and load events; the caller''s RLS applies.';
+
+--
+-- Name: stops_local; Type: VIEW; Schema: public; Owner: postgres
+--
+
+CREATE VIEW public.stops_local WITH (security_invoker='true') AS
+ SELECT s.id,
+    s.tenant_id,
+    s.load_id,
+    s.sequence,
+    s.kind,
+    s.facility_id,
+    f.name AS facility_name,
+    f.time_zone,
+    s.appointment,
+    (lower(s.appointment) AT TIME ZONE f.time_zone) AS window_start_local,
+    (upper(s.appointment) AT TIME ZONE f.time_zone) AS window_end_local,
+    (upper(s.appointment) - lower(s.appointment)) AS window_length,
+    (s.actual_arrival_at AT TIME ZONE f.time_zone) AS actual_arrival_local,
+    (s.actual_departure_at AT TIME ZONE f.time_zone) AS actual_departure_local
+   FROM (public.stops s
+     JOIN public.facilities f ON ((f.id = s.facility_id)));
+
+ALTER TABLE public.stops_local OWNER TO postgres;
+
+--
+-- Name: VIEW stops_local; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON VIEW public.stops_local IS 'Stops with their windows and actuals in the facility''s own time zone.';
 
 --
 -- Name: tenants; Type: TABLE; Schema: public; Owner: postgres
@@ -5360,6 +8496,31 @@ ALTER TABLE public.website_events OWNER TO postgres;
 COMMENT ON TABLE public.website_events IS 'Website events from signed webhooks (one row per webhook id), without PII.';
 
 --
+-- Name: x12_214_status_codes; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.x12_214_status_codes (
+    code text NOT NULL,
+    description text NOT NULL,
+    stop_kind text,
+    load_state text,
+    final_load_state text,
+    stamps text,
+    exception boolean DEFAULT false NOT NULL,
+    CONSTRAINT x12_214_status_codes_code_format_check CHECK ((code ~ '^[A-Z0-9]{2}$'::text)),
+    CONSTRAINT x12_214_status_codes_stamps_allowed_check CHECK ((stamps = ANY (ARRAY['arrival'::text, 'departure'::text]))),
+    CONSTRAINT x12_214_status_codes_stop_kind_allowed_check CHECK ((stop_kind = ANY (ARRAY['pickup'::text, 'delivery'::text])))
+);
+
+ALTER TABLE public.x12_214_status_codes OWNER TO postgres;
+
+--
+-- Name: TABLE x12_214_status_codes; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.x12_214_status_codes IS 'The X12 214 status vocabulary (X3, CP, AF, X6, X1, D1, CD, SD, AP, X4) and what each does to the load and its stop.';
+
+--
 -- Name: schedule_runs id; Type: DEFAULT; Schema: ops; Owner: postgres
 --
 
@@ -5400,6 +8561,13 @@ ALTER TABLE ONLY ops.request_metrics_hourly
     ADD CONSTRAINT request_metrics_hourly_key UNIQUE NULLS NOT DISTINCT (function_name, portal, hour);
 
 --
+-- Name: rls_party_registry rls_party_registry_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.rls_party_registry
+    ADD CONSTRAINT rls_party_registry_pkey PRIMARY KEY (table_name, audience);
+
+--
 -- Name: rls_registry rls_registry_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
 --
 
@@ -5419,6 +8587,27 @@ ALTER TABLE ONLY ops.schedule_runs
 
 ALTER TABLE ONLY ops.stream_tickets
     ADD CONSTRAINT stream_tickets_pkey PRIMARY KEY (ticket_hash);
+
+--
+-- Name: accessorials accessorials_code_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.accessorials
+    ADD CONSTRAINT accessorials_code_unique UNIQUE (tenant_id, code);
+
+--
+-- Name: accessorials accessorials_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.accessorials
+    ADD CONSTRAINT accessorials_pkey PRIMARY KEY (id);
+
+--
+-- Name: accessorials accessorials_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.accessorials
+    ADD CONSTRAINT accessorials_tenant_id_unique UNIQUE (tenant_id, id);
 
 --
 -- Name: action_runs action_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -5442,6 +8631,41 @@ ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id, occurred_at);
 
 --
+-- Name: bids bids_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.bids
+    ADD CONSTRAINT bids_pkey PRIMARY KEY (id);
+
+--
+-- Name: carrier_insurance carrier_insurance_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_insurance
+    ADD CONSTRAINT carrier_insurance_pkey PRIMARY KEY (id);
+
+--
+-- Name: carrier_profiles carrier_profiles_party_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_profiles
+    ADD CONSTRAINT carrier_profiles_party_unique UNIQUE (tenant_id, party_id);
+
+--
+-- Name: carrier_profiles carrier_profiles_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_profiles
+    ADD CONSTRAINT carrier_profiles_pkey PRIMARY KEY (id);
+
+--
+-- Name: charge_lines charge_lines_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.charge_lines
+    ADD CONSTRAINT charge_lines_pkey PRIMARY KEY (id);
+
+--
 -- Name: concurrency_leases concurrency_leases_holder; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -5454,6 +8678,13 @@ ALTER TABLE ONLY public.concurrency_leases
 
 ALTER TABLE ONLY public.concurrency_leases
     ADD CONSTRAINT concurrency_leases_pkey PRIMARY KEY (id);
+
+--
+-- Name: contacts contacts_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_pkey PRIMARY KEY (id);
 
 --
 -- Name: cost_ledger cost_ledger_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -5498,6 +8729,76 @@ ALTER TABLE ONLY public.dlq_entries
     ADD CONSTRAINT dlq_entries_pkey PRIMARY KEY (id);
 
 --
+-- Name: documents documents_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.documents
+    ADD CONSTRAINT documents_pkey PRIMARY KEY (id);
+
+--
+-- Name: documents documents_storage_key_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.documents
+    ADD CONSTRAINT documents_storage_key_unique UNIQUE (tenant_id, storage_key);
+
+--
+-- Name: drivers drivers_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.drivers
+    ADD CONSTRAINT drivers_pkey PRIMARY KEY (id);
+
+--
+-- Name: drivers drivers_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.drivers
+    ADD CONSTRAINT drivers_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: equipment equipment_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.equipment
+    ADD CONSTRAINT equipment_pkey PRIMARY KEY (id);
+
+--
+-- Name: equipment equipment_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.equipment
+    ADD CONSTRAINT equipment_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: equipment equipment_unit_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.equipment
+    ADD CONSTRAINT equipment_unit_unique UNIQUE (tenant_id, carrier_party_id, unit_number);
+
+--
+-- Name: facilities facilities_name_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.facilities
+    ADD CONSTRAINT facilities_name_unique UNIQUE (tenant_id, name);
+
+--
+-- Name: facilities facilities_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.facilities
+    ADD CONSTRAINT facilities_pkey PRIMARY KEY (id);
+
+--
+-- Name: facilities facilities_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.facilities
+    ADD CONSTRAINT facilities_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
 -- Name: feature_flag_history feature_flag_history_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -5526,6 +8827,20 @@ ALTER TABLE ONLY public.flag_definitions
     ADD CONSTRAINT flag_definitions_pkey PRIMARY KEY (key);
 
 --
+-- Name: freight_states freight_states_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.freight_states
+    ADD CONSTRAINT freight_states_pkey PRIMARY KEY (machine, state);
+
+--
+-- Name: freight_transitions freight_transitions_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.freight_transitions
+    ADD CONSTRAINT freight_transitions_pkey PRIMARY KEY (machine, from_state, to_state);
+
+--
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -5540,6 +8855,41 @@ ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_unique UNIQUE NULLS NOT DISTINCT (tenant_id, principal_id, key);
 
 --
+-- Name: journal_entries journal_entries_external_key_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.journal_entries
+    ADD CONSTRAINT journal_entries_external_key_unique UNIQUE (tenant_id, external_key);
+
+--
+-- Name: journal_entries journal_entries_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.journal_entries
+    ADD CONSTRAINT journal_entries_pkey PRIMARY KEY (id);
+
+--
+-- Name: journal_entries journal_entries_reverses_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.journal_entries
+    ADD CONSTRAINT journal_entries_reverses_unique UNIQUE (reverses_entry_id);
+
+--
+-- Name: journal_entries journal_entries_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.journal_entries
+    ADD CONSTRAINT journal_entries_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: journal_lines journal_lines_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.journal_lines
+    ADD CONSTRAINT journal_lines_pkey PRIMARY KEY (id);
+
+--
 -- Name: key_rotation_rehearsals key_rotation_rehearsals_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -5547,11 +8897,130 @@ ALTER TABLE ONLY public.key_rotation_rehearsals
     ADD CONSTRAINT key_rotation_rehearsals_pkey PRIMARY KEY (id);
 
 --
+-- Name: lanes lanes_name_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.lanes
+    ADD CONSTRAINT lanes_name_unique UNIQUE (tenant_id, name);
+
+--
+-- Name: lanes lanes_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.lanes
+    ADD CONSTRAINT lanes_pkey PRIMARY KEY (id);
+
+--
+-- Name: lanes lanes_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.lanes
+    ADD CONSTRAINT lanes_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: ledger_accounts ledger_accounts_code_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.ledger_accounts
+    ADD CONSTRAINT ledger_accounts_code_unique UNIQUE (tenant_id, code);
+
+--
+-- Name: ledger_accounts ledger_accounts_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.ledger_accounts
+    ADD CONSTRAINT ledger_accounts_pkey PRIMARY KEY (id);
+
+--
+-- Name: ledger_accounts ledger_accounts_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.ledger_accounts
+    ADD CONSTRAINT ledger_accounts_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
 -- Name: live_feed live_feed_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
 ALTER TABLE ONLY public.live_feed
     ADD CONSTRAINT live_feed_pkey PRIMARY KEY (id);
+
+--
+-- Name: load_board_posts load_board_posts_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_posts
+    ADD CONSTRAINT load_board_posts_pkey PRIMARY KEY (id);
+
+--
+-- Name: load_board_posts load_board_posts_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_posts
+    ADD CONSTRAINT load_board_posts_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: load_events load_events_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_events
+    ADD CONSTRAINT load_events_pkey PRIMARY KEY (id);
+
+--
+-- Name: load_events load_events_source_event_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_events
+    ADD CONSTRAINT load_events_source_event_unique UNIQUE (tenant_id, source_event_id);
+
+--
+-- Name: load_messages load_messages_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_messages
+    ADD CONSTRAINT load_messages_pkey PRIMARY KEY (id);
+
+--
+-- Name: loads loads_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.loads
+    ADD CONSTRAINT loads_pkey PRIMARY KEY (id);
+
+--
+-- Name: loads loads_reference_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.loads
+    ADD CONSTRAINT loads_reference_unique UNIQUE (tenant_id, reference);
+
+--
+-- Name: loads loads_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.loads
+    ADD CONSTRAINT loads_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: orders orders_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_pkey PRIMARY KEY (id);
+
+--
+-- Name: orders orders_reference_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_reference_unique UNIQUE (tenant_id, reference);
+
+--
+-- Name: orders orders_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_tenant_id_unique UNIQUE (tenant_id, id);
 
 --
 -- Name: outbox_deliveries outbox_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -5580,6 +9049,41 @@ ALTER TABLE ONLY public.outbox_subscriptions
 
 ALTER TABLE ONLY public.outbox_subscriptions
     ADD CONSTRAINT outbox_subscriptions_pkey PRIMARY KEY (id);
+
+--
+-- Name: parties parties_name_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.parties
+    ADD CONSTRAINT parties_name_unique UNIQUE (tenant_id, kind, name);
+
+--
+-- Name: parties parties_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.parties
+    ADD CONSTRAINT parties_pkey PRIMARY KEY (id);
+
+--
+-- Name: parties parties_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.parties
+    ADD CONSTRAINT parties_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: party_blocks party_blocks_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.party_blocks
+    ADD CONSTRAINT party_blocks_pkey PRIMARY KEY (id);
+
+--
+-- Name: party_members party_members_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.party_members
+    ADD CONSTRAINT party_members_pkey PRIMARY KEY (tenant_id, principal_id);
 
 --
 -- Name: permissions permissions_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -5757,25 +9261,32 @@ ALTER TABLE ONLY public.service_accounts
     ADD CONSTRAINT service_accounts_pkey PRIMARY KEY (principal_id);
 
 --
--- Name: shipments shipments_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
---
-
-ALTER TABLE ONLY public.shipments
-    ADD CONSTRAINT shipments_pkey PRIMARY KEY (id);
-
---
--- Name: shipments shipments_reference_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
---
-
-ALTER TABLE ONLY public.shipments
-    ADD CONSTRAINT shipments_reference_unique UNIQUE (tenant_id, reference);
-
---
 -- Name: spans spans_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
 ALTER TABLE ONLY public.spans
     ADD CONSTRAINT spans_pkey PRIMARY KEY (trace_id, span_id, start_time);
+
+--
+-- Name: stops stops_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.stops
+    ADD CONSTRAINT stops_pkey PRIMARY KEY (id);
+
+--
+-- Name: stops stops_sequence_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.stops
+    ADD CONSTRAINT stops_sequence_unique UNIQUE (load_id, sequence) DEFERRABLE;
+
+--
+-- Name: stops stops_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.stops
+    ADD CONSTRAINT stops_tenant_id_unique UNIQUE (tenant_id, id);
 
 --
 -- Name: tenants tenants_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -5790,6 +9301,20 @@ ALTER TABLE ONLY public.tenants
 
 ALTER TABLE ONLY public.tenants
     ADD CONSTRAINT tenants_slug_key UNIQUE (slug);
+
+--
+-- Name: tenders tenders_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tenders
+    ADD CONSTRAINT tenders_pkey PRIMARY KEY (id);
+
+--
+-- Name: tenders tenders_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tenders
+    ADD CONSTRAINT tenders_tenant_id_unique UNIQUE (tenant_id, id);
 
 --
 -- Name: webhook_nonces webhook_nonces_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -5811,6 +9336,13 @@ ALTER TABLE ONLY public.website_events
 
 ALTER TABLE ONLY public.website_events
     ADD CONSTRAINT website_events_webhook UNIQUE (tenant_id, webhook_id);
+
+--
+-- Name: x12_214_status_codes x12_214_status_codes_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.x12_214_status_codes
+    ADD CONSTRAINT x12_214_status_codes_pkey PRIMARY KEY (code);
 
 --
 -- Name: schedule_runs_job_idx; Type: INDEX; Schema: ops; Owner: postgres
@@ -5867,6 +9399,66 @@ CREATE INDEX audit_log_tenant_id_idx ON ONLY public.audit_log USING btree (tenan
 CREATE INDEX audit_log_trace_idx ON ONLY public.audit_log USING btree (trace_id) WHERE (trace_id IS NOT NULL);
 
 --
+-- Name: bids_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX bids_carrier_party_id_idx ON public.bids USING btree (carrier_party_id);
+
+--
+-- Name: bids_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX bids_load_idx ON public.bids USING btree (load_id);
+
+--
+-- Name: bids_post_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX bids_post_idx ON public.bids USING btree (post_id);
+
+--
+-- Name: bids_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX bids_tenant_id_idx ON public.bids USING btree (tenant_id);
+
+--
+-- Name: carrier_insurance_party_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX carrier_insurance_party_idx ON public.carrier_insurance USING btree (party_id, kind, expires_on);
+
+--
+-- Name: carrier_insurance_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX carrier_insurance_tenant_id_idx ON public.carrier_insurance USING btree (tenant_id);
+
+--
+-- Name: carrier_profiles_party_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX carrier_profiles_party_idx ON public.carrier_profiles USING btree (party_id);
+
+--
+-- Name: charge_lines_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX charge_lines_load_idx ON public.charge_lines USING btree (load_id, side);
+
+--
+-- Name: charge_lines_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX charge_lines_party_id_idx ON public.charge_lines USING btree (party_id);
+
+--
+-- Name: charge_lines_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX charge_lines_tenant_id_idx ON public.charge_lines USING btree (tenant_id);
+
+--
 -- Name: concurrency_leases_pool_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -5877,6 +9469,18 @@ CREATE INDEX concurrency_leases_pool_idx ON public.concurrency_leases USING btre
 --
 
 CREATE INDEX concurrency_leases_tenant_id_idx ON public.concurrency_leases USING btree (tenant_id);
+
+--
+-- Name: contacts_party_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX contacts_party_idx ON public.contacts USING btree (party_id);
+
+--
+-- Name: contacts_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX contacts_tenant_id_idx ON public.contacts USING btree (tenant_id);
 
 --
 -- Name: cost_ledger_tenant_time_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -5895,6 +9499,42 @@ CREATE INDEX dlq_entries_tenant_state_idx ON public.dlq_entries USING btree (ten
 --
 
 CREATE INDEX dlq_entries_trace_idx ON public.dlq_entries USING btree (trace_id) WHERE (trace_id IS NOT NULL);
+
+--
+-- Name: documents_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX documents_carrier_party_id_idx ON public.documents USING btree (carrier_party_id);
+
+--
+-- Name: documents_driver_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX documents_driver_id_idx ON public.documents USING btree (driver_id);
+
+--
+-- Name: documents_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX documents_load_idx ON public.documents USING btree (load_id);
+
+--
+-- Name: documents_shipper_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX documents_shipper_party_id_idx ON public.documents USING btree (shipper_party_id);
+
+--
+-- Name: drivers_carrier_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX drivers_carrier_idx ON public.drivers USING btree (carrier_party_id);
+
+--
+-- Name: equipment_carrier_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX equipment_carrier_idx ON public.equipment USING btree (carrier_party_id);
 
 --
 -- Name: feature_flag_history_key_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -5927,10 +9567,40 @@ CREATE INDEX feature_flags_v2_tenant_idx ON public.feature_flags_v2 USING btree 
 CREATE INDEX idempotency_keys_expires_idx ON public.idempotency_keys USING btree (expires_at);
 
 --
+-- Name: journal_entries_source_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX journal_entries_source_idx ON public.journal_entries USING btree (tenant_id, source_type, source_id);
+
+--
+-- Name: journal_lines_account_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX journal_lines_account_idx ON public.journal_lines USING btree (account_id);
+
+--
+-- Name: journal_lines_entry_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX journal_lines_entry_idx ON public.journal_lines USING btree (entry_id);
+
+--
+-- Name: journal_lines_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX journal_lines_tenant_id_idx ON public.journal_lines USING btree (tenant_id);
+
+--
 -- Name: key_rotation_rehearsals_principal_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
 CREATE INDEX key_rotation_rehearsals_principal_idx ON public.key_rotation_rehearsals USING btree (principal_id);
+
+--
+-- Name: ledger_accounts_party_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX ledger_accounts_party_idx ON public.ledger_accounts USING btree (party_id) WHERE (party_id IS NOT NULL);
 
 --
 -- Name: live_feed_created_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -5943,6 +9613,102 @@ CREATE INDEX live_feed_created_idx ON public.live_feed USING btree (created_at);
 --
 
 CREATE INDEX live_feed_tenant_id_idx ON public.live_feed USING btree (tenant_id, id);
+
+--
+-- Name: load_board_posts_lane_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_board_posts_lane_idx ON public.load_board_posts USING btree (tenant_id, equipment_type, pickup_on) WHERE (status = 'open'::text);
+
+--
+-- Name: load_board_posts_one_open_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX load_board_posts_one_open_unique ON public.load_board_posts USING btree (load_id) WHERE (status = 'open'::text);
+
+--
+-- Name: load_events_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_events_carrier_party_id_idx ON public.load_events USING btree (carrier_party_id);
+
+--
+-- Name: load_events_driver_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_events_driver_id_idx ON public.load_events USING btree (driver_id);
+
+--
+-- Name: load_events_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_events_load_idx ON public.load_events USING btree (load_id, occurred_at);
+
+--
+-- Name: load_events_shipper_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_events_shipper_party_id_idx ON public.load_events USING btree (shipper_party_id);
+
+--
+-- Name: load_messages_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_messages_carrier_party_id_idx ON public.load_messages USING btree (carrier_party_id);
+
+--
+-- Name: load_messages_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_messages_load_idx ON public.load_messages USING btree (load_id, created_at);
+
+--
+-- Name: load_messages_shipper_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_messages_shipper_party_id_idx ON public.load_messages USING btree (shipper_party_id);
+
+--
+-- Name: load_messages_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_messages_tenant_id_idx ON public.load_messages USING btree (tenant_id);
+
+--
+-- Name: loads_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX loads_carrier_party_id_idx ON public.loads USING btree (carrier_party_id);
+
+--
+-- Name: loads_driver_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX loads_driver_id_idx ON public.loads USING btree (driver_id);
+
+--
+-- Name: loads_order_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX loads_order_idx ON public.loads USING btree (order_id);
+
+--
+-- Name: loads_shipper_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX loads_shipper_party_id_idx ON public.loads USING btree (shipper_party_id);
+
+--
+-- Name: loads_status_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX loads_status_idx ON public.loads USING btree (tenant_id, status);
+
+--
+-- Name: orders_shipper_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX orders_shipper_party_id_idx ON public.orders USING btree (shipper_party_id);
 
 --
 -- Name: outbox_deliveries_event_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -5979,6 +9745,42 @@ CREATE INDEX outbox_events_trace_idx ON ONLY public.outbox_events USING btree (t
 --
 
 CREATE INDEX outbox_events_undelivered_seq_idx ON ONLY public.outbox_events USING btree (seq) WHERE (state = ANY (ARRAY['pending'::text, 'delivering'::text, 'failed'::text]));
+
+--
+-- Name: parties_kind_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX parties_kind_idx ON public.parties USING btree (tenant_id, kind);
+
+--
+-- Name: parties_mc_number_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX parties_mc_number_unique ON public.parties USING btree (tenant_id, mc_number) WHERE (mc_number IS NOT NULL);
+
+--
+-- Name: party_blocks_active_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX party_blocks_active_unique ON public.party_blocks USING btree (party_id, reason) WHERE (cleared_at IS NULL);
+
+--
+-- Name: party_blocks_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX party_blocks_tenant_id_idx ON public.party_blocks USING btree (tenant_id);
+
+--
+-- Name: party_members_party_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX party_members_party_idx ON public.party_members USING btree (party_id);
+
+--
+-- Name: party_members_principal_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX party_members_principal_idx ON public.party_members USING btree (principal_id);
 
 --
 -- Name: rate_limits_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -6089,6 +9891,54 @@ CREATE INDEX spans_start_idx ON ONLY public.spans USING btree (start_time);
 CREATE INDEX spans_tenant_id_idx ON ONLY public.spans USING btree (tenant_id);
 
 --
+-- Name: stops_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX stops_carrier_party_id_idx ON public.stops USING btree (carrier_party_id);
+
+--
+-- Name: stops_driver_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX stops_driver_id_idx ON public.stops USING btree (driver_id);
+
+--
+-- Name: stops_facility_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX stops_facility_idx ON public.stops USING btree (facility_id);
+
+--
+-- Name: stops_shipper_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX stops_shipper_party_id_idx ON public.stops USING btree (shipper_party_id);
+
+--
+-- Name: tenders_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX tenders_carrier_party_id_idx ON public.tenders USING btree (carrier_party_id);
+
+--
+-- Name: tenders_due_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX tenders_due_idx ON public.tenders USING btree (sla_deadline) WHERE (status = ANY (ARRAY['offered'::text, 'countered'::text]));
+
+--
+-- Name: tenders_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX tenders_load_idx ON public.tenders USING btree (load_id);
+
+--
+-- Name: tenders_one_accepted_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX tenders_one_accepted_unique ON public.tenders USING btree (load_id) WHERE (status = 'accepted'::text);
+
+--
 -- Name: webhook_nonces_expires_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -6125,6 +9975,12 @@ CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH
 CREATE TRIGGER audit_chain BEFORE INSERT ON public.audit_log FOR EACH ROW EXECUTE FUNCTION app_private.audit_chain();
 
 --
+-- Name: accessorials audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.accessorials FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: action_runs audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -6137,10 +9993,76 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.action_runs 
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.alerts FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
+-- Name: bids audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.bids DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: carrier_insurance audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.carrier_insurance DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: carrier_profiles audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.carrier_profiles DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: charge_lines audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.charge_lines DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: contacts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.contacts DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: crm_leads audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.crm_leads FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: documents audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.documents DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: drivers audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.drivers DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: equipment audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.equipment DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: facilities audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.facilities DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: journal_entries audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.journal_entries DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: journal_lines audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.journal_lines DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
 -- Name: key_rotation_rehearsals audit_row; Type: TRIGGER; Schema: public; Owner: postgres
@@ -6149,10 +10071,64 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.crm_leads FO
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.key_rotation_rehearsals FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('-');
 
 --
+-- Name: lanes audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.lanes DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: ledger_accounts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.ledger_accounts FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: load_board_posts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.load_board_posts DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: load_messages audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.load_messages DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: loads audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.loads DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: orders audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.orders DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: outbox_subscriptions audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.outbox_subscriptions FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: parties audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.parties FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: party_blocks audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.party_blocks FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: party_members audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.party_members FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
 -- Name: principals audit_row; Type: TRIGGER; Schema: public; Owner: postgres
@@ -6203,16 +10179,58 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.service_acco
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.service_accounts FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('-');
 
 --
--- Name: shipments audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+-- Name: stops audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
-CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.shipments FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.stops DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
 -- Name: tenants audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.tenants FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('id');
+
+--
+-- Name: tenders audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.tenders DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: charge_lines check_charge_line; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER check_charge_line BEFORE INSERT OR UPDATE OF side, party_id ON public.charge_lines FOR EACH ROW EXECUTE FUNCTION app_private.freight_check_charge_line();
+
+--
+-- Name: party_members check_member; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER check_member BEFORE INSERT OR UPDATE ON public.party_members FOR EACH ROW EXECUTE FUNCTION app_private.freight_check_member();
+
+--
+-- Name: facilities check_time_zone; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER check_time_zone BEFORE INSERT OR UPDATE OF time_zone ON public.facilities FOR EACH ROW EXECUTE FUNCTION app_private.freight_check_time_zone();
+
+--
+-- Name: documents child_parties; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER child_parties BEFORE INSERT OR UPDATE ON public.documents FOR EACH ROW EXECUTE FUNCTION app_private.freight_child_parties();
+
+--
+-- Name: load_events child_parties; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER child_parties BEFORE INSERT OR UPDATE OF load_id ON public.load_events FOR EACH ROW EXECUTE FUNCTION app_private.freight_child_parties();
+
+--
+-- Name: stops child_parties; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER child_parties BEFORE INSERT OR UPDATE OF load_id ON public.stops FOR EACH ROW EXECUTE FUNCTION app_private.freight_child_parties();
 
 --
 -- Name: permissions grants_memo_clear; Type: TRIGGER; Schema: public; Owner: postgres
@@ -6245,6 +10263,48 @@ CREATE TRIGGER grants_memo_clear AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON
 CREATE TRIGGER grants_memo_clear AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.tenants FOR EACH STATEMENT EXECUTE FUNCTION app_private.grants_memo_clear();
 
 --
+-- Name: journal_entries ledger_balanced; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER ledger_balanced AFTER INSERT ON public.journal_entries DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.ledger_balance_trigger();
+
+--
+-- Name: journal_lines ledger_balanced; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER ledger_balanced AFTER INSERT ON public.journal_lines DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.ledger_balance_trigger();
+
+--
+-- Name: journal_lines ledger_check_line; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER ledger_check_line BEFORE INSERT ON public.journal_lines FOR EACH ROW EXECUTE FUNCTION app_private.ledger_check_line();
+
+--
+-- Name: journal_entries ledger_immutable; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER ledger_immutable BEFORE DELETE OR UPDATE ON public.journal_entries FOR EACH ROW EXECUTE FUNCTION app_private.ledger_refuse_change();
+
+--
+-- Name: journal_lines ledger_immutable; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER ledger_immutable BEFORE DELETE OR UPDATE ON public.journal_lines FOR EACH ROW EXECUTE FUNCTION app_private.ledger_refuse_change();
+
+--
+-- Name: journal_entries ledger_immutable_truncate; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER ledger_immutable_truncate BEFORE TRUNCATE ON public.journal_entries FOR EACH STATEMENT EXECUTE FUNCTION app_private.ledger_refuse_change();
+
+--
+-- Name: journal_lines ledger_immutable_truncate; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER ledger_immutable_truncate BEFORE TRUNCATE ON public.journal_lines FOR EACH STATEMENT EXECUTE FUNCTION app_private.ledger_refuse_change();
+
+--
 -- Name: live_feed live_feed_notify; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -6269,6 +10329,24 @@ CREATE TRIGGER outbox_prepare BEFORE INSERT ON public.outbox_events FOR EACH ROW
 CREATE TRIGGER outbox_subscription_validate BEFORE INSERT OR UPDATE OF tenant_id, endpoint_url, secret_ref ON public.outbox_subscriptions FOR EACH ROW EXECUTE FUNCTION app_private.outbox_subscription_validate();
 
 --
+-- Name: loads propagate_parties; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER propagate_parties AFTER UPDATE OF carrier_party_id, driver_id ON public.loads FOR EACH ROW WHEN (((old.carrier_party_id IS DISTINCT FROM new.carrier_party_id) OR (old.driver_id IS DISTINCT FROM new.driver_id))) EXECUTE FUNCTION app_private.freight_propagate_parties();
+
+--
+-- Name: rates_quotes quote_party; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER quote_party BEFORE INSERT OR UPDATE OF party_id ON public.rates_quotes FOR EACH ROW EXECUTE FUNCTION app_private.rates_quote_party();
+
+--
+-- Name: accessorials rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.accessorials FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: action_runs rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -6279,6 +10357,36 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.alerts FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
+
+--
+-- Name: bids rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.bids FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: carrier_insurance rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.carrier_insurance FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: carrier_profiles rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.carrier_profiles FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: charge_lines rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.charge_lines FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: contacts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.contacts FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: cost_ledger rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -6299,10 +10407,88 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.dlq_entries FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
 
 --
+-- Name: documents rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.documents FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: drivers rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.drivers FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: equipment rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.equipment FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: facilities rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.facilities FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: feature_flags_v2 rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.feature_flags_v2 FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
+
+--
+-- Name: journal_entries rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.journal_entries FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: journal_lines rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.journal_lines FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: lanes rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.lanes FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: ledger_accounts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.ledger_accounts FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: load_board_posts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.load_board_posts FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: load_events rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.load_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: load_messages rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.load_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: loads rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.loads FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: orders rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.orders FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: outbox_deliveries rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -6321,6 +10507,24 @@ CREATE TRIGGER rails_guard BEFORE INSERT ON public.outbox_events FOR EACH STATEM
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.outbox_subscriptions FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
+
+--
+-- Name: parties rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.parties FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: party_blocks rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.party_blocks FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: party_members rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.party_members FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: rates_contracts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -6359,16 +10563,22 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.replay_requests FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
 
 --
--- Name: shipments rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
---
-
-CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.shipments FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
-
---
 -- Name: spans rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.spans FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
+
+--
+-- Name: stops rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.stops FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: tenders rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.tenders FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: website_events rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -6383,6 +10593,12 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard_delivery BEFORE DELETE OR UPDATE OR TRUNCATE ON public.outbox_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
 
 --
+-- Name: documents rate_confirmation_reader; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rate_confirmation_reader BEFORE INSERT OR UPDATE ON public.documents FOR EACH ROW EXECUTE FUNCTION app_private.broker_rate_confirmation_reader();
+
+--
 -- Name: feature_flags_v2 record_flag_change; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -6393,6 +10609,24 @@ CREATE TRIGGER record_flag_change AFTER INSERT OR DELETE OR UPDATE ON public.fea
 --
 
 CREATE TRIGGER spans_redact BEFORE INSERT OR UPDATE ON public.spans FOR EACH ROW EXECUTE FUNCTION app_private.spans_redact();
+
+--
+-- Name: loads status_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER status_guard BEFORE INSERT OR UPDATE OF status ON public.loads FOR EACH ROW EXECUTE FUNCTION app_private.freight_status_guard('load');
+
+--
+-- Name: tenders status_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER status_guard BEFORE INSERT OR UPDATE OF status ON public.tenders FOR EACH ROW EXECUTE FUNCTION app_private.freight_status_guard('tender');
+
+--
+-- Name: stops stops_in_sequence; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER stops_in_sequence AFTER INSERT OR DELETE OR UPDATE ON public.stops DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.freight_stops_check();
 
 --
 -- Name: feature_flags_v2 validate_flag; Type: TRIGGER; Schema: public; Owner: postgres
@@ -6455,6 +10689,13 @@ ALTER TABLE ONLY ops.stream_tickets
     ADD CONSTRAINT stream_tickets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: accessorials accessorials_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.accessorials
+    ADD CONSTRAINT accessorials_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
 -- Name: action_runs action_runs_cleared_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -6490,11 +10731,109 @@ ALTER TABLE ONLY public.alerts
     ADD CONSTRAINT alerts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: bids bids_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.bids
+    ADD CONSTRAINT bids_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: bids bids_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.bids
+    ADD CONSTRAINT bids_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: bids bids_post_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.bids
+    ADD CONSTRAINT bids_post_fk FOREIGN KEY (tenant_id, post_id) REFERENCES public.load_board_posts(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: bids bids_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.bids
+    ADD CONSTRAINT bids_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: carrier_insurance carrier_insurance_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_insurance
+    ADD CONSTRAINT carrier_insurance_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: carrier_insurance carrier_insurance_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_insurance
+    ADD CONSTRAINT carrier_insurance_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: carrier_profiles carrier_profiles_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_profiles
+    ADD CONSTRAINT carrier_profiles_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: carrier_profiles carrier_profiles_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_profiles
+    ADD CONSTRAINT carrier_profiles_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: charge_lines charge_lines_accessorial_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.charge_lines
+    ADD CONSTRAINT charge_lines_accessorial_fk FOREIGN KEY (tenant_id, accessorial_id) REFERENCES public.accessorials(tenant_id, id);
+
+--
+-- Name: charge_lines charge_lines_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.charge_lines
+    ADD CONSTRAINT charge_lines_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: charge_lines charge_lines_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.charge_lines
+    ADD CONSTRAINT charge_lines_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: charge_lines charge_lines_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.charge_lines
+    ADD CONSTRAINT charge_lines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
 -- Name: concurrency_leases concurrency_leases_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
 ALTER TABLE ONLY public.concurrency_leases
     ADD CONSTRAINT concurrency_leases_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: contacts contacts_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: contacts contacts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: cost_ledger cost_ledger_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -6516,6 +10855,69 @@ ALTER TABLE ONLY public.crm_leads
 
 ALTER TABLE ONLY public.dlq_entries
     ADD CONSTRAINT dlq_entries_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: documents documents_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.documents
+    ADD CONSTRAINT documents_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: documents documents_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.documents
+    ADD CONSTRAINT documents_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: documents documents_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.documents
+    ADD CONSTRAINT documents_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: drivers drivers_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.drivers
+    ADD CONSTRAINT drivers_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: drivers drivers_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.drivers
+    ADD CONSTRAINT drivers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: equipment equipment_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.equipment
+    ADD CONSTRAINT equipment_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: equipment equipment_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.equipment
+    ADD CONSTRAINT equipment_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: facilities facilities_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.facilities
+    ADD CONSTRAINT facilities_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: facilities facilities_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.facilities
+    ADD CONSTRAINT facilities_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: feature_flags_v2 feature_flags_v2_key_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -6546,11 +10948,60 @@ ALTER TABLE ONLY public.flag_definitions
     ADD CONSTRAINT flag_definitions_write_permission_fkey FOREIGN KEY (write_permission) REFERENCES public.permissions(permission);
 
 --
+-- Name: freight_transitions freight_transitions_from_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.freight_transitions
+    ADD CONSTRAINT freight_transitions_from_fk FOREIGN KEY (machine, from_state) REFERENCES public.freight_states(machine, state);
+
+--
+-- Name: freight_transitions freight_transitions_to_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.freight_transitions
+    ADD CONSTRAINT freight_transitions_to_fk FOREIGN KEY (machine, to_state) REFERENCES public.freight_states(machine, state);
+
+--
 -- Name: idempotency_keys idempotency_keys_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: journal_entries journal_entries_reverses_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.journal_entries
+    ADD CONSTRAINT journal_entries_reverses_fk FOREIGN KEY (tenant_id, reverses_entry_id) REFERENCES public.journal_entries(tenant_id, id);
+
+--
+-- Name: journal_entries journal_entries_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.journal_entries
+    ADD CONSTRAINT journal_entries_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+--
+-- Name: journal_lines journal_lines_account_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.journal_lines
+    ADD CONSTRAINT journal_lines_account_fk FOREIGN KEY (tenant_id, account_id) REFERENCES public.ledger_accounts(tenant_id, id);
+
+--
+-- Name: journal_lines journal_lines_entry_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.journal_lines
+    ADD CONSTRAINT journal_lines_entry_fk FOREIGN KEY (tenant_id, entry_id) REFERENCES public.journal_entries(tenant_id, id);
+
+--
+-- Name: journal_lines journal_lines_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.journal_lines
+    ADD CONSTRAINT journal_lines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
 --
 -- Name: key_rotation_rehearsals key_rotation_rehearsals_principal_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -6560,11 +11011,172 @@ ALTER TABLE ONLY public.key_rotation_rehearsals
     ADD CONSTRAINT key_rotation_rehearsals_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.service_accounts(principal_id) ON DELETE CASCADE;
 
 --
+-- Name: lanes lanes_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.lanes
+    ADD CONSTRAINT lanes_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: ledger_accounts ledger_accounts_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.ledger_accounts
+    ADD CONSTRAINT ledger_accounts_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: ledger_accounts ledger_accounts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.ledger_accounts
+    ADD CONSTRAINT ledger_accounts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+--
 -- Name: live_feed live_feed_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
 ALTER TABLE ONLY public.live_feed
     ADD CONSTRAINT live_feed_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: load_board_posts load_board_posts_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_posts
+    ADD CONSTRAINT load_board_posts_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: load_board_posts load_board_posts_merged_into_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_posts
+    ADD CONSTRAINT load_board_posts_merged_into_fk FOREIGN KEY (tenant_id, merged_into) REFERENCES public.load_board_posts(tenant_id, id);
+
+--
+-- Name: load_board_posts load_board_posts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_posts
+    ADD CONSTRAINT load_board_posts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: load_events load_events_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_events
+    ADD CONSTRAINT load_events_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: load_events load_events_status_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_events
+    ADD CONSTRAINT load_events_status_code_fkey FOREIGN KEY (status_code) REFERENCES public.x12_214_status_codes(code);
+
+--
+-- Name: load_events load_events_stop_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_events
+    ADD CONSTRAINT load_events_stop_fk FOREIGN KEY (tenant_id, stop_id) REFERENCES public.stops(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: load_events load_events_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_events
+    ADD CONSTRAINT load_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: load_messages load_messages_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_messages
+    ADD CONSTRAINT load_messages_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: load_messages load_messages_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_messages
+    ADD CONSTRAINT load_messages_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: load_messages load_messages_shipper_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_messages
+    ADD CONSTRAINT load_messages_shipper_fk FOREIGN KEY (tenant_id, shipper_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: load_messages load_messages_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_messages
+    ADD CONSTRAINT load_messages_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: loads loads_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.loads
+    ADD CONSTRAINT loads_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: loads loads_driver_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.loads
+    ADD CONSTRAINT loads_driver_fk FOREIGN KEY (tenant_id, driver_id) REFERENCES public.drivers(tenant_id, id);
+
+--
+-- Name: loads loads_order_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.loads
+    ADD CONSTRAINT loads_order_fk FOREIGN KEY (tenant_id, order_id) REFERENCES public.orders(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: loads loads_shipper_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.loads
+    ADD CONSTRAINT loads_shipper_fk FOREIGN KEY (tenant_id, shipper_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: loads loads_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.loads
+    ADD CONSTRAINT loads_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: loads loads_tractor_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.loads
+    ADD CONSTRAINT loads_tractor_fk FOREIGN KEY (tenant_id, tractor_id) REFERENCES public.equipment(tenant_id, id);
+
+--
+-- Name: loads loads_trailer_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.loads
+    ADD CONSTRAINT loads_trailer_fk FOREIGN KEY (tenant_id, trailer_id) REFERENCES public.equipment(tenant_id, id);
+
+--
+-- Name: orders orders_shipper_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_shipper_fk FOREIGN KEY (tenant_id, shipper_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: orders orders_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: outbox_deliveries outbox_deliveries_subscription_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -6593,6 +11205,62 @@ ALTER TABLE public.outbox_events
 
 ALTER TABLE ONLY public.outbox_subscriptions
     ADD CONSTRAINT outbox_subscriptions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: parties parties_remit_to_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.parties
+    ADD CONSTRAINT parties_remit_to_fk FOREIGN KEY (tenant_id, remit_to_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: parties parties_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.parties
+    ADD CONSTRAINT parties_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: party_blocks party_blocks_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.party_blocks
+    ADD CONSTRAINT party_blocks_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: party_blocks party_blocks_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.party_blocks
+    ADD CONSTRAINT party_blocks_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: party_members party_members_driver_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.party_members
+    ADD CONSTRAINT party_members_driver_fk FOREIGN KEY (tenant_id, driver_id) REFERENCES public.drivers(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: party_members party_members_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.party_members
+    ADD CONSTRAINT party_members_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: party_members party_members_principal_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.party_members
+    ADD CONSTRAINT party_members_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.principals(id) ON DELETE CASCADE;
+
+--
+-- Name: party_members party_members_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.party_members
+    ADD CONSTRAINT party_members_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: rate_limits rate_limits_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -6628,6 +11296,13 @@ ALTER TABLE ONLY public.rates_index
 
 ALTER TABLE ONLY public.rates_lane_history
     ADD CONSTRAINT rates_lane_history_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: rates_quotes rates_quotes_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.rates_quotes
+    ADD CONSTRAINT rates_quotes_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id);
 
 --
 -- Name: rates_quotes rates_quotes_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -6693,11 +11368,46 @@ ALTER TABLE ONLY public.service_accounts
     ADD CONSTRAINT service_accounts_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.principals(id) ON DELETE CASCADE;
 
 --
--- Name: shipments shipments_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+-- Name: stops stops_facility_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
-ALTER TABLE ONLY public.shipments
-    ADD CONSTRAINT shipments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.stops
+    ADD CONSTRAINT stops_facility_fk FOREIGN KEY (tenant_id, facility_id) REFERENCES public.facilities(tenant_id, id);
+
+--
+-- Name: stops stops_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.stops
+    ADD CONSTRAINT stops_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: stops stops_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.stops
+    ADD CONSTRAINT stops_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: tenders tenders_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tenders
+    ADD CONSTRAINT tenders_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: tenders tenders_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tenders
+    ADD CONSTRAINT tenders_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: tenders tenders_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tenders
+    ADD CONSTRAINT tenders_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: webhook_nonces webhook_nonces_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -6712,6 +11422,12 @@ ALTER TABLE ONLY public.webhook_nonces
 
 ALTER TABLE ONLY public.website_events
     ADD CONSTRAINT website_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: accessorials; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.accessorials ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: action_runs; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -6732,10 +11448,40 @@ ALTER TABLE public.alerts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.audit_log ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: bids; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.bids ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: carrier_insurance; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.carrier_insurance ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: carrier_profiles; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.carrier_profiles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: charge_lines; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.charge_lines ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: concurrency_leases; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
 ALTER TABLE public.concurrency_leases ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: contacts; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.contacts ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: cost_ledger; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -6754,6 +11500,30 @@ ALTER TABLE public.crm_leads ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.dlq_entries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: documents; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.documents ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: drivers; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.drivers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: equipment; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.equipment ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: facilities; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.facilities ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: feature_flag_history; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -6798,10 +11568,34 @@ CREATE POLICY flags_select ON public.feature_flags_v2 FOR SELECT TO authenticate
 CREATE POLICY flags_update ON public.feature_flags_v2 FOR UPDATE TO authenticated USING (app_private.has_permission(tenant_id, app_private.flag_write_permission(key))) WITH CHECK (app_private.has_permission(tenant_id, app_private.flag_write_permission(key)));
 
 --
+-- Name: freight_states; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.freight_states ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: freight_transitions; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.freight_transitions ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: idempotency_keys; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: journal_entries; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.journal_entries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: journal_lines; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.journal_lines ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: key_rotation_rehearsals; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -6816,10 +11610,52 @@ ALTER TABLE public.key_rotation_rehearsals ENABLE ROW LEVEL SECURITY;
 CREATE POLICY key_rotation_rehearsals_read ON public.key_rotation_rehearsals FOR SELECT TO authenticated USING (( SELECT app_private.has_permission(NULL::uuid, 'keys.read'::text) AS has_permission));
 
 --
+-- Name: lanes; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.lanes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: ledger_accounts; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.ledger_accounts ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: live_feed; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
 ALTER TABLE public.live_feed ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: load_board_posts; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.load_board_posts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: load_events; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.load_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: load_messages; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.load_messages ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: loads; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.loads ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: orders; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.orders ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: outbox_deliveries; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -6844,6 +11680,228 @@ ALTER TABLE public.outbox_subscriptions ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY own_assignments ON public.role_assignments FOR SELECT TO authenticated USING ((principal_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: party_members own_membership; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY own_membership ON public.party_members FOR SELECT TO authenticated USING ((principal_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: parties; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.parties ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: party_blocks; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.party_blocks ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: bids party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.bids FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: carrier_insurance party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.carrier_insurance FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: carrier_profiles party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.carrier_profiles FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: charge_lines party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.charge_lines FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: contacts party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.contacts FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: documents party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.documents FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: drivers party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.drivers FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: equipment party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.equipment FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: facilities party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.facilities FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (cardinality(( SELECT app_private.party_ids('carrier'::text) AS party_ids)) > 0)));
+
+--
+-- Name: load_board_posts party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.load_board_posts FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (cardinality(( SELECT app_private.party_ids('carrier'::text) AS party_ids)) > 0)));
+
+--
+-- Name: load_events party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.load_events FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: load_messages party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.load_messages FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: loads party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.loads FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: parties party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.parties FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: party_blocks party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.party_blocks FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: stops party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.stops FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: tenders party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.tenders FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: documents party_driver; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_driver ON public.documents FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (driver_id = ANY (( SELECT app_private.party_ids('driver'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: drivers party_driver; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_driver ON public.drivers FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (id = ANY (( SELECT app_private.party_ids('driver'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: facilities party_driver; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_driver ON public.facilities FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (cardinality(( SELECT app_private.party_ids('driver'::text) AS party_ids)) > 0)));
+
+--
+-- Name: load_events party_driver; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_driver ON public.load_events FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (driver_id = ANY (( SELECT app_private.party_ids('driver'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: loads party_driver; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_driver ON public.loads FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (driver_id = ANY (( SELECT app_private.party_ids('driver'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: stops party_driver; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_driver ON public.stops FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (driver_id = ANY (( SELECT app_private.party_ids('driver'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: party_members; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.party_members ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: charge_lines party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.charge_lines FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: contacts party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.contacts FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: documents party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.documents FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (shipper_party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: facilities party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.facilities FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (cardinality(( SELECT app_private.party_ids('shipper'::text) AS party_ids)) > 0)));
+
+--
+-- Name: load_events party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.load_events FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (shipper_party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: load_messages party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.load_messages FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (shipper_party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: loads party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.loads FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (shipper_party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: orders party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.orders FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (shipper_party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: parties party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.parties FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: stops party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.stops FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (shipper_party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
 
 --
 -- Name: permissions; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -6932,6 +11990,18 @@ ALTER TABLE public.rates_quotes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY reference_read ON public.flag_definitions FOR SELECT TO authenticated USING (true);
 
 --
+-- Name: freight_states reference_read; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY reference_read ON public.freight_states FOR SELECT TO authenticated USING (true);
+
+--
+-- Name: freight_transitions reference_read; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY reference_read ON public.freight_transitions FOR SELECT TO authenticated USING (true);
+
+--
 -- Name: permissions reference_read; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -6966,6 +12036,12 @@ CREATE POLICY reference_read ON public.role_permissions FOR SELECT TO authentica
 --
 
 CREATE POLICY reference_read ON public.roles FOR SELECT TO authenticated USING (true);
+
+--
+-- Name: x12_214_status_codes reference_read; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY reference_read ON public.x12_214_status_codes FOR SELECT TO authenticated USING (true);
 
 --
 -- Name: replay_requests; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -7022,16 +12098,52 @@ ALTER TABLE public.service_accounts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY service_accounts_read ON public.service_accounts FOR SELECT TO authenticated USING (( SELECT app_private.has_permission(NULL::uuid, 'keys.read'::text) AS has_permission));
 
 --
--- Name: shipments; Type: ROW SECURITY; Schema: public; Owner: postgres
---
-
-ALTER TABLE public.shipments ENABLE ROW LEVEL SECURITY;
-
---
 -- Name: spans; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
 ALTER TABLE public.spans ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: stops; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.stops ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: accessorials tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.accessorials FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: bids tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.bids FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_insurance tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.carrier_insurance FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_profiles tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.carrier_profiles FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: charge_lines tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.charge_lines FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: contacts tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.contacts FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: crm_leads tenant_delete; Type: POLICY; Schema: public; Owner: postgres
@@ -7040,10 +12152,70 @@ ALTER TABLE public.spans ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_delete ON public.crm_leads FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: documents tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.documents FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: drivers tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.drivers FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: equipment tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.equipment FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: facilities tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.facilities FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: lanes tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.lanes FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: load_board_posts tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.load_board_posts FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: loads tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.loads FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: orders tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.orders FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: outbox_subscriptions tenant_delete; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_delete ON public.outbox_subscriptions FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.manage'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: parties tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.parties FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: party_members tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.party_members FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: rates_contracts tenant_delete; Type: POLICY; Schema: public; Owner: postgres
@@ -7076,16 +12248,52 @@ CREATE POLICY tenant_delete ON public.rates_lane_history FOR DELETE TO authentic
 CREATE POLICY tenant_delete ON public.role_assignments FOR DELETE TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.manage'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'members.manage'::text) AS has_permission))));
 
 --
--- Name: shipments tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+-- Name: stops tenant_delete; Type: POLICY; Schema: public; Owner: postgres
 --
 
-CREATE POLICY tenant_delete ON public.shipments FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+CREATE POLICY tenant_delete ON public.stops FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: accessorials tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.accessorials FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: alerts tenant_insert; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_insert ON public.alerts FOR INSERT TO authenticated WITH CHECK (((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'domain.write'::text) AS has_permission))));
+
+--
+-- Name: bids tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.bids FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_insurance tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.carrier_insurance FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_profiles tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.carrier_profiles FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: charge_lines tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.charge_lines FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: contacts tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.contacts FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: crm_leads tenant_insert; Type: POLICY; Schema: public; Owner: postgres
@@ -7098,6 +12306,60 @@ CREATE POLICY tenant_insert ON public.crm_leads FOR INSERT TO authenticated WITH
 --
 
 CREATE POLICY tenant_insert ON public.dlq_entries FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('outbox.deliver'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: documents tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.documents FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: drivers tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.drivers FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: equipment tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.equipment FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: facilities tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.facilities FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: lanes tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.lanes FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: ledger_accounts tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.ledger_accounts FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: load_board_posts tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.load_board_posts FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: loads tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.loads FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: orders tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.orders FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: outbox_deliveries tenant_insert; Type: POLICY; Schema: public; Owner: postgres
@@ -7116,6 +12378,18 @@ CREATE POLICY tenant_insert ON public.outbox_events FOR INSERT TO authenticated 
 --
 
 CREATE POLICY tenant_insert ON public.outbox_subscriptions FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.manage'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: parties tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.parties FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: party_members tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.party_members FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: rates_contracts tenant_insert; Type: POLICY; Schema: public; Owner: postgres
@@ -7154,22 +12428,28 @@ CREATE POLICY tenant_insert ON public.rates_quotes FOR INSERT TO authenticated W
 CREATE POLICY tenant_insert ON public.role_assignments FOR INSERT TO authenticated WITH CHECK (((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.manage'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'members.manage'::text) AS has_permission))));
 
 --
--- Name: shipments tenant_insert; Type: POLICY; Schema: public; Owner: postgres
---
-
-CREATE POLICY tenant_insert ON public.shipments FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
-
---
 -- Name: spans tenant_insert; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_insert ON public.spans FOR INSERT TO authenticated WITH CHECK (((tenant_id = ANY (( SELECT app_private.permitted_tenants('telemetry.write'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'telemetry.write'::text) AS has_permission))));
 
 --
+-- Name: stops tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.stops FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: website_events tenant_insert; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_insert ON public.website_events FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: accessorials tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.accessorials FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: action_runs tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -7190,10 +12470,40 @@ CREATE POLICY tenant_select ON public.alerts FOR SELECT TO authenticated USING (
 CREATE POLICY tenant_select ON public.audit_log FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('audit.read'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'audit.read'::text) AS has_permission))));
 
 --
+-- Name: bids tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.bids FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_insurance tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.carrier_insurance FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_profiles tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.carrier_profiles FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: charge_lines tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.charge_lines FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: concurrency_leases tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_select ON public.concurrency_leases FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('rails.read'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'rails.read'::text) AS has_permission))));
+
+--
+-- Name: contacts tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.contacts FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: cost_ledger tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -7214,6 +12524,30 @@ CREATE POLICY tenant_select ON public.crm_leads FOR SELECT TO authenticated USIN
 CREATE POLICY tenant_select ON public.dlq_entries FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('dlq.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: documents tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.documents FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: drivers tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.drivers FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: equipment tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.equipment FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: facilities tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.facilities FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: feature_flag_history tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -7226,10 +12560,64 @@ CREATE POLICY tenant_select ON public.feature_flag_history FOR SELECT TO authent
 CREATE POLICY tenant_select ON public.idempotency_keys FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('rails.read'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'rails.read'::text) AS has_permission))));
 
 --
+-- Name: journal_entries tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.journal_entries FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: journal_lines tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.journal_lines FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: lanes tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.lanes FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: ledger_accounts tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.ledger_accounts FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: live_feed tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_select ON public.live_feed FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: load_board_posts tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.load_board_posts FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: load_events tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.load_events FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: load_messages tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.load_messages FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: loads tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.loads FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: orders tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.orders FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: outbox_deliveries tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -7248,6 +12636,24 @@ CREATE POLICY tenant_select ON public.outbox_events FOR SELECT TO authenticated 
 --
 
 CREATE POLICY tenant_select ON public.outbox_subscriptions FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: parties tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.parties FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: party_blocks tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.party_blocks FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: party_members tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.party_members FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: rate_limits tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -7304,16 +12710,22 @@ CREATE POLICY tenant_select ON public.request_metrics FOR SELECT TO authenticate
 CREATE POLICY tenant_select ON public.role_assignments FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.read'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'members.read'::text) AS has_permission))));
 
 --
--- Name: shipments tenant_select; Type: POLICY; Schema: public; Owner: postgres
---
-
-CREATE POLICY tenant_select ON public.shipments FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
-
---
 -- Name: spans tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_select ON public.spans FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('traces.read'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'traces.read'::text) AS has_permission))));
+
+--
+-- Name: stops tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.stops FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: tenders tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.tenders FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: webhook_nonces tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -7328,16 +12740,106 @@ CREATE POLICY tenant_select ON public.webhook_nonces FOR SELECT TO authenticated
 CREATE POLICY tenant_select ON public.website_events FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: accessorials tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.accessorials FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: alerts tenant_update; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_update ON public.alerts FOR UPDATE TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'domain.write'::text) AS has_permission)))) WITH CHECK (((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'domain.write'::text) AS has_permission))));
 
 --
+-- Name: bids tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.bids FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_insurance tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.carrier_insurance FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_profiles tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.carrier_profiles FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: charge_lines tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.charge_lines FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: contacts tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.contacts FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: crm_leads tenant_update; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_update ON public.crm_leads FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: documents tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.documents FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: drivers tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.drivers FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: equipment tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.equipment FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: facilities tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.facilities FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: lanes tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.lanes FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: ledger_accounts tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.ledger_accounts FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: load_board_posts tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.load_board_posts FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: loads tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.loads FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: orders tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.orders FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: outbox_events tenant_update; Type: POLICY; Schema: public; Owner: postgres
@@ -7350,6 +12852,18 @@ CREATE POLICY tenant_update ON public.outbox_events FOR UPDATE TO authenticated 
 --
 
 CREATE POLICY tenant_update ON public.outbox_subscriptions FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.manage'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.manage'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: parties tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.parties FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: party_members tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.party_members FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.manage'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: rates_contracts tenant_update; Type: POLICY; Schema: public; Owner: postgres
@@ -7388,10 +12902,10 @@ CREATE POLICY tenant_update ON public.rates_quotes FOR UPDATE TO authenticated U
 CREATE POLICY tenant_update ON public.role_assignments FOR UPDATE TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.manage'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'members.manage'::text) AS has_permission)))) WITH CHECK (((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.manage'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'members.manage'::text) AS has_permission))));
 
 --
--- Name: shipments tenant_update; Type: POLICY; Schema: public; Owner: postgres
+-- Name: stops tenant_update; Type: POLICY; Schema: public; Owner: postgres
 --
 
-CREATE POLICY tenant_update ON public.shipments FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+CREATE POLICY tenant_update ON public.stops FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: tenants; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -7424,6 +12938,12 @@ CREATE POLICY tenants_select ON public.tenants FOR SELECT TO authenticated USING
 CREATE POLICY tenants_update ON public.tenants FOR UPDATE TO authenticated USING ((id = ANY (( SELECT app_private.permitted_tenants('tenant.manage'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((id = ANY (( SELECT app_private.permitted_tenants('tenant.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: tenders; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.tenders ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: webhook_nonces; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -7434,6 +12954,12 @@ ALTER TABLE public.webhook_nonces ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.website_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: x12_214_status_codes; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.x12_214_status_codes ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: SCHEMA app_private; Type: ACL; Schema: -; Owner: postgres
@@ -7552,6 +13078,54 @@ GRANT ALL ON FUNCTION app_private.audit_verify(p_chain_id uuid) TO service_role;
 --
 
 REVOKE ALL ON FUNCTION app_private.audit_write(p_tenant_id uuid, p_action text, p_target_type text, p_target_id text, p_before jsonb, p_after jsonb, p_reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_load_cancel(p_load_id uuid, p_reason text, p_tonu_cents bigint, p_bill_shipper_cents bigint) TO authenticated;
+
+--
+-- Name: FUNCTION broker_load_route(p_load_id uuid, p_route jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_load_route(p_load_id uuid, p_route jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_load_route(p_load_id uuid, p_route jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION broker_message_retract(p_message_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_message_retract(p_message_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_message_retract(p_message_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_message_send(p_load_id uuid, p_audience text[], p_body text, p_kind text) TO authenticated;
+
+--
+-- Name: FUNCTION broker_next_carrier(p_load_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_next_carrier(p_load_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_next_carrier(p_load_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION broker_rate_confirmation_reader(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_rate_confirmation_reader() FROM PUBLIC;
+
+--
+-- Name: FUNCTION broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) TO authenticated;
 
 --
 -- Name: FUNCTION check_machine_tenant(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
@@ -7696,6 +13270,309 @@ GRANT ALL ON FUNCTION app_private.flag_write_permission(p_key text) TO authentic
 GRANT ALL ON FUNCTION app_private.flag_write_permission(p_key text) TO service_role;
 
 --
+-- Name: FUNCTION freight_cents(p_value jsonb, p_what text, p_required boolean); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_cents(p_value jsonb, p_what text, p_required boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_check_charge_line(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_check_charge_line() FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_check_member(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_check_member() FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_check_time_zone(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_check_time_zone() FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_child_parties(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_child_parties() FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_cover_internal(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_currency text, p_source_type text, p_source_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_cover_internal(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_currency text, p_source_type text, p_source_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_credit_exposure(p_party_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_credit_exposure(p_party_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_document_record(p_doc jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_document_record(p_doc jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_document_record(p_doc jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION freight_exception_set(p_load_id uuid, p_on boolean, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_exception_set(p_load_id uuid, p_on boolean, p_reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_lane(p_load_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_lane(p_load_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_ledger_post(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_ledger_post(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_ledger_post(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_ledger_reverse(p_entry_id uuid, p_memo text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_ledger_reverse(p_entry_id uuid, p_memo text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_ledger_reverse(p_entry_id uuid, p_memo text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_load_cover(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_source_type text, p_source_id uuid, p_currency text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_load_cover(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_source_type text, p_source_id uuid, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_load_cover(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_source_type text, p_source_id uuid, p_currency text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_load_dispatch(p_load_id uuid, p_driver_id uuid, p_tractor_id uuid, p_trailer_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_load_dispatch(p_load_id uuid, p_driver_id uuid, p_tractor_id uuid, p_trailer_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_load_dispatch(p_load_id uuid, p_driver_id uuid, p_tractor_id uuid, p_trailer_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION freight_load_event_record(p_load_id uuid, p_event jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_load_event_record(p_load_id uuid, p_event jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_load_event_record(p_load_id uuid, p_event jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION freight_load_exception(p_load_id uuid, p_on boolean, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_load_exception(p_load_id uuid, p_on boolean, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_load_exception(p_load_id uuid, p_on boolean, p_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_load_move(p_load_id uuid, p_to text, p_reason text, p_source_event_id text, p_payload jsonb, p_cause_event_id uuid, p_occurred_at timestamp with time zone); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_load_move(p_load_id uuid, p_to text, p_reason text, p_source_event_id text, p_payload jsonb, p_cause_event_id uuid, p_occurred_at timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_load_transition(p_load_id uuid, p_to text, p_reason text, p_source_event_id text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_load_transition(p_load_id uuid, p_to text, p_reason text, p_source_event_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_load_transition(p_load_id uuid, p_to text, p_reason text, p_source_event_id text) TO authenticated;
+
+--
+-- Name: TABLE party_members; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.party_members TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.party_members TO authenticated;
+
+--
+-- Name: FUNCTION freight_member(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_member(p_tenant_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_order_book(p_order jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_order_book(p_order jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_order_book(p_order jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION freight_party_block_clear(p_block_id uuid, p_clear_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_party_block_clear(p_block_id uuid, p_clear_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_party_block_clear(p_block_id uuid, p_clear_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_party_block_set(p_party_id uuid, p_reason text, p_note text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_party_block_set(p_party_id uuid, p_reason text, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_party_block_set(p_party_id uuid, p_reason text, p_note text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_party_refusal(p_party_id uuid, p_on date, OUT code text, OUT reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_party_refusal(p_party_id uuid, p_on date, OUT code text, OUT reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_pickup_date(p_load_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_pickup_date(p_load_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_propagate_parties(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_propagate_parties() FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_publish(p_tenant_id uuid, p_entity text, p_id uuid, p_verb text, p_payload jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_publish(p_tenant_id uuid, p_entity text, p_id uuid, p_verb text, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_reference(p_prefix text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_reference(p_prefix text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_reopen_if_untendered(p_load_id uuid, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_reopen_if_untendered(p_load_id uuid, p_reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_require_eligible(p_party_id uuid, p_on date); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_require_eligible(p_party_id uuid, p_on date) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_require_party(p_tenant_id uuid, p_party_id uuid, p_driver_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_require_party(p_tenant_id uuid, p_party_id uuid, p_driver_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_set_status(p_table regclass, p_id uuid, p_to text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_set_status(p_table regclass, p_id uuid, p_to text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_source_portal(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_source_portal() FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_status_guard(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_status_guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_stops_check(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_stops_check() FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_tenant_of(p_table regclass, p_id uuid, p_permission text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_tenant_of(p_table regclass, p_id uuid, p_permission text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_tender_accept(p_tender_id uuid, p_note text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_tender_accept(p_tender_id uuid, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_tender_accept(p_tender_id uuid, p_note text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_tender_cancel(p_tender_id uuid, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_tender_cancel(p_tender_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_tender_cancel(p_tender_id uuid, p_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_tender_counter(p_tender_id uuid, p_counter_cents bigint, p_note text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_tender_counter(p_tender_id uuid, p_counter_cents bigint, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_tender_counter(p_tender_id uuid, p_counter_cents bigint, p_note text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_tender_decline(p_tender_id uuid, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_tender_decline(p_tender_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_tender_decline(p_tender_id uuid, p_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_tender_expire(p_tender_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_tender_expire(p_tender_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_tender_expire(p_tender_id uuid) TO authenticated;
+
+--
+-- Name: TABLE tenders; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tenders TO service_role;
+GRANT SELECT ON TABLE public.tenders TO authenticated;
+
+--
+-- Name: FUNCTION freight_tender_for_response(p_tender_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_tender_for_response(p_tender_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_tender_move(p_tender_id uuid, p_to text, p_note text, p_payload jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_tender_move(p_tender_id uuid, p_to text, p_note text, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_tender_offer(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone, p_currency text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_tender_offer(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_tender_offer(p_load_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone, p_currency text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_transition_check(p_machine text, p_id uuid, p_from text, p_to text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_transition_check(p_machine text, p_id uuid, p_from text, p_to text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.freight_transition_check(p_machine text, p_id uuid, p_from text, p_to text) TO authenticated;
+GRANT ALL ON FUNCTION app_private.freight_transition_check(p_machine text, p_id uuid, p_from text, p_to text) TO service_role;
+
+--
+-- Name: FUNCTION freight_validate_stops(p_load_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_validate_stops(p_load_id uuid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION grants_memo_clear(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7792,6 +13669,42 @@ GRANT ALL ON FUNCTION app_private.lease_renew(p_lease_id uuid, p_ttl_seconds int
 GRANT ALL ON FUNCTION app_private.lease_renew(p_lease_id uuid, p_ttl_seconds integer) TO service_role;
 
 --
+-- Name: FUNCTION ledger_balance_trigger(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.ledger_balance_trigger() FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_check_entry(p_entry_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.ledger_check_entry(p_entry_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_check_line(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.ledger_check_line() FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_party_balance(p_party_id uuid, p_subtype text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.ledger_party_balance(p_party_id uuid, p_subtype text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_post_internal(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text, p_reverses uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.ledger_post_internal(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text, p_reverses uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_refuse_change(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.ledger_refuse_change() FROM PUBLIC;
+
+--
 -- Name: FUNCTION live_feed_notify(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7873,6 +13786,14 @@ REVOKE ALL ON FUNCTION app_private.outbox_subscription_validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.parse_flag_scope(p_scope text, OUT scope text, OUT kind text, OUT tenant_id uuid, OUT portal text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION party_ids(p_audience text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.party_ids(p_audience text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.party_ids(p_audience text) TO authenticated;
+GRANT ALL ON FUNCTION app_private.party_ids(p_audience text) TO service_role;
+
+--
 -- Name: FUNCTION permission_grants(p_permission text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -7940,10 +13861,23 @@ REVOKE ALL ON FUNCTION app_private.rate_limit_take_or_raise(p_bucket text, p_sub
 GRANT ALL ON FUNCTION app_private.rate_limit_take_or_raise(p_bucket text, p_subject text, p_limit integer, p_window_seconds integer, p_cost integer, p_tenant_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION rates_quote_party(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.rates_quote_party() FROM PUBLIC;
+
+--
 -- Name: FUNCTION rates_quote_proof(p_tenant_id uuid, p_quote_id uuid, OUT total numeric, OUT status text, OUT events integer); Type: ACL; Schema: app_private; Owner: postgres
 --
 
 REVOKE ALL ON FUNCTION app_private.rates_quote_proof(p_tenant_id uuid, p_quote_id uuid, OUT total numeric, OUT status text, OUT events integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb, p_needs_approval_since timestamp with time zone, p_trace_id text) TO authenticated;
 
 --
 -- Name: FUNCTION record_flag_change(); Type: ACL; Schema: app_private; Owner: postgres
@@ -8078,6 +14012,13 @@ GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO auth
 GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION shipper_order_book(p_quote_id uuid, p_order jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) TO authenticated;
+
+--
 -- Name: FUNCTION spans_redact(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -8208,6 +14149,12 @@ REVOKE ALL ON FUNCTION ops.partition_step(p_granularity text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ops.partition_upper_bound(p_partition regclass) FROM PUBLIC;
 
 --
+-- Name: FUNCTION party_rls(p_table regclass, p_audience text, p_column name); Type: ACL; Schema: ops; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION ops.party_rls(p_table regclass, p_audience text, p_column name) FROM PUBLIC;
+
+--
 -- Name: FUNCTION portal_audit(p_since interval); Type: ACL; Schema: ops; Owner: postgres
 --
 
@@ -8321,6 +14268,14 @@ GRANT ALL ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) TO
 GRANT ALL ON FUNCTION public.flags_effective(p_tenant_id uuid, p_portal text) TO service_role;
 
 --
+-- Name: FUNCTION freight_carrier_scorecard(p_tenant uuid); Type: ACL; Schema: public; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) TO service_role;
+
+--
 -- Name: FUNCTION rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date); Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -8351,6 +14306,13 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.spans TO service_role;
 GRANT SELECT,INSERT ON TABLE public.spans TO authenticated;
 
 --
+-- Name: TABLE accessorials; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.accessorials TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.accessorials TO authenticated;
+
+--
 -- Name: TABLE alerts; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -8358,11 +14320,46 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.alerts TO service_role;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.alerts TO authenticated;
 
 --
+-- Name: TABLE bids; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.bids TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.bids TO authenticated;
+
+--
+-- Name: TABLE carrier_insurance; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.carrier_insurance TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.carrier_insurance TO authenticated;
+
+--
+-- Name: TABLE carrier_profiles; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.carrier_profiles TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.carrier_profiles TO authenticated;
+
+--
+-- Name: TABLE charge_lines; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.charge_lines TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.charge_lines TO authenticated;
+
+--
 -- Name: TABLE concurrency_leases; Type: ACL; Schema: public; Owner: postgres
 --
 
 GRANT SELECT ON TABLE public.concurrency_leases TO service_role;
 GRANT SELECT ON TABLE public.concurrency_leases TO authenticated;
+
+--
+-- Name: TABLE contacts; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.contacts TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.contacts TO authenticated;
 
 --
 -- Name: TABLE cost_ledger; Type: ACL; Schema: public; Owner: postgres
@@ -8386,6 +14383,34 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.dlq_entries TO service_role;
 GRANT SELECT,INSERT ON TABLE public.dlq_entries TO authenticated;
 
 --
+-- Name: TABLE documents; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.documents TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.documents TO authenticated;
+
+--
+-- Name: TABLE drivers; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.drivers TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.drivers TO authenticated;
+
+--
+-- Name: TABLE equipment; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.equipment TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.equipment TO authenticated;
+
+--
+-- Name: TABLE facilities; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.facilities TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.facilities TO authenticated;
+
+--
 -- Name: TABLE feature_flag_history; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -8407,6 +14432,20 @@ GRANT SELECT ON TABLE public.feature_flags_typed TO authenticated;
 GRANT SELECT ON TABLE public.feature_flags_typed TO service_role;
 
 --
+-- Name: TABLE freight_states; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT ON TABLE public.freight_states TO authenticated;
+GRANT SELECT ON TABLE public.freight_states TO service_role;
+
+--
+-- Name: TABLE freight_transitions; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT ON TABLE public.freight_transitions TO authenticated;
+GRANT SELECT ON TABLE public.freight_transitions TO service_role;
+
+--
 -- Name: TABLE idempotency_keys; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -8414,11 +14453,74 @@ GRANT SELECT ON TABLE public.idempotency_keys TO service_role;
 GRANT SELECT ON TABLE public.idempotency_keys TO authenticated;
 
 --
+-- Name: TABLE journal_entries; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.journal_entries TO service_role;
+GRANT SELECT ON TABLE public.journal_entries TO authenticated;
+
+--
+-- Name: TABLE journal_lines; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.journal_lines TO service_role;
+GRANT SELECT ON TABLE public.journal_lines TO authenticated;
+
+--
+-- Name: TABLE lanes; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.lanes TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.lanes TO authenticated;
+
+--
+-- Name: TABLE ledger_accounts; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.ledger_accounts TO service_role;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.ledger_accounts TO authenticated;
+
+--
 -- Name: TABLE live_feed; Type: ACL; Schema: public; Owner: postgres
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.live_feed TO service_role;
 GRANT SELECT ON TABLE public.live_feed TO authenticated;
+
+--
+-- Name: TABLE load_board_posts; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.load_board_posts TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.load_board_posts TO authenticated;
+
+--
+-- Name: TABLE load_events; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.load_events TO service_role;
+GRANT SELECT ON TABLE public.load_events TO authenticated;
+
+--
+-- Name: TABLE load_messages; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.load_messages TO service_role;
+GRANT SELECT ON TABLE public.load_messages TO authenticated;
+
+--
+-- Name: TABLE loads; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.loads TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.loads TO authenticated;
+
+--
+-- Name: TABLE orders; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.orders TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.orders TO authenticated;
 
 --
 -- Name: TABLE outbox_deliveries; Type: ACL; Schema: public; Owner: postgres
@@ -8433,6 +14535,20 @@ GRANT SELECT,INSERT ON TABLE public.outbox_deliveries TO authenticated;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.outbox_subscriptions TO service_role;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.outbox_subscriptions TO authenticated;
+
+--
+-- Name: TABLE parties; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.parties TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.parties TO authenticated;
+
+--
+-- Name: TABLE party_blocks; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.party_blocks TO service_role;
+GRANT SELECT ON TABLE public.party_blocks TO authenticated;
 
 --
 -- Name: TABLE permissions; Type: ACL; Schema: public; Owner: postgres
@@ -8606,11 +14722,25 @@ GRANT SELECT ON TABLE public.service_accounts TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.service_accounts TO service_role;
 
 --
--- Name: TABLE shipments; Type: ACL; Schema: public; Owner: postgres
+-- Name: TABLE stops; Type: ACL; Schema: public; Owner: postgres
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.shipments TO service_role;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.shipments TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.stops TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.stops TO authenticated;
+
+--
+-- Name: TABLE sla_timers; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT ON TABLE public.sla_timers TO authenticated;
+GRANT SELECT ON TABLE public.sla_timers TO service_role;
+
+--
+-- Name: TABLE stops_local; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT ON TABLE public.stops_local TO authenticated;
+GRANT SELECT ON TABLE public.stops_local TO service_role;
 
 --
 -- Name: TABLE tenants; Type: ACL; Schema: public; Owner: postgres
@@ -8632,6 +14762,13 @@ GRANT SELECT ON TABLE public.webhook_nonces TO authenticated;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.website_events TO service_role;
 GRANT SELECT,INSERT ON TABLE public.website_events TO authenticated;
+
+--
+-- Name: TABLE x12_214_status_codes; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT ON TABLE public.x12_214_status_codes TO authenticated;
+GRANT SELECT ON TABLE public.x12_214_status_codes TO service_role;
 
 --
 -- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: public; Owner: postgres

@@ -50,10 +50,3 @@ insert into public.role_assignments (principal_id, role, tenant_id) values
   ('e0000000-0000-4000-8000-000000000007', 'developer',       'd0000000-0000-4000-8000-000000000001'),
   ('e0000000-0000-4000-8000-000000000008', 'viewer',          'd0000000-0000-4000-8000-000000000001')
 on conflict on constraint role_assignments_unique do nothing;
-
--- A few demo loads.
-insert into public.shipments (tenant_id, reference, status, origin, destination, carrier_name, rate_usd) values
-  ('d0000000-0000-4000-8000-000000000001', 'DEMO-1001', 'booked',     'Chicago, IL', 'Dallas, TX',  'Prairie Haulers', 2150.00),
-  ('d0000000-0000-4000-8000-000000000001', 'DEMO-1002', 'in_transit', 'Atlanta, GA', 'Newark, NJ',  'Eastline Freight', 1875.50),
-  ('d0000000-0000-4000-8000-000000000001', 'DEMO-1003', 'draft',      'Denver, CO',  'Phoenix, AZ', null, null)
-on conflict on constraint shipments_reference_unique do nothing;

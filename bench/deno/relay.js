@@ -1,14 +1,14 @@
 // The outbox relay as it runs in production (Deno: the runtime's worker / the outbox-relay
-// function), for the bench's relay measure: LISTEN/NOTIFY + timer, as the agents principal.
+// function), for the bench's relay measure: LISTEN/NOTIFY + timer, as relay@.
 // Env: SUPABASE_DB_URL, RELAY_BATCH, RELAY_CONCURRENCY. Prints "started"; SIGTERM stops it.
 // (Plain JS so the Node type-check leaves it alone; Deno loads the TypeScript it imports.)
 import postgres from "postgres";
 import { createLogger } from "../../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
+import { RELAY_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
 
 const sql = postgres(Deno.env.get("SUPABASE_DB_URL"), { prepare: false, max: 4, onnotice: () => {} });
 const relay = new Relay(sql, {
-  principalId: AGENTS_PRINCIPAL,
+  principalId: RELAY_PRINCIPAL,
   batchSize: Number(Deno.env.get("RELAY_BATCH") ?? 100),
   concurrency: Number(Deno.env.get("RELAY_CONCURRENCY") ?? 32),
   timeoutMs: 5000,

@@ -51,9 +51,7 @@ export async function startBenchStack(log: (s: string) => void): Promise<BenchSt
     psql(inst, ["-c", "create extension if not exists pg_stat_statements with schema extensions"]);
     // No cron ticks during the bench (autopilot gates, relay safety net, cleanups). The jobs
     // are removed, not just deactivated (pg_cron 1.4 kept running some inactive ones), and a
-    // job already running is cancelled: the '+30s' variants of the local stack (pg_cron 1.4
-    // has no second schedules) run `select pg_sleep(30); ...`, which holds back the xmin
-    // horizon for 30 s of every minute, so dead outbox rows could not be cleaned up.
+    // job already running is cancelled.
     psql(inst, ["-c", "select count(cron.unschedule(jobid)) from cron.job"]);
     psql(inst, ["-c", "select count(pg_cancel_backend(pid)) from pg_stat_activity where backend_type = 'pg_cron'"]);
     admin = postgres(dbUrl(inst), { prepare: false, max: 4, onnotice: () => {} });

@@ -8,4 +8,6 @@ export interface Contracts extends Record<PortalName, unknown> {
   rates: typeof import("./rates/contract.ts").contract;
   crm: typeof import("./crm/contract.ts").contract;
   autonomous: typeof import("./autonomous/contract.ts").contract;
+  shipper: typeof import("./shipper/contract.ts").contract;
+  broker: typeof import("./broker/contract.ts").contract;
 }

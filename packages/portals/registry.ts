@@ -12,12 +12,14 @@ export const PORTALS = [
   { name: "rates", fn: "rates" },
   { name: "crm", fn: "webhooks" },
   { name: "autonomous", fn: "autonomous" },
+  { name: "shipper", fn: "shipper" },
+  { name: "broker", fn: "broker" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];
 
 /** Functions that serve no portal (the platform's own); everything else is a portal's. */
-export const PLATFORM_FUNCTIONS = ["health", "live-feed", "outbox-relay", "autopilot", "console", "webhooks"] as const;
+export const PLATFORM_FUNCTIONS = ["health", "live-feed", "outbox-relay", "autopilot", "console", "webhooks", "documents"] as const;
 
 export const portalFn = (name: string): string | undefined => PORTALS.find((p) => p.name === name)?.fn;
 

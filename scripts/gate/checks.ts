@@ -3,7 +3,8 @@
  * Each returns its figures and the trace ids worth a look, pass or fail.
  */
 import type { Queryable } from "../ops/db.ts";
-import { EXPECTED_ACTIVATION, newDlqEntries, outboxLag, readFlags, slo } from "../ops/metrics.ts";
+import { EXPECTED_ACTIVATION, newDlqEntries, outboxLag, readFlags, slo, type SloRow } from "../ops/metrics.ts";
+import { limitOf, LOAD } from "../../load/thresholds.ts";
 import type { GateOptions } from "./options.ts";
 
 export interface CheckResult {
@@ -41,37 +42,78 @@ export async function outboxLagCheck(sql: Queryable, o: GateOptions): Promise<Ch
   };
 }
 
+export interface SloLimits {
+  successMin: number;
+  p95Ms: number;
+  portalP95Ms: number;
+  minRequests: number;
+}
+
 /**
- * Per function/portal: success >= --min-success and p95 <= --max-p95 (functions) or the
- * portal's `slo.portalP95MaxMs` (portals), like the autopilot's gates. A row with fewer
- * than `slo.minRequests` requests (--min-requests) gets no verdict: one failed request out
- * of one is not a breach.
+ * What the gate judges by: its options where given, else the live `slo.*` flags (operators
+ * change them), else k6/thresholds.json's values, which the flags are seeded with.
  */
-export async function sloBreach(sql: Queryable, o: GateOptions): Promise<CheckResult> {
-  const rows = await slo(sql, o.window);
+export async function sloLimits(sql: Queryable, o: Partial<Pick<GateOptions, "minSuccess" | "maxP95Ms" | "maxPortalP95Ms" | "minRequests">> = {}): Promise<SloLimits> {
   const flags = await readFlags(sql);
   const flagNum = (key: string, fallback: number) => {
     const n = Number(flags[key]?.value);
     return Number.isFinite(n) ? n : fallback;
   };
-  const portalP95 = o.maxPortalP95Ms ?? flagNum("slo.portalP95MaxMs", 1500);
-  const minRequests = o.minRequests ?? flagNum("slo.minRequests", 20);
-  const limit = (r: { portal: string | null }) => (r.portal ? portalP95 : o.maxP95Ms);
-  const judged = rows.filter((r) => r.requests >= minRequests);
+  return {
+    successMin: o.minSuccess ?? flagNum("slo.successMin", Number((1 - limitOf("http_req_failed")).toFixed(6))),
+    p95Ms: o.maxP95Ms ?? flagNum("slo.p95MaxMs", limitOf("http_req_duration")),
+    portalP95Ms: o.maxPortalP95Ms ?? flagNum("slo.portalP95MaxMs", limitOf("http_req_duration{scenario:price_one}")),
+    minRequests: o.minRequests ?? flagNum("slo.minRequests", 20),
+  };
+}
+
+/**
+ * Per function/portal row: success >= successMin and p95 <= p95Ms (functions) or
+ * portalP95Ms (portals), like the autopilot's gates. A row with fewer than minRequests
+ * requests gets no verdict: one failed request out of one is not a breach.
+ */
+export function sloVerdict(rows: SloRow[], l: SloLimits) {
+  const limit = (r: { portal: string | null }) => (r.portal ? l.portalP95Ms : l.p95Ms);
+  const judged = rows.filter((r) => r.requests >= l.minRequests);
   const breaching = judged.filter((r) =>
-    (r.successRatio !== null && r.successRatio < o.minSuccess) || r.p95UpperMs === null || r.p95UpperMs > limit(r));
+    (r.successRatio !== null && r.successRatio < l.successMin) || r.p95UpperMs === null || r.p95UpperMs > limit(r));
+  return { limit, judged, breaching, unjudged: rows.length - judged.length };
+}
+
+export const describeSlo = (r: SloRow, limit: number) =>
+  `${r.function}${r.portal ? `/${r.portal}` : ""} success ${pct(r.successRatio)} p95 ${r.p95UpperMs === null ? "> 10000" : `<= ${r.p95UpperMs}`} ms (limit ${limit} ms)`;
+
+export async function sloBreach(sql: Queryable, o: GateOptions): Promise<CheckResult> {
+  const rows = await slo(sql, o.window);
+  const l = await sloLimits(sql, o);
+  const { limit, judged, breaching, unjudged } = sloVerdict(rows, l);
   const requests = rows.reduce((n, r) => n + r.requests, 0);
-  const unjudged = rows.length - judged.length;
   return {
     name: "slo_breach",
     ok: breaching.length === 0,
     summary: (breaching.length
-      ? `${breaching.length} of ${judged.length} function/portal(s) breach: ` +
-        breaching.map((r) => `${r.function}${r.portal ? `/${r.portal}` : ""} success ${pct(r.successRatio)} p95 ${r.p95UpperMs === null ? "> 10000" : `<= ${r.p95UpperMs}`} ms (limit ${limit(r)} ms)`).join("; ")
+      ? `${breaching.length} of ${judged.length} function/portal(s) breach: ` + breaching.map((r) => describeSlo(r, limit(r))).join("; ")
       : `${judged.length} function/portal(s), ${requests} requests, all within the SLOs`) +
-      (unjudged ? `; ${unjudged} with fewer than ${minRequests} requests not judged` : ""),
-    threshold: `success >= ${pct(o.minSuccess)}, p95 <= ${o.maxP95Ms} ms (portals ${portalP95} ms), at least ${minRequests} requests`,
-    rows: rows.map((r) => ({ ...r, successRatio: pct(r.successRatio), judged: r.requests >= minRequests, p95LimitMs: limit(r) })),
+      (unjudged ? `; ${unjudged} with fewer than ${l.minRequests} requests not judged` : ""),
+    threshold: `success >= ${pct(l.successMin)}, p95 <= ${l.p95Ms} ms (portals ${l.portalP95Ms} ms), at least ${l.minRequests} requests`,
+    rows: rows.map((r) => ({ ...r, successRatio: pct(r.successRatio), judged: r.requests >= l.minRequests, p95LimitMs: limit(r) })),
+    traces: [],
+  };
+}
+
+/**
+ * The k6 smoke the deploy workflow runs before the gate (k6/smoke.js): its step's outcome.
+ * run-k6-action reports any non-zero k6 exit as a failure (99: a threshold was crossed;
+ * 110: no outbox lag to judge; others: the run errored); k6's own summary is in the step's log.
+ */
+export function k6Smoke(outcome: NonNullable<GateOptions["k6Outcome"]>): CheckResult {
+  return {
+    name: "k6_smoke",
+    ok: outcome === "success",
+    summary: outcome === "success" ? "k6 run k6/smoke.js: every threshold green"
+      : outcome === "failure" ? "k6 run k6/smoke.js failed: a threshold was crossed (k6 exit 99) or the run errored; its summary is in the k6 step's log"
+      : `the k6 smoke did not run (${outcome})`,
+    threshold: LOAD.thresholds.map((t) => `${t.metric} ${t.expr}`).join(", "),
     traces: [],
   };
 }

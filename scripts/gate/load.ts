@@ -1,9 +1,13 @@
-/** The gate's load smoke: load/run.ts at a constant arrival rate, judged by load/thresholds.ts. */
+/**
+ * The gate's load smoke: load/run.ts at a constant arrival rate on health, judged like k6
+ * judges k6/smoke.js but by the live SLO flags (http_req_failed < 1 - slo.successMin,
+ * p95 < slo.p95MaxMs).
+ */
 import { runScenario } from "../../load/run.ts";
-import { evaluate } from "../../load/thresholds.ts";
-import type { CheckResult } from "./checks.ts";
+import { judge } from "../../load/thresholds.ts";
+import type { CheckResult, SloLimits } from "./checks.ts";
 
-export async function loadSmoke(apiUrl: string, anonKey: string, rate: number, seconds: number): Promise<CheckResult> {
+export async function loadSmoke(apiUrl: string, anonKey: string, rate: number, seconds: number, l: SloLimits): Promise<CheckResult> {
   const samples = await runScenario({
     name: "health",
     url: `${apiUrl}/functions/v1/health`,
@@ -11,7 +15,10 @@ export async function loadSmoke(apiUrl: string, anonKey: string, rate: number, s
     rate,
     seconds,
   });
-  const ts = evaluate(samples);
+  const ts = judge([
+    { metric: "http_req_failed", expr: `rate<${Number((1 - l.successMin).toFixed(6))}` },
+    { metric: "http_req_duration", expr: `p(95)<${l.p95Ms}` },
+  ], { health: samples });
   const fmt = (v: number, ms: boolean) => (Number.isFinite(v) ? (ms ? `${Math.round(v)} ms` : `${(v * 100).toFixed(2)}%`) : "n/a");
   return {
     name: "load_smoke",

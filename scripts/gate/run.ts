@@ -1,11 +1,12 @@
 /**
- * The post-deploy gate (charter §7): load smoke + SQL alert checks. Any failure switches
- * the agents off, writes the report and exits non-zero; all green exits 0.
+ * The post-deploy gate (charter §7): the k6 smoke's outcome (deploy workflow) or a load
+ * smoke of its own, then SQL alert checks. Any failure switches the agents off, writes the
+ * report and exits non-zero; all green exits 0.
  */
 import { writeFileSync } from "node:fs";
 import { connect, redactUrl } from "../ops/db.ts";
 import { classify, EXIT, type OpsError } from "../ops/errors.ts";
-import { type CheckResult, SQL_CHECKS } from "./checks.ts";
+import { type CheckResult, k6Smoke, sloLimits, SQL_CHECKS } from "./checks.ts";
 import { disableAgents, newTraceId } from "./disable.ts";
 import { gatherEvidence } from "./evidence.ts";
 import { loadSmoke } from "./load.ts";
@@ -16,9 +17,10 @@ type Verdict = Pick<GateRun, "ok" | "checks" | "agents" | "evidence" | "fatal">;
 
 async function judge(o: GateOptions): Promise<Verdict & { unreachable: boolean }> {
   const checks: CheckResult[] = [];
-  if (o.load) checks.push(await loadSmoke(o.apiUrl!, o.anonKey!, o.load.rate, o.load.seconds));
+  if (o.k6Outcome) checks.push(k6Smoke(o.k6Outcome));
   const sql = connect(o.dbUrl, "switchyard-gate");
   try {
+    if (o.load) checks.push(await loadSmoke(o.apiUrl!, o.anonKey!, o.load.rate, o.load.seconds, await sloLimits(sql, o)));
     for (const [name, check] of Object.entries(SQL_CHECKS)) {
       try {
         checks.push(await check(sql, o));

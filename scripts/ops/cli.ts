@@ -6,12 +6,13 @@ import { classify, usage } from "./errors.ts";
 import { flags } from "./flags.ts";
 import { keys } from "./keys.ts";
 import { Output } from "./output.ts";
+import { quarantine } from "./quarantine.ts";
 import { revert } from "./revert.ts";
 import { status } from "./status.ts";
 import { mode, resume, stop } from "./switch.ts";
 import { trace } from "./trace.ts";
 
-const COMMANDS: Record<string, Command> = { status, stop, resume, mode, flags, dlq, trace, revert, keys };
+const COMMANDS: Record<string, Command> = { status, stop, resume, mode, flags, dlq, quarantine, trace, revert, keys };
 
 export const HELP = `Switchyard ops CLI: npm run ops -- <command> [--json]
 
@@ -29,6 +30,8 @@ like the charter's psql commands.
   dlq replay --tenant T (--ids a,b | --all) [--wait 60]
   dlq approve <request-id> [--note "..."] [--reject] [--wait 60]
   dlq progress <request-id> [--wait 0]
+  quarantine list [--all]                    quarantined tenants, subscriptions, detectors; failing streaks
+  quarantine release <id> --reason "..."     put one back to work (a subscription's parked events re-queued)
   trace <trace-id>                           spans, audit, outbox, deliveries, DLQ, Live Feed
   revert <trace-id> --as <principal> [--clear]  undo a reversible (agent) action by its trace, as a human
   keys rotate <account> [--grace 24h]        prints the new key id and secret once
@@ -41,7 +44,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 permission denied, 4 not found, 5 connec
 10+NN the database refused with SQLSTATE SY0NN: 11 autonomy_halted, 12 autonomy_step_down,
 15 rate_limited, 17 dlq_paused, 18 replay_cap_exceeded, 19 approval_forbidden,
 20 unknown_flag, 21 bad_flag_scope, 22 bad_flag_value, 27 bad_request, 28 replay_bad_selection,
-41 already_reverted, 42 not_reverted.`;
+41 already_reverted, 42 not_reverted, 71 already_released.`;
 
 export async function run(argv: string[]): Promise<number> {
   const json = argv.includes("--json");

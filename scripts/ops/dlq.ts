@@ -22,12 +22,14 @@ async function tenantId(sql: Sql, ref: string | undefined): Promise<string> {
   return t.id;
 }
 
-/** The DLQ entries a command names: --ids, or --all of the tenant's dead entries. */
+/** The DLQ entries a command names: --ids, or --all of the tenant's dead entries and the parked ones whose subscriptions are back. */
 async function selection(sql: Sql, tenant: string, ids: string[] | undefined, all: boolean | undefined): Promise<string[]> {
   if (Boolean(all) === Boolean(ids?.length)) throw usage(`name the entries: ${SELECT}`);
   if (!all) return idList(ids);
-  const rows = await sql`select id from public.dlq_entries where tenant_id = ${tenant} and state = 'dead' order by dead_at`;
-  if (rows.length === 0) throw notFound(`tenant ${tenant} has no dead DLQ entries`);
+  const rows = await sql`select id from public.dlq_entries where tenant_id = ${tenant}
+                         and (state = 'dead' or (state = 'parked' and app_private.dlq_still_gone(parked_for) is null))
+                         order by dead_at`;
+  if (rows.length === 0) throw notFound(`tenant ${tenant} has no dead (or replayable parked) DLQ entries`);
   return rows.map((r) => r.id as string);
 }
 
@@ -76,9 +78,9 @@ async function reportExecuted(sql: Sql, out: Output, r: ReplayRow, wait: number)
 
 const list: Command = async ({ sql, out, argv }) => {
   const { values } = parse(argv, { tenant: { type: "string" }, state: { type: "string" }, limit: { type: "string" } },
-    { usage: "ops dlq list [--tenant <uuid|slug>] [--state dead|replayed|discarded|all] [--limit 50] [--json]" });
+    { usage: "ops dlq list [--tenant <uuid|slug>] [--state dead|parked|replayed|discarded|all] [--limit 50] [--json]" });
   const tenant = values.tenant ? await tenantId(sql, values.tenant) : null;
-  const state = check(z.enum(["dead", "replayed", "discarded", "all"]), values.state ?? "dead", "--state");
+  const state = check(z.enum(["dead", "parked", "replayed", "discarded", "all"]), values.state ?? "dead", "--state");
   const limit = check(z.coerce.number().int().min(1).max(1000), values.limit ?? "50", "--limit");
   const rows = await sql`
     select d.id, t.slug as tenant, d.event_type, d.aggregate_type || ':' || d.aggregate_id as aggregate, d.attempts,

@@ -84,15 +84,17 @@ export async function outboxLag(sql: Queryable, w: Window): Promise<OutboxLag> {
 
 export interface DlqSize {
   dead: number; // waiting for a replay decision
+  parked: number; // kept for a subscription whose receiver answered 410 Gone (replayable once re-enabled)
   newInWindow: number;
 }
 
 export async function dlqSize(sql: Queryable, w: Window): Promise<DlqSize> {
   const [r] = await sql`
     select count(*) filter (where state = 'dead')::int as dead,
+           count(*) filter (where state = 'parked')::int as parked,
            count(*) filter (where dead_at >= ${windowStart(sql, w)})::int as fresh
     from public.dlq_entries`;
-  return { dead: r.dead, newInWindow: r.fresh };
+  return { dead: r.dead, parked: r.parked, newInWindow: r.fresh };
 }
 
 export interface DlqEntry {

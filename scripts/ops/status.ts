@@ -3,6 +3,7 @@ import { check, interval, parse } from "./args.ts";
 import type { Command } from "./command.ts";
 import { ACTIVATION_FLAGS, dlqSize, EXPECTED_ACTIVATION, outboxLag, queueDepth, readFlags, slo } from "./metrics.ts";
 import { age, table } from "./output.ts";
+import { quarantines, quarantineTable } from "./quarantine.ts";
 
 export const USAGE = "ops status [--window 5m] [--json]";
 
@@ -10,8 +11,11 @@ export const status: Command = async ({ sql, out, argv }) => {
   const { values } = parse(argv, { window: { type: "string" } }, { usage: USAGE });
   const w = { interval: check(interval, values.window ?? "5 minutes", "--window") };
   // One connection: postgres.js pipelines these.
-  const [flags, queue, lag, dlq, slos] = await Promise.all([
-    readFlags(sql), queueDepth(sql), outboxLag(sql, w), dlqSize(sql, w), slo(sql, w),
+  const [flags, queue, lag, dlq, slos, open, [gradient]] = await Promise.all([
+    readFlags(sql), queueDepth(sql), outboxLag(sql, w), dlqSize(sql, w), slo(sql, w), quarantines(sql),
+    sql`select s.estimated::float8, s.long_rtt_ms::float8, s.short_rtt_ms::float8, s.gradient::float8, s.updated_at,
+               app_private.agent_slots_in_use() as in_use
+        from (select 1) x left join ops.concurrency_state s on s.pool = 'agents'`,
   ]);
   const value = (k: string) => flags[k]?.value;
   const halted = value("autonomy.emergencyStop") === true;
@@ -26,12 +30,17 @@ export const status: Command = async ({ sql, out, argv }) => {
     queue,
     outboxLag: lag,
     dlq,
+    quarantined: open,
+    concurrency: {
+      limit: value("budget.agents.maxConcurrent"), inUse: gradient.in_use, estimated: gradient.estimated,
+      gradient: gradient.gradient, shortP95Ms: gradient.short_rtt_ms, longP95Ms: gradient.long_rtt_ms, updatedAt: gradient.updated_at,
+    },
     slo: slos,
     window: w.interval,
   };
   out.result(data, () => {
     const banner = halted
-      ? "HALTED: autonomy.emergencyStop is true, every autonomous write is refused (resume: npm run ops -- resume)"
+      ? "HALTED: autonomy.emergencyStop is true, every autonomous write is refused; relay@ still delivers committed events (resume: npm run ops -- resume)"
       : `RUNNING, mode ${data.mode}${data.agentsEnabled ? "" : " (agents disabled: agents.autonomousEnabled is false)"}`;
     const flagRows = ACTIVATION_FLAGS.map((k) => ({
       flag: k,
@@ -57,7 +66,14 @@ export const status: Command = async ({ sql, out, argv }) => {
       `Outbox: ${queue.pending} pending, ${queue.delivering} delivering, ${queue.failed} failed; ` +
       `oldest undelivered ${age(lag.oldestUndeliveredSeconds)}; ` +
       `p95 commit->delivered ${lag.p95Ms === null ? "-" : `${lag.p95Ms} ms`} (${lag.delivered} delivered in ${w.interval})`,
-      `DLQ: ${dlq.dead} dead, ${dlq.newInWindow} new in ${w.interval}`,
+      `DLQ: ${dlq.dead} dead, ${dlq.newInWindow} new in ${w.interval}` +
+      (dlq.parked ? `; ${dlq.parked} parked (a receiver answered 410 Gone: re-enable its subscription, then replay; ops dlq list --state parked)` : ""),
+      `Agents' concurrency: ${data.concurrency.inUse} of ${data.concurrency.limit} slots in use; latency gradient ` +
+      `${gradient.gradient === null ? "-" : gradient.gradient.toFixed(2)} (p95 ${gradient.short_rtt_ms === null ? "-" : Math.round(gradient.short_rtt_ms)} ms, ` +
+      `baseline ${gradient.long_rtt_ms === null ? "-" : Math.round(gradient.long_rtt_ms)} ms)`,
+      "",
+      `Quarantined: ${open.length} (release: npm run ops -- quarantine release <id> --reason "...")`,
+      ...(open.length ? [quarantineTable(open)] : []),
       "",
       `SLOs (${w.interval}; success >= 98%, p95 <= 2500 ms)`,
       table(sloRows, ["function", "portal", "requests", "errors", "success", "p95"]),

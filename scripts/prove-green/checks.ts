@@ -3,6 +3,10 @@ import postgres from "postgres";
 import { SignJWT } from "jose";
 import { apiUrl, dbUrl, type Instance } from "../stack/instance.ts";
 import { readSse } from "../../packages/shared/http/sse-reader.ts";
+import { PORTALS } from "../../packages/portals/registry.ts";
+import { runPortalLoad } from "../../load/portal.ts";
+import { describeSlo, sloLimits, sloVerdict } from "../gate/checks.ts";
+import { slo } from "../ops/metrics.ts";
 
 export interface CheckResult {
   name: string;
@@ -109,6 +113,25 @@ const CHECKS: [string, Check][] = [
       ]);
     }
   }],
+  // §10 "k6 smoke: all thresholds green": the autocannon twin of k6/smoke.js, same file.
+  ["load smoke (k6/thresholds.json)", async (i) => {
+    const r = await runPortalLoad({ api: apiUrl(i), db: dbUrl(i), anonKey: i.anonKey, jwtSecret: i.jwtSecret }, "smoke", { relay: true });
+    const shown = r.thresholds.map((t) => `${t.ok ? "" : "FAILED "}${t.metric} ${t.expr} (${t.value < 1 ? t.value.toFixed(4) : Math.round(t.value)})`);
+    return { ok: r.ok, detail: `${r.requests.health} health + ${r.requests.price_one} price_one, ${r.events} events: ${shown.join(", ")}` };
+  }],
+  // §10 "SLO dashboard shows green": every portal's rows of slo_summary over 5 minutes, by
+  // the live slo.* flags as the gate judges them (a portal with too few requests: no verdict).
+  ["SLO summary of every portal", async (_i, sql) => {
+    const [rows, limits] = await Promise.all([slo(sql, { interval: "5 minutes" }), sloLimits(sql)]);
+    const { limit, judged, breaching } = sloVerdict(rows.filter((r) => r.portal !== null), limits);
+    const shown = PORTALS.map(({ name }) => {
+      const n = rows.filter((r) => r.portal === name).reduce((sum, r) => sum + r.requests, 0);
+      const bad = breaching.filter((r) => r.portal === name);
+      if (bad.length) return bad.map((r) => `RED ${describeSlo(r, limit(r))}`).join("; ");
+      return `${name} ${judged.some((r) => r.portal === name) ? "green" : "no verdict"} (${n} requests)`;
+    });
+    return { ok: breaching.length === 0, detail: shown.join(", ") };
+  }],
 ];
 
 /** The forced safe error: one event to the failing sink, dead at once; DLQ and alert share its trace. */
@@ -132,11 +155,12 @@ async function forcedSafeError(i: Instance, sql: Sql): Promise<Omit<CheckResult,
   return { ok, detail: ok ? `DLQ entry and alert carry trace ${trace}: ${link}` : `dlq ${dlq[0]?.trace_id ?? "missing"}, alert ${alert?.trace_id ?? "missing"}` };
 }
 
-export async function proveGreen(i: Instance): Promise<CheckResult[]> {
+/** Runs the checks (`only`: those of these names) in order, each on its own: one failing does not stop the rest. */
+export async function proveGreen(i: Instance, only?: string[]): Promise<CheckResult[]> {
   const sql = postgres(dbUrl(i), { prepare: false, max: 2, onnotice: () => {} });
   try {
     const out: CheckResult[] = [];
-    for (const [name, check] of CHECKS) {
+    for (const [name, check] of CHECKS.filter(([n]) => !only || only.includes(n))) {
       try {
         out.push({ name, ...(await check(i, sql)) });
       } catch (err) {

@@ -15,7 +15,7 @@ import { gateway } from "./gateway.ts";
 import { startPgNetWorker } from "./pgnet.ts";
 import { problem, problemResponse } from "../../packages/shared/http/problem.ts";
 import { createLogger } from "../../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
+import { RELAY_PRINCIPAL, Relay } from "../../packages/shared/outbox/relay.ts";
 
 const env = (k: string) => {
   const v = Deno.env.get(k);
@@ -87,7 +87,7 @@ await listening.promise;
 const workers = [keepStarted("pg_net worker", () => startPgNetWorker(sql, log))];
 // The outbox relay worker (LISTEN/NOTIFY); off where tests run relays of their own.
 if (Deno.env.get("SWITCHYARD_RELAY_WORKER") !== "off") {
-  workers.push(keepStarted("outbox relay worker", () => new Relay(sql, { principalId: AGENTS_PRINCIPAL }, createLogger("relay")).start()));
+  workers.push(keepStarted("outbox relay worker", () => new Relay(sql, { principalId: RELAY_PRINCIPAL }, createLogger("relay")).start()));
 }
 
 let stopping = false;

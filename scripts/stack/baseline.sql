@@ -107,17 +107,37 @@ create or replace view vault.decrypted_secrets as
 
 -- pg_net stand-in: net.http_post / net.http_get queue requests exactly as pg_net does;
 -- the local runtime's worker drains net.http_request_queue and writes net._http_response.
+-- One addition: a request may be held back (`not_before`, from the setting
+-- net.defer_seconds): the local 30 s schedules send their second call of the minute 30 s
+-- after pg_cron 1.4 ran it (ops.schedule_every_30s) instead of sleeping in the database.
 create schema if not exists net;
 revoke all on schema net from public;
 
-create table if not exists net.http_request_queue (
+create table if not exists net.http_requests (
   id bigserial primary key,
   method text not null,
   url text not null,
   headers jsonb not null default '{}'::jsonb,
   body bytea,
-  timeout_milliseconds int not null default 5000
+  timeout_milliseconds int not null default 5000,
+  not_before timestamptz not null default now()
 );
+create index if not exists http_requests_not_before_idx on net.http_requests (not_before);
+-- Stacks made before net.http_requests: their queue table becomes the view below.
+do $$
+begin
+  if exists (select from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'net' and c.relname = 'http_request_queue' and c.relkind = 'r') then
+    insert into net.http_requests (id, method, url, headers, body, timeout_milliseconds)
+    select id, method, url, headers, body, timeout_milliseconds from net.http_request_queue;
+    perform setval(pg_get_serial_sequence('net.http_requests', 'id'),
+                   greatest((select max(id) from net.http_request_queue), (select last_value from net.http_request_queue_id_seq)));
+    drop table net.http_request_queue;
+  end if;
+end $$;
+-- pg_net's queue: the requests that are due (what the worker drains: it deletes from here).
+create or replace view net.http_request_queue as
+  select id, method, url, headers, body, timeout_milliseconds from net.http_requests where not_before <= now();
 
 create unlogged table if not exists net._http_response (
   id bigint,
@@ -135,8 +155,9 @@ create or replace function net._enqueue(method text, url text, headers jsonb, bo
 returns bigint language plpgsql as $$
 declare request_id bigint;
 begin
-  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
-  values (method, url, coalesce(headers, '{}'::jsonb), body, coalesce(timeout_milliseconds, 5000))
+  insert into net.http_requests (method, url, headers, body, timeout_milliseconds, not_before)
+  values (method, url, coalesce(headers, '{}'::jsonb), body, coalesce(timeout_milliseconds, 5000),
+          now() + make_interval(secs => coalesce(nullif(current_setting('net.defer_seconds', true), '')::int, 0)))
   returning id into request_id;
   perform pg_notify('net_http_request', request_id::text);
   return request_id;

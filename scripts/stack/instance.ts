@@ -82,6 +82,9 @@ export async function ensureInstance(
 }
 
 /** The environment the hosted platform gives an edge function, for this instance. */
+/** Where the stack's functions keep document bytes (the local storage backend). */
+export const storageDir = (i: Instance) => join(i.stateDir, "storage");
+
 export function functionEnv(i: Instance): Record<string, string> {
   return {
     SUPABASE_URL: apiUrl(i),
@@ -89,5 +92,6 @@ export function functionEnv(i: Instance): Record<string, string> {
     SUPABASE_ANON_KEY: i.anonKey,
     SUPABASE_SERVICE_ROLE_KEY: i.serviceRoleKey,
     SWITCHYARD_JWT_SECRET: i.jwtSecret,
+    SWITCHYARD_STORAGE_DIR: storageDir(i),
   };
 }

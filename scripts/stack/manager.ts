@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { run, runOrFail } from "./exec.ts";
 import { StackError } from "./errors.ts";
-import { apiUrl, dbUrl, functionEnv, type Instance, PROJECT_ROOT } from "./instance.ts";
+import { apiUrl, dbUrl, functionEnv, type Instance, PROJECT_ROOT, storageDir } from "./instance.ts";
 import { ensureDebianPackages } from "./packages.ts";
 import { clusterExists, initCluster, isRunning, psql, removeCluster, startCluster, stopCluster } from "./postgres.ts";
 import { migrationFiles } from "./schema.ts";
@@ -153,7 +153,7 @@ export async function startRuntime(i: Instance, log: Log, opts: RuntimeOptions =
   rmSync(supervisorStateFile(i), { force: true });
   spawnDaemon(process.execPath, [
     "--import", "tsx", join(PROJECT_ROOT, "scripts", "stack", "supervisor.ts"), supervisorStateFile(i), "--",
-    join(BIN, "deno"), "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/runtime/main.ts",
+    join(BIN, "deno"), "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", `--allow-write=${storageDir(i)}`, "scripts/runtime/main.ts",
   ], {
     cwd: PROJECT_ROOT,
     env: {
@@ -222,12 +222,20 @@ export async function up(i: Instance, log: Log, opts: UpOptions = {}): Promise<U
       result.startedDb = true;
     }
     checkMigrationHistory(i); // before touching anything: a rewritten history needs a reset
+    const fresh = psql(i, ["-At", "-c", "select to_regclass('supabase_migrations.schema_migrations') is null"]).trim() === "t";
     log("applying Supabase baseline");
     applyBaseline(i);
     log("applying migrations (supabase migration up)");
     applyMigrations(i);
     log("applying seed");
     for (const f of seedFiles()) psql(i, ["-f", f], `seed ${f}`);
+    if (fresh) {
+      // Warm-up (issue 12 item 8): the migrations leave about 50 tables (catalogs among them)
+      // with dead rows or never analyzed; autovacuum would work through them in the first
+      // minute of traffic. Done here, before the first request, in a few seconds.
+      log("vacuum analyze (warm-up)");
+      psql(i, ["-c", "vacuum (analyze)"], "vacuum analyze");
+    }
     if (opts.runtime === false) return result;
     if (rtUp) await stopRuntime(i); // up but unhealthy: restart it
     await startRuntime(i, log, opts);

@@ -48,8 +48,13 @@ language sql stable set search_path = '' as $$
 $$;
 revoke execute on function ops.cron_supports_seconds() from public;
 
--- Schedules `command` every 30 seconds. On pg_cron < 1.5 that is two per-minute jobs,
--- the second sleeping 30 s first (a job is one transaction, so one job cannot tick twice).
+-- Schedules `command` (calls of functions through net.http_post) every 30 seconds. On
+-- pg_cron < 1.5 (the local stack's Debian 1.4) that is two per-minute jobs, the second one's
+-- calls held back 30 s (`net.defer_seconds`, which the local pg_net stand-in honours;
+-- scripts/stack/baseline.sql). It used to sleep 30 s first (`select pg_sleep(30); ...`),
+-- which held a snapshot, and so the xmin horizon, for 30 s of every minute (dead rows of the
+-- hot tables could not be pruned) and stalled pg_cron 1.4's launcher: every other job due
+-- in that minute started 30 s late, all at once (issue 12 item 8).
 -- Re-running it replaces the job(s) of that name: migrations stay idempotent.
 create or replace function ops.schedule_every_30s(job text, command text) returns void
 language plpgsql set search_path = '' as $$
@@ -58,11 +63,11 @@ begin
     perform cron.schedule(job, '30 seconds', command);
   else
     perform cron.schedule(job, '* * * * *', command);
-    perform cron.schedule(job || '+30s', '* * * * *', 'select pg_sleep(30); ' || command);
+    perform cron.schedule(job || '+30s', '* * * * *', 'set local net.defer_seconds = 30; ' || command);
   end if;
 end $$;
 comment on function ops.schedule_every_30s(text, text) is
-  'Schedules a command every 30 s: one pg_cron job on pg_cron >= 1.5, two per-minute jobs 30 s apart before.';
+  'Schedules function calls every 30 s: one pg_cron job on pg_cron >= 1.5, two per-minute jobs before (the second one''s calls deferred 30 s).';
 revoke execute on function ops.schedule_every_30s(text, text) from public;
 
 -- Calls an edge function over HTTP via (pg_)net, with the project URL and key kept in Vault.

@@ -65,7 +65,7 @@ insert into public.rail_errors (code, sqlstate, http_status, title, description)
   ('unknown_permission',     'SY015', 400, 'Unknown permission',     'The permission is not in public.permissions.'),
   ('bad_idempotency_key',    'SY016', 400, 'Bad idempotency key',    'The Idempotency-Key is missing, too long or has invalid characters.'),
   ('bad_request',            'SY017', 400, 'Bad request',            'An argument is missing or out of range.'),
-  ('replay_bad_selection',   'SY018', 422, 'Bad replay selection',   'The replay names DLQ entries that do not exist in the tenant or are not dead.'),
+  ('replay_bad_selection',   'SY018', 422, 'Bad replay selection',   'The replay names DLQ entries that do not exist in the tenant, are not dead or parked, or wait for a subscription still gone (410).'),
   ('webhook_timestamp_skew', 'SY019', 401, 'Webhook timestamp skew', 'The webhook timestamp is outside the tolerance window.'),
   -- integrity / authorization
   ('audit_append_only',      'SY020', 403, 'Audit is append-only',   'Audit rows cannot be updated, deleted or truncated.'),
@@ -124,7 +124,8 @@ insert into public.roles (role, kind, scope, description) values
   ('dlq',             'machine', 'global', 'Replay: DLQ replays (capped), signed internal calls, audit'),
   ('ci',              'machine', 'global', 'Self-heal: post-deploy verify, auto-rollback on SLO breach'),
   ('n8n',             'machine', 'global', 'Workflows: inbound/outbound jobs, signed webhooks, traceparent'),
-  ('system',          'machine', 'global', 'Break-glass: DR promote/rollback, feature emergencyStop only');
+  ('system',          'machine', 'global', 'Break-glass: DR promote/rollback, feature emergencyStop only'),
+  ('relay',           'machine', 'global', 'Delivery: delivers committed outbox events and keeps their delivery bookkeeping');
 
 create table public.permissions (
   permission  text primary key constraint permissions_permission_format_check check (permission ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'),
@@ -235,9 +236,9 @@ select r, p from (values
   ('autopilot', 'dlq.read'), ('autopilot', 'traces.read'), ('autopilot', 'metrics.read'),
   ('autopilot', 'telemetry.write'), ('autopilot', 'rails.read'), ('autopilot', 'rails.use'),
   ('autopilot', 'leases.acquire'), ('autopilot', 'audit.write'), ('autopilot', 'cost.charge'),
-  -- agents@: execute tasks, write logs/spans, publish outbox (and relay it)
+  -- agents@: execute tasks, write logs/spans, publish outbox (relay@ delivers it)
   ('agents', 'tenant.read'), ('agents', 'flags.read'), ('agents', 'domain.read'), ('agents', 'domain.write'),
-  ('agents', 'outbox.read'), ('agents', 'outbox.publish'), ('agents', 'outbox.deliver'),
+  ('agents', 'outbox.read'), ('agents', 'outbox.publish'),
   ('agents', 'integrations.read'), ('agents', 'dlq.read'),
   ('agents', 'telemetry.write'), ('agents', 'rails.use'), ('agents', 'leases.acquire'),
   ('agents', 'audit.write'), ('agents', 'cost.charge'),
@@ -255,7 +256,11 @@ select r, p from (values
   ('n8n', 'telemetry.write'), ('n8n', 'rails.use'), ('n8n', 'audit.write'), ('n8n', 'cost.charge'),
   -- system@: break-glass, DR promote/rollback, feature emergencyStop only
   ('system', 'flags.read'), ('system', 'flags.emergency_stop.write'), ('system', 'rails.break_glass'),
-  ('system', 'dr.execute'), ('system', 'audit.write')
+  ('system', 'dr.execute'), ('system', 'audit.write'),
+  -- relay@ (issue 12): claim, deliver, acknowledge, dead-letter; nothing else. It reads
+  -- subscriptions and secrets on the relay's own database session, and its alerts (a dead
+  -- event, a receiver gone) are raised inside the acknowledgement functions.
+  ('relay', 'outbox.deliver')
 ) as m(r, p);
 -- Principals: humans (sub = auth user id) and machines (service accounts)
 create table public.principals (
@@ -290,16 +295,20 @@ create index role_assignments_role_idx on public.role_assignments (role);
 create table public.service_accounts (
   principal_id       uuid primary key references public.principals (id) on delete cascade,
   name               text not null unique
-                     constraint service_accounts_name_allowed_check check (name in ('autopilot', 'agents', 'dlq', 'ci', 'n8n', 'system')),
+                     constraint service_accounts_name_allowed_check check (name in ('autopilot', 'agents', 'dlq', 'ci', 'n8n', 'system', 'relay')),
   purpose            text not null,
   rotation_days      int  not null default 90 constraint service_accounts_rotation_days_range_check check (rotation_days between 1 and 90),
   -- true: every key of the account names the tenants it serves (n8n: a tenant's workflows);
-  -- false: a platform account (autopilot, agents, dlq, ci, system), whose keys may be global.
+  -- false: a platform account (autopilot, agents, dlq, ci, system, relay), whose keys may be global.
   tenant_bound       boolean not null default false,
+  -- false: a non-autonomous account (relay): it decides nothing, it delivers what others
+  -- committed, so its writes of rail class delivery (its delivery bookkeeping) pass the
+  -- kill switch; everything else it might write stops like any machine's (check_rails).
+  autonomous         boolean not null default true,
   created_at         timestamptz not null default now()
 );
 comment on table public.service_accounts is
-  'The six machine service accounts (autopilot, agents, dlq, ci, n8n, system).';
+  'The machine service accounts: the charter''s six (autopilot, agents, dlq, ci, n8n, system) and relay (issue 12).';
 
 create table public.service_account_keys (
   id           uuid primary key default gen_random_uuid(),
@@ -336,17 +345,21 @@ comment on table public.key_rotation_rehearsals is
   'Outcomes of the monthly key rotation rehearsal (ops.rehearse_key_rotation).';
 create index key_rotation_rehearsals_principal_idx on public.key_rotation_rehearsals (principal_id);
 
--- The six service accounts, with fixed ids so the edge can name them in configuration.
+-- The service accounts, with fixed ids so the edge can name them in configuration: the
+-- charter's six, and relay@ (issue 12), the outbox relay's own non-autonomous principal, so
+-- that delivering committed events is nobody's autonomous decision (an SLO rollback that
+-- turns agents off, or the stop, does not strand the webhooks of humans' actions).
 insert into public.principals (id, kind, name, display_name) values
   ('a0000000-0000-4000-8000-000000000001', 'machine', 'autopilot', 'autopilot@ (orchestrator)'),
   ('a0000000-0000-4000-8000-000000000002', 'machine', 'agents',    'agents@ (workers)'),
   ('a0000000-0000-4000-8000-000000000003', 'machine', 'dlq',       'dlq@ (replay)'),
   ('a0000000-0000-4000-8000-000000000004', 'machine', 'ci',        'ci@ (self-heal)'),
   ('a0000000-0000-4000-8000-000000000005', 'machine', 'n8n',       'n8n@ (workflows)'),
-  ('a0000000-0000-4000-8000-000000000006', 'machine', 'system',    'system@ (break-glass)');
+  ('a0000000-0000-4000-8000-000000000006', 'machine', 'system',    'system@ (break-glass)'),
+  ('a0000000-0000-4000-8000-000000000007', 'machine', 'relay',     'relay@ (delivery)');
 
-insert into public.service_accounts (principal_id, name, purpose, tenant_bound)
-select p.id, p.name, r.description, p.name = 'n8n'
+insert into public.service_accounts (principal_id, name, purpose, tenant_bound, autonomous)
+select p.id, p.name, r.description, p.name = 'n8n', p.name <> 'relay'
 from public.principals p join public.roles r on r.role = p.name
 where p.kind = 'machine';
 

@@ -13,16 +13,29 @@
 --   DEGRADE    autonomy.mode = 'DEGRADE'        -> DLQ replays paused (dlq_paused, SY007);
 --              budget.agents.maxConcurrent lowered (lease_acquire), portals turned off
 --   agents.autonomousEnabled = false             -> the agents account may not write (SY003)
+--   a quarantined tenant                         -> the agents account may not write there:
+--              quarantined (SY060; the quarantine migration)
 --   portal.enabled = false for the request's portal (claim `portal`) -> writes through that
 --              portal fail for everyone: portal_disabled (SY004)
 --
 -- Rail classes (trigger argument):
 --   domain    domain tables and outbox publishing: every rail above
---   delivery  outbox delivery state, deliveries log, DLQ: emergency stop and agents switch
+--   delivery  outbox delivery state, deliveries log, DLQ, subscriptions (a receiver's 410
+--             switches one off), alerts, spans: emergency stop and agents switch
 --   control   flags and replay requests: emergency stop only (with break-glass)
 --
 -- A principal is a machine when its public.principals row says so (never the claim); a
 -- service_role session with no principal counts as a machine too (autonomous by default).
+--
+-- Delivery is not autonomous (issue 12). The outbox relay acts as relay@, a service account
+-- marked non-autonomous (service_accounts.autonomous = false) that holds outbox.deliver and
+-- nothing else: it decides nothing, it delivers events that a human's or a machine's
+-- committed transaction published. Its writes of class delivery (claim, extend, acknowledge,
+-- the deliveries log, the DLQ entry and the alert of an event that exhausted its attempts or
+-- whose receiver is gone) are its delivery bookkeeping and pass every rail here: delivery
+-- goes on under STOP, STEP-DOWN, DEGRADE and with agents off. Under STOP nothing new is
+-- published by machines (class domain), so relay@ only finishes delivering what was already
+-- committed; any other write of relay@ is refused like every machine's.
 --
 -- No machine write commits after the stop. The guard reads autonomy.emergencyStop at the
 -- start of every statement, so on its own a machine transaction that passed its last guard
@@ -136,6 +149,11 @@ begin
   v_machine := coalesce(v_p.kind = 'machine', false)
                or (v_p.id is null and (auth.role() = 'service_role'
                                        or current_setting('role', true) = 'service_role'));
+  -- relay@'s delivery bookkeeping is not autonomous work (see the header)
+  if v_machine and p_class = 'delivery'
+     and exists (select 1 from public.service_accounts s where s.principal_id = v_p.id and not s.autonomous) then
+    v_machine := false;
+  end if;
   if v_machine then
     v_who := coalesce(v_p.name || '@', 'service_role');
     v_break := v_p.id is not null and app_private.has_permission(null, 'rails.break_glass');
@@ -158,6 +176,13 @@ begin
       perform app_private.raise_error('agents_disabled',
         format('agents.autonomousEnabled is false; agents@ may not write%s', v_target),
         jsonb_build_object('flag', 'agents.autonomousEnabled', 'tenant_id', v_tenant));
+    end if;
+    -- a quarantined tenant's agents stand down (20261126130000_platform_quarantine)
+    if p_class = 'domain' and v_p.name = 'agents' and v_tenant is not null
+       and app_private.is_quarantined('tenant', v_tenant::text) then
+      perform app_private.raise_error('quarantined',
+        format('tenant %s is quarantined; agents@ may not write%s', v_tenant, v_target),
+        jsonb_build_object('kind', 'tenant', 'tenant_id', v_tenant));
     end if;
   end if;
   if p_class = 'domain' and v_portal is not null

@@ -20,6 +20,9 @@ create table public.idempotency_keys (
   response_body   jsonb,
   created_at      timestamptz not null default now(),
   locked_until    timestamptz not null default now() + interval '60 seconds',
+  -- the session that took the key (in_flight): a retry takes over at once when it is gone
+  holder_pid      int,
+  holder_started  timestamptz,
   completed_at    timestamptz,
   expires_at      timestamptz not null default now() + interval '24 hours',
   constraint idempotency_keys_unique unique nulls not distinct (tenant_id, principal_id, key)
@@ -140,13 +143,25 @@ begin
   end if;
 end $$;
 
+-- Whether the session that took an in-flight key still runs: its pid, started at the same
+-- time (pids are reused). Unknown (not recorded, or not visible to this role): alive.
+create function app_private.session_alive(p_pid int, p_started timestamptz) returns boolean
+language sql stable set search_path = '' as $$
+  select p_pid is null or exists (
+    select from pg_catalog.pg_stat_get_activity(p_pid) a
+    where a.backend_start is null or p_started is null or a.backend_start = p_started)
+$$;
+comment on function app_private.session_alive(int, timestamptz) is
+  'Whether the backend p_pid started at p_started still runs (unknown: true).';
+
 -- outcome: 'new'       go ahead (the record is now in_flight for you)
 --          'replay'    completed before with the same fingerprint: return response_*
 --          'mismatch'  the key was used with another request (HTTP 422)
 --          'in_flight' the first request is still running (HTTP 409)
 -- Called in the same transaction as the work, a concurrent duplicate waits for it and then
 -- gets 'replay'; called in its own transaction it gets 'in_flight'. An in_flight record
--- whose lock expired (p_lock_seconds) is taken over as 'new'.
+-- whose lock expired (p_lock_seconds), or whose session is gone (it died or was cut off
+-- before completing or abandoning the key), is taken over as 'new'.
 create function app_private.idempotency_begin(p_key text, p_fingerprint text,
                                               p_tenant_id uuid default null, p_lock_seconds int default 60)
 returns table (outcome text, response_status int, response_body jsonb,
@@ -156,6 +171,7 @@ declare
   v_pid    uuid := app_private.principal_id();
   v_tenant uuid := coalesce(p_tenant_id, app_private.claim_tenant());
   v_row    public.idempotency_keys;
+  v_started timestamptz := (select a.backend_start from pg_catalog.pg_stat_get_activity(pg_catalog.pg_backend_pid()) a);
 begin
   perform app_private.idempotency_check_key(p_key);
   if v_pid is null then
@@ -169,9 +185,11 @@ begin
     perform app_private.raise_error('bad_request', format('lock_seconds must be 1..3600 (got %s)', p_lock_seconds));
   end if;
 
-  insert into public.idempotency_keys as k (tenant_id, principal_id, key, fingerprint, state, locked_until, expires_at)
+  insert into public.idempotency_keys as k (tenant_id, principal_id, key, fingerprint, state, locked_until, expires_at,
+                                            holder_pid, holder_started)
   values (v_tenant, v_pid, p_key, p_fingerprint, 'in_flight',
-          now() + make_interval(secs => p_lock_seconds), now() + interval '24 hours')
+          now() + make_interval(secs => p_lock_seconds), now() + interval '24 hours',
+          pg_catalog.pg_backend_pid(), v_started)
   on conflict on constraint idempotency_keys_unique do nothing
   returning * into v_row;
   if v_row.id is not null then
@@ -184,11 +202,14 @@ begin
     and (k.tenant_id = v_tenant or (v_tenant is null and k.tenant_id is null))
   for update;
 
-  if v_row.expires_at <= now() or (v_row.state = 'in_flight' and v_row.locked_until <= now()) then
+  if v_row.expires_at <= now()
+     or (v_row.state = 'in_flight'
+         and (v_row.locked_until <= now() or not app_private.session_alive(v_row.holder_pid, v_row.holder_started))) then
     update public.idempotency_keys k
        set fingerprint = p_fingerprint, state = 'in_flight', response_status = null, response_body = null,
            created_at = now(), completed_at = null,
-           locked_until = now() + make_interval(secs => p_lock_seconds), expires_at = now() + interval '24 hours'
+           locked_until = now() + make_interval(secs => p_lock_seconds), expires_at = now() + interval '24 hours',
+           holder_pid = pg_catalog.pg_backend_pid(), holder_started = v_started
      where k.id = v_row.id
     returning * into v_row;
     return query select 'new'::text, null::int, null::jsonb, v_row.created_at, v_row.expires_at;

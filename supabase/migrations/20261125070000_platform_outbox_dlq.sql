@@ -6,7 +6,21 @@
 -- app_private.outbox_claim() (SKIP LOCKED, at most one undelivered event per aggregate at a
 -- time, so order is kept per aggregate), delivers, and reports with app_private.outbox_ack()
 -- (backoff; dead after max attempts -> DLQ with the original event and its trace id).
--- Event ids are the consumers' dedupe key; delivery is at least once.
+-- Event ids are the consumers' dedupe key; delivery is at least once. The relay acts as
+-- relay@, whose delivery bookkeeping is not autonomous (see the kill switch migration).
+--
+-- Claims (issue 12): each claim carries a token (claim_token); the relay extends its claim
+-- while its deliveries run (app_private.outbox_extend), and an acknowledgement of an event
+-- that is no longer under that claim (claimed again elsewhere, or settled) is late: its
+-- attempts are still logged, nothing else changes (see the relay migration).
+--
+-- Parked (issue 12): a subscription whose receiver answered 410 Gone is switched off and
+-- marked gone (gone_at, disabled_reason). An event that every live subscription took but
+-- that a gone one did not is parked, not delivered: outbox_events.state 'parked' and a DLQ
+-- entry in state 'parked' naming the subscriptions (parked_for), so nothing is dropped. Once a
+-- human re-enables the subscription (which clears the mark), the entry is replayed like any
+-- DLQ entry, through the same caps (replay_request); until then a replay of it is refused.
+-- A human who wants the events of a gone subscription dropped clears gone_at (or deletes it).
 --
 -- Replays: app_private.replay_request() applies the caps in Postgres (batch <=
 -- budget.replay.maxBatch, payload <= budget.replay.maxPayloadMB, rate.replay.per5m per
@@ -61,11 +75,12 @@ create table public.outbox_events (
   published_by    uuid,
   created_at      timestamptz not null default now(),
   state           text        not null default 'pending'
-                  constraint outbox_events_state_allowed_check check (state in ('pending', 'delivering', 'failed', 'delivered', 'dead')),
+                  constraint outbox_events_state_allowed_check check (state in ('pending', 'delivering', 'failed', 'delivered', 'dead', 'parked')),
   attempts        int         not null default 0 constraint outbox_events_attempts_nonnegative_check check (attempts >= 0),
   next_attempt_at timestamptz not null default now(),
   last_error      text,
   delivered_at    timestamptz,
+  claim_token     uuid,                                           -- the claim delivering it (per claim call)
   primary key (id, created_at)
 ) partition by range (created_at);
 comment on table public.outbox_events is
@@ -97,14 +112,20 @@ create table public.outbox_subscriptions (
                check (starts_with(secret_ref, tenant_id::text || '/') and length(secret_ref) between 38 and 200),
   event_filter text[] not null default '{*}',       -- event types; '*' and 'prefix.*' patterns
   enabled      boolean not null default true,
+  -- set when the receiver answered 410 Gone (the relay switched it off): matching events are
+  -- parked in the DLQ until a human re-enables it (which clears both)
+  gone_at      timestamptz,
+  disabled_reason text,
   created_at   timestamptz not null default now(),
   updated_at   timestamptz not null default now(),
   constraint outbox_subscriptions_name unique (tenant_id, name)
 );
 comment on table public.outbox_subscriptions is
-  'Webhook subscribers of a tenant: endpoint, event filter, signing key (Vault name).';
+  'Webhook subscribers of a tenant: endpoint, event filter, signing key (Vault name), gone mark (410).';
+-- Rail class delivery: the relay's 410 handling switches a subscription off as delivery
+-- bookkeeping (relay@ passes the stop); for everyone else it is the kill switch as before.
 select ops.attach_rails('public.outbox_subscriptions', 'integrations.read', 'integrations.manage',
-                        'integrations.manage', 'integrations.manage', 'control');
+                        'integrations.manage', 'integrations.manage', 'delivery');
 select ops.set_rls_sample('public.outbox_subscriptions',
   '{"tenant_id": "$tenant", "name": "matrix-$n", "endpoint_url": "https://example.test/hook", "secret_ref": "$tenant/whsec_matrix"}');
 
@@ -144,14 +165,15 @@ create table public.dlq_entries (
   last_error        text,
   payload_bytes     int   not null default 0 constraint dlq_entries_payload_bytes_nonnegative_check check (payload_bytes >= 0),
   trace_id          text,
-  state             text  not null default 'dead' constraint dlq_entries_state_allowed_check check (state in ('dead', 'replayed', 'discarded')),
+  state             text  not null default 'dead' constraint dlq_entries_state_allowed_check check (state in ('dead', 'parked', 'replayed', 'discarded')),
+  parked_for        uuid[],                         -- parked: the gone subscriptions that did not take it
   dead_at           timestamptz not null default now(),
   replayed_at       timestamptz,
   replay_request_id uuid,
   constraint dlq_entries_event unique (event_id, event_created_at)
 );
 comment on table public.dlq_entries is
-  'Dead outbox events with their original row, errors and trace id; replayed through replay_requests.';
+  'Dead (attempts exhausted) and parked (receiver gone) outbox events with their original row, errors and trace id; replayed through replay_requests.';
 create index dlq_entries_tenant_state_idx on public.dlq_entries (tenant_id, state);
 create index dlq_entries_trace_idx on public.dlq_entries (trace_id) where trace_id is not null;
 select ops.tenant_rls('public.dlq_entries', 'dlq.read', 'outbox.deliver', null, null);
@@ -181,7 +203,10 @@ create table public.replay_requests (
 );
 comment on table public.replay_requests is
   'DLQ replay requests and dry runs, with the caps applied and the approval when one was needed.';
-select ops.attach_rails('public.replay_requests', 'dlq.read', null, null, null, 'control');
+-- Rail class delivery: a run stopped because more than 20% of it failed is recorded by the
+-- relay's acknowledgement (relay@'s bookkeeping, under STOP too); requests are written only
+-- through replay_request / replay_decide, which every machine but relay@ the stop refuses.
+select ops.attach_rails('public.replay_requests', 'dlq.read', null, null, null, 'delivery');
 select ops.set_rls_sample('public.replay_requests',
   '{"tenant_id": "$tenant", "requested_by_name": "matrix", "dry_run": true, "dlq_ids": "{}", "batch_size": 0,
     "payload_bytes": 0, "caps": {}, "status": "dry_run"}');
@@ -253,12 +278,15 @@ $$;
 
 -- Claims up to p_limit due events (pending, failed and due, or delivering with an expired
 -- claim) in the tenants where the caller holds outbox.deliver. Only the oldest undelivered
--- event of each aggregate is claimable, which keeps per-aggregate order.
+-- event of each aggregate is claimable, which keeps per-aggregate order. The claimed rows
+-- carry one new claim_token: the claim's holder extends it (outbox_extend) and acknowledges
+-- under it (outbox_ack_batch). The `due` query is where a rule skipping events goes.
 create function app_private.outbox_claim(p_limit int default 50, p_claim_seconds int default 30)
 returns setof public.outbox_events
 language plpgsql security definer set search_path = '' as $$
 declare
   v_tenants uuid[];
+  v_claim   uuid := gen_random_uuid();
 begin
   if p_limit is null or p_limit not between 1 and 1000 or p_claim_seconds is null or p_claim_seconds not between 1 and 3600 then
     perform app_private.raise_error('bad_request', 'outbox_claim: limit 1..1000, claim_seconds 1..3600');
@@ -284,7 +312,7 @@ begin
     )
     update public.outbox_events o
        set state = 'delivering', attempts = o.attempts + 1,
-           next_attempt_at = now() + make_interval(secs => p_claim_seconds)
+           next_attempt_at = now() + make_interval(secs => p_claim_seconds), claim_token = v_claim
       from due
      where o.id = due.id and o.created_at = due.created_at
     returning o.*;
@@ -292,9 +320,80 @@ end $$;
 comment on function app_private.outbox_claim(int, int) is
   'Claims due outbox events (SKIP LOCKED, one undelivered event per aggregate at a time).';
 
+-- Extends a claim while its deliveries run (the relay's heartbeat, every third of the claim):
+-- a batch that takes longer than its claim (a slow receiver) is not claimed again under it.
+-- Returns how many events the claim still holds.
+create function app_private.outbox_extend(p_claim uuid, p_claim_seconds int default 30)
+returns int
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_n int;
+begin
+  if p_claim is null or p_claim_seconds is null or p_claim_seconds not between 1 and 3600 then
+    perform app_private.raise_error('bad_request', 'outbox_extend: a claim token and claim_seconds 1..3600');
+  end if;
+  update public.outbox_events o set next_attempt_at = now() + make_interval(secs => p_claim_seconds)
+   where o.claim_token = p_claim and o.state = 'delivering'
+     and (app_private.is_trusted_session() or o.tenant_id = any (app_private.permitted_tenants('outbox.deliver')));
+  get diagnostics v_n = row_count;
+  return v_n;
+end $$;
+comment on function app_private.outbox_extend(uuid, int) is
+  'Extends an outbox claim while its deliveries run (the relay''s heartbeat); returns the events it still holds.';
+
+-- Settles events whose every attempt succeeded (internal: the acknowledgements call it for
+-- events they hold): delivered, or parked when a gone subscription (410) matching the event
+-- never took it; a parked event gets a DLQ entry in state 'parked' naming those
+-- subscriptions, replayable once they are re-enabled. Returns each event's new state.
+create function app_private.outbox_settle(p_ids uuid[])
+returns table (event_id uuid, state text)
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_parked jsonb;
+  v_ids    uuid[];
+begin
+  select coalesce(jsonb_agg(jsonb_build_object('id', q.id, 'subs', q.subs, 'why', q.why)), '[]'::jsonb),
+         coalesce(array_agg(q.id), '{}')
+    into v_parked, v_ids
+  from (select e.id, array_agg(s.id order by s.name) as subs,
+               format('parked: subscription %s answered 410 Gone; re-enable it, then replay',
+                      string_agg(s.name, ', ' order by s.name)) as why
+        from public.outbox_events e
+        join public.outbox_subscriptions s on s.tenant_id = e.tenant_id and s.gone_at is not null and not s.enabled
+         and app_private.event_matches(s.event_filter, e.event_type)
+        where e.id = any (p_ids)
+          and not exists (select 1 from public.outbox_deliveries d
+                          where d.event_id = e.id and d.subscription_id = s.id and d.ok)
+        group by e.id) q;
+  if cardinality(v_ids) > 0 then
+    insert into public.dlq_entries (tenant_id, event_id, event_created_at, event_type, aggregate_type, aggregate_id,
+                                    event, attempts, errors, last_error, payload_bytes, trace_id, state, parked_for)
+    select e.tenant_id, e.id, e.created_at, e.event_type, e.aggregate_type, e.aggregate_id,
+           to_jsonb(e) || jsonb_build_object('state', 'parked', 'last_error', p.why), e.attempts,
+           coalesce((select jsonb_agg(jsonb_build_object('at', x.created_at, 'subscription_id', x.subscription_id,
+                                                         'status_code', x.status_code, 'error', x.error) order by x.created_at)
+                     from public.outbox_deliveries x where x.event_id = e.id and not x.ok), '[]'::jsonb),
+           p.why, octet_length(e.payload::text), e.trace_id, 'parked', p.subs
+    from jsonb_to_recordset(v_parked) p(id uuid, subs uuid[], why text)
+    join public.outbox_events e on e.id = p.id and e.id = any (v_ids)
+    on conflict on constraint dlq_entries_event do update
+      set state = 'parked', parked_for = excluded.parked_for, attempts = excluded.attempts, errors = excluded.errors,
+          last_error = excluded.last_error, dead_at = now();
+    update public.outbox_events o set state = 'parked', last_error = p.why
+      from jsonb_to_recordset(v_parked) p(id uuid, why text) where o.id = p.id and o.id = any (v_ids);
+  end if;
+  update public.outbox_events o set state = 'delivered', delivered_at = now(), last_error = null
+   where o.id = any (p_ids) and o.id <> all (v_ids);
+  return query select u.id, case when u.id = any (v_ids) then 'parked' else 'delivered' end from unnest(p_ids) u(id);
+end $$;
+comment on function app_private.outbox_settle(uuid[]) is
+  'Settles fully attempted outbox events: delivered, or parked in the DLQ for gone (410) subscriptions.';
+revoke execute on function app_private.outbox_settle(uuid[]) from public;
+
 -- Reports a delivery attempt of a claimed event. p_deliveries: per-subscription results
 -- [{subscription_id, ok, status_code, error, duration_ms}] (logged). Returns the new state:
--- delivered | failed (retry with exponential backoff) | dead (moved to the DLQ).
+-- delivered | parked (see outbox_settle) | failed (retry with exponential backoff) | dead
+-- (moved to the DLQ).
 create function app_private.outbox_ack(p_event_id uuid, p_ok boolean, p_error text default null,
                                        p_deliveries jsonb default '[]'::jsonb, p_max_attempts int default 8)
 returns text
@@ -321,9 +420,7 @@ begin
             (d ->> 'duration_ms')::int, e.trace_id);
   end loop;
   if p_ok then
-    update public.outbox_events o set state = 'delivered', delivered_at = now(), last_error = null
-     where o.id = e.id and o.created_at = e.created_at;
-    return 'delivered';
+    return (select s.state from app_private.outbox_settle(array[e.id]) s);
   end if;
   if e.attempts >= p_max_attempts then
     update public.outbox_events o set state = 'dead', last_error = p_error
@@ -353,6 +450,18 @@ comment on function app_private.outbox_ack(uuid, boolean, text, jsonb, int) is
 
 -- Replays
 
+-- The first subscription of p_parked_for that is still gone (switched off after a 410 and
+-- not re-enabled), or null: a parked DLQ entry is replayable once this is null.
+create function app_private.dlq_still_gone(p_parked_for uuid[]) returns text
+language sql stable security definer set search_path = '' as $$
+  select s.name from public.outbox_subscriptions s
+  where s.id = any (p_parked_for) and s.gone_at is not null and not s.enabled
+  order by s.name limit 1
+$$;
+comment on function app_private.dlq_still_gone(uuid[]) is
+  'The first still-gone (410, not re-enabled) subscription a parked DLQ entry waits for, or null.';
+revoke execute on function app_private.dlq_still_gone(uuid[]) from public;
+
 -- Re-enqueues the DLQ entries of an approved request (internal). The original event id is
 -- kept (consumers dedupe on it); its row goes back to pending, or is re-created when its
 -- partition has been rotated away.
@@ -371,7 +480,7 @@ begin
   if app_private.flag_bool('dlq.paused', r.tenant_id) or app_private.flag_text('autonomy.mode') = 'DEGRADE' then
     perform app_private.raise_error('dlq_paused', 'DLQ replays are paused (dlq.paused or autonomy.mode DEGRADE)');
   end if;
-  for x in select * from public.dlq_entries d where d.id = any (r.dlq_ids) and d.state = 'dead' for update loop
+  for x in select * from public.dlq_entries d where d.id = any (r.dlq_ids) and d.state in ('dead', 'parked') for update loop
     update public.outbox_events o
        set state = 'pending', attempts = 0, next_attempt_at = now(), last_error = null,
            headers = o.headers || jsonb_build_object('x-replay-request', r.id)
@@ -417,6 +526,8 @@ declare
   v_ip      inet    := coalesce(p_ip, (app_private.request_context()).ip);
   v_caps    jsonb;
   v_status  text;
+  v_gone    text;
+  v_gone_id uuid;
   r         public.replay_requests;
 begin
   if p_tenant_id is null then
@@ -435,10 +546,19 @@ begin
       format('batch of %s exceeds budget.replay.maxBatch %s', v_batch, v_max_n), v_caps);
   end if;
   select count(*), coalesce(sum(d.payload_bytes), 0) into v_found, v_bytes
-  from public.dlq_entries d where d.id = any (v_ids) and d.tenant_id = p_tenant_id and d.state = 'dead';
+  from public.dlq_entries d where d.id = any (v_ids) and d.tenant_id = p_tenant_id and d.state in ('dead', 'parked');
   if v_found <> v_batch then
     perform app_private.raise_error('replay_bad_selection',
-      format('%s of %s DLQ entries are not dead entries of tenant %s', v_batch - v_found, v_batch, p_tenant_id));
+      format('%s of %s DLQ entries are not dead or parked entries of tenant %s', v_batch - v_found, v_batch, p_tenant_id));
+  end if;
+  -- a parked entry waits for its subscription: replayed while it is still gone, it would park again
+  select d.id, app_private.dlq_still_gone(d.parked_for) into v_gone_id, v_gone
+  from public.dlq_entries d where d.id = any (v_ids) and d.state = 'parked' and app_private.dlq_still_gone(d.parked_for) is not null
+  limit 1;
+  if v_gone is not null then
+    perform app_private.raise_error('replay_bad_selection',
+      format('DLQ entry %s is parked for subscription %s, which is still switched off (its receiver answered 410 Gone): re-enable it first',
+             v_gone_id, v_gone));
   end if;
   if v_bytes > v_max_mb * 1024 * 1024 then
     perform app_private.raise_error('replay_cap_exceeded',
@@ -518,11 +638,13 @@ comment on function app_private.replay_decide(uuid, boolean, text) is
   'A human approves or rejects a pending replay (not its requester); approval executes it.';
 
 -- Delivery progress of a replay's events; should_stop when more than 20% failed (charter §6).
+-- Readable with dlq.read, and by the relay (outbox.deliver), whose acknowledgements stop a run.
 create function app_private.replay_progress(p_request_id uuid)
 returns table (total int, delivered int, failed int, pending int, fail_ratio numeric, should_stop boolean)
 language sql stable security definer set search_path = '' as $$
   with r as (select * from public.replay_requests q where q.id = p_request_id
-             and (app_private.is_trusted_session() or app_private.has_permission(q.tenant_id, 'dlq.read'))),
+             and (app_private.is_trusted_session() or app_private.has_permission(q.tenant_id, 'dlq.read')
+                  or app_private.has_permission(q.tenant_id, 'outbox.deliver'))),
   ev as (
     select o.state from r, public.dlq_entries d
     join public.outbox_events o on o.id = d.event_id
@@ -530,10 +652,10 @@ language sql stable security definer set search_path = '' as $$
   )
   select count(*)::int,
          count(*) filter (where state = 'delivered')::int,
-         count(*) filter (where state in ('failed', 'dead'))::int,
+         count(*) filter (where state in ('failed', 'dead', 'parked'))::int,
          count(*) filter (where state in ('pending', 'delivering'))::int,
-         round(coalesce(count(*) filter (where state in ('failed', 'dead'))::numeric / nullif(count(*), 0), 0), 4),
-         coalesce(count(*) filter (where state in ('failed', 'dead'))::numeric / nullif(count(*), 0), 0) > 0.20
+         round(coalesce(count(*) filter (where state in ('failed', 'dead', 'parked'))::numeric / nullif(count(*), 0), 0), 4),
+         coalesce(count(*) filter (where state in ('failed', 'dead', 'parked'))::numeric / nullif(count(*), 0), 0) > 0.20
   from ev
 $$;
 
@@ -541,6 +663,7 @@ grant execute on function
   app_private.outbox_publish(text, text, text, jsonb, jsonb, uuid),
   app_private.event_matches(text[], text),
   app_private.outbox_claim(int, int),
+  app_private.outbox_extend(uuid, int),
   app_private.outbox_ack(uuid, boolean, text, jsonb, int),
   app_private.replay_request(uuid, uuid[], boolean, inet),
   app_private.replay_decide(uuid, boolean, text),
@@ -614,9 +737,23 @@ comment on function app_private.outbox_subscription_validate() is
   'Write-time check of a subscription: valid secret (when in Vault), no private target unless allowed.';
 revoke execute on function app_private.url_targets_private(text), app_private.outbox_subscription_validate() from public;
 
+-- Re-enabling a subscription clears its gone mark: its parked DLQ entries become replayable.
+create function app_private.outbox_subscription_reenable() returns trigger
+language plpgsql set search_path = '' as $$
+begin
+  if new.enabled and not old.enabled then
+    new.gone_at := null;
+    new.disabled_reason := null;
+  end if;
+  return new;
+end $$;
+revoke execute on function app_private.outbox_subscription_reenable() from public;
+
 -------------------------------------------------------------------------------------------
 -- triggers and partitions
 -------------------------------------------------------------------------------------------
+create trigger outbox_subscription_reenable before update of enabled on public.outbox_subscriptions
+  for each row execute function app_private.outbox_subscription_reenable();
 create trigger outbox_subscription_validate before insert or update of tenant_id, endpoint_url, secret_ref
   on public.outbox_subscriptions for each row execute function app_private.outbox_subscription_validate();
 

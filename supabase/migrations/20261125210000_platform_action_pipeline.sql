@@ -78,9 +78,38 @@ revoke all on ops.stream_tickets from public, anon, authenticated, service_role;
 -------------------------------------------------------------------------------------------
 -- functions
 -------------------------------------------------------------------------------------------
+-- An Idempotency-Key in flight whose holder stalled: its session sits idle in its
+-- transaction (for 5 s or more), i.e. the client that holds the key went silent -- a
+-- connection cut without the server noticing, a request whose writes were lost, a frozen
+-- isolate -- and every retry would be told 409 for as long as that session lives. The
+-- holder is ended (pg_terminate_backend, waited for: its transaction rolls back, nothing of
+-- it committed) and the key's lock taken: true. A holder running a statement (waiting on a
+-- lock included) is in flight for real: false, and the retry is told 409.
+create function app_private.idempotency_reclaim(p_lock bigint) returns boolean
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_holder int;
+begin
+  select l.pid into v_holder
+  from pg_catalog.pg_locks l
+  join pg_catalog.pg_stat_activity a on a.pid = l.pid
+  where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+    and l.database = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())
+    and l.classid = ((p_lock >> 32) & 4294967295)::oid and l.objid = (p_lock & 4294967295)::oid
+    and a.state in ('idle in transaction', 'idle in transaction (aborted)')
+    and a.state_change < pg_catalog.clock_timestamp() - interval '5 seconds';
+  if v_holder is null or not pg_catalog.pg_terminate_backend(v_holder, 5000) then
+    return false;
+  end if;
+  return pg_catalog.pg_try_advisory_xact_lock(p_lock);
+end $$;
+comment on function app_private.idempotency_reclaim(bigint) is
+  'Ends the session holding an idempotency key''s lock when it has been idle in its transaction for 5 s; true when the lock is now this session''s.';
+
 -- Rails of an action, in the order the edge reports them: permission (forbidden), kill
 -- switch / mode / portal flag / suspended tenant (autonomy_halted, autonomy_step_down,
--- agents_disabled, portal_disabled, tenant_suspended), HMAC nonce (nonce_reused; the edge
+-- agents_disabled, quarantined, portal_disabled, tenant_suspended), an agent's concurrency
+-- slot (budget_exhausted), HMAC nonce (nonce_reused; the edge
 -- spends its signed requests' nonces in a statement of their own before this, so a refusal
 -- here cannot un-spend one, and passes null), then idempotency. (The rate limit is taken
 -- by the edge in its own statement beside this transaction: rate_limit_take_or_raise.)
@@ -89,7 +118,10 @@ revoke all on ops.stream_tickets from public, anon, authenticated, service_role;
 --    "response_status": int, "response_body": jsonb}
 -- Idempotency in flight: the first request holds a transaction-level advisory lock on
 -- (principal, key) until it commits, so a duplicate arriving meanwhile is told 409 at
--- once instead of waiting; after the commit it gets the stored response.
+-- once instead of waiting; after the commit it gets the stored response. A holder that is
+-- gone (its session died with the database, the runtime or a pg_terminate_backend) has
+-- released the lock with its transaction: the retry replays what committed or runs anew.
+-- A holder that stalled is ended (idempotency_reclaim).
 create function app_private.action_begin(
   p_permission text,
   p_idempotency_key text default null,
@@ -107,6 +139,7 @@ declare
   v_outcome text;
   v_status  int;
   v_body    jsonb;
+  v_lock    bigint;
 begin
   if v_pid is null then
     perform app_private.raise_error('unknown_principal',
@@ -126,6 +159,11 @@ begin
   elsif p_rails is distinct from 'none' then
     raise exception 'action_begin: unknown rails %', p_rails;
   end if;
+  -- every agent write holds a slot of budget.agents.maxConcurrent until it commits
+  -- (20261126140000_platform_concurrency), whichever door it came through
+  if p_rails = 'domain' and v_p.kind = 'machine' and v_p.name = 'agents' then
+    perform app_private.agent_slot_take(v_tenant);
+  end if;
 
   if p_nonce is not null then
     if not app_private.webhook_nonce_use(p_nonce_source, p_nonce, p_nonce_ts, 300, v_tenant) then
@@ -134,7 +172,8 @@ begin
   end if;
 
   if p_idempotency_key is not null then
-    if not pg_try_advisory_xact_lock(hashtextextended(v_pid::text || ':' || p_idempotency_key, 0)) then
+    v_lock := hashtextextended(v_pid::text || ':' || p_idempotency_key, 0);
+    if not pg_try_advisory_xact_lock(v_lock) and not app_private.idempotency_reclaim(v_lock) then
       return jsonb_build_object('principal', jsonb_build_object('id', v_p.id, 'kind', v_p.kind, 'name', v_p.name),
                                 'idempotency', 'in_flight');
     end if;
@@ -262,7 +301,7 @@ grant execute on function app_private.stream_ticket_redeem(text, text) to servic
 
 -- Functions are executable by PUBLIC by default: only what is granted above.
 revoke execute on function app_private.action_begin(text, text, text, text, text, timestamptz, text),
-  app_private.feed_publish(uuid, jsonb), app_private.live_feed_notify(),
+  app_private.idempotency_reclaim(bigint), app_private.feed_publish(uuid, jsonb), app_private.live_feed_notify(),
   app_private.stream_ticket_issue(), app_private.stream_ticket_redeem(text, text) from public;
 
 -------------------------------------------------------------------------------------------

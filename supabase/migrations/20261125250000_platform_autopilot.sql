@@ -109,25 +109,35 @@ create function app_private.raise_alert(p_tenant_id uuid, p_source text, p_sever
                                         p_summary text, p_detail jsonb default '{}'::jsonb, p_trace_id text default null)
 returns uuid
 language plpgsql security definer set search_path = '' as $$
-declare
-  v_id uuid;
 begin
   perform app_private.require_rails_caller(p_tenant_id);
   if app_private.principal_id() is not null then
     perform app_private.require_permission(p_tenant_id, 'telemetry.write');
   end if;
-  insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
-  values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
-          coalesce(p_trace_id, (app_private.request_context()).trace_id))
-  on conflict (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key) where resolved_at is null
-  do update set detail = excluded.detail
-  returning id into v_id;
-  return v_id;
+  return app_private.alert_upsert(p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, p_detail, p_trace_id);
 end $$;
 comment on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) is
   'Raises (or keeps) one open alert per (tenant, source, dedupe key).';
 revoke execute on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) from public;
 grant execute on function app_private.raise_alert(uuid, text, text, text, text, jsonb, text) to authenticated;
+
+-- The insert behind raise_alert, without its caller checks: for definer paths that raise an
+-- alert on the platform's behalf inside someone else's transaction (a quarantine tripped by
+-- the relay's acknowledgement). Internal: no API role executes it.
+create function app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text,
+                                         p_summary text, p_detail jsonb default '{}'::jsonb, p_trace_id text default null)
+returns uuid
+language sql security definer set search_path = '' as $$
+  insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
+  values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
+          coalesce(p_trace_id, (app_private.request_context()).trace_id))
+  on conflict (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key) where resolved_at is null
+  do update set detail = excluded.detail
+  returning id
+$$;
+comment on function app_private.alert_upsert(uuid, text, text, text, text, jsonb, text) is
+  'Raises (or keeps) one open alert, without raise_alert''s caller checks (internal definer paths only).';
+revoke execute on function app_private.alert_upsert(uuid, text, text, text, text, jsonb, text) from public;
 
 -- Records a scheduled run (and alerts when it failed). The autopilot calls it under its own
 -- claims (telemetry.write); pg_cron's SQL jobs as the owner (ops.run_job). While the stop is

@@ -5,7 +5,7 @@
 -- contracts, guard rules) and the quotes it produced. Every tenant table is under the
 -- rails (RLS from the permission matrix, kill switch, row audit) via ops.attach_rails.
 --
--- Sections: permissions and grants; flags; tables; functions.
+-- Sections: permissions and grants; flags; tables; functions; triggers.
 
 -------------------------------------------------------------------------------------------
 -- permissions and grants
@@ -159,6 +159,8 @@ select ops.set_rls_sample('public.rates_guards', '{"tenant_id": "$tenant", "labe
 create table public.rates_quotes (
   id              uuid primary key,
   tenant_id       uuid not null references public.tenants (id) on delete cascade,
+  -- the customer (a shipper party) the quote was made for; booking checks it (freight_order_book)
+  party_id        uuid,
   request         jsonb not null,            -- the validated input
   quote           jsonb not null,            -- figures, guards and explanation
   total           numeric(12, 2) not null,
@@ -167,7 +169,8 @@ create table public.rates_quotes (
   escalated_at    timestamptz,
   trace_id        text,
   created_by      uuid default auth.uid(),
-  created_at      timestamptz not null default now()
+  created_at      timestamptz not null default now(),
+  constraint rates_quotes_party_fk foreign key (tenant_id, party_id) references public.parties (tenant_id, id)
 );
 comment on table public.rates_quotes is
   'Quotes the rates portal produced, with the request and the explanation.';
@@ -185,7 +188,10 @@ select ops.set_rls_sample('public.rates_quotes',
 -------------------------------------------------------------------------------------------
 -- functions
 -------------------------------------------------------------------------------------------
--- Evidence for one quote, in one round trip (security invoker: RLS applies).
+-- Evidence for one quote, in one round trip, for a holder of rates.quote in the tenant.
+-- Security definer: a shipper user quotes itself (rates/price_one) without reading the
+-- evidence tables (its RLS shows it none of them; it never sees the cost side either: the
+-- portal answers customers without it).
 -- Returns {history_zip3, history_region, index_zip3, index_region, diesel, contracts, guards}:
 -- the last 50 loads and the newest index row per source at each lane level, the diesel
 -- weeks up to the pickup date, contracts in force at pickup and every guard rule.
@@ -195,8 +201,9 @@ create function public.rates_evidence(
   p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text,
   p_pickup date)
 returns jsonb
-language plpgsql stable set search_path = '' as $$
+language plpgsql stable security definer set search_path = '' as $$
 begin
+  perform app_private.require_permission(p_tenant_id, 'rates.quote');
   return (
   select jsonb_build_object(
       'history_zip3', coalesce((
@@ -245,10 +252,61 @@ begin
   );
 end $$;
 comment on function public.rates_evidence(uuid, text, text, text, text, text, date) is
-  'Everything one quote blends, in one round trip (security invoker: the caller''s RLS applies).';
+  'Everything one quote blends, in one round trip, for a holder of rates.quote in the tenant.';
 -- (anon too: hosted Supabase's default privileges grant new public functions to anon)
 revoke execute on function public.rates_evidence(uuid, text, text, text, text, text, date) from public, anon;
 grant execute on function public.rates_evidence(uuid, text, text, text, text, text, date) to authenticated;
+
+-- Records a quote price_one made and publishes rates.quote.created, in the caller's
+-- transaction (rates.quote in the request's tenant). Security definer so that shipper
+-- users quote themselves without outbox.publish (outside roles never hold it: they could
+-- inject any event); the event's payload is built here from the quote, never taken from
+-- the caller.
+create function app_private.rates_quote_record(p_id uuid, p_party_id uuid, p_request jsonb, p_quote jsonb,
+                                               p_needs_approval_since timestamptz, p_trace_id text)
+returns void
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+begin
+  perform app_private.require_permission(v_tenant, 'rates.quote');
+  insert into public.rates_quotes (id, tenant_id, party_id, request, quote, total, status, needs_approval_since, trace_id)
+  values (p_id, v_tenant, p_party_id, p_request, p_quote, (p_quote ->> 'total')::numeric, p_quote ->> 'status',
+          p_needs_approval_since, p_trace_id);
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (v_tenant, 'rates_quote', p_id::text, 'rates.quote.created', jsonb_build_object(
+    'quote_id', p_id, 'status', p_quote ->> 'status', 'total', (p_quote ->> 'total')::numeric, 'currency', 'USD',
+    'equipment', p_quote ->> 'equipment', 'origin', p_quote #>> '{origin,zip3}', 'destination', p_quote #>> '{destination,zip3}',
+    'pickup_date', p_quote ->> 'pickup_date',
+    'guards_breached', coalesce((select jsonb_agg(b ->> 'guard') from jsonb_array_elements(p_quote #> '{guards,breaches}') b), '[]'::jsonb)));
+end $$;
+comment on function app_private.rates_quote_record(uuid, uuid, jsonb, jsonb, timestamptz, text) is
+  'Stores a quote and publishes rates.quote.created (rates.quote in the request''s tenant; the payload is built from the quote).';
+revoke execute on function app_private.rates_quote_record(uuid, uuid, jsonb, jsonb, timestamptz, text) from public;
+grant execute on function app_private.rates_quote_record(uuid, uuid, jsonb, jsonb, timestamptz, text) to authenticated;
+
+-- The customer a quote is made for: a shipper user's quotes are its own party's (naming
+-- another is forbidden); staff may name a shipper of the tenant, or none.
+create function app_private.rates_quote_party() returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  m public.party_members := app_private.freight_member(new.tenant_id);
+begin
+  if m.principal_id is not null then
+    if new.party_id is not null and new.party_id <> m.party_id then
+      perform app_private.raise_error('forbidden', format('principal %s quotes for party %s only', m.principal_id, m.party_id),
+        jsonb_build_object('party_id', m.party_id));
+    end if;
+    new.party_id := m.party_id;
+  elsif new.party_id is not null
+        and (select p.kind from public.parties p where p.id = new.party_id and p.tenant_id = new.tenant_id) is distinct from 'shipper' then
+    perform app_private.raise_error('freight_not_found', format('no shipper %s in the tenant', new.party_id));
+  end if;
+  return new;
+end $$;
+comment on function app_private.rates_quote_party() is
+  'Sets a quote''s customer: a shipper user''s own party (another is forbidden); staff a shipper of the tenant.';
+revoke execute on function app_private.rates_quote_party() from public;
 
 -- rates/price_one's post-condition read. As an ad-hoc statement it was planned on every
 -- call against every outbox partition (about 6 ms of planning at 16 daily partitions,
@@ -270,3 +328,9 @@ end $$;
 comment on function app_private.rates_quote_proof(uuid, uuid) is
   'price_one''s post-condition: the quote''s total and status and its outbox event count.';
 revoke execute on function app_private.rates_quote_proof(uuid, uuid) from public;
+
+-------------------------------------------------------------------------------------------
+-- triggers
+-------------------------------------------------------------------------------------------
+create trigger quote_party before insert or update of party_id on public.rates_quotes
+  for each row execute function app_private.rates_quote_party();

@@ -231,6 +231,26 @@ describe("console in headless Chromium", () => {
     await page.click("#trace-back");
   });
 
+  it("a quarantined detector is shown in the Quarantine panel and released there with a reason (two steps)", async () => {
+    const [q] = await sql`select app_private.quarantine_trip(${DEMO_TENANT}::uuid, 'detector', 'rates.browser_test',
+                            '3 runs in a row threw: browser test') as id`;
+    await page.click("#quarantine-refresh");
+    const row = page.locator(`#quarantine-table tr[data-id='${q.id}']`);
+    await row.waitFor();
+    expect(await row.getAttribute("data-state")).toBe("open");
+    expect(await row.textContent()).toContain("rates.browser_test");
+    await row.locator("button[data-action='release']").click();
+    await page.waitForSelector("#q-confirm", { state: "visible" });
+    expect(await page.isDisabled("#q-confirm-button")).toBe(true); // not without a reason
+    await page.fill("#q-reason", "browser test: detector fixed");
+    await page.click("#q-confirm-button");
+    await expect.poll(() => page.textContent("#quarantine-result")).toContain("Released detector rates.browser_test");
+    await expect.poll(() => row.getAttribute("data-state")).toBe("released");
+    const [r] = await sql`select released_by_name, release_reason from quarantines where id = ${q.id}`;
+    expect(r).toEqual({ released_by_name: "super@switchyard.test", release_reason: "browser test: detector fixed" });
+    await shot("08-quarantine.png");
+  });
+
   it("sign-out clears the token; a reload stays signed out; no CSP violation or script error happened", async () => {
     await page.click("#signout");
     await page.waitForSelector("#signin", { state: "visible" });
@@ -238,7 +258,7 @@ describe("console in headless Chromium", () => {
     await page.reload();
     await page.waitForSelector("#signin", { state: "visible" });
     expect(await page.isHidden("#app")).toBe(true);
-    await shot("08-signed-out.png");
+    await shot("09-signed-out.png");
     // The forged sign-in above answered 401 (Chromium logs failed fetches); nothing else.
     const unexpected = consoleErrors.filter((e) => !/status of 401/.test(e));
     expect(unexpected).toEqual([]);

@@ -30,10 +30,22 @@ export interface FlagRow {
   updated_by: string | null;
 }
 
+/** A quarantine after its release (public.quarantines). */
+export interface ReleasedQuarantine {
+  quarantine_id: string;
+  kind: "tenant" | "subscription" | "detector";
+  subject: string;
+  released_at: string;
+  released_by: string;
+  /** Events a subscription missed while quarantined, re-queued for it. */
+  requeued: number;
+}
+
 /**
  * The Autonomous portal's contract: the operator's levers over the agents and the rails —
- * DLQ replay and approval (charter §6, §8), the kill switch (§3) and flag changes (the
- * switchboard). The console's writes are these actions.
+ * DLQ replay and approval (charter §6, §8), the kill switch (§3), flag changes (the
+ * switchboard) and the release of a quarantine (queue / SLO / quarantine, §4). The console's
+ * writes are these actions.
  */
 export const contract = defineContract("autonomous", {
   actions: {
@@ -52,6 +64,10 @@ export const contract = defineContract("autonomous", {
       }),
       kind: "write",
     }),
+    quarantine_release: action<ReleasedQuarantine>()({ input: z.strictObject({ quarantine_id: z.guid(), reason }), kind: "write" }),
   },
-  events: ["autonomous.replay.requested", "autonomous.replay.decided", "autonomous.kill_switch.engaged", "autonomous.kill_switch.released", "autonomous.flag.changed"],
+  events: [
+    "autonomous.replay.requested", "autonomous.replay.decided", "autonomous.kill_switch.engaged", "autonomous.kill_switch.released",
+    "autonomous.flag.changed", "autonomous.quarantine.released",
+  ],
 });

@@ -1,14 +1,17 @@
 import { z } from "zod";
 import { action, defineContract, revertContract } from "../../shared/pipeline/contract.ts";
-import type { Quote } from "./domain/quote.ts";
+import type { CustomerQuote, Quote } from "./domain/quote.ts";
 import { contractUpsertSchema, priceOneSchema } from "./domain/schemas.ts";
 
-/** What `rates/price_one` answers: the stored quote's id, status and total, and the quote. */
+/**
+ * What `rates/price_one` answers: the stored quote's id, status and total, and the quote
+ * (to a shipper user, its sell side only: CustomerQuote).
+ */
 export interface QuoteResult {
   quote_id: string;
   status: Quote["status"];
   total: number;
-  quote: Quote;
+  quote: Quote | CustomerQuote;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evaluateGates, type SloRow, type Thresholds } from "./gates.ts";
-import { nextLimit } from "./throttle.ts";
+import { combine, type CountRow, evaluateGates, evaluateSlo, type SloRow, type Thresholds, toSloRow } from "./gates.ts";
 
 const T: Thresholds = { successMin: 0.98, p95MaxMs: 2500, portalP95MaxMs: 1500, uptimeMin: 0.9995, minRequests: 20 };
 const row = (over: Partial<SloRow>): SloRow => ({
@@ -30,16 +29,49 @@ describe("SLO gates", () => {
   });
 });
 
-describe("throttle", () => {
-  const band = { floor: 10, target: 150 };
-  it("halves on errors, follows the latency gradient, never below the floor", () => {
-    expect(nextLimit(150, [{ scope: "x", metric: "success", short: 0.9, long: 0.95, threshold: 0.98 }], band)).toBe(75);
-    expect(nextLimit(100, [{ scope: "x", metric: "p95", short: 1875, long: 1600, threshold: 1500 }], band)).toBe(80);
-    expect(nextLimit(12, [{ scope: "x", metric: "uptime", short: 0.9, long: 0.9, threshold: 0.9995 }], band)).toBe(10);
+describe("SLO gates per tenant", () => {
+  const t = { ...T, platformAt: 3 };
+  // 100 requests, all under 250 ms; `errors` of them 5xx.
+  const counts = (tenant: string | null, errors = 0, over: Partial<CountRow> = {}): CountRow => ({
+    tenant_id: tenant, function_name: "rates", portal: "rates", requests: 100, errors, buckets: [50, 100, 100, 100, 100, 100, 100, 100], ...over,
   });
-  it("recovers by a quarter per healthy tick up to the target", () => {
-    expect(nextLimit(40, [], band)).toBe(50);
-    expect(nextLimit(140, [], band)).toBe(150);
-    expect(nextLimit(150, [], band)).toBe(150);
+
+  it("a tenant whose requests fail breaches alone: the platform stays clean", () => {
+    const rows = [counts("a", 60), counts("b"), counts("c"), counts(null)];
+    const v = evaluateSlo(rows, rows, up, t);
+    expect(v.platform).toEqual([]);
+    expect(v.tenants).toMatchObject([{ tenantId: "a", breaches: [{ scope: "tenant:a portal:rates", metric: "success", short: 0.4 }] }]);
+    // Judged as one platform series (before per-tenant gates) the same rows breached: 60 errors in 400.
+    const all = combine(rows).map(toSloRow);
+    expect(evaluateGates(all, all, up, T)).toMatchObject([{ scope: "portal:rates", metric: "success", short: 0.85 }]);
+  });
+
+  it("a tenant's slow requests are its own p95 breach", () => {
+    const slow = counts("a", 0, { portal: "rates", buckets: [0, 0, 0, 10, 20, 100, 100, 100] });
+    const v = evaluateSlo([slow, counts("b")], [slow, counts("b")], up, t);
+    expect(v.platform).toEqual([]);
+    expect(v.tenants).toMatchObject([{ tenantId: "a", breaches: [{ metric: "p95", short: 2500, threshold: 1500 }] }]);
+  });
+
+  it("platformAt tenants breaching at once is the platform's breach (a shared cause), not a quarantine each", () => {
+    const rows = [counts("a", 50), counts("b", 50), counts("c", 50), counts("d")];
+    const v = evaluateSlo(rows, rows, up, t);
+    expect(v.tenants.map((x) => x.tenantId)).toEqual(["a", "b", "c"]);
+    expect(v.platform).toEqual(expect.arrayContaining([
+      { scope: "platform", metric: "tenants", short: 3, long: 3, threshold: 3 },
+      expect.objectContaining({ scope: "portal:rates", metric: "success" }),
+    ]));
+  });
+
+  it("platform rows (no tenant) and lost uptime breach the platform whatever the tenants do", () => {
+    const rows = [counts(null, 50), counts("a")];
+    expect(evaluateSlo(rows, rows, up, t)).toMatchObject({ platform: [{ scope: "portal:rates", metric: "success" }], tenants: [] });
+    expect(evaluateSlo([counts("a")], [counts("a")], { short: 0.5, long: 0.99 }, t).platform).toMatchObject([{ metric: "uptime" }]);
+  });
+
+  it("a tenant with too few requests gets no verdict; a blip in its short window alone does not breach", () => {
+    const few = counts("a", 10, { requests: 10, buckets: Array(8).fill(10) });
+    expect(evaluateSlo([few], [few], up, t).tenants).toEqual([]);
+    expect(evaluateSlo([counts("a", 60)], [counts("a", 60, { requests: 10_000, buckets: Array(8).fill(10_000) })], up, t).tenants).toEqual([]);
   });
 });

@@ -60,6 +60,10 @@ export const ENV_SCHEMA = z.object({
   SUPABASE_URL: httpUrl.optional(),
   SUPABASE_ANON_KEY: secret.optional(),
   SUPABASE_SERVICE_ROLE_KEY: secret.optional(),
+  /** Document bytes in this folder (local and test stacks); unset: Supabase Storage (packages/shared/documents/store.ts). */
+  SWITCHYARD_STORAGE_DIR: z.string().min(1).optional(),
+  /** The Supabase Storage bucket of the documents (hosted; default "documents", private). */
+  SWITCHYARD_STORAGE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/, "not a bucket name").optional(),
   /** The Live Feed: a stream ends by itself after this long (hosted wall-clock limit; default 120 s). */
   LIVE_FEED_MAX_STREAM_MS: z.string().regex(/^\d{4,9}$/, "a number of milliseconds (1000 or more)").transform(Number).optional(),
   /** The Live Feed's LISTEN connection (a session-mode URL; default: SUPABASE_DB_URL in session mode). */

@@ -5,13 +5,30 @@ export type Sql = ReturnType<typeof postgres>;
 export type Tx = postgres.TransactionSql;
 
 /**
- * One pool per isolate. `prepare: false` keeps it compatible with Supavisor's
- * transaction mode, which hosted Supabase puts in front of SUPABASE_DB_URL.
+ * How every pool connects (the functions' and the local runtime's). `prepare: false` keeps it
+ * compatible with Supavisor's transaction mode, which hosted Supabase puts in front of
+ * SUPABASE_DB_URL. While the database is away a request fails fast (503
+ * database_unavailable, db-errors.ts) and the first request after it is back reconnects
+ * (issue 12 item 5): postgres.js's defaults waited up to 30 s for a connection
+ * (`connect_timeout`) and, after a few failed attempts, 10-20 s before the next one (`backoff`:
+ * 3^n / 100 s, capped at 20 s), with every request queued behind those connections. A
+ * connection is only attempted for a waiting query, so a short constant delay paces the
+ * attempts without a reconnect storm.
  */
-let pool: Sql | null = null;
+export const POOL_OPTIONS = {
+  prepare: false,
+  idle_timeout: 20,
+  connect_timeout: 3,
+  backoff: () => 0.01, // seconds
+  onnotice: () => {},
+} as const;
+
+/** One pool per database URL per isolate (the Live Feed's LISTEN URL is another one). */
+const pools = new Map<string, Sql>();
 
 export function db(url: string, max = 10): Sql {
-  pool ??= postgres(url, { prepare: false, max, idle_timeout: 20, onnotice: () => {} });
+  let pool = pools.get(url);
+  if (!pool) pools.set(url, pool = postgres(url, { ...POOL_OPTIONS, max }));
   return pool;
 }
 

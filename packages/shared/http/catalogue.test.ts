@@ -50,6 +50,10 @@ describe("the error catalogue", () => {
     for (const code of rails) expect(countsAgainstSlo(code as never), code).toBe(false);
     expect(countsAgainstSlo("internal_error")).toBe(true);
     expect(countsAgainstSlo("prove_failed")).toBe(true);
+    // The database away (issue 12 item 4): 503 + Retry-After, and the system's failure.
+    expect(statusOf("database_unavailable")).toBe(503);
+    expect(problemEntry("database_unavailable").retryAfter).toBeGreaterThan(0);
+    expect(countsAgainstSlo("database_unavailable")).toBe(true);
     expect(countsAgainstSlo("validation_failed")).toBe(false);
   });
 

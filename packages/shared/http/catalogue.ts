@@ -22,7 +22,9 @@
  *    while rate_limited (429) is about this caller's pace. Both carry Retry-After (DETAIL);
  *  - autonomy_halted and mode_read_only are 503 with Retry-After: the service is deliberately
  *    unavailable, not the caller at fault; portal_disabled is 403: this door is closed to
- *    writes while the others answer.
+ *    writes while the others answer;
+ *  - database_unavailable is 503 with Retry-After (the database is restarting, full or out
+ *    of reach: a retry may succeed), and not a rail: it is the system's failure for the SLO.
  */
 export const CATALOGUE = {
   // 4xx: the caller's request
@@ -46,14 +48,41 @@ export const CATALOGUE = {
   conflict: { status: 409, title: "The request conflicts with existing data" },
   already_reverted: { status: 409, title: "The action was already reverted", sqlstate: "SY031" },
   not_reverted: { status: 409, title: "The action is not reverted", sqlstate: "SY032" },
+  already_released: { status: 409, title: "The quarantine was already released", sqlstate: "SY061" },
   revert_state_changed: { status: 409, title: "The state moved on since the action; it cannot be reverted" },
   payload_too_large: { status: 413, title: "Request body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported content type" },
   idempotency_conflict: { status: 422, title: "Idempotency-Key was used with another payload" },
   rate_unavailable: { status: 422, title: "No rate basis for this lane" },
+  document_hash_mismatch: { status: 422, title: "The document's bytes do not match its sha256" },
+  // freight (supabase/migrations/*_freight_*): the domain's own refusals, raised by Postgres
+  illegal_transition: { status: 409, title: "The state machine does not allow this transition", sqlstate: "SY100" },
+  status_bypass: { status: 409, title: "A status changes only through its transition function", sqlstate: "SY101" },
+  credit_hold: { status: 422, title: "Booking would exceed the customer's credit limit", sqlstate: "SY102" },
+  stop_window_overlap: { status: 422, title: "Two stops' appointment windows overlap", sqlstate: "SY103" },
+  stops_out_of_sequence: { status: 422, title: "Stops are out of sequence", sqlstate: "SY104" },
+  party_blocked: { status: 422, title: "The party is blocked or suspended", sqlstate: "SY105" },
+  carrier_no_authority: { status: 422, title: "The carrier has no active operating authority", sqlstate: "SY106" },
+  carrier_no_insurance: { status: 422, title: "The carrier has no insurance in force", sqlstate: "SY107" },
+  carrier_out_of_service: { status: 422, title: "The carrier is out of service", sqlstate: "SY108" },
+  foreign_asset: { status: 422, title: "The driver or unit belongs to another carrier", sqlstate: "SY110" },
+  asset_blocked: { status: 422, title: "The driver or unit is blocked or inactive", sqlstate: "SY111" },
+  driver_documents_expired: { status: 422, title: "The driver's CDL or medical card has expired", sqlstate: "SY112" },
+  duplicate_source_event: { status: 409, title: "The source event id was recorded with other content", sqlstate: "SY113" },
+  bad_amount: { status: 400, title: "Money is a non-negative integer of cents", sqlstate: "SY114" },
+  bad_time_zone: { status: 400, title: "Not an IANA time zone", sqlstate: "SY115" },
+  ledger_unbalanced: { status: 422, title: "The journal entry does not balance", sqlstate: "SY116" },
+  ledger_immutable: { status: 409, title: "Posted ledger entries never change", sqlstate: "SY117" },
+  currency_mismatch: { status: 422, title: "Currencies do not match", sqlstate: "SY118" },
+  tender_expired: { status: 409, title: "The tender's SLA deadline has passed", sqlstate: "SY119" },
+  // broker and shipper portals (supabase/migrations/*_broker_*, *_shipper_*)
+  route_locked: { status: 409, title: "The load can no longer be re-routed", sqlstate: "SY400" },
+  no_next_carrier: { status: 422, title: "No carrier left to tender", sqlstate: "SY401" },
+  quote_not_bookable: { status: 422, title: "The quote cannot be booked", sqlstate: "SY410" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },
+  database_unavailable: { status: 503, title: "The database is unavailable", retryAfter: 2 },
   // the rails (Postgres raises them; none counts against the SLO)
   autonomy_halted: { status: 503, title: "Autonomy is halted by the emergency stop", retryAfter: 60, sqlstate: "SY001", rail: true },
   mode_read_only: { status: 503, title: "The system is in read-only mode", retryAfter: 60, rail: true },
@@ -64,6 +93,7 @@ export const CATALOGUE = {
   dlq_paused: { status: 503, title: "DLQ replays are paused", sqlstate: "SY007", rail: true },
   replay_cap_exceeded: { status: 422, title: "Replay exceeds its caps", sqlstate: "SY008", rail: true },
   tenant_suspended: { status: 403, title: "The tenant is suspended", sqlstate: "SY050", rail: true },
+  quarantined: { status: 503, title: "Quarantined until a human releases it", sqlstate: "SY060", rail: true },
   // database codes answered under a broader problem code
   autonomy_step_down: { as: "mode_read_only", title: "Autonomy stepped down", sqlstate: "SY002" },
   approval_forbidden: { as: "forbidden", title: "Approval forbidden", sqlstate: "SY009" },
@@ -81,6 +111,7 @@ export const CATALOGUE = {
   unknown_principal: { as: "forbidden", title: "Unknown principal", sqlstate: "SY022" },
   bad_subscription_secret: { as: "validation_failed", title: "Bad subscription secret", sqlstate: "SY051" },
   private_target: { as: "validation_failed", title: "Private webhook target", sqlstate: "SY052" },
+  freight_not_found: { as: "not_found", title: "Freight entity not found", sqlstate: "SY120" },
 } as const satisfies Record<string, CatalogueEntry>;
 
 type Problem_ = { status: number; title: string; retryAfter?: number; sqlstate?: SqlState; rail?: true; challenge?: "hmac"; as?: never };

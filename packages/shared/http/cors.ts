@@ -24,10 +24,11 @@ export const CORS_ALLOWED_HEADERS = [
   "x-switchyard-timestamp",
   "x-switchyard-nonce",
   "x-switchyard-signature",
+  "x-content-sha256",
 ] as const;
 
 /** Response headers browser code may read. */
-export const CORS_EXPOSED_HEADERS = ["traceparent", "retry-after", "idempotency-replayed", "location"] as const;
+export const CORS_EXPOSED_HEADERS = ["traceparent", "retry-after", "idempotency-replayed", "location", "x-content-sha256"] as const;
 
 export interface CorsPolicy {
   origins: ReadonlySet<string> | "*";

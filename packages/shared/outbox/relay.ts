@@ -1,7 +1,7 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { Webhook } from "standardwebhooks";
-import { jsonb, SERVICE_ACCOUNTS, type Sql, type Tx, withClaims } from "../db/client.ts";
+import { jsonb, type Sql, type Tx, withClaims } from "../db/client.ts";
 import type { Logger } from "../observability/logger.ts";
 
 /**
@@ -9,7 +9,14 @@ import type { Logger } from "../observability/logger.ts";
  * only the oldest undelivered event of an aggregate is claimable, so order holds per
  * aggregate), delivers each to every matching subscription with Standard Webhooks
  * signatures and the event's traceparent, and acknowledges the batch in one round trip.
- * It acts as the agents service account: the kill switch stops it like any machine.
+ *
+ * It acts as relay@ (issue 12), a non-autonomous service account holding outbox.deliver
+ * only: delivering what a committed transaction published is nobody's decision, so it goes
+ * on with agents off (an SLO rollback), in DEGRADE and STEP-DOWN, and under STOP, where
+ * machines publish nothing new and relay@ writes only its delivery bookkeeping (README,
+ * "Operating it"). While a batch is being delivered its claim is extended (a heartbeat every
+ * third of the claim), so a slow receiver does not let another relay claim the batch again;
+ * an acknowledgement that comes late anyway is logged, not fatal to the batch.
  *
  * Each delivery stands alone (issue 11): a subscription whose secret is missing or invalid
  * gets a failed attempt and is never sent (nothing goes out unsigned); a target that is, or
@@ -18,8 +25,8 @@ import type { Logger } from "../observability/logger.ts";
  * a failed attempt); nothing one delivery does can fail another's.
  */
 export interface RelayOptions {
-  /** The principal the relay acts as (claims carried into Postgres). */
-  principalId: string;
+  /** The principal the relay acts as (claims carried into Postgres); relay@ unless a test says otherwise. */
+  principalId?: string;
   batchSize?: number;
   claimSeconds?: number;
   timeoutMs?: number;
@@ -27,7 +34,15 @@ export interface RelayOptions {
   concurrency?: number;
 }
 
-export const AGENTS_PRINCIPAL = SERVICE_ACCOUNTS.agents;
+/** relay@, the relay's own service account (migration ..._platform_tenancy_principals). */
+export const RELAY_PRINCIPAL = "a0000000-0000-4000-8000-000000000007";
+
+/**
+ * The outbox-relay function's drain budget (pg_cron's safety net). Its pg_net call waits
+ * 25 s (migration ..._platform_outbox_relay), and a drain with a budget starts no delivery
+ * that could end after it, so the call answers in time.
+ */
+export const SCHEDULED_DRAIN_MS = 20_000;
 
 interface ClaimedEvent {
   id: string;
@@ -39,6 +54,7 @@ interface ClaimedEvent {
   headers: Record<string, string>;
   created_at: Date;
   attempts: number;
+  claim_token: string;
 }
 
 interface Subscription {
@@ -66,7 +82,15 @@ export interface DrainStats {
   delivered: number;
   failed: number;
   dead: number;
+  /** Delivered to every live subscription, kept in the DLQ for one whose receiver answered 410. */
+  parked: number;
+  /** Acknowledged after the claim had lapsed and the event was claimed again: logged only. */
+  late: number;
+  /** Not fully attempted before the drain's deadline: given back without counting an attempt. */
+  released: number;
 }
+
+const noStats = (): DrainStats => ({ claimed: 0, delivered: 0, failed: 0, dead: 0, parked: 0, late: 0, released: 0 });
 
 /** '*', an exact type, or 'prefix.*' (same rule as app_private.event_matches). */
 export function eventMatches(filter: string[], type: string): boolean {
@@ -189,12 +213,12 @@ async function deliver(e: ClaimedEvent, s: Subscription, timeoutMs: number): Pro
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` at a time. */
-async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+/** Runs `fn` over `items` with at most `limit` at a time; an item is started only while `mayStart()`. */
+async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>, mayStart = () => true): Promise<(R | undefined)[]> {
+  const out: (R | undefined)[] = new Array(items.length);
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && mayStart()) {
       const i = next++;
       out[i] = await fn(items[i]);
     }
@@ -205,7 +229,7 @@ async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): 
 export class Relay {
   private readonly claims: Record<string, string>;
   constructor(private readonly sql: Sql, private readonly opts: RelayOptions, private readonly log: Logger) {
-    this.claims = { sub: opts.principalId, role: "authenticated" };
+    this.claims = { sub: opts.principalId ?? RELAY_PRINCIPAL, role: "authenticated" };
   }
 
   /** Runs `query` as the relay's principal (RLS and the rails apply). */
@@ -221,44 +245,83 @@ export class Relay {
              app_private.flag_bool('outbox.allowPrivateTargets') as allow_private
       from public.outbox_subscriptions s
       left join vault.decrypted_secrets v on v.name = s.secret_ref and starts_with(s.secret_ref, s.tenant_id::text || '/')
-      where s.enabled and s.tenant_id = any(${tenants}::uuid[])`;
+      where s.enabled and s.tenant_id = any(${tenants}::uuid[]) and not app_private.is_quarantined('subscription', s.id::text)`;
     return rows.map((r) => ({
       id: r.id, tenant_id: r.tenant_id, endpoint_url: r.endpoint_url, event_filter: r.event_filter, secret_ref: r.secret_ref,
       secrets: String(r.secret ?? "").split(/\s+/).filter(Boolean), allowPrivate: r.allow_private === true,
     }));
   }
 
-  /** Claims one batch, delivers it and acknowledges it. */
-  async drainOnce(): Promise<DrainStats> {
+  /**
+   * Keeps the claim alive while `work` runs: extends it every third of the claim (one
+   * extension in flight at a time; a failed one is logged, the next may succeed).
+   */
+  private async holdingClaim<T>(claim: string, claimSeconds: number, work: () => Promise<T>): Promise<T> {
+    let inFlight = false;
+    const beat = setInterval(() => {
+      if (inFlight) return;
+      inFlight = true;
+      void this.asRelay((tx) => tx`select app_private.outbox_extend(${claim}, ${claimSeconds})`)
+        .catch((err) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "outbox claim extension failed"))
+        .finally(() => (inFlight = false));
+    }, Math.max(200, (claimSeconds * 1000) / 3));
+    try {
+      return await work();
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  /**
+   * Claims one batch, delivers it and acknowledges it. With a `deadline` (epoch ms) no
+   * delivery starts that could end after it; the events it did not get to are released.
+   */
+  async drainOnce(deadline?: number): Promise<DrainStats> {
+    const claimSeconds = this.opts.claimSeconds ?? 30;
+    const timeoutMs = this.opts.timeoutMs ?? 10_000;
     const events = await this.asRelay((tx) =>
-      tx`select * from app_private.outbox_claim(${this.opts.batchSize ?? 100}, ${this.opts.claimSeconds ?? 30})`
+      tx`select * from app_private.outbox_claim(${this.opts.batchSize ?? 100}, ${claimSeconds})`
     ) as unknown as ClaimedEvent[];
-    const stats: DrainStats = { claimed: events.length, delivered: 0, failed: 0, dead: 0 };
+    const stats: DrainStats = { ...noStats(), claimed: events.length };
     if (events.length === 0) return stats;
+    const claim = events[0].claim_token;
 
     const ids = events.map((e) => e.id);
-    const [subs, done] = await Promise.all([
-      this.subscriptions([...new Set(events.map((e) => e.tenant_id))]),
-      // Subscriptions that already took an event on an earlier attempt are not sent it again.
-      this.sql`select event_id, subscription_id from public.outbox_deliveries where ok and event_id = any(${ids}::uuid[])`,
-    ]);
-    const already = new Set(done.map((d) => `${d.event_id}:${d.subscription_id}`));
-    const jobs = events.flatMap((e) =>
-      subs.filter((s) => s.tenant_id === e.tenant_id && eventMatches(s.event_filter, e.event_type) && !already.has(`${e.id}:${s.id}`))
-        .map((s) => ({ e, s }))
-    );
-    const results = await pool(jobs, this.opts.concurrency ?? 32, ({ e, s }) =>
-      deliver(e, s, this.opts.timeoutMs ?? 10_000).catch((err): DeliveryResult => ({
-        subscription_id: s.id, ok: false, status_code: null, duration_ms: 0, retry_after: null,
-        error: `delivery failed: ${err instanceof Error ? err.message : String(err)}`,
-      })));
+    const jobs = await this.holdingClaim(claim, claimSeconds, async () => {
+      const [subs, done] = await Promise.all([
+        this.subscriptions([...new Set(events.map((e) => e.tenant_id))]),
+        // Subscriptions that already took an event on an earlier attempt are not sent it again.
+        this.sql`select event_id, subscription_id from public.outbox_deliveries where ok and event_id = any(${ids}::uuid[])`,
+      ]);
+      const already = new Set(done.map((d) => `${d.event_id}:${d.subscription_id}`));
+      const todo = events.flatMap((e) =>
+        subs.filter((s) => s.tenant_id === e.tenant_id && eventMatches(s.event_filter, e.event_type) && !already.has(`${e.id}:${s.id}`))
+          .map((s) => ({ e, s, result: undefined as DeliveryResult | undefined }))
+      );
+      const mayStart = () => deadline === undefined || Date.now() + timeoutMs <= deadline;
+      const results = await pool(todo, this.opts.concurrency ?? 32, ({ e, s }) =>
+        deliver(e, s, timeoutMs).catch((err): DeliveryResult => ({
+          subscription_id: s.id, ok: false, status_code: null, duration_ms: 0, retry_after: null,
+          error: `delivery failed: ${err instanceof Error ? err.message : String(err)}`,
+        })), mayStart);
+      todo.forEach((j, i) => (j.result = results[i]));
+      return todo;
+    });
 
-    const byEvent = new Map<string, DeliveryResult[]>(ids.map((id) => [id, []]));
-    jobs.forEach((j, i) => byEvent.get(j.e.id)!.push(results[i]));
-    const acks = [...byEvent].map(([event_id, rs]) => {
+    const byEvent = new Map(events.map((e) => [e.id, { attempt: e.attempts, released: false, results: [] as DeliveryResult[] }]));
+    for (const j of jobs) {
+      const b = byEvent.get(j.e.id)!;
+      if (j.result) b.results.push(j.result);
+      else b.released = true;
+    }
+    const acks = [...byEvent].map(([event_id, { attempt, released, results: rs }]) => {
+      // A 410 is not the event's failure: the subscription is switched off and the event parked for it.
       const failed = rs.filter((r) => !r.ok && r.status_code !== 410);
       return {
         event_id,
+        claim,
+        attempt,
+        released,
         ok: failed.length === 0,
         error: failed.map((r) => r.error).join("; ") || null,
         retry_after: Math.max(0, ...failed.map((r) => r.retry_after ?? 0)) || null,
@@ -267,22 +330,26 @@ export class Relay {
     });
     const states = await this.asRelay((tx) => tx`select event_id, state from app_private.outbox_ack_batch(${jsonb(tx, acks)})`);
     for (const s of states) {
-      if (s.state === "delivered") stats.delivered++;
-      else if (s.state === "dead") stats.dead++;
-      else stats.failed++;
+      const k = s.state as keyof DrainStats;
+      if (k in stats && k !== "claimed") stats[k]++;
     }
     if (stats.dead) this.log.warn({ dead: stats.dead }, "outbox events moved to the DLQ");
+    if (stats.parked) this.log.warn({ parked: stats.parked }, "outbox events parked: a subscription's receiver answered 410 Gone");
+    if (stats.late) this.log.warn({ late: stats.late }, "outbox acknowledgements came after the claim lapsed: logged only");
     return stats;
   }
 
-  /** Drains until nothing is due (or the time budget is spent). */
-  async drain(budgetMs = 20_000): Promise<DrainStats> {
-    const total: DrainStats = { claimed: 0, delivered: 0, failed: 0, dead: 0 };
-    const until = Date.now() + budgetMs;
-    while (Date.now() < until) {
-      const s = await this.drainOnce();
+  /**
+   * Drains until nothing is due or the budget is spent; returns within the budget (plus the
+   * claim and acknowledgement round trips): no delivery starts that could end after it.
+   */
+  async drain(budgetMs = SCHEDULED_DRAIN_MS): Promise<DrainStats> {
+    const total = noStats();
+    const deadline = Date.now() + budgetMs;
+    while (Date.now() < deadline) {
+      const s = await this.drainOnce(deadline);
       for (const k of Object.keys(total) as (keyof DrainStats)[]) total[k] += s[k];
-      if (s.claimed === 0) break;
+      if (s.claimed === 0 || s.released > 0) break;
     }
     return total;
   }
@@ -303,7 +370,8 @@ export class Relay {
       try {
         do {
           again = false;
-          await this.drain();
+          // batch after batch until nothing is due (no deadline: a worker has no caller waiting)
+          while (!stopped && (await this.drainOnce()).claimed > 0);
         } while (again && !stopped);
       } catch (err) {
         this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "relay drain failed");

@@ -11,10 +11,34 @@ interface PgError {
   code?: string;
   message?: string;
   detail?: string;
+  /** Node's net errors of a multi-address connect (AggregateError), and wrapped causes. */
+  errors?: unknown[];
+  cause?: unknown;
+}
+
+/**
+ * The database is away, not refusing: the socket could not connect or was cut (Node's net
+ * codes; postgres.js's CONNECTION_CLOSED / _ENDED / _DESTROYED and CONNECT_TIMEOUT), or the
+ * server is shutting down, starting up, full or dropped the connection (SQLSTATE 57P01,
+ * 57P02, 57P03, 53300, class 08). The request may well succeed in a moment: 503 with
+ * Retry-After, still the system's failure for the success SLO.
+ */
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN",
+  "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
+  "57P01", "57P02", "57P03", "53300",
+]);
+
+export function isDbUnavailable(err: unknown, depth = 0): boolean {
+  const e = err as PgError | null;
+  if (!e || typeof e !== "object" || depth > 3) return false;
+  if (typeof e.code === "string" && (UNAVAILABLE_CODES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return true;
+  return (Array.isArray(e.errors) && e.errors.some((x) => isDbUnavailable(x, depth + 1))) || isDbUnavailable(e.cause, depth + 1);
 }
 
 /** The refusal for a database error, or null when it is not a refusal (a real failure). */
 export function refusalFromDb(err: unknown): Refusal | null {
+  if (isDbUnavailable(err)) return refuse("database_unavailable", { detail: "The database is unavailable; retry after the indicated delay" });
   const e = err as PgError;
   if (!e || typeof e.code !== "string") return null;
   const rail = BY_SQLSTATE.get(e.code);
@@ -38,7 +62,8 @@ export function refusalFromDb(err: unknown): Refusal | null {
 /** Only the documented, non-sensitive fields of a rail's DETAIL reach the client. */
 function pickSafe(detail: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of ["flag", "limit", "window_seconds", "portal", "tolerance_seconds"]) {
+  // (machine / from / to: the state machine's refusal names the transition; reason: a block's)
+  for (const k of ["flag", "limit", "window_seconds", "portal", "tolerance_seconds", "machine", "from", "to", "reason"]) {
     if (detail[k] !== undefined) out[k] = detail[k];
   }
   // refusalResponse turns retry_after into the Retry-After header.

@@ -199,8 +199,10 @@ export function servePortal(manifest: PortalManifest, env: PortalEnv): Portal {
     try {
       res = await handle(req, url);
     } catch (err) {
-      log.error({ err: err instanceof Error ? err.message : String(err) }, "unhandled error");
-      res = refusalResponse(refuse("internal_error").problem);
+      // A database that is away (the HMAC key lookup, ...) answers 503 with Retry-After.
+      const dbRefusal = refusalFromDb(err);
+      if (!dbRefusal) log.error({ err: err instanceof Error ? err.message : String(err) }, "unhandled error");
+      res = refusalResponse((dbRefusal ?? refuse("internal_error")).problem);
     }
     return withCors(res, decision.headers);
   };

@@ -7,6 +7,8 @@ import { asAutopilot, type AutopilotContext, recorded } from "./context.ts";
  * payload and 3-per-5-minutes caps, pauses in DEGRADE and waits for a human in STEP-DOWN).
  * Only entries dead for more than 5 minutes, and none that already wait in a pending
  * request (STEP-DOWN: one request per entry for a human to approve, not one every run).
+ * An event gets one automatic second chance: one that died again after a replay stays in
+ * the DLQ (the event quarantine) until a human replays it.
  */
 export function every5m(ctx: AutopilotContext) {
   return recorded(ctx, "dlq-auto-replay", async () => {
@@ -19,7 +21,7 @@ export function every5m(ctx: AutopilotContext) {
           const ids = (await tx`
             select s.dlq_id from app_private.replay_selection(${tenant_id}) s
             join public.dlq_entries d on d.id = s.dlq_id
-            where s.selected and d.dead_at < now() - interval '5 minutes'
+            where s.selected and d.dead_at < now() - interval '5 minutes' and d.replay_request_id is null
               and not exists (select 1 from public.replay_requests q
                               where q.tenant_id = ${tenant_id} and q.status = 'pending_approval' and d.id = any (q.dlq_ids))`)
             .map((x) => x.dlq_id);

@@ -63,6 +63,7 @@ const killSwitch = autonomous.contract.actions.kill_switch.input;
 const flagWrite = autonomous.contract.actions.flag_set.input;
 const dlqIds = z.strictObject({ ids: z.array(uuid).min(1).max(1000) });
 const decide = autonomous.contract.actions.approve.input;
+const release = autonomous.contract.actions.quarantine_release.input;
 
 function refusalOf(err: unknown): Refusal | null {
   return err instanceof Refused ? err.refusal : refusalFromDb(err);
@@ -233,6 +234,7 @@ async function outbox(tx: Tx, principal: Promise<Principal>) {
          (select count(*) from public.outbox_events where state = 'delivering')::int as delivering,
          (select count(*) from public.outbox_events where state = 'failed')::int as failed,
          (select count(*) from public.dlq_entries where state = 'dead')::int as dead,
+         (select count(*) from public.dlq_entries where state = 'parked')::int as parked,
          (select round(extract(epoch from now() - min(created_at)) * 1000)
             from public.outbox_events where state in ('pending', 'delivering', 'failed')) as oldest_undelivered_ms,
          (select round(percentile_cont(0.95) within group (order by extract(epoch from delivered_at - created_at) * 1000)::numeric)
@@ -258,6 +260,7 @@ async function outbox(tx: Tx, principal: Promise<Principal>) {
     depth: now.depth,
     by_state: { pending: now.pending, delivering: now.delivering, failed: now.failed },
     dlq_dead: now.dead,
+    dlq_parked: now.parked,
     oldest_undelivered_ms: num(now.oldest_undelivered_ms),
     lag_p95_ms: num(now.lag_p95_ms),
     slo: { lag_p95_ms: 5000 },
@@ -270,12 +273,45 @@ async function outbox(tx: Tx, principal: Promise<Principal>) {
   };
 }
 
+/**
+ * Commit-to-ack lag of the caller's own outbox events committed since `since`: what a load
+ * run created (k6/portal.js and load/portal.ts judge outbox_lag by it). Delivered events
+ * with their lag, the others with their age so far. RLS (outbox.read) keeps it to the
+ * caller's tenant and published_by to the caller; at most an hour back, so the scan stays
+ * on the newest partitions.
+ */
+const LAG_EVENTS = 10_000;
+const lagSince = z.iso.datetime({ offset: true });
+
+async function outboxLag(tx: Tx, principal: Promise<Principal>, url: URL) {
+  const since = lagSince.safeParse(url.searchParams.get("since") ?? "");
+  const errors = !since.success ? [{ path: "since", message: "an ISO 8601 timestamp" }]
+    : Date.parse(since.data) < Date.now() - 3_600_000 ? [{ path: "since", message: "at most an hour back" }] : [];
+  if (errors.length) throw new Refused(refuse("validation_failed", { detail: "?since= names when the run started", errors }));
+  const p = await principal;
+  need(p, "outbox.read");
+  const rows = await tx`
+    select round(extract(epoch from coalesce(o.delivered_at, now()) - o.created_at) * 1000)::float8 as ms,
+           o.delivered_at is not null as delivered
+    from public.outbox_events o
+    where o.published_by = ${p.principal_id} and o.created_at >= ${since.data!}::timestamptz
+    order by o.created_at limit ${LAG_EVENTS + 1}`;
+  const events = rows.slice(0, LAG_EVENTS);
+  return {
+    since: since.data,
+    events: events.length,
+    truncated: rows.length > LAG_EVENTS,
+    lag_ms: events.filter((r) => r.delivered).map((r) => r.ms as number),
+    undelivered_ms: events.filter((r) => !r.delivered).map((r) => r.ms as number),
+  };
+}
+
 async function dlq(tx: Tx, principal: Promise<Principal>) {
   const [p, entries, requests] = await Promise.all([
     principal,
     tx`select id, tenant_id, event_id, event_type, aggregate_type, aggregate_id, attempts, last_error, payload_bytes,
               trace_id, state, dead_at, replayed_at, replay_request_id
-       from public.dlq_entries order by (state = 'dead') desc, dead_at desc limit 100`,
+       from public.dlq_entries order by (state in ('dead', 'parked')) desc, dead_at desc limit 100`,
     tx`select id, tenant_id, requested_by_name, dry_run, batch_size, payload_bytes, status, approved_by_name,
               decided_at, outcome, created_at, executed_at, dlq_ids, requested_by
        from public.replay_requests order by created_at desc limit 20`,
@@ -341,6 +377,30 @@ async function alerts(tx: Tx, principal: Promise<Principal>) {
   return { alerts: rows };
 }
 
+/**
+ * Quarantines the caller may read (RLS: metrics.read): open ones first, with what each holds
+ * parked (a subscription's missed events; outbox.read), then the last released. Events are
+ * quarantined in the DLQ: its count is here for the whole picture.
+ */
+async function quarantine(tx: Tx, principal: Promise<Principal>) {
+  const [p, rows, [dlq]] = await Promise.all([
+    principal,
+    tx`select q.id, q.tenant_id, q.kind, q.subject, s.name as subscription, q.reason, q.quarantined_at, q.quarantined_by,
+              q.trace_id, q.released_at, q.released_by_name, q.release_reason, q.release_detail,
+              app_private.quarantine_parked(q.id) as parked
+       from public.quarantines q
+       left join public.outbox_subscriptions s on q.kind = 'subscription' and s.id::text = q.subject
+       order by (q.released_at is null) desc, coalesce(q.released_at, q.quarantined_at) desc limit 100`,
+    tx`select count(*)::int as dead from public.dlq_entries where state = 'dead'`,
+  ]);
+  need(p, "metrics.read");
+  return {
+    quarantines: rows.map((r) => ({ ...r, parked: num(r.parked) })),
+    events_in_dlq: dlq.dead,
+    can_release: p.kind === "human" && p.permissions.includes("quarantine.release"),
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // Writes
 // ---------------------------------------------------------------------------------------
@@ -388,9 +448,12 @@ const ROUTES: Record<string, RouteDef> = {
   "/switchboard": { method: "GET", run: ({ tx, principal, caller }) => switchboard(tx, principal, caller) },
   "/slo": { method: "GET", run: ({ tx, principal, url }) => slo(tx, principal, url) },
   "/outbox": { method: "GET", run: ({ tx, principal }) => outbox(tx, principal) },
+  "/outbox/lag": { method: "GET", run: ({ tx, principal, url }) => outboxLag(tx, principal, url) },
   "/dlq": { method: "GET", run: ({ tx, principal }) => dlq(tx, principal) },
   "/feed": { method: "GET", run: ({ tx, principal, caller, url }) => feed(tx, principal, caller, url) },
   "/alerts": { method: "GET", run: ({ tx, principal }) => alerts(tx, principal) },
+  "/quarantine": { method: "GET", run: ({ tx, principal }) => quarantine(tx, principal) },
+  "/quarantine/release": { method: "POST", schema: release, action: actions.quarantine_release, input: (b) => b, answer: (d) => ({ quarantine: d }) },
   "/kill-switch": { method: "POST", schema: killSwitch, action: actions.kill_switch, input: (b) => b, answer: (d) => d },
   "/flags": { method: "POST", schema: flagWrite, action: actions.flag_set, input: (b) => b, answer: (d) => d },
   "/dlq/dry-run": { method: "POST", schema: dlqIds, action: actions.replay, input: (b) => ({ dlq_ids: b.ids, dry_run: true }), answer: replayAnswer },

@@ -109,6 +109,26 @@ export const PAGE = `<!doctype html>
     <div id="ob-chart" class="chart"></div>
   </section>
 
+  <section id="quarantine" class="panel wide">
+    <h2>Quarantine <button type="button" id="quarantine-refresh" class="ghost small">Refresh</button></h2>
+    <p class="muted">Tenants, subscriptions and detectors that kept failing, stopped on their own until a human
+    releases them (events: the dead letter queue below, <span id="q-dlq">–</span> dead).</p>
+    <p id="quarantine-result" class="status" role="status"></p>
+    <table class="grid" id="quarantine-table">
+      <thead><tr><th>Since</th><th>Kind</th><th>Subject</th><th>Reason</th><th>Parked</th><th>State</th><th></th></tr></thead>
+      <tbody></tbody>
+    </table>
+    <div id="q-confirm" class="confirm" hidden>
+      <p id="q-question"></p>
+      <label for="q-reason">Reason (required, recorded on the quarantine and in the audit log)</label>
+      <textarea id="q-reason" rows="2" maxlength="500"></textarea>
+      <div class="row">
+        <button type="button" id="q-confirm-button" class="warn" disabled>Release</button>
+        <button type="button" id="q-cancel" class="ghost">Cancel</button>
+      </div>
+    </div>
+  </section>
+
   <section id="dlq" class="panel wide">
     <h2>Dead letter queue <button type="button" id="dlq-refresh" class="ghost small">Refresh</button></h2>
     <p id="dlq-result" class="status" role="status"></p>

@@ -1,7 +1,7 @@
 import { loadConfig } from "../../../packages/shared/config/env.ts";
 import { db } from "../../../packages/shared/db/client.ts";
 import { json } from "../../../packages/shared/http/json.ts";
-import { problem, problemResponse } from "../../../packages/shared/http/problem.ts";
+import { refusal } from "../../../packages/shared/http/problems.ts";
 
 /** Versions of Postgres and pg_cron, and the time of one real database round trip. */
 const sql = db(loadConfig((k) => Deno.env.get(k)).SUPABASE_DB_URL);
@@ -16,6 +16,6 @@ export async function handler(_req: Request): Promise<Response> {
     const roundTripMs = Math.round((performance.now() - started) * 100) / 100;
     return json({ status: "ok", postgres: row.postgres, pg_cron: row.pg_cron, db_time: row.db_time, db_round_trip_ms: roundTripMs });
   } catch {
-    return problemResponse(problem(503, "database_unavailable", "The database did not answer"));
+    return refusal("database_unavailable", { detail: "The database did not answer" }); // 503 + Retry-After
   }
 }

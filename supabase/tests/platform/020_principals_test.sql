@@ -1,4 +1,4 @@
--- Tenancy and principals (charter §1): roles, the six service accounts with hashed keys and
+-- Tenancy and principals (charter §1): roles, the service accounts with hashed keys and
 -- rotation, the permission matrix as data, identity from tables (never from claims), the
 -- one permission helper, bad role input.
 -- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
@@ -6,7 +6,7 @@ begin;
 -- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
 -- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
 alter default privileges grant execute on functions to public;
-select plan(65);
+select plan(68);
 
 create function pg_temp.perms(p_role text) returns text[] language sql as $$
   select coalesce(array_agg(permission order by permission), '{}') from public.role_permissions where role = p_role
@@ -22,14 +22,15 @@ insert into public.role_assignments (principal_id, role, tenant_id) values
 -- Roles and service accounts
 -------------------------------------------------------------------------------------------
 select set_eq($$select role from roles where kind = 'human' and scope = 'tenant'$$,
-  array['tenant_admin', 'ops_manager', 'dispatcher', 'finance_manager', 'analyst', 'developer', 'viewer'],
-  'the seven tenant human roles');
+  array['tenant_admin', 'ops_manager', 'dispatcher', 'finance_manager', 'analyst', 'developer', 'viewer',
+        'shipper_user', 'carrier_user', 'driver'],
+  'the seven staff roles of a tenant and its three outside-party roles (shipper_user, carrier_user, driver)');
 select set_eq($$select role from roles where scope = 'global' and kind = 'human'$$, array['super_admin'], 'super_admin is global');
 select set_eq($$select s.name from service_accounts s join principals p on p.id = s.principal_id
                 join role_assignments ra on ra.principal_id = p.id and ra.role = s.name and ra.tenant_id is null
                 where p.kind = 'machine'$$,
-  array['autopilot', 'agents', 'dlq', 'ci', 'n8n', 'system'],
-  'six machine service accounts, each a machine principal with its global role');
+  array['autopilot', 'agents', 'dlq', 'ci', 'n8n', 'system', 'relay'],
+  'seven machine service accounts (the charter''s six and relay@), each a machine principal with its global role');
 select ok((select bool_and(rotation_days = 90) from service_accounts), 'service keys rotate every 90 days');
 
 -- The matrix follows the charter's role descriptions.
@@ -60,6 +61,10 @@ select ok('flags.autonomy.write' = any (pg_temp.perms('ci')) and 'deploy.product
 select ok(pg_temp.perms('n8n') @> array['domain.write', 'outbox.publish'], 'n8n@: inbound/outbound jobs');
 select is((select array_agg(p order by p) from unnest(pg_temp.perms('system')) p where p not in ('flags.read', 'audit.write')),
           array['dr.execute', 'flags.emergency_stop.write', 'rails.break_glass'], 'system@: DR and emergencyStop only');
+select is(pg_temp.perms('relay'), array['outbox.deliver'], 'relay@: outbox.deliver only (claim, ack, deliveries log, DLQ)');
+select ok(not 'outbox.deliver' = any (pg_temp.perms('agents')), 'agents@ publishes events; relay@ delivers them');
+select results_eq($$select name from service_accounts where not autonomous$$, $$values ('relay')$$,
+  'relay@ is the one non-autonomous account');
 
 -------------------------------------------------------------------------------------------
 -- Bad role input
@@ -110,7 +115,7 @@ select set_config('role', 'authenticated', true),
        set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-0000000000ff", "role": "authenticated", "tenant_id": "d0000000-0000-4000-8000-000000000001"}', true);
 select ok(not app_private.has_permission('d0000000-0000-4000-8000-000000000001', 'tenant.read')
           and not exists (select 1 from app_private.current_principal()), 'an unknown sub has no permission');
-select is((select count(*)::int from shipments), 0, 'and reads nothing');
+select is((select count(*)::int from parties), 0, 'and reads nothing');
 -- super_admin: every tenant, unless the request is narrowed to one.
 select tests.act_as('super@switchyard.test', null);
 select ok(app_private.has_permission('b0000000-0000-4000-8000-00000000000b', 'domain.read')

@@ -1,6 +1,6 @@
 -- The RLS matrix, generated from data so it stays complete:
 --   every table in ops.rls_registry (every tenant table: see 001_rls_coverage_test)
---   x each tenant human role, super_admin and each of the six service accounts
+--   x each tenant human role, super_admin and each of the service accounts
 --   x own tenant vs another tenant
 --   x select / insert / update / delete
 -- is allowed or refused exactly as the permission matrix (public.role_permissions) says
@@ -11,18 +11,20 @@
 --
 -- Each cell really runs the statement as `authenticated` with the actor's JWT claims, in a
 -- subtransaction that is always rolled back, against a fixture row of each tenant.
+--
+-- The party dimension (outside users: ops.rls_party_registry): the shipper_user,
+-- carrier_user and driver actors belong to party A (a shipper, a carrier, a driver of that
+-- carrier) of the own tenant, and every table with a party policy gets a second own-tenant
+-- fixture that names party B. Such an actor reads exactly the rows whose party column
+-- names its party (every row of its tenant where the column is null: the facility
+-- directory, the load board), never party B's, never another tenant's, and writes nothing.
+-- Samples name parties with $shipper / $carrier / $driver (party A for sample 1, B for 3,
+-- C for the insert sample 2) and parent rows with $ref:<table> (that table's fixture of the same tenant and
+-- party), so fixtures are inserted parents first.
 begin;
 -- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
 -- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
 alter default privileges grant execute on functions to public;
-
-select plan((
-  (select count(*) from ops.rls_registry)                  -- cells: tables
-    * ((select count(*) from public.roles where kind = 'human')
-       + (select count(*) from public.service_accounts))    --   x principals (8 human roles + 6 accounts)
-    * 2 * 4                                                 --   x own/other x 4 operations
-  + (select count(*) from ops.rls_registry) * 2             -- fixtures
-)::int);
 
 -------------------------------------------------------------------------------------------
 -- Setup (as the owner)
@@ -35,7 +37,7 @@ insert into m_tenants values
 insert into public.tenants (id, slug, name) values ('b0000000-0000-4000-8000-00000000000b', 'matrix-other', 'Matrix Other');
 
 -- Actors: one human per tenant role (assigned in the own tenant), a global super_admin and
--- the six service accounts; every JWT names the own tenant.
+-- the service accounts; every JWT names the own tenant.
 create temp table m_actors (label text primary key, role text not null, principal_id uuid not null);
 insert into public.principals (kind, name)
 select 'human', 'matrix-' || r.role || '@test' from public.roles r where r.kind = 'human';
@@ -50,7 +52,37 @@ union all
 select s.name || '@', s.name, s.principal_id from public.service_accounts s;
 
 -- Spare principals for "$principal" in samples (one per sample number).
-insert into public.principals (kind, name) values ('human', 'matrix-spare-1@test'), ('human', 'matrix-spare-2@test');
+insert into public.principals (kind, name) values ('human', 'matrix-spare-1@test'), ('human', 'matrix-spare-2@test'),
+  ('human', 'matrix-spare-3@test');
+
+-- The parties samples name: in each tenant a shipper, a carrier and a driver of that
+-- carrier, for party A (sample 1), party B (sample 3) and party C (sample 2, the insert
+-- cells: a new row beside the fixture, also where a table allows one row per party).
+create temp table m_parties (tenant_label text, letter text, shipper uuid, carrier uuid, driver uuid,
+                             primary key (tenant_label, letter));
+insert into m_parties
+select t.label, l.letter, gen_random_uuid(), gen_random_uuid(), gen_random_uuid()
+from m_tenants t cross join (values ('A'), ('B'), ('C')) l(letter);
+insert into public.parties (id, tenant_id, kind, name)
+select p.shipper, t.id, 'shipper', 'Matrix shipper ' || p.letter from m_parties p join m_tenants t on t.label = p.tenant_label
+union all
+select p.carrier, t.id, 'carrier', 'Matrix carrier ' || p.letter from m_parties p join m_tenants t on t.label = p.tenant_label;
+insert into public.drivers (id, tenant_id, carrier_party_id, name)
+select p.driver, t.id, p.carrier, 'Matrix driver ' || p.letter from m_parties p join m_tenants t on t.label = p.tenant_label;
+
+-- The outside actors act for party A of the own tenant.
+alter table m_actors add column audience text, add column party_id uuid;
+update m_actors a set audience = x.audience, party_id = x.party_id
+from (select 'shipper_user' as role, 'shipper' as audience, shipper as party_id from m_parties where tenant_label = 'own' and letter = 'A'
+      union all select 'carrier_user', 'carrier', carrier from m_parties where tenant_label = 'own' and letter = 'A'
+      union all select 'driver', 'driver', driver from m_parties where tenant_label = 'own' and letter = 'A') x
+where a.role = x.role;
+insert into public.party_members (tenant_id, principal_id, party_id, driver_id)
+select 'd0000000-0000-4000-8000-000000000001', a.principal_id,
+       case a.audience when 'shipper' then p.shipper else p.carrier end,
+       case a.audience when 'driver' then p.driver end
+from m_actors a cross join m_parties p
+where a.audience is not null and p.tenant_label = 'own' and p.letter = 'A';
 
 -- Samples for tables registered without one (tables of other migrations); a table with
 -- neither gets a generated sample (type defaults, first value of `col = any(array[...])`).
@@ -108,9 +140,21 @@ create function pg_temp.sample(t regclass, tenant uuid, n int) returns jsonb lan
 declare
   r   ops.rls_registry;
   s   text;
+  p   record;
+  ref text;
 begin
   select * into r from ops.rls_registry where table_name = t;
   s := coalesce(r.sample, pg_temp.fallback_sample(t), pg_temp.generated_sample(t, r.tenant_column))::text;
+  select mp.* into p from m_parties mp join m_tenants mt on mt.label = mp.tenant_label
+  where mt.id = tenant and mp.letter = case n when 3 then 'B' when 2 then 'C' else 'A' end;
+  s := replace(replace(replace(s, '$shipper', p.shipper::text), '$carrier', p.carrier::text), '$driver', p.driver::text);
+  -- $ref:<table>: that table's fixture of this tenant and party (party A's when it has no B)
+  for ref in select distinct m[1] from regexp_matches(s, '\$ref:([a-z_]+)', 'g') m loop
+    s := replace(s, '$ref:' || ref, coalesce(
+      (select f.row_json ->> 'id' from m_fixtures f where f.table_name = ('public.' || ref)::regclass and f.tenant_id = tenant
+         and f.row_json is not null order by f.party_label = case when n = 3 then 'B' else 'A' end desc, f.party_label limit 1),
+      'missing-' || ref));
+  end loop;
   s := replace(s, '$principal', (select id::text from public.principals where name = 'matrix-spare-' || n || '@test'));
   s := replace(s, '$portal', (array['broker', 'carrier', 'shipper', 'driver'])[n]);
   s := replace(s, '$tenant', tenant::text);
@@ -128,37 +172,59 @@ create function pg_temp.insert_sql(t regclass, sample jsonb) returns text langua
                 t, (select string_agg(quote_ident(k), ', ') from jsonb_object_keys(sample) k))
 $$;
 
--- Fixture rows (one per tenant, sample 1) and the insert samples (sample 2).
+-- Fixture rows (one per tenant, sample 1; for tables with a party policy also one of the
+-- own tenant naming party B, sample 3) and the insert samples (sample 2). A sample waiting
+-- for a parent ($ref) is tried again after the others, until nothing moves.
 create temp table m_fixtures (
-  table_name regclass, tenant_label text, tenant_id uuid,
-  row_oid oid, row_ctid tid, insert_sample jsonb, error text
+  table_name regclass, tenant_label text, tenant_id uuid, party_label text,
+  row_oid oid, row_ctid tid, row_json jsonb, insert_sample jsonb, error text
 );
+create temp table m_wanted as
+  select r.table_name, tn.label as tenant_label, tn.id as tenant_id, x.party_label, x.n
+  from ops.rls_registry r cross join m_tenants tn
+  cross join (values ('A', 1), ('B', 3)) x(party_label, n)
+  where x.party_label = 'A'
+     or (tn.label = 'own' and exists (select 1 from ops.rls_party_registry pr where pr.table_name = r.table_name));
 do $$
 declare
-  r  record;
-  tn record;
+  w  record;
   s  jsonb;
-  v_oid oid; v_ctid tid;
+  v_oid oid; v_ctid tid; v_row jsonb;
+  moved boolean := true;
+  last_error text;
 begin
-  for r in select * from ops.rls_registry loop
-    for tn in select * from m_tenants loop
-      s := pg_temp.sample(r.table_name, tn.id, 1);
+  while moved loop
+    moved := false;
+    for w in select * from m_wanted m
+             where not exists (select 1 from m_fixtures f where f.table_name = m.table_name
+                                 and f.tenant_label = m.tenant_label and f.party_label = m.party_label)
+             order by m.table_name::text, m.tenant_label, m.party_label loop
+      s := pg_temp.sample(w.table_name, w.tenant_id, w.n);
+      continue when s::text like '%"missing-%';
       begin
-        execute pg_temp.insert_sql(r.table_name, s) || ' returning tableoid, ctid' into v_oid, v_ctid using s;
-        insert into m_fixtures values (r.table_name, tn.label, tn.id, v_oid, v_ctid,
-                                       pg_temp.sample(r.table_name, tn.id, 2), null);
+        execute replace(pg_temp.insert_sql(w.table_name, s), 'insert into ' || w.table_name::text || ' ',
+                        'insert into ' || w.table_name::text || ' as x ') || ' returning tableoid, ctid, to_jsonb(x)'
+          into v_oid, v_ctid, v_row using s;
+        insert into m_fixtures values (w.table_name, w.tenant_label, w.tenant_id, w.party_label, v_oid, v_ctid, v_row,
+                                       case when w.party_label = 'A' then pg_temp.sample(w.table_name, w.tenant_id, 2) end, null);
+        moved := true;
       exception when others then
-        insert into m_fixtures values (r.table_name, tn.label, tn.id, null, null, null,
+        insert into m_fixtures values (w.table_name, w.tenant_label, w.tenant_id, w.party_label, null, null, null, null,
           format('cannot insert a sample row (%s: %s); register one with ops.set_rls_sample(%L, ...)',
-                 sqlstate, sqlerrm, r.table_name));
+                 sqlstate, sqlerrm, w.table_name));
       end;
     end loop;
   end loop;
+  -- what never found its parent
+  insert into m_fixtures
+  select m.table_name, m.tenant_label, m.tenant_id, m.party_label, null, null, null, null,
+         format('its sample names a parent ($ref) that has no fixture: %s', pg_temp.sample(m.table_name, m.tenant_id, m.n))
+  from m_wanted m
+  where not exists (select 1 from m_fixtures f where f.table_name = m.table_name
+                      and f.tenant_label = m.tenant_label and f.party_label = m.party_label);
 end $$;
 
-select ok(f.error is null, format('%s: fixture row for the %s tenant%s', f.table_name, f.tenant_label,
-                                  coalesce(' -- ' || f.error, '')))
-from m_fixtures f order by f.table_name::text, f.tenant_label;
+
 
 -------------------------------------------------------------------------------------------
 -- Expected and actual
@@ -207,20 +273,31 @@ begin
       return case when sqlerrm::bigint > 0 then 'allowed' else 'refused' end;
     when insufficient_privilege then   -- no grant, or a WITH CHECK violation
       return 'refused';
+    when foreign_key_violation then    -- the policy let the delete through; the fixture is still referenced
+      return 'allowed';
     when others then
       return 'error ' || sqlstate || ': ' || sqlerrm;
   end;
 end $$;
 
 create temp table m_cells as
-select f.table_name, a.label as actor, a.role, f.tenant_label, op.op,
+select f.table_name, a.label as actor, a.role, f.tenant_label, f.party_label, op.op,
+       -- the party dimension: an outside actor reads the row when its party policy names the actor's party
+       (op.op = 'select' and f.tenant_label = 'own' and a.audience is not null
+        and exists (select 1 from ops.rls_party_registry pr
+                    where pr.table_name = f.table_name and pr.audience = a.audience
+                      and (pr.party_column is null or f.row_json ->> pr.party_column = a.party_id::text))
+        and exists (select 1 from public.role_permissions rp where rp.role = a.role
+                      and rp.permission = 'freight.' || a.audience || '.read')) as party_read,
+       exists (select 1 from ops.rls_party_registry pr where pr.table_name = f.table_name and pr.audience = a.audience) as party_cell,
        jsonb_build_object('sub', a.principal_id, 'role', 'authenticated',
                           'tenant_id', 'd0000000-0000-4000-8000-000000000001',
                           'principal_kind', case when a.label like '%@' then 'machine' else 'human' end,
                           'principal_name', a.label) as claims,
        f.row_oid, f.row_ctid,
        case when op.op = 'insert'
-            then (select s.insert_sample from m_fixtures s where s.table_name = f.table_name and s.tenant_label = f.tenant_label)
+            then (select s.insert_sample from m_fixtures s where s.table_name = f.table_name and s.tenant_label = f.tenant_label
+                    and s.party_label = 'A')
        end as sample,
        r.tenant_column,
        pg_temp.required_permission(f.table_name, 'select', '{}'::jsonb) as select_perm,
@@ -230,23 +307,38 @@ from m_fixtures f
 join ops.rls_registry r on r.table_name = f.table_name
 cross join m_actors a
 cross join (values (1, 'select'), (2, 'insert'), (3, 'update'), (4, 'delete')) as op(ord, op)
-order by f.table_name::text, a.label, f.tenant_label, op.ord;
+order by f.table_name::text, a.label, f.tenant_label, f.party_label, op.ord;
+-- (the insert cells run once per tenant: with party A's fixture)
+delete from m_cells where op = 'insert' and party_label = 'B';
+
+select plan(((select count(*) from m_fixtures) + (select count(*) from m_cells))::int);
+select diag(format('RLS matrix: %s tables x %s principals x own/other tenant x 4 operations, and %s tables x party A/B '
+                   'for the shipper_user, carrier_user and driver actors: %s cells (%s on the party dimension) + %s fixtures',
+  (select count(*) from ops.rls_registry), (select count(*) from m_actors),
+  (select count(distinct table_name) from ops.rls_party_registry),
+  (select count(*) from m_cells), (select count(*) from m_cells where party_cell), (select count(*) from m_fixtures)));
+
+select ok(f.error is null, format('%s: fixture row for the %s tenant, party %s%s', f.table_name, f.tenant_label,
+                                  f.party_label, coalesce(' -- ' || f.error, '')))
+from m_fixtures f order by f.table_name::text, f.tenant_label, f.party_label;
 
 select is(
   pg_temp.try_op(c.table_name, c.op, c.claims, c.row_oid, c.row_ctid, c.sample, c.tenant_column),
-  case when c.tenant_label = 'own' and c.perm is not null
+  case when c.party_read then 'allowed'
+       when c.tenant_label = 'own' and c.perm is not null
          and exists (select 1 from public.role_permissions rp where rp.role = c.role and rp.permission = c.perm)
          and (c.op not in ('update', 'delete') or exists (
                select 1 from public.role_permissions rp where rp.role = c.role and rp.permission = c.select_perm))
        then 'allowed' else 'refused' end,
-  format('%s: %s %s %s-tenant row (needs %s)', c.table_name, c.actor, c.op, c.tenant_label,
+  format('%s: %s %s %s-tenant row%s (needs %s)', c.table_name, c.actor, c.op, c.tenant_label,
+         case when c.party_cell then ' of party ' || c.party_label else '' end,
          case when c.perm is null then 'nobody via the API'
               when c.op in ('update', 'delete') and c.select_perm is distinct from c.perm
                 then c.perm || ' + ' || coalesce(c.select_perm, 'select')
               else c.perm end)
 )
 from m_cells c
-order by c.table_name::text, c.actor, c.tenant_label, c.op;
+order by c.table_name::text, c.actor, c.tenant_label, c.party_label, c.op;
 
 select * from finish();
 rollback;

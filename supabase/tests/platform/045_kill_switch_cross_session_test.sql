@@ -22,7 +22,7 @@ select is((select value from dblink('operator', $$select value from feature_flag
           'autonomy runs before the stop');
 
 select tests.act_as('agents');
-select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'XS-1')$$,
+select lives_ok($$insert into parties (tenant_id, kind, name) values ('d0000000-0000-4000-8000-000000000001', 'carrier', 'XS-1')$$,
   'the machine writes');
 
 select tests.act_as_owner();
@@ -30,7 +30,7 @@ select is(dblink_exec('operator', $charter$update feature_flags_v2 set value=tru
           'UPDATE 1', 'the operator runs the one-command stop in its own session (autocommit)');
 
 select tests.act_as('agents');
-select throws_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'XS-2')$$,
+select throws_ok($$insert into parties (tenant_id, kind, name) values ('d0000000-0000-4000-8000-000000000001', 'carrier', 'XS-2')$$,
   'SY001', null, 'the very next statement of the running transaction is refused');
 
 select tests.act_as_owner();
@@ -38,7 +38,7 @@ select is(dblink_exec('operator', $charter$update feature_flags_v2 set value=fal
           'UPDATE 1', 'the operator resumes');
 
 select tests.act_as('agents');
-select lives_ok($$insert into shipments (tenant_id, reference) values ('d0000000-0000-4000-8000-000000000001', 'XS-3')$$,
+select lives_ok($$insert into parties (tenant_id, kind, name) values ('d0000000-0000-4000-8000-000000000001', 'carrier', 'XS-3')$$,
   'and the next statement succeeds again');
 
 select tests.act_as_owner();

@@ -14,23 +14,23 @@ insert into public.tenants (id, slug, name) values ('b0000000-0000-4000-8000-000
 -------------------------------------------------------------------------------------------
 select tests.act_as('dispatch@demo-freight.test');
 select set_config('request.headers', '{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "x-forwarded-for": "203.0.113.7, 10.0.0.1"}', true);
-insert into shipments (tenant_id, reference, status) values ('d0000000-0000-4000-8000-000000000001', 'AU-1', 'draft');
-update shipments set status = 'tendered' where reference = 'AU-1';
+insert into parties (tenant_id, kind, name, mc_number, status) values ('d0000000-0000-4000-8000-000000000001', 'carrier', 'AU-1', '900001', 'active');
+update parties set status = 'suspended' where name = 'AU-1';
 select tests.act_as_owner();
-create temp table au as select id from shipments where reference = 'AU-1';
+create temp table au as select id from parties where name = 'AU-1';
 
 select results_eq(
-  $$select action, target_type, principal_name, principal_kind, after ->> 'reference', trace_id, span_id, ip,
+  $$select action, target_type, principal_name, principal_kind, after ->> 'mc_number', trace_id, span_id, ip,
            tenant_id, chain_id = tenant_id
-    from audit_log where target_id = (select id::text from au) and action = 'shipments.insert'$$,
-  $$values ('shipments.insert', 'public.shipments', 'dispatch@demo-freight.test', 'human', 'AU-1',
+    from audit_log where target_id = (select id::text from au) and action = 'parties.insert'$$,
+  $$values ('parties.insert', 'public.parties', 'dispatch@demo-freight.test', 'human', '900001',
             '4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', '203.0.113.7'::inet,
             'd0000000-0000-4000-8000-000000000001'::uuid, true)$$,
   'a domain insert is audited with principal, target, trace id, span id and client IP');
 select results_eq(
   $$select before ->> 'status', after ->> 'status' from audit_log
-    where target_id = (select id::text from au) and action = 'shipments.update'$$,
-  $$values ('draft', 'tendered')$$, 'an update is audited with before and after');
+    where target_id = (select id::text from au) and action = 'parties.update'$$,
+  $$values ('active', 'suspended')$$, 'an update is audited with before and after');
 
 select tests.act_as('agents');
 select lives_ok($$select app_private.audit_event('agent.task.completed', 'task', 't-42', null, '{"ok": true}', 'nightly run')$$,
@@ -51,9 +51,9 @@ select tests.act_as_owner();
 -------------------------------------------------------------------------------------------
 -- Append-only, for every role
 -------------------------------------------------------------------------------------------
-select throws_ok($$update audit_log set action = 'x' where action = 'shipments.insert'$$,
+select throws_ok($$update audit_log set action = 'x' where action = 'parties.insert'$$,
   'SY020', 'audit_append_only: UPDATE is not allowed; the audit log is append-only', 'the owner (superuser) cannot update audit rows');
-select throws_ok($$delete from audit_log where action = 'shipments.insert'$$,
+select throws_ok($$delete from audit_log where action = 'parties.insert'$$,
   'SY020', 'audit_append_only: DELETE is not allowed; the audit log is append-only', 'nor delete them');
 select throws_ok($$truncate audit_log$$, 'SY020', null, 'nor truncate the log');
 select throws_ok(format('truncate app_partitions.%I',
@@ -85,10 +85,9 @@ select tests.act_as_owner();
 -------------------------------------------------------------------------------------------
 -- Who reads it
 -------------------------------------------------------------------------------------------
-insert into shipments (tenant_id, reference) values ('b0000000-0000-4000-8000-00000000000b', 'AU-B1'),
-                                                    ('b0000000-0000-4000-8000-00000000000b', 'AU-B2'),
-                                                    ('b0000000-0000-4000-8000-00000000000b', 'AU-B3'),
-                                                    ('b0000000-0000-4000-8000-00000000000b', 'AU-B4');
+insert into parties (tenant_id, kind, name) values ('b0000000-0000-4000-8000-00000000000b', 'carrier', 'AU-B1'),
+  ('b0000000-0000-4000-8000-00000000000b', 'carrier', 'AU-B2'), ('b0000000-0000-4000-8000-00000000000b', 'carrier', 'AU-B3'),
+  ('b0000000-0000-4000-8000-00000000000b', 'carrier', 'AU-B4');
 select tests.act_as('admin@demo-freight.test');
 select ok((select count(*) from audit_log) > 0
           and (select count(*) from audit_log where tenant_id is distinct from 'd0000000-0000-4000-8000-000000000001') = 0,
@@ -117,18 +116,18 @@ select is((select count(*)::int from app_private.audit_verify() where not ok), 0
 -- A superuser bypasses the triggers and rewrites history: the chain shows it.
 set local session_replication_role = replica;
 update audit_log set after = jsonb_set(after, '{reference}', '"FORGED"')
- where action = 'shipments.insert' and target_id = (select id::text from au);
+ where action = 'parties.insert' and target_id = (select id::text from au);
 set local session_replication_role = origin;
 select results_eq(
   $$select ok, first_bad_seq, problem from app_private.audit_verify('d0000000-0000-4000-8000-000000000001')$$,
   $$select false, chain_seq, format('seq %s was altered: its content does not match its hash', chain_seq)
-    from audit_log where action = 'shipments.insert' and target_id = (select id::text from au)$$,
+    from audit_log where action = 'parties.insert' and target_id = (select id::text from au)$$,
   'verify detects the row a superuser altered, and names it');
 
 -- Recomputing the forged row's hash does not help: the next row no longer links.
 set local session_replication_role = replica;
 update audit_log set hash = app_private.audit_hash(prev_hash, audit_log)
- where action = 'shipments.insert' and target_id = (select id::text from au);
+ where action = 'parties.insert' and target_id = (select id::text from au);
 set local session_replication_role = origin;
 select results_eq(
   $$select ok, problem like '% does not link to the hash of seq %' from app_private.audit_verify('d0000000-0000-4000-8000-000000000001')$$,

@@ -5,7 +5,7 @@ begin;
 -- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
 -- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
 alter default privileges grant execute on functions to public;
-select plan(65);
+select plan(69);
 
 create function pg_temp.idem(k text, fp text) returns text language sql as $$
   select outcome from app_private.idempotency_begin(k, fp)
@@ -39,6 +39,16 @@ select tests.act_as_owner();
 update idempotency_keys set locked_until = now() - interval '1 second' where key = 'job-2';
 select tests.act_as('agents');
 select is(pg_temp.idem('job-2', 'fp'), 'new', 'an abandoned in-flight key (lock expired) is taken over');
+select is(pg_temp.idem('job-3', 'fp'), 'new', 'a key taken by this session');
+select is(pg_temp.idem('job-3', 'fp'), 'in_flight', 'is in flight while its session runs (and its lock holds)');
+select tests.act_as_owner();
+update idempotency_keys set holder_pid = 2147483647 where key = 'job-3';
+select tests.act_as('agents');
+select is(pg_temp.idem('job-3', 'fp'), 'new', 'an in-flight key whose session is gone is taken over at once (issue 12 item 5)');
+select tests.act_as_owner();
+update idempotency_keys set holder_pid = pg_backend_pid(), holder_started = holder_started - interval '1 hour' where key = 'job-3';
+select tests.act_as('agents');
+select is(pg_temp.idem('job-3', 'fp'), 'new', 'and so is one whose pid now belongs to another session (pid reuse)');
 select ok(app_private.idempotency_abandon('job-2') and pg_temp.idem('job-2', 'fp-other') = 'new',
           'an explicitly abandoned key starts afresh');
 select throws_ok($$select app_private.idempotency_complete('never-begun', 200, '{}')$$, 'SY017',

@@ -68,7 +68,7 @@ select throws_ok($$select app_private.outbox_publish('shipment', 'S-3', 'shipmen
 -------------------------------------------------------------------------------------------
 -- Relay: claim in per-aggregate order, ack, backoff, dead-letter
 -------------------------------------------------------------------------------------------
-select tests.act_as('agents');
+select tests.act_as('relay');
 select set_eq($$select id from app_private.outbox_claim()$$, $$select id from e1 union all select id from e3$$,
   'the relay claims the oldest event of each aggregate only (S-1 first event, S-2)');
 select is((select count(*)::int from app_private.outbox_claim()), 0, 'claimed events are not claimed twice');
@@ -82,11 +82,11 @@ select is(app_private.outbox_ack((select id from e3), false, 'HTTP 503',
 select tests.act_as_owner();
 select results_eq($$select state, attempts, last_error, next_attempt_at > now() from outbox_events where id = (select id from e3)$$,
   $$values ('failed', 1, 'HTTP 503', true)$$, 'with the error and a backoff');
-select tests.act_as('agents');
+select tests.act_as('relay');
 select is((select count(*)::int from app_private.outbox_claim() where id = (select id from e3)), 0, 'not before its next attempt');
 select tests.act_as_owner();
 update outbox_events set next_attempt_at = now() - interval '1 second' where id = (select id from e3);
-select tests.act_as('agents');
+select tests.act_as('relay');
 select is((select attempts from app_private.outbox_claim() where id = (select id from e3)), 2, 'then it is claimed again');
 select is(app_private.outbox_ack((select id from e3), false, 'HTTP 500', '[{"ok": false, "status_code": 500, "error": "HTTP 500"}]', 2),
           'dead', 'after the last attempt the event is dead');
@@ -98,7 +98,7 @@ select results_eq(
            '{"ref": "S-2"}'::jsonb, 'dead'$$,
   'the DLQ holds the original event, attempts, errors, payload size and trace id');
 select is((select count(*)::int from outbox_deliveries where event_id = (select id from e3)), 2, 'every attempt is in the deliveries log');
-select tests.act_as('agents');
+select tests.act_as('relay');
 select throws_ok(format('select app_private.outbox_ack(%L, true)', (select id from e1)), 'SY017', null,
   'acking an event that is not being delivered is refused');
 
@@ -142,7 +142,7 @@ select results_eq($$select o.state, o.attempts, o.headers ? 'x-replay-request', 
 select tests.act_as('dlq');
 select throws_like(format('select app_private.replay_request(%L, array[%L]::uuid[], false)', 'd0000000-0000-4000-8000-000000000001',
                           (select id from d where i = 1)),
-  'replay_bad_selection: 1 of 1 DLQ entries are not dead entries of tenant %', 'an entry cannot be replayed twice');
+  'replay_bad_selection: 1 of 1 DLQ entries are not dead or parked entries of tenant %', 'an entry cannot be replayed twice');
 select throws_ok(format('select app_private.replay_request(%L, array[%L]::uuid[], true)', 'd0000000-0000-4000-8000-000000000001',
                         (select id from db)), 'SY018', null, 'nor another tenant''s entry');
 select throws_ok($$select app_private.replay_request('d0000000-0000-4000-8000-000000000001', '{}', true)$$, 'SY017',

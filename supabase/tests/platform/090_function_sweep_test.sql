@@ -110,8 +110,16 @@ insert into tenant_fns values
   ('public.rates_evidence(uuid,text,text,text,text,text,date)',
    $$select jsonb_array_length(e->'history_zip3') + jsonb_array_length(e->'history_region') + jsonb_array_length(e->'index_zip3')
         + jsonb_array_length(e->'index_region') + jsonb_array_length(e->'contracts') + jsonb_array_length(e->'guards')
-      from public.rates_evidence(%1$L, 'van', '606', '752', null, null, current_date) e$$, 'empty', null, 'refuse',
-   'security invoker: RLS answers only the caller''s tenants');
+      from public.rates_evidence(%1$L, 'van', '606', '752', null, null, current_date) e$$, 'raises', 'ops@demo-freight.test', 'refuse',
+   'rates.quote in the tenant (security definer: shipper users quote without reading the evidence tables); NULL is refused');
+insert into tenant_fns values
+  ('app_private.freight_ledger_post(uuid,text,jsonb,text,text,uuid,text)',
+   $$select app_private.freight_ledger_post(%1$L, 'USD', '[{"account": "1000", "amount_cents": 100}, {"account": "2000", "amount_cents": -100}]')$$,
+   'raises', 'finance@demo-freight.test', 'refuse', 'finance.write in the tenant; NULL is bad_request');
+insert into tenant_fns values
+  ('public.freight_carrier_scorecard(uuid)',
+   $$select count(*) from public.freight_carrier_scorecard(%1$L)$$, 'empty', 'ops@demo-freight.test', 'refuse',
+   'security invoker: RLS answers only the caller''s tenants (and a carrier user its own party)');
 insert into tenant_fns values
   ('app_private.flag_effective(text,uuid,text)',
    $$select value from app_private.flag_effective('portal.enabled', %1$L, 'rates')$$, 'raises', 'viewer@demo-freight.test', 'platform',
@@ -131,6 +139,11 @@ insert into allowlist values
   ('app_private.actor()', 'the caller''s own identity'),
   ('app_private.audit_verify(uuid)', 'a chain is verified only with audit.read in its tenant'),
   ('app_private.claim(text)', 'reads the caller''s own claims'),
+  ('app_private.concurrency_state_save(text,numeric,numeric,numeric,numeric,integer)', 'the autopilot''s Gradient2 state: needs a global flags.concurrency.write'),
+  ('app_private.detector_outcome(text,text)', 'a detector run in the claim tenant, with quarantine.open there (agents@)'),
+  ('app_private.quarantine_open(text,text,text,jsonb)', 'quarantines the claim tenant or its detector, with quarantine.open there (autopilot@)'),
+  ('app_private.quarantine_parked(uuid)', 'a count, only with outbox.read in the quarantine''s tenant (null otherwise)'),
+  ('app_private.quarantine_release(uuid,text)', 'humans with quarantine.release in the quarantine''s tenant'),
   ('app_private.claim_portal()', 'reads the caller''s own claims'),
   ('app_private.claim_tenant()', 'reads the caller''s own claims'),
   ('app_private.current_principal()', 'the caller''s own identity'),
@@ -143,6 +156,7 @@ insert into allowlist values
   ('app_private.outbox_ack(uuid,boolean,text,jsonb,integer)', 'the relay: outbox.deliver in the event''s tenant'),
   ('app_private.outbox_ack_batch(jsonb)', 'the relay: outbox.deliver in each event''s tenant'),
   ('app_private.outbox_claim(integer,integer)', 'the relay: claims only events of tenants where the caller holds outbox.deliver'),
+  ('app_private.outbox_extend(uuid,integer)', 'the relay: extends its own claim (a random token), in tenants where it holds outbox.deliver'),
   ('app_private.permission_grants(text)', 'the caller''s own grants'),
   ('app_private.permitted_tenants(text)', 'the caller''s own grants'),
   ('app_private.principal_id()', 'the caller''s own identity'),
@@ -150,12 +164,41 @@ insert into allowlist values
   ('app_private.redact_pii(jsonb)', 'pure'),
   ('app_private.redact_text(text)', 'pure'),
   ('app_private.replay_decide(uuid,boolean,text)', 'dlq.replay.approve in the request''s tenant, not the requester'),
-  ('app_private.replay_progress(uuid)', 'dlq.read in the request''s tenant'),
+  ('app_private.replay_progress(uuid)', 'dlq.read (or the relay''s outbox.deliver) in the request''s tenant'),
   ('app_private.request_context()', 'the caller''s own request headers'),
   ('public.slo_summary(interval,text,text)', 'security invoker: RLS of request_metrics'),
   ('auth.jwt()', 'Supabase baseline: the caller''s own claims'),
   ('auth.role()', 'Supabase baseline: the caller''s own claims'),
   ('auth.uid()', 'Supabase baseline: the caller''s own claims'),
+  ('app_private.freight_transition_check(text,uuid,text,text)', 'pure: checks a pair against the transition table (the status guard runs it as the writer)'),
+  ('app_private.party_ids(text)', 'the caller''s own party memberships in the claim tenant (what the party policies compare with)'),
+  -- the freight functions take an entity, never a tenant: the tenant is the entity's, and
+  -- freight_tenant_of checks the permission there (another tenant's row is freight_not_found;
+  -- supabase/tests/freight/ proves it for each)
+  ('app_private.freight_document_record(jsonb)', 'the load''s (or party''s) tenant, freight.document.upload there, outside users their own loads only'),
+  ('app_private.freight_ledger_reverse(uuid,text)', 'the entry''s tenant, finance.write there'),
+  ('app_private.freight_load_cover(uuid,uuid,bigint,text,uuid,text)', 'the load''s tenant, freight.tender.offer there'),
+  ('app_private.freight_load_dispatch(uuid,uuid,uuid,uuid)', 'the load''s tenant, freight.dispatch there, the covering carrier only'),
+  ('app_private.freight_load_event_record(uuid,jsonb)', 'the load''s tenant, freight.event.record there, its carrier or driver only'),
+  ('app_private.freight_load_exception(uuid,boolean,text)', 'the load''s tenant, freight.event.record there, its carrier or driver only'),
+  ('app_private.freight_load_transition(uuid,text,text,text)', 'the load''s tenant, freight.load.transition there'),
+  ('app_private.freight_order_book(jsonb)', 'the shipper party''s tenant, freight.order.book there, a shipper user for its own party only'),
+  ('app_private.freight_party_block_clear(uuid,text)', 'the block''s tenant, freight.block.manage there'),
+  ('app_private.freight_party_block_set(uuid,text,text)', 'the party''s tenant, freight.block.manage there'),
+  ('app_private.freight_tender_accept(uuid,text)', 'the tender''s tenant, freight.tender.respond there, the tendered carrier only'),
+  ('app_private.freight_tender_cancel(uuid,text)', 'the tender''s tenant, freight.tender.offer there'),
+  ('app_private.freight_tender_counter(uuid,bigint,text)', 'the tender''s tenant, freight.tender.respond there, the tendered carrier only'),
+  ('app_private.freight_tender_decline(uuid,text)', 'the tender''s tenant, freight.tender.respond there, the tendered carrier only'),
+  ('app_private.freight_tender_expire(uuid)', 'the tender''s tenant, freight.tender.offer there'),
+  ('app_private.freight_tender_offer(uuid,uuid,bigint,timestamp with time zone,text)', 'the load''s tenant, freight.tender.offer there'),
+  ('app_private.broker_load_cancel(uuid,text,bigint,bigint)', 'the load''s tenant, freight.load.transition there'),
+  ('app_private.broker_load_route(uuid,jsonb)', 'the load''s tenant, broker.route there'),
+  ('app_private.broker_message_retract(uuid)', 'the message''s tenant, broker.message there'),
+  ('app_private.broker_message_send(uuid,text[],text,text)', 'the load''s tenant, broker.message there'),
+  ('app_private.broker_next_carrier(uuid)', 'the load''s tenant, freight.tender.offer there'),
+  ('app_private.broker_retender(uuid,uuid,bigint,timestamp with time zone)', 'the tender''s tenant, freight.tender.offer there'),
+  ('app_private.rates_quote_record(uuid,uuid,jsonb,jsonb,timestamp with time zone,text)', 'the request''s own tenant (claim), rates.quote there; the event is built from the quote'),
+  ('app_private.shipper_order_book(uuid,jsonb)', 'the quote''s tenant, freight.order.book there, a shipper user its own quotes only'),
   ('tests.act_as(text,uuid,jsonb)', 'pgTAP helpers: test databases only'),
   ('tests.act_as_owner()', 'pgTAP helpers: test databases only');
 grant select on tenant_fns, allowlist to public;

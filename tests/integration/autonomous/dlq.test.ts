@@ -6,7 +6,7 @@ import { fnUrl } from "../../helpers/env.ts";
 import { pinGlobalFlags } from "../../helpers/flags.ts";
 import { USERS, userJwt } from "../../helpers/auth.ts";
 import { createLogger } from "../../../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
+import { RELAY_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
 import { sql } from "../../helpers/db.ts";
 
 const servers: Server[] = [];
@@ -57,7 +57,7 @@ const deadIds = async (tenant: string) =>
   (await sql`select id from dlq_entries where tenant_id = ${tenant} and state = 'dead' order by dead_at, id`).map((r) => r.id as string);
 
 beforeAll(async () => {
-  stopRelay = await new Relay(sql, { principalId: AGENTS_PRINCIPAL, batchSize: 200 }, createLogger("dlq-test", { write: () => {} })).start(100);
+  stopRelay = await new Relay(sql, { principalId: RELAY_PRINCIPAL, batchSize: 200 }, createLogger("dlq-test", { write: () => {} })).start(100);
 });
 afterAll(async () => {
   await stopRelay();

@@ -86,6 +86,7 @@ const FIXTURES: Record<string, Fixture> = {
     input: async () => ({ dlq_ids: [(await deadEntry(MATRIX_TENANT, "contract_matrix.failed")).id], dry_run: true }),
   },
   "autonomous/approve": { as: "ops", succeeds: false, why: "needs a replay request held in STEP-DOWN", input: () => ({ request_id: randomUUID(), approve: true }) },
+  "autonomous/quarantine_release": { as: "ops", succeeds: false, why: "needs an open quarantine", input: () => ({ quarantine_id: randomUUID(), reason: "contract matrix" }) },
   // Resume while running: harmless (the stop is already off).
   "autonomous/kill_switch": { as: "super", succeeds: true, input: () => ({ engage: false, reason: "contract matrix: resume (no-op)" }) },
   // canary.percent for rates, written back with the value it has.
@@ -97,6 +98,43 @@ const FIXTURES: Record<string, Fixture> = {
     },
   },
 };
+
+// The demo tenant's freight seeds (supabase/seeds/20_freight.sql): its shipper user, a dispatched load of theirs, facilities.
+const SHIPPER_USER = "e0000000-0000-4000-8000-000000000010";
+const DEMO_LOAD = "c7000000-0000-4000-8000-000000000005";
+const demoStops = (day: string) => {
+  const later = new Date(Date.parse(`${day}T00:00:00Z`) + 2 * 86400_000).toISOString().slice(0, 10);
+  return [
+    { kind: "pickup", facility_id: "c4000000-0000-4000-8000-000000000001", window_start_local: `${day}T08:00`, window_end_local: `${day}T10:00` },
+    { kind: "delivery", facility_id: "c4000000-0000-4000-8000-000000000002", window_start_local: `${later}T13:00`, window_end_local: `${later}T15:00` },
+  ];
+};
+/** A fresh quote of the demo shipper user (rates/price_one), to book. */
+const shipperQuote = async () => {
+  const r = await portal("rates").call("price_one", { origin: "60607", destination: "75202", equipment: "van", pickup_date: pickup }, SHIPPER_USER);
+  if (r.status !== 200) throw new Error(`price_one as the shipper user: ${JSON.stringify(r.body)}`);
+  return r.body.data.quote_id as string;
+};
+Object.assign(FIXTURES, {
+  "shipper/book": { as: SHIPPER_USER, succeeds: true, input: async () => ({ quote_id: await shipperQuote(), stops: demoStops(pickup) }) },
+  "shipper/tracking": { as: SHIPPER_USER, succeeds: true, input: () => ({ load_id: DEMO_LOAD }) },
+  "shipper/documents": { as: SHIPPER_USER, succeeds: true, input: () => ({ load_id: DEMO_LOAD }) },
+  "shipper/invoices": { as: SHIPPER_USER, succeeds: true, input: () => ({}) },
+  // the demo loads belong to other files' stories: the broker's writes name nothing that exists
+  "broker/route": { as: "dispatcher", succeeds: false, why: "re-routing a demo load would change other files' fixtures", input: () => ({ load_id: randomUUID(), stops: demoStops(pickup) }) },
+  "broker/tender": { as: "dispatcher", succeeds: false, why: "tendering a demo load would change other files' fixtures", input: () => ({ load_id: randomUUID(), carrier_party_id: randomUUID(), rate_cents: 150000 }) },
+  "broker/book": { as: "dispatcher", succeeds: false, why: "needs a live tender", input: () => ({ tender_id: randomUUID() }) },
+  "broker/retender": { as: "dispatcher", succeeds: false, why: "needs a live tender", input: () => ({ tender_id: randomUUID() }) },
+  "broker/withdraw_tender": { as: "dispatcher", succeeds: false, why: "the reverse of retender", input: () => ({ tender_id: randomUUID() }) },
+  "broker/cancel": { as: "dispatcher", succeeds: false, why: "cancelling a demo load would change other files' fixtures", input: () => ({ load_id: randomUUID(), reason: "matrix" }) },
+  "broker/message": { as: "ops", succeeds: true, input: () => ({ load_id: DEMO_LOAD, to: ["shipper"], body: `contract matrix ${RUN}` }) },
+  "broker/flag_appointment_risk": { as: "ops", succeeds: false, why: "an agent's task on a load at risk", input: () => ({ load_id: randomUUID(), stop_id: randomUUID(), reason: "matrix" }) },
+  "broker/clear_appointment_risk": { as: "ops", succeeds: false, why: "the reverse of flag_appointment_risk", input: () => ({ load_id: randomUUID(), reason: "matrix", message_id: randomUUID() }) },
+  "broker/sla_timers": { as: "ops", succeeds: true, input: () => ({ load_id: DEMO_LOAD }) },
+  "broker/scorecard": { as: "ops", succeeds: true, input: () => ({}) },
+  "broker/revert": { as: "ops", succeeds: false, why: "needs an agent's reversible run", input: () => ({ trace_id: hex(16) }) },
+  "broker/revert_clear": { as: "ops", succeeds: false, why: "needs a reverted run", input: () => ({ trace_id: hex(16) }) },
+} satisfies Record<string, Fixture>);
 
 const CASES = ["unauthenticated", "wrong_role", "kill_switch", "portal_off", "bad_input", "idempotency"] as const;
 type Case = (typeof CASES)[number];

@@ -62,6 +62,36 @@ const SEEDS: Record<string, () => unknown> = {
   "autonomous.approve": () => ({ request_id: randomUUID(), approve: false, note: "fuzz note" }),
   // Never engages: boolean fields are only ever replaced by non-booleans below.
   "autonomous.kill_switch": () => ({ engage: false, reason: "fuzz: stays released" }),
+  "autonomous.quarantine_release": () => ({ quarantine_id: randomUUID(), reason: "fuzz release" }),
+  "shipper.book": () => ({
+    quote_id: randomUUID(), customer_reference: "PO-fuzz", weight_lbs: 38000, commodity: "fuzz goods",
+    stops: [
+      { kind: "pickup", facility_id: randomUUID(), window_start_local: `${pickup}T08:00`, window_end_local: `${pickup}T10:00`, reference: "fuzz-1" },
+      { kind: "delivery", facility_id: randomUUID(), window_start_local: `${later}T13:00`, window_end_local: `${later}T15:00` },
+    ],
+  }),
+  "shipper.tracking": () => ({ load_id: randomUUID() }),
+  "shipper.documents": () => ({ load_id: randomUUID() }),
+  "shipper.invoices": () => ({ load_id: randomUUID() }),
+  "broker.route": () => ({
+    load_id: randomUUID(), equipment_type: "van", weight_lbs: 30000, commodity: "fuzz",
+    stops: [
+      { kind: "pickup", facility_id: randomUUID(), window_start_local: `${pickup}T08:00`, window_end_local: `${pickup}T10:00` },
+      { kind: "delivery", facility_id: randomUUID(), window_start_local: `${later}T13:00`, window_end_local: `${later}T15:00` },
+    ],
+  }),
+  "broker.tender": () => ({ load_id: randomUUID(), carrier_party_id: randomUUID(), rate_cents: 150000, sla_minutes: 45 }),
+  "broker.book": () => ({ tender_id: randomUUID(), note: "fuzz note" }),
+  "broker.retender": () => ({ tender_id: randomUUID(), carrier_party_id: randomUUID(), rate_cents: 150000 }),
+  "broker.withdraw_tender": () => ({ tender_id: randomUUID(), reason: "fuzz reason" }),
+  "broker.cancel": () => ({ load_id: randomUUID(), reason: "fuzz reason", tonu_cents: 25000, bill_shipper_cents: 10000 }),
+  "broker.message": () => ({ load_id: randomUUID(), to: ["shipper", "carrier"], body: "fuzz message" }),
+  "broker.flag_appointment_risk": () => ({ load_id: randomUUID(), stop_id: randomUUID(), reason: "fuzz reason" }),
+  "broker.clear_appointment_risk": () => ({ load_id: randomUUID(), reason: "fuzz reason", message_id: randomUUID() }),
+  "broker.sla_timers": () => ({ load_id: randomUUID() }),
+  "broker.scorecard": () => ({ carrier_party_id: randomUUID() }),
+  "broker.revert": () => ({ trace_id: trace() }),
+  "broker.revert_clear": () => ({ trace_id: trace() }),
   "autonomous.flag_set": () => ({ key: "outbox.retryBaseMs", scope: `tenant:${FUZZ_TENANT}`, value: 500, reason: "fuzz flag change" }),
 };
 

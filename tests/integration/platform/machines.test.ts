@@ -11,7 +11,7 @@ import { fnUrl, stackEnv } from "../../helpers/env.ts";
 import { deadEntry, ensureTenant, sql, withEmergencyStop, withFlag } from "../../helpers/db.ts";
 import { machineClaims, type Tx, withClaims } from "../../../packages/shared/db/client.ts";
 import { createLogger } from "../../../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
+import { RELAY_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
 import { loadManifest, PORTALS } from "../../../packages/portals/registry.ts";
 import { staleIndex } from "../../../packages/portals/rates/detectors.ts";
 import { loadInstance } from "../../../scripts/stack/instance.ts";
@@ -78,7 +78,7 @@ describe("item 3: the relay and the DLQ auto-replay under STEP-DOWN", () => {
               values (${tenant}, 'sink', ${`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`}, ${ref})`;
     await sql`insert into feature_flags_v2 (key, scope, value, reason, owner_name)
               values ('outbox.maxAttempts', ${`tenant:${tenant}`}, '1', 'one attempt', 'test')`;
-    const relay = new Relay(sql, { principalId: AGENTS_PRINCIPAL, batchSize: 50, timeoutMs: 2000, claimSeconds: 1 }, log);
+    const relay = new Relay(sql, { principalId: RELAY_PRINCIPAL, batchSize: 50, timeoutMs: 2000, claimSeconds: 1 }, log);
     await withFlag("autonomy.mode", "global", "STEP-DOWN", async () => {
       const [e] = await sql`insert into outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
                             values (${tenant}, 'test', 'a', 'test.stepdown', '{}') returning id`;

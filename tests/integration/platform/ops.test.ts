@@ -84,7 +84,7 @@ describe("ops stop / status / resume", () => {
     expect(data.budgets).toMatchObject({ "budget.replay.maxBatch": 50, "rate.replay.per5m": 3 });
     expect(data.queue).toEqual({ pending: expect.any(Number), delivering: expect.any(Number), failed: expect.any(Number) });
     expect(data.outboxLag).toHaveProperty("p95Ms");
-    expect(data.dlq).toEqual({ dead: expect.any(Number), newInWindow: expect.any(Number) });
+    expect(data.dlq).toEqual({ dead: expect.any(Number), parked: expect.any(Number), newInWindow: expect.any(Number) });
     expect(Array.isArray(data.slo)).toBe(true);
     expect(runningHuman.stdout).toMatch(/^Switchyard: RUNNING, mode FULL/);
   });

@@ -1,96 +1,31 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
 import { readlinkSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import postgres from "postgres";
-import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stackEnv } from "../../helpers/env.ts";
-import { pinGlobalFlags } from "../../helpers/flags.ts";
+import { type Answer, newSecret, outboxTenant, publishEvents, receiver as startReceiver, until } from "../../helpers/outbox.ts";
 import { createLogger } from "../../../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
+import { RELAY_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
 import { PROJECT_ROOT } from "../../../scripts/stack/instance.ts";
 import { processes, processGroup, waitUntil } from "../../../scripts/stack/leftovers.ts";
 
 const sql = postgres(stackEnv.dbUrl, { prepare: false, max: 6, onnotice: () => {} });
 const log = createLogger("relay-test", { write: () => {} });
-const servers: Server[] = [];
-// The relay acts as agents@: autonomy must be on and agents enabled for it to deliver.
-pinGlobalFlags(sql, { "autonomy.emergencyStop": "false", "autonomy.mode": "FULL", "agents.autonomousEnabled": "true" }, "relay.test");
 const tenants: string[] = [];
 
-interface Received {
-  id: string;
-  body: { aggregate: { id: string }; data: { n: number }; type: string };
-  verified: boolean;
-  traceparent: string | null;
+const receivers: { close: () => Promise<void> }[] = [];
+async function receiver(secret: string, answer: Answer) {
+  const rx = await startReceiver(secret, answer);
+  receivers.push(rx);
+  return rx;
 }
 
-/** A local receiver standing in for n8n: verifies every signature with standardwebhooks. */
-async function receiver(secret: string, answer: (id: string, attempt: number) => { status: number; headers?: Record<string, string>; delayMs?: number }) {
-  const got: Received[] = [];
-  const attempts = new Map<string, number>();
-  const wh = new Webhook(secret);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let raw = "";
-    req.on("data", (c) => (raw += c));
-    req.on("end", async () => {
-      const id = String(req.headers["webhook-id"]);
-      const n = (attempts.get(id) ?? 0) + 1;
-      attempts.set(id, n);
-      let verified = false;
-      try {
-        wh.verify(raw, req.headers as Record<string, string>);
-        verified = true;
-      } catch { /* counted below */ }
-      const a = answer(id, n);
-      if (a.delayMs) await new Promise((r) => setTimeout(r, a.delayMs));
-      if (a.status >= 200 && a.status < 300) {
-        got.push({ id, body: JSON.parse(raw), verified, traceparent: (req.headers.traceparent as string) ?? null });
-      }
-      res.writeHead(a.status, a.headers ?? {}).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  servers.push(server);
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, attempts };
-}
-
-/** A tenant of its own with a fast retry schedule, and one subscription. */
-const newSecret = () => `whsec_${randomBytes(24).toString("base64")}`;
-
-async function scenario(url: string, secret: string, opts: { maxAttempts?: number } = {}) {
-  const tenant = randomUUID();
-  tenants.push(tenant);
-  const ref = `${tenant}/sub-secret`;
-  await sql`insert into tenants (id, slug, name) values (${tenant}, ${"relay-" + tenant.slice(0, 8)}, 'Relay test')`;
-  await sql`select vault.create_secret(${secret}, ${ref})`;
-  const [sub] = await sql`insert into outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref)
-                          values (${tenant}, 'n8n', ${url}, ${ref}) returning id`;
-  const scope = `tenant:${tenant}`;
-  await sql`insert into feature_flags_v2 (key, scope, value, reason, owner_name) values
-    ('outbox.retryBaseMs', ${scope}, '50', 'fast retries for the test', 'test'),
-    ('outbox.maxAttempts', ${scope}, ${String(opts.maxAttempts ?? 8)}, 'test', 'test')`;
-  return { tenant, subscriptionId: sub.id as string };
-}
-
-async function publish(tenant: string, count: number, aggregates: number) {
-  await sql`
-    insert into outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload, headers)
-    select ${tenant}, 'load', 'agg-' || (n % ${aggregates}), 'load.updated', jsonb_build_object('n', n),
-           jsonb_build_object('traceparent', '00-' || md5(n::text || ${tenant}) || '-00f067aa0ba902b7-01')
-    from generate_series(0, ${count - 1}) n`;
-}
-
-async function until(pred: () => boolean | Promise<boolean>, ms: number) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await pred()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return pred();
-}
+const scenario = async (url: string, secret: string, opts: { maxAttempts?: number } = {}) => {
+  const t = await outboxTenant(sql, url, secret, opts);
+  tenants.push(t.tenant);
+  return t;
+};
+const publish = (tenant: string, count: number, aggregates: number) => publishEvents(sql, tenant, count, aggregates);
 
 const readlinkCwd = (pid: number) => {
   try {
@@ -100,7 +35,7 @@ const readlinkCwd = (pid: number) => {
   }
 };
 
-const relay = () => new Relay(sql, { principalId: AGENTS_PRINCIPAL, batchSize: 200, timeoutMs: 2000 }, log);
+const relay = () => new Relay(sql, { principalId: RELAY_PRINCIPAL, batchSize: 200, timeoutMs: 2000 }, log);
 let stopRelay: (() => Promise<void>) | null = null;
 
 beforeAll(async () => {
@@ -110,7 +45,7 @@ afterAll(async () => {
   await stopRelay?.();
   // Leave nothing failing behind for the scheduler's relay (later tests watch the DLQ).
   await sql`update outbox_subscriptions set enabled = false where tenant_id = any(${tenants}::uuid[])`;
-  for (const s of servers) s.close();
+  await Promise.all(receivers.map((r) => r.close()));
   await sql.end();
 });
 

@@ -136,7 +136,8 @@ describe("stack manager", () => {
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-    const until = Date.now() + 45_000;
+    // A fresh stack, then prove-green (its load smoke alone runs 5 s): generous on a loaded machine.
+    const until = Date.now() + 90_000;
     while (!out.includes("Ctrl-C stops it") && Date.now() < until && child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -152,7 +153,7 @@ describe("stack manager", () => {
     expect(pidAlive(pid)).toBe(false);
     expect(isRunning(inst)).toBe(false);
     await destroy(inst, () => {});
-  });
+  }, 150_000);
 });
 
 describe("cron -> pg_net -> health", () => {
@@ -161,9 +162,10 @@ describe("cron -> pg_net -> health", () => {
     expect(jobs.length).toBeGreaterThan(0);
   });
 
-  // pg_cron >= 1.5 (hosted) ticks every 30 s; Debian's 1.4 runs two per-minute jobs 30 s
-  // apart, so the first call waits for the next minute boundary (<= 60 s after start).
-  it("calls health on schedule: the first run within a minute of start, two successful calls", async () => {
+  // pg_cron >= 1.5 (hosted) ticks every 30 s; Debian's 1.4 runs two per-minute jobs, the
+  // second one's call held back 30 s, so the first call waits for the next minute boundary
+  // (<= 60 s after start).
+  it("calls health on schedule: the first run within a minute of start, two successful calls 30 s apart", async () => {
     const deadline = stackEnv.startedAt + 100_000;
     let calls: { created: Date }[] = [];
     do {
@@ -180,10 +182,15 @@ describe("cron -> pg_net -> health", () => {
       select min(d.start_time) as at from cron.job_run_details d join cron.job j on j.jobid = d.jobid
       where j.jobname like 'health-probe%'`;
     expect(new Date(first.at).getTime() - stackEnv.startedAt).toBeLessThan(61_000);
-    // The offset job's call goes out 30 s into its run (pg_cron 1.4 has no '30 seconds').
-    const [offset] = await sql`
-      select extract(epoch from d.end_time - d.start_time) as s from cron.job_run_details d
-      join cron.job j on j.jobid = d.jobid where j.jobname = 'health-probe+30s' and d.status = 'succeeded' limit 1`;
-    if (offset) expect(Number(offset.s)).toBeGreaterThanOrEqual(29.5);
+    // The offset job's call goes out 30 s after the minute's first (pg_cron 1.4 has no
+    // '30 seconds'); the job itself does not wait in the database (issue 12 item 8: a
+    // `pg_sleep(30)` held the xmin horizon and stalled pg_cron's launcher, and both calls of a
+    // minute went out together at :30).
+    const [offset] = await sql`select command from cron.job where jobname = 'health-probe+30s'`;
+    if (offset) {
+      expect(offset.command).not.toMatch(/pg_sleep/);
+      const gap = (new Date(calls[1].created).getTime() - new Date(calls[0].created).getTime()) / 1000;
+      expect(gap).toBeGreaterThanOrEqual(20);
+    }
   }, 110_000);
 });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql, withFlag } from "../../helpers/db.ts";
 import { pinGlobalFlags } from "../../helpers/flags.ts";
 import { createLogger } from "../../../packages/shared/observability/logger.ts";
-import { AGENTS_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
+import { RELAY_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
 
 const log = createLogger("webhook-targets-test", { write: () => {} });
 pinGlobalFlags(sql, { "autonomy.emergencyStop": "false", "autonomy.mode": "FULL", "agents.autonomousEnabled": "true" }, "webhook-targets.test");
@@ -66,7 +66,7 @@ async function until(pred: () => boolean | Promise<boolean>, ms = 20_000) {
 }
 
 const deliveries = (event: string) => sql`select ok, status_code, error from outbox_deliveries where event_id = ${event}`;
-const relay = new Relay(sql, { principalId: AGENTS_PRINCIPAL, batchSize: 200, timeoutMs: 2000 }, log);
+const relay = new Relay(sql, { principalId: RELAY_PRINCIPAL, batchSize: 200, timeoutMs: 2000 }, log);
 
 beforeAll(() => {});
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { contract, type QuoteResult } from "../contract.ts";
 import { defineAction } from "../../../shared/pipeline/action.ts";
 import { ActionRefused } from "../../../shared/pipeline/run.ts";
 import { jsonb } from "../../../shared/db/client.ts";
-import { priceQuote, quoteLane } from "../domain/quote.ts";
+import { customerQuote, priceQuote, quoteLane } from "../domain/quote.ts";
 import type { PriceOneInput } from "../domain/schemas.ts";
 import type { Contract } from "../domain/contracts.ts";
 import type { GuardRule } from "../domain/guards.ts";
@@ -27,10 +27,12 @@ export const priceOne = defineAction(contract.actions.price_one, {
   detect: async (tx, input: PriceOneInput, ctx) => {
     const lane = quoteLane(input);
     if (!lane) throw new ActionRefused(refuse("rate_unavailable", { detail: "Origin or destination is not a served US ZIP" }));
+    // customer: the caller is a shipper user (its quotes are its own party's, answered without the cost side)
     const [row] = await tx`
       select public.rates_evidence(${ctx.tenantId}, ${input.equipment}, ${lane.origin.zip3}, ${lane.destination.zip3},
-                                   ${lane.origin.region}, ${lane.destination.region}, ${input.pickup_date}) as e`;
-    return row.e as Evidence;
+                                   ${lane.origin.region}, ${lane.destination.region}, ${input.pickup_date}) as e,
+             cardinality(app_private.party_ids('shipper')) > 0 as customer`;
+    return { ...(row.e as Evidence), customer: row.customer as boolean };
   },
   // Decide: pure pricing; a broken guard flags needs_approval, never clamps.
   decide: (input, e) => {
@@ -42,24 +44,15 @@ export const priceOne = defineAction(contract.actions.price_one, {
       guards: e.guards,
     });
     if (!priced.ok) throw new ActionRefused(priced);
-    return { request: input, quote: priced.value, id: crypto.randomUUID() };
+    return { request: input, quote: priced.value, id: crypto.randomUUID(), customer: e.customer };
   },
+  // (app_private.rates_quote_record: the quote and its rates.quote.created event, built in SQL)
   act: (tx, d, ctx) => ({
     writes: [tx`
-      insert into public.rates_quotes (id, tenant_id, request, quote, total, status, needs_approval_since, trace_id)
-      values (${d.id}, ${ctx.tenantId}, ${jsonb(tx, d.request)}, ${jsonb(tx, d.quote)}, ${d.quote.total}, ${d.quote.status},
-              ${d.quote.status === "needs_approval" ? ctx.now : null}, ${ctx.traceId})`],
-    result: { quote_id: d.id, status: d.quote.status, total: d.quote.total, quote: d.quote } satisfies QuoteResult,
-    events: [{
-      type: "rates.quote.created",
-      aggregateType: "rates_quote",
-      aggregateId: d.id,
-      payload: {
-        quote_id: d.id, status: d.quote.status, total: d.quote.total, currency: "USD", equipment: d.quote.equipment,
-        origin: d.quote.origin.zip3, destination: d.quote.destination.zip3, pickup_date: d.quote.pickup_date,
-        guards_breached: d.quote.guards.breaches.map((b) => b.guard),
-      },
-    }],
+      select app_private.rates_quote_record(${d.id}, ${d.request.party_id ?? null}, ${jsonb(tx, d.request)}, ${jsonb(tx, d.quote)},
+                                            ${d.quote.status === "needs_approval" ? ctx.now : null}, ${ctx.traceId})`],
+    result: { quote_id: d.id, status: d.quote.status, total: d.quote.total, quote: d.customer ? customerQuote(d.quote) : d.quote } satisfies QuoteResult,
+    events: [],
   }),
   // Prove: the quote is stored with the promised total and status, with its outbox event.
   prove: async (sql, r, ctx) => {

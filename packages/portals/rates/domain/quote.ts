@@ -88,6 +88,14 @@ export interface Quote {
   explanation: string[];
 }
 
+/** What a customer (a shipper user) is shown: the sell side only, never the cost, margin or guards. */
+export type CustomerQuote = Pick<Quote, "origin" | "destination" | "equipment" | "pickup_date" | "miles" | "linehaul" | "fuel" | "total" | "currency" | "status">;
+
+export const customerQuote = (q: Quote): CustomerQuote => ({
+  origin: q.origin, destination: q.destination, equipment: q.equipment, pickup_date: q.pickup_date, miles: q.miles,
+  linehaul: q.linehaul, fuel: q.fuel, total: q.total, currency: q.currency, status: q.status,
+});
+
 const placeLabel = (p: Place) => (p.city ? `${p.code} ${p.city}, ${p.state}` : `ZIP3 ${p.code} (${p.state})`);
 const pick = ({ code, zip3, state, region, city }: Place): QuotePlace => ({ code, zip3, state, region, city });
 

@@ -62,6 +62,8 @@ export function makePriceOneSchema({ today = todayUtc, maxPastDays = 3, maxFutur
           ctx.addIssue({ code: "custom", message: `pickup_date is more than ${maxFutureDays} days ahead` });
         }
       })),
+      /** The customer (a shipper party) the quote is for; a shipper user's quotes are always its own. */
+      party_id: z.guid().optional(),
       /** Optional hints from the tenant: price under this contract / for this customer. */
       hints: z
         .strictObject({

@@ -49,6 +49,13 @@
   const short = (id) => (id ? String(id).slice(0, 8) : "–");
   const traceHref = (id) => `#/trace/${encodeURIComponent(id)}`;
 
+  /** A panel's one-line result of the operator's last action. */
+  function showResult(id, text, kind) {
+    const p = $(id);
+    p.textContent = text;
+    p.dataset.kind = kind;
+  }
+
   function setStatus(text, kind) {
     const s = $("status");
     s.textContent = text || "";
@@ -427,6 +434,7 @@
       if (!me) return;
       loadSlo();
       loadOutbox();
+      loadQuarantine();
       loadDlq();
     }, 1500);
   }
@@ -509,7 +517,7 @@
     $("ob-oldest").textContent = ms(o.oldest_undelivered_ms);
     $("ob-lag").textContent = ms(o.lag_p95_ms);
     $("ob-lag").parentElement.className = cls(o.lag_p95_ms === null ? null : o.lag_p95_ms <= o.slo.lag_p95_ms);
-    $("ob-dead").textContent = String(o.dlq_dead);
+    $("ob-dead").textContent = o.dlq_parked ? `${o.dlq_dead} (+${o.dlq_parked} parked: receiver gone)` : String(o.dlq_dead);
     chart("outbox", $("ob-chart"), {
       series: [
         {},
@@ -543,7 +551,7 @@
         h("td", { text: e.state }),
         h("td", {}, e.trace_id ? h("a", { href: traceHref(e.trace_id), class: "trace-link", text: short(e.trace_id) }) : "–"),
         h("td", { class: "actions" },
-          e.state === "dead" && d.can_request
+          (e.state === "dead" || e.state === "parked") && d.can_request
             ? [
               h("button", { type: "button", class: "small", dataset: { action: "dry-run", id: e.id }, text: "Dry run" }),
               h("button", { type: "button", class: "small warn", dataset: { action: "replay", id: e.id }, text: "Replay" }),
@@ -568,11 +576,7 @@
     ));
   }
 
-  function dlqResult(text, kind) {
-    const p = $("dlq-result");
-    p.textContent = text;
-    p.dataset.kind = kind;
-  }
+  const dlqResult = (text, kind) => showResult("dlq-result", text, kind);
 
   async function dlqAction(ev) {
     const btn = ev.target.closest("button[data-action]");
@@ -602,6 +606,60 @@
       dlqResult(`${action} refused: ${describe(e)}`, "bad");
     }
     await loadDlq();
+  }
+
+  // ---------------------------------------------------------------- quarantine
+
+  let releasing = null;
+
+  async function loadQuarantine() {
+    let d;
+    try {
+      d = await api("quarantine");
+      panelOk("quarantine");
+    } catch (e) {
+      panelProblem("quarantine", e);
+      return;
+    }
+    $("q-dlq").textContent = String(d.events_in_dlq);
+    $("quarantine-table").querySelector("tbody").replaceChildren(...d.quarantines.map((q) =>
+      h("tr", { dataset: { id: q.id, kind: q.kind, state: q.released_at ? "released" : "open" } },
+        h("td", { text: fmtDateTime(q.quarantined_at) }),
+        h("td", { text: q.kind }),
+        h("td", {}, h("code", { text: q.subscription ? `${q.subscription} (${short(q.subject)})` : q.kind === "tenant" ? short(q.subject) : q.subject })),
+        h("td", { class: "error-text", text: q.reason }),
+        h("td", { text: q.parked === null ? "–" : String(q.parked) }),
+        h("td", { text: q.released_at ? `released ${fmtDateTime(q.released_at)} by ${q.released_by_name}: ${q.release_reason}` : `open (by ${q.quarantined_by})` }),
+        h("td", { class: "actions" },
+          !q.released_at && d.can_release
+            ? h("button", { type: "button", class: "small warn", dataset: { action: "release", id: q.id, label: `${q.kind} ${q.subscription || q.subject}` }, text: "Release" })
+            : null))
+    ));
+  }
+
+  function askRelease(ev) {
+    const btn = ev.target.closest("button[data-action=release]");
+    if (!btn) return;
+    releasing = btn.dataset.id;
+    $("q-question").textContent = `Release the quarantine of ${btn.dataset.label}? It goes back to work at once.`;
+    $("q-reason").value = "";
+    $("q-confirm-button").disabled = true;
+    $("q-confirm").hidden = false;
+    $("q-reason").focus();
+  }
+
+  async function confirmRelease() {
+    const reason = $("q-reason").value.trim();
+    try {
+      const r = await api("quarantine/release", { quarantine_id: releasing, reason });
+      const q = r.quarantine;
+      showResult("quarantine-result", `Released ${q.kind} ${q.subject}${q.kind === "subscription" ? `: ${q.requeued} parked event(s) re-queued` : ""}`, "good");
+    } catch (e) {
+      showResult("quarantine-result", `Release refused: ${describe(e)}`, "bad");
+    }
+    $("q-confirm").hidden = true;
+    releasing = null;
+    await loadQuarantine();
   }
 
   // ---------------------------------------------------------------- trace view
@@ -729,6 +787,7 @@
     loadSwitchboard();
     loadSlo();
     loadOutbox();
+    loadQuarantine();
     loadDlq();
   }
 
@@ -753,6 +812,16 @@
       loadOutbox();
     });
     $("alerts-refresh").addEventListener("click", loadAlerts);
+    $("quarantine-refresh").addEventListener("click", loadQuarantine);
+    $("quarantine-table").addEventListener("click", askRelease);
+    $("q-cancel").addEventListener("click", () => {
+      $("q-confirm").hidden = true;
+      releasing = null;
+    });
+    $("q-confirm-button").addEventListener("click", confirmRelease);
+    $("q-reason").addEventListener("input", () => {
+      $("q-confirm-button").disabled = $("q-reason").value.trim().length < 3;
+    });
     globalThis.addEventListener("hashchange", route);
     if (token) signIn(token);
   });
