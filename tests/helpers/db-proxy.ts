@@ -1,17 +1,15 @@
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 
 /**
- * A TCP proxy in front of the test database that a test takes down and brings back: while
- * down, every connection through it is cut and new ones are closed at once. The database is
- * away for the clients behind the proxy only, for real (sockets, not a stub), while the rest
- * of the run keeps using it.
+ * A TCP proxy in front of the test database that a test takes down and brings back: down, it
+ * cuts every connection through it and refuses new ones (ECONNREFUSED, as a stopped
+ * Postgres does). The database is away for the clients behind the proxy only, for real
+ * (sockets, not a stub), while the rest of the run keeps using it.
  */
 export async function dbProxy(dbUrl: string) {
   const target = new URL(dbUrl);
-  let open = true;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
-    if (!open) return client.destroy();
     const upstream = connect(Number(target.port), target.hostname);
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -24,18 +22,21 @@ export async function dbProxy(dbUrl: string) {
     }
     client.pipe(upstream).pipe(client);
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const listen = (port: number) => new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
+  await listen(0);
+  const port = (server.address() as AddressInfo).port;
   const via = new URL(dbUrl);
-  via.port = String((server.address() as AddressInfo).port);
+  via.port = String(port);
   const down = () => {
-    open = false;
+    const closed = new Promise<void>((r) => server.close(() => r()));
     for (const s of sockets) s.destroy();
+    return closed;
   };
   return {
     /** The database URL through the proxy. */
     url: via.toString(),
     down,
-    up: () => void (open = true),
-    close: () => new Promise<void>((r) => (down(), server.close(() => r()))),
+    up: () => listen(port),
+    close: () => server.listening ? down() : Promise.resolve(),
   };
 }

@@ -28,11 +28,11 @@ describe("request metrics", () => {
     };
     try {
       for (let i = 0; i < 3; i++) metrics.add({ fn, portal: null, tenantId: null, ms: 50, error: false });
-      proxy.down();
+      await proxy.down();
       await metrics.flush(); // fails: the database is away
       expect(await recorded()).toEqual({ count: 0, errors: 0, fast: 0 });
 
-      proxy.up();
+      await proxy.up();
       for (let i = 0; i < 2; i++) metrics.add({ fn, portal: null, tenantId: null, ms: 2000, error: true });
       await metrics.flush();
       expect(await recorded()).toEqual({ count: 5, errors: 2, fast: 3 });
