@@ -17,13 +17,14 @@ const log = (s: string) => console.log(`[start] ${s}`);
 async function main(): Promise<void> {
   const ports = name === "default" ? DEFAULT_PORTS : { api: await freePort(), db: await freePort() };
   const inst = await ensureInstance(name, ports);
+  // Ctrl-C at any moment stops cleanly: while the stack comes up it is remembered (up stops
+  // what it started on failure only), from then on it stops what this command started.
+  let interrupted = false;
+  let onSignal = () => void (interrupted = true);
+  process.on("SIGINT", () => onSignal());
+  process.on("SIGTERM", () => onSignal());
   const started = await up(inst, log);
   const owned = started.startedDb || started.startedRuntime;
-  console.log(`\n${formatStatus(status(inst))}\n`);
-
-  const results = await proveGreen(inst);
-  console.log(`prove-green:\n${formatChecks(results)}\n`);
-  const green = results.every((r) => r.ok);
 
   let stopping = false;
   const stop = async (code: number) => {
@@ -37,8 +38,13 @@ async function main(): Promise<void> {
     }
     process.exit(code);
   };
-  process.on("SIGINT", () => void stop(0));
-  process.on("SIGTERM", () => void stop(0));
+  onSignal = () => void stop(0);
+  if (interrupted) return void stop(0);
+  console.log(`\n${formatStatus(status(inst))}\n`);
+
+  const results = await proveGreen(inst);
+  console.log(`prove-green:\n${formatChecks(results)}\n`);
+  const green = results.every((r) => r.ok);
   if (!green) {
     log("prove-green is RED");
     return void stop(1);
