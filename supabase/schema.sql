@@ -82,6 +82,7 @@ declare
   v_outcome text;
   v_status  int;
   v_body    jsonb;
+  v_lock    bigint;
 begin
   if v_pid is null then
     perform app_private.raise_error('unknown_principal',
@@ -101,6 +102,11 @@ begin
   elsif p_rails is distinct from 'none' then
     raise exception 'action_begin: unknown rails %', p_rails;
   end if;
+  -- every agent write holds a slot of budget.agents.maxConcurrent until it commits
+  -- (20261126140000_platform_concurrency), whichever door it came through
+  if p_rails = 'domain' and v_p.kind = 'machine' and v_p.name = 'agents' then
+    perform app_private.agent_slot_take(v_tenant);
+  end if;
 
   if p_nonce is not null then
     if not app_private.webhook_nonce_use(p_nonce_source, p_nonce, p_nonce_ts, 300, v_tenant) then
@@ -109,7 +115,8 @@ begin
   end if;
 
   if p_idempotency_key is not null then
-    if not pg_try_advisory_xact_lock(hashtextextended(v_pid::text || ':' || p_idempotency_key, 0)) then
+    v_lock := hashtextextended(v_pid::text || ':' || p_idempotency_key, 0);
+    if not pg_try_advisory_xact_lock(v_lock) and not app_private.idempotency_reclaim(v_lock) then
       return jsonb_build_object('principal', jsonb_build_object('id', v_p.id, 'kind', v_p.kind, 'name', v_p.name),
                                 'idempotency', 'in_flight');
     end if;
@@ -271,6 +278,78 @@ end $$;
 ALTER FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kind text, OUT principal_name text, OUT db_user text) OWNER TO postgres;
 
 --
+-- Name: agent_slot_take(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.agent_slot_take(p_tenant_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_cap  int := app_private.flag_number('budget.agents.maxConcurrent')::int;
+  v_tcap int;
+  v_got  boolean := false;
+  v_at   int;
+begin
+  if p_tenant_id is not null then
+    select f.value::int into v_tcap from public.feature_flags_v2 f
+    where f.key = 'budget.agents.maxConcurrent' and f.tenant_id = p_tenant_id and f.portal is null;
+  end if;
+  if v_tcap is not null then
+    v_at := floor(random() * greatest(v_tcap, 1));
+    for i in 0 .. v_tcap - 1 loop
+      v_got := pg_try_advisory_xact_lock(hashtextextended('switchyard.agent-slot:' || p_tenant_id || ':' || ((v_at + i) % v_tcap), 0));
+      exit when v_got;
+    end loop;
+    if not v_got then
+      perform app_private.raise_error('budget_exhausted',
+        format('tenant %s has all %s of its budget.agents.maxConcurrent slots in use', p_tenant_id, v_tcap),
+        jsonb_build_object('budget', 'budget.agents.maxConcurrent', 'cap', v_tcap, 'tenant_id', p_tenant_id, 'retry_after_seconds', 1));
+    end if;
+    v_got := false;
+  end if;
+  -- from a random slot: concurrent takers rarely try the same one
+  v_at := floor(random() * greatest(v_cap, 1));
+  for i in 0 .. v_cap - 1 loop
+    v_got := pg_try_advisory_xact_lock(20261126, (v_at + i) % v_cap);
+    exit when v_got;
+  end loop;
+  if not v_got then
+    perform app_private.raise_error('budget_exhausted',
+      format('all %s budget.agents.maxConcurrent slots are in use', v_cap),
+      jsonb_build_object('budget', 'budget.agents.maxConcurrent', 'cap', v_cap, 'retry_after_seconds', 1));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.agent_slot_take(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION agent_slot_take(p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.agent_slot_take(p_tenant_id uuid) IS 'Takes a budget.agents.maxConcurrent slot (transaction advisory lock) for an agent action, or raises budget_exhausted.';
+
+--
+-- Name: agent_slots_in_use(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.agent_slots_in_use() RETURNS integer
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select count(*)::int from pg_catalog.pg_locks l
+  where l.locktype = 'advisory' and l.classid = 20261126 and l.objsubid = 2 and l.granted
+$$;
+
+ALTER FUNCTION app_private.agent_slots_in_use() OWNER TO postgres;
+
+--
+-- Name: FUNCTION agent_slots_in_use(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.agent_slots_in_use() IS 'Agent actions holding a budget.agents.maxConcurrent slot now.';
+
+--
 -- Name: alert_notified(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -290,6 +369,30 @@ ALTER FUNCTION app_private.alert_notified(p_id uuid) OWNER TO postgres;
 --
 
 COMMENT ON FUNCTION app_private.alert_notified(p_id uuid) IS 'Marks an alert as sent to the alert webhook (telemetry.write; under the rails).';
+
+--
+-- Name: alert_upsert(uuid, text, text, text, text, jsonb, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb DEFAULT '{}'::jsonb, p_trace_id text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
+  values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
+          coalesce(p_trace_id, (app_private.request_context()).trace_id))
+  on conflict (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key) where resolved_at is null
+  do update set detail = excluded.detail
+  returning id
+$$;
+
+ALTER FUNCTION app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) IS 'Raises (or keeps) one open alert, without raise_alert''s caller checks (internal definer paths only).';
 
 --
 -- Name: audit_chain(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -939,6 +1042,11 @@ begin
   v_machine := coalesce(v_p.kind = 'machine', false)
                or (v_p.id is null and (auth.role() = 'service_role'
                                        or current_setting('role', true) = 'service_role'));
+  -- relay@'s delivery bookkeeping is not autonomous work (see the header)
+  if v_machine and p_class = 'delivery'
+     and exists (select 1 from public.service_accounts s where s.principal_id = v_p.id and not s.autonomous) then
+    v_machine := false;
+  end if;
   if v_machine then
     v_who := coalesce(v_p.name || '@', 'service_role');
     v_break := v_p.id is not null and app_private.has_permission(null, 'rails.break_glass');
@@ -961,6 +1069,13 @@ begin
       perform app_private.raise_error('agents_disabled',
         format('agents.autonomousEnabled is false; agents@ may not write%s', v_target),
         jsonb_build_object('flag', 'agents.autonomousEnabled', 'tenant_id', v_tenant));
+    end if;
+    -- a quarantined tenant's agents stand down (20261126130000_platform_quarantine)
+    if p_class = 'domain' and v_p.name = 'agents' and v_tenant is not null
+       and app_private.is_quarantined('tenant', v_tenant::text) then
+      perform app_private.raise_error('quarantined',
+        format('tenant %s is quarantined; agents@ may not write%s', v_tenant, v_target),
+        jsonb_build_object('kind', 'tenant', 'tenant_id', v_tenant));
     end if;
   end if;
   if p_class = 'domain' and v_portal is not null
@@ -1026,6 +1141,35 @@ begin
 end $_$;
 
 ALTER FUNCTION app_private.claim_tenant() OWNER TO postgres;
+
+--
+-- Name: concurrency_state_save(text, numeric, numeric, numeric, numeric, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.require_permission(null, 'flags.concurrency.write');
+  perform app_private.flag_definition('budget.' || p_pool || '.maxConcurrent');   -- unknown pool -> unknown_flag
+  if p_estimated is null or p_estimated < 0 or p_samples is null or p_samples < 0 then
+    perform app_private.raise_error('bad_request', 'concurrency state needs an estimated limit >= 0 and a sample count');
+  end if;
+  insert into ops.concurrency_state as c (pool, estimated, long_rtt_ms, short_rtt_ms, gradient, samples, updated_at)
+  values (p_pool, p_estimated, p_long_rtt_ms, p_short_rtt_ms, p_gradient, p_samples, now())
+  on conflict (pool) do update
+    set estimated = excluded.estimated, long_rtt_ms = excluded.long_rtt_ms, short_rtt_ms = excluded.short_rtt_ms,
+        gradient = excluded.gradient, samples = excluded.samples, updated_at = now();
+end $$;
+
+ALTER FUNCTION app_private.concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer) IS 'Records a pool''s adaptive concurrency state (flags.concurrency.write, globally).';
 
 --
 -- Name: cost_charge(uuid, numeric, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -1132,6 +1276,67 @@ ALTER FUNCTION app_private.current_principal() OWNER TO postgres;
 --
 
 COMMENT ON FUNCTION app_private.current_principal() IS 'The caller resolved in one round trip: principal, roles, permissions, tenants.';
+
+--
+-- Name: detector_outcome(text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.detector_outcome(p_detector text, p_error text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  v_n      int;
+  v_error  text := left(app_private.redact_text(p_error), 300);
+begin
+  if v_tenant is null or coalesce(p_detector, '') !~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$' then
+    perform app_private.raise_error('bad_request', 'detector_outcome needs the claim tenant and a <portal>.<detector> name');
+  end if;
+  perform app_private.require_permission(v_tenant, 'quarantine.open');
+  if p_error is null then
+    delete from ops.failure_streaks f where f.kind = 'detector' and f.subject = p_detector and f.tenant_id = v_tenant;
+    return null;
+  end if;
+  insert into ops.failure_streaks as f (kind, subject, tenant_id, failures, last_error, first_failed_at)
+  values ('detector', p_detector, v_tenant, 1, v_error, now())
+  on conflict (kind, subject, tenant_id) do update set failures = f.failures + 1, last_error = excluded.last_error, updated_at = now()
+  returning f.failures into v_n;
+  if v_n < app_private.flag_number('quarantine.detector.failures', v_tenant) then
+    return null;
+  end if;
+  return app_private.quarantine_trip(v_tenant, 'detector', p_detector,
+    format('%s runs in a row threw: %s', v_n, v_error), jsonb_build_object('failures', v_n));
+end $_$;
+
+ALTER FUNCTION app_private.detector_outcome(p_detector text, p_error text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION detector_outcome(p_detector text, p_error text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.detector_outcome(p_detector text, p_error text) IS 'Records a detector run in the claim tenant; quarantines the detector after quarantine.detector.failures throws in a row.';
+
+--
+-- Name: dlq_still_gone(uuid[]); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.dlq_still_gone(p_parked_for uuid[]) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select s.name from public.outbox_subscriptions s
+  where s.id = any (p_parked_for) and s.gone_at is not null and not s.enabled
+  order by s.name limit 1
+$$;
+
+ALTER FUNCTION app_private.dlq_still_gone(p_parked_for uuid[]) OWNER TO postgres;
+
+--
+-- Name: FUNCTION dlq_still_gone(p_parked_for uuid[]); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.dlq_still_gone(p_parked_for uuid[]) IS 'The first still-gone (410, not re-enabled) subscription a parked DLQ entry waits for, or null.';
 
 --
 -- Name: emergency_stop_now(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -3115,6 +3320,7 @@ declare
   v_pid    uuid := app_private.principal_id();
   v_tenant uuid := coalesce(p_tenant_id, app_private.claim_tenant());
   v_row    public.idempotency_keys;
+  v_started timestamptz := (select a.backend_start from pg_catalog.pg_stat_get_activity(pg_catalog.pg_backend_pid()) a);
 begin
   perform app_private.idempotency_check_key(p_key);
   if v_pid is null then
@@ -3128,9 +3334,11 @@ begin
     perform app_private.raise_error('bad_request', format('lock_seconds must be 1..3600 (got %s)', p_lock_seconds));
   end if;
 
-  insert into public.idempotency_keys as k (tenant_id, principal_id, key, fingerprint, state, locked_until, expires_at)
+  insert into public.idempotency_keys as k (tenant_id, principal_id, key, fingerprint, state, locked_until, expires_at,
+                                            holder_pid, holder_started)
   values (v_tenant, v_pid, p_key, p_fingerprint, 'in_flight',
-          now() + make_interval(secs => p_lock_seconds), now() + interval '24 hours')
+          now() + make_interval(secs => p_lock_seconds), now() + interval '24 hours',
+          pg_catalog.pg_backend_pid(), v_started)
   on conflict on constraint idempotency_keys_unique do nothing
   returning * into v_row;
   if v_row.id is not null then
@@ -3143,11 +3351,14 @@ begin
     and (k.tenant_id = v_tenant or (v_tenant is null and k.tenant_id is null))
   for update;
 
-  if v_row.expires_at <= now() or (v_row.state = 'in_flight' and v_row.locked_until <= now()) then
+  if v_row.expires_at <= now()
+     or (v_row.state = 'in_flight'
+         and (v_row.locked_until <= now() or not app_private.session_alive(v_row.holder_pid, v_row.holder_started))) then
     update public.idempotency_keys k
        set fingerprint = p_fingerprint, state = 'in_flight', response_status = null, response_body = null,
            created_at = now(), completed_at = null,
-           locked_until = now() + make_interval(secs => p_lock_seconds), expires_at = now() + interval '24 hours'
+           locked_until = now() + make_interval(secs => p_lock_seconds), expires_at = now() + interval '24 hours',
+           holder_pid = pg_catalog.pg_backend_pid(), holder_started = v_started
      where k.id = v_row.id
     returning * into v_row;
     return query select 'new'::text, null::int, null::jsonb, v_row.created_at, v_row.expires_at;
@@ -3217,6 +3428,39 @@ end $$;
 ALTER FUNCTION app_private.idempotency_complete(p_key text, p_response_status integer, p_response_body jsonb, p_tenant_id uuid) OWNER TO postgres;
 
 --
+-- Name: idempotency_reclaim(bigint); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.idempotency_reclaim(p_lock bigint) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_holder int;
+begin
+  select l.pid into v_holder
+  from pg_catalog.pg_locks l
+  join pg_catalog.pg_stat_activity a on a.pid = l.pid
+  where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+    and l.database = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())
+    and l.classid = ((p_lock >> 32) & 4294967295)::oid and l.objid = (p_lock & 4294967295)::oid
+    and a.state in ('idle in transaction', 'idle in transaction (aborted)')
+    and a.state_change < pg_catalog.clock_timestamp() - interval '5 seconds';
+  if v_holder is null or not pg_catalog.pg_terminate_backend(v_holder, 5000) then
+    return false;
+  end if;
+  return pg_catalog.pg_try_advisory_xact_lock(p_lock);
+end $$;
+
+ALTER FUNCTION app_private.idempotency_reclaim(p_lock bigint) OWNER TO postgres;
+
+--
+-- Name: FUNCTION idempotency_reclaim(p_lock bigint); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.idempotency_reclaim(p_lock bigint) IS 'Ends the session holding an idempotency key''s lock when it has been idle in its transaction for 5 s; true when the lock is now this session''s.';
+
+--
 -- Name: invite_member(uuid, text, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -3259,6 +3503,26 @@ begin
 end $_$;
 
 ALTER FUNCTION app_private.invite_member(p_tenant_id uuid, p_email text, p_role text, p_display_name text) OWNER TO postgres;
+
+--
+-- Name: is_quarantined(text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.is_quarantined(p_kind text, p_subject text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.quarantines q
+                 where q.kind = p_kind and q.subject = p_subject and q.released_at is null)
+$$;
+
+ALTER FUNCTION app_private.is_quarantined(p_kind text, p_subject text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION is_quarantined(p_kind text, p_subject text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.is_quarantined(p_kind text, p_subject text) IS 'True while an open quarantine of this kind and subject exists.';
 
 --
 -- Name: is_trusted_session(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -3639,9 +3903,7 @@ begin
             (d ->> 'duration_ms')::int, e.trace_id);
   end loop;
   if p_ok then
-    update public.outbox_events o set state = 'delivered', delivered_at = now(), last_error = null
-     where o.id = e.id and o.created_at = e.created_at;
-    return 'delivered';
+    return (select s.state from app_private.outbox_settle(array[e.id]) s);
   end if;
   if e.attempts >= p_max_attempts then
     update public.outbox_events o set state = 'dead', last_error = p_error
@@ -3686,78 +3948,92 @@ CREATE FUNCTION app_private.outbox_ack_batch(p_results jsonb) RETURNS TABLE(even
 declare
   r           jsonb;
   v_results   jsonb := coalesce(p_results, '[]'::jsonb);
+  v_all       uuid[];
+  v_late      uuid[];
+  v_released  uuid[];
   v_ok        uuid[];
   v_id        uuid;
   v_tenant    uuid;
   v_state     text;
   v_n         int;
   v_delay     double precision;
+  v_ids       uuid[] := '{}';
+  v_states    text[] := '{}';
   v_fail_ids  uuid[] := '{}';
-  v_fail_st   text[] := '{}';
 begin
-  -- 1. Successful attempts, set-based.
-  select coalesce(array_agg((x ->> 'event_id')::uuid), '{}') into v_ok
-  from jsonb_array_elements(v_results) x where coalesce((x ->> 'ok')::boolean, false);
-  if cardinality(v_ok) > 0 then
-    -- lock the events (in id order: two relays acknowledging overlapping ids cannot deadlock)
-    perform 1 from public.outbox_events o where o.id = any (v_ok) order by o.id for update;
-    select u.id into v_id from unnest(v_ok) u(id)
-    where not exists (select 1 from public.outbox_events o where o.id = u.id) limit 1;
-    if v_id is not null then
-      perform app_private.raise_error('bad_request', format('no outbox event %s', v_id));
-    end if;
-    if not app_private.is_trusted_session() then
-      for v_tenant in select distinct o.tenant_id from public.outbox_events o where o.id = any (v_ok) loop
-        perform app_private.require_permission(v_tenant, 'outbox.deliver');
-      end loop;
-    end if;
-    -- a second acknowledgement of the same event in one batch finds it delivered (as before)
-    select u.id, 'delivered' into v_id, v_state from unnest(v_ok) u(id) group by u.id having count(*) > 1 limit 1;
-    if v_id is null then
-      select o.id, o.state into v_id, v_state from public.outbox_events o
-      where o.id = any (v_ok) and o.state <> 'delivering' limit 1;
-    end if;
-    if v_id is not null then
-      perform app_private.raise_error('bad_request', format('outbox event %s is %s, not delivering', v_id, v_state));
-    end if;
-    insert into public.outbox_deliveries (tenant_id, event_id, event_created_at, subscription_id, attempt,
-                                          ok, status_code, error, duration_ms, trace_id)
-    select o.tenant_id, o.id, o.created_at, (d ->> 'subscription_id')::uuid, o.attempts,
-           coalesce((d ->> 'ok')::boolean, true), (d ->> 'status_code')::int, d ->> 'error',
-           (d ->> 'duration_ms')::int, o.trace_id
-    from jsonb_array_elements(v_results) with ordinality x(r, n)
-    -- (o.id = any (v_ok): primary-key probes; a join on the JSON alone scanned every partition)
-    join public.outbox_events o on o.id = (x.r ->> 'event_id')::uuid and o.id = any (v_ok)
-    cross join lateral jsonb_array_elements(coalesce(x.r -> 'deliveries', '[]'::jsonb)) with ordinality d(d, m)
-    where coalesce((x.r ->> 'ok')::boolean, false)
-    order by x.n, d.m;
-    update public.outbox_events o set state = 'delivered', delivered_at = now(), last_error = null
-     where o.id = any (v_ok);
-    -- receivers that answered 410 Gone are switched off (only when one did)
-    if exists (select 1 from jsonb_array_elements(v_results) x, jsonb_array_elements(coalesce(x -> 'deliveries', '[]'::jsonb)) d
-               where coalesce((x ->> 'ok')::boolean, false) and (d ->> 'status_code')::int = 410) then
-      update public.outbox_subscriptions s set enabled = false, updated_at = now()
-       from (select distinct o.tenant_id, (d ->> 'subscription_id')::uuid as subscription_id
-             from jsonb_array_elements(v_results) x
-             join public.outbox_events o on o.id = (x ->> 'event_id')::uuid and o.id = any (v_ok)
-             cross join lateral jsonb_array_elements(coalesce(x -> 'deliveries', '[]'::jsonb)) d
-             where coalesce((x ->> 'ok')::boolean, false) and (d ->> 'status_code')::int = 410) g
-       where s.tenant_id = g.tenant_id and s.id = g.subscription_id;
-    end if;
+  select coalesce(array_agg((x ->> 'event_id')::uuid), '{}') into v_all from jsonb_array_elements(v_results) x;
+  if cardinality(v_all) = 0 then
+    return;
+  end if;
+  -- lock the events (in id order: two relays acknowledging overlapping ids cannot deadlock)
+  perform 1 from public.outbox_events o where o.id = any (v_all) order by o.id for update;
+  select u.id into v_id from unnest(v_all) u(id)
+  where not exists (select 1 from public.outbox_events o where o.id = u.id) limit 1;
+  if v_id is not null then
+    perform app_private.raise_error('bad_request', format('no outbox event %s', v_id));
+  end if;
+  select u.id into v_id from unnest(v_all) u(id) group by u.id having count(*) > 1 limit 1;
+  if v_id is not null then
+    perform app_private.raise_error('bad_request', format('outbox event %s is acknowledged twice in one batch', v_id));
+  end if;
+  if not app_private.is_trusted_session() then
+    for v_tenant in select distinct o.tenant_id from public.outbox_events o where o.id = any (v_all) loop
+      perform app_private.require_permission(v_tenant, 'outbox.deliver');
+    end loop;
   end if;
 
-  -- 2. Failed attempts: one by one, as before (retry schedule, DLQ, alerts).
-  for r in select x from jsonb_array_elements(v_results) x where not coalesce((x ->> 'ok')::boolean, false) loop
+  -- 1. Which events this claim still holds.
+  select coalesce(array_agg(o.id) filter (where not held), '{}'),
+         coalesce(array_agg(o.id) filter (where held and released), '{}'),
+         coalesce(array_agg(o.id) filter (where held and not released and ok), '{}')
+    into v_late, v_released, v_ok
+  from (select o.id,
+               o.state = 'delivering' and (x ->> 'claim' is null or o.claim_token = (x ->> 'claim')::uuid) as held,
+               coalesce((x ->> 'released')::boolean, false) as released,
+               coalesce((x ->> 'ok')::boolean, false) as ok
+        from jsonb_array_elements(v_results) x
+        join public.outbox_events o on o.id = (x ->> 'event_id')::uuid and o.id = any (v_all)) o;
+
+  -- 2. Every attempt into the log, in the order given (a late one under the attempt it was).
+  insert into public.outbox_deliveries (tenant_id, event_id, event_created_at, subscription_id, attempt,
+                                        ok, status_code, error, duration_ms, trace_id)
+  select o.tenant_id, o.id, o.created_at, (d ->> 'subscription_id')::uuid,
+         case when o.id = any (v_late) then least(o.attempts, greatest(1, coalesce((x.r ->> 'attempt')::int, o.attempts)))
+              else o.attempts end,
+         coalesce((d ->> 'ok')::boolean, coalesce((x.r ->> 'ok')::boolean, false)), (d ->> 'status_code')::int, d ->> 'error',
+         (d ->> 'duration_ms')::int, o.trace_id
+  from jsonb_array_elements(v_results) with ordinality x(r, n)
+  join public.outbox_events o on o.id = (x.r ->> 'event_id')::uuid and o.id = any (v_all)
+  cross join lateral jsonb_array_elements(coalesce(x.r -> 'deliveries', '[]'::jsonb)) with ordinality d(d, m)
+  order by x.n, d.m;
+
+  -- 3. Receivers gone (410): switched off before anything settles, so what they missed parks.
+  if exists (select 1 from jsonb_array_elements(v_results) x, jsonb_array_elements(coalesce(x -> 'deliveries', '[]'::jsonb)) d
+             where (d ->> 'status_code')::int = 410) then
+    perform app_private.outbox_mark_gone(v_results);
+  end if;
+
+  -- 4. Released: the attempt is given back.
+  if cardinality(v_released) > 0 then
+    update public.outbox_events o
+       set state = case when o.attempts > 1 then 'failed' else 'pending' end, attempts = o.attempts - 1,
+           next_attempt_at = now(), claim_token = null
+     where o.id = any (v_released);
+  end if;
+
+  -- 5. Successes, set-based: delivered or parked.
+  if cardinality(v_ok) > 0 then
+    select array_agg(s.event_id), array_agg(s.state) into v_ids, v_states from app_private.outbox_settle(v_ok) s;
+  end if;
+
+  -- 6. Failed attempts: one by one (retry schedule, DLQ, alerts); their attempts are logged above.
+  for r in select x from jsonb_array_elements(v_results) x
+           where (x ->> 'event_id')::uuid <> all (v_late || v_released || v_ok) loop
     v_id := (r ->> 'event_id')::uuid;
     select o.tenant_id into v_tenant from public.outbox_events o where o.id = v_id;
-    -- outbox_ack checks outbox.deliver in the event's tenant and dead-letters at the cap.
-    v_state := app_private.outbox_ack(v_id, false, r ->> 'error',
-                                      coalesce(r -> 'deliveries', '[]'::jsonb),
+    -- outbox_ack dead-letters at the cap
+    v_state := app_private.outbox_ack(v_id, false, r ->> 'error', '[]'::jsonb,
                                       app_private.flag_number('outbox.maxAttempts', v_tenant)::int);
-    update public.outbox_subscriptions s set enabled = false, updated_at = now()
-     where s.tenant_id = v_tenant
-       and s.id in (select (x ->> 'subscription_id')::uuid from jsonb_array_elements(coalesce(r -> 'deliveries', '[]'::jsonb)) x
-                    where (x ->> 'status_code')::int = 410);
     if v_state = 'failed' then
       select o.attempts into v_n from public.outbox_events o where o.id = v_id;
       v_delay := least(600.0, app_private.flag_number('outbox.retryBaseMs', v_tenant) / 1000.0 * power(2, v_n - 1))
@@ -3767,22 +4043,23 @@ begin
     end if;
     if v_state = 'dead' then
       -- Slack (via the autopilot) gets the trace link; the DLQ entry has the same trace id.
-      perform app_private.raise_alert(v_tenant, 'outbox.dead', 'warning', v_id::text,
+      perform app_private.alert_upsert(v_tenant, 'outbox.dead', 'warning', v_id::text,
         format('Outbox event %s dead after its last attempt: %s', v_id, coalesce(r ->> 'error', 'failed')),
         jsonb_build_object('event_id', v_id),
         (select o.trace_id from public.outbox_events o where o.id = v_id));
     end if;
+    v_ids := v_ids || v_id;
+    v_states := v_states || v_state;
     v_fail_ids := v_fail_ids || v_id;
-    v_fail_st := v_fail_st || v_state;
   end loop;
 
   -- In the order given.
   return query
-    select (x.r ->> 'event_id')::uuid,
-           case when coalesce((x.r ->> 'ok')::boolean, false) then 'delivered'
-                else v_fail_st[array_position(v_fail_ids, (x.r ->> 'event_id')::uuid)] end
-    from jsonb_array_elements(v_results) with ordinality x(r, n)
-    order by x.n;
+    select u.id,
+           case when u.id = any (v_late) then 'late' when u.id = any (v_released) then 'released'
+                else v_states[array_position(v_ids, u.id)] end
+    from unnest(v_all) with ordinality u(id, n)
+    order by u.n;
   -- A replay run stops once more than 20% of it failed (see the replay runs migration).
   if cardinality(v_fail_ids) > 0 then
     perform app_private.outbox_ack_batch_replays(v_fail_ids);
@@ -3795,7 +4072,7 @@ ALTER FUNCTION app_private.outbox_ack_batch(p_results jsonb) OWNER TO postgres;
 -- Name: FUNCTION outbox_ack_batch(p_results jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
 --
 
-COMMENT ON FUNCTION app_private.outbox_ack_batch(p_results jsonb) IS 'Acknowledges a batch of delivery attempts in one round trip (set-based for successes).';
+COMMENT ON FUNCTION app_private.outbox_ack_batch(p_results jsonb) IS 'Acknowledges a batch of delivery attempts in one round trip: every attempt logged; late acks logged only.';
 
 --
 -- Name: outbox_ack_batch_replays(uuid[]); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -3850,11 +4127,12 @@ CREATE TABLE public.outbox_events (
     next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
     last_error text,
     delivered_at timestamp with time zone,
+    claim_token uuid,
     CONSTRAINT outbox_events_aggregate_id_length_check CHECK (((length(aggregate_id) >= 1) AND (length(aggregate_id) <= 200))),
     CONSTRAINT outbox_events_aggregate_type_length_check CHECK (((length(aggregate_type) >= 1) AND (length(aggregate_type) <= 100))),
     CONSTRAINT outbox_events_attempts_nonnegative_check CHECK ((attempts >= 0)),
     CONSTRAINT outbox_events_event_type_format_check CHECK ((event_type ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'::text)),
-    CONSTRAINT outbox_events_state_allowed_check CHECK ((state = ANY (ARRAY['pending'::text, 'delivering'::text, 'failed'::text, 'delivered'::text, 'dead'::text])))
+    CONSTRAINT outbox_events_state_allowed_check CHECK ((state = ANY (ARRAY['pending'::text, 'delivering'::text, 'failed'::text, 'delivered'::text, 'dead'::text, 'parked'::text])))
 )
 PARTITION BY RANGE (created_at);
 
@@ -3876,6 +4154,7 @@ CREATE FUNCTION app_private.outbox_claim(p_limit integer DEFAULT 50, p_claim_sec
     AS $$
 declare
   v_tenants uuid[];
+  v_claim   uuid := gen_random_uuid();
 begin
   if p_limit is null or p_limit not between 1 and 1000 or p_claim_seconds is null or p_claim_seconds not between 1 and 3600 then
     perform app_private.raise_error('bad_request', 'outbox_claim: limit 1..1000, claim_seconds 1..3600');
@@ -3901,7 +4180,7 @@ begin
     )
     update public.outbox_events o
        set state = 'delivering', attempts = o.attempts + 1,
-           next_attempt_at = now() + make_interval(secs => p_claim_seconds)
+           next_attempt_at = now() + make_interval(secs => p_claim_seconds), claim_token = v_claim
       from due
      where o.id = due.id and o.created_at = due.created_at
     returning o.*;
@@ -3914,6 +4193,71 @@ ALTER FUNCTION app_private.outbox_claim(p_limit integer, p_claim_seconds integer
 --
 
 COMMENT ON FUNCTION app_private.outbox_claim(p_limit integer, p_claim_seconds integer) IS 'Claims due outbox events (SKIP LOCKED, one undelivered event per aggregate at a time).';
+
+--
+-- Name: outbox_extend(uuid, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer DEFAULT 30) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_n int;
+begin
+  if p_claim is null or p_claim_seconds is null or p_claim_seconds not between 1 and 3600 then
+    perform app_private.raise_error('bad_request', 'outbox_extend: a claim token and claim_seconds 1..3600');
+  end if;
+  update public.outbox_events o set next_attempt_at = now() + make_interval(secs => p_claim_seconds)
+   where o.claim_token = p_claim and o.state = 'delivering'
+     and (app_private.is_trusted_session() or o.tenant_id = any (app_private.permitted_tenants('outbox.deliver')));
+  get diagnostics v_n = row_count;
+  return v_n;
+end $$;
+
+ALTER FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION outbox_extend(p_claim uuid, p_claim_seconds integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer) IS 'Extends an outbox claim while its deliveries run (the relay''s heartbeat); returns the events it still holds.';
+
+--
+-- Name: outbox_mark_gone(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.outbox_mark_gone(p_results jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  g        record;
+  v_reason text := current_setting('app.reason', true);
+begin
+  for g in
+    select distinct on (s.id) s.id, s.tenant_id, s.name, o.id as event_id, o.trace_id
+    from jsonb_array_elements(coalesce(p_results, '[]'::jsonb)) x
+    cross join lateral jsonb_array_elements(coalesce(x -> 'deliveries', '[]'::jsonb)) d
+    join public.outbox_events o on o.id = (x ->> 'event_id')::uuid
+    join public.outbox_subscriptions s on s.id = (d ->> 'subscription_id')::uuid and s.tenant_id = o.tenant_id
+    where (d ->> 'status_code')::int = 410 and s.enabled
+    order by s.id
+  loop
+    perform set_config('app.reason', format('receiver of subscription %s answered 410 Gone to event %s', g.name, g.event_id), true);
+    update public.outbox_subscriptions s
+       set enabled = false, gone_at = now(), updated_at = now(),
+           disabled_reason = format('410 Gone from the receiver (event %s)', g.event_id)
+     where s.id = g.id;
+    perform app_private.alert_upsert(g.tenant_id, 'outbox.subscription_gone', 'warning', g.id::text,
+      format('Webhook subscription %s answered 410 Gone and was switched off; its events are parked in the DLQ. '
+             'Re-enable it, then replay them (npm run ops -- dlq list --state parked)', g.name),
+      jsonb_build_object('subscription_id', g.id, 'event_id', g.event_id), g.trace_id);
+  end loop;
+  perform set_config('app.reason', coalesce(v_reason, ''), true);
+end $$;
+
+ALTER FUNCTION app_private.outbox_mark_gone(p_results jsonb) OWNER TO postgres;
 
 --
 -- Name: outbox_notify(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -3988,6 +4332,79 @@ ALTER FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id 
 --
 
 COMMENT ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) IS 'Publishes an outbox event as the caller (RLS and rails apply).';
+
+--
+-- Name: outbox_settle(uuid[]); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.outbox_settle(p_ids uuid[]) RETURNS TABLE(event_id uuid, state text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_parked jsonb;
+  v_ids    uuid[];
+begin
+  select coalesce(jsonb_agg(jsonb_build_object('id', q.id, 'subs', q.subs, 'why', q.why)), '[]'::jsonb),
+         coalesce(array_agg(q.id), '{}')
+    into v_parked, v_ids
+  from (select e.id, array_agg(s.id order by s.name) as subs,
+               format('parked: subscription %s answered 410 Gone; re-enable it, then replay',
+                      string_agg(s.name, ', ' order by s.name)) as why
+        from public.outbox_events e
+        join public.outbox_subscriptions s on s.tenant_id = e.tenant_id and s.gone_at is not null and not s.enabled
+         and app_private.event_matches(s.event_filter, e.event_type)
+        where e.id = any (p_ids)
+          and not exists (select 1 from public.outbox_deliveries d
+                          where d.event_id = e.id and d.subscription_id = s.id and d.ok)
+        group by e.id) q;
+  if cardinality(v_ids) > 0 then
+    insert into public.dlq_entries (tenant_id, event_id, event_created_at, event_type, aggregate_type, aggregate_id,
+                                    event, attempts, errors, last_error, payload_bytes, trace_id, state, parked_for)
+    select e.tenant_id, e.id, e.created_at, e.event_type, e.aggregate_type, e.aggregate_id,
+           to_jsonb(e) || jsonb_build_object('state', 'parked', 'last_error', p.why), e.attempts,
+           coalesce((select jsonb_agg(jsonb_build_object('at', x.created_at, 'subscription_id', x.subscription_id,
+                                                         'status_code', x.status_code, 'error', x.error) order by x.created_at)
+                     from public.outbox_deliveries x where x.event_id = e.id and not x.ok), '[]'::jsonb),
+           p.why, octet_length(e.payload::text), e.trace_id, 'parked', p.subs
+    from jsonb_to_recordset(v_parked) p(id uuid, subs uuid[], why text)
+    join public.outbox_events e on e.id = p.id and e.id = any (v_ids)
+    on conflict on constraint dlq_entries_event do update
+      set state = 'parked', parked_for = excluded.parked_for, attempts = excluded.attempts, errors = excluded.errors,
+          last_error = excluded.last_error, dead_at = now();
+    update public.outbox_events o set state = 'parked', last_error = p.why
+      from jsonb_to_recordset(v_parked) p(id uuid, why text) where o.id = p.id and o.id = any (v_ids);
+  end if;
+  update public.outbox_events o set state = 'delivered', delivered_at = now(), last_error = null
+   where o.id = any (p_ids) and o.id <> all (v_ids);
+  return query select u.id, case when u.id = any (v_ids) then 'parked' else 'delivered' end from unnest(p_ids) u(id);
+end $$;
+
+ALTER FUNCTION app_private.outbox_settle(p_ids uuid[]) OWNER TO postgres;
+
+--
+-- Name: FUNCTION outbox_settle(p_ids uuid[]); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.outbox_settle(p_ids uuid[]) IS 'Settles fully attempted outbox events: delivered, or parked in the DLQ for gone (410) subscriptions.';
+
+--
+-- Name: outbox_subscription_reenable(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.outbox_subscription_reenable() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if new.enabled and not old.enabled then
+    new.gone_at := null;
+    new.disabled_reason := null;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.outbox_subscription_reenable() OWNER TO postgres;
 
 --
 -- Name: outbox_subscription_validate(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -4227,6 +4644,283 @@ $$;
 ALTER FUNCTION app_private.principal_id() OWNER TO postgres;
 
 --
+-- Name: quarantine_open(text, text, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb DEFAULT '{}'::jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+begin
+  if v_tenant is null then
+    perform app_private.raise_error('bad_request', 'a quarantine is opened in the claim tenant (tenant_id claim)');
+  end if;
+  perform app_private.require_permission(v_tenant, 'quarantine.open');
+  if p_kind = 'tenant' and p_subject is distinct from v_tenant::text then
+    perform app_private.raise_error('bad_request', format('a tenant quarantine names the claim tenant %s', v_tenant));
+  elsif p_kind = 'detector' and coalesce(p_subject, '') !~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$' then
+    perform app_private.raise_error('bad_request', 'a detector is named <portal>.<detector>');
+  elsif p_kind is null or p_kind not in ('tenant', 'detector') then
+    perform app_private.raise_error('bad_request', format('quarantine_open opens tenant or detector quarantines (got %s)', p_kind));
+  end if;
+  if coalesce(btrim(p_reason), '') = '' then
+    perform app_private.raise_error('bad_request', 'a quarantine needs a reason');
+  end if;
+  return app_private.quarantine_trip(v_tenant, p_kind, p_subject, p_reason, p_detail);
+end $_$;
+
+ALTER FUNCTION app_private.quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb) IS 'Quarantines the claim tenant or one of its detectors (quarantine.open there).';
+
+--
+-- Name: quarantine_parked(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_parked(p_quarantine_id uuid) RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  q public.quarantines;
+begin
+  select * into q from public.quarantines x where x.id = p_quarantine_id;
+  if q.kind is distinct from 'subscription' or q.released_at is not null
+     or not (app_private.is_trusted_session() or app_private.has_permission(q.tenant_id, 'outbox.read')) then
+    return null;
+  end if;
+  return (select count(*) from app_private.quarantine_parked_events(q.id));
+end $$;
+
+ALTER FUNCTION app_private.quarantine_parked(p_quarantine_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_parked(p_quarantine_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_parked(p_quarantine_id uuid) IS 'Number of events an open subscription quarantine holds parked (outbox.read in its tenant).';
+
+--
+-- Name: quarantine_parked_events(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_parked_events(p_quarantine_id uuid) RETURNS TABLE(id uuid, created_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select e.id, e.created_at
+  from public.quarantines q
+  join public.outbox_subscriptions s on q.kind = 'subscription' and s.id::text = q.subject and s.tenant_id = q.tenant_id
+  join public.outbox_events e on e.tenant_id = q.tenant_id and e.state = 'delivered' and e.delivered_at >= q.quarantined_at
+  where q.id = p_quarantine_id
+    and app_private.event_matches(s.event_filter, e.event_type)
+    and not exists (select 1 from public.outbox_deliveries d where d.event_id = e.id and d.subscription_id = s.id and d.ok)
+$$;
+
+ALTER FUNCTION app_private.quarantine_parked_events(p_quarantine_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_parked_events(p_quarantine_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_parked_events(p_quarantine_id uuid) IS 'Events a quarantined subscription missed (delivered to the others since); re-queued for it on release (internal).';
+
+--
+-- Name: quarantines; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.quarantines (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    kind text NOT NULL,
+    subject text NOT NULL,
+    reason text NOT NULL,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    trace_id text,
+    quarantined_at timestamp with time zone DEFAULT now() NOT NULL,
+    quarantined_by text NOT NULL,
+    released_at timestamp with time zone,
+    released_by uuid,
+    released_by_name text,
+    release_reason text,
+    release_detail jsonb,
+    CONSTRAINT quarantines_kind_allowed_check CHECK ((kind = ANY (ARRAY['tenant'::text, 'subscription'::text, 'detector'::text]))),
+    CONSTRAINT quarantines_reason_length_check CHECK (((length(reason) >= 1) AND (length(reason) <= 1000))),
+    CONSTRAINT quarantines_release_reason_length_check CHECK (((length(btrim(release_reason)) >= 3) AND (length(btrim(release_reason)) <= 500))),
+    CONSTRAINT quarantines_release_reason_required_check CHECK (((released_at IS NULL) = (release_reason IS NULL))),
+    CONSTRAINT quarantines_subject_length_check CHECK (((length(subject) >= 1) AND (length(subject) <= 200)))
+);
+
+ALTER TABLE public.quarantines OWNER TO postgres;
+
+--
+-- Name: TABLE quarantines; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.quarantines IS 'Tenants, subscriptions and detectors stopped on their own because they kept failing; released by a human with a reason.';
+
+--
+-- Name: quarantine_release(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_release(p_id uuid, p_reason text) RETURNS public.quarantines
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  q        public.quarantines;
+  a        record;
+  v_reason text := btrim(coalesce(p_reason, ''));
+  v_n      int := 0;
+begin
+  select * into q from public.quarantines x where x.id = p_id for update;
+  if not found then
+    perform app_private.raise_error('bad_request', format('no quarantine %s', p_id));
+  end if;
+  select * into a from app_private.actor();
+  if not app_private.is_trusted_session() then
+    if a.principal_kind is distinct from 'human' then
+      perform app_private.raise_error('forbidden', 'quarantines are released by humans, not machine principals');
+    end if;
+    perform app_private.require_permission(q.tenant_id, 'quarantine.release');
+  end if;
+  if q.released_at is not null then
+    perform app_private.raise_error('already_released',
+      format('quarantine %s was released at %s by %s', q.id, q.released_at, q.released_by_name));
+  end if;
+  if length(v_reason) < 3 then
+    perform app_private.raise_error('bad_request', 'a release needs a reason of at least 3 characters');
+  end if;
+  perform set_config('app.reason', v_reason, true);
+  if q.kind = 'subscription' then
+    update public.outbox_events o
+       set state = 'pending', attempts = 0, next_attempt_at = now(), delivered_at = null, last_error = null,
+           headers = o.headers || jsonb_build_object('x-quarantine-release', q.id)
+      from app_private.quarantine_parked_events(q.id) p
+     where o.id = p.id and o.created_at = p.created_at;
+    get diagnostics v_n = row_count;
+  end if;
+  delete from ops.failure_streaks f where f.kind = q.kind and f.subject = q.subject and f.tenant_id = q.tenant_id;
+  update public.alerts l set resolved_at = now()
+   where l.tenant_id = q.tenant_id and l.source = 'quarantine.' || q.kind and l.dedupe_key = q.subject and l.resolved_at is null;
+  update public.quarantines x
+     set released_at = now(), released_by = a.principal_id,
+         -- the operator's session: its database user and tool (application_name: the ops CLI names the OS user)
+         released_by_name = coalesce(a.principal_name, a.db_user || coalesce(' via ' || nullif(current_setting('application_name', true), ''), '')),
+         release_reason = v_reason, release_detail = jsonb_build_object('requeued', v_n)
+   where x.id = q.id
+  returning * into q;
+  return q;
+end $$;
+
+ALTER FUNCTION app_private.quarantine_release(p_id uuid, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_release(p_id uuid, p_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_release(p_id uuid, p_reason text) IS 'Releases a quarantine (a human with quarantine.release, or the operator), with a reason; re-queues a subscription''s parked events.';
+
+--
+-- Name: quarantine_trip(uuid, text, text, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb DEFAULT '{}'::jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id  uuid;
+  v_by  text;
+begin
+  select coalesce(a.principal_name, a.db_user) into v_by from app_private.actor() a;
+  insert into public.quarantines (tenant_id, kind, subject, reason, detail, trace_id, quarantined_by)
+  values (p_tenant_id, p_kind, p_subject, left(p_reason, 1000), coalesce(p_detail, '{}'::jsonb),
+          (app_private.request_context()).trace_id, v_by)
+  on conflict (kind, subject, tenant_id) where released_at is null do nothing
+  returning id into v_id;
+  if v_id is null then
+    select q.id into v_id from public.quarantines q
+    where q.kind = p_kind and q.subject = p_subject and q.tenant_id = p_tenant_id and q.released_at is null;
+    return v_id;
+  end if;
+  perform app_private.alert_upsert(p_tenant_id, 'quarantine.' || p_kind,
+    case p_kind when 'tenant' then 'critical' else 'warning' end, p_subject,
+    format('%s %s quarantined until a human releases it: %s', initcap(p_kind), p_subject, left(p_reason, 300)),
+    jsonb_build_object('quarantine_id', v_id, 'kind', p_kind, 'subject', p_subject));
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb) IS 'Opens a quarantine (idempotent while open) and raises the tenant''s alert (internal).';
+
+--
+-- Name: quarantine_watch_deliveries(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.quarantine_watch_deliveries() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+begin
+  update ops.failure_streaks f set failures = 0, last_error = null, first_failed_at = null, updated_at = now()
+    from (select distinct n.subscription_id from new_rows n where n.ok and n.subscription_id is not null) s
+   where f.kind = 'subscription' and f.subject = s.subscription_id::text and f.failures > 0;
+  if not exists (select 1 from new_rows n where not n.ok) then
+    return null;
+  end if;
+  for r in
+    with failed as (
+      select n.subscription_id, n.tenant_id, count(*)::int as n,
+             (array_agg(coalesce(n.error, 'HTTP ' || n.status_code) order by n.created_at desc))[1] as last_error
+      from new_rows n
+      where not n.ok and n.subscription_id is not null and (n.status_code is null or n.status_code >= 500)
+        and not exists (select 1 from new_rows o where o.ok and o.subscription_id = n.subscription_id)
+      group by n.subscription_id, n.tenant_id)
+    insert into ops.failure_streaks as f (kind, subject, tenant_id, failures, last_error, first_failed_at)
+    select 'subscription', x.subscription_id::text, x.tenant_id, x.n, left(x.last_error, 300), now() from failed x
+    on conflict (kind, subject, tenant_id) do update
+      set failures = f.failures + excluded.failures, last_error = excluded.last_error,
+          first_failed_at = coalesce(f.first_failed_at, excluded.first_failed_at), updated_at = now()
+    returning f.subject, f.tenant_id, f.failures, f.last_error, f.first_failed_at
+  loop
+    continue when r.failures < app_private.flag_number('quarantine.subscription.failures', r.tenant_id)
+               or now() - r.first_failed_at < make_interval(secs => app_private.flag_number('quarantine.subscription.seconds', r.tenant_id)::int)
+               or app_private.is_quarantined('subscription', r.subject);
+    begin
+      perform app_private.quarantine_trip(r.tenant_id, 'subscription', r.subject,
+        format('%s delivery attempts in a row failed since %s (last: %s)', r.failures,
+               to_char(r.first_failed_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'), r.last_error),
+        jsonb_build_object('failures', r.failures));
+    exception when others then
+      raise warning 'subscription % not quarantined: %', r.subject, sqlerrm;
+    end;
+  end loop;
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.quarantine_watch_deliveries() OWNER TO postgres;
+
+--
+-- Name: FUNCTION quarantine_watch_deliveries(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.quarantine_watch_deliveries() IS 'Counts subscriptions'' failing delivery attempts and quarantines one at quarantine.subscription.failures in a row.';
+
+--
 -- Name: rails_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -4279,20 +4973,12 @@ CREATE FUNCTION app_private.raise_alert(p_tenant_id uuid, p_source text, p_sever
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-  v_id uuid;
 begin
   perform app_private.require_rails_caller(p_tenant_id);
   if app_private.principal_id() is not null then
     perform app_private.require_permission(p_tenant_id, 'telemetry.write');
   end if;
-  insert into public.alerts (tenant_id, source, severity, dedupe_key, summary, detail, trace_id)
-  values (p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, coalesce(p_detail, '{}'::jsonb),
-          coalesce(p_trace_id, (app_private.request_context()).trace_id))
-  on conflict (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), source, dedupe_key) where resolved_at is null
-  do update set detail = excluded.detail
-  returning id into v_id;
-  return v_id;
+  return app_private.alert_upsert(p_tenant_id, p_source, p_severity, p_dedupe_key, p_summary, p_detail, p_trace_id);
 end $$;
 
 ALTER FUNCTION app_private.raise_alert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) OWNER TO postgres;
@@ -4863,7 +5549,7 @@ begin
   if app_private.flag_bool('dlq.paused', r.tenant_id) or app_private.flag_text('autonomy.mode') = 'DEGRADE' then
     perform app_private.raise_error('dlq_paused', 'DLQ replays are paused (dlq.paused or autonomy.mode DEGRADE)');
   end if;
-  for x in select * from public.dlq_entries d where d.id = any (r.dlq_ids) and d.state = 'dead' for update loop
+  for x in select * from public.dlq_entries d where d.id = any (r.dlq_ids) and d.state in ('dead', 'parked') for update loop
     update public.outbox_events o
        set state = 'pending', attempts = 0, next_attempt_at = now(), last_error = null,
            headers = o.headers || jsonb_build_object('x-replay-request', r.id)
@@ -4906,7 +5592,8 @@ CREATE FUNCTION app_private.replay_progress(p_request_id uuid) RETURNS TABLE(tot
     SET search_path TO ''
     AS $$
   with r as (select * from public.replay_requests q where q.id = p_request_id
-             and (app_private.is_trusted_session() or app_private.has_permission(q.tenant_id, 'dlq.read'))),
+             and (app_private.is_trusted_session() or app_private.has_permission(q.tenant_id, 'dlq.read')
+                  or app_private.has_permission(q.tenant_id, 'outbox.deliver'))),
   ev as (
     select o.state from r, public.dlq_entries d
     join public.outbox_events o on o.id = d.event_id
@@ -4914,10 +5601,10 @@ CREATE FUNCTION app_private.replay_progress(p_request_id uuid) RETURNS TABLE(tot
   )
   select count(*)::int,
          count(*) filter (where state = 'delivered')::int,
-         count(*) filter (where state in ('failed', 'dead'))::int,
+         count(*) filter (where state in ('failed', 'dead', 'parked'))::int,
          count(*) filter (where state in ('pending', 'delivering'))::int,
-         round(coalesce(count(*) filter (where state in ('failed', 'dead'))::numeric / nullif(count(*), 0), 0), 4),
-         coalesce(count(*) filter (where state in ('failed', 'dead'))::numeric / nullif(count(*), 0), 0) > 0.20
+         round(coalesce(count(*) filter (where state in ('failed', 'dead', 'parked'))::numeric / nullif(count(*), 0), 0), 4),
+         coalesce(count(*) filter (where state in ('failed', 'dead', 'parked'))::numeric / nullif(count(*), 0), 0) > 0.20
   from ev
 $$;
 
@@ -4944,6 +5631,8 @@ declare
   v_ip      inet    := coalesce(p_ip, (app_private.request_context()).ip);
   v_caps    jsonb;
   v_status  text;
+  v_gone    text;
+  v_gone_id uuid;
   r         public.replay_requests;
 begin
   if p_tenant_id is null then
@@ -4962,10 +5651,19 @@ begin
       format('batch of %s exceeds budget.replay.maxBatch %s', v_batch, v_max_n), v_caps);
   end if;
   select count(*), coalesce(sum(d.payload_bytes), 0) into v_found, v_bytes
-  from public.dlq_entries d where d.id = any (v_ids) and d.tenant_id = p_tenant_id and d.state = 'dead';
+  from public.dlq_entries d where d.id = any (v_ids) and d.tenant_id = p_tenant_id and d.state in ('dead', 'parked');
   if v_found <> v_batch then
     perform app_private.raise_error('replay_bad_selection',
-      format('%s of %s DLQ entries are not dead entries of tenant %s', v_batch - v_found, v_batch, p_tenant_id));
+      format('%s of %s DLQ entries are not dead or parked entries of tenant %s', v_batch - v_found, v_batch, p_tenant_id));
+  end if;
+  -- a parked entry waits for its subscription: replayed while it is still gone, it would park again
+  select d.id, app_private.dlq_still_gone(d.parked_for) into v_gone_id, v_gone
+  from public.dlq_entries d where d.id = any (v_ids) and d.state = 'parked' and app_private.dlq_still_gone(d.parked_for) is not null
+  limit 1;
+  if v_gone is not null then
+    perform app_private.raise_error('replay_bad_selection',
+      format('DLQ entry %s is parked for subscription %s, which is still switched off (its receiver answered 410 Gone): re-enable it first',
+             v_gone_id, v_gone));
   end if;
   if v_bytes > v_max_mb * 1024 * 1024 then
     perform app_private.raise_error('replay_cap_exceeded',
@@ -5176,6 +5874,27 @@ end $$;
 ALTER FUNCTION app_private.require_rails_caller(p_tenant_id uuid) OWNER TO postgres;
 
 --
+-- Name: session_alive(integer, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.session_alive(p_pid integer, p_started timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select p_pid is null or exists (
+    select from pg_catalog.pg_stat_get_activity(p_pid) a
+    where a.backend_start is null or p_started is null or a.backend_start = p_started)
+$$;
+
+ALTER FUNCTION app_private.session_alive(p_pid integer, p_started timestamp with time zone) OWNER TO postgres;
+
+--
+-- Name: FUNCTION session_alive(p_pid integer, p_started timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.session_alive(p_pid integer, p_started timestamp with time zone) IS 'Whether the backend p_pid started at p_started still runs (unknown: true).';
+
+--
 -- Name: shipper_order_book(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -5229,6 +5948,33 @@ ALTER FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) OW
 --
 
 COMMENT ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) IS 'Books an order from a priced quote at its sell price (freight.order.book; shipper users their own quotes only).';
+
+--
+-- Name: slo_counts(interval); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.slo_counts(p_since interval) RETURNS TABLE(tenant_id uuid, function_name text, portal text, requests bigint, errors bigint, buckets bigint[])
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select m.tenant_id, m.function_name, m.portal, sum(m.count)::bigint, sum(m.errors)::bigint,
+         array[sum(m.le_100), sum(m.le_250), sum(m.le_500), sum(m.le_1000), sum(m.le_1500), sum(m.le_2500),
+               sum(m.le_5000), sum(m.le_10000)]::bigint[]
+  from public.request_metrics m
+  where m.minute >= date_trunc('minute', now() - p_since)
+    and not exists (select 1 from public.quarantines q
+                    where q.kind = 'tenant' and q.tenant_id = m.tenant_id
+                      and (q.released_at is null or m.minute <= q.released_at))
+  group by m.tenant_id, m.function_name, m.portal
+$$;
+
+ALTER FUNCTION app_private.slo_counts(p_since interval) OWNER TO postgres;
+
+--
+-- Name: FUNCTION slo_counts(p_since interval); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.slo_counts(p_since interval) IS 'Request counts and latency buckets per tenant, function and portal, without quarantined tenants'' minutes (internal).';
 
 --
 -- Name: spans_redact(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -6154,7 +6900,7 @@ begin
     perform cron.schedule(job, '30 seconds', command);
   else
     perform cron.schedule(job, '* * * * *', command);
-    perform cron.schedule(job || '+30s', '* * * * *', 'select pg_sleep(30); ' || command);
+    perform cron.schedule(job || '+30s', '* * * * *', 'set local net.defer_seconds = 30; ' || command);
   end if;
 end $$;
 
@@ -6164,7 +6910,7 @@ ALTER FUNCTION ops.schedule_every_30s(job text, command text) OWNER TO postgres;
 -- Name: FUNCTION schedule_every_30s(job text, command text); Type: COMMENT; Schema: ops; Owner: postgres
 --
 
-COMMENT ON FUNCTION ops.schedule_every_30s(job text, command text) IS 'Schedules a command every 30 s: one pg_cron job on pg_cron >= 1.5, two per-minute jobs 30 s apart before.';
+COMMENT ON FUNCTION ops.schedule_every_30s(job text, command text) IS 'Schedules function calls every 30 s: one pg_cron job on pg_cron >= 1.5, two per-minute jobs before (the second one''s calls deferred 30 s).';
 
 --
 -- Name: security_scan(); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -6685,6 +7431,53 @@ ALTER TABLE ops.audit_chain_heads OWNER TO postgres;
 COMMENT ON TABLE ops.audit_chain_heads IS 'Head of each audit hash chain (one per tenant): serializes appends and detects lost tail rows.';
 
 --
+-- Name: concurrency_state; Type: TABLE; Schema: ops; Owner: postgres
+--
+
+CREATE TABLE ops.concurrency_state (
+    pool text NOT NULL,
+    estimated numeric NOT NULL,
+    long_rtt_ms numeric,
+    short_rtt_ms numeric,
+    gradient numeric,
+    samples integer DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT concurrency_state_estimated_nonnegative_check CHECK ((estimated >= (0)::numeric))
+);
+
+ALTER TABLE ops.concurrency_state OWNER TO postgres;
+
+--
+-- Name: TABLE concurrency_state; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.concurrency_state IS 'Adaptive concurrency (Gradient2) state per pool: estimated limit, long-term and last p95, gradient.';
+
+--
+-- Name: failure_streaks; Type: TABLE; Schema: ops; Owner: postgres
+--
+
+CREATE TABLE ops.failure_streaks (
+    kind text NOT NULL,
+    subject text NOT NULL,
+    tenant_id uuid NOT NULL,
+    failures integer DEFAULT 0 NOT NULL,
+    last_error text,
+    first_failed_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT failure_streaks_failures_nonnegative_check CHECK ((failures >= 0)),
+    CONSTRAINT failure_streaks_kind_allowed_check CHECK ((kind = ANY (ARRAY['subscription'::text, 'detector'::text])))
+);
+
+ALTER TABLE ops.failure_streaks OWNER TO postgres;
+
+--
+-- Name: TABLE failure_streaks; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.failure_streaks IS 'Consecutive failures of subscriptions and detectors that have not been quarantined (yet).';
+
+--
 -- Name: partitioned_tables; Type: TABLE; Schema: ops; Owner: postgres
 --
 
@@ -7134,11 +7927,12 @@ CREATE TABLE public.dlq_entries (
     payload_bytes integer DEFAULT 0 NOT NULL,
     trace_id text,
     state text DEFAULT 'dead'::text NOT NULL,
+    parked_for uuid[],
     dead_at timestamp with time zone DEFAULT now() NOT NULL,
     replayed_at timestamp with time zone,
     replay_request_id uuid,
     CONSTRAINT dlq_entries_payload_bytes_nonnegative_check CHECK ((payload_bytes >= 0)),
-    CONSTRAINT dlq_entries_state_allowed_check CHECK ((state = ANY (ARRAY['dead'::text, 'replayed'::text, 'discarded'::text])))
+    CONSTRAINT dlq_entries_state_allowed_check CHECK ((state = ANY (ARRAY['dead'::text, 'parked'::text, 'replayed'::text, 'discarded'::text])))
 );
 
 ALTER TABLE public.dlq_entries OWNER TO postgres;
@@ -7147,7 +7941,7 @@ ALTER TABLE public.dlq_entries OWNER TO postgres;
 -- Name: TABLE dlq_entries; Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON TABLE public.dlq_entries IS 'Dead outbox events with their original row, errors and trace id; replayed through replay_requests.';
+COMMENT ON TABLE public.dlq_entries IS 'Dead (attempts exhausted) and parked (receiver gone) outbox events with their original row, errors and trace id; replayed through replay_requests.';
 
 --
 -- Name: documents; Type: TABLE; Schema: public; Owner: postgres
@@ -7411,6 +8205,8 @@ CREATE TABLE public.idempotency_keys (
     response_body jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     locked_until timestamp with time zone DEFAULT (now() + '00:01:00'::interval) NOT NULL,
+    holder_pid integer,
+    holder_started timestamp with time zone,
     completed_at timestamp with time zone,
     expires_at timestamp with time zone DEFAULT (now() + '24:00:00'::interval) NOT NULL,
     CONSTRAINT idempotency_keys_state_allowed_check CHECK ((state = ANY (ARRAY['in_flight'::text, 'completed'::text])))
@@ -7809,6 +8605,8 @@ CREATE TABLE public.outbox_subscriptions (
     secret_ref text NOT NULL,
     event_filter text[] DEFAULT '{*}'::text[] NOT NULL,
     enabled boolean DEFAULT true NOT NULL,
+    gone_at timestamp with time zone,
+    disabled_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT outbox_subscriptions_endpoint_url_format_check CHECK ((endpoint_url ~ '^https?://[^\s]+$'::text)),
@@ -7822,7 +8620,7 @@ ALTER TABLE public.outbox_subscriptions OWNER TO postgres;
 -- Name: TABLE outbox_subscriptions; Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON TABLE public.outbox_subscriptions IS 'Webhook subscribers of a tenant: endpoint, event filter, signing key (Vault name).';
+COMMENT ON TABLE public.outbox_subscriptions IS 'Webhook subscribers of a tenant: endpoint, event filter, signing key (Vault name), gone mark (410).';
 
 --
 -- Name: parties; Type: TABLE; Schema: public; Owner: postgres
@@ -8265,8 +9063,9 @@ CREATE TABLE public.service_accounts (
     purpose text NOT NULL,
     rotation_days integer DEFAULT 90 NOT NULL,
     tenant_bound boolean DEFAULT false NOT NULL,
+    autonomous boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT service_accounts_name_allowed_check CHECK ((name = ANY (ARRAY['autopilot'::text, 'agents'::text, 'dlq'::text, 'ci'::text, 'n8n'::text, 'system'::text]))),
+    CONSTRAINT service_accounts_name_allowed_check CHECK ((name = ANY (ARRAY['autopilot'::text, 'agents'::text, 'dlq'::text, 'ci'::text, 'n8n'::text, 'system'::text, 'relay'::text]))),
     CONSTRAINT service_accounts_rotation_days_range_check CHECK (((rotation_days >= 1) AND (rotation_days <= 90)))
 );
 
@@ -8276,7 +9075,7 @@ ALTER TABLE public.service_accounts OWNER TO postgres;
 -- Name: TABLE service_accounts; Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON TABLE public.service_accounts IS 'The six machine service accounts (autopilot, agents, dlq, ci, n8n, system).';
+COMMENT ON TABLE public.service_accounts IS 'The machine service accounts: the charter''s six (autopilot, agents, dlq, ci, n8n, system) and relay (issue 12).';
 
 --
 -- Name: stops; Type: TABLE; Schema: public; Owner: postgres
@@ -8545,6 +9344,20 @@ ALTER TABLE ONLY ops.audit_anchors
 
 ALTER TABLE ONLY ops.audit_chain_heads
     ADD CONSTRAINT audit_chain_heads_pkey PRIMARY KEY (chain_id);
+
+--
+-- Name: concurrency_state concurrency_state_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.concurrency_state
+    ADD CONSTRAINT concurrency_state_pkey PRIMARY KEY (pool);
+
+--
+-- Name: failure_streaks failure_streaks_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.failure_streaks
+    ADD CONSTRAINT failure_streaks_pkey PRIMARY KEY (kind, subject, tenant_id);
 
 --
 -- Name: partitioned_tables partitioned_tables_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
@@ -9119,6 +9932,13 @@ ALTER TABLE ONLY public.principals
 
 ALTER TABLE ONLY public.principals
     ADD CONSTRAINT principals_pkey PRIMARY KEY (id);
+
+--
+-- Name: quarantines quarantines_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.quarantines
+    ADD CONSTRAINT quarantines_pkey PRIMARY KEY (id);
 
 --
 -- Name: rail_errors rail_errors_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -9783,6 +10603,18 @@ CREATE INDEX party_members_party_idx ON public.party_members USING btree (party_
 CREATE INDEX party_members_principal_idx ON public.party_members USING btree (principal_id);
 
 --
+-- Name: quarantines_open_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX quarantines_open_unique ON public.quarantines USING btree (kind, subject, tenant_id) WHERE (released_at IS NULL);
+
+--
+-- Name: quarantines_tenant_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX quarantines_tenant_idx ON public.quarantines USING btree (tenant_id, quarantined_at DESC);
+
+--
 -- Name: rate_limits_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -10137,6 +10969,12 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.party_member
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.principals FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('-');
 
 --
+-- Name: quarantines audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.quarantines FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: rates_contracts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -10323,6 +11161,12 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON public.outbox_events FOR EACH ROW E
 CREATE TRIGGER outbox_prepare BEFORE INSERT ON public.outbox_events FOR EACH ROW EXECUTE FUNCTION app_private.outbox_prepare();
 
 --
+-- Name: outbox_subscriptions outbox_subscription_reenable; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER outbox_subscription_reenable BEFORE UPDATE OF enabled ON public.outbox_subscriptions FOR EACH ROW EXECUTE FUNCTION app_private.outbox_subscription_reenable();
+
+--
 -- Name: outbox_subscriptions outbox_subscription_validate; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -10333,6 +11177,12 @@ CREATE TRIGGER outbox_subscription_validate BEFORE INSERT OR UPDATE OF tenant_id
 --
 
 CREATE TRIGGER propagate_parties AFTER UPDATE OF carrier_party_id, driver_id ON public.loads FOR EACH ROW WHEN (((old.carrier_party_id IS DISTINCT FROM new.carrier_party_id) OR (old.driver_id IS DISTINCT FROM new.driver_id))) EXECUTE FUNCTION app_private.freight_propagate_parties();
+
+--
+-- Name: outbox_deliveries quarantine_watch; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER quarantine_watch AFTER INSERT ON public.outbox_deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.quarantine_watch_deliveries();
 
 --
 -- Name: rates_quotes quote_party; Type: TRIGGER; Schema: public; Owner: postgres
@@ -10506,7 +11356,7 @@ CREATE TRIGGER rails_guard BEFORE INSERT ON public.outbox_events FOR EACH STATEM
 -- Name: outbox_subscriptions rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
-CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.outbox_subscriptions FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.outbox_subscriptions FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
 
 --
 -- Name: parties rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -10525,6 +11375,12 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.party_members FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: quarantines rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.quarantines FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
 
 --
 -- Name: rates_contracts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -10560,7 +11416,7 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 -- Name: replay_requests rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
-CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.replay_requests FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.replay_requests FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
 
 --
 -- Name: spans rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -10645,6 +11501,13 @@ CREATE TRIGGER validate_role_assignment BEFORE INSERT OR UPDATE ON public.role_a
 --
 
 CREATE TRIGGER wait_for_machine_writers BEFORE INSERT OR UPDATE ON public.feature_flags_v2 FOR EACH ROW EXECUTE FUNCTION app_private.kill_switch_drain();
+
+--
+-- Name: failure_streaks failure_streaks_tenant_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.failure_streaks
+    ADD CONSTRAINT failure_streaks_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: rls_registry rls_registry_delete_perm_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
@@ -11261,6 +12124,13 @@ ALTER TABLE ONLY public.party_members
 
 ALTER TABLE ONLY public.party_members
     ADD CONSTRAINT party_members_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: quarantines quarantines_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.quarantines
+    ADD CONSTRAINT quarantines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: rate_limits rate_limits_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -11934,6 +12804,12 @@ CREATE POLICY principals_select ON public.principals FOR SELECT TO authenticated
 --
 
 CREATE POLICY principals_write ON public.principals TO authenticated USING (( SELECT app_private.has_permission(NULL::uuid, 'principals.manage'::text) AS has_permission)) WITH CHECK (( SELECT app_private.has_permission(NULL::uuid, 'principals.manage'::text) AS has_permission));
+
+--
+-- Name: quarantines; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.quarantines ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: rail_errors; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -12656,6 +13532,12 @@ CREATE POLICY tenant_select ON public.party_blocks FOR SELECT TO authenticated U
 CREATE POLICY tenant_select ON public.party_members FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: quarantines tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.quarantines FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('metrics.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: rate_limits tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -13020,11 +13902,29 @@ GRANT ALL ON FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kin
 GRANT ALL ON FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kind text, OUT principal_name text, OUT db_user text) TO service_role;
 
 --
+-- Name: FUNCTION agent_slot_take(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.agent_slot_take(p_tenant_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION agent_slots_in_use(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.agent_slots_in_use() FROM PUBLIC;
+
+--
 -- Name: FUNCTION alert_notified(p_id uuid); Type: ACL; Schema: app_private; Owner: postgres
 --
 
 REVOKE ALL ON FUNCTION app_private.alert_notified(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.alert_notified(p_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.alert_upsert(p_tenant_id uuid, p_source text, p_severity text, p_dedupe_key text, p_summary text, p_detail jsonb, p_trace_id text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION audit_chain(); Type: ACL; Schema: app_private; Owner: postgres
@@ -13166,6 +14066,13 @@ GRANT ALL ON FUNCTION app_private.claim_tenant() TO authenticated;
 GRANT ALL ON FUNCTION app_private.claim_tenant() TO service_role;
 
 --
+-- Name: FUNCTION concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.concurrency_state_save(p_pool text, p_estimated numeric, p_long_rtt_ms numeric, p_short_rtt_ms numeric, p_gradient numeric, p_samples integer) TO authenticated;
+
+--
 -- Name: FUNCTION cost_charge(p_tenant_id uuid, p_amount_usd numeric, p_category text, p_ref text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -13180,6 +14087,19 @@ GRANT ALL ON FUNCTION app_private.cost_charge(p_tenant_id uuid, p_amount_usd num
 REVOKE ALL ON FUNCTION app_private.current_principal() FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.current_principal() TO authenticated;
 GRANT ALL ON FUNCTION app_private.current_principal() TO service_role;
+
+--
+-- Name: FUNCTION detector_outcome(p_detector text, p_error text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.detector_outcome(p_detector text, p_error text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.detector_outcome(p_detector text, p_error text) TO authenticated;
+
+--
+-- Name: FUNCTION dlq_still_gone(p_parked_for uuid[]); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.dlq_still_gone(p_parked_for uuid[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION emergency_stop_now(); Type: ACL; Schema: app_private; Owner: postgres
@@ -13623,12 +14543,24 @@ GRANT ALL ON FUNCTION app_private.idempotency_complete(p_key text, p_response_st
 GRANT ALL ON FUNCTION app_private.idempotency_complete(p_key text, p_response_status integer, p_response_body jsonb, p_tenant_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION idempotency_reclaim(p_lock bigint); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.idempotency_reclaim(p_lock bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION invite_member(p_tenant_id uuid, p_email text, p_role text, p_display_name text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
 REVOKE ALL ON FUNCTION app_private.invite_member(p_tenant_id uuid, p_email text, p_role text, p_display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.invite_member(p_tenant_id uuid, p_email text, p_role text, p_display_name text) TO authenticated;
 GRANT ALL ON FUNCTION app_private.invite_member(p_tenant_id uuid, p_email text, p_role text, p_display_name text) TO service_role;
+
+--
+-- Name: FUNCTION is_quarantined(p_kind text, p_subject text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.is_quarantined(p_kind text, p_subject text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION is_trusted_session(); Type: ACL; Schema: app_private; Owner: postgres
@@ -13754,6 +14686,20 @@ GRANT ALL ON FUNCTION app_private.outbox_claim(p_limit integer, p_claim_seconds 
 GRANT ALL ON FUNCTION app_private.outbox_claim(p_limit integer, p_claim_seconds integer) TO service_role;
 
 --
+-- Name: FUNCTION outbox_extend(p_claim uuid, p_claim_seconds integer); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer) TO authenticated;
+GRANT ALL ON FUNCTION app_private.outbox_extend(p_claim uuid, p_claim_seconds integer) TO service_role;
+
+--
+-- Name: FUNCTION outbox_mark_gone(p_results jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.outbox_mark_gone(p_results jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION outbox_notify(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -13772,6 +14718,18 @@ REVOKE ALL ON FUNCTION app_private.outbox_prepare() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION app_private.outbox_publish(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_headers jsonb, p_tenant_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION outbox_settle(p_ids uuid[]); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.outbox_settle(p_ids uuid[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION outbox_subscription_reenable(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.outbox_subscription_reenable() FROM PUBLIC;
 
 --
 -- Name: FUNCTION outbox_subscription_validate(); Type: ACL; Schema: app_private; Owner: postgres
@@ -13816,6 +14774,52 @@ GRANT ALL ON FUNCTION app_private.permitted_tenants(p_permission text) TO servic
 REVOKE ALL ON FUNCTION app_private.principal_id() FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.principal_id() TO authenticated;
 GRANT ALL ON FUNCTION app_private.principal_id() TO service_role;
+
+--
+-- Name: FUNCTION quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.quarantine_open(p_kind text, p_subject text, p_reason text, p_detail jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION quarantine_parked(p_quarantine_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_parked(p_quarantine_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.quarantine_parked(p_quarantine_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION quarantine_parked_events(p_quarantine_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_parked_events(p_quarantine_id uuid) FROM PUBLIC;
+
+--
+-- Name: TABLE quarantines; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.quarantines TO service_role;
+GRANT SELECT ON TABLE public.quarantines TO authenticated;
+
+--
+-- Name: FUNCTION quarantine_release(p_id uuid, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_release(p_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.quarantine_release(p_id uuid, p_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_trip(p_tenant_id uuid, p_kind text, p_subject text, p_reason text, p_detail jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION quarantine_watch_deliveries(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.quarantine_watch_deliveries() FROM PUBLIC;
 
 --
 -- Name: FUNCTION rails_guard(); Type: ACL; Schema: app_private; Owner: postgres
@@ -14012,11 +15016,23 @@ GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO auth
 GRANT ALL ON FUNCTION app_private.require_rails_caller(p_tenant_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION session_alive(p_pid integer, p_started timestamp with time zone); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.session_alive(p_pid integer, p_started timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION shipper_order_book(p_quote_id uuid, p_order jsonb); Type: ACL; Schema: app_private; Owner: postgres
 --
 
 REVOKE ALL ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION slo_counts(p_since interval); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.slo_counts(p_since interval) FROM PUBLIC;
 
 --
 -- Name: FUNCTION spans_redact(); Type: ACL; Schema: app_private; Owner: postgres

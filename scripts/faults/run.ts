@@ -33,7 +33,7 @@ import {
   type ScenarioResult,
   sloRollback,
 } from "./scenarios.ts";
-import { startFaultStack } from "./stack.ts";
+import { ensurePgUp, startFaultStack } from "./stack.ts";
 
 /** In order: the 100/s run first, while the stack is fresh. */
 const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = {
@@ -120,7 +120,8 @@ async function main(): Promise<number> {
         const msg = err instanceof Error ? err.stack ?? err.message : String(err);
         progress(`${id} broke: ${msg}`);
         r = { id, title: id, seconds: (Date.now() - t) / 1000, recover: "n/a", runtime: "n/a", notes: [], checks: [], error: msg.split("\n")[0] };
-        // What the broken scenario left running must not load the next one.
+        // What the broken scenario left running (or down) must not spoil the next one.
+        ensurePgUp(stack.inst);
         await Promise.allSettled([...ctx.open.loads].map((l) => l.stop()));
         await Promise.allSettled([...ctx.open.receivers].map((x) => x.close()));
         ctx.open.loads.clear();

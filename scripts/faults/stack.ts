@@ -104,7 +104,7 @@ export async function pgKill9AndStart(i: Instance, downMs: number): Promise<{ ki
   throw new Error(`Postgres did not come back after kill -9: ${last.trim()}`);
 }
 
-/** Starts Postgres if it is down (cleanup after a failed scenario). */
+/** Starts Postgres if it is down (after a scenario that broke mid-fault). */
 export function ensurePgUp(i: Instance): void {
   if (!isRunning(i)) startCluster(i);
 }
