@@ -18,7 +18,7 @@ const runtimeLog = (i: Instance) => join(i.stateDir, "runtime.log");
 export type Log = (line: string) => void;
 
 /** The supervisor's state while it runs (null when the runtime is not supervised here). */
-export function runtimeState(i: Instance): SupervisorState | null {
+function runtimeState(i: Instance): SupervisorState | null {
   return readPid(supervisorPidFile(i)) ? readSupervisorState(supervisorStateFile(i)) : null;
 }
 
@@ -296,7 +296,7 @@ export interface Status {
 
 export function status(i: Instance): Status {
   const supervisorPid = readPid(supervisorPidFile(i));
-  const state = supervisorPid ? readSupervisorState(supervisorStateFile(i)) : null;
+  const state = runtimeState(i);
   const pid = runtimePid(i);
   return {
     name: i.name,
