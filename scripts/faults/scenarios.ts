@@ -472,14 +472,21 @@ export async function sloRollback(ctx: Ctx, offMs = 30_000): Promise<ScenarioRes
 
 export const fmtLag = (ms: number) => (ms === Infinity ? "never delivered" : Number.isFinite(ms) ? `${fmtMs(ms)} ms` : "n/a");
 
-/** Where the database shows a tenant quarantined: tables named *quarantin* with a tenant_id, or a tenant-scoped flag turning agents off. */
+/**
+ * Where the database shows a tenant quarantined: open rows of tables named *quarantin* with a
+ * tenant_id (public.quarantines), or a tenant-scoped flag turning its agents or portal off.
+ */
 async function quarantinedIn(sql: postgres.Sql, tenantId: string): Promise<string[]> {
-  const tables = await sql<{ t: string }[]>`
-    select format('%I.%I', c.table_schema, c.table_name) as t from information_schema.columns c
+  const tables = await sql<{ t: string; open: boolean }[]>`
+    select format('%I.%I', c.table_schema, c.table_name) as t,
+           exists (select 1 from information_schema.columns r where r.table_schema = c.table_schema and r.table_name = c.table_name
+                   and r.column_name = 'released_at') as open
+    from information_schema.columns c
     where c.table_name ilike '%quarantin%' and c.column_name = 'tenant_id' and c.table_schema not in ('pg_catalog', 'information_schema')`;
   const where: string[] = [];
-  for (const { t } of tables) {
-    const [r] = await sql.unsafe(`select count(*)::int as n from ${t} where tenant_id = $1`, [tenantId]);
+  for (const { t, open } of tables) {
+    // Open quarantines only, where the table records releases (public.quarantines does).
+    const [r] = await sql.unsafe(`select count(*)::int as n from ${t} where tenant_id = $1${open ? " and released_at is null" : ""}`, [tenantId]);
     if (r.n > 0) where.push(`${t} (${r.n})`);
   }
   const flags = await sql`select key from public.feature_flags_v2 where scope like ${"tenant:" + tenantId + "%"}
