@@ -170,14 +170,12 @@ async function main(): Promise<number> {
     await destroy(inst, () => {});
   }
   // The fault suite's quick form on its own throwaway stack (a Postgres restart under load:
-  // lost = 0, the runtime alive, 503 + Retry-After; <= 90 s). Off until the runtime survives a
-  // restart (issue 12); SWITCHYARD_FAULTS_QUICK=1 runs it (also beside `npm test -- <files>`).
-  // To make it default-on: `ONLY.length === 0 ? env !== "0" : env === "1"`.
-  if (process.env.SWITCHYARD_FAULTS_QUICK === "1") {
+  // lost = 0, the runtime alive, 503 + Retry-After; <= 90 s). On in a full run
+  // (SWITCHYARD_FAULTS_QUICK=0 skips it); beside `npm test -- <files>` with SWITCHYARD_FAULTS_QUICK=1.
+  const faultsQuick = process.env.SWITCHYARD_FAULTS_QUICK;
+  if (ONLY.length === 0 ? faultsQuick !== "0" : faultsQuick === "1") {
     await step("fault suite, quick (Postgres restart under load)", () =>
       sh(join(BIN, "tsx"), ["scripts/faults/run.ts", "--quick"], { [RUN_MARKER]: RUN_ID }));
-  } else if (ONLY.length === 0) {
-    console.log("\n=== fault suite, quick: off (SWITCHYARD_FAULTS_QUICK=1 runs it) ===");
   }
   await step("no process left behind (relays, test children)", noProcessLeftBehind);
 
