@@ -4208,9 +4208,14 @@ begin
   if p_claim is null or p_claim_seconds is null or p_claim_seconds not between 1 and 3600 then
     perform app_private.raise_error('bad_request', 'outbox_extend: a claim token and claim_seconds 1..3600');
   end if;
+  -- rows locked in id order, as the acknowledgements lock them: a late acknowledgement of
+  -- these events by another relay cannot deadlock with this
   update public.outbox_events o set next_attempt_at = now() + make_interval(secs => p_claim_seconds)
-   where o.claim_token = p_claim and o.state = 'delivering'
-     and (app_private.is_trusted_session() or o.tenant_id = any (app_private.permitted_tenants('outbox.deliver')));
+   where o.id in (select e.id from public.outbox_events e
+                  where e.claim_token = p_claim and e.state = 'delivering'
+                    and (app_private.is_trusted_session() or e.tenant_id = any (app_private.permitted_tenants('outbox.deliver')))
+                  order by e.id for update)
+     and o.claim_token = p_claim;
   get diagnostics v_n = row_count;
   return v_n;
 end $$;

@@ -254,21 +254,21 @@ export class Relay {
 
   /**
    * Keeps the claim alive while `work` runs: extends it every third of the claim (one
-   * extension in flight at a time; a failed one is logged, the next may succeed).
+   * extension in flight at a time; a failed one is logged, the next may succeed). Returns
+   * only once no extension is in flight, so the acknowledgement never waits on one.
    */
   private async holdingClaim<T>(claim: string, claimSeconds: number, work: () => Promise<T>): Promise<T> {
-    let inFlight = false;
+    let inFlight: Promise<void> | null = null;
     const beat = setInterval(() => {
-      if (inFlight) return;
-      inFlight = true;
-      void this.asRelay((tx) => tx`select app_private.outbox_extend(${claim}, ${claimSeconds})`)
-        .catch((err) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "outbox claim extension failed"))
-        .finally(() => (inFlight = false));
+      inFlight ??= this.asRelay((tx) => tx`select app_private.outbox_extend(${claim}, ${claimSeconds})`)
+        .then(() => {}, (err) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "outbox claim extension failed"))
+        .finally(() => (inFlight = null));
     }, Math.max(200, (claimSeconds * 1000) / 3));
     try {
       return await work();
     } finally {
       clearInterval(beat);
+      await inFlight;
     }
   }
 
