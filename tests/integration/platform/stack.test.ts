@@ -128,7 +128,9 @@ describe("stack manager", () => {
 
   it("npm start proves green, and Ctrl-C leaves no process of the stack behind", async () => {
     const name = `start-${process.pid}`;
-    const child = spawn(`${PROJECT_ROOT}/node_modules/.bin/tsx`, ["scripts/start.ts"], {
+    // As `npm start` runs it: node with tsx's loader, no tsx wrapper (the wrapper relays Ctrl-C
+    // with 30 ms timeouts and kills a child still stopping the stack: exit 130, processes left).
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
       cwd: PROJECT_ROOT, env: { ...process.env, SWITCHYARD_STACK: name }, stdio: ["ignore", "pipe", "pipe"],
       detached: true, // its own process group, as a terminal's foreground job
     });
@@ -146,8 +148,7 @@ describe("stack manager", () => {
     const inst = loadInstance(name)!;
     const pid = runtimePid(inst)!;
     expect(pid).toBeGreaterThan(0);
-    // Ctrl-C signals the terminal's whole foreground group (tsx and the node it runs), not
-    // only tsx: tsx alone relays with 30 ms timeouts and SIGKILLs a busy child.
+    // Ctrl-C signals the terminal's whole foreground group.
     process.kill(-child.pid!, "SIGINT");
     expect(await exited).toBe(0);
     expect(pidAlive(pid)).toBe(false);
