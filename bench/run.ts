@@ -6,13 +6,10 @@
  * bench/results/latest.json, and destroys the stack at the end, pass or fail. Never part of
  * CI's pass/fail: the exit code is 0 unless the bench itself broke.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { cpus, loadavg } from "node:os";
-import { PROJECT_ROOT } from "../scripts/stack/instance.ts";
+import { loadavg } from "node:os";
 import type { BenchContext } from "./lib/context.ts";
 import { benchFlags, benchTenant, ensureTenants, opsToken, priceOneBody } from "./lib/fixtures.ts";
-import { progress } from "./lib/stats.ts";
+import { loadLine, type Machine, machineNow, progress, writeResults } from "./lib/stats.ts";
 import { startBenchStack } from "./lib/stack.ts";
 import { measurePipeline, type PipelineFigures } from "./pipeline.ts";
 import { measureOutbox, type OutboxFigures } from "./outbox.ts";
@@ -41,7 +38,7 @@ export interface BenchResults {
   finishedAt?: string;
   seconds?: number;
   quick: boolean;
-  machine: { cpus: number; model: string; loadavgStart: number[]; loadavgEnd?: number[] };
+  machine: Machine;
   pipeline?: PipelineFigures;
   outbox?: OutboxFigures;
   killswitch?: KillSwitchFigures;
@@ -55,10 +52,10 @@ async function main(): Promise<number> {
   const results: BenchResults = {
     startedAt: new Date(started).toISOString(),
     quick,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "?", loadavgStart: loadavg() },
+    machine: machineNow(),
     errors: [],
   };
-  progress(`switchyard bench (${quick ? "quick" : "full"}): ${only.join(", ")}; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  progress(`switchyard bench (${quick ? "quick" : "full"}): ${only.join(", ")}; ${loadLine()}`);
   const stack = await startBenchStack((s) => progress(s));
   let interrupted = false;
   const onSignal = () => {
@@ -120,10 +117,7 @@ async function main(): Promise<number> {
   results.machine.loadavgEnd = loadavg();
   const text = report(results);
   console.log(`\n${text}`);
-  const dir = join(PROJECT_ROOT, "bench", "results");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "latest.json"), JSON.stringify(results, null, 2));
-  writeFileSync(join(dir, "latest.md"), `${text}\n`);
+  writeResults("latest", results, text);
   progress(`wrote bench/results/latest.json and latest.md (${results.seconds.toFixed(0)} s)`);
   return results.errors.length ? 1 : 0;
 }

@@ -747,10 +747,7 @@ CREATE FUNCTION app_private.broker_load_route(p_load_id uuid, p_route jsonb) RET
 declare
   v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'broker.route');
   l        public.loads;
-  s        jsonb;
-  v_fac    public.facilities;
-  v_window tstzrange;
-  v_seq    int := 0;
+  v_seq    int;
 begin
   select * into l from public.loads where id = p_load_id for update;
   if l.status not in ('draft', 'open') then
@@ -761,25 +758,7 @@ begin
     perform app_private.raise_error('bad_request', 'a route needs at least two stops (a pickup and a delivery)');
   end if;
   delete from public.stops where load_id = l.id;
-  for s in select * from jsonb_array_elements(p_route -> 'stops') loop
-    v_seq := v_seq + 1;
-    select * into v_fac from public.facilities f where f.id = (s ->> 'facility_id')::uuid and f.tenant_id = v_tenant;
-    if v_fac.id is null then
-      perform app_private.raise_error('freight_not_found', format('stop %s: no facility %s', v_seq, s ->> 'facility_id'));
-    end if;
-    if s ? 'window_start_local' then
-      v_window := tstzrange((s ->> 'window_start_local')::timestamp at time zone v_fac.time_zone,
-                            (s ->> 'window_end_local')::timestamp at time zone v_fac.time_zone, '[)');
-    else
-      v_window := tstzrange((s ->> 'window_start')::timestamptz, (s ->> 'window_end')::timestamptz, '[)');
-    end if;
-    if isempty(v_window) or lower_inf(v_window) or upper_inf(v_window) then
-      perform app_private.raise_error('bad_request', format('stop %s: the window needs a start before its end', v_seq));
-    end if;
-    insert into public.stops (tenant_id, load_id, sequence, kind, facility_id, appointment, reference, shipper_party_id)
-    values (v_tenant, l.id, v_seq, s ->> 'kind', v_fac.id, v_window, s ->> 'reference', l.shipper_party_id);
-  end loop;
-  perform app_private.freight_validate_stops(l.id);
+  v_seq := app_private.freight_stops_write(v_tenant, l.id, l.shipper_party_id, p_route -> 'stops');
   update public.loads set equipment_type = coalesce(p_route ->> 'equipment_type', equipment_type),
                           weight_lbs = coalesce((p_route ->> 'weight_lbs')::int, weight_lbs),
                           commodity = coalesce(p_route ->> 'commodity', commodity), updated_at = now()
@@ -2359,11 +2338,8 @@ declare
   v_total    bigint;
   v_exposure bigint;
   a          jsonb;
-  s          jsonb;
   v_acc      public.accessorials;
-  v_fac      public.facilities;
-  v_window   tstzrange;
-  v_seq      int := 0;
+  v_seq      int;
   v_quote_party uuid;
 begin
   perform app_private.freight_require_party(v_tenant, v_shipper);
@@ -2415,26 +2391,7 @@ begin
           coalesce(p_order ->> 'equipment_type', 'van'), (p_order ->> 'weight_lbs')::int, p_order ->> 'commodity')
   returning id into v_load;
 
-  for s in select * from jsonb_array_elements(p_order -> 'stops') loop
-    v_seq := v_seq + 1;
-    select * into v_fac from public.facilities f where f.id = (s ->> 'facility_id')::uuid and f.tenant_id = v_tenant;
-    if v_fac.id is null then
-      perform app_private.raise_error('freight_not_found', format('stop %s: no facility %s', v_seq, s ->> 'facility_id'));
-    end if;
-    if s ? 'window_start_local' then
-      -- wall-clock times at the facility: a window across a DST change keeps its wall times
-      v_window := tstzrange((s ->> 'window_start_local')::timestamp at time zone v_fac.time_zone,
-                            (s ->> 'window_end_local')::timestamp at time zone v_fac.time_zone, '[)');
-    else
-      v_window := tstzrange((s ->> 'window_start')::timestamptz, (s ->> 'window_end')::timestamptz, '[)');
-    end if;
-    if isempty(v_window) or lower_inf(v_window) or upper_inf(v_window) then
-      perform app_private.raise_error('bad_request', format('stop %s: the window needs a start before its end', v_seq));
-    end if;
-    insert into public.stops (tenant_id, load_id, sequence, kind, facility_id, appointment, reference, shipper_party_id)
-    values (v_tenant, v_load, coalesce((s ->> 'sequence')::int, v_seq), s ->> 'kind', v_fac.id, v_window, s ->> 'reference', v_shipper);
-  end loop;
-  perform app_private.freight_validate_stops(v_load);
+  v_seq := app_private.freight_stops_write(v_tenant, v_load, v_shipper, p_order -> 'stops');
 
   insert into public.charge_lines (tenant_id, load_id, side, party_id, kind, amount_cents, currency, source_type, source_id)
   values (v_tenant, v_load, 'sell', v_shipper, 'linehaul', v_linehaul, v_currency,
@@ -2818,6 +2775,51 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.freight_stops_check() OWNER TO postgres;
+
+--
+-- Name: freight_stops_write(uuid, uuid, uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_stops_write(p_tenant uuid, p_load uuid, p_shipper uuid, p_stops jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  s        jsonb;
+  v_fac    public.facilities;
+  v_window tstzrange;
+  v_seq    int := 0;
+begin
+  for s in select * from jsonb_array_elements(p_stops) loop
+    v_seq := v_seq + 1;
+    select * into v_fac from public.facilities f where f.id = (s ->> 'facility_id')::uuid and f.tenant_id = p_tenant;
+    if v_fac.id is null then
+      perform app_private.raise_error('freight_not_found', format('stop %s: no facility %s', v_seq, s ->> 'facility_id'));
+    end if;
+    if s ? 'window_start_local' then
+      -- wall-clock times at the facility: a window across a DST change keeps its wall times
+      v_window := tstzrange((s ->> 'window_start_local')::timestamp at time zone v_fac.time_zone,
+                            (s ->> 'window_end_local')::timestamp at time zone v_fac.time_zone, '[)');
+    else
+      v_window := tstzrange((s ->> 'window_start')::timestamptz, (s ->> 'window_end')::timestamptz, '[)');
+    end if;
+    if isempty(v_window) or lower_inf(v_window) or upper_inf(v_window) then
+      perform app_private.raise_error('bad_request', format('stop %s: the window needs a start before its end', v_seq));
+    end if;
+    insert into public.stops (tenant_id, load_id, sequence, kind, facility_id, appointment, reference, shipper_party_id)
+    values (p_tenant, p_load, coalesce((s ->> 'sequence')::int, v_seq), s ->> 'kind', v_fac.id, v_window, s ->> 'reference', p_shipper);
+  end loop;
+  perform app_private.freight_validate_stops(p_load);
+  return v_seq;
+end $$;
+
+ALTER FUNCTION app_private.freight_stops_write(p_tenant uuid, p_load uuid, p_shipper uuid, p_stops jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION freight_stops_write(p_tenant uuid, p_load uuid, p_shipper uuid, p_stops jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.freight_stops_write(p_tenant uuid, p_load uuid, p_shipper uuid, p_stops jsonb) IS 'Writes and validates a load''s stops (windows in facility time); internal to booking and routing.';
 
 --
 -- Name: freight_tenant_of(regclass, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -14415,6 +14417,12 @@ REVOKE ALL ON FUNCTION app_private.freight_status_guard() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.freight_stops_check() FROM PUBLIC;
+
+--
+-- Name: FUNCTION freight_stops_write(p_tenant uuid, p_load uuid, p_shipper uuid, p_stops jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_stops_write(p_tenant uuid, p_load uuid, p_shipper uuid, p_stops jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION freight_tenant_of(p_table regclass, p_id uuid, p_permission text); Type: ACL; Schema: app_private; Owner: postgres

@@ -1,4 +1,26 @@
-/** Percentiles, summaries and the progress line the bench prints while it runs. */
+/** Percentiles, summaries, the progress line the bench prints while it runs, and its results files. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../scripts/stack/instance.ts";
+
+/** The machine a run measured on: its load average says how much else was running. */
+export interface Machine {
+  cpus: number;
+  model: string;
+  loadavgStart: number[];
+  loadavgEnd?: number[];
+}
+export const machineNow = (): Machine => ({ cpus: cpus().length, model: cpus()[0]?.model ?? "?", loadavgStart: loadavg() });
+export const loadLine = () => `${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}`;
+
+/** Writes bench/results/<name>.json (the figures) and <name>.md (the printed report). */
+export function writeResults(name: string, results: unknown, text: string): void {
+  const dir = join(PROJECT_ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(results, null, 2));
+  writeFileSync(join(dir, `${name}.md`), `${text}\n`);
+}
 
 export interface Latency {
   n: number;

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { priceOneBody } from "../../bench/lib/fixtures.ts";
+import { sleep } from "../../bench/lib/stats.ts";
 
 export interface Attempt {
   at: number;
@@ -38,7 +39,6 @@ export interface LoadRun {
   stop: () => Promise<Sent[]>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TIMEOUT_MS = 15_000;
 const MAX_IN_FLIGHT = 4000;
 

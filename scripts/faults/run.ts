@@ -14,10 +14,10 @@
  * Retry-After during the outage.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { benchFlags, ensureTenants } from "../../bench/lib/fixtures.ts";
-import { progress } from "../../bench/lib/stats.ts";
+import { loadLine, type Machine, machineNow, progress, writeResults } from "../../bench/lib/stats.ts";
 import { PROJECT_ROOT } from "../stack/instance.ts";
 import { report, README_BEGIN, README_END } from "./report.ts";
 import {
@@ -56,7 +56,7 @@ export interface FaultResults {
   seconds?: number;
   quick: boolean;
   rate: number;
-  machine: { cpus: number; model: string; loadavgStart: number[]; loadavgEnd?: number[] };
+  machine: Machine;
   scenarios: ScenarioResult[];
 }
 
@@ -81,10 +81,10 @@ async function main(): Promise<number> {
   const started = Date.now();
   const results: FaultResults = {
     startedAt: new Date(started).toISOString(), quick, rate, scenarios: [],
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "?", loadavgStart: loadavg() },
+    machine: machineNow(),
   };
   progress(`switchyard fault suite (${quick ? "quick" : ids.length === Object.keys(SCENARIOS).length ? "full" : ids.join(", ")}), ` +
-    `price_one at ${rate}/s; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+    `price_one at ${rate}/s; ${loadLine()}`);
   const stack = await startFaultStack(`faults-${process.pid}`, (s) => progress(s));
   const ctx: Ctx = { stack, rate, quick, tenants: [], open: { receivers: new Set(), loads: new Set() } };
   const logDir = join(PROJECT_ROOT, "bench", "results", "faults-logs");
@@ -144,10 +144,7 @@ async function main(): Promise<number> {
   results.machine.loadavgEnd = loadavg();
   const text = report(results);
   console.log(`\n${text}`);
-  const dir = join(PROJECT_ROOT, "bench", "results");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "faults-latest.json"), JSON.stringify(results, null, 2));
-  writeFileSync(join(dir, "faults-latest.md"), `${text}\n`);
+  writeResults("faults-latest", results, text);
   if (!quick && !only) {
     const readme = join(PROJECT_ROOT, "bench", "README.md");
     const body = readFileSync(readme, "utf8");

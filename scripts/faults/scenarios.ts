@@ -10,15 +10,9 @@ import { fmtMs, latency, progress, sleep } from "../../bench/lib/stats.ts";
 import { type LoadRun, type Sent, startLoad } from "./load.ts";
 import { type Figures, measure, recoveredAt, waitDelivered } from "./measure.ts";
 import { deliveredAt, type Receiver, type ReceiverMode, startReceiver } from "./receiver.ts";
-import {
-  type FaultStack,
-  healthy,
-  operatorUp,
-  pgKill9AndStart,
-  pgRestartFast,
-  servingPid,
-  watchRuntime,
-} from "./stack.ts";
+import { healthy } from "../stack/manager.ts";
+import { restartCluster } from "../stack/postgres.ts";
+import { type FaultStack, operatorUp, pgKill9AndStart, servingPid, watchRuntime } from "./stack.ts";
 
 export interface Check {
   figure: string;
@@ -194,14 +188,14 @@ export async function resetBetween(ctx: Ctx): Promise<void> {
   });
   // The runtime finishes requests their clients gave up on: the next scenario starts once it is idle.
   const until = Date.now() + 120_000;
-  while (Date.now() < until && !(await healthy(ctx.stack.api, ctx.stack.inst.anonKey, 1000))) await sleep(1000);
+  while (Date.now() < until && !(await healthy(ctx.stack.inst, 1000))) await sleep(1000);
 }
 
 /** Serving: the runtime answers its health check within `ms` (a saturated machine answers slowly). */
 async function serving(ctx: Ctx, ms = 30_000): Promise<boolean> {
   const until = Date.now() + ms;
   for (;;) {
-    if (await healthy(ctx.stack.api, ctx.stack.inst.anonKey, 5000)) return true;
+    if (await healthy(ctx.stack.inst, 5000)) return true;
     if (!servingPid(ctx.stack.inst) || Date.now() > until) return false;
     await sleep(1000);
   }
@@ -287,7 +281,7 @@ export function pgRestart(ctx: Ctx, times = 1, afterMs = 20_000): Promise<Scenar
     const out: Outage[] = [];
     for (let i = 0; i < times; i++) {
       const faultAt = Date.now();
-      await pgRestartFast(ctx.stack.inst);
+      await restartCluster(ctx.stack.inst);
       out.push({ faultAt, backAt: Date.now() });
       if (times > 1) progress(`  restart ${i + 1}/${times}: back in ${secs(Date.now() - faultAt)}`);
       if (i < times - 1) await sleep(4000);
@@ -349,7 +343,7 @@ export async function runtimeKill(ctx: Ctx): Promise<ScenarioResult> {
   let by = "a supervisor";
   let backAt: number | null = null;
   while (Date.now() - killedAt < 20_000) {
-    if (await healthy(ctx.stack.api, ctx.stack.inst.anonKey, 1000)) {
+    if (await healthy(ctx.stack.inst, 1000)) {
       backAt = Date.now();
       break;
     }

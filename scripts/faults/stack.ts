@@ -12,10 +12,10 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { apiUrl, dbUrl, ensureInstance, type Instance, PROJECT_ROOT } from "../stack/instance.ts";
 import { destroy, runtimePid, up } from "../stack/manager.ts";
-import { PG_BIN } from "../stack/packages.ts";
-import { isRunning, startCluster } from "../stack/postgres.ts";
+import { isRunning, pgCtlAsync, startCluster } from "../stack/postgres.ts";
 import { freePort, pidAlive } from "../stack/processes.ts";
 import { processes } from "../stack/leftovers.ts";
+import { sleep } from "../../bench/lib/stats.ts";
 
 export interface FaultStack {
   inst: Instance;
@@ -25,8 +25,6 @@ export interface FaultStack {
   admin: postgres.Sql;
   destroy: () => Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startFaultStack(name: string, log: (s: string) => void): Promise<FaultStack> {
   const inst = await ensureInstance(name, { api: await freePort(), db: await freePort() }, false);
@@ -46,30 +44,6 @@ export async function startFaultStack(name: string, log: (s: string) => void): P
     await destroyAll();
     throw err;
   }
-}
-
-/**
- * pg_ctl as the cluster's OS user (root runs it as `postgres`), asynchronously: the load and
- * the receivers run in this process's event loop and must not stall while Postgres restarts.
- * stdout is ignored: the server must not inherit a pipe.
- */
-function pgCtl(i: Instance, args: string[]): Promise<{ ok: boolean; out: string }> {
-  const bin = join(PG_BIN, "pg_ctl");
-  const full = ["-D", i.dataDir, "-l", join(i.dataDir, "..", "postgres.log"), ...args];
-  const [cmd, argv] = i.osUser ? ["runuser", ["-u", i.osUser, "--", bin, ...full]] : [bin, full];
-  return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"] });
-    let out = "";
-    child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("error", (err) => resolve({ ok: false, out: String(err) }));
-    child.on("exit", (code) => resolve({ ok: code === 0, out }));
-  });
-}
-
-/** `pg_ctl restart -m fast`; resolves when the server accepts connections again. */
-export async function pgRestartFast(i: Instance): Promise<void> {
-  const r = await pgCtl(i, ["-m", "fast", "-w", "-t", "60", "restart"]);
-  if (!r.ok) throw new Error(`pg_ctl restart failed: ${r.out.trim()}`);
 }
 
 export function postmasterPid(i: Instance): number | null {
@@ -95,7 +69,7 @@ export async function pgKill9AndStart(i: Instance, downMs: number): Promise<{ ki
   let last = "";
   while (Date.now() < until) {
     if (children.every((c) => !pidAlive(c))) {
-      const r = await pgCtl(i, ["-w", "-t", "30", "start"]);
+      const r = await pgCtlAsync(i, ["-w", "-t", "30", "start"]);
       if (r.ok || isRunning(i)) return { killedAt, acceptingAt: Date.now() };
       last = r.out;
     }
@@ -118,19 +92,6 @@ export function servingPid(i: Instance): { pid: number; supervised: boolean } | 
   if (!top) return null;
   const child = processes().find((p) => p.ppid === top && /deno/.test(p.cmdline));
   return child ? { pid: child.pid, supervised: true } : { pid: top, supervised: false };
-}
-
-export async function healthy(api: string, anonKey: string, timeoutMs = 2000): Promise<boolean> {
-  try {
-    const res = await fetch(`${api}/functions/v1/health`, {
-      headers: { authorization: `Bearer ${anonKey}` },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await res.body?.cancel();
-    return res.ok;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -6,7 +6,7 @@ import { readSse } from "../../packages/shared/http/sse-reader.ts";
 import { PORTALS } from "../../packages/portals/registry.ts";
 import { runPortalLoad } from "../../load/portal.ts";
 import { describeSlo, sloLimits, sloVerdict } from "../gate/checks.ts";
-import { slo } from "../ops/metrics.ts";
+import { EXPECTED_ACTIVATION, slo } from "../ops/metrics.ts";
 
 export interface CheckResult {
   name: string;
@@ -20,12 +20,6 @@ type Check = (i: Instance, sql: Sql) => Promise<Omit<CheckResult, "name">>;
 const DEMO_TENANT = "d0000000-0000-4000-8000-000000000001";
 const DEMO_OPS = "e0000000-0000-4000-8000-000000000003";
 const PROVE_TENANT = "d0000000-0000-4000-8000-00000000ffff";
-const EXPECTED_FLAGS: Record<string, unknown> = {
-  "autonomy.emergencyStop": false,
-  "autonomy.mode": "FULL",
-  "agents.autonomousEnabled": true,
-  "obs.otelEnabled": true,
-};
 
 const fn = (i: Instance, name: string) => `${apiUrl(i)}/functions/v1/${name}`;
 const userToken = (i: Instance, sub: string, tenant: string) =>
@@ -64,8 +58,8 @@ const CHECKS: [string, Check][] = [
     return { ok: r.launchers === 1 && r.jobs > 0, detail: `pg_cron ${r.version}, launcher ${r.launchers ? "running" : "down"}, ${r.jobs} jobs` };
   }],
   ["activation flags", async (_i, sql) => {
-    const rows = await sql`select key, public.flag_value(key) as v from unnest(${Object.keys(EXPECTED_FLAGS)}::text[]) key`;
-    const wrong = rows.filter((r) => r.v !== EXPECTED_FLAGS[r.key]).map((r) => `${r.key}=${JSON.stringify(r.v)}`);
+    const rows = await sql`select key, public.flag_value(key) as v from unnest(${Object.keys(EXPECTED_ACTIVATION)}::text[]) key`;
+    const wrong = rows.filter((r) => r.v !== EXPECTED_ACTIVATION[r.key]).map((r) => `${r.key}=${JSON.stringify(r.v)}`);
     return { ok: wrong.length === 0, detail: wrong.length ? `unexpected: ${wrong.join(", ")}` : rows.map((r) => `${r.key}=${JSON.stringify(r.v)}`).join(", ") };
   }],
   ["synthetic rates.price_one on the Live Feed", async (i) => {

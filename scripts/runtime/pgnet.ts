@@ -1,4 +1,5 @@
 import type { Sql } from "../../packages/shared/db/client.ts";
+import { isDbUnavailable } from "../../packages/shared/pipeline/db-errors.ts";
 
 interface Queued {
   id: string;
@@ -19,14 +20,6 @@ interface HttpResponse {
 }
 
 type Log = (o: Record<string, unknown>) => void;
-
-/** The database is away (connection lost or refused, shutting down, out of connections): worth retrying. */
-export function databaseAway(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== "string") return false;
-  return code.startsWith("08") || ["57P01", "57P02", "57P03", "53300"].includes(code) ||
-    ["CONNECTION_CLOSED", "CONNECT_TIMEOUT", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"].includes(code);
-}
 
 /** Waits before each retry of a response write while the database is away (about a minute in all). */
 const RECORD_RETRY_MS = [250, 500, 1000, 2000, 4000, 8000, 15_000, 30_000];
@@ -130,7 +123,7 @@ async function record(sql: Sql, id: string, res: HttpResponse, log: Log, stopped
                 ${res.timedOut}, ${res.errorMsg})`;
       return;
     } catch (err) {
-      if (databaseAway(err) && attempt < RECORD_RETRY_MS.length && !stopped()) {
+      if (isDbUnavailable(err) && attempt < RECORD_RETRY_MS.length && !stopped()) {
         await new Promise((r) => setTimeout(r, RECORD_RETRY_MS[attempt]));
         continue;
       }

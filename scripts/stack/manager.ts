@@ -50,11 +50,11 @@ export function listFunctionEntrypoints(): string[] {
     .map((n) => `supabase/functions/${n}/index.ts`);
 }
 
-async function healthy(i: Instance): Promise<boolean> {
+export async function healthy(i: Instance, timeoutMs = 2000): Promise<boolean> {
   try {
     const res = await fetch(`${apiUrl(i)}/functions/v1/health`, {
       headers: { authorization: `Bearer ${i.anonKey}` },
-      signal: AbortSignal.timeout(2000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     await res.body?.cancel();
     return res.ok;

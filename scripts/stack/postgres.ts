@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { run, runOrFail } from "./exec.ts";
 import { PG_BIN } from "./packages.ts";
@@ -74,10 +75,28 @@ export function stopCluster(i: Instance): void {
   pgCmdOrFail(i, "pg_ctl stop", "pg_ctl", ["-D", i.dataDir, "-m", "fast", "-w", "stop"]);
 }
 
-/** `pg_ctl restart -m fast`: an operator's restart, as the clients see it (fault tests). */
-export function restartCluster(i: Instance): void {
-  // -l: the new postmaster must not inherit our stdout pipe (spawnSync would wait for it).
-  pgCmdOrFail(i, "pg_ctl restart", "pg_ctl", ["-D", i.dataDir, "-l", logFile(i), "-m", "fast", "-w", "-t", "30", "restart"]);
+/**
+ * pg_ctl as the cluster's OS user, asynchronously: a caller driving load from this process's
+ * event loop (the fault suite, fault tests) must not stall while Postgres restarts. Output
+ * goes to the cluster's log (-l): the new postmaster must not inherit a pipe of ours.
+ */
+export function pgCtlAsync(i: Instance, args: string[]): Promise<{ ok: boolean; out: string }> {
+  const bin = join(PG_BIN, "pg_ctl");
+  const full = ["-D", i.dataDir, "-l", logFile(i), ...args];
+  const [cmd, argv] = i.osUser ? ["runuser", ["-u", i.osUser, "--", bin, ...full]] : [bin, full];
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"] });
+    let out = "";
+    child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("error", (err) => resolve({ ok: false, out: String(err) }));
+    child.on("exit", (code) => resolve({ ok: code === 0, out }));
+  });
+}
+
+/** `pg_ctl restart -m fast`: an operator's restart, as the clients see it; resolves when it accepts connections again. */
+export async function restartCluster(i: Instance): Promise<void> {
+  const r = await pgCtlAsync(i, ["-m", "fast", "-w", "-t", "60", "restart"]);
+  if (!r.ok) throw new StackError(`pg_ctl restart failed:\n${r.out.trim()}`);
 }
 
 export function removeCluster(i: Instance): void {

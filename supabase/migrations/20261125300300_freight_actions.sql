@@ -64,6 +64,45 @@ language sql volatile set search_path = '' as $$
 $$;
 revoke execute on function app_private.freight_reference(text) from public;
 
+-- Writes a load's stops from p_stops ([{"kind", "facility_id", "window_start_local",
+-- "window_end_local"} in each facility's own time, or "window_start" / "window_end" as
+-- timestamptz; "sequence", "reference" optional]) and validates them (stop_window_overlap,
+-- stops_out_of_sequence). Returns how many. Shared by booking and routing; internal (their
+-- callers check the permission).
+create function app_private.freight_stops_write(p_tenant uuid, p_load uuid, p_shipper uuid, p_stops jsonb) returns int
+language plpgsql set search_path = '' as $$
+declare
+  s        jsonb;
+  v_fac    public.facilities;
+  v_window tstzrange;
+  v_seq    int := 0;
+begin
+  for s in select * from jsonb_array_elements(p_stops) loop
+    v_seq := v_seq + 1;
+    select * into v_fac from public.facilities f where f.id = (s ->> 'facility_id')::uuid and f.tenant_id = p_tenant;
+    if v_fac.id is null then
+      perform app_private.raise_error('freight_not_found', format('stop %s: no facility %s', v_seq, s ->> 'facility_id'));
+    end if;
+    if s ? 'window_start_local' then
+      -- wall-clock times at the facility: a window across a DST change keeps its wall times
+      v_window := tstzrange((s ->> 'window_start_local')::timestamp at time zone v_fac.time_zone,
+                            (s ->> 'window_end_local')::timestamp at time zone v_fac.time_zone, '[)');
+    else
+      v_window := tstzrange((s ->> 'window_start')::timestamptz, (s ->> 'window_end')::timestamptz, '[)');
+    end if;
+    if isempty(v_window) or lower_inf(v_window) or upper_inf(v_window) then
+      perform app_private.raise_error('bad_request', format('stop %s: the window needs a start before its end', v_seq));
+    end if;
+    insert into public.stops (tenant_id, load_id, sequence, kind, facility_id, appointment, reference, shipper_party_id)
+    values (p_tenant, p_load, coalesce((s ->> 'sequence')::int, v_seq), s ->> 'kind', v_fac.id, v_window, s ->> 'reference', p_shipper);
+  end loop;
+  perform app_private.freight_validate_stops(p_load);
+  return v_seq;
+end $$;
+comment on function app_private.freight_stops_write(uuid, uuid, uuid, jsonb) is
+  'Writes and validates a load''s stops (windows in facility time); internal to booking and routing.';
+revoke execute on function app_private.freight_stops_write(uuid, uuid, uuid, jsonb) from public;
+
 -- Book an order: order + load + stops (+ the sell lines) in one call. p_order:
 --   {"shipper_party_id", "reference"?, "customer_reference"?, "quote_id"?, "currency"? (USD),
 --    "equipment_type"?, "weight_lbs"?, "commodity"?, "open"? (true: the load is opened),
@@ -86,11 +125,8 @@ declare
   v_total    bigint;
   v_exposure bigint;
   a          jsonb;
-  s          jsonb;
   v_acc      public.accessorials;
-  v_fac      public.facilities;
-  v_window   tstzrange;
-  v_seq      int := 0;
+  v_seq      int;
   v_quote_party uuid;
 begin
   perform app_private.freight_require_party(v_tenant, v_shipper);
@@ -142,26 +178,7 @@ begin
           coalesce(p_order ->> 'equipment_type', 'van'), (p_order ->> 'weight_lbs')::int, p_order ->> 'commodity')
   returning id into v_load;
 
-  for s in select * from jsonb_array_elements(p_order -> 'stops') loop
-    v_seq := v_seq + 1;
-    select * into v_fac from public.facilities f where f.id = (s ->> 'facility_id')::uuid and f.tenant_id = v_tenant;
-    if v_fac.id is null then
-      perform app_private.raise_error('freight_not_found', format('stop %s: no facility %s', v_seq, s ->> 'facility_id'));
-    end if;
-    if s ? 'window_start_local' then
-      -- wall-clock times at the facility: a window across a DST change keeps its wall times
-      v_window := tstzrange((s ->> 'window_start_local')::timestamp at time zone v_fac.time_zone,
-                            (s ->> 'window_end_local')::timestamp at time zone v_fac.time_zone, '[)');
-    else
-      v_window := tstzrange((s ->> 'window_start')::timestamptz, (s ->> 'window_end')::timestamptz, '[)');
-    end if;
-    if isempty(v_window) or lower_inf(v_window) or upper_inf(v_window) then
-      perform app_private.raise_error('bad_request', format('stop %s: the window needs a start before its end', v_seq));
-    end if;
-    insert into public.stops (tenant_id, load_id, sequence, kind, facility_id, appointment, reference, shipper_party_id)
-    values (v_tenant, v_load, coalesce((s ->> 'sequence')::int, v_seq), s ->> 'kind', v_fac.id, v_window, s ->> 'reference', v_shipper);
-  end loop;
-  perform app_private.freight_validate_stops(v_load);
+  v_seq := app_private.freight_stops_write(v_tenant, v_load, v_shipper, p_order -> 'stops');
 
   insert into public.charge_lines (tenant_id, load_id, side, party_id, kind, amount_cents, currency, source_type, source_id)
   values (v_tenant, v_load, 'sell', v_shipper, 'linehaul', v_linehaul, v_currency,

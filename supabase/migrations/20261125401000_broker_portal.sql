@@ -139,10 +139,7 @@ language plpgsql security definer set search_path = '' as $$
 declare
   v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'broker.route');
   l        public.loads;
-  s        jsonb;
-  v_fac    public.facilities;
-  v_window tstzrange;
-  v_seq    int := 0;
+  v_seq    int;
 begin
   select * into l from public.loads where id = p_load_id for update;
   if l.status not in ('draft', 'open') then
@@ -153,25 +150,7 @@ begin
     perform app_private.raise_error('bad_request', 'a route needs at least two stops (a pickup and a delivery)');
   end if;
   delete from public.stops where load_id = l.id;
-  for s in select * from jsonb_array_elements(p_route -> 'stops') loop
-    v_seq := v_seq + 1;
-    select * into v_fac from public.facilities f where f.id = (s ->> 'facility_id')::uuid and f.tenant_id = v_tenant;
-    if v_fac.id is null then
-      perform app_private.raise_error('freight_not_found', format('stop %s: no facility %s', v_seq, s ->> 'facility_id'));
-    end if;
-    if s ? 'window_start_local' then
-      v_window := tstzrange((s ->> 'window_start_local')::timestamp at time zone v_fac.time_zone,
-                            (s ->> 'window_end_local')::timestamp at time zone v_fac.time_zone, '[)');
-    else
-      v_window := tstzrange((s ->> 'window_start')::timestamptz, (s ->> 'window_end')::timestamptz, '[)');
-    end if;
-    if isempty(v_window) or lower_inf(v_window) or upper_inf(v_window) then
-      perform app_private.raise_error('bad_request', format('stop %s: the window needs a start before its end', v_seq));
-    end if;
-    insert into public.stops (tenant_id, load_id, sequence, kind, facility_id, appointment, reference, shipper_party_id)
-    values (v_tenant, l.id, v_seq, s ->> 'kind', v_fac.id, v_window, s ->> 'reference', l.shipper_party_id);
-  end loop;
-  perform app_private.freight_validate_stops(l.id);
+  v_seq := app_private.freight_stops_write(v_tenant, l.id, l.shipper_party_id, p_route -> 'stops');
   update public.loads set equipment_type = coalesce(p_route ->> 'equipment_type', equipment_type),
                           weight_lbs = coalesce((p_route ->> 'weight_lbs')::int, weight_lbs),
                           commodity = coalesce(p_route ->> 'commodity', commodity), updated_at = now()

@@ -4,6 +4,18 @@
  * user's own token. URLs are relative, so the page works wherever the function is mounted
  * (/functions/v1/console/ locally and hosted).
  */
+
+/** A confirm box with a required reason (app.js openConfirm drives it by its id prefix). */
+const confirmBox = (id: string, recorded: string, buttonClass: string, buttonText: string) => `<div id="${id}-confirm" class="confirm" hidden>
+      <p id="${id}-question"></p>
+      <label for="${id}-reason">Reason (required, ${recorded})</label>
+      <textarea id="${id}-reason" rows="2" maxlength="500"></textarea>
+      <div class="row">
+        <button type="button" id="${id}-confirm-button" class="${buttonClass}" disabled>${buttonText}</button>
+        <button type="button" id="${id}-cancel" class="ghost">Cancel</button>
+      </div>
+    </div>`;
+
 export const PAGE = `<!doctype html>
 <html lang="en">
 <head>
@@ -55,15 +67,7 @@ export const PAGE = `<!doctype html>
       </div>
       <button type="button" id="ks-button" class="danger" disabled>Emergency stop</button>
     </div>
-    <div id="ks-confirm" class="confirm" hidden>
-      <p id="ks-question"></p>
-      <label for="ks-reason">Reason (required, recorded in the flag history and audit log)</label>
-      <textarea id="ks-reason" rows="2" maxlength="500"></textarea>
-      <div class="row">
-        <button type="button" id="ks-confirm-button" class="danger" disabled>Confirm</button>
-        <button type="button" id="ks-cancel" class="ghost">Cancel</button>
-      </div>
-    </div>
+    ${confirmBox("ks", "recorded in the flag history and audit log", "danger", "Confirm")}
     <p id="ks-hint" class="muted" hidden></p>
     <table class="grid" id="flags-table">
       <thead><tr><th>Flag</th><th>Scope</th><th>Value</th><th>Reason</th><th>Updated</th></tr></thead>
@@ -118,15 +122,7 @@ export const PAGE = `<!doctype html>
       <thead><tr><th>Since</th><th>Kind</th><th>Subject</th><th>Reason</th><th>Parked</th><th>State</th><th></th></tr></thead>
       <tbody></tbody>
     </table>
-    <div id="q-confirm" class="confirm" hidden>
-      <p id="q-question"></p>
-      <label for="q-reason">Reason (required, recorded on the quarantine and in the audit log)</label>
-      <textarea id="q-reason" rows="2" maxlength="500"></textarea>
-      <div class="row">
-        <button type="button" id="q-confirm-button" class="warn" disabled>Release</button>
-        <button type="button" id="q-cancel" class="ghost">Cancel</button>
-      </div>
-    </div>
+    ${confirmBox("q", "recorded on the quarantine and in the audit log", "warn", "Release")}
   </section>
 
   <section id="dlq" class="panel wide">

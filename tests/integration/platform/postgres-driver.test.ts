@@ -100,7 +100,7 @@ describe.each(Object.keys(RUNTIMES))("postgres.js under %s", (runtime) => {
     try {
       await until(() => committed > 0);
       for (let i = 0; i < 3; i++) {
-        restartCluster(inst);
+        await restartCluster(inst);
         mark = null;
         child.stdin!.write("mark\n"); // read after the restart: what commits beyond it is new
         await until(() => mark !== null);

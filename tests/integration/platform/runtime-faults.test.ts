@@ -102,7 +102,7 @@ describe("the local runtime survives", () => {
     try {
       await waitFor("load", () => ok > 0);
       for (let i = 0; i < 3; i++) {
-        restartCluster(inst);
+        await restartCluster(inst);
         const at = ok;
         await waitFor(`health after restart ${i + 1}`, () => (stillUp(before), ok > at));
       }

@@ -281,20 +281,26 @@
       : "";
   }
 
+  // A confirm box (page.ts confirmBox): its question, an empty reason, the button enabled
+  // once the reason has 3 characters.
+  function openConfirm(prefix, question) {
+    $(`${prefix}-question`).textContent = question;
+    $(`${prefix}-reason`).value = "";
+    $(`${prefix}-confirm-button`).disabled = true;
+    $(`${prefix}-confirm`).hidden = false;
+    $(`${prefix}-reason`).focus();
+  }
+
   let ksEngage = true;
   function askKillSwitch() {
     if (!switchboardState) return;
     ksEngage = !switchboardState.emergency_stop;
-    $("ks-question").textContent = ksEngage
-      ? "Stop autonomy now? Every write by a machine principal (agents, autopilot, dlq, n8n, ci) is refused from the next statement on, until a human resumes."
-      : "Resume autonomous operation? Machine principals may write again.";
     $("ks-confirm-button").textContent = ksEngage ? "Confirm emergency stop" : "Confirm resume";
     $("ks-confirm-button").className = ksEngage ? "danger" : "resume";
-    $("ks-reason").value = "";
-    $("ks-confirm-button").disabled = true;
-    $("ks-confirm").hidden = false;
     $("ks-button").disabled = true;
-    $("ks-reason").focus();
+    openConfirm("ks", ksEngage
+      ? "Stop autonomy now? Every write by a machine principal (agents, autopilot, dlq, n8n, ci) is refused from the next statement on, until a human resumes."
+      : "Resume autonomous operation? Machine principals may write again.");
   }
 
   function cancelKillSwitch() {
@@ -641,11 +647,7 @@
     const btn = ev.target.closest("button[data-action=release]");
     if (!btn) return;
     releasing = btn.dataset.id;
-    $("q-question").textContent = `Release the quarantine of ${btn.dataset.label}? It goes back to work at once.`;
-    $("q-reason").value = "";
-    $("q-confirm-button").disabled = true;
-    $("q-confirm").hidden = false;
-    $("q-reason").focus();
+    openConfirm("q", `Release the quarantine of ${btn.dataset.label}? It goes back to work at once.`);
   }
 
   async function confirmRelease() {
@@ -800,9 +802,6 @@
     $("ks-button").addEventListener("click", askKillSwitch);
     $("ks-cancel").addEventListener("click", cancelKillSwitch);
     $("ks-confirm-button").addEventListener("click", confirmKillSwitch);
-    $("ks-reason").addEventListener("input", () => {
-      $("ks-confirm-button").disabled = $("ks-reason").value.trim().length < 3;
-    });
     $("flag-form").addEventListener("submit", saveFlag);
     $("flag-key").addEventListener("change", describeFlag);
     $("dlq-table").addEventListener("click", dlqAction);
@@ -819,9 +818,11 @@
       releasing = null;
     });
     $("q-confirm-button").addEventListener("click", confirmRelease);
-    $("q-reason").addEventListener("input", () => {
-      $("q-confirm-button").disabled = $("q-reason").value.trim().length < 3;
-    });
+    for (const prefix of ["ks", "q"]) {
+      $(`${prefix}-reason`).addEventListener("input", () => {
+        $(`${prefix}-confirm-button`).disabled = $(`${prefix}-reason`).value.trim().length < 3;
+      });
+    }
     globalThis.addEventListener("hashchange", route);
     if (token) signIn(token);
   });
