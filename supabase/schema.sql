@@ -5969,9 +5969,7 @@ CREATE FUNCTION app_private.slo_counts(p_since interval) RETURNS TABLE(tenant_id
                sum(m.le_5000), sum(m.le_10000)]::bigint[]
   from public.request_metrics m
   where m.minute >= date_trunc('minute', now() - p_since)
-    and not exists (select 1 from public.quarantines q
-                    where q.kind = 'tenant' and q.tenant_id = m.tenant_id
-                      and (q.released_at is null or m.minute <= q.released_at))
+    and not app_private.slo_left_out(m.tenant_id, m.minute)
   group by m.tenant_id, m.function_name, m.portal
 $$;
 
@@ -5982,6 +5980,27 @@ ALTER FUNCTION app_private.slo_counts(p_since interval) OWNER TO postgres;
 --
 
 COMMENT ON FUNCTION app_private.slo_counts(p_since interval) IS 'Request counts and latency buckets per tenant, function and portal, without quarantined tenants'' minutes (internal).';
+
+--
+-- Name: slo_left_out(uuid, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.slo_left_out(p_tenant_id uuid, p_minute timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.quarantines q
+                 where q.kind = 'tenant' and q.tenant_id = p_tenant_id
+                   and (q.released_at is null or p_minute <= q.released_at))
+$$;
+
+ALTER FUNCTION app_private.slo_left_out(p_tenant_id uuid, p_minute timestamp with time zone) OWNER TO postgres;
+
+--
+-- Name: FUNCTION slo_left_out(p_tenant_id uuid, p_minute timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.slo_left_out(p_tenant_id uuid, p_minute timestamp with time zone) IS 'True for a tenant''s minutes up to the end of its quarantine: left out of SLO figures.';
 
 --
 -- Name: spans_redact(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -7294,9 +7313,12 @@ COMMENT ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_
 --
 
 CREATE FUNCTION public.slo_summary(p_since interval DEFAULT '00:05:00'::interval, p_function_name text DEFAULT NULL::text, p_portal text DEFAULT NULL::text) RETURNS TABLE(function_name text, portal text, requests bigint, errors bigint, success_ratio numeric, share_le_1500 numeric, share_le_2500 numeric, p95_upper_ms integer)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
+begin
+  -- plpgsql: slo_left_out is defined with the quarantines (a later migration).
+  return query
   select m.function_name, m.portal, sum(m.count)::bigint, sum(m.errors)::bigint,
          round(1 - sum(m.errors)::numeric / nullif(sum(m.count), 0), 5),
          round(sum(m.le_1500)::numeric / nullif(sum(m.count), 0), 5),
@@ -7313,9 +7335,10 @@ CREATE FUNCTION public.slo_summary(p_since interval DEFAULT '00:05:00'::interval
   where m.minute >= date_trunc('minute', now() - p_since)
     and (p_function_name is null or m.function_name = p_function_name)
     and (p_portal is null or m.portal = p_portal)
+    and not app_private.slo_left_out(m.tenant_id, m.minute)
   group by m.function_name, m.portal
-  order by m.function_name, m.portal
-$$;
+  order by m.function_name, m.portal;
+end $$;
 
 ALTER FUNCTION public.slo_summary(p_since interval, p_function_name text, p_portal text) OWNER TO postgres;
 
@@ -7323,7 +7346,7 @@ ALTER FUNCTION public.slo_summary(p_since interval, p_function_name text, p_port
 -- Name: FUNCTION slo_summary(p_since interval, p_function_name text, p_portal text); Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON FUNCTION public.slo_summary(p_since interval, p_function_name text, p_portal text) IS 'SLO figures over a window: success ratio, share under 1.5 s / 2.5 s, p95 upper bound (the caller''s RLS).';
+COMMENT ON FUNCTION public.slo_summary(p_since interval, p_function_name text, p_portal text) IS 'SLO figures over a window: success ratio, share under 1.5 s / 2.5 s, p95 upper bound (the caller''s RLS; quarantined tenants'' minutes left out).';
 
 --
 -- Name: request_metrics; Type: TABLE; Schema: public; Owner: postgres
@@ -15046,6 +15069,14 @@ GRANT ALL ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order js
 --
 
 REVOKE ALL ON FUNCTION app_private.slo_counts(p_since interval) FROM PUBLIC;
+
+--
+-- Name: FUNCTION slo_left_out(p_tenant_id uuid, p_minute timestamp with time zone); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.slo_left_out(p_tenant_id uuid, p_minute timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.slo_left_out(p_tenant_id uuid, p_minute timestamp with time zone) TO authenticated;
+GRANT ALL ON FUNCTION app_private.slo_left_out(p_tenant_id uuid, p_minute timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION spans_redact(); Type: ACL; Schema: app_private; Owner: postgres

@@ -147,7 +147,10 @@ create function public.slo_summary(p_since interval default interval '5 minutes'
                                    p_function_name text default null, p_portal text default null)
 returns table (function_name text, portal text, requests bigint, errors bigint, success_ratio numeric,
                share_le_1500 numeric, share_le_2500 numeric, p95_upper_ms int)
-language sql stable set search_path = '' as $$
+language plpgsql stable set search_path = '' as $$
+begin
+  -- plpgsql: slo_left_out is defined with the quarantines (a later migration).
+  return query
   select m.function_name, m.portal, sum(m.count)::bigint, sum(m.errors)::bigint,
          round(1 - sum(m.errors)::numeric / nullif(sum(m.count), 0), 5),
          round(sum(m.le_1500)::numeric / nullif(sum(m.count), 0), 5),
@@ -164,11 +167,12 @@ language sql stable set search_path = '' as $$
   where m.minute >= date_trunc('minute', now() - p_since)
     and (p_function_name is null or m.function_name = p_function_name)
     and (p_portal is null or m.portal = p_portal)
+    and not app_private.slo_left_out(m.tenant_id, m.minute)
   group by m.function_name, m.portal
-  order by m.function_name, m.portal
-$$;
+  order by m.function_name, m.portal;
+end $$;
 comment on function public.slo_summary(interval, text, text) is
-  'SLO figures over a window: success ratio, share under 1.5 s / 2.5 s, p95 upper bound (the caller''s RLS).';
+  'SLO figures over a window: success ratio, share under 1.5 s / 2.5 s, p95 upper bound (the caller''s RLS; quarantined tenants'' minutes left out).';
 
 revoke execute on function public.slo_summary(interval, text, text) from public, anon;
 grant execute on function

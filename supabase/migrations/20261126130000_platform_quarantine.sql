@@ -361,10 +361,24 @@ comment on function app_private.quarantine_watch_deliveries() is
   'Counts subscriptions'' failing delivery attempts and quarantines one at quarantine.subscription.failures in a row.';
 revoke execute on function app_private.quarantine_watch_deliveries() from public;
 
--- Request metrics for the SLO gate, per tenant (null: platform rows), with every minute of a
--- tenant up to the end of its quarantine left out: a quarantined tenant's failures are its
--- own, not the platform's, and a released tenant starts from a clean window. For the
--- autopilot and the ops CLI (owner sessions).
+-- Whether a tenant's request metrics of a minute are left out of SLO figures: every minute of
+-- a tenant up to the end of its quarantine. A quarantined tenant's failures are its own, not
+-- the platform's, and a released tenant starts from a clean window. Security invoker: the
+-- caller's RLS on quarantines (metrics.read, as on request_metrics). Used by slo_counts (the
+-- autopilot's gate) and public.slo_summary (ops status, the post-deploy gate, prove-green).
+create function app_private.slo_left_out(p_tenant_id uuid, p_minute timestamptz) returns boolean
+language sql stable set search_path = '' as $$
+  select exists (select 1 from public.quarantines q
+                 where q.kind = 'tenant' and q.tenant_id = p_tenant_id
+                   and (q.released_at is null or p_minute <= q.released_at))
+$$;
+comment on function app_private.slo_left_out(uuid, timestamptz) is
+  'True for a tenant''s minutes up to the end of its quarantine: left out of SLO figures.';
+revoke execute on function app_private.slo_left_out(uuid, timestamptz) from public;
+grant execute on function app_private.slo_left_out(uuid, timestamptz) to authenticated, service_role;
+
+-- Request metrics for the SLO gate, per tenant (null: platform rows), without the minutes
+-- slo_left_out leaves out. For the autopilot and the ops CLI (owner sessions).
 create function app_private.slo_counts(p_since interval)
 returns table (tenant_id uuid, function_name text, portal text, requests bigint, errors bigint, buckets bigint[])
 language sql stable security definer set search_path = '' as $$
@@ -373,9 +387,7 @@ language sql stable security definer set search_path = '' as $$
                sum(m.le_5000), sum(m.le_10000)]::bigint[]
   from public.request_metrics m
   where m.minute >= date_trunc('minute', now() - p_since)
-    and not exists (select 1 from public.quarantines q
-                    where q.kind = 'tenant' and q.tenant_id = m.tenant_id
-                      and (q.released_at is null or m.minute <= q.released_at))
+    and not app_private.slo_left_out(m.tenant_id, m.minute)
   group by m.tenant_id, m.function_name, m.portal
 $$;
 comment on function app_private.slo_counts(interval) is

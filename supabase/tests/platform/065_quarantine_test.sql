@@ -6,7 +6,7 @@
 -- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
 begin;
 alter default privileges grant execute on functions to public;
-select plan(34);
+select plan(36);
 
 -- Quarantine ids by subject, readable whoever the test acts as (RLS hides other tenants' rows).
 create temp table qid (subject text primary key, id uuid);
@@ -39,6 +39,17 @@ select is((select count(*)::int from public.alerts where tenant_id = 'b0000000-0
            and source = 'quarantine.tenant' and severity = 'critical' and resolved_at is null), 1, 'the tenant is alerted');
 select is((select quarantined_by from public.quarantines where subject = 'b0000000-0000-4000-8000-00000000000b'), 'autopilot',
   'who quarantined it is recorded');
+
+-- Its request metrics leave the SLO figures: the autopilot's (slo_counts) and those of ops
+-- status, the post-deploy gate and prove-green (slo_summary).
+insert into public.request_metrics (function_name, portal, tenant_id, minute, count, errors, sum_ms, max_ms,
+                                    le_100, le_250, le_500, le_1000, le_1500, le_2500, le_5000, le_10000)
+values ('quarantine-test', 'rates', 'b0000000-0000-4000-8000-00000000000b', date_trunc('minute', now()), 10, 10, 100, 10, 10, 10, 10, 10, 10, 10, 10, 10),
+       ('quarantine-test', 'rates', 'd0000000-0000-4000-8000-000000000001', date_trunc('minute', now()), 10, 0, 100, 10, 10, 10, 10, 10, 10, 10, 10, 10);
+select results_eq($$select requests, errors from public.slo_summary('5 minutes', 'quarantine-test')$$,
+  $$values (10::bigint, 0::bigint)$$, 'slo_summary leaves the quarantined tenant''s minutes out');
+select results_eq($$select sum(requests)::bigint, sum(errors)::bigint from app_private.slo_counts('5 minutes') where function_name = 'quarantine-test'$$,
+  $$values (10::bigint, 0::bigint)$$, 'and so does slo_counts (the autopilot''s gate)');
 
 -- Its agents stand down, in Postgres; its deliveries, its humans and other tenants' agents do not.
 select tests.act_as('agents', 'b0000000-0000-4000-8000-00000000000b');

@@ -44,6 +44,9 @@ grant select on exposed to public;
 -- 'platform' (NULL reads the platform's values, readable by every enabled principal).
 create temp table tenant_fns (sig text primary key, call text, kind text, control text, on_null text, why text);
 insert into tenant_fns values
+  ('app_private.slo_left_out(uuid,timestamp with time zone)',
+   $$select app_private.slo_left_out(%1$L, now())$$, 'empty', null, 'refuse',
+   'security invoker: RLS of quarantines (metrics.read in the tenant); another tenant''s quarantine reads as none (no control: it needs a quarantined tenant)'),
   ('app_private.audit_event(text,text,text,jsonb,jsonb,text,uuid)',
    $$select app_private.audit_event('sweep.test', 'sweep', '1', null, null, null, %1$L)$$, 'raises',
    'dispatch@demo-freight.test', 'claim', 'audit.write in the tenant; NULL is the claim tenant'),

@@ -33,12 +33,13 @@ afterAll(async () => {
 describe("adaptive concurrency", () => {
   it("a p95 rise well under the SLO already shrinks the limit: no breach, no rollback", async () => {
     await setLimit(150);
-    // 200 portal requests this minute between 500 ms and 1 s (p95 about 970 ms, under the 1.5 s SLO):
-    // against a 250 ms baseline, latency is queueing.
+    // 2,000 portal requests this minute between 500 ms and 1 s (p95 about 970 ms, under the 1.5 s
+    // SLO): against a 250 ms baseline, latency is queueing. Many, so that the previous test
+    // file's real requests in the same minute cannot pull the sample's p95 down.
     await sql`
       insert into request_metrics (function_name, portal, tenant_id, minute, count, errors, sum_ms, max_ms,
                                    le_100, le_250, le_500, le_1000, le_1500, le_2500, le_5000, le_10000)
-      values ('gradient-test', 'analytics', null, date_trunc('minute', now()), 200, 0, 160000, 990, 0, 0, 20, 200, 200, 200, 200, 200)`;
+      values ('gradient-test', 'analytics', null, date_trunc('minute', now()), 2000, 0, 1600000, 990, 0, 0, 200, 2000, 2000, 2000, 2000, 2000)`;
     const out = await tick();
     expect(out.slo.breaches).toEqual([]);
     expect(out.slo.rolled_back).toBe(false);
