@@ -3,6 +3,7 @@
  * project or in tests: SUPABASE_DB_URL=... npm run relay. Several may run at once.
  */
 import postgres from "postgres";
+import { POOL_OPTIONS } from "../packages/shared/db/client.ts";
 import { createLogger } from "../packages/shared/observability/logger.ts";
 import { RELAY_PRINCIPAL, Relay } from "../packages/shared/outbox/relay.ts";
 
@@ -12,7 +13,7 @@ if (!url) {
   process.exit(2);
 }
 const log = createLogger("relay");
-const sql = postgres(url, { prepare: false, max: 4, onnotice: () => {} });
+const sql = postgres(url, { ...POOL_OPTIONS, max: 4 });
 const relay = new Relay(sql, {
   principalId: RELAY_PRINCIPAL,
   batchSize: Number(process.env.RELAY_BATCH ?? 100),

@@ -10,6 +10,7 @@
  * shows as a restart.
  */
 import postgres from "postgres";
+import { POOL_OPTIONS } from "../../packages/shared/db/client.ts";
 import { loadFunctions } from "./functions.ts";
 import { gateway } from "./gateway.ts";
 import { startPgNetWorker } from "./pgnet.ts";
@@ -65,7 +66,8 @@ function keepStarted(name: string, start: () => Promise<() => Promise<void>>): (
 const projectRoot = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const port = Number(env("PORT"));
 const functions = await loadFunctions(projectRoot);
-const sql = postgres(env("SUPABASE_DB_URL"), { prepare: false, max: 4, onnotice: () => {} });
+// The pg_net worker and the relay reconnect like the functions do (fail fast, no backoff left over).
+const sql = postgres(env("SUPABASE_DB_URL"), { ...POOL_OPTIONS, max: 4 });
 
 const listening = Promise.withResolvers<void>();
 const server = Deno.serve({

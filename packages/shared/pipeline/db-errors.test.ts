@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { countsAgainstSlo } from "../http/catalogue.ts";
-import { isDbUnavailable, refusalFromDb } from "./db-errors.ts";
+import { isDbUnavailable, refusalFromDb, unavailableCode } from "./db-errors.ts";
 
 describe("refusalFromDb", () => {
   it("answers a rail's SQLSTATE with the catalogue's problem, keeping the database's code in `rail`", () => {
@@ -36,6 +36,7 @@ describe("refusalFromDb", () => {
       // No internals reach the client (addresses, the server's message).
       expect(JSON.stringify(r!.problem)).not.toMatch(/127\.0\.0\.1|administrator|too many clients/);
       expect(isDbUnavailable(err)).toBe(true);
+      expect(unavailableCode(err)).toMatch(/^(E[A-Z_]+|CONNECT[A-Z_]+|57P0[123]|53300|08[0-9A-Z]{3})$/);
     }
     expect(countsAgainstSlo("database_unavailable")).toBe(true);
   });

@@ -29,11 +29,18 @@ const UNAVAILABLE_CODES = new Set([
   "57P01", "57P02", "57P03", "53300",
 ]);
 
-export function isDbUnavailable(err: unknown, depth = 0): boolean {
+export const isDbUnavailable = (err: unknown): boolean => unavailableCode(err) !== null;
+
+/** The code that says the database is away (safe to log: no message, no SQL), or null. */
+export function unavailableCode(err: unknown, depth = 0): string | null {
   const e = err as PgError | null;
-  if (!e || typeof e !== "object" || depth > 3) return false;
-  if (typeof e.code === "string" && (UNAVAILABLE_CODES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return true;
-  return (Array.isArray(e.errors) && e.errors.some((x) => isDbUnavailable(x, depth + 1))) || isDbUnavailable(e.cause, depth + 1);
+  if (!e || typeof e !== "object" || depth > 3) return null;
+  if (typeof e.code === "string" && (UNAVAILABLE_CODES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return e.code;
+  for (const x of Array.isArray(e.errors) ? e.errors : []) {
+    const code = unavailableCode(x, depth + 1);
+    if (code) return code;
+  }
+  return unavailableCode(e.cause, depth + 1);
 }
 
 /** The refusal for a database error, or null when it is not a refusal (a real failure). */

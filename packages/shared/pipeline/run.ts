@@ -7,7 +7,7 @@ import { startSpan, traceparentOf } from "../observability/tracing.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { TraceContext } from "../observability/traceparent.ts";
 import type { ActionContext, AnyAction, Principal, ProveResult } from "./action.ts";
-import { refusalFromDb } from "./db-errors.ts";
+import { refusalFromDb, unavailableCode } from "./db-errors.ts";
 import type { FeedRow, Telemetry } from "./telemetry.ts";
 
 /** Claims carried into Postgres as request.jwt.claims (see docs/security-model.md). */
@@ -201,6 +201,7 @@ export async function runAction(deps: RunDeps, def: AnyAction, req: RunRequest):
     const reused = await req.nonce;
     const refusal = reused ?? (err instanceof ActionRefused ? err.refusal : refusalFromDb(err));
     if (!refusal) log.error({ err: err instanceof Error ? err.message : String(err) }, "action failed");
+    else if (refusal.code === "database_unavailable") log.warn({ db_error: unavailableCode(err) }, "database unavailable");
     outcome = refusal ?? refuse("internal_error");
   }
 

@@ -63,6 +63,19 @@ describe.each(Object.keys(RUNTIMES))("postgres.js under %s", (runtime) => {
     expect(patched.result()).toEqual({ tx: "CONNECTION_CLOSED", after: 1 });
   }, 60_000);
 
+  it("transactions in flight when Postgres restarts: their connections, reconnected, answer the next queries (not the 57P01 they were ended with)", async () => {
+    const child = start(runtime, "patched", "stale");
+    let out = "", stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    const ready = new Promise<void>((r) => child.stdout!.on("data", (d) => ((out += d), out.includes("ready") && r())));
+    const exited = new Promise<number | null>((r) => child.on("close", r));
+    await ready;
+    await restartCluster(inst);
+    child.stdin!.end("go\n");
+    expect(await exited, stderr).toBe(0);
+    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual({ tx: ["CONNECTION_CLOSED", "CONNECTION_CLOSED"], next: [1, 2, 3, 4] });
+  }, 60_000);
+
   it("a socket closed during a buffered write: unpatched, the connection never writes again; patched, it reconnects", async () => {
     const upstream = await run(runtime, "upstream", "poison");
     expect(upstream.result()).toEqual({ queued: "CONNECTION_CLOSED", next: ["CONNECT_TIMEOUT", "CONNECT_TIMEOUT"] });

@@ -467,6 +467,10 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
     // switchyard patch: also after an error (hadError). The 'error' event settled what was sent
     // before it; a query queued between 'error' and 'close' would otherwise wait forever.
     ;(query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))
+    // switchyard patch: the settled query and the error it was waiting to report stay behind
+    // otherwise, and the reconnected connection answers its next query with that old error.
+    query = results = errorResponse = null
+    result = new Result()
     closedTime = performance.now()
     hadError && options.shared.retries++
     delay = (typeof backoff === 'function' ? backoff(options.shared.retries) : backoff) * 1000

@@ -1,7 +1,7 @@
 // The postgres.js defects of issue 12 item 1 (vendor/postgres/PATCH.md), driven against a real
 // Postgres. Plain JavaScript so that Node and Deno run the same file, with the vendored
 // (patched) or the npm (unpatched) package:
-//   node|deno scenario.mjs <path of the package's src/index.js> begin|poison|types|load <db url>
+//   node|deno scenario.mjs <path of the package's src/index.js> begin|stale|poison|types|load <db url>
 // An uncaught exception ends the process (non-zero exit, the stack on stderr): what the
 // runtime suffered.
 import net from "node:net";
@@ -31,6 +31,22 @@ if (scenario === "begin") {
   print({ tx: await tx, after: await settle(sql`select 1 as x`.then((r) => r[0].x)) });
   // end() without a timeout never resolves once a connection closed mid-query (upstream too).
   await Promise.all([sql.end({ timeout: 1 }), killer.end()]);
+} else if (scenario === "stale") {
+  // Transactions in flight when Postgres shuts down (pg_ctl restart -m fast, by the test on
+  // "ready"): each connection gets 57P01, then the close before the ReadyForQuery that error
+  // waits for. Unpatched, a reconnected connection answers its next query with that old 57P01.
+  const sql = postgres(url, { ...options, max: 2 });
+  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  const inflight = Promise.all([1, 2].map(() => settle(sql.begin((t) => t`select pg_sleep(10)`))));
+  await new Promise((r) => setTimeout(r, 200));
+  console.log("ready");
+  await lines.next(); // "go": Postgres is back
+  const tx = await inflight;
+  const next = [];
+  for (const n of [1, 2, 3, 4]) next.push(await settle(sql.begin((t) => t`select ${n}::int as x`).then((r) => r[0].x)));
+  print({ tx, next });
+  await sql.end({ timeout: 1 });
+  process.exit(0);
 } else if (scenario === "poison") {
   // The sibling: the socket's close arrives while a write waits for its flush. Unpatched, the
   // cleared flush timer is never reset, so the connection never writes again (every reconnect
