@@ -63,7 +63,11 @@ async function main(): Promise<number> {
   const runDir = join(PROJECT_ROOT, ".n8n", `run-${process.pid}`);
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
-  const cleanups: (() => Promise<void> | void)[] = [() => rmSync(runDir, { recursive: true, force: true })];
+  // Kept when a check failed: n8n's log and its SQLite (executions) are in it.
+  const cleanups: (() => Promise<void> | void)[] = [() => {
+    if (results.every((r) => r.ok)) rmSync(runDir, { recursive: true, force: true });
+    else console.log(`n8n's log and database kept in ${runDir}`);
+  }];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch((e) => console.error(`cleanup: ${e}`));
   };
@@ -83,6 +87,7 @@ async function main(): Promise<number> {
     const webhookSecret = `whsec_${randomBytes(24).toString("base64")}`;
     const stripeKey = `sk_test_${randomBytes(12).toString("hex")}`;
     const n8nPort = await freePort();
+    const brokerPort = await freePort();
     const n8nBase = `http://127.0.0.1:${n8nPort}`;
     const secretRef = `${DEMO_TENANT}/n8n-e2e`;
     await sql`select vault.create_secret(${webhookSecret}, ${secretRef})`;
@@ -123,6 +128,10 @@ async function main(): Promise<number> {
       N8N_PERSONALIZATION_ENABLED: "false", N8N_HIRING_BANNER_ENABLED: "false", EXTERNAL_FRONTEND_HOOKS_URLS: "",
       N8N_DIAGNOSTICS_CONFIG_FRONTEND: "", N8N_DIAGNOSTICS_CONFIG_BACKEND: "", N8N_COMMUNITY_PACKAGES_ENABLED: "false",
       N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: "false", N8N_LOG_LEVEL: "info", N8N_RUNNERS_ENABLED: "true",
+      N8N_RUNNERS_BROKER_PORT: String(brokerPort), DB_SQLITE_POOL_SIZE: "2",
+      // n8n 1.123's default "vm" expression engine runs on isolated-vm 6.2, which needs Node 22
+      // (its install script is skipped, scripts/n8n/install.ts): the legacy engine needs none.
+      N8N_EXPRESSION_ENGINE: "legacy",
       // What the templates need (README "Using n8n").
       N8N_BLOCK_ENV_ACCESS_IN_NODE: "false", NODE_FUNCTION_ALLOW_BUILTIN: "crypto",
       SWITCHYARD_FUNCTIONS_URL: `${stack.api}/functions/v1`, SWITCHYARD_TENANT_ID: DEMO_TENANT,
@@ -220,7 +229,9 @@ async function main(): Promise<number> {
     await check("refused: a template signing with a wrong key gets Switchyard's 401", async () => {
       const before = (await sql`select count(*)::int as n from public.website_events`)[0].n;
       const res = await form("wrong-key-form", new URLSearchParams({ email: `x-${email}`, page: "/pricing" }).toString());
-      const p = await res.json() as { code?: string; status?: number };
+      const text = await res.text();
+      const p = JSON.parse(text || "{}") as { code?: string; status?: number };
+      assert(text, `n8n answered ${res.status} with an empty body (${JSON.stringify(Object.fromEntries(res.headers))})`);
       const after = (await sql`select count(*)::int as n from public.website_events`)[0].n;
       assert(res.status === 401 && p.code === "invalid_signature", `n8n answered ${res.status} ${JSON.stringify(p)}`);
       assert(after === before, "a website event was stored");

@@ -1,13 +1,15 @@
 /**
  * The pinned n8n for `npm run n8n:e2e`, installed into .n8n/install (git-ignored), never a
- * dependency of the project. Two things of n8n's install do not come from the npm registry,
- * and are worked around here:
+ * dependency of the project. Parts of n8n's install do not come from the npm registry or do
+ * not build on Node 20; worked around here:
  * - n8n-nodes-base depends on `xlsx` by a tarball URL on SheetJS's own CDN: overridden with
  *   the registry's xlsx 0.18.5 (the Spreadsheet File node's library; no template uses it).
- * - sqlite3 (n8n's SQLite driver) first tries to download a prebuilt binary from GitHub
- *   (prebuild-install): built from source instead (`build_from_source`, node-gyp with the
- *   local Node headers: `nodedir` when the machine has them). npm 11 runs a dependency's
- *   install script only when `allowScripts` names it: sqlite3 alone is allowed.
+ * - Install scripts are off (`--ignore-scripts`): isolated-vm 6.2 (of @n8n/expression-runtime)
+ *   needs Node 22 and fails to compile on 20, and the others are optional or download
+ *   prebuilt binaries from GitHub (prebuild-install), which this network does not reach.
+ * - sqlite3, the one native module n8n needs here (its SQLite database), is then rebuilt
+ *   from source (`npm rebuild sqlite3` with build_from_source: its prebuild-install would
+ *   download the binary), node-gyp using the Node headers installed beside node.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -49,8 +51,13 @@ export function ensureN8n(log: (s: string) => void): { installed: boolean; secon
   // node-gyp would download Node's headers; the ones installed beside node serve instead.
   const nodeDir = dirname(dirname(process.execPath));
   if (!process.env.npm_config_nodedir && existsSync(join(nodeDir, "include", "node", "node.h"))) env.npm_config_nodedir = nodeDir;
-  const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: INSTALL_DIR, stdio: "inherit", env });
-  if (r.status !== 0) throw new Error(`npm install of n8n ${N8N_VERSION} failed (exit ${r.status})`);
+  const npm = (args: string[]) => {
+    const r = spawnSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd: INSTALL_DIR, stdio: "inherit", env });
+    if (r.status !== 0) throw new Error(`npm ${args.join(" ")} (n8n ${N8N_VERSION}) failed (exit ${r.status})`);
+  };
+  npm(["install", "--ignore-scripts"]);
+  log(`npm install done after ${((Date.now() - t) / 1000).toFixed(1)} s; building sqlite3 from source`);
+  npm(["rebuild", "sqlite3"]);
   if (!sqliteBuilt()) throw new Error("sqlite3's native module was not built (its install script did not run)");
   return { installed: true, seconds: (Date.now() - t) / 1000 };
 }

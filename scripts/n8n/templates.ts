@@ -1,8 +1,8 @@
 /**
  * The n8n templates in n8n/*.json (n8n's workflow export format) and their Code nodes run
  * outside n8n: `runCodeNode` evaluates a node's jsCode in node:vm with the parts of n8n's Code
- * node API the templates use ($input, $env, $, $getWorkflowStaticData, require of the builtins
- * NODE_FUNCTION_ALLOW_BUILTIN allows, this.helpers). npm test runs them against the real gateway;
+ * node sandbox the templates use ($input, $env, $, $getWorkflowStaticData, require of the builtins
+ * NODE_FUNCTION_ALLOW_BUILTIN allows, this.helpers), and no global n8n's sandbox lacks. npm test runs them against the real gateway;
  * `npm run n8n:e2e` runs the same JSON in a real n8n.
  */
 import * as crypto from "node:crypto";
@@ -73,25 +73,25 @@ export async function runCodeNode(jsCode: string, ctx: CodeContext): Promise<Ite
     if (!items) throw new Error(`Referenced node doesn't exist or didn't run: ${name}`);
     return { all: () => items, first: () => items[0], item: items[0] };
   };
-  const sandbox = {
-    $input: { all: () => ctx.items, first: () => ctx.items[0] },
-    $env: new Proxy({}, { get: (_t, k) => (typeof k === "string" ? ctx.env[k] : undefined) }),
-    $: output,
-    $getWorkflowStaticData: () => staticData,
+  // The globals n8n 1.123's JS task runner gives a Code node (@n8n/task-runner, buildContext and
+  // getNativeVariables): no URL, no URLSearchParams, no fetch. `this` is the context itself.
+  const context = vm.createContext({
     require: (m: string) => {
       if (!allow.includes(m) || !BUILTINS[m]) throw new Error(`Cannot find module '${m}' (NODE_FUNCTION_ALLOW_BUILTIN)`);
       return BUILTINS[m];
     },
-    Buffer,
-    URL,
-    URLSearchParams,
     console,
-  };
-  const helpers = {
-    getBinaryDataBuffer: (index: number, prop: string) => Promise.resolve(Buffer.from(ctx.items[index].binary![prop].data, "base64")),
-  };
-  const fn = vm.runInNewContext(`(async function () {\n${jsCode}\n})`, sandbox, { filename: "code-node.js" }) as () => Promise<Item[]>;
-  const out = await fn.call({ helpers });
+    $getWorkflowStaticData: () => staticData,
+    Buffer, setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate, btoa, atob,
+    TextDecoder, TextDecoderStream, TextEncoder, TextEncoderStream, FormData,
+    $input: { all: () => ctx.items, first: () => ctx.items[0] },
+    $env: new Proxy({}, { get: (_t, k) => (typeof k === "string" ? ctx.env[k] : undefined) }),
+    $: output,
+    helpers: {
+      getBinaryDataBuffer: (index: number, prop: string) => Promise.resolve(Buffer.from(ctx.items[index].binary![prop].data, "base64")),
+    },
+  });
+  const out = await (vm.runInContext(`(async function VmCodeWrapper() {${jsCode}\n})()`, context, { filename: "code-node.js" }) as Promise<Item[]>);
   return JSON.parse(JSON.stringify(out)) as Item[];
 }
 

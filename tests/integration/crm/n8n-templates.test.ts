@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signatureHeader } from "../../../packages/shared/outbox/relay.ts";
+import { createLogger } from "../../../packages/shared/observability/logger.ts";
+import { RELAY_PRINCIPAL, Relay, signatureHeader } from "../../../packages/shared/outbox/relay.ts";
 import { codeOf, type Item, loadTemplate, runCodeNode, webhookItem } from "../../../scripts/n8n/templates.ts";
 import { sql } from "../../helpers/db.ts";
 import { fnUrl } from "../../helpers/env.ts";
@@ -18,6 +19,8 @@ const outbound = loadTemplate("outbound.json");
 const checkout = loadTemplate("checkout.json");
 const VERIFY = "Verify Standard Webhooks signature";
 const secret = newSecret();
+// npm test's runtime runs no relay worker: this file drains the outbox when it waits for a delivery.
+const relay = new Relay(sql, { principalId: RELAY_PRINCIPAL, batchSize: 200, timeoutMs: 5000 }, createLogger("n8n-templates-test", { write: () => {} }));
 
 let tenant: string;
 let env: Record<string, string | undefined>;
@@ -46,7 +49,8 @@ async function signAndPost(form: Record<string, unknown>, overrides: Record<stri
 
 const deliveryOf = async (websiteEventId: string) => {
   const [o] = await sql`select id from outbox_events where tenant_id = ${tenant} and payload->>'website_event_id' = ${websiteEventId}`;
-  expect(await until(() => deliveries.some((d) => d.webhookId === o.id), 30_000)).toBe(true);
+  const delivered = () => deliveries.some((d) => d.webhookId === o.id);
+  expect(await until(async () => delivered() || ((await relay.drain(5000)), delivered()), 30_000)).toBe(true);
   return deliveries.find((d) => d.webhookId === o.id)!;
 };
 
@@ -105,7 +109,7 @@ describe("n8n inbound template: Sign for Switchyard (HMAC v2)", () => {
 });
 
 describe("n8n outbound template: Verify Standard Webhooks signature", () => {
-  const event = (id: string) => JSON.stringify({ id, type: "website.roi.calculated", timestamp: new Date().toISOString(), tenant_id: "t", aggregate: { type: "x", id: "y" }, data: { page: "/roi" } });
+  const event = (id: string) => JSON.stringify({ id, type: "website.roi.calculated", timestamp: "2026-12-01T00:00:00.000Z", tenant_id: "t", aggregate: { type: "x", id: "y" }, data: { page: "/roi" } });
   const signed = (id: string, secrets: string[], at = new Date()) => ({
     "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": signatureHeader(secrets, id, at, event(id)),
   });
