@@ -20,7 +20,8 @@ const checkout = loadTemplate("checkout.json");
 const VERIFY = "Verify Standard Webhooks signature";
 const secret = newSecret();
 // npm test's runtime runs no relay worker: this file drains the outbox when it waits for a delivery.
-const relay = new Relay(sql, { principalId: RELAY_PRINCIPAL, batchSize: 200, timeoutMs: 5000 }, createLogger("n8n-templates-test", { write: () => {} }));
+// Earlier files may leave a backlog ahead of this file's events: wide batches, short timeouts.
+const relay = new Relay(sql, { principalId: RELAY_PRINCIPAL, batchSize: 500, timeoutMs: 2000 }, createLogger("n8n-templates-test", { write: () => {} }));
 
 let tenant: string;
 let env: Record<string, string | undefined>;
@@ -50,7 +51,7 @@ async function signAndPost(form: Record<string, unknown>, overrides: Record<stri
 const deliveryOf = async (websiteEventId: string) => {
   const [o] = await sql`select id from outbox_events where tenant_id = ${tenant} and payload->>'website_event_id' = ${websiteEventId}`;
   const delivered = () => deliveries.some((d) => d.webhookId === o.id);
-  expect(await until(async () => delivered() || ((await relay.drain(5000)), delivered()), 30_000)).toBe(true);
+  expect(await until(async () => delivered() || ((await relay.drain(10_000)), delivered()), 50_000)).toBe(true);
   return deliveries.find((d) => d.webhookId === o.id)!;
 };
 
