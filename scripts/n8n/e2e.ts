@@ -11,7 +11,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
@@ -155,7 +155,7 @@ async function main(): Promise<number> {
 
     t = Date.now();
     const logFile = join(runDir, "n8n.log");
-    const out = (await import("node:fs")).openSync(logFile, "a");
+    const out = openSync(logFile, "a");
     const child = spawn(process.execPath, [N8N_BIN, "start"], { env, detached: true, stdio: ["ignore", out, out] });
     cleanups.push(async () => {
       if (!child.pid || !pidAlive(child.pid)) return;
