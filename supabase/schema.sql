@@ -9313,7 +9313,7 @@ CREATE TABLE public.website_events (
     lead_id uuid,
     trace_id text,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT website_events_event_type_allowed_check CHECK ((event_type = ANY (ARRAY['lead.created'::text, 'demo.requested'::text, 'roi.calculated'::text, 'checkout.started'::text])))
+    CONSTRAINT website_events_event_type_allowed_check CHECK ((event_type = ANY (ARRAY['lead.created'::text, 'demo.requested'::text, 'roi.calculated'::text, 'checkout.started'::text, 'checkout.session_created'::text])))
 );
 
 ALTER TABLE public.website_events OWNER TO postgres;

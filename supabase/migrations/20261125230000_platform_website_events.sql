@@ -1,6 +1,7 @@
 -- Website events (charter §5): lead.created, demo.requested, roi.calculated and
 -- checkout.started arrive from n8n as signed webhooks, are written idempotently (one row
--- per webhook id) and published to the outbox for n8n -> CRM / Stripe.
+-- per webhook id) and published to the outbox for n8n -> CRM / Stripe; n8n posts the
+-- Stripe Checkout Session it created back as checkout.session_created.
 --
 -- PII (email, name, phone) lives only in crm_leads, under RLS. The event log and the
 -- outbox payloads carry ids, UTM and a sha256 of the email for dedupe, never the PII.
@@ -16,7 +17,7 @@ create table public.website_events (
   id           uuid primary key,
   tenant_id    uuid not null references public.tenants (id) on delete cascade,
   webhook_id   text not null,
-  event_type   text not null constraint website_events_event_type_allowed_check check (event_type in ('lead.created', 'demo.requested', 'roi.calculated', 'checkout.started')),
+  event_type   text not null constraint website_events_event_type_allowed_check check (event_type in ('lead.created', 'demo.requested', 'roi.calculated', 'checkout.started', 'checkout.session_created')),
   page         text not null,
   utm          jsonb not null default '{}'::jsonb,
   data         jsonb not null default '{}'::jsonb,   -- the non-PII fields of the event

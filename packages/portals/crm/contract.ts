@@ -22,7 +22,7 @@ const websiteEvent = <T extends string, D extends z.ZodRawShape>(type: T, data: 
 /**
  * The CRM portal's contract: the website's four events (charter §5), served by the platform
  * function `webhooks` (POST /functions/v1/webhooks?tenant=<uuid>, the body's `type` names
- * the action). Leads land in crm_leads, every event in website_events.
+ * the action), and n8n's checkout callback. Leads land in crm_leads, every event in website_events.
  */
 export const contract = defineContract("crm", {
   fn: "webhooks",
@@ -40,6 +40,16 @@ export const contract = defineContract("crm", {
       seats: z.number().int().min(1).max(100_000),
       currency: z.enum(["USD", "CAD"]).default("USD"),
     }),
+    // n8n's callback (n8n/checkout.json): the Stripe Checkout Session it created for a
+    // website.checkout.started event. Switchyard keeps the session's ids and amount, not its URL.
+    checkout_session_created: websiteEvent("checkout.session_created", {
+      checkout_event_id: z.guid(),
+      session_id: z.string().regex(/^cs_[A-Za-z0-9_]{1,250}$/, "A Stripe Checkout Session id (cs_...)"),
+      amount_total: z.number().int().min(0).max(10_000_000_000),
+      currency: z.enum(["usd", "cad"]),
+      plan: z.enum(["starter", "growth", "enterprise"]),
+      seats: z.number().int().min(1).max(100_000),
+    }),
   },
-  events: ["website.lead.created", "website.demo.requested", "website.roi.calculated", "website.checkout.started"],
+  events: ["website.lead.created", "website.demo.requested", "website.roi.calculated", "website.checkout.started", "website.checkout.session_created"],
 });

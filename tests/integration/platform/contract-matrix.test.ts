@@ -80,6 +80,10 @@ const FIXTURES: Record<string, Fixture> = {
     input: () => ({ type: "roi.calculated", data: { ...website("/roi"), inputs: { loads_per_month: 400, avg_rate_usd: 2100 }, result: { monthly_savings_usd: 18250 } } }),
   },
   "crm/checkout_started": { as: "n8n", succeeds: true, input: () => ({ type: "checkout.started", data: { ...website("/checkout"), plan: "growth", seats: 12 } }) },
+  "crm/checkout_session_created": {
+    as: "n8n", succeeds: true,
+    input: () => ({ type: "checkout.session_created", data: { ...website("/checkout"), checkout_event_id: randomUUID(), session_id: `cs_test_${hex(8)}`, amount_total: 58800, currency: "usd", plan: "growth", seats: 12 } }),
+  },
   // A dry run on a fresh dead entry of the matrix's tenant: nothing is replayed.
   "autonomous/replay": {
     as: "super", tenant: MATRIX_TENANT, succeeds: true,

@@ -58,6 +58,10 @@ const SEEDS: Record<string, () => unknown> = {
   "crm.checkout_started": () => ({
     type: "checkout.started", data: { page: "/checkout", email: "fuzz@shipper.example", plan: "growth", seats: 5, currency: "USD", utm: { term: "tms" } },
   }),
+  "crm.checkout_session_created": () => ({
+    type: "checkout.session_created",
+    data: { page: "/checkout", checkout_event_id: randomUUID(), session_id: "cs_test_fuzz", amount_total: 24500, currency: "usd", plan: "growth", seats: 5 },
+  }),
   "autonomous.replay": () => ({ all: true, dry_run: true }),
   "autonomous.approve": () => ({ request_id: randomUUID(), approve: false, note: "fuzz note" }),
   // Never engages: boolean fields are only ever replaced by non-booleans below.
