@@ -160,23 +160,30 @@ comment on function app_private.dr_loss_window(int, bigint, boolean) is
 revoke execute on function app_private.dr_loss_window(int, bigint, boolean) from public, anon, authenticated, service_role;
 
 -- The runbook's record, on the (new) primary: its steps and report, audited by the DR
--- principal (dr_authorize set it on the session).
-create function app_private.dr_record(p_kind text, p_started_at timestamptz, p_ok boolean, p_steps jsonb, p_report jsonb)
+-- principal (dr_authorize set it on the session). p_id: the run's row to bring up to date
+-- (a cutover writes its record as the new primary's first transaction, then its last steps).
+create function app_private.dr_record(p_kind text, p_started_at timestamptz, p_ok boolean, p_steps jsonb, p_report jsonb,
+                                      p_id bigint default null)
 returns bigint
 language plpgsql security definer set search_path = '' as $$
 declare
   v_id bigint;
 begin
-  insert into ops.dr_runs (kind, principal_id, started_at, ok, steps, report)
-  values (p_kind, auth.uid(), p_started_at, p_ok, coalesce(p_steps, '[]'::jsonb), coalesce(p_report, '{}'::jsonb))
-  returning id into v_id;
+  if p_id is null then
+    insert into ops.dr_runs (kind, principal_id, started_at, ok, steps, report)
+    values (p_kind, auth.uid(), p_started_at, p_ok, coalesce(p_steps, '[]'::jsonb), coalesce(p_report, '{}'::jsonb))
+    returning id into v_id;
+  else
+    update ops.dr_runs set ok = p_ok, steps = coalesce(p_steps, '[]'::jsonb), report = coalesce(p_report, '{}'::jsonb), finished_at = now()
+    where id = p_id and kind = p_kind returning id into v_id;
+  end if;
   perform app_private.audit_write(null, 'dr.' || p_kind, 'dr_run', v_id::text, null,
     jsonb_build_object('ok', p_ok, 'steps', p_steps, 'report', p_report));
   return v_id;
 end $$;
-comment on function app_private.dr_record(text, timestamptz, boolean, jsonb, jsonb) is
-  'Records a DR runbook run (ops.dr_runs) and audits it as the session''s DR principal.';
-revoke execute on function app_private.dr_record(text, timestamptz, boolean, jsonb, jsonb) from public, anon, authenticated, service_role;
+comment on function app_private.dr_record(text, timestamptz, boolean, jsonb, jsonb, bigint) is
+  'Records (or brings up to date) a DR runbook run in ops.dr_runs and audits it as the session''s DR principal.';
+revoke execute on function app_private.dr_record(text, timestamptz, boolean, jsonb, jsonb, bigint) from public, anon, authenticated, service_role;
 
 -- Backup freshness (the daily job): the newest verified base backup and the WAL archive's
 -- position, not a drill's run record.
