@@ -10,6 +10,7 @@ import { dbUrl, loadInstance, type Instance } from "../stack/instance.ts";
 import { standbyOf } from "../stack/standby.ts";
 import { isRunning } from "../stack/postgres.ts";
 import { cutover } from "../dr/cutover.ts";
+import { failback } from "../dr/failback.ts";
 import { notFound } from "./errors.ts";
 import { replication, replicationLine } from "./replication.ts";
 import { z } from "zod";
@@ -54,4 +55,14 @@ const drCutover: Command = async ({ out, argv }) => {
   ].join("\n"));
 };
 
-export const dr = group("dr", { status: drStatus, cutover: drCutover });
+const FAILBACK_USAGE = "ops dr failback --as <principal> [--stack NAME] [--json]";
+
+const drFailback: Command = async ({ out, argv }) => {
+  const { values } = parse(argv, { stack: { type: "string" }, as: { type: "string" } }, { usage: FAILBACK_USAGE });
+  const principal = check(z.string().min(2, `--as <principal> is required: ${FAILBACK_USAGE}`), values.as ?? "", "--as");
+  const r = await failback(stackOf(values.stack), { principal, log });
+  out.result(r, `FAILBACK done: ${r.standby} rejoined as a standby (${r.method}); ${r.state}, lag ${r.lag_bytes} bytes / ${r.lag_seconds} s (run ${r.run_id})\n` +
+    "a planned switch back, zero loss: npm run ops -- dr cutover --as <principal>");
+};
+
+export const dr = group("dr", { status: drStatus, cutover: drCutover, failback: drFailback });

@@ -5,7 +5,7 @@ export interface StandbyLag {
   slot: string;
   state: string;
   syncState: string | null;
-  lagBytes: number;
+  lagBytes: number | null; // null: a new slot that holds no WAL yet
   lagSeconds: number;
 }
 

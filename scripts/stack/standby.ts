@@ -82,7 +82,10 @@ export function ensureArchiving(i: Instance, log: (s: string) => void): DrState 
   ownedDir(i, s.archiveDir);
   ownedDir(i, s.backupsDir);
   saveDr(i, s);
-  const command = `test ! -f '${s.archiveDir}/%f' && cp '%p' '${s.archiveDir}/%f'`;
+  // A promoted standby may archive a segment the old primary archived already: the same
+  // bytes are success, different ones a failure (never overwrite the archive).
+  const dst = `'${s.archiveDir}/%f'`;
+  const command = `if test -f ${dst}; then cmp -s '%p' ${dst}; else cp '%p' ${dst}; fi`;
   if (sqlValue(i, "show archive_mode") === "on" && sqlValue(i, "show archive_command") === command) return s;
   log(`archiving WAL to ${s.archiveDir}`);
   psql(i, ["-c", "alter system set archive_mode = on", "-c", `alter system set archive_command = '${command.replaceAll("'", "''")}'`]);
@@ -104,10 +107,18 @@ export function cloneStandby(primary: Instance, target: Instance): void {
   configureStandby(target);
 }
 
-/** The standby's own port and socket (later lines of postgresql.conf win). */
+/**
+ * The standby's own port and socket (later lines win) and its slot. pg_rewind copies the
+ * source's configuration files, so fail-back sets them again; the slot goes into
+ * postgresql.auto.conf, which overrides postgresql.conf.
+ */
 export function configureStandby(target: Instance): void {
-  const conf = join(target.dataDir, "postgresql.conf");
-  writeFileSync(conf, `${readFileSync(conf, "utf8")}\n# switchyard standby\nport = ${target.dbPort}\nunix_socket_directories = '${target.socketDir}'\n`);
+  const append = (file: string, lines: string) => {
+    const f = join(target.dataDir, file);
+    writeFileSync(f, `${readFileSync(f, "utf8")}\n${lines}\n`);
+  };
+  append("postgresql.conf", `# switchyard standby\nport = ${target.dbPort}\nunix_socket_directories = '${target.socketDir}'`);
+  append("postgresql.auto.conf", `primary_slot_name = '${STANDBY_SLOT}'`);
 }
 
 /** Makes (first time) and starts the standby; returns it. */
