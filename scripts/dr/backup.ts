@@ -69,6 +69,8 @@ export interface RestoreReport {
   recovery_point: string | null;
   recovery_ms: number;
   amcheck: string;
+  /** The newest audit row restored (a point-in-time restore has nothing after its target). */
+  last_audit_at: string | null;
   counts: Record<string, number>;
   audit_chains: number;
   audit_ok: boolean;
@@ -138,20 +140,22 @@ ${target}
     const db = restored!;
     const [{ point }] = await db`select pg_last_xact_replay_timestamp() as point`;
     const amcheck = await rb.step("pg_amcheck (heap and btree, all indexes)", () => {
-      const r = pgCmd(scratch, "pg_amcheck", ["--install-missing", "--heapallindexed", "-d", dbUrl(scratch)]);
-      if (r.status !== 0) throw new Error(`pg_amcheck found corruption: ${(r.stdout || r.stderr).trim().split("\n").slice(0, 5).join(" | ")}`);
+      // Over the scratch cluster's socket (trust): pg_amcheck takes a database name, not a URL.
+      const r = pgCmd(scratch, "pg_amcheck", ["--install-missing", "--heapallindexed", "-h", scratch.socketDir, "-p", String(scratch.dbPort), "-U", "postgres", "postgres"]);
+      if (r.status !== 0) throw new Error(`pg_amcheck (exit ${r.status}): ${(r.stdout || r.stderr).trim().split("\n").slice(0, 5).join(" | ")}`);
       return "clean";
     });
     const checks = await rb.step("project checks (counts, audit chains, flags typed, trial balance)", async () => {
-      const [[counts], chains, [flags], [ledger]] = await Promise.all([
+      const [[counts], chains, [flags], [ledger], [audit]] = await Promise.all([
         db.unsafe(COUNTS),
         db`select ok from app_private.audit_verify()`,
         db`select bool_and(public.flag_value(d.key) is not null) as typed,
                   jsonb_typeof(public.flag_value('autonomy.emergencyStop')) = 'boolean' as stop_boolean
            from public.flag_definitions d`,
         db`select coalesce(sum(amount_cents), 0)::float8 as cents from public.journal_lines`,
+        db`select max(occurred_at) as at from public.audit_log`,
       ]);
-      return { counts, audit_chains: chains.length, audit_ok: chains.every((c) => c.ok), flags_typed: flags.typed && flags.stop_boolean, trial_balance_cents: ledger.cents };
+      return { last_audit_at: audit.at ? new Date(audit.at).toISOString() : null, counts, audit_chains: chains.length, audit_ok: chains.every((c) => c.ok), flags_typed: flags.typed && flags.stop_boolean, trial_balance_cents: ledger.cents };
     }, (c) => c);
     // Restored to the end of the archive, the counts are the source's own.
     const [want] = await sql.unsafe(COUNTS);

@@ -11,6 +11,7 @@ import { standbyOf } from "../stack/standby.ts";
 import { isRunning } from "../stack/postgres.ts";
 import { cutover } from "../dr/cutover.ts";
 import { failback } from "../dr/failback.ts";
+import { backup, restoreTest } from "../dr/backup.ts";
 import { notFound } from "./errors.ts";
 import { replication, replicationLine } from "./replication.ts";
 import { z } from "zod";
@@ -65,4 +66,21 @@ const drFailback: Command = async ({ out, argv }) => {
     "a planned switch back, zero loss: npm run ops -- dr cutover --as <principal>");
 };
 
-export const dr = group("dr", { status: drStatus, cutover: drCutover, failback: drFailback });
+const drBackup: Command = async ({ out, argv }) => {
+  const { values } = parse(argv, { stack: { type: "string" } }, { usage: "ops dr backup [--stack NAME] [--json]" });
+  const r = await backup(stackOf(values.stack), log);
+  out.result(r, `BACKUP ${r.label} verified (pg_verifybackup: ${r.verified}): ${r.bytes} bytes, WAL ${r.start_lsn}..${r.end_lsn} (run ${r.run_id})`);
+};
+
+const RESTORE_USAGE = "ops dr restore-test [--target-time ISO] [--stack NAME] [--json]";
+
+const drRestoreTest: Command = async ({ out, argv }) => {
+  const { values } = parse(argv, { stack: { type: "string" }, "target-time": { type: "string" } }, { usage: RESTORE_USAGE });
+  const target = values["target-time"] ? new Date(check(z.iso.datetime({ offset: true }), values["target-time"], "--target-time")) : undefined;
+  const r = await restoreTest(stackOf(values.stack), { log, targetTime: target });
+  out.result(r, `RESTORE TEST ${r.ok ? "ok" : "FAILED"}: ${r.backup} to ${r.target}; recovery point ${r.recovery_point}, recovery time ${(r.recovery_ms / 1000).toFixed(1)} s; ` +
+    `pg_amcheck ${r.amcheck}; ${r.audit_chains} audit chains ${r.audit_ok ? "verify" : "BROKEN"}; flags ${r.flags_typed ? "typed" : "UNTYPED"}; trial balance ${r.trial_balance_cents} cents (run ${r.run_id})`);
+  return r.ok ? 0 : 1;
+};
+
+export const dr = group("dr", { status: drStatus, cutover: drCutover, failback: drFailback, backup: drBackup, "restore-test": drRestoreTest });

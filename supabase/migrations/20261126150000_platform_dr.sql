@@ -56,10 +56,13 @@ comment on table ops.dr_runs is
 create index dr_runs_kind_idx on ops.dr_runs (kind, started_at desc);
 revoke all on ops.dr_runs from public, anon, authenticated, service_role;
 
--- Base backups whose manifest pg_verifybackup accepted: what backup freshness reads.
+-- Verified backups, what backup freshness reads: a base backup whose manifest pg_verifybackup
+-- accepted (self-hosted, the local stack), or a dump the hosted drill restored and checked
+-- (hosted Supabase keeps the physical backups itself).
 create table ops.dr_backups (
   id          bigserial primary key,
   label       text not null unique,
+  method      text not null default 'pg_basebackup' constraint dr_backups_method_allowed_check check (method in ('pg_basebackup', 'pg_dump')),
   path        text not null,
   start_lsn   pg_lsn not null,
   end_lsn     pg_lsn not null,
@@ -188,10 +191,10 @@ revoke execute on function app_private.dr_record(text, timestamptz, boolean, jso
 -- Backup freshness (the daily job): the newest verified base backup and the WAL archive's
 -- position, not a drill's run record.
 create function app_private.dr_backup_freshness()
-returns table (last_verified_at timestamptz, label text, end_lsn pg_lsn, last_archived_wal text,
+returns table (last_verified_at timestamptz, label text, method text, end_lsn pg_lsn, last_archived_wal text,
                last_archived_at timestamptz, archive_failed_at timestamptz)
 language sql stable security definer set search_path = '' as $$
-  select b.verified_at, b.label, b.end_lsn, a.last_archived_wal, a.last_archived_time, a.last_failed_time
+  select b.verified_at, b.label, b.method, b.end_lsn, a.last_archived_wal, a.last_archived_time, a.last_failed_time
   from pg_catalog.pg_stat_archiver a
   left join lateral (select * from ops.dr_backups order by verified_at desc limit 1) b on true
 $$;
