@@ -1356,11 +1356,11 @@ COMMENT ON FUNCTION app_private.dr_authorize(p_principal text) IS 'Read-only DR 
 -- Name: dr_backup_freshness(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
-CREATE FUNCTION app_private.dr_backup_freshness() RETURNS TABLE(last_verified_at timestamp with time zone, label text, end_lsn pg_lsn, last_archived_wal text, last_archived_at timestamp with time zone, archive_failed_at timestamp with time zone)
+CREATE FUNCTION app_private.dr_backup_freshness() RETURNS TABLE(last_verified_at timestamp with time zone, label text, method text, end_lsn pg_lsn, last_archived_wal text, last_archived_at timestamp with time zone, archive_failed_at timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select b.verified_at, b.label, b.end_lsn, a.last_archived_wal, a.last_archived_time, a.last_failed_time
+  select b.verified_at, b.label, b.method, b.end_lsn, a.last_archived_wal, a.last_archived_time, a.last_failed_time
   from pg_catalog.pg_stat_archiver a
   left join lateral (select * from ops.dr_backups order by verified_at desc limit 1) b on true
 $$;
@@ -7656,13 +7656,15 @@ COMMENT ON TABLE ops.concurrency_state IS 'Adaptive concurrency (Gradient2) stat
 CREATE TABLE ops.dr_backups (
     id bigint NOT NULL,
     label text NOT NULL,
+    method text DEFAULT 'pg_basebackup'::text NOT NULL,
     path text NOT NULL,
     start_lsn pg_lsn NOT NULL,
     end_lsn pg_lsn NOT NULL,
     bytes bigint NOT NULL,
     taken_at timestamp with time zone NOT NULL,
     verified_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT dr_backups_bytes_nonnegative_check CHECK ((bytes >= 0))
+    CONSTRAINT dr_backups_bytes_nonnegative_check CHECK ((bytes >= 0)),
+    CONSTRAINT dr_backups_method_allowed_check CHECK ((method = ANY (ARRAY['pg_basebackup'::text, 'pg_dump'::text])))
 );
 
 ALTER TABLE ops.dr_backups OWNER TO postgres;

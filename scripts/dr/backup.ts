@@ -112,7 +112,8 @@ export async function restoreTest(i: Instance, opts: { log: Log; targetTime?: Da
       if (i.osUser) runOrFail("chown", "chown", ["-R", `${i.osUser}:${i.osUser}`, root]);
       runOrFail("chmod", "chmod", ["700", scratch.dataDir]);
     });
-    const target = opts.targetTime ? `recovery_target_time = '${opts.targetTime.toISOString()}'` : "";
+    // recovery_target_time takes numeric UTC offsets, not abbreviations such as ISO's Z.
+    const target = opts.targetTime ? `recovery_target_time = '${opts.targetTime.toISOString().replace("T", " ").replace("Z", "+00")}'` : "";
     // postgresql.auto.conf overrides postgresql.conf: the scratch cluster neither archives into
     // the real archive nor runs the cron jobs (they would call the live runtime).
     writeFileSync(join(scratch.dataDir, "postgresql.auto.conf"), `${readFileSync(join(scratch.dataDir, "postgresql.auto.conf"), "utf8")}

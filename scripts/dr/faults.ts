@@ -6,31 +6,19 @@ import { connectDr, sleep } from "./runbook.ts";
 
 /**
  * Stops the standby's WAL receiver (primary_conninfo '' and a reload): from here on, what the
- * primary commits is acknowledged to its clients and never reaches the standby. Returns the
- * connection string to put back (resumeWalReceiver).
+ * primary commits is acknowledged to its clients and never reaches the standby.
  */
-export async function stopWalReceiver(standby: Instance): Promise<string> {
+export async function stopWalReceiver(standby: Instance): Promise<void> {
   const sql = connectDr(dbUrl(standby));
   try {
-    const [{ primary_conninfo: saved }] = await sql`show primary_conninfo`;
     await sql`alter system set primary_conninfo = ''`;
     await sql`select pg_reload_conf()`;
     for (let n = 0; n < 100; n++) {
       const [r] = await sql`select count(*)::int as n from pg_stat_wal_receiver`;
-      if (r.n === 0) return saved;
+      if (r.n === 0) return;
       await sleep(100);
     }
     throw new Error("the standby's WAL receiver did not stop");
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-}
-
-export async function resumeWalReceiver(standby: Instance, conninfo: string): Promise<void> {
-  const sql = connectDr(dbUrl(standby));
-  try {
-    await sql.unsafe(`alter system set primary_conninfo = '${conninfo.replaceAll("'", "''")}'`);
-    await sql`select pg_reload_conf()`;
   } finally {
     await sql.end({ timeout: 1 });
   }

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { runOrFail } from "./exec.ts";
 import { StackError } from "./errors.ts";
 import { dbUrl, type Instance } from "./instance.ts";
-import { clusterExists, isRunning, pgCmd, pgCmdOrFail, psql, removeCluster, sqlValue, startCluster, stopCluster } from "./postgres.ts";
+import { clusterExists, isRunning, pgCmdOrFail, psql, removeCluster, sqlValue, startCluster, stopCluster } from "./postgres.ts";
 import { freePort } from "./processes.ts";
 
 export const STANDBY_SLOT = "switchyard_standby";
@@ -167,6 +167,3 @@ export function removeDr(i: Instance): void {
   rmSync(s.backupsDir, { recursive: true, force: true });
   rmSync(drFile(i), { force: true });
 }
-
-/** Whether pg_ctl says the cluster runs (kill -9 leaves the pid file: pg_ctl checks the pid). */
-export const clusterRunning = (c: Instance) => isRunning(c) && pgCmd(c, "pg_isready", ["-h", "127.0.0.1", "-p", String(c.dbPort)]).status === 0;
