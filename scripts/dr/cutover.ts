@@ -22,7 +22,7 @@
 import type postgres from "postgres";
 import { dbUrl, type Instance } from "../stack/instance.ts";
 import { startRuntime, status as stackStatus, stopRuntime, type RuntimeOptions } from "../stack/manager.ts";
-import { isRunning, pgCmd, pgCmdOrFail, stopCluster } from "../stack/postgres.ts";
+import { isRunning, pgCmd, pgCmdOrFail, startCluster, stopCluster } from "../stack/postgres.ts";
 import { STANDBY_SLOT, standbyOf, swapPrimary } from "../stack/standby.ts";
 import { proveGreen, type CheckResult } from "../prove-green/checks.ts";
 import { STOP_SQL } from "../ops/switch.ts";
@@ -82,6 +82,7 @@ export async function cutover(i: Instance, opts: CutoverOptions): Promise<Cutove
   const gone = opts.primaryGoneAt;
   const standby = connectDr(dbUrl(sbInst));
   const primary = connectDr(dbUrl(i));
+  let stoppedPrimary = false;
   try {
     await rb.step("authorize on the standby (read-only)", async () => {
       const [r] = await standby`select app_private.dr_authorize(${opts.principal}) as id, pg_is_in_recovery() as recovering`;
@@ -103,6 +104,7 @@ export async function cutover(i: Instance, opts: CutoverOptions): Promise<Cutove
       await rb.step("stop the primary (pg_ctl stop -m fast)", async () => {
         await primary.end({ timeout: 1 });
         stopCluster(i);
+        stoppedPrimary = true;
       });
       const target = lastCheckpoint(i);
       await rb.step("standby replays to the primary's last LSN", async () => {
@@ -167,6 +169,8 @@ export async function cutover(i: Instance, opts: CutoverOptions): Promise<Cutove
   } catch (err) {
     // Promoted already: the record says how far it got (the session is the new primary's).
     if (rb.runId !== null) await rb.record(standby, false, { error: err instanceof Error ? err.message : String(err) }).catch(() => {});
+    // Refused before the promotion: the primary this runbook stopped serves again (autonomy stays halted).
+    else if (stoppedPrimary) startCluster(i);
     throw err;
   } finally {
     await Promise.all([standby.end({ timeout: 1 }), primary.end({ timeout: 1 })]);

@@ -46,7 +46,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 permission denied, 4 not found, 5 connec
 10+NN the database refused with SQLSTATE SY0NN: 11 autonomy_halted, 12 autonomy_step_down,
 15 rate_limited, 17 dlq_paused, 18 replay_cap_exceeded, 19 approval_forbidden,
 20 unknown_flag, 21 bad_flag_scope, 22 bad_flag_value, 27 bad_request, 28 replay_bad_selection,
-41 already_reverted, 42 not_reverted, 71 already_released.`;
+41 already_reverted, 42 not_reverted, 71 already_released,
+60 dr_forbidden, 61 dr_cutover_running, 62 dr_loss_window.`;
 
 export async function run(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
