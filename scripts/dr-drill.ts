@@ -1,94 +1,54 @@
 /**
- * DR drill (charter §6, weekly; monthly "restore test"): dump the database, restore the dump
- * into a scratch database, verify it, drop the scratch database, and record the run in
- * ops.schedule_runs (the daily backup-freshness check alerts when none passed for 8 days).
+ * npm run dr-drill (charter §6: weekly DR drill, monthly restore test), printing RPO/RTO and
+ * recording them in ops.schedule_runs (job 'dr-drill'):
  *
- *   SUPABASE_DB_URL=postgresql://... [DR_SCRATCH_URL=postgresql://.../postgres] npm run dr-drill
- *
- * DR_SCRATCH_URL names a server where the drill may create and drop a database (default:
- * the same server). pg_cron lives in one database per cluster, so its objects are left out
- * of the restore.
+ *   npm run dr-drill                      the physical drill (scripts/dr/drill.ts) on a throwaway
+ *                                         stack of its own with a standby: planned and kill -9
+ *                                         cutovers under load, fail-backs, backup + PITR restore test
+ *   npm run dr-drill -- --stack NAME      the same on a local stack (--standby), planned only
+ *   SUPABASE_DB_URL=... npm run dr-drill  hosted Supabase: the dump/restore drill (scripts/dr/hosted-drill.ts)
+ *   --keep                                leave the throwaway stack up
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import postgres from "postgres";
+import { ensureInstance, loadInstance } from "./stack/instance.ts";
+import { destroy, up } from "./stack/manager.ts";
+import { freePort } from "./stack/processes.ts";
+import { ensureStandby } from "./stack/standby.ts";
+import { drill } from "./dr/drill.ts";
+import { hostedDrill } from "./dr/hosted-drill.ts";
 
-// Debian/Ubuntu keep the versioned client tools here; elsewhere they are on PATH.
-const PG_BIN = process.env.PG_BIN ?? (existsSync("/usr/lib/postgresql/15/bin/pg_dump") ? "/usr/lib/postgresql/15/bin" : "");
-const source = process.env.SUPABASE_DB_URL;
-if (!source) {
-  console.error("SUPABASE_DB_URL is required");
-  process.exit(2);
-}
-const scratchServer = process.env.DR_SCRATCH_URL ?? source;
-const scratchName = `dr_drill_${Date.now()}`;
-const scratchUrl = (() => {
-  const u = new URL(scratchServer);
-  u.pathname = `/${scratchName}`;
-  return u.toString();
-})();
-
-function run(what: string, cmd: string, args: string[]) {
-  const r = spawnSync(PG_BIN ? join(PG_BIN, cmd) : cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${what} failed: ${(r.stderr || r.stdout).trim().split("\n").slice(-5).join(" | ")}`);
-  return r.stdout;
-}
-
-const step = (s: string) => console.log(`[dr-drill] ${s}`);
+const args = process.argv.slice(2);
+const log = (s: string) => console.error(`[dr-drill] ${s}`);
 
 async function main(): Promise<number> {
-  const src = postgres(source!, { prepare: false, max: 1, onnotice: () => {} });
-  const admin = postgres(scratchServer, { prepare: false, max: 1, onnotice: () => {} });
-  const dir = mkdtempSync(join(tmpdir(), "dr-drill-"));
-  const started = new Date();
-  const t0 = performance.now();
-  let detail: Record<string, unknown> = {};
-  let ok = false;
-  try {
-    const dump = join(dir, "db.dump");
-    step("dumping the database");
-    run("pg_dump", "pg_dump", ["--format=custom", "--file", dump, source!]);
-    detail.dump_bytes = statSync(dump).size;
-
-    // Everything but pg_cron's extension and its schema.
-    const list = run("pg_restore --list", "pg_restore", ["--list", dump])
-      .split("\n").filter((l) => !/pg_cron|SCHEMA - cron| cron /.test(l)).join("\n");
-    const listFile = join(dir, "restore.list");
-    writeFileSync(listFile, list);
-
-    step(`restoring into scratch database ${scratchName}`);
-    await admin.unsafe(`create database ${scratchName}`);
-    run("pg_restore", "pg_restore", ["--exit-on-error", "--no-owner", "--use-list", listFile, "--dbname", scratchUrl, dump]);
-
-    step("verifying the restore");
-    const scratch = postgres(scratchUrl, { prepare: false, max: 1, onnotice: () => {} });
-    try {
-      const counts = async (db: typeof src) =>
-        (await db`select (select count(*) from public.tenants)::int as tenants, (select count(*) from public.principals)::int as principals,
-                         (select count(*) from public.role_assignments)::int as assignments,
-                         (select count(*) from public.feature_flags_v2)::int as flags`)[0];
-      const [want, got] = await Promise.all([counts(src), counts(scratch)]);
-      const chains = await scratch`select ok from app_private.audit_verify()`;
-      const [flag] = await scratch`select public.flag_value('autonomy.emergencyStop') as v`;
-      detail = { ...detail, counts: got, audit_chains: chains.length, audit_ok: chains.every((c) => c.ok), emergency_stop_readable: typeof flag.v === "boolean" };
-      ok = JSON.stringify(want) === JSON.stringify(got) && chains.every((c) => c.ok) && typeof flag.v === "boolean";
-      if (!ok) detail.expected_counts = want;
-    } finally {
-      await scratch.end({ timeout: 1 });
-    }
-  } catch (err) {
-    detail.error = err instanceof Error ? err.message : String(err);
-  } finally {
-    await admin.unsafe(`drop database if exists ${scratchName} with (force)`).catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+  if (process.env.SUPABASE_DB_URL) return await hostedDrill(process.env.SUPABASE_DB_URL);
+  const named = args.includes("--stack") ? args[args.indexOf("--stack") + 1] : null;
+  const inst = named ? loadInstance(named) : await ensureInstance(`dr-drill-${process.pid}`, { api: await freePort(), db: await freePort() });
+  if (!inst) {
+    console.error(`no stack '${named}' (npm run stack -- up --standby --name ${named})`);
+    return 2;
   }
-  const ms = performance.now() - t0;
-  await src`select app_private.record_run('dr-drill', ${started}, ${ms}, ${ok}, ${src.json(detail as never)})`;
-  await Promise.all([src.end(), admin.end()]);
-  step(`${ok ? "PASSED" : "FAILED"} in ${(ms / 1000).toFixed(1)} s: ${JSON.stringify(detail)}`);
-  return ok ? 0 : 1;
+  try {
+    if (!named) {
+      log(`throwaway stack ${inst.name} with a standby`);
+      await up(inst, log, { skipCheck: true });
+    }
+    await ensureStandby(loadInstance(inst.name)!, log);
+    const { ok, detail } = await drill(loadInstance(inst.name)!, { log, unplanned: !named });
+    const p = detail.planned as Record<string, number> | undefined;
+    const u = detail.unplanned as Record<string, number> | undefined;
+    const r = detail.restore as Record<string, unknown> | undefined;
+    const s = (ms: number | undefined) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(1)} s`);
+    console.log([
+      `DR drill ${ok ? "PASSED" : "FAILED"}${detail.error ? `: ${detail.error}` : ""}`,
+      p ? `  planned cutover:   RPO ${p.rpo_acknowledged_lost} acknowledged writes lost of ${p.acknowledged}; RTO ${s(p.rto_ms)}; fail-back ${p.failback}` : "",
+      u ? `  unplanned (kill -9): RPO ${u.rpo_acknowledged_lost} acknowledged writes lost of ${u.acknowledged} (runbook's loss window: ${u.rpo_reported_quotes_lost} quotes, ${u.rpo_reported_lost_commits} commits); RTO ${s(u.rto_ms)} from the kill; fail-back ${u.failback}` : "",
+      r ? `  restore test:      ${r.ok ? "ok" : "FAILED"}, recovery point ${r.recovery_point}, recovery time ${s(r.recovery_ms as number)}, pg_amcheck ${r.amcheck}, audit chains ${r.audit_ok ? "verify" : "BROKEN"}` : "",
+      "  recorded in ops.schedule_runs (job 'dr-drill')",
+    ].filter(Boolean).join("\n"));
+    return ok ? 0 : 1;
+  } finally {
+    if (!named && !args.includes("--keep")) await destroy(loadInstance(inst.name) ?? inst, () => {});
+  }
 }
 
 main().then((code) => process.exit(code), (err) => {

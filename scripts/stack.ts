@@ -3,6 +3,7 @@ import { StackError } from "./stack/errors.ts";
 import { DEFAULT_PORTS, ensureInstance, loadInstance } from "./stack/instance.ts";
 import { freePort } from "./stack/processes.ts";
 import { destroy, down, formatStatus, status, up } from "./stack/manager.ts";
+import { ensureStandby } from "./stack/standby.ts";
 
 const args = process.argv.slice(2);
 const cmd = args[0];
@@ -19,6 +20,8 @@ async function main(): Promise<number> {
     case "up": {
       const inst = await ensureInstance(name, await ports());
       await up(inst, log);
+      // --standby: a streaming standby on its own port (issue 19; `npm run ops -- dr status`)
+      if (args.includes("--standby")) log(`standby streaming on 127.0.0.1:${(await ensureStandby(inst, log)).dbPort}`);
       print(status(inst));
       return 0;
     }
@@ -46,7 +49,7 @@ async function main(): Promise<number> {
       return 0;
     }
     default:
-      console.error("usage: npm run stack -- up|down|status|reset [--name NAME] [--json]");
+      console.error("usage: npm run stack -- up [--standby]|down|status|reset [--name NAME] [--json]");
       return 64;
   }
 }

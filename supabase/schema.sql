@@ -1318,6 +1318,172 @@ ALTER FUNCTION app_private.dlq_still_gone(p_parked_for uuid[]) OWNER TO postgres
 COMMENT ON FUNCTION app_private.dlq_still_gone(p_parked_for uuid[]) IS 'The first still-gone (410, not re-enabled) subscription a parked DLQ entry waits for, or null.';
 
 --
+-- Name: dr_authorize(text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.dr_authorize(p_principal text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+begin
+  select p.id into v_id from public.principals p
+  where (p.name = lower(p_principal) or p.id::text = p_principal) and p.disabled_at is null;
+  if v_id is null then
+    perform app_private.raise_error('dr_forbidden', 'no enabled principal by that name');
+  end if;
+  perform set_config('request.jwt.claims', jsonb_build_object('sub', v_id, 'role', 'authenticated')::text, false);
+  perform set_config('app.grants_memo', '', false);
+  if not app_private.has_permission(null, 'dr.execute') then
+    perform app_private.raise_error('dr_forbidden', format('principal %s lacks dr.execute', v_id));
+  end if;
+  if not pg_try_advisory_lock(20261126, 160) then
+    perform app_private.raise_error('dr_cutover_running', 'another DR runbook holds the cutover lock on this server');
+  end if;
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.dr_authorize(p_principal text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION dr_authorize(p_principal text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.dr_authorize(p_principal text) IS 'Read-only DR permission check (dr.execute) that takes the one-cutover-at-a-time lock; dr_forbidden / dr_cutover_running.';
+
+--
+-- Name: dr_backup_freshness(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.dr_backup_freshness() RETURNS TABLE(last_verified_at timestamp with time zone, label text, method text, end_lsn pg_lsn, last_archived_wal text, last_archived_at timestamp with time zone, archive_failed_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select b.verified_at, b.label, b.method, b.end_lsn, a.last_archived_wal, a.last_archived_time, a.last_failed_time
+  from pg_catalog.pg_stat_archiver a
+  left join lateral (select * from ops.dr_backups order by verified_at desc limit 1) b on true
+$$;
+
+ALTER FUNCTION app_private.dr_backup_freshness() OWNER TO postgres;
+
+--
+-- Name: FUNCTION dr_backup_freshness(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.dr_backup_freshness() IS 'The newest verified base backup and the WAL archiver''s last success / failure.';
+
+--
+-- Name: dr_lagging(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.dr_lagging() RETURNS TABLE(slot text, state text, lag_bytes bigint, lag_seconds numeric, max_bytes bigint, max_seconds numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select r.slot, r.state, r.lag_bytes, r.lag_seconds, f.b, f.s
+  from app_private.dr_replication() r,
+       lateral (select app_private.flag_number('dr.standby.maxLagBytes')::bigint as b,
+                       app_private.flag_number('dr.standby.maxLagSeconds') as s) f
+  where r.state <> 'streaming' or r.lag_bytes > f.b or r.lag_seconds > f.s
+$$;
+
+ALTER FUNCTION app_private.dr_lagging() OWNER TO postgres;
+
+--
+-- Name: FUNCTION dr_lagging(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.dr_lagging() IS 'Replication slots whose standby is not streaming or lags past the dr.standby.* thresholds.';
+
+--
+-- Name: dr_loss_window(integer, bigint, boolean); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.dr_loss_window(p_lost_commits integer, p_lost_bytes bigint, p_accept_loss boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_window jsonb := jsonb_build_object(
+    'lost_commits', p_lost_commits, 'lost_bytes', p_lost_bytes,
+    'replay_lsn', coalesce(pg_last_wal_replay_lsn(), pg_current_wal_lsn())::text,
+    'last_replayed_commit_at', pg_last_xact_replay_timestamp());
+begin
+  if (p_lost_commits is null or p_lost_commits > 0 or coalesce(p_lost_bytes, 1) > 0) and not p_accept_loss then
+    perform app_private.raise_error('dr_loss_window',
+      format('the standby is behind the primary: %s commits, %s WAL bytes not replayed (last replayed commit %s)',
+             coalesce(p_lost_commits::text, 'unknown'), coalesce(p_lost_bytes::text, 'unknown'),
+             coalesce(pg_last_xact_replay_timestamp()::text, 'unknown')), v_window);
+  end if;
+  return v_window;
+end $$;
+
+ALTER FUNCTION app_private.dr_loss_window(p_lost_commits integer, p_lost_bytes bigint, p_accept_loss boolean) OWNER TO postgres;
+
+--
+-- Name: FUNCTION dr_loss_window(p_lost_commits integer, p_lost_bytes bigint, p_accept_loss boolean); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.dr_loss_window(p_lost_commits integer, p_lost_bytes bigint, p_accept_loss boolean) IS 'dr_loss_window unless nothing acknowledged would be lost or the loss is accepted; returns the window.';
+
+--
+-- Name: dr_record(text, timestamp with time zone, boolean, jsonb, jsonb, bigint); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.dr_record(p_kind text, p_started_at timestamp with time zone, p_ok boolean, p_steps jsonb, p_report jsonb, p_id bigint DEFAULT NULL::bigint) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id bigint;
+begin
+  if p_id is null then
+    insert into ops.dr_runs (kind, principal_id, started_at, ok, steps, report)
+    values (p_kind, auth.uid(), p_started_at, p_ok, coalesce(p_steps, '[]'::jsonb), coalesce(p_report, '{}'::jsonb))
+    returning id into v_id;
+  else
+    update ops.dr_runs set ok = p_ok, steps = coalesce(p_steps, '[]'::jsonb), report = coalesce(p_report, '{}'::jsonb), finished_at = now()
+    where id = p_id and kind = p_kind returning id into v_id;
+  end if;
+  perform app_private.audit_write(null, 'dr.' || p_kind, 'dr_run', v_id::text, null,
+    jsonb_build_object('ok', p_ok, 'steps', p_steps, 'report', p_report));
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.dr_record(p_kind text, p_started_at timestamp with time zone, p_ok boolean, p_steps jsonb, p_report jsonb, p_id bigint) OWNER TO postgres;
+
+--
+-- Name: FUNCTION dr_record(p_kind text, p_started_at timestamp with time zone, p_ok boolean, p_steps jsonb, p_report jsonb, p_id bigint); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.dr_record(p_kind text, p_started_at timestamp with time zone, p_ok boolean, p_steps jsonb, p_report jsonb, p_id bigint) IS 'Records (or brings up to date) a DR runbook run in ops.dr_runs and audits it as the session''s DR principal.';
+
+--
+-- Name: dr_replication(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.dr_replication() RETURNS TABLE(slot text, active boolean, state text, sync_state text, lag_bytes bigint, lag_seconds numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select s.slot_name::text, s.active, coalesce(r.state, 'disconnected'), r.sync_state,
+         pg_wal_lsn_diff(pg_current_wal_lsn(), coalesce(r.replay_lsn, s.restart_lsn))::bigint,
+         round(coalesce(extract(epoch from r.replay_lag), 0)::numeric, 3)
+  from pg_catalog.pg_replication_slots s
+  left join pg_catalog.pg_stat_replication r on r.pid = s.active_pid
+  where s.slot_type = 'physical' and not pg_is_in_recovery()
+$$;
+
+ALTER FUNCTION app_private.dr_replication() OWNER TO postgres;
+
+--
+-- Name: FUNCTION dr_replication(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.dr_replication() IS 'Physical replication slots with their standby''s lag in bytes and seconds (empty on a standby).';
+
+--
 -- Name: emergency_stop_now(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -7484,6 +7650,95 @@ ALTER TABLE ops.concurrency_state OWNER TO postgres;
 COMMENT ON TABLE ops.concurrency_state IS 'Adaptive concurrency (Gradient2) state per pool: estimated limit, long-term and last p95, gradient.';
 
 --
+-- Name: dr_backups; Type: TABLE; Schema: ops; Owner: postgres
+--
+
+CREATE TABLE ops.dr_backups (
+    id bigint NOT NULL,
+    label text NOT NULL,
+    method text DEFAULT 'pg_basebackup'::text NOT NULL,
+    path text NOT NULL,
+    start_lsn pg_lsn NOT NULL,
+    end_lsn pg_lsn NOT NULL,
+    bytes bigint NOT NULL,
+    taken_at timestamp with time zone NOT NULL,
+    verified_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT dr_backups_bytes_nonnegative_check CHECK ((bytes >= 0)),
+    CONSTRAINT dr_backups_method_allowed_check CHECK ((method = ANY (ARRAY['pg_basebackup'::text, 'pg_dump'::text])))
+);
+
+ALTER TABLE ops.dr_backups OWNER TO postgres;
+
+--
+-- Name: TABLE dr_backups; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.dr_backups IS 'Verified base backups (pg_basebackup + pg_verifybackup): backup freshness reads the newest.';
+
+--
+-- Name: dr_backups_id_seq; Type: SEQUENCE; Schema: ops; Owner: postgres
+--
+
+CREATE SEQUENCE ops.dr_backups_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER TABLE ops.dr_backups_id_seq OWNER TO postgres;
+
+--
+-- Name: dr_backups_id_seq; Type: SEQUENCE OWNED BY; Schema: ops; Owner: postgres
+--
+
+ALTER SEQUENCE ops.dr_backups_id_seq OWNED BY ops.dr_backups.id;
+
+--
+-- Name: dr_runs; Type: TABLE; Schema: ops; Owner: postgres
+--
+
+CREATE TABLE ops.dr_runs (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    principal_id uuid,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone DEFAULT now() NOT NULL,
+    ok boolean NOT NULL,
+    steps jsonb DEFAULT '[]'::jsonb NOT NULL,
+    report jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT dr_runs_kind_allowed_check CHECK ((kind = ANY (ARRAY['cutover'::text, 'failback'::text, 'backup'::text, 'restore-test'::text]))),
+    CONSTRAINT dr_runs_steps_array_check CHECK ((jsonb_typeof(steps) = 'array'::text))
+);
+
+ALTER TABLE ops.dr_runs OWNER TO postgres;
+
+--
+-- Name: TABLE dr_runs; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.dr_runs IS 'DR runbook runs (cutover, fail-back, backup, restore test) with their steps, timings and report.';
+
+--
+-- Name: dr_runs_id_seq; Type: SEQUENCE; Schema: ops; Owner: postgres
+--
+
+CREATE SEQUENCE ops.dr_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER TABLE ops.dr_runs_id_seq OWNER TO postgres;
+
+--
+-- Name: dr_runs_id_seq; Type: SEQUENCE OWNED BY; Schema: ops; Owner: postgres
+--
+
+ALTER SEQUENCE ops.dr_runs_id_seq OWNED BY ops.dr_runs.id;
+
+--
 -- Name: failure_streaks; Type: TABLE; Schema: ops; Owner: postgres
 --
 
@@ -9350,6 +9605,18 @@ ALTER TABLE public.x12_214_status_codes OWNER TO postgres;
 COMMENT ON TABLE public.x12_214_status_codes IS 'The X12 214 status vocabulary (X3, CP, AF, X6, X1, D1, CD, SD, AP, X4) and what each does to the load and its stop.';
 
 --
+-- Name: dr_backups id; Type: DEFAULT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.dr_backups ALTER COLUMN id SET DEFAULT nextval('ops.dr_backups_id_seq'::regclass);
+
+--
+-- Name: dr_runs id; Type: DEFAULT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.dr_runs ALTER COLUMN id SET DEFAULT nextval('ops.dr_runs_id_seq'::regclass);
+
+--
 -- Name: schedule_runs id; Type: DEFAULT; Schema: ops; Owner: postgres
 --
 
@@ -9381,6 +9648,27 @@ ALTER TABLE ONLY ops.audit_chain_heads
 
 ALTER TABLE ONLY ops.concurrency_state
     ADD CONSTRAINT concurrency_state_pkey PRIMARY KEY (pool);
+
+--
+-- Name: dr_backups dr_backups_label_key; Type: CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.dr_backups
+    ADD CONSTRAINT dr_backups_label_key UNIQUE (label);
+
+--
+-- Name: dr_backups dr_backups_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.dr_backups
+    ADD CONSTRAINT dr_backups_pkey PRIMARY KEY (id);
+
+--
+-- Name: dr_runs dr_runs_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.dr_runs
+    ADD CONSTRAINT dr_runs_pkey PRIMARY KEY (id);
 
 --
 -- Name: failure_streaks failure_streaks_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
@@ -10193,6 +10481,18 @@ ALTER TABLE ONLY public.website_events
 
 ALTER TABLE ONLY public.x12_214_status_codes
     ADD CONSTRAINT x12_214_status_codes_pkey PRIMARY KEY (code);
+
+--
+-- Name: dr_backups_verified_idx; Type: INDEX; Schema: ops; Owner: postgres
+--
+
+CREATE INDEX dr_backups_verified_idx ON ops.dr_backups USING btree (verified_at DESC);
+
+--
+-- Name: dr_runs_kind_idx; Type: INDEX; Schema: ops; Owner: postgres
+--
+
+CREATE INDEX dr_runs_kind_idx ON ops.dr_runs USING btree (kind, started_at DESC);
 
 --
 -- Name: schedule_runs_job_idx; Type: INDEX; Schema: ops; Owner: postgres
@@ -11531,6 +11831,13 @@ CREATE TRIGGER validate_role_assignment BEFORE INSERT OR UPDATE ON public.role_a
 --
 
 CREATE TRIGGER wait_for_machine_writers BEFORE INSERT OR UPDATE ON public.feature_flags_v2 FOR EACH ROW EXECUTE FUNCTION app_private.kill_switch_drain();
+
+--
+-- Name: dr_runs dr_runs_principal_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.dr_runs
+    ADD CONSTRAINT dr_runs_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.principals(id);
 
 --
 -- Name: failure_streaks failure_streaks_tenant_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
@@ -14130,6 +14437,42 @@ GRANT ALL ON FUNCTION app_private.detector_outcome(p_detector text, p_error text
 --
 
 REVOKE ALL ON FUNCTION app_private.dlq_still_gone(p_parked_for uuid[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dr_authorize(p_principal text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.dr_authorize(p_principal text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dr_backup_freshness(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.dr_backup_freshness() FROM PUBLIC;
+
+--
+-- Name: FUNCTION dr_lagging(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.dr_lagging() FROM PUBLIC;
+
+--
+-- Name: FUNCTION dr_loss_window(p_lost_commits integer, p_lost_bytes bigint, p_accept_loss boolean); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.dr_loss_window(p_lost_commits integer, p_lost_bytes bigint, p_accept_loss boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dr_record(p_kind text, p_started_at timestamp with time zone, p_ok boolean, p_steps jsonb, p_report jsonb, p_id bigint); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.dr_record(p_kind text, p_started_at timestamp with time zone, p_ok boolean, p_steps jsonb, p_report jsonb, p_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dr_replication(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.dr_replication() FROM PUBLIC;
 
 --
 -- Name: FUNCTION emergency_stop_now(); Type: ACL; Schema: app_private; Owner: postgres

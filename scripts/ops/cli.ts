@@ -2,6 +2,7 @@
 import type { Command } from "./command.ts";
 import { connect, resolveDbUrl, type Sql } from "./db.ts";
 import { dlq } from "./dlq.ts";
+import { dr, drDbUrl } from "./dr.ts";
 import { classify, usage } from "./errors.ts";
 import { flags } from "./flags.ts";
 import { keys } from "./keys.ts";
@@ -12,7 +13,7 @@ import { status } from "./status.ts";
 import { mode, resume, stop } from "./switch.ts";
 import { trace } from "./trace.ts";
 
-const COMMANDS: Record<string, Command> = { status, stop, resume, mode, flags, dlq, quarantine, trace, revert, keys };
+const COMMANDS: Record<string, Command> = { status, stop, resume, mode, flags, dlq, quarantine, trace, revert, keys, dr };
 
 export const HELP = `Switchyard ops CLI: npm run ops -- <command> [--json]
 
@@ -36,6 +37,7 @@ like the charter's psql commands.
   revert <trace-id> --as <principal> [--clear]  undo a reversible (agent) action by its trace, as a human
   keys rotate <account> [--grace 24h]        prints the new key id and secret once
   keys rehearse <account>                    the monthly rotation rehearsal
+  dr status|cutover|failback|backup|restore-test [--stack NAME]   DR runbooks (README: Disaster recovery)
 
 --json: one JSON document on stdout, {"ok": true, "command", "data"} or
 {"ok": false, "command", "error": {"code", "message", "exit", "sqlstate", "detail"}}.
@@ -44,7 +46,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 permission denied, 4 not found, 5 connec
 10+NN the database refused with SQLSTATE SY0NN: 11 autonomy_halted, 12 autonomy_step_down,
 15 rate_limited, 17 dlq_paused, 18 replay_cap_exceeded, 19 approval_forbidden,
 20 unknown_flag, 21 bad_flag_scope, 22 bad_flag_value, 27 bad_request, 28 replay_bad_selection,
-41 already_reverted, 42 not_reverted, 71 already_released.`;
+41 already_reverted, 42 not_reverted, 71 already_released,
+60 dr_forbidden, 61 dr_cutover_running, 62 dr_loss_window.`;
 
 export async function run(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
@@ -58,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const cmd = COMMANDS[name];
     if (!cmd) throw usage(`unknown command "${name}" (see: npm run ops -- help)`);
-    sql = connect(resolveDbUrl());
+    sql = connect(name === "dr" ? drDbUrl(rest) : resolveDbUrl()); // dr: the named stack's primary
     return (await cmd({ sql, out, argv: rest })) ?? 0;
   } catch (err) {
     const e = classify(err);

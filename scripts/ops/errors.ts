@@ -64,6 +64,12 @@ export function classify(err: unknown): OpsError {
     const [, name, text] = /^([a-z][a-z0-9_]*): ([\s\S]*)$/.exec(e.message ?? "") ?? [, "rail_error", e.message ?? ""];
     return new OpsError(text ?? "", 10 + Number(m[1]), BY_SQLSTATE.get(code) ?? name ?? "rail_error", parseDetail(e.detail), code);
   }
+  // DR refusals (SY160..SY169): exit 60 + n, e.g. 60 dr_forbidden, 61 dr_cutover_running, 62 dr_loss_window.
+  const d = /^SY16(\d)$/.exec(code);
+  if (d) {
+    const text = /^[a-z][a-z0-9_]*: ([\s\S]*)$/.exec(e.message ?? "")?.[1] ?? e.message ?? "";
+    return new OpsError(text, 60 + Number(d[1]), BY_SQLSTATE.get(code) ?? "dr_error", parseDetail(e.detail), code);
+  }
   if (code === "42501") return new OpsError(e.message ?? "permission denied", EXIT.refused, "forbidden", undefined, code);
   return new OpsError(e?.message ?? String(err), EXIT.failure, "failure", undefined, code || undefined);
 }

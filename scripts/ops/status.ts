@@ -4,6 +4,7 @@ import type { Command } from "./command.ts";
 import { ACTIVATION_FLAGS, dlqSize, EXPECTED_ACTIVATION, outboxLag, queueDepth, readFlags, slo } from "./metrics.ts";
 import { age, table } from "./output.ts";
 import { quarantines, quarantineTable } from "./quarantine.ts";
+import { replication, replicationLine } from "./replication.ts";
 
 export const USAGE = "ops status [--window 5m] [--json]";
 
@@ -11,11 +12,12 @@ export const status: Command = async ({ sql, out, argv }) => {
   const { values } = parse(argv, { window: { type: "string" } }, { usage: USAGE });
   const w = { interval: check(interval, values.window ?? "5 minutes", "--window") };
   // One connection: postgres.js pipelines these.
-  const [flags, queue, lag, dlq, slos, open, [gradient]] = await Promise.all([
+  const [flags, queue, lag, dlq, slos, open, [gradient], standbys] = await Promise.all([
     readFlags(sql), queueDepth(sql), outboxLag(sql, w), dlqSize(sql, w), slo(sql, w), quarantines(sql),
     sql`select s.estimated::float8, s.long_rtt_ms::float8, s.short_rtt_ms::float8, s.gradient::float8, s.updated_at,
                app_private.agent_slots_in_use() as in_use
         from (select 1) x left join ops.concurrency_state s on s.pool = 'agents'`,
+    replication(sql),
   ]);
   const value = (k: string) => flags[k]?.value;
   const halted = value("autonomy.emergencyStop") === true;
@@ -36,6 +38,7 @@ export const status: Command = async ({ sql, out, argv }) => {
       gradient: gradient.gradient, shortP95Ms: gradient.short_rtt_ms, longP95Ms: gradient.long_rtt_ms, updatedAt: gradient.updated_at,
     },
     slo: slos,
+    replication: standbys,
     window: w.interval,
   };
   out.result(data, () => {
@@ -71,6 +74,8 @@ export const status: Command = async ({ sql, out, argv }) => {
       `Agents' concurrency: ${data.concurrency.inUse} of ${data.concurrency.limit} slots in use; latency gradient ` +
       `${gradient.gradient === null ? "-" : gradient.gradient.toFixed(2)} (p95 ${gradient.short_rtt_ms === null ? "-" : Math.round(gradient.short_rtt_ms)} ms, ` +
       `baseline ${gradient.long_rtt_ms === null ? "-" : Math.round(gradient.long_rtt_ms)} ms)`,
+      "",
+      `Replication: ${replicationLine(standbys)}`,
       "",
       `Quarantined: ${open.length} (release: npm run ops -- quarantine release <id> --reason "...")`,
       ...(open.length ? [quarantineTable(open)] : []),

@@ -8,6 +8,7 @@ import { clusterExists, initCluster, isRunning, psql, removeCluster, startCluste
 import { migrationFiles } from "./schema.ts";
 import { pidAlive, portFree, readPid, spawnDaemon, stopDaemon } from "./processes.ts";
 import { readSupervisorState, type SupervisorState } from "./supervisor.ts";
+import { removeDr, stopStandby } from "./standby.ts";
 
 const BIN = join(PROJECT_ROOT, "node_modules", ".bin");
 /** The supervisor's pid (the daemon: `down` stops its process group, the runtime with it). */
@@ -267,11 +268,13 @@ export async function down(i: Instance, log: Log): Promise<void> {
   await stopRuntime(i);
   if (isRunning(i)) log("stopping Postgres");
   stopCluster(i);
+  stopStandby(i);
 }
 
 /** Removes the cluster and state: a throwaway stack leaves nothing behind. */
 export async function destroy(i: Instance, log: Log): Promise<void> {
   await down(i, log);
+  removeDr(i);
   removeCluster(i);
   rmSync(i.stateDir, { recursive: true, force: true });
 }

@@ -7,18 +7,18 @@ import { dbUrl, type Instance, PROJECT_ROOT } from "./instance.ts";
 import { StackError } from "./errors.ts";
 
 /** Runs a Postgres server program, as the unprivileged OS user when we are root. */
-function pgCmd(i: Instance, prog: string, args: string[]) {
+export function pgCmd(i: Instance, prog: string, args: string[]) {
   const bin = join(PG_BIN, prog);
   return i.osUser ? run("runuser", ["-u", i.osUser, "--", bin, ...args]) : run(bin, args);
 }
 
-function pgCmdOrFail(i: Instance, what: string, prog: string, args: string[]): string {
+export function pgCmdOrFail(i: Instance, what: string, prog: string, args: string[]): string {
   const r = pgCmd(i, prog, args);
   if (r.status !== 0) throw new StackError(`${what} failed:\n${(r.stderr || r.stdout).trim()}`);
   return r.stdout;
 }
 
-const logFile = (i: Instance) => join(i.dataDir, "..", "postgres.log");
+export const logFile = (i: Instance) => join(i.dataDir, "..", "postgres.log");
 
 export function clusterExists(i: Instance): boolean {
   return existsSync(join(i.dataDir, "PG_VERSION"));
@@ -37,6 +37,8 @@ export function initCluster(i: Instance): void {
   pgCmdOrFail(i, "initdb", "initdb", [
     "-D", i.dataDir, "-U", "postgres", "--pwfile", pwFile,
     "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+    // pg_rewind (DR fail-back) needs checksums or wal_log_hints; checksums also catch torn pages.
+    "--data-checksums",
   ]);
   rmSync(pwFile, { force: true });
   const conf = [

@@ -75,6 +75,9 @@ export const CATALOGUE = {
   ledger_immutable: { status: 409, title: "Posted ledger entries never change", sqlstate: "SY117" },
   currency_mismatch: { status: 422, title: "Currencies do not match", sqlstate: "SY118" },
   tender_expired: { status: 409, title: "The tender's SLA deadline has passed", sqlstate: "SY119" },
+  dr_forbidden: { status: 403, title: "DR cutover and fail-back need the DR permission", sqlstate: "SY160" },
+  dr_cutover_running: { status: 409, title: "A DR cutover is already running", sqlstate: "SY161" },
+  dr_loss_window: { status: 409, title: "Promotion would lose acknowledged commits", sqlstate: "SY162" },
   // broker and shipper portals (supabase/migrations/*_broker_*, *_shipper_*)
   route_locked: { status: 409, title: "The load can no longer be re-routed", sqlstate: "SY400" },
   no_next_carrier: { status: 422, title: "No carrier left to tender", sqlstate: "SY401" },

@@ -39,16 +39,26 @@ export function every5m(ctx: AutopilotContext) {
   });
 }
 
-/** Daily: the summary message, and backup freshness (the newest recorded DR drill dump). */
+/**
+ * Daily: the summary message, and backup freshness (issue 19): the newest verified backup
+ * (ops.dr_backups: a base backup pg_verifybackup accepted, or the hosted drill's checked dump)
+ * and the WAL archiver's position, alerting when the backup is over 8 days old or archiving
+ * failed since its last success.
+ */
 export function daily(ctx: AutopilotContext) {
   return recorded(ctx, "daily-summary", async () => {
     const summary = await dailySummary(ctx);
-    const [b] = await ctx.sql`select max(started_at) as last from ops.schedule_runs where job = 'dr-drill' and ok`;
-    if (!b.last || Date.now() - new Date(b.last).getTime() > 8 * 86_400_000) {
-      await asAutopilot(ctx, (tx) => tx`select app_private.raise_alert(null, 'backup.freshness', 'warning', 'dr-drill',
-        ${b.last ? `Last verified backup restore was ${new Date(b.last).toISOString()}` : "No verified backup restore recorded"})`);
+    const [b] = await ctx.sql`select * from app_private.dr_backup_freshness()`;
+    const stale = !b.last_verified_at || Date.now() - new Date(b.last_verified_at).getTime() > 8 * 86_400_000;
+    const archiveFailing = b.archive_failed_at && (!b.last_archived_at || new Date(b.archive_failed_at) > new Date(b.last_archived_at));
+    if (stale || archiveFailing) {
+      const why = [
+        stale ? (b.last_verified_at ? `Last verified backup ${b.label} is from ${new Date(b.last_verified_at).toISOString()}` : "No verified backup recorded") : null,
+        archiveFailing ? `WAL archiving failing since ${new Date(b.archive_failed_at).toISOString()} (last archived ${b.last_archived_wal ?? "none"})` : null,
+      ].filter(Boolean).join("; ");
+      await asAutopilot(ctx, (tx) => tx`select app_private.raise_alert(null, 'backup.freshness', 'warning', 'backups', ${why})`);
     }
-    return { ...summary, last_verified_restore: b.last, alerts: await dispatchAlerts(ctx) };
+    return { ...summary, last_verified_backup: b.last_verified_at, backup: b.label, last_archived_wal: b.last_archived_wal, alerts: await dispatchAlerts(ctx) };
   });
 }
 

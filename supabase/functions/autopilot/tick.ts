@@ -33,6 +33,17 @@ async function queueDepth(ctx: AutopilotContext) {
   return q;
 }
 
+/** Replication lag (issue 19): a standby not streaming, or past dr.standby.maxLag*, raises dr.lag. */
+async function replication(ctx: AutopilotContext) {
+  const rows = await ctx.sql`select slot, state, lag_bytes::float8, lag_seconds::float8, max_bytes::float8, max_seconds::float8 from app_private.dr_lagging()`;
+  for (const r of rows) {
+    await asAutopilot(ctx, (tx) => tx`select app_private.raise_alert(null, 'dr.lag', 'warning', ${r.slot},
+      ${`Standby ${r.slot} is ${r.state}: ${r.lag_bytes} bytes / ${r.lag_seconds} s behind (limits ${r.max_bytes} bytes, ${r.max_seconds} s)`},
+      ${ctx.sql.json(r as never)})`);
+  }
+  return { lagging: rows.length };
+}
+
 /**
  * Scheduled calls that failed since the last tick (pg_net responses that are not 2xx, or
  * timed out): each raises an alert, so a broken schedule is seen, not silently skipped.
@@ -78,12 +89,13 @@ export async function tick(ctx: AutopilotContext, req: Request) {
     const health = await step(ctx, "health", () => probe(ctx));
     const queue = await step(ctx, "queue", () => queueDepth(ctx));
     const schedules = await step(ctx, "schedules", () => failedScheduledCalls(ctx));
+    const standby = await step(ctx, "replication", () => replication(ctx));
     const slo = await step(ctx, "slo", () => sloGate(ctx, traceparent));
     const healthy = !("error" in slo) && slo.breaches.length === 0;
     const canaries = await step(ctx, "canary", () => canary(ctx, healthy, traceparent));
     const agents = await step(ctx, "agents", () => agentsLoop(ctx, req.headers.get("authorization"), traceparent));
     const alerts = await step(ctx, "alerts", () => dispatchAlerts(ctx));
-    return { health, queue, schedules, slo, canaries, agents, alerts, trace_id: span.spanContext().traceId };
+    return { health, queue, schedules, standby, slo, canaries, agents, alerts, trace_id: span.spanContext().traceId };
   });
   span.end();
   return result;
