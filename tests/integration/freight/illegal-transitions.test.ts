@@ -85,12 +85,12 @@ describe("the load state machine's complement, from every HTTP door", () => {
         }
       }
     }
-    // every pair the doors can name is decided by the table: the unlisted ones all refused
-    const reachable = DOORS.flatMap((d) => states.flatMap((from) => d.targets.filter((to) => to !== from).map((to) => pair(from, to))));
     const complement = states.flatMap((a) => states.filter((b) => b !== a && !legal.has(pair(a, b))).map((b) => pair(a, b)));
+    // (each action picks its own target, so HTTP reaches the complement pairs into cancelled,
+    // tonu and covered; the SQL doors of 010_state_machine_test.sql try all of them)
     console.log(`state machine over HTTP: ${attempts} attempts through ${DOORS.length} doors from ${states.length} load states; ` +
-      `${refused.size} unlisted pairs refused (illegal_transition), ${allowed.size} listed pairs allowed; ` +
-      `the complement has ${complement.length} pairs, ${complement.filter((p) => reachable.includes(p)).length} of them named by an HTTP action`);
+      `${refused.size} of the ${complement.length} unlisted pairs reached and refused (illegal_transition naming from/to), ` +
+      `${allowed.size} listed pairs allowed`);
     expect(refused.size).toBeGreaterThan(0);
     expect(allowed.size).toBeGreaterThan(0);
   });
