@@ -21,6 +21,8 @@
 -- Samples name parties with $shipper / $carrier / $driver (party A for sample 1, B for 3,
 -- C for the insert sample 2) and parent rows with $ref:<table> (that table's fixture of the same tenant and
 -- party), so fixtures are inserted parents first.
+-- Which tables get the party dimension is read from the catalog: every table with a party
+-- column must have party policies or be named staff-only with its reason (one check, below).
 begin;
 -- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
 -- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
