@@ -10,7 +10,7 @@ export async function provedRow(sql: Sql, table: string, answered: { id: string 
     select to_jsonb(t) as row,
            exists (select 1 from public.outbox_events e where e.tenant_id = ${ctx.tenantId} and e.aggregate_id = ${answered.id}
                      and e.trace_id = ${ctx.traceId}) as evented
-    from ${sql.unsafe(table)} t where t.id = ${answered.id} and t.tenant_id = ${ctx.tenantId}`;
+    from ${sql(table)} t where t.id = ${answered.id} and t.tenant_id = ${ctx.tenantId}`;
   const stored = row?.row as Record<string, unknown> | undefined;
   const differs = stored
     ? Object.entries(answered).filter(([k, v]) => k in stored && JSON.stringify(norm(stored[k])) !== JSON.stringify(norm(v))).map(([k]) => k)
