@@ -6251,6 +6251,91 @@ ALTER FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text) O
 COMMENT ON FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text) IS 'Spends a Live Feed ticket; returns its principal, tenant and session expiry while valid.';
 
 --
+-- Name: tms_admin_edi_partner_check(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.tms_admin_edi_partner_check() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not exists (select 1 from public.parties p where p.tenant_id = new.tenant_id and p.id = new.party_id
+                   and p.kind in ('shipper', 'carrier') and p.status = 'active') then
+    perform app_private.raise_error('edi_partner_not_eligible', format('party %s is not an active shipper or carrier', new.party_id));
+  end if;
+  if exists (select 1 from public.tms_admin_edi_partners e where e.tenant_id = new.tenant_id and e.party_id <> new.party_id
+               and e.isa_qualifier = new.isa_qualifier and e.isa_id = new.isa_id) then
+    perform app_private.raise_error('edi_interchange_taken', format('%s/%s is another partner''s interchange id', new.isa_qualifier, new.isa_id));
+  end if;
+  -- (a value that is not a name of the tenant's is its CHECK's to refuse)
+  if starts_with(new.credential_ref, new.tenant_id::text || '/')
+     and not exists (select 1 from vault.secrets s where s.name = new.credential_ref) then
+    perform app_private.raise_error('edi_credential_missing', format('no Vault secret %s', new.credential_ref));
+  end if;
+  new.updated_at := now();
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.tms_admin_edi_partner_check() OWNER TO postgres;
+
+--
+-- Name: FUNCTION tms_admin_edi_partner_check(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.tms_admin_edi_partner_check() IS 'EDI partners: an active shipper or carrier party, an interchange id of its own, credentials by an existing Vault name.';
+
+--
+-- Name: tms_admin_equipment_type_check(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.tms_admin_equipment_type_check() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if old.active and (not new.active or new.code <> old.code)
+     and exists (select 1 from public.lanes l where l.tenant_id = old.tenant_id and l.equipment_type = old.code and l.active) then
+    perform app_private.raise_error('equipment_type_in_use',
+      format('equipment type %s is used by active lanes', old.code), jsonb_build_object('reason', old.code));
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.tms_admin_equipment_type_check() OWNER TO postgres;
+
+--
+-- Name: FUNCTION tms_admin_equipment_type_check(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.tms_admin_equipment_type_check() IS 'Refuses deactivating (or recoding) an equipment type an active lane uses (equipment_type_in_use).';
+
+--
+-- Name: tms_admin_lane_equipment_check(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.tms_admin_lane_equipment_check() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.active and exists (select 1 from public.tms_admin_equipment_types e where e.tenant_id = new.tenant_id)
+     and not exists (select 1 from public.tms_admin_equipment_types e
+                     where e.tenant_id = new.tenant_id and e.code = new.equipment_type and e.active) then
+    perform app_private.raise_error('equipment_type_inactive',
+      format('equipment type %s is not active in the catalogue', new.equipment_type), jsonb_build_object('reason', new.equipment_type));
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.tms_admin_lane_equipment_check() OWNER TO postgres;
+
+--
+-- Name: FUNCTION tms_admin_lane_equipment_check(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.tms_admin_lane_equipment_check() IS 'Refuses an active lane whose equipment type is not active in the tenant''s catalogue (equipment_type_inactive).';
+
+--
 -- Name: url_targets_private(text); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -9148,7 +9233,9 @@ CREATE TABLE public.rates_guards (
     CONSTRAINT rates_guards_ceiling_total_nonnegative_check CHECK ((ceiling_total >= (0)::numeric)),
     CONSTRAINT rates_guards_equipment_allowed_check CHECK ((equipment = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text]))),
     CONSTRAINT rates_guards_floor_per_mile_nonnegative_check CHECK ((floor_per_mile >= (0)::numeric)),
+    CONSTRAINT rates_guards_floor_per_mile_not_above_ceiling_check CHECK ((floor_per_mile <= ceiling_per_mile)),
     CONSTRAINT rates_guards_floor_total_nonnegative_check CHECK ((floor_total >= (0)::numeric)),
+    CONSTRAINT rates_guards_floor_total_not_above_ceiling_check CHECK ((floor_total <= ceiling_total)),
     CONSTRAINT rates_guards_max_index_deviation_pct_nonnegative_check CHECK ((max_index_deviation_pct >= (0)::numeric))
 );
 
@@ -9529,6 +9616,78 @@ ALTER TABLE public.tenants OWNER TO postgres;
 --
 
 COMMENT ON TABLE public.tenants IS 'Tenants (brokers, shippers, carriers, ...): every tenant row of every table names one.';
+
+--
+-- Name: tms_admin_edi_partners; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.tms_admin_edi_partners (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    party_id uuid NOT NULL,
+    isa_qualifier text NOT NULL,
+    isa_id text NOT NULL,
+    gs_id text NOT NULL,
+    our_isa_qualifier text NOT NULL,
+    our_isa_id text NOT NULL,
+    our_gs_id text NOT NULL,
+    transaction_sets text[] DEFAULT '{}'::text[] NOT NULL,
+    usage text DEFAULT 'test'::text NOT NULL,
+    transport text DEFAULT 'as2'::text NOT NULL,
+    credential_ref text,
+    ack_window_minutes integer DEFAULT 60 NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tms_admin_edi_partners_ack_window_minutes_range_check CHECK (((ack_window_minutes >= 1) AND (ack_window_minutes <= 10080))),
+    CONSTRAINT tms_admin_edi_partners_credential_ref_format_check CHECK ((starts_with(credential_ref, ((tenant_id)::text || '/'::text)) AND ((length(credential_ref) >= 38) AND (length(credential_ref) <= 200)))),
+    CONSTRAINT tms_admin_edi_partners_gs_id_format_check CHECK (((gs_id ~ '^[A-Z0-9._-][A-Z0-9 ._-]*[A-Z0-9._-]$'::text) AND (length(gs_id) <= 15))),
+    CONSTRAINT tms_admin_edi_partners_isa_id_format_check CHECK (((isa_id ~ '^[A-Z0-9._-]([A-Z0-9 ._-]*[A-Z0-9._-])?$'::text) AND (length(isa_id) <= 15))),
+    CONSTRAINT tms_admin_edi_partners_isa_qualifier_format_check CHECK ((isa_qualifier ~ '^[0-9A-Z]{2}$'::text)),
+    CONSTRAINT tms_admin_edi_partners_our_gs_id_format_check CHECK (((our_gs_id ~ '^[A-Z0-9._-][A-Z0-9 ._-]*[A-Z0-9._-]$'::text) AND (length(our_gs_id) <= 15))),
+    CONSTRAINT tms_admin_edi_partners_our_isa_id_format_check CHECK (((our_isa_id ~ '^[A-Z0-9._-]([A-Z0-9 ._-]*[A-Z0-9._-])?$'::text) AND (length(our_isa_id) <= 15))),
+    CONSTRAINT tms_admin_edi_partners_our_isa_qualifier_format_check CHECK ((our_isa_qualifier ~ '^[0-9A-Z]{2}$'::text)),
+    CONSTRAINT tms_admin_edi_partners_transaction_sets_allowed_check CHECK ((transaction_sets <@ ARRAY['204'::text, '990'::text, '214'::text, '210'::text, '997'::text])),
+    CONSTRAINT tms_admin_edi_partners_transport_allowed_check CHECK ((transport = ANY (ARRAY['as2'::text, 'sftp'::text, 'van'::text, 'api'::text]))),
+    CONSTRAINT tms_admin_edi_partners_usage_allowed_check CHECK ((usage = ANY (ARRAY['test'::text, 'production'::text])))
+);
+
+ALTER TABLE public.tms_admin_edi_partners OWNER TO postgres;
+
+--
+-- Name: TABLE tms_admin_edi_partners; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.tms_admin_edi_partners IS 'EDI trading partners: the party, ISA/GS ids and qualifiers (theirs and ours), transaction sets, test or production; credentials by Vault name only.';
+
+--
+-- Name: tms_admin_equipment_types; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.tms_admin_equipment_types (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    code text NOT NULL,
+    name text NOT NULL,
+    length_ft integer,
+    max_weight_lbs integer,
+    temperature_controlled boolean DEFAULT false NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tms_admin_equipment_types_code_format_check CHECK ((code ~ '^[a-z][a-z0-9_]{1,31}$'::text)),
+    CONSTRAINT tms_admin_equipment_types_length_ft_range_check CHECK (((length_ft >= 8) AND (length_ft <= 60))),
+    CONSTRAINT tms_admin_equipment_types_max_weight_lbs_range_check CHECK (((max_weight_lbs >= 1) AND (max_weight_lbs <= 200000))),
+    CONSTRAINT tms_admin_equipment_types_name_length_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 80)))
+);
+
+ALTER TABLE public.tms_admin_equipment_types OWNER TO postgres;
+
+--
+-- Name: TABLE tms_admin_equipment_types; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.tms_admin_equipment_types IS 'The tenant''s equipment catalogue (codes, specifications, active); lanes name an active type.';
 
 --
 -- Name: webhook_nonces; Type: TABLE; Schema: public; Owner: postgres
@@ -10455,6 +10614,41 @@ ALTER TABLE ONLY public.tenders
     ADD CONSTRAINT tenders_tenant_id_unique UNIQUE (tenant_id, id);
 
 --
+-- Name: tms_admin_edi_partners tms_admin_edi_partners_interchange_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tms_admin_edi_partners
+    ADD CONSTRAINT tms_admin_edi_partners_interchange_unique UNIQUE (tenant_id, isa_qualifier, isa_id);
+
+--
+-- Name: tms_admin_edi_partners tms_admin_edi_partners_party_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tms_admin_edi_partners
+    ADD CONSTRAINT tms_admin_edi_partners_party_unique UNIQUE (tenant_id, party_id);
+
+--
+-- Name: tms_admin_edi_partners tms_admin_edi_partners_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tms_admin_edi_partners
+    ADD CONSTRAINT tms_admin_edi_partners_pkey PRIMARY KEY (id);
+
+--
+-- Name: tms_admin_equipment_types tms_admin_equipment_types_code_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tms_admin_equipment_types
+    ADD CONSTRAINT tms_admin_equipment_types_code_unique UNIQUE (tenant_id, code);
+
+--
+-- Name: tms_admin_equipment_types tms_admin_equipment_types_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tms_admin_equipment_types
+    ADD CONSTRAINT tms_admin_equipment_types_pkey PRIMARY KEY (id);
+
+--
 -- Name: webhook_nonces webhook_nonces_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -11101,6 +11295,12 @@ CREATE INDEX tenders_load_idx ON public.tenders USING btree (load_id);
 CREATE UNIQUE INDEX tenders_one_accepted_unique ON public.tenders USING btree (load_id) WHERE (status = 'accepted'::text);
 
 --
+-- Name: tms_admin_edi_partners_party_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX tms_admin_edi_partners_party_idx ON public.tms_admin_edi_partners USING btree (party_id);
+
+--
 -- Name: webhook_nonces_expires_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -11363,6 +11563,18 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.tenants FOR 
 --
 
 CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.tenders DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: tms_admin_edi_partners audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.tms_admin_edi_partners FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: tms_admin_equipment_types audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.tms_admin_equipment_types FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
 -- Name: charge_lines check_charge_line; Type: TRIGGER; Schema: public; Owner: postgres
@@ -11767,6 +11979,18 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.tenders FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
+-- Name: tms_admin_edi_partners rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.tms_admin_edi_partners FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: tms_admin_equipment_types rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.tms_admin_equipment_types FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: website_events rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -11813,6 +12037,24 @@ CREATE TRIGGER status_guard BEFORE INSERT OR UPDATE OF status ON public.tenders 
 --
 
 CREATE CONSTRAINT TRIGGER stops_in_sequence AFTER INSERT OR DELETE OR UPDATE ON public.stops DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.freight_stops_check();
+
+--
+-- Name: tms_admin_edi_partners tms_admin_edi_partner_check; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER tms_admin_edi_partner_check BEFORE INSERT OR UPDATE ON public.tms_admin_edi_partners FOR EACH ROW EXECUTE FUNCTION app_private.tms_admin_edi_partner_check();
+
+--
+-- Name: tms_admin_equipment_types tms_admin_equipment_type_in_use; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER tms_admin_equipment_type_in_use AFTER UPDATE OF active, code ON public.tms_admin_equipment_types FOR EACH ROW EXECUTE FUNCTION app_private.tms_admin_equipment_type_check();
+
+--
+-- Name: lanes tms_admin_lane_equipment; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER tms_admin_lane_equipment AFTER INSERT OR UPDATE OF equipment_type, active ON public.lanes FOR EACH ROW EXECUTE FUNCTION app_private.tms_admin_lane_equipment_check();
 
 --
 -- Name: feature_flags_v2 validate_flag; Type: TRIGGER; Schema: public; Owner: postgres
@@ -12617,6 +12859,27 @@ ALTER TABLE ONLY public.tenders
     ADD CONSTRAINT tenders_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: tms_admin_edi_partners tms_admin_edi_partners_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tms_admin_edi_partners
+    ADD CONSTRAINT tms_admin_edi_partners_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: tms_admin_edi_partners tms_admin_edi_partners_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tms_admin_edi_partners
+    ADD CONSTRAINT tms_admin_edi_partners_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: tms_admin_equipment_types tms_admin_equipment_types_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tms_admin_equipment_types
+    ADD CONSTRAINT tms_admin_equipment_types_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
 -- Name: webhook_nonces webhook_nonces_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -13326,7 +13589,7 @@ ALTER TABLE public.stops ENABLE ROW LEVEL SECURITY;
 -- Name: accessorials tenant_delete; Type: POLICY; Schema: public; Owner: postgres
 --
 
-CREATE POLICY tenant_delete ON public.accessorials FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+CREATE POLICY tenant_delete ON public.accessorials FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.settings.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: bids tenant_delete; Type: POLICY; Schema: public; Owner: postgres
@@ -13392,7 +13655,7 @@ CREATE POLICY tenant_delete ON public.facilities FOR DELETE TO authenticated USI
 -- Name: lanes tenant_delete; Type: POLICY; Schema: public; Owner: postgres
 --
 
-CREATE POLICY tenant_delete ON public.lanes FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+CREATE POLICY tenant_delete ON public.lanes FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.settings.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: load_board_posts tenant_delete; Type: POLICY; Schema: public; Owner: postgres
@@ -13467,10 +13730,22 @@ CREATE POLICY tenant_delete ON public.role_assignments FOR DELETE TO authenticat
 CREATE POLICY tenant_delete ON public.stops FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: tms_admin_edi_partners tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.tms_admin_edi_partners FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: tms_admin_equipment_types tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.tms_admin_equipment_types FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: accessorials tenant_insert; Type: POLICY; Schema: public; Owner: postgres
 --
 
-CREATE POLICY tenant_insert ON public.accessorials FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+CREATE POLICY tenant_insert ON public.accessorials FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.settings.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: alerts tenant_insert; Type: POLICY; Schema: public; Owner: postgres
@@ -13548,7 +13823,7 @@ CREATE POLICY tenant_insert ON public.facilities FOR INSERT TO authenticated WIT
 -- Name: lanes tenant_insert; Type: POLICY; Schema: public; Owner: postgres
 --
 
-CREATE POLICY tenant_insert ON public.lanes FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+CREATE POLICY tenant_insert ON public.lanes FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.settings.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: ledger_accounts tenant_insert; Type: POLICY; Schema: public; Owner: postgres
@@ -13651,6 +13926,18 @@ CREATE POLICY tenant_insert ON public.spans FOR INSERT TO authenticated WITH CHE
 --
 
 CREATE POLICY tenant_insert ON public.stops FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: tms_admin_edi_partners tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.tms_admin_edi_partners FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: tms_admin_equipment_types tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.tms_admin_equipment_types FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: website_events tenant_insert; Type: POLICY; Schema: public; Owner: postgres
@@ -13947,6 +14234,18 @@ CREATE POLICY tenant_select ON public.stops FOR SELECT TO authenticated USING ((
 CREATE POLICY tenant_select ON public.tenders FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: tms_admin_edi_partners tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.tms_admin_edi_partners FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: tms_admin_equipment_types tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.tms_admin_equipment_types FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: webhook_nonces tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -13962,7 +14261,7 @@ CREATE POLICY tenant_select ON public.website_events FOR SELECT TO authenticated
 -- Name: accessorials tenant_update; Type: POLICY; Schema: public; Owner: postgres
 --
 
-CREATE POLICY tenant_update ON public.accessorials FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+CREATE POLICY tenant_update ON public.accessorials FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.settings.manage'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.settings.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: alerts tenant_update; Type: POLICY; Schema: public; Owner: postgres
@@ -14034,7 +14333,7 @@ CREATE POLICY tenant_update ON public.facilities FOR UPDATE TO authenticated USI
 -- Name: lanes tenant_update; Type: POLICY; Schema: public; Owner: postgres
 --
 
-CREATE POLICY tenant_update ON public.lanes FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+CREATE POLICY tenant_update ON public.lanes FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.settings.manage'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.settings.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: ledger_accounts tenant_update; Type: POLICY; Schema: public; Owner: postgres
@@ -14127,6 +14426,18 @@ CREATE POLICY tenant_update ON public.role_assignments FOR UPDATE TO authenticat
 CREATE POLICY tenant_update ON public.stops FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: tms_admin_edi_partners tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.tms_admin_edi_partners FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: tms_admin_equipment_types tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.tms_admin_equipment_types FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: tenants; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -14161,6 +14472,18 @@ CREATE POLICY tenants_update ON public.tenants FOR UPDATE TO authenticated USING
 --
 
 ALTER TABLE public.tenders ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: tms_admin_edi_partners; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.tms_admin_edi_partners ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: tms_admin_equipment_types; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.tms_admin_equipment_types ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: webhook_nonces; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -15442,6 +15765,24 @@ REVOKE ALL ON FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose
 GRANT ALL ON FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text) TO service_role;
 
 --
+-- Name: FUNCTION tms_admin_edi_partner_check(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.tms_admin_edi_partner_check() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tms_admin_equipment_type_check(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.tms_admin_equipment_type_check() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tms_admin_lane_equipment_check(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.tms_admin_lane_equipment_check() FROM PUBLIC;
+
+--
 -- Name: FUNCTION url_targets_private(p_url text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -16151,6 +16492,20 @@ GRANT SELECT ON TABLE public.stops_local TO service_role;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tenants TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tenants TO service_role;
+
+--
+-- Name: TABLE tms_admin_edi_partners; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tms_admin_edi_partners TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tms_admin_edi_partners TO authenticated;
+
+--
+-- Name: TABLE tms_admin_equipment_types; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tms_admin_equipment_types TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tms_admin_equipment_types TO authenticated;
 
 --
 -- Name: TABLE webhook_nonces; Type: ACL; Schema: public; Owner: postgres

@@ -21,7 +21,7 @@ export const MIGRATIONS_DIR = join(PROJECT_ROOT, "supabase", "migrations");
 export const SNAPSHOT_SCHEMAS = ["public", "app_private", "ops", "app_partitions"];
 
 /** Owners a migration may name: the platform, the shared freight domain, or a portal. */
-export const MIGRATION_OWNERS = ["platform", "freight", "rates", "crm", "autonomous", "broker", "shipper"];
+export const MIGRATION_OWNERS = ["platform", "freight", "rates", "crm", "autonomous", "broker", "shipper", "tms_admin"];
 
 /** Drops what changes between runs of the same migrations. */
 export function normalizeDump(text: string): string {
@@ -87,11 +87,13 @@ export function layoutProblems(files: { name: string; sql: string }[]): string[]
   const definedIn = new Map<string, Set<string>>();
   const re = /\bcreate\s+(?:or\s+replace\s+)?(function|procedure)\s+([a-z_][a-z0-9_$]*(?:\s*\.\s*[a-z_][a-z0-9_$]*)?)\s*\(/gi;
   for (const f of files) {
-    const m = /^(\d{14})_([a-z]+)_([a-z0-9_]+)\.sql$/.exec(f.name);
-    if (!m) {
+    const m = /^(\d{14})_([a-z]+(?:_[a-z0-9]+)*)\.sql$/.exec(f.name);
+    // (an owner may hold an underscore, tms_admin: the longest listed owner the name starts with)
+    const owner = m && (MIGRATION_OWNERS.filter((o) => m[2].startsWith(`${o}_`)).sort((a, b) => b.length - a.length)[0] ?? m[2].split("_")[0]);
+    if (!m || !m[2].includes("_")) {
       problems.push(`${f.name}: not named <timestamp>_<owner>_<topic>.sql`);
-    } else if (!MIGRATION_OWNERS.includes(m[2])) {
-      problems.push(`${f.name}: owner "${m[2]}" is not one of ${MIGRATION_OWNERS.join(", ")}`);
+    } else if (!MIGRATION_OWNERS.includes(owner!)) {
+      problems.push(`${f.name}: owner "${owner}" is not one of ${MIGRATION_OWNERS.join(", ")}`);
     }
     if (/perf/i.test(f.name)) problems.push(`${f.name}: migration names must not contain "perf" (fold it into the owner's file)`);
     for (const d of stripLineComments(f.sql).matchAll(re)) {

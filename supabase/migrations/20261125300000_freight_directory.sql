@@ -65,7 +65,8 @@ insert into public.permissions (permission, description) values
   ('freight.dispatch',       'Assign driver, tractor and trailer to a covered load'),
   ('freight.event.record',   'Record tracking events (arrival, departure, 214 status codes)'),
   ('freight.block.manage',   'Set and clear party blocks'),
-  ('freight.document.upload','Record an uploaded document (outside users: BOL / POD of their own loads)')
+  ('freight.document.upload','Record an uploaded document (outside users: BOL / POD of their own loads)'),
+  ('freight.settings.manage','Maintain the tenant''s lanes, accessorial catalogue and SLA policy flags (TMS Admin)')
 on conflict (permission) do nothing;
 
 insert into public.role_permissions (role, permission)
@@ -74,6 +75,7 @@ select r, p from (values
   ('super_admin', 'freight.order.book'), ('super_admin', 'freight.load.transition'), ('super_admin', 'freight.tender.offer'),
   ('super_admin', 'freight.tender.respond'), ('super_admin', 'freight.dispatch'), ('super_admin', 'freight.event.record'),
   ('super_admin', 'freight.block.manage'), ('super_admin', 'freight.document.upload'),
+  ('super_admin', 'freight.settings.manage'), ('tenant_admin', 'freight.settings.manage'), ('ops_manager', 'freight.settings.manage'),
   ('ops_manager', 'freight.document.upload'), ('dispatcher', 'freight.document.upload'),
   ('agents', 'freight.document.upload'), ('n8n', 'freight.document.upload'),
   ('shipper_user', 'freight.document.upload'), ('carrier_user', 'freight.document.upload'), ('driver', 'freight.document.upload'),

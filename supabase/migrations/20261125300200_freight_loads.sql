@@ -146,7 +146,9 @@ create table public.lanes (
   constraint lanes_name_unique unique (tenant_id, name)
 );
 comment on table public.lanes is 'Lanes the tenant runs (origin, destination, equipment, miles).';
-select ops.attach_rails('public.lanes', p_audit => 'deferred');
+-- (written by TMS Admin: freight.settings.manage)
+select ops.attach_rails('public.lanes', 'domain.read', 'freight.settings.manage', 'freight.settings.manage', 'freight.settings.manage',
+                        p_audit => 'deferred');
 select ops.set_rls_sample('public.lanes', '{"tenant_id": "$tenant", "name": "Matrix lane $n", "origin_region": "IL", "destination_region": "TX"}');
 
 -- Orders: the customer's request, the revenue container.
@@ -430,7 +432,7 @@ create table public.accessorials (
   constraint accessorials_code_unique unique (tenant_id, code)
 );
 comment on table public.accessorials is 'The accessorial catalogue (detention, TONU, lumper, layover, ...) with default rates in cents.';
-select ops.attach_rails('public.accessorials');
+select ops.attach_rails('public.accessorials', 'domain.read', 'freight.settings.manage', 'freight.settings.manage', 'freight.settings.manage');
 select ops.set_rls_sample('public.accessorials', '{"tenant_id": "$tenant", "code": "M$n", "name": "Matrix $n"}');
 
 create table public.charge_lines (

@@ -22,7 +22,7 @@
 insert into public.flag_definitions
   (key, value_type, min_value, max_value, allowed_values, is_budget, allowed_scopes, default_value, write_permission, description)
 values
-  ('freight.tenderSlaMinutes', 'integer', 1, 10080, null, false, '{global,tenant}', '30', 'flags.global.write',
+  ('freight.tenderSlaMinutes', 'integer', 1, 10080, null, false, '{global,tenant}', '30', 'freight.settings.manage',
    'How long a carrier has to answer a tender when the offer names no deadline')
 on conflict (key) do nothing;
 

@@ -147,7 +147,9 @@ create table public.rates_guards (
   floor_total             numeric(12, 2) constraint rates_guards_floor_total_nonnegative_check check (floor_total >= 0),
   ceiling_total           numeric(12, 2) constraint rates_guards_ceiling_total_nonnegative_check check (ceiling_total >= 0),
   floor_per_mile          numeric(8, 4) constraint rates_guards_floor_per_mile_nonnegative_check check (floor_per_mile >= 0),
-  ceiling_per_mile        numeric(8, 4) constraint rates_guards_ceiling_per_mile_nonnegative_check check (ceiling_per_mile >= 0)
+  ceiling_per_mile        numeric(8, 4) constraint rates_guards_ceiling_per_mile_nonnegative_check check (ceiling_per_mile >= 0),
+  constraint rates_guards_floor_total_not_above_ceiling_check check (floor_total <= ceiling_total),
+  constraint rates_guards_floor_per_mile_not_above_ceiling_check check (floor_per_mile <= ceiling_per_mile)
 );
 comment on table public.rates_guards is
   'Pricing guard rules (margins, index deviation, floors and ceilings).';

@@ -43,9 +43,9 @@ on conflict do nothing;
 insert into public.flag_definitions
   (key, value_type, min_value, max_value, allowed_values, is_budget, allowed_scopes, default_value, write_permission, description)
 values
-  ('broker.checkCallMinutes', 'integer', 5, 1440, null, false, '{global,tenant}', '240', 'flags.global.write',
+  ('broker.checkCallMinutes', 'integer', 5, 1440, null, false, '{global,tenant}', '240', 'freight.settings.manage',
    'A load on its trip (dispatched .. at_delivery) reports a check call at least this often (SLA timer check_call)'),
-  ('broker.appointmentRiskMinutes', 'integer', 5, 2880, null, false, '{global,tenant}', '120', 'flags.global.write',
+  ('broker.appointmentRiskMinutes', 'integer', 5, 2880, null, false, '{global,tenant}', '120', 'freight.settings.manage',
    'A silent load (check call overdue) whose next stop''s window opens within this many minutes is at risk')
 on conflict (key) do nothing;
 

@@ -23,6 +23,13 @@ describe("migration layout", () => {
     ]);
   });
 
+  it("reads an owner with an underscore (tms_admin) as that owner", () => {
+    expect(layoutProblems([{ name: "20260104000000_tms_admin_portal.sql", sql: "" }])).toEqual([]);
+    expect(layoutProblems([{ name: "20260104000000_tms_portal.sql", sql: "" }])).toEqual([
+      `20260104000000_tms_portal.sql: owner "tms" is not one of ${MIGRATION_OWNERS.join(", ")}`,
+    ]);
+  });
+
   it("the snapshot drops pg_dump's per-run restrict token and version lines", () => {
     const dump = "--\n-- Dumped from database version 15.18\n-- Dumped by pg_dump version 15.18\n\\restrict abc123\n\nCREATE SCHEMA ops;\n\\unrestrict abc123\n";
     expect(normalizeDump(dump)).toBe("--\n\nCREATE SCHEMA ops;\n");

@@ -82,6 +82,12 @@ export const CATALOGUE = {
   route_locked: { status: 409, title: "The load can no longer be re-routed", sqlstate: "SY400" },
   no_next_carrier: { status: 422, title: "No carrier left to tender", sqlstate: "SY401" },
   quote_not_bookable: { status: 422, title: "The quote cannot be booked", sqlstate: "SY410" },
+  // TMS Admin (supabase/migrations/*_tms_admin_*)
+  equipment_type_inactive: { status: 422, title: "The equipment type is not active in the catalogue", sqlstate: "SY150" },
+  equipment_type_in_use: { status: 409, title: "The equipment type is used by active lanes", sqlstate: "SY151" },
+  edi_partner_not_eligible: { status: 422, title: "The party cannot be an EDI partner", sqlstate: "SY152" },
+  edi_interchange_taken: { status: 409, title: "Another EDI partner uses this interchange id", sqlstate: "SY153" },
+  edi_credential_missing: { status: 422, title: "credential_ref names no Vault secret", sqlstate: "SY154" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

@@ -9,6 +9,8 @@
 --           owner: a legal pair is then status_bypass (SY101), an illegal one SY100;
 --   tender: psql (the owner calling freight_tender_move, the machine's one writer) and a
 --           direct UPDATE (SY101 / SY100).
+-- The HTTP doors (portal actions as a dispatcher and as agents@, signed) try the same
+-- complement in tests/integration/freight/illegal-transitions.test.ts.
 -- (tests.act_as / tests.act_as_owner: supabase/tests/_helpers.sql)
 begin;
 alter default privileges grant execute on functions to public;
@@ -48,10 +50,14 @@ select e.id, 'd0000000-0000-4000-8000-000000000001',
 from sm_entities e where e.machine = 'tender';
 grant select on sm_entities to public;
 
--- Runs p_sql as p_actor (null: the owner) and always rolls back: 'ok:<status after>' or the SQLSTATE.
+-- Runs p_sql as p_actor (null: the owner) and always rolls back: 'ok:<status after>' or the
+-- SQLSTATE; an illegal_transition also gives the pair its DETAIL names ('SY100 from->to'),
+-- which the edge passes on in the problem (machine, from, to).
 create function pg_temp.attempt(p_actor text, p_sql text, p_table regclass, p_id uuid) returns text language plpgsql as $$
 declare
   v text;
+  v_state text;
+  v_detail text;
 begin
   begin
     if p_actor is null then perform tests.act_as_owner(); else perform tests.act_as(p_actor); end if;
@@ -63,8 +69,9 @@ begin
       perform tests.act_as_owner();
       return 'ok:' || sqlerrm;
     when others then
+      get stacked diagnostics v_state = returned_sqlstate, v_detail = pg_exception_detail;
       perform tests.act_as_owner();
-      return sqlstate;
+      return case when v_state = 'SY100' then format('SY100 %s->%s', v_detail::jsonb ->> 'from', v_detail::jsonb ->> 'to') else v_state end;
   end;
 end $$;
 
@@ -93,18 +100,19 @@ select p.*, d.door, d.actor, d.kind,
               'select app_private.freight_load_dispatch(%L, ''5a000000-0000-4000-8000-000000000003'', '
               '''5a000000-0000-4000-8000-000000000004'', ''5a000000-0000-4000-8000-000000000005'')', p.id)
             else format('select app_private.freight_load_transition(%L, %L)', p.id, p.to_state) end as sql,
-       case when d.kind = 'update' then case when p.legal then 'SY101' else 'SY100' end
-            when p.legal then 'ok:' || p.to_state else 'SY100' end as expected
+       case when d.kind = 'update' then case when p.legal then 'SY101' else format('SY100 %s->%s', p.from_state, p.to_state) end
+            when p.legal then 'ok:' || p.to_state else format('SY100 %s->%s', p.from_state, p.to_state) end as expected
 from pairs p join doors d on d.machine = p.machine
 where not (d.door = 'agents' and p.to_state = 'dispatched');
 
 select plan((select count(*)::int from sm_cases) + 2);
-select diag(format('state machines: %s load pairs (%s legal), %s tender pairs (%s legal); %s attempts over their doors',
+select diag(format('state machines: %s load pairs (%s legal), %s tender pairs (%s legal); %s attempts over their doors, '
+                   '%s of them on the complement (refused SY100 naming from and to)',
   (select count(*) from sm_cases where machine = 'load' and door = 'psql'),
   (select count(*) from sm_cases where machine = 'load' and door = 'psql' and legal),
   (select count(*) from sm_cases where machine = 'tender' and door = 'psql'),
   (select count(*) from sm_cases where machine = 'tender' and door = 'psql' and legal),
-  (select count(*) from sm_cases)));
+  (select count(*) from sm_cases), (select count(*) from sm_cases where not legal)));
 
 select is(pg_temp.attempt(c.actor, c.sql, ('public.' || c.machine || 's')::regclass, c.id), c.expected,
           format('%s %s -> %s via %s: %s', c.machine, c.from_state, c.to_state, c.door,

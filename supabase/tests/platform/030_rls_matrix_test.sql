@@ -21,6 +21,8 @@
 -- Samples name parties with $shipper / $carrier / $driver (party A for sample 1, B for 3,
 -- C for the insert sample 2) and parent rows with $ref:<table> (that table's fixture of the same tenant and
 -- party), so fixtures are inserted parents first.
+-- Which tables get the party dimension is read from the catalog: every table with a party
+-- column must have party policies or be named staff-only with its reason (one check, below).
 begin;
 -- The pg_temp helpers below are also called as API roles; no function is PUBLIC-executable by
 -- default (migrations 20261125000000), so this transaction's own are (rolled back with it).
@@ -311,7 +313,36 @@ order by f.table_name::text, a.label, f.tenant_label, f.party_label, op.ord;
 -- (the insert cells run once per tenant: with party A's fixture)
 delete from m_cells where op = 'insert' and party_label = 'B';
 
-select plan(((select count(*) from m_fixtures) + (select count(*) from m_cells))::int);
+-- The party dimension comes from the catalog, not a hand-kept list: every table under RLS
+-- with a party column (a foreign key to public.parties or public.drivers, or a column named
+-- party_id / shipper_party_id / carrier_party_id / driver_id) has party policies
+-- (ops.rls_party_registry, so its cells above are generated per party A / B), or is
+-- staff-only on purpose, named here with the reason.
+create temp table m_party_tables as
+select distinct a.attrelid::regclass as table_name
+from pg_attribute a join ops.rls_registry r on r.table_name = a.attrelid
+where a.attnum > 0 and not a.attisdropped
+  and (a.attname in ('party_id', 'shipper_party_id', 'carrier_party_id', 'driver_id')
+       or exists (select 1 from pg_constraint c where c.conrelid = a.attrelid and c.contype = 'f' and a.attnum = any (c.conkey)
+                    and c.confrelid in ('public.parties'::regclass, 'public.drivers'::regclass) and a.attname <> 'tenant_id'));
+create temp table m_staff_only (table_name regclass primary key, why text not null);
+insert into m_staff_only values
+  ('public.ledger_accounts', 'the tenant''s books: outside parties see balances through their portals, never the chart of accounts'),
+  ('public.party_members', 'who belongs to which party: tenant admins manage it, party RLS reads it through app_private.party_ids()'),
+  ('public.rates_quotes', 'holds the cost side: a shipper gets its quote''s sell side in the answer of rates/price_one'),
+  ('public.tms_admin_edi_partners', 'EDI partner configuration is the brokerage''s');
+
+select plan(((select count(*) from m_fixtures) + (select count(*) from m_cells))::int + 1);
+select diag(format('party dimension from the catalog: %s tables with a party column: %s with party policies, %s staff-only',
+  (select count(*) from m_party_tables),
+  (select count(*) from m_party_tables t where exists (select 1 from ops.rls_party_registry pr where pr.table_name = t.table_name)),
+  (select count(*) from m_party_tables t where t.table_name in (select table_name from m_staff_only))));
+select is(
+  (select coalesce(array_agg(t.table_name::text order by t.table_name::text), '{}') from m_party_tables t
+   where not exists (select 1 from ops.rls_party_registry pr where pr.table_name = t.table_name)
+     and t.table_name not in (select table_name from m_staff_only)),
+  '{}'::text[],
+  'every table with a party column has party policies (or is staff-only, with its reason)');
 select diag(format('RLS matrix: %s tables x %s principals x own/other tenant x 4 operations, and %s tables x party A/B '
                    'for the shipper_user, carrier_user and driver actors: %s cells (%s on the party dimension) + %s fixtures',
   (select count(*) from ops.rls_registry), (select count(*) from m_actors),

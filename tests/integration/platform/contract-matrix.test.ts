@@ -139,6 +139,23 @@ Object.assign(FIXTURES, {
   "broker/revert": { as: "ops", succeeds: false, why: "needs an agent's reversible run", input: () => ({ trace_id: hex(16) }) },
   "broker/revert_clear": { as: "ops", succeeds: false, why: "needs a reverted run", input: () => ({ trace_id: hex(16) }) },
 } satisfies Record<string, Fixture>);
+// TMS Admin writes go to the matrix's tenant (no other file reads its settings).
+Object.assign(FIXTURES, {
+  "tms_admin/equipment_type_upsert": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ code: "van", name: "Matrix van" }) },
+  "tms_admin/lane_upsert": {
+    as: "super", tenant: MATRIX_TENANT, succeeds: true,
+    input: () => ({ name: `Matrix lane ${RUN}`, origin_region: "IL", destination_region: "TX", equipment_type: "van" }),
+  },
+  "tms_admin/accessorial_upsert": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ code: "MATRIX", name: "Matrix fee", default_rate_cents: 100 }) },
+  "tms_admin/guard_upsert": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ label: `matrix-${RUN}`, min_margin_pct: 5 }) },
+  "tms_admin/guard_delete": { as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "needs a guard", input: () => ({ id: randomUUID() }) },
+  "tms_admin/edi_partner_upsert": {
+    as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "needs a shipper or carrier party of the tenant",
+    input: () => ({ party_id: randomUUID(), isa_qualifier: "ZZ", isa_id: "MATRIX", gs_id: "MATRIX", our_isa_qualifier: "ZZ", our_isa_id: "US", our_gs_id: "US", transaction_sets: ["204"], usage: "test" }),
+  },
+  "tms_admin/sla_set": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ key: "broker.checkCallMinutes", value: 240, reason: "contract matrix" }) },
+  "tms_admin/settings": { as: "ops", succeeds: true, input: () => ({}) },
+} satisfies Record<string, Fixture>);
 
 const CASES = ["unauthenticated", "wrong_role", "kill_switch", "portal_off", "bad_input", "idempotency"] as const;
 type Case = (typeof CASES)[number];

@@ -97,6 +97,17 @@ const SEEDS: Record<string, () => unknown> = {
   "broker.revert": () => ({ trace_id: trace() }),
   "broker.revert_clear": () => ({ trace_id: trace() }),
   "autonomous.flag_set": () => ({ key: "outbox.retryBaseMs", scope: `tenant:${FUZZ_TENANT}`, value: 500, reason: "fuzz flag change" }),
+  "tms_admin.equipment_type_upsert": () => ({ code: "reefer", name: "Fuzz reefer", length_ft: 53, max_weight_lbs: 43000, temperature_controlled: true, active: true }),
+  "tms_admin.lane_upsert": () => ({ name: "Fuzz lane", origin_city: "Chicago", origin_region: "IL", destination_city: "Dallas", destination_region: "TX", equipment_type: "van", miles: 925, active: true }),
+  "tms_admin.accessorial_upsert": () => ({ code: "FUZZ", name: "Fuzz fee", unit: "hour", default_rate_cents: 7500, currency: "USD", active: true }),
+  "tms_admin.guard_upsert": () => ({ id: randomUUID(), label: "fuzz guard", equipment: "van", origin: "606", destination: "east_north_central", min_margin_pct: 5, max_index_deviation_pct: 10, floor_total_cents: 10000, ceiling_total_cents: 900000, floor_per_mile_cents: 100, ceiling_per_mile_cents: 900 }),
+  "tms_admin.guard_delete": () => ({ id: randomUUID() }),
+  "tms_admin.edi_partner_upsert": () => ({
+    party_id: randomUUID(), isa_qualifier: "ZZ", isa_id: "FUZZ", gs_id: "FUZZ", our_isa_qualifier: "ZZ", our_isa_id: "US", our_gs_id: "US",
+    transaction_sets: ["204", "990"], usage: "test", transport: "as2", credential_ref: `${FUZZ_TENANT}/fuzz-edi`, ack_window_minutes: 60, active: true,
+  }),
+  "tms_admin.sla_set": () => ({ key: "broker.checkCallMinutes", value: 240, reason: "fuzz policy change" }),
+  "tms_admin.settings": () => ({ section: "lanes" }),
 };
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
