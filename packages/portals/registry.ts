@@ -14,6 +14,7 @@ export const PORTALS = [
   { name: "autonomous", fn: "autonomous" },
   { name: "shipper", fn: "shipper" },
   { name: "broker", fn: "broker" },
+  { name: "carrier", fn: "carrier" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];

@@ -79,6 +79,8 @@ export const CATALOGUE = {
   route_locked: { status: 409, title: "The load can no longer be re-routed", sqlstate: "SY400" },
   no_next_carrier: { status: 422, title: "No carrier left to tender", sqlstate: "SY401" },
   quote_not_bookable: { status: 422, title: "The quote cannot be booked", sqlstate: "SY410" },
+  insurance_document_invalid: { status: 422, title: "The insurance certificate document is not the carrier's", sqlstate: "SY130" },
+  capacity_date_past: { status: 422, title: "Capacity is offered for today or later", sqlstate: "SY131" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },
