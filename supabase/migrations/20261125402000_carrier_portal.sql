@@ -213,13 +213,14 @@ grant execute on function app_private.carrier_insurance_submit(uuid, jsonb) to a
 
 -- Every door that creates a live tender goes through here: the functions check the full
 -- eligibility first (freight_require_eligible); this guard keeps a raw INSERT (psql, an
--- import) from offering a load to a blocked or suspended carrier as well.
+-- import) from offering a load to a blocked or suspended carrier as well. Live: offered or
+-- countered and still answerable (an imported offer already past its deadline is history).
 create function app_private.carrier_tender_block_guard() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
   r record;
 begin
-  if new.status in ('offered', 'countered') then
+  if new.status in ('offered', 'countered') and new.sla_deadline > now() then
     select * into r from app_private.freight_party_refusal(new.carrier_party_id);
     if r.code = 'party_blocked' then
       perform app_private.raise_error('party_blocked', format('party %s: %s', new.carrier_party_id, r.reason),

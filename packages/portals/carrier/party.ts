@@ -3,12 +3,12 @@ import { refuse } from "../../shared/http/outcome.ts";
 import { ActionRefused } from "../../shared/pipeline/run.ts";
 
 /**
- * The carrier an action is for: a carrier user's own party (naming another is refused in
- * Postgres too: freight_require_party), else the one staff named.
+ * The carrier an action is for: the one named, else the caller's own carrier party. Naming
+ * another carrier is refused in Postgres (freight_require_party) or not visible (party RLS).
  */
 export async function carrierOf(tx: Tx, named: string | undefined): Promise<string> {
-  const [m] = await tx`select (app_private.party_ids('carrier'))[1] as party`;
-  const party = (m.party as string | null) ?? named;
+  const [m] = named ? [{ party: named }] : await tx`select (app_private.party_ids('carrier'))[1] as party`;
+  const party = m.party as string | null;
   if (!party) throw new ActionRefused(refuse("validation_failed", { detail: "Name the carrier (carrier_party_id): you act for no carrier party" }));
   return party;
 }
