@@ -1,7 +1,7 @@
 -- Carrier portal demo data (insert-if-missing): every demo carrier has a user (Prairie's and
 -- Eastline's are in 20_freight.sql; Lone Star's here), capacity on its lane for the next
--- days and a contract lane. Lone Star's insurance lapses 5 days after seeding
--- (20_freight.sql): the compliance agent suspends it on the first tick.
+-- days and a contract lane. Lone Star's insurance lapses 10 days after seeding
+-- (20_freight.sql): the compliance agent suspends it once that is within 7 days.
 
 insert into public.principals (id, kind, name, display_name) values
   ('e0000000-0000-4000-8000-000000000014', 'human', 'dispatch@lone-star-carriers.test', 'Lee Star (carrier_user)')

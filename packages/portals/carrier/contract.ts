@@ -130,7 +130,7 @@ export const contract = defineContract("carrier", {
     fleet: action<{
       drivers: { driver_id: string; name: string; status: string; cdl_expires_on: string | null; medical_card_expires_on: string | null }[];
       equipment: { unit_id: string; unit_number: string; kind: string; trailer_type: string | null; status: string }[];
-    }>()({ input: z.strictObject({}), kind: "read" }),
+    }>()({ input: z.strictObject({ status: z.enum(["active", "all"]).default("active") }), kind: "read" }),
     capacity_set: action<Capacity>()({
       input: z.strictObject({
         carrier_party_id: carrierParty,
@@ -147,7 +147,7 @@ export const contract = defineContract("carrier", {
       input: z.strictObject({ from: z.iso.date().optional(), to: z.iso.date().optional() }),
       kind: "read",
     }),
-    contract_lanes: action<{ lanes: ContractLane[] }>()({ input: z.strictObject({}), kind: "read" }),
+    contract_lanes: action<{ lanes: ContractLane[] }>()({ input: z.strictObject({ include_expired: z.boolean().default(false) }), kind: "read" }),
     compliance: action<Compliance>()({ input: z.strictObject({ carrier_party_id: carrierParty }), kind: "read" }),
     insurance_submit: action<Insurance & { carrier_party_id: string }>()({
       input: z.strictObject({
@@ -164,7 +164,7 @@ export const contract = defineContract("carrier", {
       }).refine((c) => c.effective_on <= c.expires_on, { path: ["expires_on"], message: "expires_on is not before effective_on" }),
       kind: "write",
     }),
-    scorecard: action<{ scorecard: Scorecard | null }>()({ input: z.strictObject({}), kind: "read" }),
+    scorecard: action<{ scorecard: Scorecard | null }>()({ input: z.strictObject({ carrier_party_id: carrierParty }), kind: "read" }),
     suspend_carrier: action<Suspension>()({
       input: z.strictObject({
         carrier_party_id: z.guid(),

@@ -164,6 +164,8 @@ describe("scorecard", () => {
     const y = await act("carrier", "scorecard", {}, t.carriers.Y.user, t.id);
     expect(y.body.data.scorecard.carrier_party_id).toBe(t.carriers.Y.id);
     expect(y.body.data.scorecard.tender_acceptance_pct).toBeLessThan(x.body.data.scorecard.tender_acceptance_pct);
+    // naming another carrier: party RLS leaves nothing to compute from
+    expect((await act("carrier", "scorecard", { carrier_party_id: t.carriers.X.id }, t.carriers.Y.user, t.id)).body.data.scorecard).toBeNull();
   });
 });
 

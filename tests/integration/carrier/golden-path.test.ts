@@ -18,6 +18,7 @@ let loadId: string;
 let tenderId: string;
 let sellCents: number;
 const rate = 151275;
+const carrierTraces: string[] = [];
 
 beforeAll(async () => {
   t = await freightTenant("carrier-golden");
@@ -78,6 +79,7 @@ describe("the golden path over HTTP, with the Carrier portal", () => {
     const r = await act("carrier", "accept", { tender_id: tenderId }, t.carriers.X.user, t.id);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.data).toEqual({ tender_id: tenderId, load_id: loadId, status: "accepted", rate_cents: rate, load_status: "covered" });
+    carrierTraces.push(r.body.trace_id);
     const tr = await traced(r.body.trace_id);
     expect(tr.events).toEqual(expect.arrayContaining(["freight.tender.accepted", "freight.load.covered"]));
     expect(tr.doors).toEqual(new Set(["carrier"]));
@@ -96,11 +98,22 @@ describe("the golden path over HTTP, with the Carrier portal", () => {
     const r = await act("carrier", "dispatch", { load_id: loadId, driver_id: X.driver, tractor_id: X.tractor, trailer_id: X.trailer }, X.user, t.id);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.data).toMatchObject({ load_id: loadId, status: "dispatched", driver_id: X.driver, tractor_id: X.tractor, trailer_id: X.trailer });
+    carrierTraces.push(r.body.trace_id);
     const tr = await traced(r.body.trace_id);
     expect(tr.events).toEqual(["freight.load.dispatched"]);
     expect(tr.audit).toContain("freight.load.transition");
     const tracking = await act("shipper", "tracking", { load_id: loadId }, t.shippers.A.user, t.id);
     expect(tracking.body.data.load.status).toBe("dispatched");
     expect(JSON.stringify(tracking.body)).not.toContain(String(rate));
+  });
+
+  it("the carrier's steps are on the Live Feed (finished, ok)", async () => {
+    let rows: { trace_id: string; ok: boolean | null }[] = [];
+    for (let i = 0; i < 50; i++) {
+      rows = (await sql`select trace_id, ok from live_feed where trace_id = any(${carrierTraces}) and phase = 'finish'`) as never;
+      if (rows.length === carrierTraces.length) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(rows.map((r) => [r.trace_id, r.ok]).sort()).toEqual(carrierTraces.map((tr) => [tr, true]).sort());
   });
 });

@@ -1,14 +1,14 @@
 import { contract, type ContractLane } from "../contract.ts";
 import { defineAction } from "../../../shared/pipeline/action.ts";
 
-/** carrier/contract_lanes: the lanes the caller's company runs at an agreed buy rate, still valid (party RLS). */
+/** carrier/contract_lanes: the lanes the caller's company runs at an agreed buy rate, still valid unless asked for all (party RLS). */
 export const contractLanes = defineAction(contract.actions.contract_lanes, {
   permission: "freight.carrier.read",
-  detect: async (tx) =>
+  detect: async (tx, input) =>
     await tx`select id, origin_city, origin_region, destination_city, destination_region, equipment_type, rate_cents, currency,
                     trucks_per_week, to_char(valid_from, 'YYYY-MM-DD') as valid_from, to_char(valid_to, 'YYYY-MM-DD') as valid_to
              from public.carrier_contract_lanes
-             where carrier_party_id = any(app_private.party_ids('carrier')) and valid_to >= current_date
+             where carrier_party_id = any(app_private.party_ids('carrier')) and (${input.include_expired}::boolean or valid_to >= current_date)
              order by origin_region, destination_region, equipment_type, valid_from`,
   decide: (_input, rows) => rows,
   act: (_tx, rows) => ({

@@ -3,14 +3,16 @@ import { defineAction } from "../../../shared/pipeline/action.ts";
 
 const day = (d: Date | null) => (d === null ? null : d.toISOString().slice(0, 10));
 
-/** carrier/fleet: the caller's company's drivers (document expiries) and units (party RLS), what dispatch picks from. */
+/** carrier/fleet: the caller's company's drivers (document expiries) and units (party RLS), active ones (what dispatch picks from) or all. */
 export const fleet = defineAction(contract.actions.fleet, {
   permission: "freight.carrier.read",
-  detect: async (tx) => {
+  detect: async (tx, input) => {
     const drivers = await tx`select id, name, status, cdl_expires_on, medical_card_expires_on from public.drivers
-                             where carrier_party_id = any(app_private.party_ids('carrier')) order by name`;
+                             where carrier_party_id = any(app_private.party_ids('carrier')) and (${input.status} = 'all' or status = 'active')
+                             order by name`;
     const units = await tx`select id, unit_number, kind, trailer_type, status from public.equipment
-                           where carrier_party_id = any(app_private.party_ids('carrier')) order by kind, unit_number`;
+                           where carrier_party_id = any(app_private.party_ids('carrier')) and (${input.status} = 'all' or status = 'active')
+                           order by kind, unit_number`;
     return { drivers, units };
   },
   decide: (_input, f) => f,

@@ -5,14 +5,15 @@ const pct = (v: unknown) => (v === null ? null : Number(v));
 
 /**
  * carrier/scorecard: the caller's company's own scorecard, computed from the timeline and
- * the tenders by public.freight_carrier_scorecard (security invoker: party RLS, and the row
- * is picked by the caller's own party). Never typed in; never another carrier's.
+ * the tenders by public.freight_carrier_scorecard (security invoker: party RLS, so a
+ * carrier user naming another carrier gets none). Never typed in; never another carrier's.
+ * Staff holding freight.carrier.read name the carrier.
  */
 export const scorecard = defineAction(contract.actions.scorecard, {
   permission: "freight.carrier.read",
-  detect: async (tx, _input, ctx) =>
+  detect: async (tx, input, ctx) =>
     await tx`select * from public.freight_carrier_scorecard(${ctx.tenantId})
-             where carrier_party_id = any(app_private.party_ids('carrier'))`,
+             where carrier_party_id = coalesce(${input.carrier_party_id ?? null}::uuid, (app_private.party_ids('carrier'))[1])`,
   decide: (_input, rows) => rows,
   act: (_tx, rows) => {
     const r = rows[0];
