@@ -961,13 +961,9 @@ CREATE FUNCTION app_private.carrier_capacity_set(p_carrier_party_id uuid, p_orig
     SET search_path TO ''
     AS $$
 declare
-  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_carrier_party_id, 'carrier.capacity.write');
+  v_tenant uuid := app_private.carrier_tenant_of(p_carrier_party_id, 'carrier.capacity.write');
   v_id     uuid;
 begin
-  perform app_private.freight_require_party(v_tenant, p_carrier_party_id);
-  if (select kind from public.parties where id = p_carrier_party_id) <> 'carrier' then
-    perform app_private.raise_error('bad_request', format('party %s is not a carrier', p_carrier_party_id));
-  end if;
   if p_available_on is null or p_available_on < (now() at time zone 'UTC')::date or p_available_on > (now() at time zone 'UTC')::date + 366 then
     perform app_private.raise_error('capacity_date_past', format('capacity on %s: today or later, within a year', coalesce(p_available_on::text, 'null')),
       jsonb_build_object('available_on', p_available_on));
@@ -1019,17 +1015,13 @@ CREATE FUNCTION app_private.carrier_insurance_submit(p_carrier_party_id uuid, p_
     SET search_path TO ''
     AS $$
 declare
-  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_carrier_party_id, 'carrier.compliance.write');
+  v_tenant uuid := app_private.carrier_tenant_of(p_carrier_party_id, 'carrier.compliance.write');
   v_doc    uuid := nullif(p_cert ->> 'document_id', '')::uuid;
   v_amount bigint := app_private.freight_cents(p_cert -> 'amount_cents', 'amount_cents');
   v_from   date := (p_cert ->> 'effective_on')::date;
   v_to     date := (p_cert ->> 'expires_on')::date;
   v_id     uuid;
 begin
-  perform app_private.freight_require_party(v_tenant, p_carrier_party_id);
-  if (select kind from public.parties where id = p_carrier_party_id) <> 'carrier' then
-    perform app_private.raise_error('bad_request', format('party %s is not a carrier', p_carrier_party_id));
-  end if;
   if v_amount <= 0 then
     perform app_private.raise_error('bad_amount', 'an insurance amount is positive integer cents');
   end if;
@@ -1064,6 +1056,26 @@ ALTER FUNCTION app_private.carrier_insurance_submit(p_carrier_party_id uuid, p_c
 --
 
 COMMENT ON FUNCTION app_private.carrier_insurance_submit(p_carrier_party_id uuid, p_cert jsonb) IS 'Records an insurance certificate referencing its uploaded document (carrier.compliance.write; carrier users their own party); event freight.insurance.recorded.';
+
+--
+-- Name: carrier_tenant_of(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.carrier_tenant_of(p_carrier_party_id uuid, p_permission text) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_carrier_party_id, p_permission);
+begin
+  perform app_private.freight_require_party(v_tenant, p_carrier_party_id);
+  if (select kind from public.parties where id = p_carrier_party_id) <> 'carrier' then
+    perform app_private.raise_error('bad_request', format('party %s is not a carrier', p_carrier_party_id));
+  end if;
+  return v_tenant;
+end $$;
+
+ALTER FUNCTION app_private.carrier_tenant_of(p_carrier_party_id uuid, p_permission text) OWNER TO postgres;
 
 --
 -- Name: carrier_tender_block_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -14435,6 +14447,12 @@ GRANT ALL ON FUNCTION app_private.carrier_capacity_set(p_carrier_party_id uuid, 
 
 REVOKE ALL ON FUNCTION app_private.carrier_insurance_submit(p_carrier_party_id uuid, p_cert jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.carrier_insurance_submit(p_carrier_party_id uuid, p_cert jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION carrier_tenant_of(p_carrier_party_id uuid, p_permission text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.carrier_tenant_of(p_carrier_party_id uuid, p_permission text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION carrier_tender_block_guard(); Type: ACL; Schema: app_private; Owner: postgres

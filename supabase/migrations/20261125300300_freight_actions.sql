@@ -701,7 +701,8 @@ grant execute on function app_private.freight_load_event_record(uuid, jsonb) to 
 -- packages/shared/storage. p_doc: {"load_id" | "party_id", "kind", "file_name",
 -- "content_type"?, "size_bytes", "sha256", "storage_key", "retain_until"?}. Staff record any
 -- kind; outside users only for their own loads: carriers and drivers a BOL or POD,
--- shippers a BOL; and a carrier user its own party's insurance certificate or W-9. Who may read it follows from its kind (public.documents).
+-- shippers a BOL; and a carrier user its own party's insurance certificate or W-9. Who
+-- may read it follows from its kind (public.documents).
 create function app_private.freight_document_record(p_doc jsonb) returns uuid
 language plpgsql security definer set search_path = '' as $$
 declare

@@ -110,6 +110,21 @@ select ops.set_rls_sample('public.carrier_contract_lanes',
 -------------------------------------------------------------------------------------------
 -- functions
 -------------------------------------------------------------------------------------------
+-- The tenant of a carrier party a write is for, after checking the caller's permission
+-- there and that a carrier user acts for its own company (freight_require_party).
+create function app_private.carrier_tenant_of(p_carrier_party_id uuid, p_permission text) returns uuid
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_carrier_party_id, p_permission);
+begin
+  perform app_private.freight_require_party(v_tenant, p_carrier_party_id);
+  if (select kind from public.parties where id = p_carrier_party_id) <> 'carrier' then
+    perform app_private.raise_error('bad_request', format('party %s is not a carrier', p_carrier_party_id));
+  end if;
+  return v_tenant;
+end $$;
+revoke execute on function app_private.carrier_tenant_of(uuid, text) from public;
+
 -- Capacity (carrier.capacity.write; a carrier user for its own party): sets the trucks
 -- available on a lane and day (0 removes it). Event carrier.capacity.updated.
 create function app_private.carrier_capacity_set(p_carrier_party_id uuid, p_origin_region text, p_destination_region text,
@@ -117,13 +132,9 @@ create function app_private.carrier_capacity_set(p_carrier_party_id uuid, p_orig
 returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
-  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_carrier_party_id, 'carrier.capacity.write');
+  v_tenant uuid := app_private.carrier_tenant_of(p_carrier_party_id, 'carrier.capacity.write');
   v_id     uuid;
 begin
-  perform app_private.freight_require_party(v_tenant, p_carrier_party_id);
-  if (select kind from public.parties where id = p_carrier_party_id) <> 'carrier' then
-    perform app_private.raise_error('bad_request', format('party %s is not a carrier', p_carrier_party_id));
-  end if;
   if p_available_on is null or p_available_on < (now() at time zone 'UTC')::date or p_available_on > (now() at time zone 'UTC')::date + 366 then
     perform app_private.raise_error('capacity_date_past', format('capacity on %s: today or later, within a year', coalesce(p_available_on::text, 'null')),
       jsonb_build_object('available_on', p_available_on));
@@ -170,17 +181,13 @@ grant execute on function app_private.carrier_capacity_set(uuid, text, text, tex
 create function app_private.carrier_insurance_submit(p_carrier_party_id uuid, p_cert jsonb) returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
-  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_carrier_party_id, 'carrier.compliance.write');
+  v_tenant uuid := app_private.carrier_tenant_of(p_carrier_party_id, 'carrier.compliance.write');
   v_doc    uuid := nullif(p_cert ->> 'document_id', '')::uuid;
   v_amount bigint := app_private.freight_cents(p_cert -> 'amount_cents', 'amount_cents');
   v_from   date := (p_cert ->> 'effective_on')::date;
   v_to     date := (p_cert ->> 'expires_on')::date;
   v_id     uuid;
 begin
-  perform app_private.freight_require_party(v_tenant, p_carrier_party_id);
-  if (select kind from public.parties where id = p_carrier_party_id) <> 'carrier' then
-    perform app_private.raise_error('bad_request', format('party %s is not a carrier', p_carrier_party_id));
-  end if;
   if v_amount <= 0 then
     perform app_private.raise_error('bad_amount', 'an insurance amount is positive integer cents');
   end if;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { action, defineContract, revertContract } from "../../shared/pipeline/contract.ts";
 import { centsSchema } from "../../shared/freight/schemas.ts";
+import type { ScorecardRow } from "../../shared/freight/scorecard.ts";
 
 /** A tender as its carrier sees it: the buy rate it was offered (never the sell rate) and the lane it decides on. */
 export interface CarrierTender {
@@ -68,16 +69,6 @@ export interface Compliance {
   blocks: { block_id: string; reason: string; note: string | null; set_at: string; cleared_at: string | null; clear_reason: string | null }[];
   /** Whether a tender may be offered today (app_private.freight_party_refusal is null). */
   tenderable: boolean;
-}
-
-export interface Scorecard {
-  carrier_party_id: string;
-  loads: number;
-  on_time_pickup_pct: number | null;
-  on_time_delivery_pct: number | null;
-  tender_acceptance_pct: number | null;
-  claims: number;
-  score: number;
 }
 
 export interface Suspension {
@@ -164,7 +155,7 @@ export const contract = defineContract("carrier", {
       }).refine((c) => c.effective_on <= c.expires_on, { path: ["expires_on"], message: "expires_on is not before effective_on" }),
       kind: "write",
     }),
-    scorecard: action<{ scorecard: Scorecard | null }>()({ input: z.strictObject({ carrier_party_id: carrierParty }), kind: "read" }),
+    scorecard: action<{ scorecard: ScorecardRow | null }>()({ input: z.strictObject({ carrier_party_id: carrierParty }), kind: "read" }),
     suspend_carrier: action<Suspension>()({
       input: z.strictObject({
         carrier_party_id: z.guid(),

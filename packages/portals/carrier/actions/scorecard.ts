@@ -1,7 +1,6 @@
 import { contract } from "../contract.ts";
 import { defineAction } from "../../../shared/pipeline/action.ts";
-
-const pct = (v: unknown) => (v === null ? null : Number(v));
+import { scorecardRow } from "../../../shared/freight/scorecard.ts";
 
 /**
  * carrier/scorecard: the caller's company's own scorecard, computed from the timeline and
@@ -15,20 +14,6 @@ export const scorecard = defineAction(contract.actions.scorecard, {
     await tx`select * from public.freight_carrier_scorecard(${ctx.tenantId})
              where carrier_party_id = coalesce(${input.carrier_party_id ?? null}::uuid, (app_private.party_ids('carrier'))[1])`,
   decide: (_input, rows) => rows,
-  act: (_tx, rows) => {
-    const r = rows[0];
-    return {
-      writes: [],
-      events: [],
-      result: {
-        scorecard: r
-          ? {
-            carrier_party_id: r.carrier_party_id, loads: r.loads, on_time_pickup_pct: pct(r.on_time_pickup_pct), on_time_delivery_pct: pct(r.on_time_delivery_pct),
-            tender_acceptance_pct: pct(r.tender_acceptance_pct), claims: r.claims, score: Number(r.score),
-          }
-          : null,
-      },
-    };
-  },
+  act: (_tx, rows) => ({ writes: [], events: [], result: { scorecard: rows[0] ? scorecardRow(rows[0]) : null } }),
   prove: (_sql, r) => Promise.resolve({ ok: true, detail: r.scorecard ? `score ${r.scorecard.score}` : "no scorecard" }),
 });
