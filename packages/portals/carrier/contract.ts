@@ -82,6 +82,8 @@ const tenderRef = z.guid();
 const note = z.string().trim().min(1).max(500);
 const region = z.string().regex(/^[A-Z]{2}$/, "A two-letter state or province code (IL, TX, ON)");
 const equipment = z.enum(["van", "reefer", "flatbed", "step_deck", "tanker", "power_only"]);
+/** A calendar day Postgres can hold as a date (year 0 is not one). */
+const isoDay = z.iso.date().refine((d) => d >= "1900-01-01" && d < "2200-01-01", "A date between 1900 and 2199");
 /** Staff acting for a carrier name it; a carrier user acts for its own party. */
 const carrierParty = z.guid().optional();
 
@@ -128,14 +130,14 @@ export const contract = defineContract("carrier", {
         origin_region: region,
         destination_region: region,
         equipment_type: equipment,
-        available_on: z.iso.date(),
+        available_on: isoDay,
         /** 0 removes the lane's capacity that day. */
         trucks: z.number().int().min(0).max(500),
       }),
       kind: "write",
     }),
     capacity: action<{ capacity: Capacity[] }>()({
-      input: z.strictObject({ from: z.iso.date().optional(), to: z.iso.date().optional() }),
+      input: z.strictObject({ from: isoDay.optional(), to: isoDay.optional() }),
       kind: "read",
     }),
     contract_lanes: action<{ lanes: ContractLane[] }>()({ input: z.strictObject({ include_expired: z.boolean().default(false) }), kind: "read" }),
@@ -148,8 +150,8 @@ export const contract = defineContract("carrier", {
         policy_number: z.string().trim().min(1).max(64).optional(),
         amount_cents: centsSchema.min(1),
         currency: z.string().regex(/^[A-Z]{3}$/).optional(),
-        effective_on: z.iso.date(),
-        expires_on: z.iso.date(),
+        effective_on: isoDay,
+        expires_on: isoDay,
         /** The certificate's bytes: POST /documents/upload?kind=insurance_certificate&party_id=<carrier>. */
         document_id: z.guid(),
       }).refine((c) => c.effective_on <= c.expires_on, { path: ["expires_on"], message: "expires_on is not before effective_on" }),
@@ -161,7 +163,7 @@ export const contract = defineContract("carrier", {
         carrier_party_id: z.guid(),
         reason: z.enum(["insurance", "out_of_service"]),
         kind: z.string().max(40).optional(),
-        covered_until: z.iso.date().nullable().optional(),
+        covered_until: isoDay.nullable().optional(),
       }),
       kind: "write",
     }),
