@@ -953,6 +953,154 @@ ALTER FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id 
 COMMENT ON FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) IS 'Ends a tender (expired past its deadline, else cancelled) and offers the load to the next carrier by scorecard (freight.tender.offer).';
 
 --
+-- Name: carrier_capacity_set(uuid, text, text, text, date, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.carrier_capacity_set(p_carrier_party_id uuid, p_origin_region text, p_destination_region text, p_equipment_type text, p_available_on date, p_trucks integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.carrier_tenant_of(p_carrier_party_id, 'carrier.capacity.write');
+  v_id     uuid;
+begin
+  if p_available_on is null or p_available_on < (now() at time zone 'UTC')::date or p_available_on > (now() at time zone 'UTC')::date + 366 then
+    perform app_private.raise_error('capacity_date_past', format('capacity on %s: today or later, within a year', coalesce(p_available_on::text, 'null')),
+      jsonb_build_object('available_on', p_available_on));
+  end if;
+  if p_trucks is null or p_trucks < 0 or p_trucks > 500 then
+    perform app_private.raise_error('bad_request', 'trucks is 0 (remove) .. 500');
+  end if;
+  if p_trucks = 0 then
+    delete from public.carrier_capacity
+     where tenant_id = v_tenant and carrier_party_id = p_carrier_party_id and origin_region = p_origin_region
+       and destination_region = p_destination_region and equipment_type = p_equipment_type and available_on = p_available_on
+    returning id into v_id;
+  else
+    insert into public.carrier_capacity (tenant_id, carrier_party_id, origin_region, destination_region, equipment_type, available_on,
+                                         trucks, updated_by, trace_id)
+    values (v_tenant, p_carrier_party_id, p_origin_region, p_destination_region, p_equipment_type, p_available_on, p_trucks,
+            app_private.principal_id(), (app_private.request_context()).trace_id)
+    on conflict on constraint carrier_capacity_lane_day_unique
+      do update set trucks = excluded.trucks, updated_by = excluded.updated_by, updated_at = now(), trace_id = excluded.trace_id
+    returning id into v_id;
+  end if;
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (v_tenant, 'carrier', p_carrier_party_id::text, 'carrier.capacity.updated',
+          jsonb_build_object('carrier_party_id', p_carrier_party_id, 'capacity_id', v_id, 'origin_region', p_origin_region,
+                             'destination_region', p_destination_region, 'equipment_type', p_equipment_type,
+                             'available_on', p_available_on, 'trucks', p_trucks, 'source_portal', app_private.freight_source_portal()));
+  perform app_private.audit_write(v_tenant, 'carrier.capacity.set', 'party', p_carrier_party_id::text, null,
+    jsonb_build_object('origin_region', p_origin_region, 'destination_region', p_destination_region,
+                       'equipment_type', p_equipment_type, 'available_on', p_available_on, 'trucks', p_trucks));
+  return jsonb_build_object('capacity_id', v_id, 'carrier_party_id', p_carrier_party_id, 'origin_region', p_origin_region,
+                            'destination_region', p_destination_region, 'equipment_type', p_equipment_type,
+                            'available_on', p_available_on, 'trucks', p_trucks);
+end $$;
+
+ALTER FUNCTION app_private.carrier_capacity_set(p_carrier_party_id uuid, p_origin_region text, p_destination_region text, p_equipment_type text, p_available_on date, p_trucks integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION carrier_capacity_set(p_carrier_party_id uuid, p_origin_region text, p_destination_region text, p_equipment_type text, p_available_on date, p_trucks integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.carrier_capacity_set(p_carrier_party_id uuid, p_origin_region text, p_destination_region text, p_equipment_type text, p_available_on date, p_trucks integer) IS 'Sets a carrier''s trucks available on a lane and day (carrier.capacity.write; carrier users their own party); event carrier.capacity.updated.';
+
+--
+-- Name: carrier_insurance_submit(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.carrier_insurance_submit(p_carrier_party_id uuid, p_cert jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.carrier_tenant_of(p_carrier_party_id, 'carrier.compliance.write');
+  v_doc    uuid := nullif(p_cert ->> 'document_id', '')::uuid;
+  v_amount bigint := app_private.freight_cents(p_cert -> 'amount_cents', 'amount_cents');
+  v_from   date := (p_cert ->> 'effective_on')::date;
+  v_to     date := (p_cert ->> 'expires_on')::date;
+  v_id     uuid;
+begin
+  if v_amount <= 0 then
+    perform app_private.raise_error('bad_amount', 'an insurance amount is positive integer cents');
+  end if;
+  if v_from is null or v_to is null or v_to < v_from then
+    perform app_private.raise_error('bad_request', 'effective_on and expires_on are dates, expires_on not before effective_on');
+  end if;
+  if v_doc is null or not exists (select 1 from public.documents d where d.id = v_doc and d.tenant_id = v_tenant
+                                    and d.party_id = p_carrier_party_id and d.kind = 'insurance_certificate') then
+    perform app_private.raise_error('insurance_document_invalid',
+      format('document %s is not an insurance certificate of carrier %s', coalesce(v_doc::text, 'null'), p_carrier_party_id),
+      jsonb_build_object('document_id', v_doc));
+  end if;
+  insert into public.carrier_insurance (tenant_id, party_id, kind, insurer, policy_number, amount_cents, currency, effective_on,
+                                        expires_on, document_id)
+  values (v_tenant, p_carrier_party_id, p_cert ->> 'kind', p_cert ->> 'insurer', p_cert ->> 'policy_number', v_amount,
+          coalesce(p_cert ->> 'currency', 'USD'), v_from, v_to, v_doc)
+  returning id into v_id;
+  perform app_private.freight_publish(v_tenant, 'insurance', v_id, 'recorded',
+    jsonb_build_object('carrier_party_id', p_carrier_party_id, 'kind', p_cert ->> 'kind', 'amount_cents', v_amount,
+                       'effective_on', v_from, 'expires_on', v_to, 'document_id', v_doc));
+  perform app_private.audit_write(v_tenant, 'freight.insurance.record', 'party', p_carrier_party_id::text, null,
+    jsonb_build_object('insurance_id', v_id, 'kind', p_cert ->> 'kind', 'amount_cents', v_amount, 'expires_on', v_to, 'document_id', v_doc));
+  return jsonb_build_object('insurance_id', v_id, 'carrier_party_id', p_carrier_party_id, 'kind', p_cert ->> 'kind',
+                            'amount_cents', v_amount, 'currency', coalesce(p_cert ->> 'currency', 'USD'),
+                            'effective_on', v_from, 'expires_on', v_to, 'document_id', v_doc);
+end $$;
+
+ALTER FUNCTION app_private.carrier_insurance_submit(p_carrier_party_id uuid, p_cert jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION carrier_insurance_submit(p_carrier_party_id uuid, p_cert jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.carrier_insurance_submit(p_carrier_party_id uuid, p_cert jsonb) IS 'Records an insurance certificate referencing its uploaded document (carrier.compliance.write; carrier users their own party); event freight.insurance.recorded.';
+
+--
+-- Name: carrier_tenant_of(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.carrier_tenant_of(p_carrier_party_id uuid, p_permission text) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_carrier_party_id, p_permission);
+begin
+  perform app_private.freight_require_party(v_tenant, p_carrier_party_id);
+  if (select kind from public.parties where id = p_carrier_party_id) <> 'carrier' then
+    perform app_private.raise_error('bad_request', format('party %s is not a carrier', p_carrier_party_id));
+  end if;
+  return v_tenant;
+end $$;
+
+ALTER FUNCTION app_private.carrier_tenant_of(p_carrier_party_id uuid, p_permission text) OWNER TO postgres;
+
+--
+-- Name: carrier_tender_block_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.carrier_tender_block_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+begin
+  if new.status in ('offered', 'countered') and new.sla_deadline > now() then
+    select * into r from app_private.freight_party_refusal(new.carrier_party_id);
+    if r.code = 'party_blocked' then
+      perform app_private.raise_error('party_blocked', format('party %s: %s', new.carrier_party_id, r.reason),
+        jsonb_build_object('party_id', new.carrier_party_id, 'reason', r.reason));
+    end if;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.carrier_tender_block_guard() OWNER TO postgres;
+
+--
 -- Name: check_machine_tenant(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1990,11 +2138,15 @@ begin
   m := app_private.freight_member(v_tenant);
   if m.principal_id is not null then
     -- (coalesce: a load without a carrier yet makes the carrier test null, not false)
-    if v_load is null
-       or not coalesce((m.party_id = l.carrier_party_id and (m.driver_id is null or m.driver_id = l.driver_id) and v_kind in ('bol', 'pod'))
-                       or (m.party_id = l.shipper_party_id and v_kind = 'bol'), false) then
+    if not coalesce(case when v_load is null
+                         -- a carrier user's own compliance papers (the Carrier portal's insurance certificates)
+                         then v_party = m.party_id and m.driver_id is null and v_kind in ('insurance_certificate', 'w9')
+                              and (select p.kind from public.parties p where p.id = v_party) = 'carrier'
+                         else (m.party_id = l.carrier_party_id and (m.driver_id is null or m.driver_id = l.driver_id) and v_kind in ('bol', 'pod'))
+                              or (m.party_id = l.shipper_party_id and v_kind = 'bol') end, false) then
       perform app_private.raise_error('forbidden',
-        format('principal %s may record a BOL or POD of its own loads only', m.principal_id), jsonb_build_object('party_id', m.party_id));
+        format('principal %s may record a BOL or POD of its own loads (a carrier its own insurance certificate or W-9) only', m.principal_id),
+        jsonb_build_object('party_id', m.party_id));
     end if;
   end if;
   insert into public.documents (tenant_id, load_id, party_id, kind, file_name, content_type, size_bytes, sha256, storage_key,
@@ -2684,8 +2836,10 @@ declare
   v_block text;
 begin
   select * into v_party from public.parties where id = p_party_id;
+  -- the gravest active block is the one named (an agent's insurance block may predate a sanctions hit)
   select b.reason into v_block from public.party_blocks b
-   where b.party_id = p_party_id and b.cleared_at is null order by b.set_at limit 1;
+   where b.party_id = p_party_id and b.cleared_at is null
+   order by array_position(array['sanctions', 'authority', 'out_of_service', 'insurance', 'manual'], b.reason), b.set_at limit 1;
   if v_block is not null then
     code := 'party_blocked'; reason := v_block; return;
   end if;
@@ -3103,8 +3257,8 @@ CREATE FUNCTION app_private.freight_tender_counter(p_tender_id uuid, p_counter_c
 declare
   t public.tenders := app_private.freight_tender_for_response(p_tender_id);
 begin
-  if p_counter_cents is null or p_counter_cents < 0 then
-    perform app_private.raise_error('bad_amount', format('a counter is a non-negative integer of cents, not %s', coalesce(p_counter_cents::text, 'null')));
+  if p_counter_cents is null or p_counter_cents <= 0 then
+    perform app_private.raise_error('bad_amount', format('a counter is a positive integer of cents, not %s', coalesce(p_counter_cents::text, 'null')));
   end if;
   if now() > t.sla_deadline then
     perform app_private.raise_error('tender_expired', format('tender %s expired at %s', t.id, t.sla_deadline),
@@ -3122,7 +3276,7 @@ ALTER FUNCTION app_private.freight_tender_counter(p_tender_id uuid, p_counter_ce
 -- Name: FUNCTION freight_tender_counter(p_tender_id uuid, p_counter_cents bigint, p_note text); Type: COMMENT; Schema: app_private; Owner: postgres
 --
 
-COMMENT ON FUNCTION app_private.freight_tender_counter(p_tender_id uuid, p_counter_cents bigint, p_note text) IS 'Counters a tender with another rate (freight.tender.respond; >= 0 cents, bad_amount otherwise).';
+COMMENT ON FUNCTION app_private.freight_tender_counter(p_tender_id uuid, p_counter_cents bigint, p_note text) IS 'Counters a tender with another rate (freight.tender.respond; > 0 cents, bad_amount otherwise).';
 
 --
 -- Name: freight_tender_decline(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -8085,6 +8239,72 @@ ALTER TABLE public.bids OWNER TO postgres;
 COMMENT ON TABLE public.bids IS 'Carriers'' bids (buy rate in cents) on load board posts; a carrier sees only its own.';
 
 --
+-- Name: carrier_capacity; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.carrier_capacity (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    origin_region text NOT NULL,
+    destination_region text NOT NULL,
+    equipment_type text NOT NULL,
+    available_on date NOT NULL,
+    trucks integer NOT NULL,
+    updated_by uuid DEFAULT auth.uid(),
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    trace_id text,
+    CONSTRAINT carrier_capacity_destination_region_format_check CHECK ((destination_region ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT carrier_capacity_equipment_type_allowed_check CHECK ((equipment_type = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text, 'step_deck'::text, 'tanker'::text, 'power_only'::text]))),
+    CONSTRAINT carrier_capacity_origin_region_format_check CHECK ((origin_region ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT carrier_capacity_trucks_range_check CHECK (((trucks >= 1) AND (trucks <= 500)))
+);
+
+ALTER TABLE public.carrier_capacity OWNER TO postgres;
+
+--
+-- Name: TABLE carrier_capacity; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.carrier_capacity IS 'Trucks a carrier offers by lane (origin / destination region, equipment) and day; written through app_private.carrier_capacity_set.';
+
+--
+-- Name: carrier_contract_lanes; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.carrier_contract_lanes (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    origin_city text,
+    origin_region text NOT NULL,
+    destination_city text,
+    destination_region text NOT NULL,
+    equipment_type text NOT NULL,
+    rate_cents bigint NOT NULL,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    trucks_per_week integer,
+    valid_from date NOT NULL,
+    valid_to date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT carrier_contract_lanes_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT carrier_contract_lanes_destination_region_format_check CHECK ((destination_region ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT carrier_contract_lanes_equipment_type_allowed_check CHECK ((equipment_type = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text, 'step_deck'::text, 'tanker'::text, 'power_only'::text]))),
+    CONSTRAINT carrier_contract_lanes_origin_region_format_check CHECK ((origin_region ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT carrier_contract_lanes_rate_cents_positive_check CHECK ((rate_cents > 0)),
+    CONSTRAINT carrier_contract_lanes_trucks_per_week_range_check CHECK (((trucks_per_week >= 1) AND (trucks_per_week <= 500))),
+    CONSTRAINT carrier_contract_lanes_valid_to_after_valid_from_check CHECK ((valid_to >= valid_from))
+);
+
+ALTER TABLE public.carrier_contract_lanes OWNER TO postgres;
+
+--
+-- Name: TABLE carrier_contract_lanes; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.carrier_contract_lanes IS 'Lanes a carrier runs for the brokerage at an agreed buy rate in cents over a validity period (staff write, the carrier reads its own).';
+
+--
 -- Name: carrier_insurance; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -9928,6 +10148,27 @@ ALTER TABLE ONLY public.bids
     ADD CONSTRAINT bids_pkey PRIMARY KEY (id);
 
 --
+-- Name: carrier_capacity carrier_capacity_lane_day_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_capacity
+    ADD CONSTRAINT carrier_capacity_lane_day_unique UNIQUE (tenant_id, carrier_party_id, origin_region, destination_region, equipment_type, available_on);
+
+--
+-- Name: carrier_capacity carrier_capacity_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_capacity
+    ADD CONSTRAINT carrier_capacity_pkey PRIMARY KEY (id);
+
+--
+-- Name: carrier_contract_lanes carrier_contract_lanes_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_contract_lanes
+    ADD CONSTRAINT carrier_contract_lanes_pkey PRIMARY KEY (id);
+
+--
 -- Name: carrier_insurance carrier_insurance_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -10767,6 +11008,30 @@ CREATE INDEX bids_post_idx ON public.bids USING btree (post_id);
 CREATE INDEX bids_tenant_id_idx ON public.bids USING btree (tenant_id);
 
 --
+-- Name: carrier_capacity_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX carrier_capacity_carrier_party_id_idx ON public.carrier_capacity USING btree (carrier_party_id);
+
+--
+-- Name: carrier_capacity_day_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX carrier_capacity_day_idx ON public.carrier_capacity USING btree (tenant_id, available_on, origin_region, destination_region);
+
+--
+-- Name: carrier_contract_lanes_carrier_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX carrier_contract_lanes_carrier_idx ON public.carrier_contract_lanes USING btree (carrier_party_id, valid_to);
+
+--
+-- Name: carrier_contract_lanes_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX carrier_contract_lanes_tenant_id_idx ON public.carrier_contract_lanes USING btree (tenant_id);
+
+--
 -- Name: carrier_insurance_party_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -11361,6 +11626,18 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.alerts FOR E
 CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.bids DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
+-- Name: carrier_capacity audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.carrier_capacity DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: carrier_contract_lanes audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.carrier_contract_lanes DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: carrier_insurance audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -11757,6 +12034,18 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.bids FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
+-- Name: carrier_capacity rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.carrier_capacity FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: carrier_contract_lanes rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.carrier_contract_lanes FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: carrier_insurance rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -12039,6 +12328,12 @@ CREATE TRIGGER status_guard BEFORE INSERT OR UPDATE OF status ON public.tenders 
 CREATE CONSTRAINT TRIGGER stops_in_sequence AFTER INSERT OR DELETE OR UPDATE ON public.stops DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.freight_stops_check();
 
 --
+-- Name: tenders tender_block_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER tender_block_guard BEFORE INSERT ON public.tenders FOR EACH ROW EXECUTE FUNCTION app_private.carrier_tender_block_guard();
+
+--
 -- Name: tms_admin_edi_partners tms_admin_edi_partner_check; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -12199,6 +12494,34 @@ ALTER TABLE ONLY public.bids
 
 ALTER TABLE ONLY public.bids
     ADD CONSTRAINT bids_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: carrier_capacity carrier_capacity_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_capacity
+    ADD CONSTRAINT carrier_capacity_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: carrier_capacity carrier_capacity_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_capacity
+    ADD CONSTRAINT carrier_capacity_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: carrier_contract_lanes carrier_contract_lanes_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_contract_lanes
+    ADD CONSTRAINT carrier_contract_lanes_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: carrier_contract_lanes carrier_contract_lanes_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_contract_lanes
+    ADD CONSTRAINT carrier_contract_lanes_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: carrier_insurance carrier_insurance_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -12924,6 +13247,18 @@ ALTER TABLE public.audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.bids ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: carrier_capacity; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.carrier_capacity ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: carrier_contract_lanes; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.carrier_contract_lanes ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: carrier_insurance; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -13174,6 +13509,18 @@ ALTER TABLE public.party_blocks ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY party_carrier ON public.bids FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: carrier_capacity party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.carrier_capacity FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: carrier_contract_lanes party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.carrier_contract_lanes FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
 
 --
 -- Name: carrier_insurance party_carrier; Type: POLICY; Schema: public; Owner: postgres
@@ -13598,6 +13945,12 @@ CREATE POLICY tenant_delete ON public.accessorials FOR DELETE TO authenticated U
 CREATE POLICY tenant_delete ON public.bids FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: carrier_contract_lanes tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.carrier_contract_lanes FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: carrier_insurance tenant_delete; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -13758,6 +14111,12 @@ CREATE POLICY tenant_insert ON public.alerts FOR INSERT TO authenticated WITH CH
 --
 
 CREATE POLICY tenant_insert ON public.bids FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_contract_lanes tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.carrier_contract_lanes FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: carrier_insurance tenant_insert; Type: POLICY; Schema: public; Owner: postgres
@@ -13974,6 +14333,18 @@ CREATE POLICY tenant_select ON public.audit_log FOR SELECT TO authenticated USIN
 --
 
 CREATE POLICY tenant_select ON public.bids FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_capacity tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.carrier_capacity FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_contract_lanes tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.carrier_contract_lanes FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: carrier_insurance tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -14274,6 +14645,12 @@ CREATE POLICY tenant_update ON public.alerts FOR UPDATE TO authenticated USING (
 --
 
 CREATE POLICY tenant_update ON public.bids FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_contract_lanes tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.carrier_contract_lanes FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: carrier_insurance tenant_update; Type: POLICY; Schema: public; Owner: postgres
@@ -14686,6 +15063,32 @@ REVOKE ALL ON FUNCTION app_private.broker_rate_confirmation_reader() FROM PUBLIC
 
 REVOKE ALL ON FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) TO authenticated;
+
+--
+-- Name: FUNCTION carrier_capacity_set(p_carrier_party_id uuid, p_origin_region text, p_destination_region text, p_equipment_type text, p_available_on date, p_trucks integer); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.carrier_capacity_set(p_carrier_party_id uuid, p_origin_region text, p_destination_region text, p_equipment_type text, p_available_on date, p_trucks integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.carrier_capacity_set(p_carrier_party_id uuid, p_origin_region text, p_destination_region text, p_equipment_type text, p_available_on date, p_trucks integer) TO authenticated;
+
+--
+-- Name: FUNCTION carrier_insurance_submit(p_carrier_party_id uuid, p_cert jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.carrier_insurance_submit(p_carrier_party_id uuid, p_cert jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.carrier_insurance_submit(p_carrier_party_id uuid, p_cert jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION carrier_tenant_of(p_carrier_party_id uuid, p_permission text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.carrier_tenant_of(p_carrier_party_id uuid, p_permission text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION carrier_tender_block_guard(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.carrier_tender_block_guard() FROM PUBLIC;
 
 --
 -- Name: FUNCTION check_machine_tenant(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
@@ -16069,6 +16472,20 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.alerts TO authenticated;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.bids TO service_role;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.bids TO authenticated;
+
+--
+-- Name: TABLE carrier_capacity; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.carrier_capacity TO service_role;
+GRANT SELECT ON TABLE public.carrier_capacity TO authenticated;
+
+--
+-- Name: TABLE carrier_contract_lanes; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.carrier_contract_lanes TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.carrier_contract_lanes TO authenticated;
 
 --
 -- Name: TABLE carrier_insurance; Type: ACL; Schema: public; Owner: postgres

@@ -11,4 +11,5 @@ export interface Contracts extends Record<PortalName, unknown> {
   shipper: typeof import("./shipper/contract.ts").contract;
   broker: typeof import("./broker/contract.ts").contract;
   tms_admin: typeof import("./tms_admin/contract.ts").contract;
+  carrier: typeof import("./carrier/contract.ts").contract;
 }

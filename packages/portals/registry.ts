@@ -15,6 +15,7 @@ export const PORTALS = [
   { name: "shipper", fn: "shipper" },
   { name: "broker", fn: "broker" },
   { name: "tms_admin", fn: "tms_admin" },
+  { name: "carrier", fn: "carrier" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];

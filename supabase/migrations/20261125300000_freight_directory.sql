@@ -446,8 +446,10 @@ declare
   v_block text;
 begin
   select * into v_party from public.parties where id = p_party_id;
+  -- the gravest active block is the one named (an agent's insurance block may predate a sanctions hit)
   select b.reason into v_block from public.party_blocks b
-   where b.party_id = p_party_id and b.cleared_at is null order by b.set_at limit 1;
+   where b.party_id = p_party_id and b.cleared_at is null
+   order by array_position(array['sanctions', 'authority', 'out_of_service', 'insurance', 'manual'], b.reason), b.set_at limit 1;
   if v_block is not null then
     code := 'party_blocked'; reason := v_block; return;
   end if;

@@ -403,15 +403,15 @@ comment on function app_private.freight_tender_decline(uuid, text) is
   'Declines a tender (freight.tender.respond); a tendered load without live tenders reopens.';
 grant execute on function app_private.freight_tender_decline(uuid, text) to authenticated;
 
--- Counter: the carrier answers an offer with another rate (>= 0 cents); back to the broker.
+-- Counter: the carrier answers an offer with another rate (> 0 cents); back to the broker.
 create function app_private.freight_tender_counter(p_tender_id uuid, p_counter_cents bigint, p_note text default null)
 returns text
 language plpgsql security definer set search_path = '' as $$
 declare
   t public.tenders := app_private.freight_tender_for_response(p_tender_id);
 begin
-  if p_counter_cents is null or p_counter_cents < 0 then
-    perform app_private.raise_error('bad_amount', format('a counter is a non-negative integer of cents, not %s', coalesce(p_counter_cents::text, 'null')));
+  if p_counter_cents is null or p_counter_cents <= 0 then
+    perform app_private.raise_error('bad_amount', format('a counter is a positive integer of cents, not %s', coalesce(p_counter_cents::text, 'null')));
   end if;
   if now() > t.sla_deadline then
     perform app_private.raise_error('tender_expired', format('tender %s expired at %s', t.id, t.sla_deadline),
@@ -423,7 +423,7 @@ begin
   return 'countered';
 end $$;
 comment on function app_private.freight_tender_counter(uuid, bigint, text) is
-  'Counters a tender with another rate (freight.tender.respond; >= 0 cents, bad_amount otherwise).';
+  'Counters a tender with another rate (freight.tender.respond; > 0 cents, bad_amount otherwise).';
 grant execute on function app_private.freight_tender_counter(uuid, bigint, text) to authenticated;
 
 -- Cancel (the broker withdraws it; an accepted tender only while the load is covered, which
@@ -701,7 +701,8 @@ grant execute on function app_private.freight_load_event_record(uuid, jsonb) to 
 -- packages/shared/storage. p_doc: {"load_id" | "party_id", "kind", "file_name",
 -- "content_type"?, "size_bytes", "sha256", "storage_key", "retain_until"?}. Staff record any
 -- kind; outside users only for their own loads: carriers and drivers a BOL or POD,
--- shippers a BOL. Who may read it follows from its kind (public.documents).
+-- shippers a BOL; and a carrier user its own party's insurance certificate or W-9. Who
+-- may read it follows from its kind (public.documents).
 create function app_private.freight_document_record(p_doc jsonb) returns uuid
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -722,11 +723,15 @@ begin
   m := app_private.freight_member(v_tenant);
   if m.principal_id is not null then
     -- (coalesce: a load without a carrier yet makes the carrier test null, not false)
-    if v_load is null
-       or not coalesce((m.party_id = l.carrier_party_id and (m.driver_id is null or m.driver_id = l.driver_id) and v_kind in ('bol', 'pod'))
-                       or (m.party_id = l.shipper_party_id and v_kind = 'bol'), false) then
+    if not coalesce(case when v_load is null
+                         -- a carrier user's own compliance papers (the Carrier portal's insurance certificates)
+                         then v_party = m.party_id and m.driver_id is null and v_kind in ('insurance_certificate', 'w9')
+                              and (select p.kind from public.parties p where p.id = v_party) = 'carrier'
+                         else (m.party_id = l.carrier_party_id and (m.driver_id is null or m.driver_id = l.driver_id) and v_kind in ('bol', 'pod'))
+                              or (m.party_id = l.shipper_party_id and v_kind = 'bol') end, false) then
       perform app_private.raise_error('forbidden',
-        format('principal %s may record a BOL or POD of its own loads only', m.principal_id), jsonb_build_object('party_id', m.party_id));
+        format('principal %s may record a BOL or POD of its own loads (a carrier its own insurance certificate or W-9) only', m.principal_id),
+        jsonb_build_object('party_id', m.party_id));
     end if;
   end if;
   insert into public.documents (tenant_id, load_id, party_id, kind, file_name, content_type, size_bytes, sha256, storage_key,

@@ -24,8 +24,9 @@ from (values ('c1000000-0000-4000-8000-000000000011'::uuid, 'satisfactory'),
              ('c1000000-0000-4000-8000-000000000013'::uuid, 'conditional')) v(p, r)
 on conflict on constraint carrier_profiles_party_unique do nothing;
 
--- Auto liability ($1M) and cargo ($100k) for each carrier; Lone Star's lapse in 5 days
--- (the insurance-expiring agent's case).
+-- Auto liability ($1M) and cargo ($100k) for each carrier; Lone Star's lapse in 10 days
+-- (the insurance-expiring agent suspends it once that is within carrier.insuranceHorizonDays,
+-- 7: not on a fresh stack, whose first ticks must not write into the demo tenant).
 insert into public.carrier_insurance (id, tenant_id, party_id, kind, insurer, amount_cents, effective_on, expires_on)
 select ('c5000000-0000-4000-8000-0000000000' || n)::uuid, 'd0000000-0000-4000-8000-000000000001', p, k, 'Demo Mutual', a,
        current_date - 200, current_date + d
@@ -33,8 +34,8 @@ from (values ('11', 'c1000000-0000-4000-8000-000000000011'::uuid, 'auto_liabilit
              ('12', 'c1000000-0000-4000-8000-000000000011'::uuid, 'cargo',          10000000,  165),
              ('21', 'c1000000-0000-4000-8000-000000000012'::uuid, 'auto_liability', 100000000, 300),
              ('22', 'c1000000-0000-4000-8000-000000000012'::uuid, 'cargo',          10000000,  300),
-             ('31', 'c1000000-0000-4000-8000-000000000013'::uuid, 'auto_liability', 75000000,  5),
-             ('32', 'c1000000-0000-4000-8000-000000000013'::uuid, 'cargo',          10000000,  5)) v(n, p, k, a, d)
+             ('31', 'c1000000-0000-4000-8000-000000000013'::uuid, 'auto_liability', 75000000,  10),
+             ('32', 'c1000000-0000-4000-8000-000000000013'::uuid, 'cargo',          10000000,  10)) v(n, p, k, a, d)
 on conflict (id) do nothing;
 
 -- Drivers (Sam's medical card has expired: dispatch refuses him) and equipment.

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { action, defineContract, revertContract } from "../../shared/pipeline/contract.ts";
 import { centsSchema, stopsSchema } from "../../shared/freight/schemas.ts";
+import type { ScorecardRow } from "../../shared/freight/scorecard.ts";
 
 /** A tender as offered, with its rate confirmation (a PDF recorded as a document). */
 export interface TenderResult {
@@ -44,15 +45,7 @@ export interface SlaTimer {
   state: "running" | "met" | "breached" | "cancelled";
 }
 
-export interface ScorecardRow {
-  carrier_party_id: string;
-  loads: number;
-  on_time_pickup_pct: number | null;
-  on_time_delivery_pct: number | null;
-  tender_acceptance_pct: number | null;
-  claims: number;
-  score: number;
-}
+export type { ScorecardRow } from "../../shared/freight/scorecard.ts";
 
 const equipment = z.enum(["van", "reefer", "flatbed", "step_deck", "tanker", "power_only"]);
 const reason = z.string().trim().min(1).max(500);

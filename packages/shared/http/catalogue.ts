@@ -88,6 +88,8 @@ export const CATALOGUE = {
   edi_partner_not_eligible: { status: 422, title: "The party cannot be an EDI partner", sqlstate: "SY152" },
   edi_interchange_taken: { status: 409, title: "Another EDI partner uses this interchange id", sqlstate: "SY153" },
   edi_credential_missing: { status: 422, title: "credential_ref names no Vault secret", sqlstate: "SY154" },
+  insurance_document_invalid: { status: 422, title: "The insurance certificate document is not the carrier's", sqlstate: "SY130" },
+  capacity_date_past: { status: 422, title: "Capacity is offered for today or later", sqlstate: "SY131" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

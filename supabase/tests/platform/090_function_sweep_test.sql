@@ -200,6 +200,8 @@ insert into allowlist values
   ('app_private.broker_message_send(uuid,text[],text,text)', 'the load''s tenant, broker.message there'),
   ('app_private.broker_next_carrier(uuid)', 'the load''s tenant, freight.tender.offer there'),
   ('app_private.broker_retender(uuid,uuid,bigint,timestamp with time zone)', 'the tender''s tenant, freight.tender.offer there'),
+  ('app_private.carrier_capacity_set(uuid,text,text,text,date,integer)', 'the carrier''s tenant, carrier.capacity.write there, a carrier user its own party only'),
+  ('app_private.carrier_insurance_submit(uuid,jsonb)', 'the carrier''s tenant, carrier.compliance.write there, a carrier user its own party only'),
   ('app_private.rates_quote_record(uuid,uuid,jsonb,jsonb,timestamp with time zone,text)', 'the request''s own tenant (claim), rates.quote there; the event is built from the quote'),
   ('app_private.shipper_order_book(uuid,jsonb)', 'the quote''s tenant, freight.order.book there, a shipper user its own quotes only'),
   ('tests.act_as(text,uuid,jsonb)', 'pgTAP helpers: test databases only'),

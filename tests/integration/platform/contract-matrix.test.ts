@@ -157,6 +157,33 @@ Object.assign(FIXTURES, {
   "tms_admin/settings": { as: "ops", succeeds: true, input: () => ({}) },
 } satisfies Record<string, Fixture>);
 
+// The demo carrier Prairie Haulers' user (supabase/seeds/20_freight.sql): its own reads; writes on demo tenders would change other files' fixtures.
+const CARRIER_USER = "e0000000-0000-4000-8000-000000000011";
+const carrierRead = (input: () => unknown): Fixture => ({ as: CARRIER_USER, succeeds: true, input });
+Object.assign(FIXTURES, {
+  "carrier/tenders": carrierRead(() => ({})),
+  "carrier/loads": carrierRead(() => ({})),
+  "carrier/fleet": carrierRead(() => ({})),
+  "carrier/capacity": carrierRead(() => ({})),
+  "carrier/contract_lanes": carrierRead(() => ({})),
+  "carrier/compliance": carrierRead(() => ({})),
+  "carrier/scorecard": carrierRead(() => ({})),
+  // the seeded figure for that lane and day (30_carrier.sql): writing it changes nothing
+  "carrier/capacity_set": { as: CARRIER_USER, succeeds: true, input: () => ({ origin_region: "IL", destination_region: "TX", equipment_type: "van", available_on: pickup, trucks: 3 }) },
+  "carrier/accept": { as: CARRIER_USER, succeeds: false, why: "needs a live tender", input: () => ({ tender_id: randomUUID() }) },
+  "carrier/decline": { as: CARRIER_USER, succeeds: false, why: "needs a live tender", input: () => ({ tender_id: randomUUID() }) },
+  "carrier/counter": { as: CARRIER_USER, succeeds: false, why: "needs a live tender", input: () => ({ tender_id: randomUUID(), rate_cents: 150000 }) },
+  "carrier/dispatch": { as: CARRIER_USER, succeeds: false, why: "needs a covered load", input: () => ({ load_id: randomUUID(), driver_id: randomUUID(), tractor_id: randomUUID() }) },
+  "carrier/insurance_submit": {
+    as: CARRIER_USER, succeeds: false, why: "needs an uploaded certificate",
+    input: () => ({ kind: "cargo", amount_cents: 10_000_000, effective_on: pickup, expires_on: "2099-01-01", document_id: randomUUID() }),
+  },
+  "carrier/suspend_carrier": { as: "ops", succeeds: false, why: "an agent's task on a lapsing carrier", input: () => ({ carrier_party_id: randomUUID(), reason: "insurance" }) },
+  "carrier/reinstate_carrier": { as: "ops", succeeds: false, why: "the reverse of suspend_carrier", input: () => ({ block_id: randomUUID(), clear_reason: "matrix" }) },
+  "carrier/revert": { as: "ops", succeeds: false, why: "needs an agent's reversible run", input: () => ({ trace_id: hex(16) }) },
+  "carrier/revert_clear": { as: "ops", succeeds: false, why: "needs a reverted run", input: () => ({ trace_id: hex(16) }) },
+} satisfies Record<string, Fixture>);
+
 const CASES = ["unauthenticated", "wrong_role", "kill_switch", "portal_off", "bad_input", "idempotency"] as const;
 type Case = (typeof CASES)[number];
 
