@@ -79,6 +79,12 @@ export const CATALOGUE = {
   route_locked: { status: 409, title: "The load can no longer be re-routed", sqlstate: "SY400" },
   no_next_carrier: { status: 422, title: "No carrier left to tender", sqlstate: "SY401" },
   quote_not_bookable: { status: 422, title: "The quote cannot be booked", sqlstate: "SY410" },
+  // load board portal (supabase/migrations/*_load_board_portal.sql)
+  load_board_duplicate_load: { status: 409, title: "The load is posted already", sqlstate: "SY140" },
+  load_board_duplicate_lane: { status: 409, title: "The same lane, day and equipment is posted already", sqlstate: "SY141" },
+  load_board_post_closed: { status: 409, title: "The post is not open", sqlstate: "SY142" },
+  load_board_bid_closed: { status: 409, title: "The bid is not open", sqlstate: "SY143" },
+  load_board_not_postable: { status: 409, title: "The load cannot be posted", sqlstate: "SY144" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },
