@@ -10,4 +10,5 @@ export interface Contracts extends Record<PortalName, unknown> {
   autonomous: typeof import("./autonomous/contract.ts").contract;
   shipper: typeof import("./shipper/contract.ts").contract;
   broker: typeof import("./broker/contract.ts").contract;
+  load_board: typeof import("./load_board/contract.ts").contract;
 }

@@ -14,6 +14,7 @@ export const PORTALS = [
   { name: "autonomous", fn: "autonomous" },
   { name: "shipper", fn: "shipper" },
   { name: "broker", fn: "broker" },
+  { name: "load_board", fn: "load_board" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];
