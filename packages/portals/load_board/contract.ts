@@ -2,16 +2,20 @@ import { z } from "zod";
 import { action, defineContract, revertContract } from "../../shared/pipeline/contract.ts";
 import { centsSchema } from "../../shared/freight/schemas.ts";
 
-/** A post as the board shows it: lane, day, equipment and the target buy rate (never the sell rate). */
-export interface Post {
-  post_id: string;
-  load_id: string;
-  status: "open" | "covered" | "withdrawn" | "merged" | "expired";
-  merged_into: string | null;
+/** A post's lane: where it picks up and delivers (city and region). */
+export interface PostLane {
   origin_city: string | null;
   origin_region: string | null;
   destination_city: string | null;
   destination_region: string | null;
+}
+
+/** A post as the board shows it: lane, day, equipment and the target buy rate (never the sell rate). */
+export interface Post extends PostLane {
+  post_id: string;
+  load_id: string;
+  status: "open" | "covered" | "withdrawn" | "merged" | "expired";
+  merged_into: string | null;
   pickup_on: string;
   equipment_type: string;
   target_rate_cents: number | null;

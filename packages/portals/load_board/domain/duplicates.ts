@@ -1,3 +1,5 @@
+import type { PostLane } from "../contract.ts";
+
 /**
  * Duplicate load board posts (pure). The lane is compared as Postgres compares it
  * (app_private.load_board_lane_key): origin and destination city and region, trimmed and
@@ -5,13 +7,9 @@
  * equipment from the same poster; posts of different posters that match are what the
  * duplicate-posts agent merges: the newer into the oldest.
  */
-export interface PostFacts {
+export interface PostFacts extends PostLane {
   id: string;
   posted_by: string | null;
-  origin_city: string | null;
-  origin_region: string | null;
-  destination_city: string | null;
-  destination_region: string | null;
   /** YYYY-MM-DD */
   pickup_on: string;
   equipment_type: string;
@@ -25,7 +23,7 @@ export interface Merge {
 
 const part = (s: string | null) => (s ?? "").trim();
 
-export const laneKey = (p: Pick<PostFacts, "origin_city" | "origin_region" | "destination_city" | "destination_region">): string =>
+export const laneKey = (p: PostLane): string =>
   [p.origin_city, p.origin_region, p.destination_city, p.destination_region].map(part).join("|").toLowerCase();
 
 /** The merges that leave one open post per lane, day and equipment: each later post into the oldest. */
