@@ -1731,7 +1731,7 @@ CREATE TABLE public.flag_definitions (
     write_permission text NOT NULL,
     description text NOT NULL,
     CONSTRAINT flag_definitions_allowed_scopes_allowed_check CHECK (((cardinality(allowed_scopes) > 0) AND (allowed_scopes <@ ARRAY['global'::text, 'tenant'::text, 'portal'::text, 'tenant_portal'::text]))),
-    CONSTRAINT flag_definitions_key_format_check CHECK ((key ~ '^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)+$'::text)),
+    CONSTRAINT flag_definitions_key_format_check CHECK ((key ~ '^[a-z][A-Za-z0-9_]*(\.[a-z][A-Za-z0-9]*)+$'::text)),
     CONSTRAINT flag_definitions_value_type_allowed_check CHECK ((value_type = ANY (ARRAY['boolean'::text, 'integer'::text, 'number'::text, 'string'::text])))
 );
 
@@ -4194,6 +4194,739 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.live_feed_notify() OWNER TO postgres;
+
+--
+-- Name: load_board_account(uuid, text, text, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_account(p_tenant_id uuid, p_code text, p_currency text, p_party_id uuid DEFAULT NULL::uuid) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code text := p_code || case when p_party_id is not null then ':' || p_party_id else '' end
+                        || case when p_currency = 'USD' then '' else '-' || p_currency end;
+  v_id   uuid;
+begin
+  insert into public.ledger_accounts (tenant_id, code, name, kind, subtype, party_id, currency)
+  values (p_tenant_id, v_code,
+          case p_code when '1150' then 'Load board escrow' when '1000' then 'Cash' else 'Carrier cost' end,
+          case p_code when '5000' then 'expense' else 'asset' end,
+          case p_code when '1150' then 'escrow' when '1000' then 'cash' else 'cost' end, p_party_id, p_currency)
+  on conflict on constraint ledger_accounts_code_unique do nothing;
+  select a.id into v_id from public.ledger_accounts a where a.tenant_id = p_tenant_id and a.code = v_code;
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.load_board_account(p_tenant_id uuid, p_code text, p_currency text, p_party_id uuid) OWNER TO postgres;
+
+--
+-- Name: load_board_bid_accept(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_bid_accept(p_bid_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  b        public.bids := app_private.load_board_bid_for(p_bid_id, 'load_board.award');
+  v_acct   uuid;
+  v_entry  uuid;
+  v_escrow uuid;
+begin
+  perform app_private.load_board_bid_refuse_unless_open(b);
+  if b.respond_by < now() then
+    perform app_private.raise_error('load_board_bid_closed', format('bid %s expired at %s (its response deadline)', b.id, b.respond_by),
+      jsonb_build_object('reason', 'expired'));
+  end if;
+  perform app_private.load_board_open_post(b.post_id, 'load_board.award');
+  perform app_private.load_board_bid_move(b, 'accepted', 'accepted');
+  perform app_private.freight_cover_internal(b.load_id, b.carrier_party_id, b.amount_cents, b.currency, 'bid', b.id);
+  v_acct := app_private.load_board_account(b.tenant_id, '1150', b.currency, b.carrier_party_id);
+  v_entry := app_private.ledger_post_internal(b.tenant_id, b.currency,
+    jsonb_build_array(jsonb_build_object('account_id', v_acct, 'amount_cents', b.amount_cents),
+                      jsonb_build_object('account_id', app_private.load_board_account(b.tenant_id, '1000', b.currency), 'amount_cents', -b.amount_cents)),
+    'escrow hold: bid ' || b.id, 'bid', b.id, 'load_board:hold:' || b.id);
+  insert into public.load_board_escrows (tenant_id, bid_id, load_id, carrier_party_id, amount_cents, currency, account_id, hold_entry_id)
+  values (b.tenant_id, b.id, b.load_id, b.carrier_party_id, b.amount_cents, b.currency, v_acct, v_entry)
+  returning id into v_escrow;
+  perform app_private.freight_publish(b.tenant_id, 'escrow', v_escrow, 'held',
+    jsonb_build_object('bid_id', b.id, 'load_id', b.load_id, 'carrier_party_id', b.carrier_party_id, 'amount_cents', b.amount_cents,
+                       'currency', b.currency, 'entry_id', v_entry));
+  return jsonb_build_object('bid_id', b.id, 'post_id', b.post_id, 'load_id', b.load_id, 'carrier_party_id', b.carrier_party_id,
+    'rate_cents', b.amount_cents, 'currency', b.currency,
+    'load_status', (select l.status from public.loads l where l.id = b.load_id),
+    'rejected_bids', (select count(*) from public.bids o where o.post_id = b.post_id and o.status = 'rejected'),
+    'escrow', jsonb_build_object('escrow_id', v_escrow, 'status', 'held', 'amount_cents', b.amount_cents, 'entry_id', v_entry));
+end $$;
+
+ALTER FUNCTION app_private.load_board_bid_accept(p_bid_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION load_board_bid_accept(p_bid_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.load_board_bid_accept(p_bid_id uuid) IS 'Accepts a bid (load_board.award): covers the load through the core, rejects the other bids, holds the amount in escrow.';
+
+--
+-- Name: load_board_bid_expire(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_bid_expire(p_bid_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  b public.bids := app_private.load_board_bid_for(p_bid_id, 'load_board.award');
+begin
+  perform app_private.load_board_bid_refuse_unless_open(b);
+  if b.respond_by is null or b.respond_by >= now() then
+    perform app_private.raise_error('bad_request', format('bid %s is answered until %s: not due', b.id, b.respond_by));
+  end if;
+  return app_private.load_board_bid_move(b, 'expired', 'expired');
+end $$;
+
+ALTER FUNCTION app_private.load_board_bid_expire(p_bid_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION load_board_bid_expire(p_bid_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.load_board_bid_expire(p_bid_id uuid) IS 'Expires an unanswered bid past its response deadline (load_board.award); event freight.bid.expired.';
+
+--
+-- Name: bids; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.bids (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    post_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    amount_cents bigint NOT NULL,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    respond_by timestamp with time zone,
+    note text,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT bids_amount_cents_nonnegative_check CHECK ((amount_cents >= 0)),
+    CONSTRAINT bids_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT bids_status_allowed_check CHECK ((status = ANY (ARRAY['open'::text, 'accepted'::text, 'rejected'::text, 'withdrawn'::text, 'expired'::text])))
+);
+
+ALTER TABLE public.bids OWNER TO postgres;
+
+--
+-- Name: TABLE bids; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.bids IS 'Carriers'' bids (buy rate in cents) on load board posts; a carrier sees only its own.';
+
+--
+-- Name: load_board_bid_for(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_bid_for(p_bid_id uuid, p_permission text) RETURNS public.bids
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.bids', p_bid_id, p_permission);
+  b        public.bids;
+begin
+  select * into b from public.bids where id = p_bid_id and tenant_id = v_tenant for update;
+  perform app_private.freight_require_party(v_tenant, b.carrier_party_id);
+  return b;
+end $$;
+
+ALTER FUNCTION app_private.load_board_bid_for(p_bid_id uuid, p_permission text) OWNER TO postgres;
+
+--
+-- Name: load_board_bid_move(public.bids, text, text, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_bid_move(b public.bids, p_to text, p_verb text, p_respond_by timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.bids set status = p_to, respond_by = coalesce(p_respond_by, respond_by) where id = b.id;
+  perform app_private.freight_publish(b.tenant_id, 'bid', b.id, p_verb,
+    jsonb_build_object('post_id', b.post_id, 'load_id', b.load_id, 'carrier_party_id', b.carrier_party_id, 'from', b.status,
+                       'respond_by', coalesce(p_respond_by, b.respond_by)));
+  perform app_private.audit_write(b.tenant_id, 'load_board.bid.' || p_verb, 'bid', b.id::text,
+    jsonb_build_object('status', b.status), jsonb_build_object('status', p_to));
+  return jsonb_build_object('bid_id', b.id, 'post_id', b.post_id, 'status', p_to, 'respond_by', coalesce(p_respond_by, b.respond_by));
+end $$;
+
+ALTER FUNCTION app_private.load_board_bid_move(b public.bids, p_to text, p_verb text, p_respond_by timestamp with time zone) OWNER TO postgres;
+
+--
+-- Name: load_board_bid_place(uuid, bigint, text, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_bid_place(p_post_id uuid, p_amount_cents bigint, p_note text DEFAULT NULL::text, p_carrier_party_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  p         public.load_board_posts := app_private.load_board_open_post(p_post_id, 'load_board.bid');
+  v_carrier uuid := coalesce(p_carrier_party_id, (app_private.freight_member(p.tenant_id)).party_id);
+  v_id      uuid;
+  v_due     timestamptz := now() + make_interval(mins => app_private.flag_number('load_board.bidResponseMinutes', p.tenant_id)::int);
+  v_prev    uuid;
+begin
+  if p_amount_cents is null or p_amount_cents <= 0 or p_amount_cents > 100000000000 then
+    perform app_private.raise_error('bad_amount', format('a bid is positive integer cents, not %s', coalesce(p_amount_cents::text, 'null')));
+  end if;
+  if not exists (select 1 from public.parties c where c.id = v_carrier and c.tenant_id = p.tenant_id and c.kind = 'carrier') then
+    perform app_private.raise_error('freight_not_found', format('no carrier %s in the tenant', coalesce(v_carrier::text, '(none named)')));
+  end if;
+  perform app_private.freight_require_party(p.tenant_id, v_carrier);
+  perform app_private.freight_require_eligible(v_carrier, p.pickup_on);
+  update public.bids set status = 'withdrawn' where post_id = p.id and carrier_party_id = v_carrier and status = 'open' returning id into v_prev;
+  insert into public.bids (tenant_id, post_id, load_id, carrier_party_id, amount_cents, currency, respond_by, note, created_by)
+  values (p.tenant_id, p.id, p.load_id, v_carrier, p_amount_cents, p.currency, v_due, p_note, app_private.principal_id())
+  returning id into v_id;
+  perform app_private.freight_publish(p.tenant_id, 'bid', v_id, 'placed',
+    jsonb_build_object('post_id', p.id, 'load_id', p.load_id, 'carrier_party_id', v_carrier, 'amount_cents', p_amount_cents,
+                       'currency', p.currency, 'respond_by', v_due, 'replaces_bid_id', v_prev));
+  perform app_private.audit_write(p.tenant_id, 'load_board.bid.place', 'bid', v_id::text, null,
+    jsonb_build_object('post_id', p.id, 'carrier_party_id', v_carrier, 'amount_cents', p_amount_cents, 'respond_by', v_due));
+  return jsonb_build_object('bid_id', v_id, 'post_id', p.id, 'load_id', p.load_id, 'carrier_party_id', v_carrier,
+                            'amount_cents', p_amount_cents, 'currency', p.currency, 'status', 'open', 'respond_by', v_due,
+                            'replaces_bid_id', v_prev);
+end $$;
+
+ALTER FUNCTION app_private.load_board_bid_place(p_post_id uuid, p_amount_cents bigint, p_note text, p_carrier_party_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION load_board_bid_place(p_post_id uuid, p_amount_cents bigint, p_note text, p_carrier_party_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.load_board_bid_place(p_post_id uuid, p_amount_cents bigint, p_note text, p_carrier_party_id uuid) IS 'A carrier''s bid on an open post (load_board.bid), answered by the response SLA; event freight.bid.placed.';
+
+--
+-- Name: load_board_bid_refuse_unless_open(public.bids); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_bid_refuse_unless_open(b public.bids) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if b.status <> 'open' then
+    perform app_private.raise_error('load_board_bid_closed', format('bid %s is %s', b.id, b.status), jsonb_build_object('reason', b.status));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.load_board_bid_refuse_unless_open(b public.bids) OWNER TO postgres;
+
+--
+-- Name: load_board_bid_reopen(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_bid_reopen(p_bid_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  b public.bids := app_private.load_board_bid_for(p_bid_id, 'load_board.award');
+begin
+  if b.status <> 'expired' then
+    perform app_private.raise_error('load_board_bid_closed', format('bid %s is %s, not expired', b.id, b.status), jsonb_build_object('reason', b.status));
+  end if;
+  perform app_private.load_board_open_post(b.post_id, 'load_board.award');
+  if exists (select 1 from public.bids o where o.post_id = b.post_id and o.carrier_party_id = b.carrier_party_id and o.status = 'open') then
+    perform app_private.raise_error('load_board_bid_closed', format('the carrier bid again on post %s', b.post_id), jsonb_build_object('reason', 'superseded'));
+  end if;
+  return app_private.load_board_bid_move(b, 'open', 'reopened',
+    now() + make_interval(mins => app_private.flag_number('load_board.bidResponseMinutes', b.tenant_id)::int));
+end $$;
+
+ALTER FUNCTION app_private.load_board_bid_reopen(p_bid_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION load_board_bid_reopen(p_bid_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.load_board_bid_reopen(p_bid_id uuid) IS 'Reopens an expired bid with a fresh deadline (load_board.award); event freight.bid.reopened.';
+
+--
+-- Name: load_board_bid_withdraw(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_bid_withdraw(p_bid_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  b public.bids := app_private.load_board_bid_for(p_bid_id, 'load_board.bid');
+begin
+  perform app_private.load_board_bid_refuse_unless_open(b);
+  return app_private.load_board_bid_move(b, 'withdrawn', 'withdrawn');
+end $$;
+
+ALTER FUNCTION app_private.load_board_bid_withdraw(p_bid_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION load_board_bid_withdraw(p_bid_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.load_board_bid_withdraw(p_bid_id uuid) IS 'Withdraws an open bid (load_board.bid, its carrier only); event freight.bid.withdrawn.';
+
+--
+-- Name: load_board_escrow_settle(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_escrow_settle(p_escrow_id uuid, p_to text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  e       public.load_board_escrows;
+  v_entry uuid;
+begin
+  select * into e from public.load_board_escrows where id = p_escrow_id and status = 'held' for update;
+  if e.id is null then
+    return;
+  end if;
+  v_entry := app_private.ledger_post_internal(e.tenant_id, e.currency,
+    jsonb_build_array(jsonb_build_object('account_id', app_private.load_board_account(e.tenant_id, case p_to when 'released' then '5000' else '1000' end, e.currency),
+                                         'amount_cents', e.amount_cents),
+                      jsonb_build_object('account_id', e.account_id, 'amount_cents', -e.amount_cents)),
+    'escrow ' || p_to || ': bid ' || e.bid_id, 'bid', e.bid_id, 'load_board:' || p_to || ':' || e.bid_id);
+  update public.load_board_escrows set status = p_to, settle_entry_id = v_entry, settled_at = now() where id = e.id;
+  perform app_private.freight_publish(e.tenant_id, 'escrow', e.id, p_to,
+    jsonb_build_object('bid_id', e.bid_id, 'load_id', e.load_id, 'carrier_party_id', e.carrier_party_id, 'amount_cents', e.amount_cents,
+                       'currency', e.currency, 'entry_id', v_entry));
+  perform app_private.audit_write(e.tenant_id, 'load_board.escrow.' || p_to, 'escrow', e.id::text,
+    jsonb_build_object('status', 'held'), jsonb_build_object('status', p_to, 'entry_id', v_entry));
+end $$;
+
+ALTER FUNCTION app_private.load_board_escrow_settle(p_escrow_id uuid, p_to text) OWNER TO postgres;
+
+--
+-- Name: load_board_lane_key(text, text, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_lane_key(p_origin_city text, p_origin_region text, p_destination_city text, p_destination_region text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select lower(concat_ws('|', btrim(coalesce(p_origin_city, '')), btrim(coalesce(p_origin_region, '')),
+                              btrim(coalesce(p_destination_city, '')), btrim(coalesce(p_destination_region, ''))))
+$$;
+
+ALTER FUNCTION app_private.load_board_lane_key(p_origin_city text, p_origin_region text, p_destination_city text, p_destination_region text) OWNER TO postgres;
+
+--
+-- Name: load_board_posts; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.load_board_posts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    origin_city text,
+    origin_region text,
+    destination_city text,
+    destination_region text,
+    pickup_on date NOT NULL,
+    equipment_type text NOT NULL,
+    target_rate_cents bigint,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    merged_into uuid,
+    posted_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone,
+    CONSTRAINT load_board_posts_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT load_board_posts_equipment_type_allowed_check CHECK ((equipment_type = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text, 'step_deck'::text, 'tanker'::text, 'power_only'::text]))),
+    CONSTRAINT load_board_posts_status_allowed_check CHECK ((status = ANY (ARRAY['open'::text, 'covered'::text, 'withdrawn'::text, 'merged'::text, 'expired'::text]))),
+    CONSTRAINT load_board_posts_target_rate_cents_nonnegative_check CHECK ((target_rate_cents >= 0))
+);
+
+ALTER TABLE public.load_board_posts OWNER TO postgres;
+
+--
+-- Name: TABLE load_board_posts; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.load_board_posts IS 'Load board posts of open loads (lane, date, equipment, target buy rate); one open post per load.';
+
+--
+-- Name: load_board_lane_twin(public.load_board_posts); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_lane_twin(p public.load_board_posts) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select o.id from public.load_board_posts o
+  where o.tenant_id = p.tenant_id and o.status = 'open' and o.id <> p.id and p.posted_by is not null
+    and o.posted_by = p.posted_by and o.pickup_on = p.pickup_on and o.equipment_type = p.equipment_type
+    and app_private.load_board_lane_key(o.origin_city, o.origin_region, o.destination_city, o.destination_region)
+      = app_private.load_board_lane_key(p.origin_city, p.origin_region, p.destination_city, p.destination_region)
+  order by o.created_at, o.id limit 1
+$$;
+
+ALTER FUNCTION app_private.load_board_lane_twin(p public.load_board_posts) OWNER TO postgres;
+
+--
+-- Name: load_board_on_load_status(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_on_load_status() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+begin
+  if new.status not in ('open', 'tendered') then
+    for r in select id from public.load_board_posts where load_id = new.id and status = 'open' loop
+      perform app_private.load_board_post_close(r.id, case when new.status = 'covered' then 'covered' else 'withdrawn' end,
+                                               'load ' || new.status);
+    end loop;
+  end if;
+  if new.status in ('delivered', 'cancelled', 'tonu', 'open') then
+    for r in select id from public.load_board_escrows where load_id = new.id and status = 'held' loop
+      perform app_private.load_board_escrow_settle(r.id, case when new.status = 'delivered' then 'released' else 'refunded' end);
+    end loop;
+  end if;
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.load_board_on_load_status() OWNER TO postgres;
+
+--
+-- Name: load_board_open_post(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_open_post(p_post_id uuid, p_permission text) RETURNS public.load_board_posts
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.load_board_posts', p_post_id, p_permission);
+  p        public.load_board_posts;
+begin
+  select * into p from public.load_board_posts where id = p_post_id and tenant_id = v_tenant for update;
+  if p.status <> 'open' then
+    perform app_private.raise_error('load_board_post_closed',
+      format('post %s is %s%s', p.id, p.status, case when p.status = 'merged' then ' into post ' || p.merged_into else '' end),
+      jsonb_build_object('reason', p.status));
+  end if;
+  return p;
+end $$;
+
+ALTER FUNCTION app_private.load_board_open_post(p_post_id uuid, p_permission text) OWNER TO postgres;
+
+--
+-- Name: load_board_post_close(uuid, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_post_close(p_post_id uuid, p_to text, p_reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  p public.load_board_posts;
+  b record;
+begin
+  select * into p from public.load_board_posts where id = p_post_id for update;
+  update public.load_board_posts set status = p_to, merged_into = null where id = p.id;
+  for b in update public.bids set status = 'rejected' where post_id = p.id and status = 'open' returning id, carrier_party_id loop
+    perform app_private.freight_publish(p.tenant_id, 'bid', b.id, 'rejected',
+      jsonb_build_object('post_id', p.id, 'load_id', p.load_id, 'carrier_party_id', b.carrier_party_id, 'reason', p_to));
+  end loop;
+  perform app_private.load_board_release_merged(p.id);
+  perform app_private.freight_publish(p.tenant_id, 'load_board_post', p.id, p_to,
+    jsonb_build_object('load_id', p.load_id, 'from', p.status));
+  perform app_private.audit_write(p.tenant_id, 'load_board.post.' || p_to, 'load_board_post', p.id::text,
+    jsonb_build_object('status', p.status), jsonb_build_object('status', p_to), p_reason);
+end $$;
+
+ALTER FUNCTION app_private.load_board_post_close(p_post_id uuid, p_to text, p_reason text) OWNER TO postgres;
+
+--
+-- Name: load_board_post_create(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_post_create(p_load_id uuid, p_post jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'load_board.post');
+  l        public.loads;
+  n        public.load_board_posts;
+  v_twin   uuid;
+  v_mode   text := coalesce(p_post ->> 'on_duplicate', 'refuse');
+begin
+  if v_mode not in ('refuse', 'merge') then
+    perform app_private.raise_error('bad_request', 'on_duplicate is refuse or merge');
+  end if;
+  select * into l from public.loads where id = p_load_id for update;
+  if l.equipment_type is null or (select count(*) from public.stops s where s.load_id = l.id) < 2 then
+    perform app_private.raise_error('load_board_not_postable', format('load %s has no equipment or route yet', l.id));
+  end if;
+  n.id := gen_random_uuid();
+  n.tenant_id := v_tenant;
+  n.load_id := l.id;
+  n.status := 'open';
+  n.pickup_on := app_private.freight_pickup_date(l.id);
+  n.equipment_type := l.equipment_type;
+  n.target_rate_cents := app_private.freight_cents(p_post -> 'target_rate_cents', 'target_rate_cents', false);
+  n.currency := coalesce(p_post ->> 'currency', 'USD');
+  n.expires_at := (p_post ->> 'expires_at')::timestamptz;
+  n.posted_by := auth.uid();
+  n.created_at := now();
+  select f.city, f.region into n.origin_city, n.origin_region
+    from public.stops s join public.facilities f on f.id = s.facility_id where s.load_id = l.id order by s.sequence limit 1;
+  select f.city, f.region into n.destination_city, n.destination_region
+    from public.stops s join public.facilities f on f.id = s.facility_id where s.load_id = l.id order by s.sequence desc limit 1;
+  v_twin := app_private.load_board_lane_twin(n);
+  if v_twin is not null and v_mode = 'merge' then
+    n.status := 'merged';
+    n.merged_into := v_twin;
+  end if;
+  insert into public.load_board_posts select n.*;
+  perform app_private.freight_publish(v_tenant, 'load_board_post', n.id, case when n.status = 'merged' then 'merged' else 'posted' end,
+    jsonb_build_object('load_id', l.id, 'pickup_on', n.pickup_on, 'equipment_type', n.equipment_type,
+                       'target_rate_cents', n.target_rate_cents, 'into_post_id', n.merged_into));
+  perform app_private.audit_write(v_tenant, 'load_board.post.create', 'load_board_post', n.id::text, null,
+    jsonb_build_object('load_id', l.id, 'status', n.status, 'merged_into', n.merged_into, 'target_rate_cents', n.target_rate_cents));
+  return app_private.load_board_post_json(n.id);
+end $$;
+
+ALTER FUNCTION app_private.load_board_post_create(p_load_id uuid, p_post jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION load_board_post_create(p_load_id uuid, p_post jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.load_board_post_create(p_load_id uuid, p_post jsonb) IS 'Posts an open load to the load board (load_board.post); duplicates refused or merged (on_duplicate).';
+
+--
+-- Name: load_board_post_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_post_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_other uuid;
+begin
+  if tg_op = 'INSERT' and new.status in ('open', 'merged') and (select l.status from public.loads l where l.id = new.load_id) not in ('open', 'tendered') then
+    perform app_private.raise_error('load_board_not_postable', format('load %s is not open: only open or tendered loads are posted', new.load_id));
+  end if;
+  if new.status = 'open' then
+    select p.id into v_other from public.load_board_posts p
+     where p.load_id = new.load_id and p.status = 'open' and p.id <> new.id;
+    if v_other is not null then
+      perform app_private.raise_error('load_board_duplicate_load', format('load %s is posted already (post %s)', new.load_id, v_other),
+        jsonb_build_object('reason', 'same_load', 'post_id', v_other));
+    end if;
+    v_other := app_private.load_board_lane_twin(new);
+    if v_other is not null then
+      perform app_private.raise_error('load_board_duplicate_lane',
+        format('post %s has the same lane, pickup day and equipment from the same poster', v_other),
+        jsonb_build_object('reason', 'same_lane', 'post_id', v_other));
+    end if;
+  elsif new.status = 'merged' then
+    if new.merged_into is null or new.merged_into = new.id
+       or (select p.status from public.load_board_posts p where p.id = new.merged_into) is distinct from 'open' then
+      perform app_private.raise_error('load_board_post_closed', format('a post is merged into an open post (not %s)', coalesce(new.merged_into::text, 'none')));
+    end if;
+  end if;
+  if new.status <> 'merged' then
+    new.merged_into := null;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.load_board_post_guard() OWNER TO postgres;
+
+--
+-- Name: load_board_post_json(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_post_json(p_post_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('post_id', p.id, 'load_id', p.load_id, 'status', p.status, 'merged_into', p.merged_into,
+    'origin_city', p.origin_city, 'origin_region', p.origin_region, 'destination_city', p.destination_city,
+    'destination_region', p.destination_region, 'pickup_on', p.pickup_on, 'equipment_type', p.equipment_type,
+    'target_rate_cents', p.target_rate_cents, 'currency', p.currency, 'expires_at', p.expires_at)
+  from public.load_board_posts p where p.id = p_post_id
+$$;
+
+ALTER FUNCTION app_private.load_board_post_json(p_post_id uuid) OWNER TO postgres;
+
+--
+-- Name: load_board_post_merge(uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_post_merge(p_post_id uuid, p_into_post_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  p public.load_board_posts := app_private.load_board_open_post(p_post_id, 'load_board.post');
+  q public.load_board_posts := app_private.load_board_open_post(p_into_post_id, 'load_board.post');
+begin
+  if p.id = q.id or p.tenant_id <> q.tenant_id or p.pickup_on <> q.pickup_on or p.equipment_type <> q.equipment_type
+     or app_private.load_board_lane_key(p.origin_city, p.origin_region, p.destination_city, p.destination_region)
+        <> app_private.load_board_lane_key(q.origin_city, q.origin_region, q.destination_city, q.destination_region) then
+    perform app_private.raise_error('bad_request', format('post %s is not a duplicate of post %s (lane, pickup day and equipment)', p.id, q.id));
+  end if;
+  update public.load_board_posts set status = 'merged', merged_into = q.id where id = p.id;
+  perform app_private.freight_publish(p.tenant_id, 'load_board_post', p.id, 'merged', jsonb_build_object('load_id', p.load_id, 'into_post_id', q.id));
+  perform app_private.audit_write(p.tenant_id, 'load_board.post.merge', 'load_board_post', p.id::text,
+    jsonb_build_object('status', 'open'), jsonb_build_object('status', 'merged', 'merged_into', q.id));
+  return app_private.load_board_post_json(p.id);
+end $$;
+
+ALTER FUNCTION app_private.load_board_post_merge(p_post_id uuid, p_into_post_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION load_board_post_merge(p_post_id uuid, p_into_post_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.load_board_post_merge(p_post_id uuid, p_into_post_id uuid) IS 'Merges a duplicate open post into another (load_board.post); event freight.load_board_post.merged.';
+
+--
+-- Name: load_board_post_unmerge(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_post_unmerge(p_post_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.load_board_posts', p_post_id, 'load_board.post');
+  p        public.load_board_posts;
+begin
+  select * into p from public.load_board_posts where id = p_post_id for update;
+  if p.status <> 'merged' then
+    perform app_private.raise_error('load_board_post_closed', format('post %s is %s, not merged', p.id, p.status), jsonb_build_object('reason', p.status));
+  end if;
+  update public.load_board_posts set status = 'open', merged_into = null where id = p.id;
+  perform app_private.freight_publish(v_tenant, 'load_board_post', p.id, 'unmerged', jsonb_build_object('load_id', p.load_id, 'from_post_id', p.merged_into));
+  perform app_private.audit_write(v_tenant, 'load_board.post.unmerge', 'load_board_post', p.id::text,
+    jsonb_build_object('status', 'merged', 'merged_into', p.merged_into), jsonb_build_object('status', 'open'));
+  return app_private.load_board_post_json(p.id);
+end $$;
+
+ALTER FUNCTION app_private.load_board_post_unmerge(p_post_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION load_board_post_unmerge(p_post_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.load_board_post_unmerge(p_post_id uuid) IS 'Reopens a merged post (load_board.post); event freight.load_board_post.unmerged.';
+
+--
+-- Name: load_board_post_update(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_post_update(p_post_id uuid, p_changes jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  p public.load_board_posts := app_private.load_board_open_post(p_post_id, 'load_board.post');
+begin
+  update public.load_board_posts set
+    target_rate_cents = case when p_changes ? 'target_rate_cents'
+                             then app_private.freight_cents(p_changes -> 'target_rate_cents', 'target_rate_cents', false)
+                             else target_rate_cents end,
+    expires_at = case when p_changes ? 'expires_at' then (p_changes ->> 'expires_at')::timestamptz else expires_at end
+  where id = p.id;
+  if (p_changes ->> 'refresh_lane')::boolean then
+    update public.load_board_posts t set
+      pickup_on = app_private.freight_pickup_date(p.load_id),
+      equipment_type = coalesce((select l.equipment_type from public.loads l where l.id = p.load_id), t.equipment_type),
+      (origin_city, origin_region) = (select f.city, f.region from public.stops s join public.facilities f on f.id = s.facility_id
+                                      where s.load_id = p.load_id order by s.sequence limit 1),
+      (destination_city, destination_region) = (select f.city, f.region from public.stops s join public.facilities f on f.id = s.facility_id
+                                                where s.load_id = p.load_id order by s.sequence desc limit 1)
+    where t.id = p.id;
+  end if;
+  perform app_private.freight_publish(p.tenant_id, 'load_board_post', p.id, 'updated',
+    (select jsonb_build_object('load_id', n.load_id, 'pickup_on', n.pickup_on, 'equipment_type', n.equipment_type,
+                               'target_rate_cents', n.target_rate_cents) from public.load_board_posts n where n.id = p.id));
+  perform app_private.audit_write(p.tenant_id, 'load_board.post.update', 'load_board_post', p.id::text,
+    jsonb_build_object('target_rate_cents', p.target_rate_cents, 'pickup_on', p.pickup_on),
+    (select jsonb_build_object('target_rate_cents', n.target_rate_cents, 'pickup_on', n.pickup_on) from public.load_board_posts n where n.id = p.id));
+  return app_private.load_board_post_json(p.id);
+end $$;
+
+ALTER FUNCTION app_private.load_board_post_update(p_post_id uuid, p_changes jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION load_board_post_update(p_post_id uuid, p_changes jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.load_board_post_update(p_post_id uuid, p_changes jsonb) IS 'Updates an open post''s target rate, expiry or lane (load_board.post); event freight.load_board_post.updated.';
+
+--
+-- Name: load_board_post_withdraw(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_post_withdraw(p_post_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.load_board_posts', p_post_id, 'load_board.post');
+  v_status text := (select p.status from public.load_board_posts p where p.id = p_post_id);
+begin
+  if v_status not in ('open', 'merged') then
+    perform app_private.raise_error('load_board_post_closed', format('post %s is %s', p_post_id, v_status), jsonb_build_object('reason', v_status));
+  end if;
+  perform app_private.load_board_post_close(p_post_id, 'withdrawn', coalesce(p_reason, 'withdrawn'));
+  return app_private.load_board_post_json(p_post_id);
+end $$;
+
+ALTER FUNCTION app_private.load_board_post_withdraw(p_post_id uuid, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION load_board_post_withdraw(p_post_id uuid, p_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.load_board_post_withdraw(p_post_id uuid, p_reason text) IS 'Withdraws a post (load_board.post): its open bids rejected; event freight.load_board_post.withdrawn.';
+
+--
+-- Name: load_board_release_merged(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.load_board_release_merged(p_post_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_first uuid;
+begin
+  select p.id into v_first from public.load_board_posts p
+   where p.merged_into = p_post_id and p.status = 'merged' order by p.created_at, p.id limit 1;
+  if v_first is null then
+    return;
+  end if;
+  update public.load_board_posts set status = 'open', merged_into = null where id = v_first;
+  update public.load_board_posts set merged_into = v_first where merged_into = p_post_id and status = 'merged';
+  perform app_private.freight_publish(p.tenant_id, 'load_board_post', v_first, 'unmerged',
+    jsonb_build_object('load_id', p.load_id, 'from_post_id', p_post_id))
+  from public.load_board_posts p where p.id = v_first;
+end $$;
+
+ALTER FUNCTION app_private.load_board_release_merged(p_post_id uuid) OWNER TO postgres;
 
 --
 -- Name: outbox_ack(uuid, boolean, text, jsonb, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -8209,36 +8942,6 @@ ALTER TABLE public.alerts OWNER TO postgres;
 COMMENT ON TABLE public.alerts IS 'Alerts raised by detectors, gates, scans and failed schedules: one open alert per (tenant, source, dedupe_key).';
 
 --
--- Name: bids; Type: TABLE; Schema: public; Owner: postgres
---
-
-CREATE TABLE public.bids (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    tenant_id uuid NOT NULL,
-    post_id uuid NOT NULL,
-    load_id uuid NOT NULL,
-    carrier_party_id uuid NOT NULL,
-    amount_cents bigint NOT NULL,
-    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
-    status text DEFAULT 'open'::text NOT NULL,
-    respond_by timestamp with time zone,
-    note text,
-    created_by uuid DEFAULT auth.uid(),
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT bids_amount_cents_nonnegative_check CHECK ((amount_cents >= 0)),
-    CONSTRAINT bids_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT bids_status_allowed_check CHECK ((status = ANY (ARRAY['open'::text, 'accepted'::text, 'rejected'::text, 'withdrawn'::text, 'expired'::text])))
-);
-
-ALTER TABLE public.bids OWNER TO postgres;
-
---
--- Name: TABLE bids; Type: COMMENT; Schema: public; Owner: postgres
---
-
-COMMENT ON TABLE public.bids IS 'Carriers'' bids (buy rate in cents) on load board posts; a carrier sees only its own.';
-
---
 -- Name: carrier_capacity; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -8965,39 +9668,36 @@ ALTER TABLE public.live_feed_id_seq OWNER TO postgres;
 ALTER SEQUENCE public.live_feed_id_seq OWNED BY public.live_feed.id;
 
 --
--- Name: load_board_posts; Type: TABLE; Schema: public; Owner: postgres
+-- Name: load_board_escrows; Type: TABLE; Schema: public; Owner: postgres
 --
 
-CREATE TABLE public.load_board_posts (
+CREATE TABLE public.load_board_escrows (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     tenant_id uuid NOT NULL,
+    bid_id uuid NOT NULL,
     load_id uuid NOT NULL,
-    status text DEFAULT 'open'::text NOT NULL,
-    origin_city text,
-    origin_region text,
-    destination_city text,
-    destination_region text,
-    pickup_on date NOT NULL,
-    equipment_type text NOT NULL,
-    target_rate_cents bigint,
-    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
-    merged_into uuid,
-    posted_by uuid DEFAULT auth.uid(),
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    expires_at timestamp with time zone,
-    CONSTRAINT load_board_posts_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT load_board_posts_equipment_type_allowed_check CHECK ((equipment_type = ANY (ARRAY['van'::text, 'reefer'::text, 'flatbed'::text, 'step_deck'::text, 'tanker'::text, 'power_only'::text]))),
-    CONSTRAINT load_board_posts_status_allowed_check CHECK ((status = ANY (ARRAY['open'::text, 'covered'::text, 'withdrawn'::text, 'merged'::text, 'expired'::text]))),
-    CONSTRAINT load_board_posts_target_rate_cents_nonnegative_check CHECK ((target_rate_cents >= 0))
+    carrier_party_id uuid NOT NULL,
+    amount_cents bigint NOT NULL,
+    currency character(3) NOT NULL,
+    status text DEFAULT 'held'::text NOT NULL,
+    account_id uuid NOT NULL,
+    hold_entry_id uuid NOT NULL,
+    settle_entry_id uuid,
+    held_at timestamp with time zone DEFAULT now() NOT NULL,
+    settled_at timestamp with time zone,
+    CONSTRAINT load_board_escrows_amount_cents_positive_check CHECK ((amount_cents > 0)),
+    CONSTRAINT load_board_escrows_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT load_board_escrows_settled_check CHECK (((status = 'held'::text) = ((settle_entry_id IS NULL) AND (settled_at IS NULL)))),
+    CONSTRAINT load_board_escrows_status_allowed_check CHECK ((status = ANY (ARRAY['held'::text, 'released'::text, 'refunded'::text])))
 );
 
-ALTER TABLE public.load_board_posts OWNER TO postgres;
+ALTER TABLE public.load_board_escrows OWNER TO postgres;
 
 --
--- Name: TABLE load_board_posts; Type: COMMENT; Schema: public; Owner: postgres
+-- Name: TABLE load_board_escrows; Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON TABLE public.load_board_posts IS 'Load board posts of open loads (lane, date, equipment, target buy rate); one open post per load.';
+COMMENT ON TABLE public.load_board_escrows IS 'Escrow of accepted bids: the hold entry and its release (delivered) or refund (cancelled) entry in the ledger.';
 
 --
 -- Name: load_events; Type: TABLE; Schema: public; Owner: postgres
@@ -10477,6 +11177,20 @@ ALTER TABLE ONLY public.live_feed
     ADD CONSTRAINT live_feed_pkey PRIMARY KEY (id);
 
 --
+-- Name: load_board_escrows load_board_escrows_bid_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_escrows
+    ADD CONSTRAINT load_board_escrows_bid_unique UNIQUE (bid_id);
+
+--
+-- Name: load_board_escrows load_board_escrows_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_escrows
+    ADD CONSTRAINT load_board_escrows_pkey PRIMARY KEY (id);
+
+--
 -- Name: load_board_posts load_board_posts_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -10996,6 +11710,18 @@ CREATE INDEX bids_carrier_party_id_idx ON public.bids USING btree (carrier_party
 CREATE INDEX bids_load_idx ON public.bids USING btree (load_id);
 
 --
+-- Name: bids_one_open_per_carrier_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX bids_one_open_per_carrier_unique ON public.bids USING btree (post_id, carrier_party_id) WHERE (status = 'open'::text);
+
+--
+-- Name: bids_open_due_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX bids_open_due_idx ON public.bids USING btree (respond_by) WHERE (status = 'open'::text);
+
+--
 -- Name: bids_post_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -11224,10 +11950,40 @@ CREATE INDEX live_feed_created_idx ON public.live_feed USING btree (created_at);
 CREATE INDEX live_feed_tenant_id_idx ON public.live_feed USING btree (tenant_id, id);
 
 --
+-- Name: load_board_escrows_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_board_escrows_carrier_party_id_idx ON public.load_board_escrows USING btree (carrier_party_id);
+
+--
+-- Name: load_board_escrows_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_board_escrows_load_idx ON public.load_board_escrows USING btree (load_id) WHERE (status = 'held'::text);
+
+--
+-- Name: load_board_escrows_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_board_escrows_tenant_id_idx ON public.load_board_escrows USING btree (tenant_id);
+
+--
 -- Name: load_board_posts_lane_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
 CREATE INDEX load_board_posts_lane_idx ON public.load_board_posts USING btree (tenant_id, equipment_type, pickup_on) WHERE (status = 'open'::text);
+
+--
+-- Name: load_board_posts_merged_into_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX load_board_posts_merged_into_idx ON public.load_board_posts USING btree (merged_into) WHERE (merged_into IS NOT NULL);
+
+--
+-- Name: load_board_posts_one_open_lane_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX load_board_posts_one_open_lane_unique ON public.load_board_posts USING btree (tenant_id, posted_by, app_private.load_board_lane_key(origin_city, origin_region, destination_city, destination_region), pickup_on, equipment_type) WHERE ((status = 'open'::text) AND (posted_by IS NOT NULL));
 
 --
 -- Name: load_board_posts_one_open_unique; Type: INDEX; Schema: public; Owner: postgres
@@ -11722,6 +12478,12 @@ CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.l
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.ledger_accounts FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
+-- Name: load_board_escrows audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.load_board_escrows DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: load_board_posts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -11968,6 +12730,18 @@ CREATE TRIGGER ledger_immutable_truncate BEFORE TRUNCATE ON public.journal_lines
 CREATE TRIGGER live_feed_notify AFTER INSERT ON public.live_feed REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.live_feed_notify();
 
 --
+-- Name: loads load_board_follow_load; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER load_board_follow_load AFTER UPDATE OF status ON public.loads FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION app_private.load_board_on_load_status();
+
+--
+-- Name: load_board_posts load_board_post_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER load_board_post_guard BEFORE INSERT OR UPDATE OF status, load_id, merged_into, posted_by, origin_city, origin_region, destination_city, destination_region, pickup_on, equipment_type ON public.load_board_posts FOR EACH ROW EXECUTE FUNCTION app_private.load_board_post_guard();
+
+--
 -- Name: outbox_events outbox_notify; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -12140,6 +12914,12 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.ledger_accounts FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: load_board_escrows rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.load_board_escrows FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: load_board_posts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -12804,6 +13584,55 @@ ALTER TABLE ONLY public.live_feed
     ADD CONSTRAINT live_feed_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: load_board_escrows load_board_escrows_account_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_escrows
+    ADD CONSTRAINT load_board_escrows_account_fk FOREIGN KEY (tenant_id, account_id) REFERENCES public.ledger_accounts(tenant_id, id);
+
+--
+-- Name: load_board_escrows load_board_escrows_bid_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_escrows
+    ADD CONSTRAINT load_board_escrows_bid_fk FOREIGN KEY (bid_id) REFERENCES public.bids(id);
+
+--
+-- Name: load_board_escrows load_board_escrows_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_escrows
+    ADD CONSTRAINT load_board_escrows_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: load_board_escrows load_board_escrows_hold_entry_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_escrows
+    ADD CONSTRAINT load_board_escrows_hold_entry_fk FOREIGN KEY (tenant_id, hold_entry_id) REFERENCES public.journal_entries(tenant_id, id);
+
+--
+-- Name: load_board_escrows load_board_escrows_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_escrows
+    ADD CONSTRAINT load_board_escrows_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id);
+
+--
+-- Name: load_board_escrows load_board_escrows_settle_entry_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_escrows
+    ADD CONSTRAINT load_board_escrows_settle_entry_fk FOREIGN KEY (tenant_id, settle_entry_id) REFERENCES public.journal_entries(tenant_id, id);
+
+--
+-- Name: load_board_escrows load_board_escrows_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.load_board_escrows
+    ADD CONSTRAINT load_board_escrows_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+--
 -- Name: load_board_posts load_board_posts_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -13433,6 +14262,12 @@ ALTER TABLE public.ledger_accounts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.live_feed ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: load_board_escrows; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.load_board_escrows ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: load_board_posts; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -13569,6 +14404,12 @@ CREATE POLICY party_carrier ON public.equipment FOR SELECT TO authenticated USIN
 --
 
 CREATE POLICY party_carrier ON public.facilities FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (cardinality(( SELECT app_private.party_ids('carrier'::text) AS party_ids)) > 0)));
+
+--
+-- Name: load_board_escrows party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.load_board_escrows FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
 
 --
 -- Name: load_board_posts party_carrier; Type: POLICY; Schema: public; Owner: postgres
@@ -14459,6 +15300,12 @@ CREATE POLICY tenant_select ON public.ledger_accounts FOR SELECT TO authenticate
 --
 
 CREATE POLICY tenant_select ON public.live_feed FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: load_board_escrows tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.load_board_escrows FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: load_board_posts tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -15748,6 +16595,169 @@ REVOKE ALL ON FUNCTION app_private.ledger_refuse_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.live_feed_notify() FROM PUBLIC;
 
 --
+-- Name: FUNCTION load_board_account(p_tenant_id uuid, p_code text, p_currency text, p_party_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_account(p_tenant_id uuid, p_code text, p_currency text, p_party_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION load_board_bid_accept(p_bid_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_bid_accept(p_bid_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.load_board_bid_accept(p_bid_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION load_board_bid_expire(p_bid_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_bid_expire(p_bid_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.load_board_bid_expire(p_bid_id uuid) TO authenticated;
+
+--
+-- Name: TABLE bids; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.bids TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.bids TO authenticated;
+
+--
+-- Name: FUNCTION load_board_bid_for(p_bid_id uuid, p_permission text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_bid_for(p_bid_id uuid, p_permission text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION load_board_bid_move(b public.bids, p_to text, p_verb text, p_respond_by timestamp with time zone); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_bid_move(b public.bids, p_to text, p_verb text, p_respond_by timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION load_board_bid_place(p_post_id uuid, p_amount_cents bigint, p_note text, p_carrier_party_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_bid_place(p_post_id uuid, p_amount_cents bigint, p_note text, p_carrier_party_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.load_board_bid_place(p_post_id uuid, p_amount_cents bigint, p_note text, p_carrier_party_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION load_board_bid_refuse_unless_open(b public.bids); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_bid_refuse_unless_open(b public.bids) FROM PUBLIC;
+
+--
+-- Name: FUNCTION load_board_bid_reopen(p_bid_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_bid_reopen(p_bid_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.load_board_bid_reopen(p_bid_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION load_board_bid_withdraw(p_bid_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_bid_withdraw(p_bid_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.load_board_bid_withdraw(p_bid_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION load_board_escrow_settle(p_escrow_id uuid, p_to text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_escrow_settle(p_escrow_id uuid, p_to text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION load_board_lane_key(p_origin_city text, p_origin_region text, p_destination_city text, p_destination_region text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_lane_key(p_origin_city text, p_origin_region text, p_destination_city text, p_destination_region text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.load_board_lane_key(p_origin_city text, p_origin_region text, p_destination_city text, p_destination_region text) TO authenticated;
+
+--
+-- Name: TABLE load_board_posts; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.load_board_posts TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.load_board_posts TO authenticated;
+
+--
+-- Name: FUNCTION load_board_lane_twin(p public.load_board_posts); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_lane_twin(p public.load_board_posts) FROM PUBLIC;
+
+--
+-- Name: FUNCTION load_board_on_load_status(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_on_load_status() FROM PUBLIC;
+
+--
+-- Name: FUNCTION load_board_open_post(p_post_id uuid, p_permission text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_open_post(p_post_id uuid, p_permission text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION load_board_post_close(p_post_id uuid, p_to text, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_post_close(p_post_id uuid, p_to text, p_reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION load_board_post_create(p_load_id uuid, p_post jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_post_create(p_load_id uuid, p_post jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.load_board_post_create(p_load_id uuid, p_post jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION load_board_post_guard(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_post_guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION load_board_post_json(p_post_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_post_json(p_post_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION load_board_post_merge(p_post_id uuid, p_into_post_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_post_merge(p_post_id uuid, p_into_post_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.load_board_post_merge(p_post_id uuid, p_into_post_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION load_board_post_unmerge(p_post_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_post_unmerge(p_post_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.load_board_post_unmerge(p_post_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION load_board_post_update(p_post_id uuid, p_changes jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_post_update(p_post_id uuid, p_changes jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.load_board_post_update(p_post_id uuid, p_changes jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION load_board_post_withdraw(p_post_id uuid, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_post_withdraw(p_post_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.load_board_post_withdraw(p_post_id uuid, p_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION load_board_release_merged(p_post_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.load_board_release_merged(p_post_id uuid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION outbox_ack(p_event_id uuid, p_ok boolean, p_error text, p_deliveries jsonb, p_max_attempts integer); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -16467,13 +17477,6 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.alerts TO service_role;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.alerts TO authenticated;
 
 --
--- Name: TABLE bids; Type: ACL; Schema: public; Owner: postgres
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.bids TO service_role;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.bids TO authenticated;
-
---
 -- Name: TABLE carrier_capacity; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -16649,11 +17652,11 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.live_feed TO service_role;
 GRANT SELECT ON TABLE public.live_feed TO authenticated;
 
 --
--- Name: TABLE load_board_posts; Type: ACL; Schema: public; Owner: postgres
+-- Name: TABLE load_board_escrows; Type: ACL; Schema: public; Owner: postgres
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.load_board_posts TO service_role;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.load_board_posts TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.load_board_escrows TO service_role;
+GRANT SELECT ON TABLE public.load_board_escrows TO authenticated;
 
 --
 -- Name: TABLE load_events; Type: ACL; Schema: public; Owner: postgres

@@ -12,4 +12,5 @@ export interface Contracts extends Record<PortalName, unknown> {
   broker: typeof import("./broker/contract.ts").contract;
   tms_admin: typeof import("./tms_admin/contract.ts").contract;
   carrier: typeof import("./carrier/contract.ts").contract;
+  load_board: typeof import("./load_board/contract.ts").contract;
 }

@@ -16,6 +16,7 @@ export const PORTALS = [
   { name: "broker", fn: "broker" },
   { name: "tms_admin", fn: "tms_admin" },
   { name: "carrier", fn: "carrier" },
+  { name: "load_board", fn: "load_board" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];

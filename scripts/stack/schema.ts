@@ -21,7 +21,7 @@ export const MIGRATIONS_DIR = join(PROJECT_ROOT, "supabase", "migrations");
 export const SNAPSHOT_SCHEMAS = ["public", "app_private", "ops", "app_partitions"];
 
 /** Owners a migration may name: the platform, the shared freight domain, or a portal. */
-export const MIGRATION_OWNERS = ["platform", "freight", "rates", "crm", "autonomous", "broker", "shipper", "carrier", "tms_admin"];
+export const MIGRATION_OWNERS = ["platform", "freight", "rates", "crm", "autonomous", "broker", "shipper", "carrier", "load_board", "tms_admin"];
 
 /** Drops what changes between runs of the same migrations. */
 export function normalizeDump(text: string): string {
@@ -88,7 +88,7 @@ export function layoutProblems(files: { name: string; sql: string }[]): string[]
   const re = /\bcreate\s+(?:or\s+replace\s+)?(function|procedure)\s+([a-z_][a-z0-9_$]*(?:\s*\.\s*[a-z_][a-z0-9_$]*)?)\s*\(/gi;
   for (const f of files) {
     const m = /^(\d{14})_([a-z]+(?:_[a-z0-9]+)*)\.sql$/.exec(f.name);
-    // (an owner may hold an underscore, tms_admin: the longest listed owner the name starts with)
+    // (an owner may hold an underscore, tms_admin, load_board: the longest listed owner the name starts with)
     const owner = m && (MIGRATION_OWNERS.filter((o) => m[2].startsWith(`${o}_`)).sort((a, b) => b.length - a.length)[0] ?? m[2].split("_")[0]);
     if (!m || !m[2].includes("_")) {
       problems.push(`${f.name}: not named <timestamp>_<owner>_<topic>.sql`);

@@ -17,8 +17,9 @@
 -------------------------------------------------------------------------------------------
 -- tables
 -------------------------------------------------------------------------------------------
+-- (the first segment is a portal or area name: portal names may have an underscore, load_board)
 create table public.flag_definitions (
-  key              text primary key constraint flag_definitions_key_format_check check (key ~ '^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)+$'),
+  key              text primary key constraint flag_definitions_key_format_check check (key ~ '^[a-z][A-Za-z0-9_]*(\.[a-z][A-Za-z0-9]*)+$'),
   value_type       text not null constraint flag_definitions_value_type_allowed_check check (value_type in ('boolean', 'integer', 'number', 'string')),
   min_value        numeric,
   max_value        numeric,

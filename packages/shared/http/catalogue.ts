@@ -90,6 +90,12 @@ export const CATALOGUE = {
   edi_credential_missing: { status: 422, title: "credential_ref names no Vault secret", sqlstate: "SY154" },
   insurance_document_invalid: { status: 422, title: "The insurance certificate document is not the carrier's", sqlstate: "SY130" },
   capacity_date_past: { status: 422, title: "Capacity is offered for today or later", sqlstate: "SY131" },
+  // load board portal (supabase/migrations/*_load_board_portal.sql)
+  load_board_duplicate_load: { status: 409, title: "The load is posted already", sqlstate: "SY140" },
+  load_board_duplicate_lane: { status: 409, title: "The same lane, day and equipment is posted already", sqlstate: "SY141" },
+  load_board_post_closed: { status: 409, title: "The post is not open", sqlstate: "SY142" },
+  load_board_bid_closed: { status: 409, title: "The bid is not open", sqlstate: "SY143" },
+  load_board_not_postable: { status: 409, title: "The load cannot be posted", sqlstate: "SY144" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

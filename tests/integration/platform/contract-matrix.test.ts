@@ -138,6 +138,21 @@ Object.assign(FIXTURES, {
   "broker/scorecard": { as: "ops", succeeds: true, input: () => ({}) },
   "broker/revert": { as: "ops", succeeds: false, why: "needs an agent's reversible run", input: () => ({ trace_id: hex(16) }) },
   "broker/revert_clear": { as: "ops", succeeds: false, why: "needs a reverted run", input: () => ({ trace_id: hex(16) }) },
+  // the load board's writes name nothing that exists (posting a demo load would change its board)
+  "load_board/post": { as: "dispatcher", succeeds: false, why: "posting a demo load would change other files' fixtures", input: () => ({ load_id: randomUUID(), target_rate_cents: 180000 }) },
+  "load_board/update_post": { as: "dispatcher", succeeds: false, why: "needs an open post", input: () => ({ post_id: randomUUID(), target_rate_cents: 175000 }) },
+  "load_board/withdraw_post": { as: "dispatcher", succeeds: false, why: "needs an open post", input: () => ({ post_id: randomUUID() }) },
+  "load_board/board": { as: "ops", succeeds: true, input: () => ({}) },
+  "load_board/bid": { as: "dispatcher", succeeds: false, why: "needs an open post", input: () => ({ post_id: randomUUID(), amount_cents: 170000, carrier_party_id: randomUUID() }) },
+  "load_board/withdraw_bid": { as: "dispatcher", succeeds: false, why: "needs an open bid", input: () => ({ bid_id: randomUUID() }) },
+  "load_board/accept_bid": { as: "dispatcher", succeeds: false, why: "needs an open bid", input: () => ({ bid_id: randomUUID() }) },
+  "load_board/escrow": { as: "ops", succeeds: true, input: () => ({}) },
+  "load_board/merge_post": { as: "ops", succeeds: false, why: "an agent's task on duplicate posts", input: () => ({ post_id: randomUUID(), into_post_id: randomUUID() }) },
+  "load_board/unmerge_post": { as: "ops", succeeds: false, why: "the reverse of merge_post", input: () => ({ post_id: randomUUID() }) },
+  "load_board/expire_bid": { as: "ops", succeeds: false, why: "an agent's task on a bid past its deadline", input: () => ({ bid_id: randomUUID() }) },
+  "load_board/reopen_bid": { as: "ops", succeeds: false, why: "the reverse of expire_bid", input: () => ({ bid_id: randomUUID() }) },
+  "load_board/revert": { as: "ops", succeeds: false, why: "needs an agent's reversible run", input: () => ({ trace_id: hex(16) }) },
+  "load_board/revert_clear": { as: "ops", succeeds: false, why: "needs a reverted run", input: () => ({ trace_id: hex(16) }) },
 } satisfies Record<string, Fixture>);
 // TMS Admin writes go to the matrix's tenant (no other file reads its settings).
 Object.assign(FIXTURES, {
