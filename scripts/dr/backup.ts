@@ -18,7 +18,8 @@ import { freePort } from "../stack/processes.ts";
 import { pgCmd, pgCmdOrFail, removeCluster, startCluster } from "../stack/postgres.ts";
 import { ensureArchiving } from "../stack/standby.ts";
 import { OpsError } from "../ops/errors.ts";
-import { connectDr, type Log, Runbook, sleep, type Sql } from "./runbook.ts";
+import { poll } from "../stack/processes.ts";
+import { connectDr, type Log, Runbook, type Sql } from "./runbook.ts";
 
 export interface BackupReport {
   run_id: number;
@@ -86,12 +87,9 @@ const COUNTS = `select (select count(*) from public.tenants)::int as tenants, (s
 /** Archives the WAL written so far (pg_switch_wal) and waits for the archiver: what a restore can reach. */
 async function archiveNow(sql: Sql): Promise<string> {
   const [{ wal }] = await sql`select pg_walfile_name(pg_switch_wal()) as wal`;
-  for (let n = 0; n < 300; n++) {
-    const [a] = await sql`select last_archived_wal >= ${wal} as done from pg_stat_archiver`;
-    if (a.done) return wal;
-    await sleep(100);
-  }
-  throw new Error(`WAL segment ${wal} was not archived within 30 s`);
+  const done = await poll(30_000, async () => (await sql`select last_archived_wal >= ${wal} as done from pg_stat_archiver`)[0].done);
+  if (!done) throw new Error(`WAL segment ${wal} was not archived within 30 s`);
+  return wal;
 }
 
 export async function restoreTest(i: Instance, opts: { log: Log; targetTime?: Date }): Promise<RestoreReport> {
@@ -130,12 +128,8 @@ ${target}
     await rb.step("recover to the point in time (restore_command from the WAL archive)", async () => {
       startCluster(scratch);
       restored = connectDr(dbUrl(scratch));
-      for (let n = 0; n < 600; n++) {
-        const [r] = await restored`select pg_is_in_recovery() as rec`;
-        if (!r.rec) return;
-        await sleep(100);
-      }
-      throw new Error("recovery did not finish within 60 s");
+      const done = await poll(60_000, async () => !(await restored!`select pg_is_in_recovery() as rec`)[0].rec);
+      if (!done) throw new Error("recovery did not finish within 60 s");
     }, () => ({ through: wal }));
     const recoveryMs = Math.round(performance.now() - t0);
     const db = restored!;

@@ -27,7 +27,8 @@ import { STANDBY_SLOT, standbyOf, swapPrimary } from "../stack/standby.ts";
 import { proveGreen, type CheckResult } from "../prove-green/checks.ts";
 import { STOP_SQL } from "../ops/switch.ts";
 import { type LossWindow, lossWindow } from "./loss.ts";
-import { connectDr, type Log, Runbook, sleep, type Sql } from "./runbook.ts";
+import { poll } from "../stack/processes.ts";
+import { connectDr, type Log, Runbook, type Sql } from "./runbook.ts";
 import { OpsError } from "../ops/errors.ts";
 
 /** prove-green's checks that can be green while autonomy is halted and the outage is in the SLO window. */
@@ -108,12 +109,11 @@ export async function cutover(i: Instance, opts: CutoverOptions): Promise<Cutove
       });
       const target = lastCheckpoint(i);
       await rb.step("standby replays to the primary's last LSN", async () => {
-        for (let n = 0; n < 300; n++) {
+        const replayed = await poll(30_000, async () => {
           const [r] = await standby`select pg_last_wal_replay_lsn() > ${target}::pg_lsn as done, pg_last_wal_replay_lsn()::text as lsn`;
-          if (r.done) return { target, replayed: r.lsn };
-          await sleep(100);
-        }
-        return { target, replayed: null }; // not reached: the loss window below says what is missing
+          return r.done && (r.lsn as string);
+        });
+        return { target, replayed }; // null, not reached: the loss window below says what is missing
       }, (r) => r);
     } else if (isRunning(i)) {
       // Unreachable but its postmaster lives (hung, partitioned): fence it before promoting.
@@ -147,12 +147,8 @@ export async function cutover(i: Instance, opts: CutoverOptions): Promise<Cutove
       return { runtime: "restarted", db_port: promoted.dbPort };
     }, (r) => r);
     await rb.step("pg_cron launcher on the new primary", async () => {
-      for (let n = 0; n < 100; n++) {
-        const [r] = await standby`select count(*)::int as n from pg_stat_activity where backend_type = 'pg_cron launcher'`;
-        if (r.n === 1) return;
-        await sleep(100);
-      }
-      throw new Error("pg_cron's launcher did not start on the new primary");
+      const started = await poll(10_000, async () => (await standby`select count(*)::int as n from pg_stat_activity where backend_type = 'pg_cron launcher'`)[0].n === 1);
+      if (!started) throw new Error("pg_cron's launcher did not start on the new primary");
     });
     const checks = await rb.step("prove-green against the new primary", async () => {
       const r = await proveGreen(promoted, CUTOVER_CHECKS);

@@ -18,7 +18,8 @@ import { cutover } from "./cutover.ts";
 import { failback } from "./failback.ts";
 import { killPrimary } from "./faults.ts";
 import { missingQuotes, startLoad } from "./load.ts";
-import { connectDr, type Log, sleep } from "./runbook.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connectDr, type Log } from "./runbook.ts";
 
 const current = (i: Instance) => loadInstance(i.name)!;
 

@@ -9,7 +9,8 @@ import { dbUrl, type Instance } from "../stack/instance.ts";
 import { isRunning, pgCmd, sqlValue, startCluster, stopCluster } from "../stack/postgres.ts";
 import { cloneStandby, configureStandby, STANDBY_SLOT, standbyOf } from "../stack/standby.ts";
 import { OpsError } from "../ops/errors.ts";
-import { connectDr, type Log, Runbook, sleep } from "./runbook.ts";
+import { poll } from "../stack/processes.ts";
+import { connectDr, type Log, Runbook } from "./runbook.ts";
 
 export interface FailbackReport {
   run_id: number;
@@ -51,12 +52,12 @@ export async function failback(i: Instance, opts: { principal: string; log: Log 
     if (method === "pg_rewind") configureStandby(old);
     await rb.step("start it as a standby", () => startCluster(old));
     const lag = await rb.step("streaming from the new primary", async () => {
-      for (let n = 0; n < 300; n++) {
+      const r = await poll(30_000, async () => {
         const [r] = await primary`select state, lag_bytes::float8, lag_seconds::float8 from app_private.dr_replication() where slot = ${STANDBY_SLOT}`;
-        if (r?.state === "streaming") return r;
-        await sleep(100);
-      }
-      throw new Error("the old primary did not start streaming within 30 s");
+        return r?.state === "streaming" && r;
+      });
+      if (!r) throw new Error("the old primary did not start streaming within 30 s");
+      return r;
     }, (r) => r);
     const report: FailbackReport = {
       run_id: 0, standby: `127.0.0.1:${old.dbPort}`, method, state: lag.state, lag_bytes: lag.lag_bytes, lag_seconds: lag.lag_seconds,

@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { dbUrl, type Instance } from "../stack/instance.ts";
-import { connectDr, sleep } from "./runbook.ts";
+import { poll } from "../stack/processes.ts";
+import { connectDr } from "./runbook.ts";
 
 /**
  * Stops the standby's WAL receiver (primary_conninfo '' and a reload): from here on, what the
@@ -13,12 +14,8 @@ export async function stopWalReceiver(standby: Instance): Promise<void> {
   try {
     await sql`alter system set primary_conninfo = ''`;
     await sql`select pg_reload_conf()`;
-    for (let n = 0; n < 100; n++) {
-      const [r] = await sql`select count(*)::int as n from pg_stat_wal_receiver`;
-      if (r.n === 0) return;
-      await sleep(100);
-    }
-    throw new Error("the standby's WAL receiver did not stop");
+    const stopped = await poll(10_000, async () => (await sql`select count(*)::int as n from pg_stat_wal_receiver`)[0].n === 0);
+    if (!stopped) throw new Error("the standby's WAL receiver did not stop");
   } finally {
     await sql.end({ timeout: 1 });
   }

@@ -56,7 +56,6 @@ export class Runbook {
 }
 
 export const round = (ms: number) => Math.round(ms * 10) / 10;
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A one-connection client for a runbook (short connect timeout: a dead server answers fast). */
 export const connectDr = (url: string) =>

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
 import { startFaultStack } from "../faults/stack.ts";
 import { PROJECT_ROOT } from "../stack/instance.ts";
-import { freePort, pidAlive } from "../stack/processes.ts";
+import { freePort, pidAlive, poll } from "../stack/processes.ts";
 import { ensureN8n, N8N_BIN, N8N_VERSION } from "./install.ts";
 import { startReceivers } from "./receivers.ts";
 import { loadTemplate, templateFiles } from "./templates.ts";
@@ -46,13 +46,9 @@ function assert(cond: unknown, msg: string): asserts cond {
 }
 
 async function until<T>(what: string, fn: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await Promise.resolve().then(fn).catch(() => null);
-    if (v) return v;
-    await sleep(200);
-  }
-  throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+  const v = await poll(ms, () => Promise.resolve().then(fn).catch(() => null), 200);
+  if (v === null) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+  return v;
 }
 
 async function main(): Promise<number> {

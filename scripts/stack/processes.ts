@@ -71,3 +71,15 @@ export async function stopDaemon(pidFile: string, graceMs = 5000): Promise<void>
   }
   rmSync(pidFile, { force: true });
 }
+
+type Maybe<T> = T | null | undefined | false;
+/** Asks `probe` every `every` ms until it answers (anything truthy) or `ms` have passed: null then. */
+export async function poll<T>(ms: number, probe: () => Maybe<T> | Promise<Maybe<T>>, every = 100): Promise<T | null> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() >= end) return null;
+    await new Promise((r) => setTimeout(r, every));
+  }
+}

@@ -129,6 +129,13 @@ export async function openLoad(t: FreightTenant, pickup: string): Promise<string
   return (result as { r: { load_id: string } }[])[0].r.load_id;
 }
 
+/** The agents' run on a task key of a tenant's portal (the scheduler's own tick may have got there first: either is "one tick"). */
+export const agentRun = async (tenant: string, portal: string, key: string) =>
+  (await sql`select trace_id, result, reverted_at from action_runs where tenant_id = ${tenant} and portal = ${portal} and task_key = ${key}`)[0];
+
+/** A principal's name (what `ops revert --as` takes). */
+export const principalName = async (id: string) => (await sql`select name from principals where id = ${id}`)[0].name as string;
+
 /** The document's bytes as that user downloads them (GET documents/<id>). */
 export async function download(documentId: string, user: string, tenant: string) {
   const res = await fetch(fnUrl(`documents/${documentId}`), { headers: { authorization: `Bearer ${await userJwt(user, { tenant })}` } });

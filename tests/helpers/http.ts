@@ -4,7 +4,14 @@ import type { PortalManifest } from "../../packages/shared/pipeline/manifest.ts"
 import { signRequest } from "../../packages/shared/security/hmac.ts";
 import { DEMO_TENANT, machineKey, USERS, userJwt } from "./auth.ts";
 import { sql } from "./db.ts";
-import { fnUrl } from "./env.ts";
+import { fnUrl, stackEnv } from "./env.ts";
+
+/** One autopilot tick now (as pg_cron calls it, with the service key); its JSON report. */
+export async function tick(): Promise<any> {
+  const res = await postJson(fnUrl("autopilot/tick"), {}, stackEnv.serviceRoleKey);
+  expect(res.status).toBe(200);
+  return res.json();
+}
 
 /** A JSON POST with an optional bearer token (a string body is sent as it is). */
 export const postJson = (url: string, body: unknown, token: string | null, headers: Record<string, string> = {}) =>

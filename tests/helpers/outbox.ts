@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type postgres from "postgres";
 import { Webhook } from "standardwebhooks";
+import { poll } from "../../scripts/stack/processes.ts";
 
 /** Outbox test fixtures: a receiver, a tenant with one subscription to it, events, polling. */
 
@@ -88,11 +89,4 @@ export async function publishEvents(sql: postgres.Sql, tenant: string, count: nu
 }
 
 /** Polls `pred` every 50 ms for up to `ms`; its last answer. */
-export async function until(pred: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await pred()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return pred();
-}
+export const until = async (pred: () => boolean | Promise<boolean>, ms: number): Promise<boolean> => (await poll(ms, pred, 50)) ?? false;

@@ -17,10 +17,7 @@ export const duplicatePosts = defineDetector({
              equipment_type, created_at
       from public.load_board_posts where tenant_id = ${tenantId} and status = 'open'
       order by created_at limit 500`;
-    const posts = open.map((p): PostFacts => ({
-      id: p.id, posted_by: p.posted_by, origin_city: p.origin_city, origin_region: p.origin_region, destination_city: p.destination_city,
-      destination_region: p.destination_region, pickup_on: p.pickup_on, equipment_type: p.equipment_type, created_at: new Date(p.created_at),
-    }));
+    const posts = open.map((p) => ({ ...p, created_at: new Date(p.created_at) }) as PostFacts);
     return planMerges(posts).slice(0, 20)
       .map((m) => ({ action: mergePost, key: `merge-post:${m.post_id}`, input: m }));
   },

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { USERS, userJwt } from "../../helpers/auth.ts";
 import { runScript } from "../../helpers/cli.ts";
 import { fnUrl, stackEnv } from "../../helpers/env.ts";
+import { poll } from "../../../scripts/stack/processes.ts";
 import { ensureTenant, sql } from "../../helpers/db.ts";
 import { expectProblem, portal } from "../../helpers/http.ts";
 
@@ -23,13 +24,10 @@ const post = async (path: string) => {
 };
 const tick = () => post("autopilot/tick");
 const flag = async (key: string) => (await sql`select public.flag_value(${key}) as v`)[0].v;
-const until = async <T>(what: string, fn: () => Promise<T | null | undefined | false>, tries = 120): Promise<T> => {
-  for (let i = 0; i < tries; i++) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`gave up waiting for ${what}`);
+const until = async <T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> => {
+  const v = await poll(ms, fn, 250);
+  if (v === null) throw new Error(`gave up waiting for ${what}`);
+  return v;
 };
 
 /** A webhook receiver: answers `status()`, records every webhook-id it was sent. */
@@ -149,7 +147,7 @@ describe("a tenant whose requests fail", () => {
     await until("deliveries", async () => {
       await post("outbox-relay");
       return new Set(goodHook.hits).size >= 30 && badHook.hits.includes(badEvent);
-    }, 20);
+    }, 20_000);
 
     // Shown to operators: ops status and ops quarantine list.
     const status = (await ops("status", "--json")).json().data;
@@ -174,7 +172,7 @@ describe("a tenant whose requests fail", () => {
     // and its agents take up the overdue quote.
     await tick();
     expect((await sql`select 1 from quarantines where tenant_id = ${bad} and released_at is null`).length).toBe(0);
-    expect(await until("the bad tenant's escalation after release", async () => (await tick(), await escalated(badQuote)), 5)).toBe(true);
+    expect(await until("the bad tenant's escalation after release", async () => (await tick(), await escalated(badQuote)), 15_000)).toBe(true);
   });
 });
 
@@ -198,14 +196,14 @@ describe("a subscription that always answers 500", () => {
     const q = await until("the subscription's quarantine", async () => {
       await post("outbox-relay");
       return (await sql`select id, reason from quarantines where kind = 'subscription' and subject = ${badSub} and released_at is null`)[0];
-    }, 40);
+    }, 30_000);
     expect(q.reason).toContain("HTTP 500");
     // The rest flows: every event delivered to the fine subscriptions, each once.
     await until("every event delivered", async () => {
       await post("outbox-relay");
       const [r] = await sql`select count(*) filter (where state = 'delivered')::int as n from outbox_events where id = any(${[...first, ...others]}::uuid[])`;
       return r.n === 12;
-    }, 40);
+    }, 30_000);
     expect(new Set(good.hits)).toEqual(new Set(first));
     expect(good.hits).toHaveLength(6);
     expect(new Set(elsewhere.hits)).toEqual(new Set(others));
@@ -218,7 +216,7 @@ describe("a subscription that always answers 500", () => {
     await until("the later events delivered", async () => {
       await post("outbox-relay");
       return later.every((id) => good.hits.includes(id));
-    }, 20);
+    }, 20_000);
     expect(bad.hits.length).toBe(hitsAtQuarantine);
     const [{ parked }] = await sql`select app_private.quarantine_parked(${q.id}) as parked`;
     expect(Number(parked)).toBe(8);
@@ -242,10 +240,10 @@ describe("a subscription that always answers 500", () => {
     await until("the parked events delivered to the released subscription", async () => {
       await post("outbox-relay");
       return [...first, ...later].every((id) => bad.hits.includes(id));
-    }, 40);
+    }, 30_000);
     // ... once each, and the release itself is an event of the tenant (autonomous.quarantine.released).
     const [released] = await sql`select id from outbox_events where tenant_id = ${tenant} and event_type = 'autonomous.quarantine.released'`;
-    await until("the release event delivered", async () => (await post("outbox-relay"), good.hits.includes(released.id)), 20);
+    await until("the release event delivered", async () => (await post("outbox-relay"), good.hits.includes(released.id)), 20_000);
     expect(good.hits.length).toBe(new Set(good.hits).size);
     expect(new Set(good.hits)).toEqual(new Set([...first, ...later, released.id]));
     expect((await sql`select count(*)::int as n from outbox_events where id = any(${[...first, ...later]}::uuid[]) and state = 'delivered'`)[0].n).toBe(8);
@@ -272,7 +270,7 @@ describe("a detector that keeps throwing", () => {
     const q = await until("the detector's quarantine", async () => {
       await tick();
       return (await sql`select id, reason from quarantines where kind = 'detector' and tenant_id = ${tenant} and released_at is null`)[0];
-    }, 5);
+    }, 15_000);
     expect(q.reason).toMatch(/^3 runs in a row threw: .*division by zero/);
     const skipped = await tick();
     expect(skipped.agents.rates.quarantined).toContain(`rates.stale_index@${tenant}`);

@@ -11,21 +11,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScript } from "../../helpers/cli.ts";
 import { sql, withEmergencyStop } from "../../helpers/db.ts";
-import { fnUrl, stackEnv } from "../../helpers/env.ts";
-import { act, asUser, day, type FreightTenant, freightTenant, openLoad } from "../../helpers/freight.ts";
-import { expectProblem, portal } from "../../helpers/http.ts";
+import { act, agentRun, asUser, day, type FreightTenant, freightTenant, openLoad, principalName } from "../../helpers/freight.ts";
+import { expectProblem, portal, tick } from "../../helpers/http.ts";
 
 let t: FreightTenant;
 
-const tick = async () => {
-  const res = await fetch(fnUrl("autopilot/tick"), { method: "POST", headers: { authorization: `Bearer ${stackEnv.serviceRoleKey}`, "content-type": "application/json" }, body: "{}" });
-  expect(res.status).toBe(200);
-  return res.json();
-};
-/** The agents' run on a task key (the scheduler's own tick may have got there first: either is "one tick"). */
-const runOf = async (key: string) =>
-  (await sql`select trace_id, result, reverted_at from action_runs where tenant_id = ${t.id} and portal = 'broker' and task_key = ${key}`)[0];
-const principalName = async (id: string) => (await sql`select name from principals where id = ${id}`)[0].name as string;
+const runOf = (key: string) => agentRun(t.id, "broker", key);
 
 /** A load tendered by the dispatcher to `carrier`. */
 async function tendered(carrier: string): Promise<{ load: string; tender: string }> {

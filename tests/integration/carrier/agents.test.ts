@@ -9,18 +9,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScript } from "../../helpers/cli.ts";
 import { sql, withEmergencyStop } from "../../helpers/db.ts";
-import { fnUrl, stackEnv } from "../../helpers/env.ts";
 import { act, day, type FreightTenant, freightTenant, openLoad } from "../../helpers/freight.ts";
-import { expectProblem, portal } from "../../helpers/http.ts";
+import { expectProblem, portal, tick } from "../../helpers/http.ts";
 
 let t: FreightTenant;
 let opsName: string;
 
-const tick = async () => {
-  const res = await fetch(fnUrl("autopilot/tick"), { method: "POST", headers: { authorization: `Bearer ${stackEnv.serviceRoleKey}`, "content-type": "application/json" }, body: "{}" });
-  expect(res.status).toBe(200);
-  return res.json();
-};
 /** The agents' run for a carrier (the scheduler's own tick may have got there first: either is "one tick"). */
 const runFor = async (party: string) =>
   (await sql`select trace_id, task_key, result, reverted_at from action_runs where tenant_id = ${t.id} and portal = 'carrier'

@@ -8,18 +8,18 @@
  * Last: a verified base backup (what backup freshness reads) and a point-in-time restore test.
  * The drill with its RPO/RTO figures under load (also kill -9 mid-load): `npm run dr-drill`.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiUrl, dbUrl, ensureInstance, type Instance, loadInstance } from "../../../scripts/stack/instance.ts";
 import { destroy, up } from "../../../scripts/stack/manager.ts";
-import { freePort } from "../../../scripts/stack/processes.ts";
+import { freePort, poll } from "../../../scripts/stack/processes.ts";
 import { ensureStandby, standbyOf } from "../../../scripts/stack/standby.ts";
 import { killPrimary, stopWalReceiver } from "../../../scripts/dr/faults.ts";
 import { missingQuotes, opsToken, priceOne, startLoad } from "../../../scripts/dr/load.ts";
 import { runScript } from "../../helpers/cli.ts";
 
 let inst: Instance;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The stack as its state file says now (a cutover swaps primary and standby). */
 const current = () => loadInstance(inst.name)!;
@@ -40,14 +40,10 @@ const tick = () => fetch(`${apiUrl(inst)}/functions/v1/autopilot/tick`, {
 const inRecovery = (i: Instance) => withDb(i, async (sql) => (await sql`select pg_is_in_recovery() as r`)[0].r as boolean);
 const halted = (i: Instance) => withDb(i, async (sql) => (await sql`select public.flag_value('autonomy.emergencyStop') as v`)[0].v);
 
-type Maybe<T> = T | null | undefined | false;
-async function until<T>(what: string, fn: () => Promise<Maybe<T>> | Maybe<T>, tries = 150): Promise<T> {
-  for (let n = 0; n < tries; n++) {
-    const v = await fn();
-    if (v) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
+async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms = 15_000): Promise<T> {
+  const v = await poll(ms, fn);
+  if (v === null) throw new Error(`timed out waiting for ${what}`);
+  return v;
 }
 
 beforeAll(async () => {
@@ -87,7 +83,7 @@ describe("the standby and its lag (issue 19 item 1)", () => {
         await sql`select pg_switch_wal()`; // WAL the standby receives and does not replay
         const [x] = await sql`select lag_bytes from app_private.dr_replication()`;
         return Number(x.lag_bytes) > 1024;
-      }), 50);
+      }), 15_000);
       await tick();
       const [a] = await alerts();
       expect(a.detail).toMatchObject({ slot: "switchyard_standby", state: "streaming", max_bytes: 1024 });

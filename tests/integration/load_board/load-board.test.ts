@@ -10,22 +10,14 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScript } from "../../helpers/cli.ts";
 import { sql, withEmergencyStop } from "../../helpers/db.ts";
-import { fnUrl, stackEnv } from "../../helpers/env.ts";
-import { act, asUser, day, type FreightTenant, freightTenant, openLoad } from "../../helpers/freight.ts";
-import { expectProblem, portal } from "../../helpers/http.ts";
+import { act, agentRun, asUser, day, type FreightTenant, freightTenant, openLoad, principalName } from "../../helpers/freight.ts";
+import { expectProblem, portal, tick } from "../../helpers/http.ts";
 
 let t: FreightTenant;
 /** A second member of the brokerage's staff (posting what the dispatcher posted too). */
 let colleague: string;
 
-const tick = async () => {
-  const res = await fetch(fnUrl("autopilot/tick"), { method: "POST", headers: { authorization: `Bearer ${stackEnv.serviceRoleKey}`, "content-type": "application/json" }, body: "{}" });
-  expect(res.status).toBe(200);
-  return res.json();
-};
-const runOf = async (key: string) =>
-  (await sql`select trace_id, result, reverted_at from action_runs where tenant_id = ${t.id} and portal = 'load_board' and task_key = ${key}`)[0];
-const principalName = async (id: string) => (await sql`select name from principals where id = ${id}`)[0].name as string;
+const runOf = (key: string) => agentRun(t.id, "load_board", key);
 /** Entries of the tenant whose lines do not sum to zero (0: the ledger balances). */
 const unbalanced = async () =>
   (await sql`select count(*)::int as n from (select entry_id from journal_lines where tenant_id = ${t.id}

@@ -4,17 +4,13 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { USERS, userJwt } from "../../helpers/auth.ts";
 import { runScript } from "../../helpers/cli.ts";
-import { fnUrl, stackEnv } from "../../helpers/env.ts";
+import { fnUrl } from "../../helpers/env.ts";
+import { tick } from "../../helpers/http.ts";
 import { sql } from "../../helpers/db.ts";
 
 const slack: { text: string; trace_url: string; source: string }[] = [];
 let server: Server;
 
-const tick = async () => {
-  const res = await fetch(fnUrl("autopilot/tick"), { method: "POST", headers: { authorization: `Bearer ${stackEnv.serviceRoleKey}`, "content-type": "application/json" }, body: "{}" });
-  expect(res.status).toBe(200);
-  return res.json();
-};
 const flag = async (key: string) => (await sql`select public.flag_value(${key}) as v`)[0].v;
 const setGlobal = (key: string, value: string) =>
   sql`update feature_flags_v2 set value = ${value}, reason = 'test reset' where key = ${key} and scope = 'global'`;

@@ -2,20 +2,14 @@ import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { USERS } from "../../helpers/auth.ts";
 import { runScript } from "../../helpers/cli.ts";
-import { fnUrl, stackEnv } from "../../helpers/env.ts";
 import { ensureTenant, sql, withFlag } from "../../helpers/db.ts";
-import { expectProblem, portal } from "../../helpers/http.ts";
+import { expectProblem, portal, tick } from "../../helpers/http.ts";
 
 /**
  * Issue 12, item 9: budget.agents.maxConcurrent follows the p95 gradient on every tick, not
  * only after a confirmed breach, and the budget covers every agent write (every action an
  * agents@ principal runs, whatever door), enforced in Postgres.
  */
-const tick = async () => {
-  const res = await fetch(fnUrl("autopilot/tick"), { method: "POST", headers: { authorization: `Bearer ${stackEnv.serviceRoleKey}`, "content-type": "application/json" }, body: "{}" });
-  expect(res.status).toBe(200);
-  return res.json();
-};
 const flag = async (key: string) => (await sql`select public.flag_value(${key}) as v`)[0].v;
 const setLimit = (v: number) => sql.begin(async (tx) => {
   await tx`select set_config('app.reason', 'concurrency.test: arrange', true)`;

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { expectProblem, portal } from "../../helpers/http.ts";
-import { fnUrl, stackEnv } from "../../helpers/env.ts";
+import { expectProblem, portal, tick } from "../../helpers/http.ts";
 import { sql } from "../../helpers/db.ts";
 
 /**
@@ -9,11 +8,6 @@ import { sql } from "../../helpers/db.ts";
  * not exist) answered 500, counted against the success SLO, and the next autopilot tick rolled
  * back (canary to 0, agents off). A client's bad request is a 4xx and never an SLO failure.
  */
-const tick = async () => {
-  const res = await fetch(fnUrl("autopilot/tick"), { method: "POST", headers: { authorization: `Bearer ${stackEnv.serviceRoleKey}`, "content-type": "application/json" }, body: "{}" });
-  expect(res.status).toBe(200);
-  return res.json();
-};
 const flag = async (key: string) => (await sql`select public.flag_value(${key}) as v`)[0].v;
 
 afterAll(() => sql.end());

@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql, withFlag } from "../../helpers/db.ts";
+import { poll } from "../../../scripts/stack/processes.ts";
 import { pinGlobalFlags } from "../../helpers/flags.ts";
 import { createLogger } from "../../../packages/shared/observability/logger.ts";
 import { RELAY_PRINCIPAL, Relay } from "../../../packages/shared/outbox/relay.ts";
@@ -56,14 +57,7 @@ async function publish(t: string) {
   return e.id as string;
 }
 
-async function until(pred: () => boolean | Promise<boolean>, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await pred()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return pred();
-}
+const until = async (pred: () => boolean | Promise<boolean>, ms = 20_000) => (await poll(ms, pred)) ?? false;
 
 const deliveries = (event: string) => sql`select ok, status_code, error from outbox_deliveries where event_id = ${event}`;
 const relay = new Relay(sql, { principalId: RELAY_PRINCIPAL, batchSize: 200, timeoutMs: 2000 }, log);
