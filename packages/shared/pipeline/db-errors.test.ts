@@ -41,6 +41,14 @@ describe("refusalFromDb", () => {
     expect(countsAgainstSlo("database_unavailable")).toBe(true);
   });
 
+  it("answers a value the database cannot take (wrong type, too long, a number or date out of range, a CHECK) with 400 validation_failed, not a 500", () => {
+    for (const code of ["22P02", "22001", "22003", "22007", "22008", "23514"]) {
+      const r = refusalFromDb({ code, message: 'date/time field value out of range: "0000-01-01"' });
+      expect(r, code).toMatchObject({ code: "validation_failed", problem: { status: 400 } });
+      expect(JSON.stringify(r!.problem)).not.toContain("0000-01-01");
+    }
+  });
+
   it("names the refused transition (machine, from, to) and a block's reason, and nothing else of the DETAIL", () => {
     const detail = JSON.stringify({ machine: "load", id: "c7000000-0000-4000-8000-000000000005", from: "covered", to: "delivered" });
     expect(refusalFromDb({ code: "SY100", message: "illegal_transition: load c7 cannot go from covered to delivered", detail }))

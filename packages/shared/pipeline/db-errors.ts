@@ -43,6 +43,13 @@ export function unavailableCode(err: unknown, depth = 0): string | null {
   return unavailableCode(e.cause, depth + 1);
 }
 
+/**
+ * A value the database cannot take, whichever door it came by: not of its type (22P02), too
+ * long (22001), out of range (22003: a number; 22008: a date, e.g. the year 0 or 300000;
+ * 22007: a malformed one), or refused by a CHECK (23514). The caller's input, not our failure.
+ */
+const BAD_VALUE_CODES = new Set(["22P02", "22001", "22003", "22007", "22008", "23514"]);
+
 /** The refusal for a database error, or null when it is not a refusal (a real failure). */
 export function refusalFromDb(err: unknown): Refusal | null {
   if (isDbUnavailable(err)) return refuse("database_unavailable", { detail: "The database is unavailable; retry after the indicated delay" });
@@ -62,7 +69,7 @@ export function refusalFromDb(err: unknown): Refusal | null {
   // Row-level security refusing a write.
   if (e.code === "42501") return refuse("forbidden", { detail: "Row-level security refused the write" });
   if (e.code === "23505") return refuse("conflict", { detail: "A record with the same identity already exists" });
-  if (e.code === "22P02" || e.code === "23514") return refuse("validation_failed", { detail: "A value was rejected by the database" });
+  if (BAD_VALUE_CODES.has(e.code)) return refuse("validation_failed", { detail: "A value was rejected by the database" });
   return null;
 }
 

@@ -75,6 +75,8 @@ describe("posts and the anti-duplicate rules", () => {
     await expectProblem(await lb("bid", { post_id: post, amount_cents: 1799.99 }, t.carriers.X.user), 400, "validation_failed");
     await expectProblem(await lb("bid", { post_id: post, amount_cents: 0 }, t.carriers.X.user), 400, "validation_failed");
     await expectProblem(await lb("post", { load_id: load }, t.carriers.X.user), 403, "forbidden");
+    // A day the schema's format takes and Postgres cannot (the year 0): the database's refusal, a 400 (was a 500).
+    await expectProblem(await lb("board", { pickup_from: "0000-01-01" }, t.carriers.X.user), 400, "validation_failed");
   });
 });
 
