@@ -1078,29 +1078,6 @@ end $$;
 ALTER FUNCTION app_private.carrier_tenant_of(p_carrier_party_id uuid, p_permission text) OWNER TO postgres;
 
 --
--- Name: carrier_tender_block_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
---
-
-CREATE FUNCTION app_private.carrier_tender_block_guard() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-declare
-  r record;
-begin
-  if new.status in ('offered', 'countered') and new.sla_deadline > now() then
-    select * into r from app_private.freight_party_refusal(new.carrier_party_id);
-    if r.code = 'party_blocked' then
-      perform app_private.raise_error('party_blocked', format('party %s: %s', new.carrier_party_id, r.reason),
-        jsonb_build_object('party_id', new.carrier_party_id, 'reason', r.reason));
-    end if;
-  end if;
-  return new;
-end $$;
-
-ALTER FUNCTION app_private.carrier_tender_block_guard() OWNER TO postgres;
-
---
 -- Name: check_machine_tenant(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -3213,6 +3190,29 @@ ALTER FUNCTION app_private.freight_tender_accept(p_tender_id uuid, p_note text) 
 --
 
 COMMENT ON FUNCTION app_private.freight_tender_accept(p_tender_id uuid, p_note text) IS 'Accepts a tender (freight.tender.respond; carriers their own offers, the broker a counter): the load is covered.';
+
+--
+-- Name: freight_tender_block_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.freight_tender_block_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+begin
+  if new.status in ('offered', 'countered') and new.sla_deadline > now() then
+    select * into r from app_private.freight_party_refusal(new.carrier_party_id);
+    if r.code = 'party_blocked' then
+      perform app_private.raise_error('party_blocked', format('party %s: %s', new.carrier_party_id, r.reason),
+        jsonb_build_object('party_id', new.carrier_party_id, 'reason', r.reason));
+    end if;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.freight_tender_block_guard() OWNER TO postgres;
 
 --
 -- Name: freight_tender_cancel(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -13111,7 +13111,7 @@ CREATE CONSTRAINT TRIGGER stops_in_sequence AFTER INSERT OR DELETE OR UPDATE ON 
 -- Name: tenders tender_block_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
-CREATE TRIGGER tender_block_guard BEFORE INSERT ON public.tenders FOR EACH ROW EXECUTE FUNCTION app_private.carrier_tender_block_guard();
+CREATE TRIGGER tender_block_guard BEFORE INSERT ON public.tenders FOR EACH ROW EXECUTE FUNCTION app_private.freight_tender_block_guard();
 
 --
 -- Name: tms_admin_edi_partners tms_admin_edi_partner_check; Type: TRIGGER; Schema: public; Owner: postgres
@@ -15932,12 +15932,6 @@ GRANT ALL ON FUNCTION app_private.carrier_insurance_submit(p_carrier_party_id uu
 REVOKE ALL ON FUNCTION app_private.carrier_tenant_of(p_carrier_party_id uuid, p_permission text) FROM PUBLIC;
 
 --
--- Name: FUNCTION carrier_tender_block_guard(); Type: ACL; Schema: app_private; Owner: postgres
---
-
-REVOKE ALL ON FUNCTION app_private.carrier_tender_block_guard() FROM PUBLIC;
-
---
 -- Name: FUNCTION check_machine_tenant(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -16375,6 +16369,12 @@ REVOKE ALL ON FUNCTION app_private.freight_tenant_of(p_table regclass, p_id uuid
 
 REVOKE ALL ON FUNCTION app_private.freight_tender_accept(p_tender_id uuid, p_note text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.freight_tender_accept(p_tender_id uuid, p_note text) TO authenticated;
+
+--
+-- Name: FUNCTION freight_tender_block_guard(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.freight_tender_block_guard() FROM PUBLIC;
 
 --
 -- Name: FUNCTION freight_tender_cancel(p_tender_id uuid, p_reason text); Type: ACL; Schema: app_private; Owner: postgres

@@ -741,6 +741,26 @@ begin
 end $$;
 revoke execute on function app_private.freight_check_charge_line() from public;
 
+-- Every door that creates a live tender goes through here: the functions check the full
+-- eligibility first (freight_require_eligible); this guard keeps a raw INSERT (psql, an
+-- import) from offering a load to a blocked or suspended carrier as well. Live: offered or
+-- countered and still answerable (an imported offer already past its deadline is history).
+create function app_private.freight_tender_block_guard() returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  r record;
+begin
+  if new.status in ('offered', 'countered') and new.sla_deadline > now() then
+    select * into r from app_private.freight_party_refusal(new.carrier_party_id);
+    if r.code = 'party_blocked' then
+      perform app_private.raise_error('party_blocked', format('party %s: %s', new.carrier_party_id, r.reason),
+        jsonb_build_object('party_id', new.carrier_party_id, 'reason', r.reason));
+    end if;
+  end if;
+  return new;
+end $$;
+revoke execute on function app_private.freight_tender_block_guard() from public;
+
 -------------------------------------------------------------------------------------------
 -- triggers and party policies
 -------------------------------------------------------------------------------------------
@@ -748,6 +768,8 @@ create trigger status_guard before insert or update of status on public.loads
   for each row execute function app_private.freight_status_guard('load');
 create trigger status_guard before insert or update of status on public.tenders
   for each row execute function app_private.freight_status_guard('tender');
+create trigger tender_block_guard before insert on public.tenders
+  for each row execute function app_private.freight_tender_block_guard();
 create constraint trigger stops_in_sequence after insert or update or delete on public.stops
   deferrable initially deferred for each row execute function app_private.freight_stops_check();
 create trigger child_parties before insert or update of load_id on public.stops

@@ -7,10 +7,10 @@
 -- carrier whose insurance lapses within carrier.insuranceHorizonDays or that is out of
 -- service (a party_blocks row through the core's freight_party_block_set); a tender to a
 -- blocked or suspended carrier is refused in Postgres from every door (the core's
--- eligibility check in the functions, and the guard below for a raw insert).
+-- eligibility check in the functions, and its tender_block_guard trigger for a raw insert).
 --
 -- Sections: permissions and grants (error codes, permissions); flags; tables; functions;
--- triggers and party policies.
+-- party policies.
 
 -------------------------------------------------------------------------------------------
 -- permissions and grants
@@ -218,31 +218,8 @@ comment on function app_private.carrier_insurance_submit(uuid, jsonb) is
   'Records an insurance certificate referencing its uploaded document (carrier.compliance.write; carrier users their own party); event freight.insurance.recorded.';
 grant execute on function app_private.carrier_insurance_submit(uuid, jsonb) to authenticated;
 
--- Every door that creates a live tender goes through here: the functions check the full
--- eligibility first (freight_require_eligible); this guard keeps a raw INSERT (psql, an
--- import) from offering a load to a blocked or suspended carrier as well. Live: offered or
--- countered and still answerable (an imported offer already past its deadline is history).
-create function app_private.carrier_tender_block_guard() returns trigger
-language plpgsql security definer set search_path = '' as $$
-declare
-  r record;
-begin
-  if new.status in ('offered', 'countered') and new.sla_deadline > now() then
-    select * into r from app_private.freight_party_refusal(new.carrier_party_id);
-    if r.code = 'party_blocked' then
-      perform app_private.raise_error('party_blocked', format('party %s: %s', new.carrier_party_id, r.reason),
-        jsonb_build_object('party_id', new.carrier_party_id, 'reason', r.reason));
-    end if;
-  end if;
-  return new;
-end $$;
-revoke execute on function app_private.carrier_tender_block_guard() from public;
-
 -------------------------------------------------------------------------------------------
--- triggers and party policies
+-- party policies (a raw INSERT of an offer to a blocked carrier: the core's tender_block_guard)
 -------------------------------------------------------------------------------------------
-create trigger tender_block_guard before insert on public.tenders
-  for each row execute function app_private.carrier_tender_block_guard();
-
 select ops.party_rls('public.carrier_capacity', 'carrier', 'carrier_party_id');
 select ops.party_rls('public.carrier_contract_lanes', 'carrier', 'carrier_party_id');
