@@ -32,6 +32,12 @@ export interface RelayOptions {
   timeoutMs?: number;
   /** Concurrent HTTP deliveries within a batch. */
   concurrency?: number;
+  /**
+   * Deliver one tenant's events only: its claims carry the tenant, so Postgres narrows what
+   * it may claim, extend and acknowledge to it (app_private.permitted_tenants). A relay for a
+   * tenant of its own; the tests' relays beside the shared stack's other traffic.
+   */
+  tenantId?: string;
 }
 
 /** relay@, the relay's own service account (migration ..._platform_tenancy_principals). */
@@ -229,7 +235,7 @@ async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>, m
 export class Relay {
   private readonly claims: Record<string, string>;
   constructor(private readonly sql: Sql, private readonly opts: RelayOptions, private readonly log: Logger) {
-    this.claims = { sub: opts.principalId ?? RELAY_PRINCIPAL, role: "authenticated" };
+    this.claims = { sub: opts.principalId ?? RELAY_PRINCIPAL, role: "authenticated", ...(opts.tenantId ? { tenant_id: opts.tenantId } : {}) };
   }
 
   /** Runs `query` as the relay's principal (RLS and the rails apply). */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { userJwt, USERS } from "../../helpers/auth.ts";
+import { DEMO_TENANT, userJwt, USERS } from "../../helpers/auth.ts";
 import { CHARTER_RESUME, CHARTER_STOP, sql, withFlag } from "../../helpers/db.ts";
 import { fnUrl } from "../../helpers/env.ts";
 import { type Answer, newSecret, outboxTenant, publishEvents, receiver, until } from "../../helpers/outbox.ts";
@@ -24,7 +24,8 @@ afterAll(async () => {
 });
 
 /** A relay of the test's own, and the warnings it logged (a failed drain or ack would be one). */
-function testRelay(opts: RelayOptions) {
+/** A relay of the test's own tenant: the shared stack's other events (other files' slow receivers) never hold it up. */
+function testRelay(opts: RelayOptions & { tenantId: string }) {
   const warnings: string[] = [];
   const log = createLogger("relay-faults", {
     write: (line: string) => void (["warn", "error", "fatal"].includes(JSON.parse(line).level) && warnings.push(line)),
@@ -56,6 +57,23 @@ const states = async (tenant: string) =>
   (await sql`select state, count(*)::int as n from outbox_events where tenant_id = ${tenant} group by state order by state`)
     .map((r) => `${r.state}:${r.n}`);
 
+describe("a relay of one tenant (RelayOptions.tenantId)", () => {
+  it("claims, delivers and acknowledges that tenant's events only; another tenant's wait for their own relay", async () => {
+    const r = await rx(() => ({ status: 204 }));
+    const mine = await tenantWith(r.url, r.secret, "scoped-a");
+    const other = await tenantWith(r.url, r.secret, "scoped-b");
+    const ids = await publishEvents(sql, mine.tenant, 3, 3);
+    const others = await publishEvents(sql, other.tenant, 3, 3);
+    await testRelay({ timeoutMs: 2000, tenantId: mine.tenant }).relay.drainOnce();
+    expect(await states(mine.tenant)).toEqual(["delivered:3"]);
+    expect(await states(other.tenant)).toEqual(["pending:3"]);
+    expect(new Set(r.got.map((g) => g.id))).toEqual(new Set(ids));
+    await testRelay({ timeoutMs: 2000, tenantId: other.tenant }).relay.drainOnce();
+    expect(await states(other.tenant)).toEqual(["delivered:3"]);
+    expect(new Set(r.got.map((g) => g.id))).toEqual(new Set([...ids, ...others]));
+  });
+});
+
 describe("item 3: delivery is relay@'s, not an agent's", () => {
   it("with agents off (what an SLO rollback sets) a human's price_one event is still delivered", async () => {
     const r = await rx(() => ({ status: 204 }));
@@ -66,7 +84,7 @@ describe("item 3: delivery is relay@'s, not an agent's", () => {
                             values ('d0000000-0000-4000-8000-000000000001', ${ref.split("/")[1]}, ${r.url}, ${ref}, '{rates.quote.created}')
                             returning id`;
     closers.push(async () => void await sql`update outbox_subscriptions set enabled = false where id = ${sub.id}`);
-    const { relay, warnings } = testRelay({ timeoutMs: 2000 });
+    const { relay, warnings } = testRelay({ timeoutMs: 2000, tenantId: DEMO_TENANT });
     const stop = await relay.start(100);
     try {
       await withFlag("agents.autonomousEnabled", "global", "false", async () => {
@@ -93,7 +111,7 @@ describe("item 3: delivery is relay@'s, not an agent's", () => {
     const { tenant } = await tenantWith(r.url, r.secret, "stop");
     // Committed before the stop, by a human (the owner session publishes as a trusted operator).
     const ids = await publishEvents(sql, tenant, 5, 5);
-    const { relay, warnings } = testRelay({ timeoutMs: 2000 });
+    const { relay, warnings } = testRelay({ timeoutMs: 2000, tenantId: tenant });
     await sql.unsafe(CHARTER_STOP);
     let stop: (() => Promise<void>) | null = null;
     try {
@@ -129,8 +147,8 @@ describe("item 6: a slow or hanging receiver", () => {
     const ids = await publishEvents(sql, tenant, 6, 6);
     // Six deliveries one at a time take about 2.4 s against a 1 s claim; a second relay (the
     // scheduled one) keeps draining meanwhile.
-    const a = testRelay({ claimSeconds: 1, concurrency: 1, timeoutMs: 5000 });
-    const b = testRelay({ claimSeconds: 1, timeoutMs: 5000 });
+    const a = testRelay({ claimSeconds: 1, concurrency: 1, timeoutMs: 5000, tenantId: tenant });
+    const b = testRelay({ claimSeconds: 1, timeoutMs: 5000, tenantId: tenant });
     const first = a.relay.drainOnce();
     expect(await until(() => r.seen() >= 1, 10_000)).toBe(true);
     const stopB = await b.relay.start(100);
@@ -150,8 +168,8 @@ describe("item 6: a slow or hanging receiver", () => {
     const r = await rx((_id, attempt) => (attempt === 1 ? { status: 200, delayMs: 30_000 } : { status: 200 }));
     const { tenant } = await tenantWith(r.url, r.secret, "hang");
     const ids = await publishEvents(sql, tenant, 3, 3);
-    const a = testRelay({ claimSeconds: 30, timeoutMs: 3000 });
-    const b = testRelay({ claimSeconds: 30, timeoutMs: 3000 });
+    const a = testRelay({ claimSeconds: 30, timeoutMs: 3000, tenantId: tenant });
+    const b = testRelay({ claimSeconds: 30, timeoutMs: 3000, tenantId: tenant });
     const first = a.relay.drainOnce();
     expect(await until(() => r.seen() === 3, 10_000)).toBe(true);
     // The first relay stalls past its claim (its heartbeat cannot help a stalled process):
@@ -174,7 +192,7 @@ describe("item 6: a slow or hanging receiver", () => {
     const ids = await publishEvents(sql, tenant, 3, 3);
     // A 3 s delivery in a 5 s budget: the first starts (the claim may take up to 2 s on a
     // loaded machine), a second could not end in time (3 s + 3 s).
-    const { relay } = testRelay({ concurrency: 1, timeoutMs: 3000 });
+    const { relay } = testRelay({ concurrency: 1, timeoutMs: 3000, tenantId: tenant });
     try {
       const stats = await relay.drain(5000);
       expect(stats.released).toBeGreaterThanOrEqual(2);
@@ -206,7 +224,7 @@ describe("item 7: a 410 parks events, it does not drop them", () => {
     await sql`insert into role_assignments (principal_id, role, tenant_id) values (${USERS.ops}, 'ops_manager', ${tenant})`;
     const ids = await publishEvents(sql, tenant, 8, 8);
     // Two per batch: the first batch meets the 410, the other six are never sent.
-    const { relay } = testRelay({ batchSize: 2, timeoutMs: 2000 });
+    const { relay } = testRelay({ batchSize: 2, timeoutMs: 2000, tenantId: tenant });
     const stop = await relay.start(100);
     try {
       expect(await until(async () => (await states(tenant)).join() === "parked:8", 20_000)).toBe(true);
