@@ -4,7 +4,7 @@
  * a 410 parks the events its subscription would have taken instead of dropping them.
  */
 import { randomUUID } from "node:crypto";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_TENANT, userJwt, USERS } from "../../helpers/auth.ts";
 import { CHARTER_RESUME, CHARTER_STOP, sql, withFlag } from "../../helpers/db.ts";
 import { fnUrl } from "../../helpers/env.ts";
@@ -16,15 +16,21 @@ import { dlqSize } from "../../../scripts/ops/metrics.ts";
 
 const tenants: string[] = [];
 const closers: (() => Promise<void>)[] = [];
+// The scheduler's relay (pg_cron -> outbox-relay) pauses while this file runs: each test's
+// relays are the only ones, so what the receivers saw is what they did (integration files
+// run one at a time; the job's command, which a test reads, stays as it is).
+beforeAll(async () => {
+  await sql`select cron.alter_job(jobid, active := false) from cron.job where jobname like 'outbox-relay%'`;
+});
 afterAll(async () => {
   // Nothing of this file is left for the scheduler's relay to deliver.
   await sql`update outbox_subscriptions set enabled = false, gone_at = null where tenant_id = any(${tenants}::uuid[])`;
   for (const close of closers.reverse()) await close();
+  await sql`select cron.alter_job(jobid, active := true) from cron.job where jobname like 'outbox-relay%'`;
   await sql.end();
 });
 
-/** A relay of the test's own, and the warnings it logged (a failed drain or ack would be one). */
-/** A relay of the test's own tenant: the shared stack's other events (other files' slow receivers) never hold it up. */
+/** A relay of the test's own tenant, and the warnings it logged (a failed drain or ack would be one): the shared stack's other events (other files' slow receivers) never hold it up. */
 function testRelay(opts: RelayOptions & { tenantId: string }) {
   const warnings: string[] = [];
   const log = createLogger("relay-faults", {
