@@ -8253,6 +8253,29 @@ end $$;
 ALTER FUNCTION ops.ttl_cleanup(p_now timestamp with time zone) OWNER TO postgres;
 
 --
+-- Name: dr_replication_status(); Type: FUNCTION; Schema: public; Owner: postgres
+--
+
+CREATE FUNCTION public.dr_replication_status() RETURNS TABLE(slot text, active boolean, state text, sync_state text, lag_bytes bigint, lag_seconds numeric, max_lag_bytes bigint, max_lag_seconds numeric)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.require_permission(null, 'metrics.read');
+  return query
+  select r.*, app_private.flag_number('dr.standby.maxLagBytes')::bigint, app_private.flag_number('dr.standby.maxLagSeconds')
+  from app_private.dr_replication() r order by r.slot;
+end $$;
+
+ALTER FUNCTION public.dr_replication_status() OWNER TO postgres;
+
+--
+-- Name: FUNCTION dr_replication_status(); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.dr_replication_status() IS 'Replication slots with their standby''s lag and the dr.standby.* thresholds, for a global metrics.read (the console).';
+
+--
 -- Name: flag_value(text, uuid, text); Type: FUNCTION; Schema: public; Owner: postgres
 --
 
@@ -17407,6 +17430,14 @@ REVOKE ALL ON FUNCTION ops.tenant_rls(p_table regclass, p_select text, p_insert 
 --
 
 REVOKE ALL ON FUNCTION ops.ttl_cleanup(p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dr_replication_status(); Type: ACL; Schema: public; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION public.dr_replication_status() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.dr_replication_status() TO authenticated;
+GRANT ALL ON FUNCTION public.dr_replication_status() TO service_role;
 
 --
 -- Name: FUNCTION flag_value(p_key text, p_tenant_id uuid, p_portal text); Type: ACL; Schema: public; Owner: postgres

@@ -110,6 +110,23 @@ comment on function app_private.dr_lagging() is
   'Replication slots whose standby is not streaming or lags past the dr.standby.* thresholds.';
 revoke execute on function app_private.dr_lagging() from public, anon, authenticated, service_role;
 
+-- The console's Standby panel: the same rows for a principal with metrics.read globally
+-- (replication is the platform's, not a tenant's); anyone else is refused forbidden.
+create function public.dr_replication_status()
+returns table (slot text, active boolean, state text, sync_state text, lag_bytes bigint, lag_seconds numeric,
+               max_lag_bytes bigint, max_lag_seconds numeric)
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  perform app_private.require_permission(null, 'metrics.read');
+  return query
+  select r.*, app_private.flag_number('dr.standby.maxLagBytes')::bigint, app_private.flag_number('dr.standby.maxLagSeconds')
+  from app_private.dr_replication() r order by r.slot;
+end $$;
+comment on function public.dr_replication_status() is
+  'Replication slots with their standby''s lag and the dr.standby.* thresholds, for a global metrics.read (the console).';
+revoke execute on function public.dr_replication_status() from public, anon;
+grant execute on function public.dr_replication_status() to authenticated;
+
 -- THE DR permission check, read-only (it runs on a standby whose primary is gone): the named
 -- enabled principal must hold dr.execute globally. It becomes the session's principal (the
 -- step records and the kill switch are written as it) and takes the cutover lock.

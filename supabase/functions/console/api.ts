@@ -366,6 +366,24 @@ async function feed(tx: Tx, principal: Promise<Principal>, caller: Caller, url: 
   return { rows: rows.reverse() };
 }
 
+/**
+ * The standby's replication lag (bytes, seconds) against the dr.standby.* thresholds that
+ * raise the tick's dr.lag alert. Platform-wide: public.dr_replication_status() refuses any
+ * caller without a global metrics.read (a tenant's staff see the panel's 403 note).
+ */
+async function replication(tx: Tx) {
+  const slots = await tx`select * from public.dr_replication_status()`;
+  return {
+    slots: slots.map((r) => ({
+      slot: r.slot, active: r.active, state: r.state, sync_state: r.sync_state,
+      lag_bytes: Number(r.lag_bytes), lag_seconds: Number(r.lag_seconds),
+      within: r.state === "streaming" && Number(r.lag_bytes) <= Number(r.max_lag_bytes) && Number(r.lag_seconds) <= Number(r.max_lag_seconds),
+    })),
+    max_lag_bytes: slots.length ? Number(slots[0].max_lag_bytes) : null,
+    max_lag_seconds: slots.length ? Number(slots[0].max_lag_seconds) : null,
+  };
+}
+
 /** Alerts the caller may read (RLS: metrics.read): open ones first, then the last resolved. */
 async function alerts(tx: Tx, principal: Promise<Principal>) {
   const [p, rows] = await Promise.all([
@@ -452,6 +470,7 @@ const ROUTES: Record<string, RouteDef> = {
   "/dlq": { method: "GET", run: ({ tx, principal }) => dlq(tx, principal) },
   "/feed": { method: "GET", run: ({ tx, principal, caller, url }) => feed(tx, principal, caller, url) },
   "/alerts": { method: "GET", run: ({ tx, principal }) => alerts(tx, principal) },
+  "/replication": { method: "GET", run: ({ tx }) => replication(tx) },
   "/quarantine": { method: "GET", run: ({ tx, principal }) => quarantine(tx, principal) },
   "/quarantine/release": { method: "POST", schema: release, action: actions.quarantine_release, input: (b) => b, answer: (d) => ({ quarantine: d }) },
   "/kill-switch": { method: "POST", schema: killSwitch, action: actions.kill_switch, input: (b) => b, answer: (d) => d },

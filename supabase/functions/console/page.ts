@@ -113,6 +113,15 @@ export const PAGE = `<!doctype html>
     <div id="ob-chart" class="chart"></div>
   </section>
 
+  <section id="replication" class="panel">
+    <h2>Standby <button type="button" id="replication-refresh" class="ghost small">Refresh</button></h2>
+    <p id="replication-note" class="muted">Replication lag per slot; past <span id="repl-max">–</span> the autopilot raises <code>dr.lag</code>.</p>
+    <table class="grid" id="replication-table">
+      <thead><tr><th>Slot</th><th>State</th><th>Lag (bytes)</th><th>Lag (s)</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
+
   <section id="quarantine" class="panel wide">
     <h2>Quarantine <button type="button" id="quarantine-refresh" class="ghost small">Refresh</button></h2>
     <p class="muted">Tenants, subscriptions and detectors that kept failing, stopped on their own until a human

@@ -131,6 +131,7 @@ insert into tenant_fns values
 -- Functions without a tenant parameter, and why API roles may run them.
 create temp table allowlist (sig text primary key, why text);
 insert into allowlist values
+  ('public.dr_replication_status()', 'platform replication lag: needs a global metrics.read (require_permission), takes no tenant'),
   ('app_private.stream_ticket_issue()', 'a Live Feed ticket for the caller''s own principal in the claim tenant, with domain.read there'),
   ('app_private.alert_notified(uuid)', 'marks an alert sent: needs a global telemetry.write (the autopilot), under the rails'),
   ('app_private.record_run(text,timestamp with time zone,numeric,boolean,jsonb)', 'records a scheduled run: needs a global telemetry.write (the autopilot)'),

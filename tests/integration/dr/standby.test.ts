@@ -18,6 +18,7 @@ import { ensureStandby, standbyOf } from "../../../scripts/stack/standby.ts";
 import { killPrimary, stopWalReceiver } from "../../../scripts/dr/faults.ts";
 import { missingQuotes, opsToken, priceOne, startLoad } from "../../../scripts/dr/load.ts";
 import { runScript } from "../../helpers/cli.ts";
+import { USERS, userJwt } from "../../helpers/auth.ts";
 
 let inst: Instance;
 
@@ -37,6 +38,14 @@ const ops = (args: string[]) => runScript("scripts/ops.ts", [...args, "--json"],
 const tick = () => fetch(`${apiUrl(inst)}/functions/v1/autopilot/tick`, {
   method: "POST", headers: { authorization: `Bearer ${inst.serviceRoleKey}`, "content-type": "application/json" }, body: "{}",
 }).then((r) => r.json());
+/** The console's Standby panel, read as super_admin (a global metrics.read). */
+const consoleReplication = async () => {
+  const res = await fetch(`${apiUrl(inst)}/functions/v1/console/api/replication`, {
+    headers: { authorization: `Bearer ${await userJwt(USERS.super, { secret: inst.jwtSecret })}` },
+  });
+  expect(res.status).toBe(200);
+  return await res.json();
+};
 const inRecovery = (i: Instance) => withDb(i, async (sql) => (await sql`select pg_is_in_recovery() as r`)[0].r as boolean);
 const halted = (i: Instance) => withDb(i, async (sql) => (await sql`select public.flag_value('autonomy.emergencyStop') as v`)[0].v);
 
@@ -65,6 +74,10 @@ describe("the standby and its lag (issue 19 item 1)", () => {
     expect(r).toMatchObject({ slot: "switchyard_standby", state: "streaming" });
     expect(typeof r.lagBytes).toBe("number");
     expect(typeof r.lagSeconds).toBe("number");
+    expect(await consoleReplication()).toMatchObject({
+      slots: [{ slot: "switchyard_standby", state: "streaming", within: true, lag_bytes: expect.any(Number), lag_seconds: expect.any(Number) }],
+      max_lag_bytes: 16777216, max_lag_seconds: 30,
+    });
 
     const alerts = () => withDb(current(), (sql) => sql`select detail from public.alerts where source = 'dr.lag' and resolved_at is null`);
     await tick();
@@ -88,6 +101,10 @@ describe("the standby and its lag (issue 19 item 1)", () => {
       const [a] = await alerts();
       expect(a.detail).toMatchObject({ slot: "switchyard_standby", state: "streaming", max_bytes: 1024 });
       expect(a.detail.lag_bytes).toBeGreaterThan(1024);
+      // The console shows the same slot past its threshold.
+      const shown = await consoleReplication();
+      expect(shown).toMatchObject({ slots: [{ slot: "switchyard_standby", within: false }], max_lag_bytes: 1024 });
+      expect(shown.slots[0].lag_bytes).toBeGreaterThan(1024);
     } finally {
       await withDb(sb, async (sql) => {
         await sql`alter system reset recovery_min_apply_delay`;

@@ -161,6 +161,16 @@ describe("authentication and CORS", () => {
   });
 });
 
+describe("the standby panel", () => {
+  it("shows replication to a global metrics.read (no slot on this stack) and refuses a tenant's staff", async () => {
+    const res = await get("replication", await userJwt(USERS.super));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ slots: [], max_lag_bytes: null, max_lag_seconds: null });
+    // tenant_admin holds metrics.read in its tenant only: replication is the platform's.
+    await problem(await get("replication", await userJwt(USERS.admin)), 403, "forbidden");
+  });
+});
+
 describe("switchboard writes", () => {
   it("a viewer can read the switchboard but not write a flag or flip the kill switch (403)", async () => {
     const sb = await (await get("switchboard", viewer)).json();

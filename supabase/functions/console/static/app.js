@@ -536,6 +536,28 @@
     }, [o.series.t, o.series.published, o.series.delivered, o.series.lag_p95_ms]);
   }
 
+  // ---------------------------------------------------------------- standby
+
+  async function loadReplication() {
+    let r;
+    try {
+      r = await api("replication");
+      panelOk("replication");
+    } catch (e) {
+      panelProblem("replication", e);
+      return;
+    }
+    $("repl-max").textContent = r.max_lag_bytes === null ? "the dr.standby.* thresholds"
+      : `${r.max_lag_bytes} bytes or ${r.max_lag_seconds} s`;
+    const body = $("replication-table").querySelector("tbody");
+    body.replaceChildren(...(r.slots.length ? r.slots.map((s) => h("tr", { class: cls(s.within) },
+      h("td", { text: s.slot }),
+      h("td", { text: s.sync_state ? `${s.state} (${s.sync_state})` : s.state }),
+      h("td", { text: String(s.lag_bytes) }),
+      h("td", { text: String(s.lag_seconds) })))
+      : [h("tr", {}, h("td", { colspan: "4", class: "muted", text: "No standby: no replication slot on this database." }))]));
+  }
+
   // ---------------------------------------------------------------- DLQ
 
   async function loadDlq() {
@@ -789,6 +811,7 @@
     loadSwitchboard();
     loadSlo();
     loadOutbox();
+    loadReplication();
     loadQuarantine();
     loadDlq();
   }
@@ -811,6 +834,7 @@
       loadOutbox();
     });
     $("alerts-refresh").addEventListener("click", loadAlerts);
+    $("replication-refresh").addEventListener("click", loadReplication);
     $("quarantine-refresh").addEventListener("click", loadQuarantine);
     $("quarantine-table").addEventListener("click", askRelease);
     $("q-cancel").addEventListener("click", () => {
