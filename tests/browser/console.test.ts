@@ -88,6 +88,9 @@ describe("console in headless Chromium", () => {
     // The token is not left in the form, and nothing else was stored.
     expect(await page.inputValue("#token")).toBe("");
     expect(await page.evaluate(() => [localStorage.length, document.cookie])).toEqual([0, ""]);
+    // The Standby panel: this stack streams to no standby.
+    await page.waitForSelector("#replication-table td:has-text('No standby')");
+    expect(await page.textContent("#repl-max")).toBe("the dr.standby.* thresholds");
     await shot("01-signed-in.png");
   });
 
