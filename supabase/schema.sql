@@ -8256,14 +8256,16 @@ ALTER FUNCTION ops.ttl_cleanup(p_now timestamp with time zone) OWNER TO postgres
 -- Name: dr_replication_status(); Type: FUNCTION; Schema: public; Owner: postgres
 --
 
-CREATE FUNCTION public.dr_replication_status() RETURNS TABLE(slot text, active boolean, state text, sync_state text, lag_bytes bigint, lag_seconds numeric, max_lag_bytes bigint, max_lag_seconds numeric)
+CREATE FUNCTION public.dr_replication_status() RETURNS TABLE(slot text, active boolean, state text, sync_state text, lag_bytes bigint, lag_seconds numeric, within boolean, max_lag_bytes bigint, max_lag_seconds numeric)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
 begin
   perform app_private.require_permission(null, 'metrics.read');
+  -- within: not among dr_lagging's slots, so the panel and the tick's alert use one rule.
   return query
-  select r.*, app_private.flag_number('dr.standby.maxLagBytes')::bigint, app_private.flag_number('dr.standby.maxLagSeconds')
+  select r.*, r.slot not in (select l.slot from app_private.dr_lagging() l),
+         app_private.flag_number('dr.standby.maxLagBytes')::bigint, app_private.flag_number('dr.standby.maxLagSeconds')
   from app_private.dr_replication() r order by r.slot;
 end $$;
 
@@ -8273,7 +8275,7 @@ ALTER FUNCTION public.dr_replication_status() OWNER TO postgres;
 -- Name: FUNCTION dr_replication_status(); Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON FUNCTION public.dr_replication_status() IS 'Replication slots with their standby''s lag and the dr.standby.* thresholds, for a global metrics.read (the console).';
+COMMENT ON FUNCTION public.dr_replication_status() IS 'Replication slots with their standby''s lag, whether it is within the dr.standby.* thresholds (as dr_lagging judges) and those thresholds, for a global metrics.read (the console).';
 
 --
 -- Name: flag_value(text, uuid, text); Type: FUNCTION; Schema: public; Owner: postgres

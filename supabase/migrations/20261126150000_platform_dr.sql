@@ -114,16 +114,18 @@ revoke execute on function app_private.dr_lagging() from public, anon, authentic
 -- (replication is the platform's, not a tenant's); anyone else is refused forbidden.
 create function public.dr_replication_status()
 returns table (slot text, active boolean, state text, sync_state text, lag_bytes bigint, lag_seconds numeric,
-               max_lag_bytes bigint, max_lag_seconds numeric)
+               within boolean, max_lag_bytes bigint, max_lag_seconds numeric)
 language plpgsql stable security definer set search_path = '' as $$
 begin
   perform app_private.require_permission(null, 'metrics.read');
+  -- within: not among dr_lagging's slots, so the panel and the tick's alert use one rule.
   return query
-  select r.*, app_private.flag_number('dr.standby.maxLagBytes')::bigint, app_private.flag_number('dr.standby.maxLagSeconds')
+  select r.*, r.slot not in (select l.slot from app_private.dr_lagging() l),
+         app_private.flag_number('dr.standby.maxLagBytes')::bigint, app_private.flag_number('dr.standby.maxLagSeconds')
   from app_private.dr_replication() r order by r.slot;
 end $$;
 comment on function public.dr_replication_status() is
-  'Replication slots with their standby''s lag and the dr.standby.* thresholds, for a global metrics.read (the console).';
+  'Replication slots with their standby''s lag, whether it is within the dr.standby.* thresholds (as dr_lagging judges) and those thresholds, for a global metrics.read (the console).';
 revoke execute on function public.dr_replication_status() from public, anon;
 grant execute on function public.dr_replication_status() to authenticated;
 

@@ -377,7 +377,7 @@ async function replication(tx: Tx) {
     slots: slots.map((r) => ({
       slot: r.slot, active: r.active, state: r.state, sync_state: r.sync_state,
       lag_bytes: Number(r.lag_bytes), lag_seconds: Number(r.lag_seconds),
-      within: r.state === "streaming" && Number(r.lag_bytes) <= Number(r.max_lag_bytes) && Number(r.lag_seconds) <= Number(r.max_lag_seconds),
+      within: r.within,
     })),
     max_lag_bytes: slots.length ? Number(slots[0].max_lag_bytes) : null,
     max_lag_seconds: slots.length ? Number(slots[0].max_lag_seconds) : null,

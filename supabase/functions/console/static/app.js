@@ -117,6 +117,17 @@
     const note = $(panelId).querySelector(".panel-problem");
     if (note) note.remove();
   }
+  /** A panel's data from the API, or null with the panel's problem note shown instead. */
+  async function panelApi(panelId, path = panelId) {
+    try {
+      const data = await api(path);
+      panelOk(panelId);
+      return data;
+    } catch (e) {
+      panelProblem(panelId, e);
+      return null;
+    }
+  }
 
   // ---------------------------------------------------------------- sign-in
 
@@ -223,14 +234,8 @@
   }
 
   async function loadSwitchboard() {
-    let sb;
-    try {
-      sb = await api("switchboard");
-      panelOk("switchboard");
-    } catch (e) {
-      panelProblem("switchboard", e);
-      return;
-    }
+    const sb = await panelApi("switchboard");
+    if (!sb) return;
     switchboardState = sb;
     setBadge(sb);
     const ks = $("killswitch");
@@ -463,14 +468,8 @@
   }
 
   async function loadSlo() {
-    let s;
-    try {
-      s = await api("slo?minutes=60");
-      panelOk("slo");
-    } catch (e) {
-      panelProblem("slo", e);
-      return;
-    }
+    const s = await panelApi("slo", "slo?minutes=60");
+    if (!s) return;
     $("slo-window").textContent = `last ${s.window_minutes} min · targets: uptime ≥ ${pct(s.slo.uptime)}, success ≥ ${pct(s.slo.success, 0)}, p95 ≤ ${ms(s.slo.portal_p95_ms)} (portals)`;
     const tiles = $("slo-tiles");
     for (const c of [...charts.keys()].filter((k) => k.startsWith("slo:"))) {
@@ -510,14 +509,8 @@
   // ---------------------------------------------------------------- outbox
 
   async function loadOutbox() {
-    let o;
-    try {
-      o = await api("outbox");
-      panelOk("outbox");
-    } catch (e) {
-      panelProblem("outbox", e);
-      return;
-    }
+    const o = await panelApi("outbox");
+    if (!o) return;
     $("ob-depth").textContent = String(o.depth);
     $("ob-depth").title = `pending ${o.by_state.pending}, delivering ${o.by_state.delivering}, failed ${o.by_state.failed}`;
     $("ob-oldest").textContent = ms(o.oldest_undelivered_ms);
@@ -539,14 +532,8 @@
   // ---------------------------------------------------------------- standby
 
   async function loadReplication() {
-    let r;
-    try {
-      r = await api("replication");
-      panelOk("replication");
-    } catch (e) {
-      panelProblem("replication", e);
-      return;
-    }
+    const r = await panelApi("replication");
+    if (!r) return;
     $("repl-max").textContent = r.max_lag_bytes === null ? "the dr.standby.* thresholds"
       : `${r.max_lag_bytes} bytes or ${r.max_lag_seconds} s`;
     const body = $("replication-table").querySelector("tbody");
@@ -561,14 +548,8 @@
   // ---------------------------------------------------------------- DLQ
 
   async function loadDlq() {
-    let d;
-    try {
-      d = await api("dlq");
-      panelOk("dlq");
-    } catch (e) {
-      panelProblem("dlq", e);
-      return;
-    }
+    const d = await panelApi("dlq");
+    if (!d) return;
     $("dlq-table").querySelector("tbody").replaceChildren(...d.entries.map((e) =>
       h("tr", { dataset: { id: e.id, trace: e.trace_id || "", state: e.state } },
         h("td", { text: fmtDateTime(e.dead_at) }),
@@ -641,14 +622,8 @@
   let releasing = null;
 
   async function loadQuarantine() {
-    let d;
-    try {
-      d = await api("quarantine");
-      panelOk("quarantine");
-    } catch (e) {
-      panelProblem("quarantine", e);
-      return;
-    }
+    const d = await panelApi("quarantine");
+    if (!d) return;
     $("q-dlq").textContent = String(d.events_in_dlq);
     $("quarantine-table").querySelector("tbody").replaceChildren(...d.quarantines.map((q) =>
       h("tr", { dataset: { id: q.id, kind: q.kind, state: q.released_at ? "released" : "open" } },
