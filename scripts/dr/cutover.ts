@@ -7,7 +7,9 @@
  *   3. kill switch  autonomy.emergencyStop on (planned: on the primary, replicated; unplanned:
  *                   the new primary's first transaction), before anything moves
  *   4. drain        planned: the primary stops (-m fast: its WAL senders ship everything) and
- *                   the standby replays to its shutdown checkpoint
+ *                   the standby replays to its shutdown checkpoint; unplanned: the standby
+ *                   replays what it had received (synchronous replication: every
+ *                   acknowledged commit, so nothing is lost)
  *   5. loss window  commits of the old primary's WAL after the standby's replay position;
  *                   anything lost refuses (dr_loss_window) unless --accept-loss
  *   6. promote      pg_promote(); the step records go to ops.dr_runs and audit as the new
@@ -115,11 +117,24 @@ export async function cutover(i: Instance, opts: CutoverOptions): Promise<Cutove
         });
         return { target, replayed }; // null, not reached: the loss window below says what is missing
       }, (r) => r);
-    } else if (isRunning(i)) {
-      // Unreachable but its postmaster lives (hung, partitioned): fence it before promoting.
-      await rb.step("fence the old primary (pg_ctl stop -m immediate)", () => {
-        pgCmd(i, "pg_ctl", ["-D", i.dataDir, "-m", "immediate", "-w", "stop"]);
-      });
+    } else {
+      if (isRunning(i)) {
+        // Unreachable but its postmaster lives (hung, partitioned): fence it before promoting.
+        await rb.step("fence the old primary (pg_ctl stop -m immediate)", () => {
+          pgCmd(i, "pg_ctl", ["-D", i.dataDir, "-m", "immediate", "-w", "stop"]);
+        });
+      }
+      // What the standby received it keeps (with synchronous replication, every acknowledged
+      // commit): the loss window starts where its replay catches up with what it received, not
+      // at the replay position of the moment the primary died.
+      await rb.step("standby replays what it received", async () => {
+        const caught = await poll(30_000, async () => {
+          const [r] = await standby`select pg_last_wal_receive_lsn() is null or pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn() as done,
+                                           pg_last_wal_receive_lsn()::text as received, pg_last_wal_replay_lsn()::text as replayed`;
+          return r.done && r;
+        });
+        return caught ?? { caught_up: false };
+      }, (r) => r);
     }
     await primary.end({ timeout: 1 });
 
