@@ -17,11 +17,12 @@ export interface CheckResult {
 }
 
 export async function dlqGrowth(sql: Queryable, o: GateOptions): Promise<CheckResult> {
-  const entries = await newDlqEntries(sql, o.window);
+  const { dead: entries, parked } = await newDlqEntries(sql, o.window);
   return {
     name: "dlq_growth",
     ok: entries.length <= o.maxNewDlq,
-    summary: `${entries.length}${entries.length === 20 ? "+" : ""} new DLQ entr${entries.length === 1 ? "y" : "ies"}`,
+    summary: `${entries.length}${entries.length === 20 ? "+" : ""} new DLQ entr${entries.length === 1 ? "y" : "ies"}` +
+      (parked ? `; ${parked} parked (receiver gone, not counted)` : ""),
     threshold: `<= ${o.maxNewDlq} new`,
     rows: entries.map((e) => ({ ...e })),
     traces: entries.flatMap((e) => (e.traceId ? [e.traceId] : [])),

@@ -107,16 +107,26 @@ export interface DlqEntry {
   deadAt: Date;
 }
 
-/** The newest DLQ entries that died in the window. */
-export async function newDlqEntries(sql: Queryable, w: Window, limit = 20): Promise<DlqEntry[]> {
-  const rows = await sql`
-    select d.id, t.slug, d.event_type, d.attempts, d.last_error, d.trace_id, d.dead_at
-    from public.dlq_entries d join public.tenants t on t.id = d.tenant_id
-    where d.dead_at >= ${windowStart(sql, w)}
-    order by d.dead_at desc limit ${limit}`;
-  return rows.map((r) => ({
-    id: r.id, tenant: r.slug, eventType: r.event_type, attempts: r.attempts, lastError: r.last_error, traceId: r.trace_id, deadAt: r.dead_at,
-  }));
+/**
+ * The newest DLQ entries that died in the window (attempts exhausted), and how many were parked
+ * in it instead (a receiver answered 410 Gone: the tenant switched its endpoint off, which is
+ * not a delivery failure; the events wait for it, visible and replayable).
+ */
+export async function newDlqEntries(sql: Queryable, w: Window, limit = 20): Promise<{ dead: DlqEntry[]; parked: number }> {
+  const since = windowStart(sql, w);
+  const [rows, [{ parked }]] = await Promise.all([
+    sql`select d.id, t.slug, d.event_type, d.attempts, d.last_error, d.trace_id, d.dead_at
+        from public.dlq_entries d join public.tenants t on t.id = d.tenant_id
+        where d.dead_at >= ${since} and d.parked_for is null
+        order by d.dead_at desc limit ${limit}`,
+    sql`select count(*)::int as parked from public.dlq_entries where dead_at >= ${since} and parked_for is not null`,
+  ]);
+  return {
+    dead: rows.map((r) => ({
+      id: r.id, tenant: r.slug, eventType: r.event_type, attempts: r.attempts, lastError: r.last_error, traceId: r.trace_id, deadAt: r.dead_at,
+    })),
+    parked,
+  };
 }
 
 export interface SloRow {

@@ -42,6 +42,19 @@ async function injectDeadLetter(traceId: string) {
     select tenant_id, id, created_at, event_type, aggregate_type, aggregate_id, to_jsonb(e), attempts, last_error, 2, trace_id from e`;
 }
 
+/** An outbox event parked for a subscription that answered 410 Gone (what the relay leaves then). */
+async function injectParked(traceId: string) {
+  await sql`
+    with e as (
+      insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload, trace_id, state, attempts, last_error)
+      values (${tenant}, 'shipment', 'gate-test', 'shipment.created', '{}', ${traceId}, 'parked', 1, 'HTTP 410')
+      returning *)
+    insert into public.dlq_entries (tenant_id, event_id, event_created_at, event_type, aggregate_type, aggregate_id, event, attempts, last_error,
+                                    payload_bytes, trace_id, state, parked_for)
+    select tenant_id, id, created_at, event_type, aggregate_type, aggregate_id, to_jsonb(e), attempts, last_error, 2, trace_id,
+           'parked', array[gen_random_uuid()] from e`;
+}
+
 beforeAll(async () => {
   await sql`insert into public.tenants (id, slug, name) values (${tenant}, ${`gate-test-${randomBytes(4).toString("hex")}`}, 'Gate test')`;
 });
@@ -89,6 +102,16 @@ describe("npm run gate", () => {
     expect(md).toMatch(/`agents.autonomousEnabled` = \*\*false\*\*, set by the ci service account/);
     expect(md).toMatch(/## Recent errors and logs/);
     expect(md).not.toMatch(/postgres:postgres@/);
+  });
+
+  it("a parked DLQ entry (a receiver answered 410 Gone) is reported, not counted: the gate passes", async () => {
+    const since = new Date().toISOString();
+    await injectParked(randomBytes(16).toString("hex"));
+    const r = await gate("parked.md", "--since", since, "--load-rate", "20", "--load-seconds", "2", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().checks.find((c: any) => c.name === "dlq_growth"))
+      .toMatchObject({ ok: true, summary: "0 new DLQ entries; 1 parked (receiver gone, not counted)", traces: [] });
+    expect(await agentsOn()).toBe(true);
   });
 
   it("flags not sane (kill switch on): ci is refused like every machine, the operator session turns agents off, exit 1", async () => {
