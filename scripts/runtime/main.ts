@@ -70,18 +70,42 @@ const functions = await loadFunctions(projectRoot);
 const sql = postgres(env("SUPABASE_DB_URL"), { ...POOL_OPTIONS, max: 4 });
 
 const listening = Promise.withResolvers<void>();
-const server = Deno.serve({
-  hostname: "127.0.0.1",
-  port,
-  onListen: () => {
-    log({ level: "info", msg: "runtime listening", port, functions: [...functions.keys()], tripwire });
-    listening.resolve();
-  },
-  onError: (err) => {
-    log({ level: "error", msg: "request failed outside its function", err: errText(err) });
-    return problemResponse(problem(500, "internal_error", "The request failed"));
-  },
-}, gateway(functions, env("SWITCHYARD_JWT_SECRET")));
+const handler = gateway(functions, env("SWITCHYARD_JWT_SECRET"));
+let server: Deno.HttpServer | null = null, stopping = false, relistens = 0;
+/**
+ * Deno.serve's accept loop ends on an accept error — EMFILE when a burst of connections uses up
+ * the descriptors (denoland/deno#10148) — while the process lives on: the gateway stopped
+ * answering and, with no exit, the supervisor never restarted it. Listen again instead, after
+ * a pause (0.25 s doubling to 5 s) that lets descriptors free up; the workers run on meanwhile.
+ */
+function serve(): void {
+  const again = (err: unknown) => {
+    if (stopping) return;
+    const ms = Math.min(5_000, 250 * 2 ** relistens++);
+    log({ level: "error", msg: "gateway listener failed; listening again", in_ms: ms, err: errText(err) });
+    setTimeout(serve, ms);
+  };
+  try {
+    const s = Deno.serve({
+      hostname: "127.0.0.1",
+      port,
+      onListen: () => {
+        log({ level: "info", msg: "runtime listening", port, functions: [...functions.keys()], tripwire, ...(relistens ? { relistens } : {}) });
+        relistens = 0;
+        listening.resolve();
+      },
+      onError: (err) => {
+        log({ level: "error", msg: "request failed outside its function", err: errText(err) });
+        return problemResponse(problem(500, "internal_error", "The request failed"));
+      },
+    }, handler);
+    server = s;
+    s.finished.catch(again);
+  } catch (err) {
+    again(err); // the socket could not be made (descriptors still exhausted)
+  }
+}
+serve();
 
 // The workers start once the gateway listens: requests queued while the runtime was down are
 // mostly calls to this gateway, which failed with `fetch failed` when sent before it listened.
@@ -92,12 +116,11 @@ if (Deno.env.get("SWITCHYARD_RELAY_WORKER") !== "off") {
   workers.push(keepStarted("outbox relay worker", () => new Relay(sql, { principalId: RELAY_PRINCIPAL }, createLogger("relay")).start()));
 }
 
-let stopping = false;
 const shutdown = async () => {
   if (stopping) return;
   stopping = true;
   await Promise.all(workers.map((stop) => stop()));
-  await server.shutdown();
+  await server?.shutdown();
   await sql.end({ timeout: 2 });
   Deno.exit(0);
 };

@@ -1,12 +1,13 @@
 /**
  * Issue 12 items 1, 2 and 10: the local runtime outlives what happens inside it and to its
- * database, and its supervisor starts it again when it does exit. A stack of its own (this
+ * database and a burst of connections that uses up its file descriptors, and its supervisor starts it again when it does exit. A stack of its own (this
  * file restarts its Postgres and its runtime), with the runtime's tripwire on: an unhandled
  * rejection or exception exits it instead of being contained, so a floating promise shows as
  * a supervisor restart.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -113,6 +114,27 @@ describe("the local runtime survives", () => {
     expect(status(inst)).toMatchObject({ runtime: "running", runtimePid: before.runtimePid, restarts: before.restarts });
     expect(runtimeLog()).not.toContain("tripwire, exiting");
   }, 180_000);
+
+  it("file descriptors used up by a burst of connections (EMFILE): the gateway listens again once they are free, the runtime never exits", async () => {
+    const before = status(inst);
+    const pid = before.runtimePid!;
+    const fds = () => readdirSync(`/proc/${pid}/fd`).length;
+    const [, soft, hard] = /Max open files\s+(\d+)\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, "utf8"))!;
+    const prlimit = (limit: string) => spawnSync("prlimit", [`--nofile=${limit}`, "--pid", String(pid)], { encoding: "utf8" });
+    expect(prlimit(`${fds() + 30}:${hard}`).status).toBe(0); // room for 30 more descriptors
+    const sockets: Socket[] = [];
+    try {
+      // Held open until the accept loop fails for want of a descriptor.
+      for (let i = 0; i < 200; i++) sockets.push(connect(inst.apiPort, "127.0.0.1").on("error", () => {}));
+      await waitFor("the listener's accept error", () => runtimeLog().includes("Too many open files"), 30_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      prlimit(`${soft}:${hard}`); // (fails harmlessly if the runtime is gone: stillUp below says so)
+    }
+    await waitFor("health after the burst", async () => (stillUp(before), (await health()) === 200), 30_000);
+    expect(status(inst)).toMatchObject({ runtime: "running", runtimePid: pid, restarts: before.restarts });
+    expect(runtimeLog()).toContain('"gateway listener failed; listening again"');
+  }, 90_000);
 
   it("SIGKILL: the supervisor starts the runtime again, and `stack status` counts the restart", async () => {
     const before = status(inst);
