@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { jsonb, type Sql, type Tx, withClaims } from "../db/client.ts";
 import type { Logger } from "../observability/logger.ts";
+import { isDbUnavailable } from "../pipeline/db-errors.ts";
 
 /**
  * The outbox relay: claims due events in batches (SKIP LOCKED, so several relays can run;
@@ -279,6 +280,27 @@ export class Relay {
   }
 
   /**
+   * Acknowledges a batch, and again while the database is away: a restart between the
+   * receivers' 2xx and the acknowledgement would otherwise redeliver the whole batch once its
+   * claim lapsed (duplicates the receivers must dedupe). The claim survives the restart, so an
+   * acknowledgement within half of it still settles the events. (If the lost answer was to an
+   * acknowledgement that did commit, the retry is late: its attempts are logged again, nothing
+   * else changes.)
+   */
+  private async acknowledge(acks: unknown[], claimSeconds: number) {
+    const giveUpAt = Date.now() + claimSeconds * 500;
+    for (let wait = 100;; wait = Math.min(2 * wait, 2_000)) {
+      try {
+        return await this.asRelay((tx) => tx`select event_id, state from app_private.outbox_ack_batch(${jsonb(tx, acks)})`);
+      } catch (err) {
+        if (!isDbUnavailable(err) || Date.now() + wait > giveUpAt) throw err;
+        this.log.warn({ err: err instanceof Error ? err.message : String(err), retry_in_ms: wait }, "outbox acknowledgement: database unavailable; retrying");
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  /**
    * Claims one batch, delivers it and acknowledges it. With a `deadline` (epoch ms) no
    * delivery starts that could end after it; the events it did not get to are released.
    */
@@ -334,7 +356,7 @@ export class Relay {
         deliveries: rs.map(({ retry_after: _r, ...d }) => d),
       };
     });
-    const states = await this.asRelay((tx) => tx`select event_id, state from app_private.outbox_ack_batch(${jsonb(tx, acks)})`);
+    const states = await this.acknowledge(acks, claimSeconds);
     for (const s of states) {
       const k = s.state as keyof DrainStats;
       if (k in stats && k !== "claimed") stats[k]++;
