@@ -206,14 +206,14 @@ create table public.owner_operator_service_intervals (
   created_at       timestamptz not null default now(),
   constraint owner_operator_service_intervals_some_check check (every_miles is not null or every_days is not null),
   constraint owner_operator_service_intervals_unique unique (tenant_id, unit_id, service_kind),
-  constraint owner_operator_service_intervals_unit_fk foreign key (tenant_id, unit_id) references public.owner_operator_units (tenant_id, unit_id) on delete cascade,
+  constraint owner_operator_service_intervals_unit_fk foreign key (tenant_id, unit_id) references public.equipment (tenant_id, id) on delete cascade,
   constraint owner_operator_service_intervals_carrier_fk foreign key (tenant_id, carrier_party_id) references public.parties (tenant_id, id) on delete cascade
 );
 comment on table public.owner_operator_service_intervals is
   'Service intervals of a unit by miles and / or days (e.g. pm_a every 15,000 mi, annual_inspection every 365 days).';
 select ops.attach_rails('public.owner_operator_service_intervals', 'domain.read', null, null, null, p_audit => 'deferred');
 select ops.set_rls_sample('public.owner_operator_service_intervals',
-  '{"tenant_id": "$tenant", "unit_id": "$ref:owner_operator_units", "carrier_party_id": "$carrier", "service_kind": "pm_$n", "every_days": 90}');
+  '{"tenant_id": "$tenant", "unit_id": "$ref:equipment", "carrier_party_id": "$carrier", "service_kind": "pm_$n", "every_days": 90}');
 
 create table public.owner_operator_service_records (
   id               uuid primary key default gen_random_uuid(),
@@ -226,14 +226,14 @@ create table public.owner_operator_service_records (
   cost_cents       bigint not null default 0 constraint owner_operator_service_records_cost_nonnegative_check check (cost_cents >= 0),
   note             text,
   created_at       timestamptz not null default now(),
-  constraint owner_operator_service_records_unit_fk foreign key (tenant_id, unit_id) references public.owner_operator_units (tenant_id, unit_id) on delete cascade,
+  constraint owner_operator_service_records_unit_fk foreign key (tenant_id, unit_id) references public.equipment (tenant_id, id) on delete cascade,
   constraint owner_operator_service_records_carrier_fk foreign key (tenant_id, carrier_party_id) references public.parties (tenant_id, id) on delete cascade
 );
 comment on table public.owner_operator_service_records is 'Services performed on a unit (kind, day, odometer, cost in cents).';
 create index owner_operator_service_records_unit_idx on public.owner_operator_service_records (unit_id, service_kind, performed_on desc);
 select ops.attach_rails('public.owner_operator_service_records', 'domain.read', null, null, null, p_audit => 'deferred');
 select ops.set_rls_sample('public.owner_operator_service_records',
-  '{"tenant_id": "$tenant", "unit_id": "$ref:owner_operator_units", "carrier_party_id": "$carrier", "service_kind": "pm_a",
+  '{"tenant_id": "$tenant", "unit_id": "$ref:equipment", "carrier_party_id": "$carrier", "service_kind": "pm_a",
     "performed_on": "2026-01-01", "odometer_miles": 1000}');
 
 -- The maintenance agent's blocks of a unit (equipment.status blocked while active).
@@ -250,7 +250,7 @@ create table public.owner_operator_unit_blocks (
   cleared_at       timestamptz,
   clear_reason     text,
   constraint owner_operator_unit_blocks_clear_reason_required_check check ((cleared_at is null) = (clear_reason is null)),
-  constraint owner_operator_unit_blocks_unit_fk foreign key (tenant_id, unit_id) references public.owner_operator_units (tenant_id, unit_id) on delete cascade,
+  constraint owner_operator_unit_blocks_unit_fk foreign key (tenant_id, unit_id) references public.equipment (tenant_id, id) on delete cascade,
   constraint owner_operator_unit_blocks_carrier_fk foreign key (tenant_id, carrier_party_id) references public.parties (tenant_id, id) on delete cascade
 );
 comment on table public.owner_operator_unit_blocks is
@@ -258,7 +258,7 @@ comment on table public.owner_operator_unit_blocks is
 create unique index owner_operator_unit_blocks_active_unique on public.owner_operator_unit_blocks (unit_id) where cleared_at is null;
 select ops.attach_rails('public.owner_operator_unit_blocks', 'domain.read', null, null, null, p_audit => 'deferred');
 select ops.set_rls_sample('public.owner_operator_unit_blocks',
-  '{"tenant_id": "$tenant", "unit_id": "$ref:owner_operator_units", "carrier_party_id": "$carrier", "reason": "service overdue"}');
+  '{"tenant_id": "$tenant", "unit_id": "$ref:equipment", "carrier_party_id": "$carrier", "reason": "service overdue"}');
 
 -------------------------------------------------------------------------------------------
 -- functions
@@ -628,7 +628,8 @@ declare
   v_unit uuid;
   v_due  text;
 begin
-  if (public.flag_value('owner_operator.blockOverdueDispatch', new.tenant_id))::text <> 'true' then
+  -- flag_raw: the guard runs as whichever writer, who need not hold flags.read
+  if app_private.flag_raw('owner_operator.blockOverdueDispatch', new.tenant_id) is distinct from 'true' then
     return new;
   end if;
   foreach v_unit in array array_remove(array[new.tractor_id, new.trailer_id], null) loop
@@ -718,4 +719,4 @@ select ops.party_rls('public.owner_operator_service_records', 'carrier', 'carrie
 select ops.party_rls('public.owner_operator_unit_blocks', 'carrier', 'carrier_party_id');
 
 create trigger owner_operator_dispatch_guard before insert or update of tractor_id, trailer_id on public.loads
-  for each row execute function app_private.owner_operator_dispatch_guard();
+  for each row when (new.tractor_id is not null or new.trailer_id is not null) execute function app_private.owner_operator_dispatch_guard();

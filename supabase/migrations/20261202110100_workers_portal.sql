@@ -71,6 +71,7 @@ select ops.set_rls_sample('public.workers_staff', '{"tenant_id": "$tenant", "pri
 
 -- Work queues: the skill an item needs, its SLA and the coverage rule.
 create table public.workers_queues (
+  id           uuid primary key default gen_random_uuid(),
   tenant_id    uuid not null references public.tenants (id) on delete cascade,
   key          text not null constraint workers_queues_key_format_check check (key ~ '^[a-z][a-z0-9_]{1,39}$'),
   name         text not null constraint workers_queues_name_not_blank_check check (length(btrim(name)) > 0),
@@ -79,7 +80,8 @@ create table public.workers_queues (
   -- at least this many workers with the skill on shift at every moment (0: no rule)
   min_coverage int not null default 0 constraint workers_queues_min_coverage_range_check check (min_coverage between 0 and 50),
   created_at   timestamptz not null default now(),
-  primary key (tenant_id, key)
+  constraint workers_queues_key_unique unique (tenant_id, key),
+  constraint workers_queues_tenant_id_unique unique (tenant_id, id)
 );
 comment on table public.workers_queues is
   'Work queues (exceptions, approvals, tenders, dlq, ...): the skill an item needs, its SLA in minutes, the 24/7 coverage rule.';
@@ -98,20 +100,21 @@ create table public.workers_shifts (
   created_at   timestamptz not null default now(),
   constraint workers_shifts_order_check check (ends_at > starts_at and ends_at <= starts_at + interval '24 hours'),
   constraint workers_shifts_tenant_id_unique unique (tenant_id, id),
-  constraint workers_shifts_staff_fk foreign key (tenant_id, principal_id) references public.workers_staff (tenant_id, principal_id) on delete cascade
+  -- (the roster is checked by workers_shift_add, the only writer)
+  constraint workers_shifts_principal_fk foreign key (principal_id) references public.principals (id) on delete cascade
 );
 comment on table public.workers_shifts is 'Shifts of the tenant''s workers, [starts_at, ends_at); written through workers_shift_add / workers_shift_end.';
 create index workers_shifts_time_idx on public.workers_shifts (tenant_id, starts_at, ends_at);
 create index workers_shifts_principal_idx on public.workers_shifts (principal_id, starts_at);
 select ops.attach_rails('public.workers_shifts', 'workers.read', null, null, null, p_audit => 'deferred');
 select ops.set_rls_sample('public.workers_shifts',
-  '{"tenant_id": "$tenant", "principal_id": "$ref:workers_staff", "starts_at": "2030-01-01T08:00:00Z", "ends_at": "2030-01-01T16:00:00Z"}');
+  '{"tenant_id": "$tenant", "principal_id": "$principal", "starts_at": "2030-01-01T08:00:00Z", "ends_at": "2030-01-01T16:00:00Z"}');
 
 -- Queue items (any portal's work for a human): assigned_to the worker holding it.
 create table public.workers_items (
   id          uuid primary key default gen_random_uuid(),
   tenant_id   uuid not null references public.tenants (id) on delete cascade,
-  queue_key   text not null,
+  queue_id    uuid not null,
   source_type text not null constraint workers_items_source_type_format_check check (source_type ~ '^[a-z][a-z0-9_.]{1,59}$'),
   source_id   text,
   summary     text not null constraint workers_items_summary_length_check check (length(summary) between 1 and 300),
@@ -126,7 +129,7 @@ create table public.workers_items (
   resolution  text,
   trace_id    text,
   constraint workers_items_closed_check check ((status = 'open') = (closed_at is null)),
-  constraint workers_items_queue_fk foreign key (tenant_id, queue_key) references public.workers_queues (tenant_id, key) on delete cascade,
+  constraint workers_items_queue_fk foreign key (tenant_id, queue_id) references public.workers_queues (tenant_id, id) on delete cascade,
   constraint workers_items_assignee_fk foreign key (tenant_id, assigned_to) references public.workers_staff (tenant_id, principal_id)
 );
 comment on table public.workers_items is
@@ -134,10 +137,10 @@ comment on table public.workers_items is
 -- one open item per dedupe key (an enqueue repeated returns it)
 create unique index workers_items_dedupe_unique on public.workers_items (tenant_id, dedupe_key) where status = 'open' and dedupe_key is not null;
 create index workers_items_assignee_idx on public.workers_items (tenant_id, assigned_to) where status = 'open';
-create index workers_items_queue_idx on public.workers_items (tenant_id, queue_key, created_at) where status = 'open';
+create index workers_items_queue_idx on public.workers_items (queue_id, created_at) where status = 'open';
 select ops.attach_rails('public.workers_items', 'workers.read', null, null, null, p_audit => 'deferred');
 select ops.set_rls_sample('public.workers_items',
-  '{"tenant_id": "$tenant", "queue_key": "$ref:workers_queues", "source_type": "matrix", "summary": "matrix $n", "due_at": "2030-01-01T00:00:00Z"}');
+  '{"tenant_id": "$tenant", "queue_id": "$ref:workers_queues", "source_type": "matrix", "summary": "matrix $n", "due_at": "2030-01-01T00:00:00Z"}');
 
 -------------------------------------------------------------------------------------------
 -- functions
@@ -182,7 +185,7 @@ declare
   v_n  int := 0;
 begin
   for it in select i.id, q.skill from public.workers_items i
-            join public.workers_queues q on q.tenant_id = i.tenant_id and q.key = i.queue_key
+            join public.workers_queues q on q.id = i.queue_id
             where i.tenant_id = p_tenant_id and i.status = 'open' and i.assigned_to is null
             order by i.priority, i.created_at, i.id
             for update of i skip locked loop
@@ -222,8 +225,8 @@ begin
       return jsonb_build_object('item_id', i.id, 'assigned_to', i.assigned_to, 'due_at', i.due_at, 'replayed', true);
     end if;
   end if;
-  insert into public.workers_items (tenant_id, queue_key, source_type, source_id, summary, priority, dedupe_key, due_at, trace_id)
-  values (p_tenant_id, p_queue_key, p_source_type, p_source_id, p_summary, coalesce(p_priority, 3), p_dedupe_key,
+  insert into public.workers_items (tenant_id, queue_id, source_type, source_id, summary, priority, dedupe_key, due_at, trace_id)
+  values (p_tenant_id, q.id, p_source_type, p_source_id, p_summary, coalesce(p_priority, 3), p_dedupe_key,
           now() + make_interval(mins => q.sla_minutes), (app_private.request_context()).trace_id)
   returning * into i;
   i.assigned_to := app_private.workers_pick(p_tenant_id, q.skill);
@@ -258,7 +261,7 @@ begin
   with released as (
     update public.workers_items i set assigned_to = null, assigned_at = null
     from public.workers_queues q
-    where q.tenant_id = i.tenant_id and q.key = i.queue_key and i.tenant_id = p_tenant_id and i.status = 'open' and i.assigned_to is not null
+    where q.id = i.queue_id and i.tenant_id = p_tenant_id and i.status = 'open' and i.assigned_to is not null
       and not exists (select 1 from public.workers_staff s
                       join public.workers_shifts w on w.tenant_id = s.tenant_id and w.principal_id = s.principal_id
                                                   and w.starts_at <= now() and w.ends_at > now()
@@ -271,7 +274,7 @@ begin
     exit when v_guard > 1000;
     select i.id, i.assigned_to, q.skill, o.n, s.max_open into it
     from public.workers_items i
-    join public.workers_queues q on q.tenant_id = i.tenant_id and q.key = i.queue_key
+    join public.workers_queues q on q.id = i.queue_id
     join public.workers_staff s on s.tenant_id = i.tenant_id and s.principal_id = i.assigned_to
     cross join lateral (select count(*) as n from public.workers_items x
                         where x.tenant_id = i.tenant_id and x.assigned_to = i.assigned_to and x.status = 'open') o
@@ -414,7 +417,7 @@ begin
   update public.workers_items set status = p_status, closed_at = now(), resolution = p_resolution where id = p_item_id;
   insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
   values (v_tenant, 'queue_item', p_item_id::text, 'workers.item.closed',
-          jsonb_build_object('item_id', p_item_id, 'queue_key', i.queue_key, 'status', p_status, 'assigned_to', i.assigned_to,
+          jsonb_build_object('item_id', p_item_id, 'queue_id', i.queue_id, 'status', p_status, 'assigned_to', i.assigned_to,
                              'source_portal', app_private.freight_source_portal()));
   return jsonb_build_object('item_id', p_item_id, 'status', p_status, 'assigned_to', i.assigned_to);
 end $$;
