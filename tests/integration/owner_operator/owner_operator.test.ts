@@ -120,7 +120,7 @@ describe("maintenance", () => {
     expect((await act("owner_operator", "service_interval_set", { unit_id: unit.id, service_kind: "pm_a", every_miles: 15000 }, X.user, t.id)).status).toBe(200);
     await expectProblem(await act("owner_operator", "service_interval_set", { unit_id: t.carriers.Y.tractor, service_kind: "pm_a", every_days: 30 }, X.user, t.id), 403, "forbidden");
     expect((await act("owner_operator", "odometer_set", { unit_id: unit.id, odometer_miles: 15500 }, X.user, t.id)).status).toBe(200);
-    await expectProblem(await act("owner_operator", "odometer_set", { unit_id: unit.id, odometer_miles: 100 }, X.user, t.id), 400, "bad_request");
+    await expectProblem(await act("owner_operator", "odometer_set", { unit_id: unit.id, odometer_miles: 100 }, X.user, t.id), 400, "validation_failed");
     const m = await act("owner_operator", "maintenance", {}, X.user, t.id);
     expect(m.body.data.status).toEqual([expect.objectContaining({ unit_id: unit.id, service_kind: "pm_a", due_miles: 15000, odometer_miles: 15500, overdue: true })]);
 

@@ -95,8 +95,10 @@ describe("agents", () => {
     const skewed = await loads();
     expect(skewed[0] - skewed[2]).toBeGreaterThan(1);
     await tick();
-    const [run] = await sql`select trace_id, result from action_runs where tenant_id = ${tenant} and portal = 'workers' and action = 'rebalance'`;
+    // (rebalance is not reversible: no action_runs row; its audit row names the agents)
+    const [run] = await sql`select after from audit_log where tenant_id = ${tenant} and action = 'workers.rebalance' and principal_name = 'agents'`;
     expect(run, "an agents' rebalance").toBeDefined();
+    expect(run.after.moved).toBeGreaterThan(0);
     const after = await loads();
     expect(Math.abs(after[0] - after[2])).toBeLessThanOrEqual(1);
     // exceptions needs a dispatcher 24/7; the shifts end within 8 hours: a gap
