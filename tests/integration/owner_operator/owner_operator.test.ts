@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScript } from "../../helpers/cli.ts";
 import { sql, withFlag } from "../../helpers/db.ts";
-import { act, download, type FreightTenant, freightTenant } from "../../helpers/freight.ts";
+import { act, day, download, type FreightTenant, freightTenant, openLoad } from "../../helpers/freight.ts";
 import { expectProblem, tick } from "../../helpers/http.ts";
 
 let t: FreightTenant;
@@ -136,12 +136,19 @@ describe("maintenance", () => {
     expect((await sql`select status from equipment where id = ${unit.id}`)[0].status).toBe("blocked");
     const [audit] = await sql`select count(*)::int as n from audit_log where trace_id = ${run.trace_id} and action = 'owner_operator.unit.block'`;
     expect(audit.n).toBe(1);
+    // the core's dispatch refuses the blocked unit
+    const covered = await openLoad(t, day(2));
+    const tender = await act("broker", "tender", { load_id: covered, carrier_party_id: X.id, rate_cents: 160000 }, t.dispatcher, t.id);
+    expect((await act("carrier", "accept", { tender_id: tender.body.data.tender_id }, X.user, t.id)).status).toBe(200);
+    const dispatch = () => act("carrier", "dispatch", { load_id: covered, driver_id: X.driver, tractor_id: unit.id }, X.user, t.id);
+    await expectProblem(await dispatch(), 422, "asset_blocked");
 
     const r = await runScript("scripts/ops.ts", ["revert", run.trace_id, "--as", opsName, "--json"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect((await sql`select status from equipment where id = ${unit.id}`)[0].status).toBe("active");
     const [b] = await sql`select clear_reason from owner_operator_unit_blocks where id = ${run.result.block_id}`;
     expect(b.clear_reason).toBe("agent block reverted");
+    expect((await dispatch()).status).toBe(200);
     await tick();
     expect((await sql`select status from equipment where id = ${unit.id}`)[0].status).toBe("active");
 
