@@ -8103,6 +8103,33 @@ $$;
 ALTER FUNCTION app_private.workers_lock(p_tenant_id uuid) OWNER TO postgres;
 
 --
+-- Name: workers_on_shift(uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_on_shift(p_tenant_id uuid, p_principal_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.workers_shifts w where w.tenant_id = p_tenant_id and w.principal_id = p_principal_id
+                   and w.starts_at <= now() and w.ends_at > now())
+$$;
+
+ALTER FUNCTION app_private.workers_on_shift(p_tenant_id uuid, p_principal_id uuid) OWNER TO postgres;
+
+--
+-- Name: workers_open_items(uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_open_items(p_tenant_id uuid, p_principal_id uuid) RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select count(*) from public.workers_items i where i.tenant_id = p_tenant_id and i.assigned_to = p_principal_id and i.status = 'open'
+$$;
+
+ALTER FUNCTION app_private.workers_open_items(p_tenant_id uuid, p_principal_id uuid) OWNER TO postgres;
+
+--
 -- Name: workers_pick(uuid, text, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -8115,12 +8142,9 @@ declare
 begin
   select s.principal_id into v
   from public.workers_staff s
-  cross join lateral (select count(*) as n from public.workers_items i
-                      where i.tenant_id = s.tenant_id and i.assigned_to = s.principal_id and i.status = 'open') o
+  cross join lateral (select app_private.workers_open_items(s.tenant_id, s.principal_id) as n) o
   where s.tenant_id = p_tenant_id and s.active and p_skill = any(s.skills) and o.n < s.max_open
-    and s.principal_id is distinct from p_except
-    and exists (select 1 from public.workers_shifts w where w.tenant_id = s.tenant_id and w.principal_id = s.principal_id
-                  and w.starts_at <= now() and w.ends_at > now())
+    and s.principal_id is distinct from p_except and app_private.workers_on_shift(s.tenant_id, s.principal_id)
   order by o.n, s.principal_id
   limit 1
   for update of s;
@@ -8181,9 +8205,8 @@ begin
     from public.workers_queues q
     where q.id = i.queue_id and i.tenant_id = p_tenant_id and i.status = 'open' and i.assigned_to is not null
       and not exists (select 1 from public.workers_staff s
-                      join public.workers_shifts w on w.tenant_id = s.tenant_id and w.principal_id = s.principal_id
-                                                  and w.starts_at <= now() and w.ends_at > now()
-                      where s.tenant_id = i.tenant_id and s.principal_id = i.assigned_to and s.active and q.skill = any(s.skills))
+                      where s.tenant_id = i.tenant_id and s.principal_id = i.assigned_to and s.active and q.skill = any(s.skills)
+                        and app_private.workers_on_shift(s.tenant_id, s.principal_id))
     returning i.id)
   select count(*) into v_released from released;
   -- overloaded: the newest item of the most loaded worker moves to the least loaded, while the gap is > 1
@@ -8194,16 +8217,13 @@ begin
     from public.workers_items i
     join public.workers_queues q on q.id = i.queue_id
     join public.workers_staff s on s.tenant_id = i.tenant_id and s.principal_id = i.assigned_to
-    cross join lateral (select count(*) as n from public.workers_items x
-                        where x.tenant_id = i.tenant_id and x.assigned_to = i.assigned_to and x.status = 'open') o
+    cross join lateral (select app_private.workers_open_items(i.tenant_id, i.assigned_to) as n) o
     where i.tenant_id = p_tenant_id and i.status = 'open' and i.assigned_to is not null
       and (o.n > s.max_open
            or o.n > 1 + coalesce((select min(c.n) from public.workers_staff s2
-                                  cross join lateral (select count(*) as n from public.workers_items y
-                                                      where y.tenant_id = s2.tenant_id and y.assigned_to = s2.principal_id and y.status = 'open') c
+                                  cross join lateral (select app_private.workers_open_items(s2.tenant_id, s2.principal_id) as n) c
                                   where s2.tenant_id = i.tenant_id and s2.active and q.skill = any(s2.skills) and c.n < s2.max_open
-                                    and exists (select 1 from public.workers_shifts w where w.tenant_id = s2.tenant_id and w.principal_id = s2.principal_id
-                                                  and w.starts_at <= now() and w.ends_at > now())), o.n))
+                                    and app_private.workers_on_shift(s2.tenant_id, s2.principal_id)), o.n))
     order by o.n desc, i.created_at desc, i.id
     limit 1
     for update of i skip locked;
@@ -8289,7 +8309,7 @@ begin
   perform app_private.workers_lock(v_tenant);
   update public.workers_shifts set ends_at = greatest(starts_at + interval '1 microsecond', least(ends_at, now())), ended_at = now()
    where id = p_shift_id;
-  select count(*) into v_held from public.workers_items where tenant_id = v_tenant and assigned_to = w.principal_id and status = 'open';
+  v_held := app_private.workers_open_items(v_tenant, w.principal_id);
   r := app_private.workers_rebalance_internal(v_tenant);
   insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
   values (v_tenant, 'shift', p_shift_id::text, 'workers.shift.ended',
@@ -19575,6 +19595,18 @@ GRANT ALL ON FUNCTION app_private.workers_item_close(p_item_id uuid, p_status te
 --
 
 REVOKE ALL ON FUNCTION app_private.workers_lock(p_tenant_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workers_on_shift(p_tenant_id uuid, p_principal_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_on_shift(p_tenant_id uuid, p_principal_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workers_open_items(p_tenant_id uuid, p_principal_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_open_items(p_tenant_id uuid, p_principal_id uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION workers_pick(p_tenant_id uuid, p_skill text, p_except uuid); Type: ACL; Schema: app_private; Owner: postgres

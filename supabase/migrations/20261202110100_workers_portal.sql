@@ -152,6 +152,21 @@ language sql security definer set search_path = '' as $$
 $$;
 revoke execute on function app_private.workers_lock(uuid) from public;
 
+-- A worker on shift now, and its open items: the two figures every assignment compares
+-- (plain SQL, inlined into the definer functions that call them).
+create function app_private.workers_on_shift(p_tenant_id uuid, p_principal_id uuid) returns boolean
+language sql stable set search_path = '' as $$
+  select exists (select 1 from public.workers_shifts w where w.tenant_id = p_tenant_id and w.principal_id = p_principal_id
+                   and w.starts_at <= now() and w.ends_at > now())
+$$;
+revoke execute on function app_private.workers_on_shift(uuid, uuid) from public;
+
+create function app_private.workers_open_items(p_tenant_id uuid, p_principal_id uuid) returns bigint
+language sql stable set search_path = '' as $$
+  select count(*) from public.workers_items i where i.tenant_id = p_tenant_id and i.assigned_to = p_principal_id and i.status = 'open'
+$$;
+revoke execute on function app_private.workers_open_items(uuid, uuid) from public;
+
 -- The worker an item of the skill goes to now: on shift, active, holding the skill, below
 -- max_open, fewest open items (ties: principal id). The row is locked for the transaction.
 create function app_private.workers_pick(p_tenant_id uuid, p_skill text, p_except uuid default null) returns uuid
@@ -161,12 +176,9 @@ declare
 begin
   select s.principal_id into v
   from public.workers_staff s
-  cross join lateral (select count(*) as n from public.workers_items i
-                      where i.tenant_id = s.tenant_id and i.assigned_to = s.principal_id and i.status = 'open') o
+  cross join lateral (select app_private.workers_open_items(s.tenant_id, s.principal_id) as n) o
   where s.tenant_id = p_tenant_id and s.active and p_skill = any(s.skills) and o.n < s.max_open
-    and s.principal_id is distinct from p_except
-    and exists (select 1 from public.workers_shifts w where w.tenant_id = s.tenant_id and w.principal_id = s.principal_id
-                  and w.starts_at <= now() and w.ends_at > now())
+    and s.principal_id is distinct from p_except and app_private.workers_on_shift(s.tenant_id, s.principal_id)
   order by o.n, s.principal_id
   limit 1
   for update of s;
@@ -263,9 +275,8 @@ begin
     from public.workers_queues q
     where q.id = i.queue_id and i.tenant_id = p_tenant_id and i.status = 'open' and i.assigned_to is not null
       and not exists (select 1 from public.workers_staff s
-                      join public.workers_shifts w on w.tenant_id = s.tenant_id and w.principal_id = s.principal_id
-                                                  and w.starts_at <= now() and w.ends_at > now()
-                      where s.tenant_id = i.tenant_id and s.principal_id = i.assigned_to and s.active and q.skill = any(s.skills))
+                      where s.tenant_id = i.tenant_id and s.principal_id = i.assigned_to and s.active and q.skill = any(s.skills)
+                        and app_private.workers_on_shift(s.tenant_id, s.principal_id))
     returning i.id)
   select count(*) into v_released from released;
   -- overloaded: the newest item of the most loaded worker moves to the least loaded, while the gap is > 1
@@ -276,16 +287,13 @@ begin
     from public.workers_items i
     join public.workers_queues q on q.id = i.queue_id
     join public.workers_staff s on s.tenant_id = i.tenant_id and s.principal_id = i.assigned_to
-    cross join lateral (select count(*) as n from public.workers_items x
-                        where x.tenant_id = i.tenant_id and x.assigned_to = i.assigned_to and x.status = 'open') o
+    cross join lateral (select app_private.workers_open_items(i.tenant_id, i.assigned_to) as n) o
     where i.tenant_id = p_tenant_id and i.status = 'open' and i.assigned_to is not null
       and (o.n > s.max_open
            or o.n > 1 + coalesce((select min(c.n) from public.workers_staff s2
-                                  cross join lateral (select count(*) as n from public.workers_items y
-                                                      where y.tenant_id = s2.tenant_id and y.assigned_to = s2.principal_id and y.status = 'open') c
+                                  cross join lateral (select app_private.workers_open_items(s2.tenant_id, s2.principal_id) as n) c
                                   where s2.tenant_id = i.tenant_id and s2.active and q.skill = any(s2.skills) and c.n < s2.max_open
-                                    and exists (select 1 from public.workers_shifts w where w.tenant_id = s2.tenant_id and w.principal_id = s2.principal_id
-                                                  and w.starts_at <= now() and w.ends_at > now())), o.n))
+                                    and app_private.workers_on_shift(s2.tenant_id, s2.principal_id)), o.n))
     order by o.n desc, i.created_at desc, i.id
     limit 1
     for update of i skip locked;
@@ -378,7 +386,7 @@ begin
   perform app_private.workers_lock(v_tenant);
   update public.workers_shifts set ends_at = greatest(starts_at + interval '1 microsecond', least(ends_at, now())), ended_at = now()
    where id = p_shift_id;
-  select count(*) into v_held from public.workers_items where tenant_id = v_tenant and assigned_to = w.principal_id and status = 'open';
+  v_held := app_private.workers_open_items(v_tenant, w.principal_id);
   r := app_private.workers_rebalance_internal(v_tenant);
   insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
   values (v_tenant, 'shift', p_shift_id::text, 'workers.shift.ended',

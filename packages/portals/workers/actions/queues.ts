@@ -15,7 +15,7 @@ export const queues = defineAction(contract.actions.queues, {
       select s.principal_id, s.skills, s.max_open,
              exists (select 1 from public.workers_shifts w where w.tenant_id = s.tenant_id and w.principal_id = s.principal_id
                        and w.starts_at <= now() and w.ends_at > now()) as on_shift,
-             (select count(*) from public.workers_items i where i.tenant_id = s.tenant_id and i.assigned_to = s.principal_id and i.status = 'open')::int as open
+             (select count(*) from public.workers_items i where i.assigned_to = s.principal_id and i.status = 'open')::int as open
       from public.workers_staff s where s.active order by s.principal_id`;
     return { queues, workers };
   },
