@@ -8170,9 +8170,12 @@ begin
   perform app_private.require_permission(p_tenant_id, 'workers.balance');
   perform app_private.workers_lock(p_tenant_id);
   r := app_private.workers_rebalance_internal(p_tenant_id);
-  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
-  values (p_tenant_id, 'tenant', p_tenant_id::text, 'workers.queues.rebalanced', r || jsonb_build_object('source_portal', app_private.freight_source_portal()));
-  perform app_private.audit_write(p_tenant_id, 'workers.rebalance', 'tenant', p_tenant_id::text, null, r);
+  -- a rebalance that changed nothing leaves no trace (the agents may find nothing to move)
+  if r <> '{"moved": 0, "assigned": 0, "released": 0}'::jsonb then
+    insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+    values (p_tenant_id, 'tenant', p_tenant_id::text, 'workers.queues.rebalanced', r || jsonb_build_object('source_portal', app_private.freight_source_portal()));
+    perform app_private.audit_write(p_tenant_id, 'workers.rebalance', 'tenant', p_tenant_id::text, null, r);
+  end if;
   return r;
 end $$;
 

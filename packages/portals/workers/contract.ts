@@ -47,11 +47,11 @@ export const contract = defineContract("workers", {
   actions: {
     queues: action<{ queues: { queue_key: string; name: string; skill: string; sla_minutes: number; min_coverage: number; open: number; unassigned: number; over_sla: number }[];
                      workers: { principal_id: string; skills: string[]; max_open: number; on_shift: boolean; open: number }[] }>()({
-      input: z.strictObject({}),
+      input: z.strictObject({ queue_key: z.string().regex(/^[a-z][a-z0-9_]{1,39}$/).optional() }),
       kind: "read",
     }),
     items: action<{ items: QueueItem[] }>()({
-      input: z.strictObject({ mine: z.boolean().default(false), queue_key: z.string().max(40).optional() }),
+      input: z.strictObject({ mine: z.boolean().default(false), queue_key: z.string().regex(/^[a-z][a-z0-9_]{1,39}$/).optional() }),
       kind: "read",
     }),
     enqueue: action<{ item_id: string; assigned_to: string | null; due_at: string; replayed: boolean }>()({

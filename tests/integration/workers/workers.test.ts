@@ -91,7 +91,8 @@ describe("agents", () => {
     // w0 overloaded by hand and an item past due: one tick rebalances
     await sql`update workers_items set assigned_to = ${d[0]} where tenant_id = ${tenant} and assigned_to = ${d[2]} and status = 'open'
                 and id in (select id from workers_items where tenant_id = ${tenant} and assigned_to = ${d[2]} and status = 'open' order by id limit 6)`;
-    await sql`update workers_items set due_at = now() - interval '1 minute' where id = (select id from workers_items where tenant_id = ${tenant} and status = 'open' order by id limit 1)`;
+    // a breach on a balanced worker's item moves nothing: only the overloaded one's counts
+    await sql`update workers_items set due_at = now() - interval '1 minute' where id = (select id from workers_items where tenant_id = ${tenant} and assigned_to = ${d[0]} and status = 'open' order by id limit 1)`;
     const skewed = await loads();
     expect(skewed[0] - skewed[2]).toBeGreaterThan(1);
     await tick();

@@ -1,15 +1,16 @@
 import { contract } from "../contract.ts";
 import { defineAction } from "../../../shared/pipeline/action.ts";
 
-/** workers/queues: each queue's open, unassigned and over-SLA counts, and each worker's load and whether on shift now. */
+/** workers/queues: each queue (or the one named)'s open, unassigned and over-SLA counts, and each worker's load and whether on shift now. */
 export const queues = defineAction(contract.actions.queues, {
   permission: "workers.read",
-  detect: async (tx) => {
+  detect: async (tx, input) => {
     const queues = await tx`
       select q.key, q.name, q.skill, q.sla_minutes, q.min_coverage,
              count(i.id)::int as open, count(i.id) filter (where i.assigned_to is null)::int as unassigned,
              count(i.id) filter (where i.due_at < now())::int as over_sla
       from public.workers_queues q left join public.workers_items i on i.queue_id = q.id and i.status = 'open'
+      where ${input.queue_key ?? null}::text is null or q.key = ${input.queue_key ?? null}
       group by q.id order by q.key`;
     const workers = await tx`
       select s.principal_id, s.skills, s.max_open,
