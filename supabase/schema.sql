@@ -5510,6 +5510,531 @@ ALTER FUNCTION app_private.outbox_subscription_validate() OWNER TO postgres;
 COMMENT ON FUNCTION app_private.outbox_subscription_validate() IS 'Write-time check of a subscription: valid secret (when in Vault), no private target unless allowed.';
 
 --
+-- Name: owner_operator_account(uuid, text, text, text, text, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_account(p_tenant_id uuid, p_code text, p_name text, p_kind text, p_subtype text, p_party_id uuid, p_currency text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into public.ledger_accounts (tenant_id, code, name, kind, subtype, party_id, currency)
+  values (p_tenant_id, p_code, p_name, p_kind, p_subtype, p_party_id, p_currency)
+  on conflict on constraint ledger_accounts_code_unique do nothing;
+  return p_code;
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_account(p_tenant_id uuid, p_code text, p_name text, p_kind text, p_subtype text, p_party_id uuid, p_currency text) OWNER TO postgres;
+
+--
+-- Name: owner_operator_dispatch_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_dispatch_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_unit uuid;
+  v_due  text;
+begin
+  -- flag_raw: the guard runs as whichever writer, who need not hold flags.read
+  if app_private.flag_raw('owner_operator.blockOverdueDispatch', new.tenant_id) is distinct from 'true' then
+    return new;
+  end if;
+  foreach v_unit in array array_remove(array[new.tractor_id, new.trailer_id], null) loop
+    if tg_op = 'UPDATE' and v_unit in (old.tractor_id, old.trailer_id) then
+      continue;
+    end if;
+    v_due := app_private.owner_operator_unit_overdue(v_unit);
+    if v_due is not null then
+      perform app_private.raise_error('unit_service_overdue', format('unit %s is overdue for %s', v_unit, v_due),
+        jsonb_build_object('unit_id', v_unit, 'service', v_due));
+    end if;
+  end loop;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_dispatch_guard() OWNER TO postgres;
+
+--
+-- Name: owner_operator_fuel_advance(uuid, bigint, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_fuel_advance(p_party_id uuid, p_amount_cents bigint, p_note text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.owner_operator_tenant_of(p_party_id, 'owner_operator.settle');
+  v_cur    text := (select currency from public.owner_operator_profiles where tenant_id = v_tenant and carrier_party_id = p_party_id);
+  v_id     uuid := gen_random_uuid();
+  v_entry  uuid;
+begin
+  if p_amount_cents is null or p_amount_cents <= 0 then
+    perform app_private.raise_error('bad_amount', 'a fuel advance is positive integer cents');
+  end if;
+  v_entry := app_private.ledger_post_internal(v_tenant, v_cur, jsonb_build_array(
+      jsonb_build_object('account', app_private.owner_operator_account(v_tenant, 'oo.fuel_advance:' || p_party_id, 'Owner operator fuel advances',
+                                                                       'asset', 'receivable', p_party_id, v_cur), 'amount_cents', p_amount_cents),
+      jsonb_build_object('account', app_private.owner_operator_account(v_tenant, 'oo.cash:' || v_cur, 'Cash (owner operator payments)',
+                                                                       'asset', 'cash', null, v_cur), 'amount_cents', -p_amount_cents)),
+    'fuel advance', 'owner_operator_fuel_advance', v_id, 'oo-fuel-advance:' || v_id);
+  insert into public.owner_operator_fuel_advances (id, tenant_id, carrier_party_id, amount_cents, currency, note, journal_entry_id)
+  values (v_id, v_tenant, p_party_id, p_amount_cents, v_cur, p_note, v_entry);
+  perform app_private.audit_write(v_tenant, 'owner_operator.fuel_advance', 'party', p_party_id::text, null,
+    jsonb_build_object('fuel_advance_id', v_id, 'amount_cents', p_amount_cents));
+  return jsonb_build_object('fuel_advance_id', v_id, 'carrier_party_id', p_party_id, 'amount_cents', p_amount_cents,
+                            'currency', v_cur, 'journal_entry_id', v_entry);
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_fuel_advance(p_party_id uuid, p_amount_cents bigint, p_note text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION owner_operator_fuel_advance(p_party_id uuid, p_amount_cents bigint, p_note text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.owner_operator_fuel_advance(p_party_id uuid, p_amount_cents bigint, p_note text) IS 'Pays a fuel advance to an owner operator (owner_operator.settle): a balanced ledger entry; recovered by its next settlement.';
+
+--
+-- Name: owner_operator_miles_record(uuid, integer, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_miles_record(p_load_id uuid, p_loaded_miles integer, p_empty_miles integer DEFAULT 0) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'owner_operator.maintenance.write');
+  v_party  uuid := (select carrier_party_id from public.loads where id = p_load_id);
+begin
+  perform app_private.owner_operator_tenant_of(v_party, 'owner_operator.maintenance.write');
+  insert into public.owner_operator_load_miles (tenant_id, load_id, carrier_party_id, loaded_miles, empty_miles)
+  values (v_tenant, p_load_id, v_party, p_loaded_miles, coalesce(p_empty_miles, 0))
+  on conflict (tenant_id, load_id) do update set loaded_miles = excluded.loaded_miles, empty_miles = excluded.empty_miles, recorded_at = now();
+  perform app_private.audit_write(v_tenant, 'owner_operator.miles.record', 'load', p_load_id::text, null,
+    jsonb_build_object('loaded_miles', p_loaded_miles, 'empty_miles', coalesce(p_empty_miles, 0)));
+  return jsonb_build_object('load_id', p_load_id, 'loaded_miles', p_loaded_miles, 'empty_miles', coalesce(p_empty_miles, 0));
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_miles_record(p_load_id uuid, p_loaded_miles integer, p_empty_miles integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION owner_operator_miles_record(p_load_id uuid, p_loaded_miles integer, p_empty_miles integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.owner_operator_miles_record(p_load_id uuid, p_loaded_miles integer, p_empty_miles integer) IS 'Records loaded and empty miles of an owner operator''s load (owner_operator.maintenance.write; carrier users their own).';
+
+--
+-- Name: owner_operator_odometer_set(uuid, bigint); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_odometer_set(p_unit_id uuid, p_miles bigint) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_party uuid := app_private.owner_operator_unit_party(p_unit_id, 'owner_operator.maintenance.write');
+  u       public.owner_operator_units;
+begin
+  select * into u from public.owner_operator_units where unit_id = p_unit_id for update;
+  if p_miles is null or p_miles < u.odometer_miles then
+    perform app_private.raise_error('bad_request', format('the odometer reads %s miles; a reading never goes back', u.odometer_miles));
+  end if;
+  update public.owner_operator_units set odometer_miles = p_miles, odometer_read_at = now() where unit_id = p_unit_id;
+  return jsonb_build_object('unit_id', p_unit_id, 'carrier_party_id', v_party, 'odometer_miles', p_miles);
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_odometer_set(p_unit_id uuid, p_miles bigint) OWNER TO postgres;
+
+--
+-- Name: FUNCTION owner_operator_odometer_set(p_unit_id uuid, p_miles bigint); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.owner_operator_odometer_set(p_unit_id uuid, p_miles bigint) IS 'Records a unit''s odometer (owner_operator.maintenance.write; never backwards).';
+
+--
+-- Name: owner_operator_service_interval_set(uuid, text, integer, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_service_interval_set(p_unit_id uuid, p_service_kind text, p_every_miles integer, p_every_days integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_party  uuid := app_private.owner_operator_unit_party(p_unit_id, 'owner_operator.maintenance.write');
+  u        public.owner_operator_units;
+  v_id     uuid;
+begin
+  select * into u from public.owner_operator_units where unit_id = p_unit_id;
+  insert into public.owner_operator_service_intervals (tenant_id, unit_id, carrier_party_id, service_kind, every_miles, every_days, baseline_miles)
+  values (u.tenant_id, p_unit_id, v_party, p_service_kind, p_every_miles, p_every_days, u.odometer_miles)
+  on conflict on constraint owner_operator_service_intervals_unique
+    do update set every_miles = excluded.every_miles, every_days = excluded.every_days
+  returning id into v_id;
+  perform app_private.audit_write(u.tenant_id, 'owner_operator.service_interval.set', 'unit', p_unit_id::text, null,
+    jsonb_build_object('service_kind', p_service_kind, 'every_miles', p_every_miles, 'every_days', p_every_days));
+  return jsonb_build_object('interval_id', v_id, 'unit_id', p_unit_id, 'service_kind', p_service_kind,
+                            'every_miles', p_every_miles, 'every_days', p_every_days);
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_service_interval_set(p_unit_id uuid, p_service_kind text, p_every_miles integer, p_every_days integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION owner_operator_service_interval_set(p_unit_id uuid, p_service_kind text, p_every_miles integer, p_every_days integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.owner_operator_service_interval_set(p_unit_id uuid, p_service_kind text, p_every_miles integer, p_every_days integer) IS 'Sets a unit''s service interval by miles and / or days (owner_operator.maintenance.write; carrier users their own units).';
+
+--
+-- Name: owner_operator_service_record(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_service_record(p_unit_id uuid, p_record jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_party uuid := app_private.owner_operator_unit_party(p_unit_id, 'owner_operator.maintenance.write');
+  v_miles bigint := app_private.freight_cents(p_record -> 'odometer_miles', 'odometer_miles');
+  v_cost  bigint := app_private.freight_cents(coalesce(p_record -> 'cost_cents', '0'::jsonb), 'cost_cents');
+  v_on    date := coalesce((p_record ->> 'performed_on')::date, current_date);
+  u       public.owner_operator_units;
+  v_id    uuid;
+begin
+  select * into u from public.owner_operator_units where unit_id = p_unit_id for update;
+  if v_on > current_date then
+    perform app_private.raise_error('bad_request', 'a service is recorded once performed (performed_on is not in the future)');
+  end if;
+  insert into public.owner_operator_service_records (tenant_id, unit_id, carrier_party_id, service_kind, performed_on, odometer_miles, cost_cents, note)
+  values (u.tenant_id, p_unit_id, v_party, p_record ->> 'service_kind', v_on, v_miles, v_cost, p_record ->> 'note')
+  returning id into v_id;
+  update public.owner_operator_units set odometer_miles = greatest(odometer_miles, v_miles), odometer_read_at = now() where unit_id = p_unit_id;
+  perform app_private.audit_write(u.tenant_id, 'owner_operator.service.record', 'unit', p_unit_id::text, null,
+    jsonb_build_object('record_id', v_id, 'service_kind', p_record ->> 'service_kind', 'performed_on', v_on, 'odometer_miles', v_miles, 'cost_cents', v_cost));
+  return jsonb_build_object('record_id', v_id, 'unit_id', p_unit_id, 'service_kind', p_record ->> 'service_kind',
+                            'performed_on', v_on, 'odometer_miles', v_miles, 'cost_cents', v_cost);
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_service_record(p_unit_id uuid, p_record jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION owner_operator_service_record(p_unit_id uuid, p_record jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.owner_operator_service_record(p_unit_id uuid, p_record jsonb) IS 'Records a service performed on a unit (owner_operator.maintenance.write; carrier users their own units).';
+
+--
+-- Name: owner_operator_settlement_create(uuid, uuid[], jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_settlement_create(p_party_id uuid, p_load_ids uuid[], p_deductions jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant  uuid := app_private.owner_operator_tenant_of(p_party_id, 'owner_operator.settle');
+  prof      public.owner_operator_profiles;
+  v_id      uuid := gen_random_uuid();
+  v_number  text;
+  v_loads   jsonb;
+  v_gross   bigint;
+  v_fuel    bigint;
+  v_escrow  bigint;
+  v_lease   bigint;
+  v_ins     bigint;
+  v_ded     bigint;
+  v_entry   uuid;
+  v_dup     record;
+  v_bad     uuid;
+  v_lines   jsonb;
+  v_stmt    jsonb;
+begin
+  select * into prof from public.owner_operator_profiles where tenant_id = v_tenant and carrier_party_id = p_party_id for update;
+  if p_load_ids is null or cardinality(p_load_ids) = 0 or cardinality(p_load_ids) > 200 then
+    perform app_private.raise_error('settlement_invalid', 'a settlement names 1 to 200 loads');
+  end if;
+  select l.load_id, s.number into v_dup
+  from public.owner_operator_settlement_lines l join public.owner_operator_settlements s on s.id = l.settlement_id
+  where l.tenant_id = v_tenant and l.load_id = any(p_load_ids) limit 1;
+  if v_dup.load_id is not null then
+    perform app_private.raise_error('settlement_duplicate', format('load %s is on settlement %s already', v_dup.load_id, v_dup.number),
+      jsonb_build_object('load_id', v_dup.load_id, 'settlement', v_dup.number));
+  end if;
+  select x into v_bad from unnest(p_load_ids) x
+  where not exists (select 1 from public.loads l where l.id = x and l.tenant_id = v_tenant and l.carrier_party_id = p_party_id
+                      and l.status in ('delivered', 'completed')
+                      and exists (select 1 from public.charge_lines c where c.load_id = l.id and c.side = 'buy' and c.party_id = p_party_id))
+  limit 1;
+  if v_bad is not null then
+    perform app_private.raise_error('settlement_invalid', format('load %s is not a delivered load of owner operator %s with buy charges', v_bad, p_party_id),
+      jsonb_build_object('load_id', v_bad));
+  end if;
+  if exists (select 1 from public.charge_lines c where c.load_id = any(p_load_ids) and c.side = 'buy' and c.party_id = p_party_id
+               and c.currency <> prof.currency) then
+    perform app_private.raise_error('currency_mismatch', format('owner operator %s settles in %s', p_party_id, prof.currency));
+  end if;
+  select jsonb_agg(jsonb_build_object('load_id', l.id, 'reference', l.reference, 'pay_cents', p.cents,
+                                      'loaded_miles', m.loaded_miles, 'empty_miles', m.empty_miles) order by l.reference),
+         sum(p.cents)
+    into v_loads, v_gross
+  from public.loads l
+  cross join lateral (select sum(c.amount_cents)::bigint as cents from public.charge_lines c
+                      where c.load_id = l.id and c.side = 'buy' and c.party_id = p_party_id) p
+  left join public.owner_operator_load_miles m on m.load_id = l.id
+  where l.id = any(p_load_ids);
+  if v_gross is null or v_gross <= 0 then
+    perform app_private.raise_error('settlement_invalid', 'the loads'' pay sums to no positive amount');
+  end if;
+  v_fuel   := coalesce((select sum(amount_cents) from public.owner_operator_fuel_advances
+                        where tenant_id = v_tenant and carrier_party_id = p_party_id and settlement_id is null), 0);
+  v_escrow := app_private.freight_cents(coalesce(p_deductions -> 'escrow_cents', to_jsonb(prof.escrow_cents)), 'escrow_cents');
+  v_lease  := app_private.freight_cents(coalesce(p_deductions -> 'lease_cents', to_jsonb(prof.lease_cents)), 'lease_cents');
+  v_ins    := app_private.freight_cents(coalesce(p_deductions -> 'insurance_cents', to_jsonb(prof.insurance_cents)), 'insurance_cents');
+  v_ded    := v_fuel + v_escrow + v_lease + v_ins;
+  if v_ded > v_gross then
+    perform app_private.raise_error('settlement_invalid', format('deductions %s exceed the gross %s (cents)', v_ded, v_gross),
+      jsonb_build_object('gross_cents', v_gross, 'deductions_cents', v_ded));
+  end if;
+  v_number := 'OOS-' || to_char(now(), 'YYYYMMDD') || '-' || upper(substr(replace(v_id::text, '-', ''), 1, 8));
+
+  -- the entry: one debit, a credit per non-zero part (ledger_post_internal refuses zero lines)
+  v_lines := jsonb_build_array(jsonb_build_object('account',
+      app_private.owner_operator_account(v_tenant, 'oo.linehaul_cost:' || prof.currency, 'Owner operator linehaul cost', 'expense', 'cost', null, prof.currency),
+      'amount_cents', v_gross, 'memo', 'gross'));
+  if v_gross - v_ded > 0 then
+    v_lines := v_lines || jsonb_build_object('account',
+      app_private.owner_operator_account(v_tenant, 'oo.payable:' || p_party_id, 'Owner operator payable', 'liability', 'payable', p_party_id, prof.currency),
+      'amount_cents', -(v_gross - v_ded), 'memo', 'net pay');
+  end if;
+  if v_fuel > 0 then
+    v_lines := v_lines || jsonb_build_object('account',
+      app_private.owner_operator_account(v_tenant, 'oo.fuel_advance:' || p_party_id, 'Owner operator fuel advances', 'asset', 'receivable', p_party_id, prof.currency),
+      'amount_cents', -v_fuel, 'memo', 'fuel advances');
+  end if;
+  if v_escrow > 0 then
+    v_lines := v_lines || jsonb_build_object('account',
+      app_private.owner_operator_account(v_tenant, 'oo.escrow:' || p_party_id, 'Owner operator escrow held', 'liability', 'escrow', p_party_id, prof.currency),
+      'amount_cents', -v_escrow, 'memo', 'escrow');
+  end if;
+  if v_lease > 0 then
+    v_lines := v_lines || jsonb_build_object('account',
+      app_private.owner_operator_account(v_tenant, 'oo.lease_income:' || prof.currency, 'Owner operator lease income', 'revenue', 'revenue', null, prof.currency),
+      'amount_cents', -v_lease, 'memo', 'lease');
+  end if;
+  if v_ins > 0 then
+    v_lines := v_lines || jsonb_build_object('account',
+      app_private.owner_operator_account(v_tenant, 'oo.insurance_recovery:' || prof.currency, 'Owner operator insurance recovered', 'revenue', 'revenue', null, prof.currency),
+      'amount_cents', -v_ins, 'memo', 'insurance');
+  end if;
+  v_entry := app_private.ledger_post_internal(v_tenant, prof.currency, v_lines, 'settlement ' || v_number,
+                                              'owner_operator_settlement', v_id, 'oo-settlement:' || v_id);
+
+  v_stmt := jsonb_build_object('number', v_number, 'carrier_party_id', p_party_id, 'currency', prof.currency,
+    'loads', v_loads,
+    'deductions', jsonb_build_object('fuel_advance_cents', v_fuel, 'escrow_cents', v_escrow, 'lease_cents', v_lease, 'insurance_cents', v_ins),
+    'gross_cents', v_gross, 'deductions_cents', v_ded, 'net_cents', v_gross - v_ded);
+  insert into public.owner_operator_settlements (id, tenant_id, carrier_party_id, number, currency, gross_cents, deductions_cents, net_cents,
+                                                 journal_entry_id, statement, created_by, trace_id)
+  values (v_id, v_tenant, p_party_id, v_number, prof.currency, v_gross, v_ded, v_gross - v_ded, v_entry, v_stmt,
+          app_private.principal_id(), (app_private.request_context()).trace_id);
+  insert into public.owner_operator_settlement_lines (tenant_id, settlement_id, carrier_party_id, kind, load_id, amount_cents)
+  select v_tenant, v_id, p_party_id, 'load', (x ->> 'load_id')::uuid, (x ->> 'pay_cents')::bigint from jsonb_array_elements(v_loads) x;
+  insert into public.owner_operator_settlement_lines (tenant_id, settlement_id, carrier_party_id, kind, fuel_advance_id, amount_cents)
+  select v_tenant, v_id, p_party_id, 'fuel_advance', a.id, a.amount_cents from public.owner_operator_fuel_advances a
+  where a.tenant_id = v_tenant and a.carrier_party_id = p_party_id and a.settlement_id is null;
+  insert into public.owner_operator_settlement_lines (tenant_id, settlement_id, carrier_party_id, kind, amount_cents)
+  select v_tenant, v_id, p_party_id, k, c from (values ('escrow', v_escrow), ('lease', v_lease), ('insurance', v_ins)) d(k, c) where c > 0;
+  update public.owner_operator_fuel_advances set settlement_id = v_id
+   where tenant_id = v_tenant and carrier_party_id = p_party_id and settlement_id is null;
+
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (v_tenant, 'settlement', v_id::text, 'owner_operator.settlement.posted',
+          jsonb_build_object('settlement_id', v_id, 'carrier_party_id', p_party_id, 'number', v_number, 'currency', prof.currency,
+                             'gross_cents', v_gross, 'deductions_cents', v_ded, 'net_cents', v_gross - v_ded,
+                             'loads', cardinality(p_load_ids), 'journal_entry_id', v_entry,
+                             'source_portal', app_private.freight_source_portal()));
+  perform app_private.audit_write(v_tenant, 'owner_operator.settlement.create', 'settlement', v_id::text, null,
+    jsonb_build_object('number', v_number, 'gross_cents', v_gross, 'deductions_cents', v_ded, 'net_cents', v_gross - v_ded,
+                       'journal_entry_id', v_entry));
+  return v_stmt || jsonb_build_object('settlement_id', v_id, 'journal_entry_id', v_entry);
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_settlement_create(p_party_id uuid, p_load_ids uuid[], p_deductions jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION owner_operator_settlement_create(p_party_id uuid, p_load_ids uuid[], p_deductions jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.owner_operator_settlement_create(p_party_id uuid, p_load_ids uuid[], p_deductions jsonb) IS 'Creates and posts an owner operator settlement (owner_operator.settle): gross of delivered loads minus deductions, a balanced journal entry, once per load.';
+
+--
+-- Name: owner_operator_settlement_document(uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_settlement_document(p_settlement_id uuid, p_document_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.owner_operator_settlements', p_settlement_id, 'owner_operator.settle');
+  s        public.owner_operator_settlements;
+begin
+  select * into s from public.owner_operator_settlements where id = p_settlement_id for update;
+  if s.document_id is not null then
+    perform app_private.raise_error('illegal_transition', format('settlement %s has its statement document already', s.number),
+      jsonb_build_object('machine', 'settlement_document', 'from', 'attached', 'to', 'attached'));
+  end if;
+  if not exists (select 1 from public.documents d where d.id = p_document_id and d.tenant_id = v_tenant and d.party_id = s.carrier_party_id) then
+    perform app_private.raise_error('bad_request', format('document %s is not the owner operator''s', p_document_id));
+  end if;
+  update public.owner_operator_settlements set document_id = p_document_id where id = p_settlement_id;
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_settlement_document(p_settlement_id uuid, p_document_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION owner_operator_settlement_document(p_settlement_id uuid, p_document_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.owner_operator_settlement_document(p_settlement_id uuid, p_document_id uuid) IS 'Attaches the stored statement document to a settlement, once (owner_operator.settle).';
+
+--
+-- Name: owner_operator_tenant_of(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_tenant_of(p_party_id uuid, p_permission text) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_party_id, p_permission);
+begin
+  perform app_private.freight_require_party(v_tenant, p_party_id);
+  if not exists (select 1 from public.owner_operator_profiles where tenant_id = v_tenant and carrier_party_id = p_party_id) then
+    perform app_private.raise_error('not_owner_operator', format('party %s is not an owner operator', p_party_id),
+      jsonb_build_object('party_id', p_party_id));
+  end if;
+  return v_tenant;
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_tenant_of(p_party_id uuid, p_permission text) OWNER TO postgres;
+
+--
+-- Name: owner_operator_unit_block(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_unit_block(p_unit_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_party uuid := app_private.owner_operator_unit_party(p_unit_id, 'owner_operator.unit.block');
+  e       public.equipment;
+  v_id    uuid;
+begin
+  select * into e from public.equipment where id = p_unit_id for update;
+  if e.status <> 'active' then
+    perform app_private.raise_error('illegal_transition', format('unit %s is %s already', p_unit_id, e.status),
+      jsonb_build_object('machine', 'unit', 'from', e.status, 'to', 'blocked'));
+  end if;
+  insert into public.owner_operator_unit_blocks (tenant_id, unit_id, carrier_party_id, reason, set_by, trace_id)
+  values (e.tenant_id, p_unit_id, v_party, coalesce(nullif(btrim(p_reason), ''), 'service overdue'), app_private.principal_id(),
+          (app_private.request_context()).trace_id)
+  returning id into v_id;
+  update public.equipment set status = 'blocked' where id = p_unit_id;
+  perform app_private.audit_write(e.tenant_id, 'owner_operator.unit.block', 'unit', p_unit_id::text,
+    jsonb_build_object('status', e.status), jsonb_build_object('status', 'blocked', 'block_id', v_id, 'reason', p_reason));
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (e.tenant_id, 'unit', p_unit_id::text, 'owner_operator.unit.blocked',
+          jsonb_build_object('unit_id', p_unit_id, 'carrier_party_id', v_party, 'block_id', v_id, 'source_portal', app_private.freight_source_portal()));
+  return jsonb_build_object('block_id', v_id, 'unit_id', p_unit_id, 'carrier_party_id', v_party, 'blocked', true);
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_unit_block(p_unit_id uuid, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION owner_operator_unit_block(p_unit_id uuid, p_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.owner_operator_unit_block(p_unit_id uuid, p_reason text) IS 'Blocks an owner operator''s unit for overdue service (owner_operator.unit.block): equipment blocked, audited, evented.';
+
+--
+-- Name: owner_operator_unit_overdue(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_unit_overdue(p_unit_id uuid) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select string_agg(service_kind, ', ' order by service_kind) from public.owner_operator_service_status
+  where unit_id = p_unit_id and overdue
+$$;
+
+ALTER FUNCTION app_private.owner_operator_unit_overdue(p_unit_id uuid) OWNER TO postgres;
+
+--
+-- Name: owner_operator_unit_party(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_unit_party(p_unit_id uuid, p_permission text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  u        public.equipment;
+  v_tenant uuid := app_private.freight_tenant_of('public.equipment', p_unit_id, p_permission);
+begin
+  select * into u from public.equipment where id = p_unit_id;
+  perform app_private.owner_operator_tenant_of(u.carrier_party_id, p_permission);
+  insert into public.owner_operator_units (tenant_id, unit_id, carrier_party_id) values (v_tenant, u.id, u.carrier_party_id)
+  on conflict do nothing;
+  return u.carrier_party_id;
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_unit_party(p_unit_id uuid, p_permission text) OWNER TO postgres;
+
+--
+-- Name: owner_operator_unit_unblock(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.owner_operator_unit_unblock(p_block_id uuid, p_clear_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.owner_operator_unit_blocks', p_block_id, 'owner_operator.unit.block');
+  b        public.owner_operator_unit_blocks;
+begin
+  if p_clear_reason is null or length(btrim(p_clear_reason)) = 0 then
+    perform app_private.raise_error('bad_request', 'clearing a block needs a reason');
+  end if;
+  select * into b from public.owner_operator_unit_blocks where id = p_block_id for update;
+  if b.cleared_at is not null then
+    perform app_private.raise_error('illegal_transition', format('block %s is already cleared', p_block_id),
+      jsonb_build_object('machine', 'unit_block', 'from', 'cleared', 'to', 'cleared'));
+  end if;
+  update public.owner_operator_unit_blocks set cleared_at = now(), cleared_by = app_private.principal_id(), clear_reason = p_clear_reason
+   where id = p_block_id;
+  -- only the block's own status goes back (a unit blocked for another reason meanwhile stays)
+  update public.equipment set status = 'active' where id = b.unit_id and status = 'blocked';
+  perform app_private.audit_write(v_tenant, 'owner_operator.unit.unblock', 'unit', b.unit_id::text,
+    jsonb_build_object('status', 'blocked', 'block_id', b.id), jsonb_build_object('status', 'active'), p_clear_reason);
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (v_tenant, 'unit', b.unit_id::text, 'owner_operator.unit.unblocked',
+          jsonb_build_object('unit_id', b.unit_id, 'carrier_party_id', b.carrier_party_id, 'block_id', b.id, 'source_portal', app_private.freight_source_portal()));
+  return jsonb_build_object('block_id', b.id, 'unit_id', b.unit_id, 'carrier_party_id', b.carrier_party_id, 'cleared', true);
+end $$;
+
+ALTER FUNCTION app_private.owner_operator_unit_unblock(p_block_id uuid, p_clear_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION owner_operator_unit_unblock(p_block_id uuid, p_clear_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.owner_operator_unit_unblock(p_block_id uuid, p_clear_reason text) IS 'Clears an overdue-service block with a reason (owner_operator.unit.block): the unit is active again, audited, evented.';
+
+--
 -- Name: parse_flag_scope(text); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -7402,6 +7927,409 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.webhook_nonce_use(p_source text, p_nonce text, p_timestamp timestamp with time zone, p_tolerance_seconds integer, p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: workers_assign_pending(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_assign_pending(p_tenant_id uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  it record;
+  v_to uuid;
+  v_n  int := 0;
+begin
+  for it in select i.id, q.skill from public.workers_items i
+            join public.workers_queues q on q.id = i.queue_id
+            where i.tenant_id = p_tenant_id and i.status = 'open' and i.assigned_to is null
+            order by i.priority, i.created_at, i.id
+            for update of i skip locked loop
+    v_to := app_private.workers_pick(p_tenant_id, it.skill);
+    if v_to is not null then
+      update public.workers_items set assigned_to = v_to, assigned_at = now() where id = it.id;
+      v_n := v_n + 1;
+    end if;
+  end loop;
+  return v_n;
+end $$;
+
+ALTER FUNCTION app_private.workers_assign_pending(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: workers_coverage_gaps(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_coverage_gaps(p_tenant_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(queue_key text, gap_start timestamp with time zone, gap_end timestamp with time zone, min_coverage integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+begin
+  if p_tenant_id is null or p_from is null or p_to is null or p_to <= p_from or p_to > p_from + interval '31 days' then
+    perform app_private.raise_error('bad_request', 'a window [from, to) of at most 31 days');
+  end if;
+  perform app_private.require_permission(p_tenant_id, 'workers.read');
+  return query
+  with q as (select * from public.workers_queues where tenant_id = p_tenant_id and min_coverage > 0),
+  cover as (select q.key, w.starts_at, w.ends_at from q
+            join public.workers_staff s on s.tenant_id = q.tenant_id and s.active and q.skill = any(s.skills)
+            join public.workers_shifts w on w.tenant_id = s.tenant_id and w.principal_id = s.principal_id
+                                        and w.starts_at < p_to and w.ends_at > p_from),
+  cuts as (select q.key, p_from as t from q union select q.key, p_to from q
+           union select key, greatest(starts_at, p_from) from cover union select key, least(ends_at, p_to) from cover),
+  segs as (select key, t as s, lead(t) over (partition by key order by t) as e from cuts),
+  short as (select g.key, tstzrange(g.s, g.e) as r from segs g join q on q.key = g.key
+            where g.e is not null and g.e > g.s
+              and (select count(*) from cover c where c.key = g.key and c.starts_at <= g.s and c.ends_at >= g.e) < q.min_coverage),
+  merged as (select key, unnest(range_agg(r)) as r from short group by key)
+  select m.key, lower(m.r), upper(m.r), q.min_coverage from merged m join q on q.key = m.key order by m.key, lower(m.r);
+end $$;
+
+ALTER FUNCTION app_private.workers_coverage_gaps(p_tenant_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) OWNER TO postgres;
+
+--
+-- Name: FUNCTION workers_coverage_gaps(p_tenant_id uuid, p_from timestamp with time zone, p_to timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.workers_coverage_gaps(p_tenant_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Stretches of [from, to) where a queue has fewer than min_coverage skilled workers on shift (workers.read).';
+
+--
+-- Name: workers_enqueue(uuid, text, text, text, text, integer, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_enqueue(p_tenant_id uuid, p_queue_key text, p_source_type text, p_source_id text, p_summary text, p_priority integer DEFAULT 3, p_dedupe_key text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  q   public.workers_queues;
+  i   public.workers_items;
+begin
+  if p_tenant_id is null then
+    perform app_private.raise_error('bad_request', 'p_tenant_id is required');
+  end if;
+  perform app_private.require_permission(p_tenant_id, 'workers.enqueue');
+  select * into q from public.workers_queues where tenant_id = p_tenant_id and key = p_queue_key;
+  if q.key is null then
+    perform app_private.raise_error('worker_unknown', format('no work queue %s in the tenant', coalesce(p_queue_key, 'null')));
+  end if;
+  perform app_private.workers_lock(p_tenant_id);
+  if p_dedupe_key is not null then
+    select * into i from public.workers_items where tenant_id = p_tenant_id and dedupe_key = p_dedupe_key and status = 'open';
+    if i.id is not null then
+      return jsonb_build_object('item_id', i.id, 'assigned_to', i.assigned_to, 'due_at', i.due_at, 'replayed', true);
+    end if;
+  end if;
+  insert into public.workers_items (tenant_id, queue_id, source_type, source_id, summary, priority, dedupe_key, due_at, trace_id)
+  values (p_tenant_id, q.id, p_source_type, p_source_id, p_summary, coalesce(p_priority, 3), p_dedupe_key,
+          now() + make_interval(mins => q.sla_minutes), (app_private.request_context()).trace_id)
+  returning * into i;
+  i.assigned_to := app_private.workers_pick(p_tenant_id, q.skill);
+  if i.assigned_to is not null then
+    update public.workers_items set assigned_to = i.assigned_to, assigned_at = now() where id = i.id;
+  end if;
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (p_tenant_id, 'queue_item', i.id::text, 'workers.item.enqueued',
+          jsonb_build_object('item_id', i.id, 'queue_key', p_queue_key, 'source_type', p_source_type, 'source_id', p_source_id,
+                             'priority', i.priority, 'assigned_to', i.assigned_to, 'due_at', i.due_at,
+                             'source_portal', app_private.freight_source_portal()));
+  return jsonb_build_object('item_id', i.id, 'assigned_to', i.assigned_to, 'due_at', i.due_at, 'replayed', false);
+end $$;
+
+ALTER FUNCTION app_private.workers_enqueue(p_tenant_id uuid, p_queue_key text, p_source_type text, p_source_id text, p_summary text, p_priority integer, p_dedupe_key text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION workers_enqueue(p_tenant_id uuid, p_queue_key text, p_source_type text, p_source_id text, p_summary text, p_priority integer, p_dedupe_key text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.workers_enqueue(p_tenant_id uuid, p_queue_key text, p_source_type text, p_source_id text, p_summary text, p_priority integer, p_dedupe_key text) IS 'Adds an item to a work queue and assigns it to the least loaded on-shift worker with the skill (workers.enqueue); idempotent by open dedupe_key.';
+
+--
+-- Name: workers_item_close(uuid, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_item_close(p_item_id uuid, p_status text, p_resolution text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  i        public.workers_items;
+  v_tenant uuid := (select tenant_id from public.workers_items where id = p_item_id);
+begin
+  if v_tenant is null or not (app_private.is_trusted_session() or app_private.has_permission(v_tenant, 'workers.read')) then
+    perform app_private.raise_error('freight_not_found', format('no queue item %s', p_item_id));
+  end if;
+  if p_status is null or p_status not in ('done', 'cancelled') then
+    perform app_private.raise_error('bad_request', 'an item closes as done or cancelled');
+  end if;
+  select * into i from public.workers_items where id = p_item_id for update;
+  if i.assigned_to is not distinct from app_private.principal_id() then
+    perform app_private.require_permission(v_tenant, 'workers.work');
+  else
+    perform app_private.require_permission(v_tenant, 'workers.balance');
+  end if;
+  if i.status <> 'open' then
+    perform app_private.raise_error('queue_item_closed', format('queue item %s is %s', p_item_id, i.status));
+  end if;
+  update public.workers_items set status = p_status, closed_at = now(), resolution = p_resolution where id = p_item_id;
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (v_tenant, 'queue_item', p_item_id::text, 'workers.item.closed',
+          jsonb_build_object('item_id', p_item_id, 'queue_id', i.queue_id, 'status', p_status, 'assigned_to', i.assigned_to,
+                             'source_portal', app_private.freight_source_portal()));
+  return jsonb_build_object('item_id', p_item_id, 'status', p_status, 'assigned_to', i.assigned_to);
+end $$;
+
+ALTER FUNCTION app_private.workers_item_close(p_item_id uuid, p_status text, p_resolution text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION workers_item_close(p_item_id uuid, p_status text, p_resolution text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.workers_item_close(p_item_id uuid, p_status text, p_resolution text) IS 'Closes a queue item as done or cancelled (its assignee: workers.work; others: workers.balance).';
+
+--
+-- Name: workers_lock(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_lock(p_tenant_id uuid) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('workers:' || p_tenant_id::text, 0))
+$$;
+
+ALTER FUNCTION app_private.workers_lock(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: workers_on_shift(uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_on_shift(p_tenant_id uuid, p_principal_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.workers_shifts w where w.tenant_id = p_tenant_id and w.principal_id = p_principal_id
+                   and w.starts_at <= now() and w.ends_at > now())
+$$;
+
+ALTER FUNCTION app_private.workers_on_shift(p_tenant_id uuid, p_principal_id uuid) OWNER TO postgres;
+
+--
+-- Name: workers_open_items(uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_open_items(p_tenant_id uuid, p_principal_id uuid) RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select count(*) from public.workers_items i where i.tenant_id = p_tenant_id and i.assigned_to = p_principal_id and i.status = 'open'
+$$;
+
+ALTER FUNCTION app_private.workers_open_items(p_tenant_id uuid, p_principal_id uuid) OWNER TO postgres;
+
+--
+-- Name: workers_pick(uuid, text, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_pick(p_tenant_id uuid, p_skill text, p_except uuid DEFAULT NULL::uuid) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v uuid;
+begin
+  select s.principal_id into v
+  from public.workers_staff s
+  cross join lateral (select app_private.workers_open_items(s.tenant_id, s.principal_id) as n) o
+  where s.tenant_id = p_tenant_id and s.active and p_skill = any(s.skills) and o.n < s.max_open
+    and s.principal_id is distinct from p_except and app_private.workers_on_shift(s.tenant_id, s.principal_id)
+  order by o.n, s.principal_id
+  limit 1
+  for update of s;
+  return v;
+end $$;
+
+ALTER FUNCTION app_private.workers_pick(p_tenant_id uuid, p_skill text, p_except uuid) OWNER TO postgres;
+
+--
+-- Name: workers_rebalance(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_rebalance(p_tenant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r jsonb;
+begin
+  if p_tenant_id is null then
+    perform app_private.raise_error('bad_request', 'p_tenant_id is required');
+  end if;
+  perform app_private.require_permission(p_tenant_id, 'workers.balance');
+  perform app_private.workers_lock(p_tenant_id);
+  r := app_private.workers_rebalance_internal(p_tenant_id);
+  -- a rebalance that changed nothing leaves no trace (the agents may find nothing to move)
+  if r <> '{"moved": 0, "assigned": 0, "released": 0}'::jsonb then
+    insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+    values (p_tenant_id, 'tenant', p_tenant_id::text, 'workers.queues.rebalanced', r || jsonb_build_object('source_portal', app_private.freight_source_portal()));
+    perform app_private.audit_write(p_tenant_id, 'workers.rebalance', 'tenant', p_tenant_id::text, null, r);
+  end if;
+  return r;
+end $$;
+
+ALTER FUNCTION app_private.workers_rebalance(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION workers_rebalance(p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.workers_rebalance(p_tenant_id uuid) IS 'Moves queue items off workers who left or are overloaded, evens the load within one item, assigns the unassigned (workers.balance).';
+
+--
+-- Name: workers_rebalance_internal(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_rebalance_internal(p_tenant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_moved int := 0;
+  v_released int;
+  it record;
+  v_to uuid;
+  v_guard int := 0;
+begin
+  -- items of workers who cannot hold them: back to the pool
+  with released as (
+    update public.workers_items i set assigned_to = null, assigned_at = null
+    from public.workers_queues q
+    where q.id = i.queue_id and i.tenant_id = p_tenant_id and i.status = 'open' and i.assigned_to is not null
+      and not exists (select 1 from public.workers_staff s
+                      where s.tenant_id = i.tenant_id and s.principal_id = i.assigned_to and s.active and q.skill = any(s.skills)
+                        and app_private.workers_on_shift(s.tenant_id, s.principal_id))
+    returning i.id)
+  select count(*) into v_released from released;
+  -- overloaded: the newest item of the most loaded worker moves to the least loaded, while the gap is > 1
+  loop
+    v_guard := v_guard + 1;
+    exit when v_guard > 1000;
+    select i.id, i.assigned_to, q.skill, o.n, s.max_open into it
+    from public.workers_items i
+    join public.workers_queues q on q.id = i.queue_id
+    join public.workers_staff s on s.tenant_id = i.tenant_id and s.principal_id = i.assigned_to
+    cross join lateral (select app_private.workers_open_items(i.tenant_id, i.assigned_to) as n) o
+    where i.tenant_id = p_tenant_id and i.status = 'open' and i.assigned_to is not null
+      and (o.n > s.max_open
+           or o.n > 1 + coalesce((select min(c.n) from public.workers_staff s2
+                                  cross join lateral (select app_private.workers_open_items(s2.tenant_id, s2.principal_id) as n) c
+                                  where s2.tenant_id = i.tenant_id and s2.active and q.skill = any(s2.skills) and c.n < s2.max_open
+                                    and app_private.workers_on_shift(s2.tenant_id, s2.principal_id)), o.n))
+    order by o.n desc, i.created_at desc, i.id
+    limit 1
+    for update of i skip locked;
+    exit when not found;
+    v_to := app_private.workers_pick(p_tenant_id, it.skill, it.assigned_to);
+    exit when v_to is null;
+    update public.workers_items set assigned_to = v_to, assigned_at = now() where id = it.id;
+    v_moved := v_moved + 1;
+  end loop;
+  return jsonb_build_object('released', v_released, 'moved', v_moved, 'assigned', app_private.workers_assign_pending(p_tenant_id));
+end $$;
+
+ALTER FUNCTION app_private.workers_rebalance_internal(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: workers_shift_add(uuid, uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_shift_add(p_tenant_id uuid, p_principal_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+begin
+  if p_tenant_id is null or p_starts_at is null or p_ends_at is null then
+    perform app_private.raise_error('bad_request', 'tenant, starts_at and ends_at are required');
+  end if;
+  perform app_private.require_permission(p_tenant_id, 'workers.schedule');
+  if not exists (select 1 from public.workers_staff where tenant_id = p_tenant_id and principal_id = p_principal_id) then
+    perform app_private.raise_error('worker_unknown', format('principal %s is not on the worker roster', p_principal_id));
+  end if;
+  if p_ends_at <= p_starts_at or p_ends_at > p_starts_at + interval '24 hours' then
+    perform app_private.raise_error('bad_request', 'a shift ends after it starts, within 24 hours');
+  end if;
+  -- one scheduler at a time per worker: the roster row
+  perform 1 from public.workers_staff where tenant_id = p_tenant_id and principal_id = p_principal_id for update;
+  if exists (select 1 from public.workers_shifts where tenant_id = p_tenant_id and principal_id = p_principal_id
+               and starts_at < p_ends_at and ends_at > p_starts_at) then
+    perform app_private.raise_error('shift_overlap', format('principal %s has a shift overlapping %s .. %s', p_principal_id, p_starts_at, p_ends_at));
+  end if;
+  insert into public.workers_shifts (tenant_id, principal_id, starts_at, ends_at, created_by)
+  values (p_tenant_id, p_principal_id, p_starts_at, p_ends_at, app_private.principal_id())
+  returning id into v_id;
+  perform app_private.audit_write(p_tenant_id, 'workers.shift.add', 'shift', v_id::text, null,
+    jsonb_build_object('principal_id', p_principal_id, 'starts_at', p_starts_at, 'ends_at', p_ends_at));
+  return jsonb_build_object('shift_id', v_id, 'principal_id', p_principal_id, 'starts_at', p_starts_at, 'ends_at', p_ends_at);
+end $$;
+
+ALTER FUNCTION app_private.workers_shift_add(p_tenant_id uuid, p_principal_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) OWNER TO postgres;
+
+--
+-- Name: FUNCTION workers_shift_add(p_tenant_id uuid, p_principal_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.workers_shift_add(p_tenant_id uuid, p_principal_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) IS 'Schedules a shift for a worker on the roster (workers.schedule); overlapping shifts are refused (shift_overlap).';
+
+--
+-- Name: workers_shift_end(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.workers_shift_end(p_shift_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  w        public.workers_shifts;
+  v_tenant uuid := (select tenant_id from public.workers_shifts where id = p_shift_id);
+  v_held   int;
+  r        jsonb;
+begin
+  if v_tenant is null or not (app_private.is_trusted_session() or app_private.has_permission(v_tenant, 'workers.read')) then
+    perform app_private.raise_error('freight_not_found', format('no shift %s', p_shift_id));
+  end if;
+  select * into w from public.workers_shifts where id = p_shift_id;
+  if w.principal_id is distinct from app_private.principal_id() then
+    perform app_private.require_permission(v_tenant, 'workers.schedule');
+  end if;
+  if w.ends_at <= now() then
+    perform app_private.raise_error('illegal_transition', format('shift %s is over', p_shift_id),
+      jsonb_build_object('machine', 'shift', 'from', 'ended', 'to', 'ended'));
+  end if;
+  perform app_private.workers_lock(v_tenant);
+  update public.workers_shifts set ends_at = greatest(starts_at + interval '1 microsecond', least(ends_at, now())), ended_at = now()
+   where id = p_shift_id;
+  v_held := app_private.workers_open_items(v_tenant, w.principal_id);
+  r := app_private.workers_rebalance_internal(v_tenant);
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (v_tenant, 'shift', p_shift_id::text, 'workers.shift.ended',
+          jsonb_build_object('shift_id', p_shift_id, 'principal_id', w.principal_id, 'held', v_held, 'source_portal', app_private.freight_source_portal()) || r);
+  perform app_private.audit_write(v_tenant, 'workers.shift.end', 'shift', p_shift_id::text,
+    jsonb_build_object('ends_at', w.ends_at), jsonb_build_object('ended_at', now(), 'held', v_held) || r);
+  return jsonb_build_object('shift_id', p_shift_id, 'ended_at', now(), 'held', v_held,
+    'still_unassigned', (select count(*) from public.workers_items where tenant_id = v_tenant and status = 'open' and assigned_to is null)) || r;
+end $$;
+
+ALTER FUNCTION app_private.workers_shift_end(p_shift_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION workers_shift_end(p_shift_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.workers_shift_end(p_shift_id uuid) IS 'Ends a shift now (workers.schedule, or the worker its own) and reassigns that worker''s open items to on-shift workers.';
 
 --
 -- Name: attach_rails(regclass, text, text, text, text, text, text, name); Type: FUNCTION; Schema: ops; Owner: postgres
@@ -9938,6 +10866,280 @@ ALTER TABLE public.outbox_subscriptions OWNER TO postgres;
 COMMENT ON TABLE public.outbox_subscriptions IS 'Webhook subscribers of a tenant: endpoint, event filter, signing key (Vault name), gone mark (410).';
 
 --
+-- Name: owner_operator_fuel_advances; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.owner_operator_fuel_advances (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    amount_cents bigint NOT NULL,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    note text,
+    journal_entry_id uuid NOT NULL,
+    settlement_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT owner_operator_fuel_advances_amount_positive_check CHECK ((amount_cents > 0)),
+    CONSTRAINT owner_operator_fuel_advances_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text))
+);
+
+ALTER TABLE public.owner_operator_fuel_advances OWNER TO postgres;
+
+--
+-- Name: TABLE owner_operator_fuel_advances; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.owner_operator_fuel_advances IS 'Fuel advances (cents) to an owner operator, posted to the ledger; settlement_id is the settlement that recovered it.';
+
+--
+-- Name: owner_operator_load_miles; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.owner_operator_load_miles (
+    tenant_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    loaded_miles integer NOT NULL,
+    empty_miles integer DEFAULT 0 NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT owner_operator_load_miles_empty_range_check CHECK (((empty_miles >= 0) AND (empty_miles <= 20000))),
+    CONSTRAINT owner_operator_load_miles_loaded_range_check CHECK (((loaded_miles >= 1) AND (loaded_miles <= 20000)))
+);
+
+ALTER TABLE public.owner_operator_load_miles OWNER TO postgres;
+
+--
+-- Name: TABLE owner_operator_load_miles; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.owner_operator_load_miles IS 'Loaded and empty miles of a load driven by an owner operator (revenue per mile); written through owner_operator_miles_record.';
+
+--
+-- Name: owner_operator_profiles; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.owner_operator_profiles (
+    tenant_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    currency character(3) DEFAULT 'USD'::bpchar NOT NULL,
+    escrow_cents bigint DEFAULT 0 NOT NULL,
+    lease_cents bigint DEFAULT 0 NOT NULL,
+    insurance_cents bigint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT owner_operator_profiles_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT owner_operator_profiles_escrow_cents_nonnegative_check CHECK ((escrow_cents >= 0)),
+    CONSTRAINT owner_operator_profiles_insurance_cents_nonnegative_check CHECK ((insurance_cents >= 0)),
+    CONSTRAINT owner_operator_profiles_lease_cents_nonnegative_check CHECK ((lease_cents >= 0))
+);
+
+ALTER TABLE public.owner_operator_profiles OWNER TO postgres;
+
+--
+-- Name: TABLE owner_operator_profiles; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.owner_operator_profiles IS 'Carrier parties that are owner operators, with their per-settlement deductions in cents (escrow, lease, insurance); staff write.';
+
+--
+-- Name: owner_operator_service_intervals; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.owner_operator_service_intervals (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    unit_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    service_kind text NOT NULL,
+    every_miles integer,
+    every_days integer,
+    baseline_on date DEFAULT CURRENT_DATE NOT NULL,
+    baseline_miles bigint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT owner_operator_service_intervals_days_range_check CHECK (((every_days >= 1) AND (every_days <= 3650))),
+    CONSTRAINT owner_operator_service_intervals_kind_format_check CHECK ((service_kind ~ '^[a-z][a-z0-9_]{1,39}$'::text)),
+    CONSTRAINT owner_operator_service_intervals_miles_range_check CHECK (((every_miles >= 100) AND (every_miles <= 1000000))),
+    CONSTRAINT owner_operator_service_intervals_some_check CHECK (((every_miles IS NOT NULL) OR (every_days IS NOT NULL)))
+);
+
+ALTER TABLE public.owner_operator_service_intervals OWNER TO postgres;
+
+--
+-- Name: TABLE owner_operator_service_intervals; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.owner_operator_service_intervals IS 'Service intervals of a unit by miles and / or days (e.g. pm_a every 15,000 mi, annual_inspection every 365 days).';
+
+--
+-- Name: owner_operator_service_records; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.owner_operator_service_records (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    unit_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    service_kind text NOT NULL,
+    performed_on date NOT NULL,
+    odometer_miles bigint NOT NULL,
+    cost_cents bigint DEFAULT 0 NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT owner_operator_service_records_cost_nonnegative_check CHECK ((cost_cents >= 0)),
+    CONSTRAINT owner_operator_service_records_kind_format_check CHECK ((service_kind ~ '^[a-z][a-z0-9_]{1,39}$'::text)),
+    CONSTRAINT owner_operator_service_records_odometer_nonnegative_check CHECK ((odometer_miles >= 0))
+);
+
+ALTER TABLE public.owner_operator_service_records OWNER TO postgres;
+
+--
+-- Name: TABLE owner_operator_service_records; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.owner_operator_service_records IS 'Services performed on a unit (kind, day, odometer, cost in cents).';
+
+--
+-- Name: owner_operator_units; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.owner_operator_units (
+    tenant_id uuid NOT NULL,
+    unit_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    odometer_miles bigint DEFAULT 0 NOT NULL,
+    odometer_read_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT owner_operator_units_odometer_nonnegative_check CHECK ((odometer_miles >= 0))
+);
+
+ALTER TABLE public.owner_operator_units OWNER TO postgres;
+
+--
+-- Name: TABLE owner_operator_units; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.owner_operator_units IS 'An owner operator''s units under maintenance, with their odometer; written through the maintenance functions.';
+
+--
+-- Name: owner_operator_service_status; Type: VIEW; Schema: public; Owner: postgres
+--
+
+CREATE VIEW public.owner_operator_service_status WITH (security_invoker='true') AS
+ SELECT i.tenant_id,
+    i.id AS interval_id,
+    i.unit_id,
+    i.carrier_party_id,
+    i.service_kind,
+    i.every_miles,
+    i.every_days,
+    COALESCE(r.performed_on, i.baseline_on) AS last_on,
+    COALESCE(r.odometer_miles, i.baseline_miles) AS last_miles,
+    u.odometer_miles,
+    (COALESCE(r.performed_on, i.baseline_on) + i.every_days) AS due_on,
+    (COALESCE(r.odometer_miles, i.baseline_miles) + i.every_miles) AS due_miles,
+    (COALESCE((CURRENT_DATE > (COALESCE(r.performed_on, i.baseline_on) + i.every_days)), false) OR COALESCE((u.odometer_miles >= (COALESCE(r.odometer_miles, i.baseline_miles) + i.every_miles)), false)) AS overdue
+   FROM ((public.owner_operator_service_intervals i
+     JOIN public.owner_operator_units u ON (((u.tenant_id = i.tenant_id) AND (u.unit_id = i.unit_id))))
+     LEFT JOIN LATERAL ( SELECT sr.performed_on,
+            sr.odometer_miles
+           FROM public.owner_operator_service_records sr
+          WHERE ((sr.unit_id = i.unit_id) AND (sr.service_kind = i.service_kind))
+          ORDER BY sr.performed_on DESC, sr.odometer_miles DESC
+         LIMIT 1) r ON (true));
+
+ALTER TABLE public.owner_operator_service_status OWNER TO postgres;
+
+--
+-- Name: VIEW owner_operator_service_status; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON VIEW public.owner_operator_service_status IS 'Service intervals with their last service, due day and miles, and whether overdue (security invoker).';
+
+--
+-- Name: owner_operator_settlement_lines; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.owner_operator_settlement_lines (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    settlement_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    kind text NOT NULL,
+    load_id uuid,
+    fuel_advance_id uuid,
+    amount_cents bigint NOT NULL,
+    CONSTRAINT owner_operator_settlement_lines_amount_positive_check CHECK ((amount_cents > 0)),
+    CONSTRAINT owner_operator_settlement_lines_kind_allowed_check CHECK ((kind = ANY (ARRAY['load'::text, 'fuel_advance'::text, 'escrow'::text, 'lease'::text, 'insurance'::text]))),
+    CONSTRAINT owner_operator_settlement_lines_load_required_check CHECK (((kind = 'load'::text) = (load_id IS NOT NULL)))
+);
+
+ALTER TABLE public.owner_operator_settlement_lines OWNER TO postgres;
+
+--
+-- Name: TABLE owner_operator_settlement_lines; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.owner_operator_settlement_lines IS 'Lines of a settlement: a load''s pay or a deduction (fuel advance, escrow, lease, insurance), positive cents.';
+
+--
+-- Name: owner_operator_settlements; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.owner_operator_settlements (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    number text NOT NULL,
+    currency character(3) NOT NULL,
+    gross_cents bigint NOT NULL,
+    deductions_cents bigint NOT NULL,
+    net_cents bigint NOT NULL,
+    journal_entry_id uuid NOT NULL,
+    document_id uuid,
+    statement jsonb NOT NULL,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    trace_id text,
+    CONSTRAINT owner_operator_settlements_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT owner_operator_settlements_deductions_nonnegative_check CHECK ((deductions_cents >= 0)),
+    CONSTRAINT owner_operator_settlements_gross_positive_check CHECK ((gross_cents > 0)),
+    CONSTRAINT owner_operator_settlements_net_check CHECK (((net_cents = (gross_cents - deductions_cents)) AND (net_cents >= 0)))
+);
+
+ALTER TABLE public.owner_operator_settlements OWNER TO postgres;
+
+--
+-- Name: TABLE owner_operator_settlements; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.owner_operator_settlements IS 'Owner operator pay statements: gross of its loads minus deductions, net, the journal entry that posted it and the statement document.';
+
+--
+-- Name: owner_operator_unit_blocks; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.owner_operator_unit_blocks (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    unit_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    reason text NOT NULL,
+    set_by uuid DEFAULT auth.uid(),
+    set_at timestamp with time zone DEFAULT now() NOT NULL,
+    trace_id text,
+    cleared_by uuid,
+    cleared_at timestamp with time zone,
+    clear_reason text,
+    CONSTRAINT owner_operator_unit_blocks_clear_reason_required_check CHECK (((cleared_at IS NULL) = (clear_reason IS NULL)))
+);
+
+ALTER TABLE public.owner_operator_unit_blocks OWNER TO postgres;
+
+--
+-- Name: TABLE owner_operator_unit_blocks; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.owner_operator_unit_blocks IS 'Blocks of a unit for overdue service (equipment.status blocked while active); set and cleared through owner_operator_unit_block / _unblock.';
+
+--
 -- Name: parties; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -10684,6 +11886,118 @@ ALTER TABLE public.website_events OWNER TO postgres;
 COMMENT ON TABLE public.website_events IS 'Website events from signed webhooks (one row per webhook id), without PII.';
 
 --
+-- Name: workers_items; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.workers_items (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    queue_id uuid NOT NULL,
+    source_type text NOT NULL,
+    source_id text,
+    summary text NOT NULL,
+    priority integer DEFAULT 3 NOT NULL,
+    dedupe_key text,
+    status text DEFAULT 'open'::text NOT NULL,
+    assigned_to uuid,
+    assigned_at timestamp with time zone,
+    due_at timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_at timestamp with time zone,
+    resolution text,
+    trace_id text,
+    CONSTRAINT workers_items_closed_check CHECK (((status = 'open'::text) = (closed_at IS NULL))),
+    CONSTRAINT workers_items_dedupe_key_length_check CHECK (((length(dedupe_key) >= 1) AND (length(dedupe_key) <= 200))),
+    CONSTRAINT workers_items_priority_range_check CHECK (((priority >= 1) AND (priority <= 5))),
+    CONSTRAINT workers_items_source_type_format_check CHECK ((source_type ~ '^[a-z][a-z0-9_.]{1,59}$'::text)),
+    CONSTRAINT workers_items_status_allowed_check CHECK ((status = ANY (ARRAY['open'::text, 'done'::text, 'cancelled'::text]))),
+    CONSTRAINT workers_items_summary_length_check CHECK (((length(summary) >= 1) AND (length(summary) <= 300)))
+);
+
+ALTER TABLE public.workers_items OWNER TO postgres;
+
+--
+-- Name: TABLE workers_items; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.workers_items IS 'Work queue items (a source row of some portal, a summary without PII, a due time from the queue SLA); assigned by the load balancer.';
+
+--
+-- Name: workers_queues; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.workers_queues (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    key text NOT NULL,
+    name text NOT NULL,
+    skill text NOT NULL,
+    sla_minutes integer DEFAULT 60 NOT NULL,
+    min_coverage integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT workers_queues_key_format_check CHECK ((key ~ '^[a-z][a-z0-9_]{1,39}$'::text)),
+    CONSTRAINT workers_queues_min_coverage_range_check CHECK (((min_coverage >= 0) AND (min_coverage <= 50))),
+    CONSTRAINT workers_queues_name_not_blank_check CHECK ((length(btrim(name)) > 0)),
+    CONSTRAINT workers_queues_skill_format_check CHECK ((skill ~ '^[a-z][a-z0-9_]{1,39}$'::text)),
+    CONSTRAINT workers_queues_sla_minutes_range_check CHECK (((sla_minutes >= 1) AND (sla_minutes <= 10080)))
+);
+
+ALTER TABLE public.workers_queues OWNER TO postgres;
+
+--
+-- Name: TABLE workers_queues; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.workers_queues IS 'Work queues (exceptions, approvals, tenders, dlq, ...): the skill an item needs, its SLA in minutes, the 24/7 coverage rule.';
+
+--
+-- Name: workers_shifts; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.workers_shifts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    principal_id uuid NOT NULL,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    ended_at timestamp with time zone,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT workers_shifts_order_check CHECK (((ends_at > starts_at) AND (ends_at <= (starts_at + '24:00:00'::interval))))
+);
+
+ALTER TABLE public.workers_shifts OWNER TO postgres;
+
+--
+-- Name: TABLE workers_shifts; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.workers_shifts IS 'Shifts of the tenant''s workers, [starts_at, ends_at); written through workers_shift_add / workers_shift_end.';
+
+--
+-- Name: workers_staff; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.workers_staff (
+    tenant_id uuid NOT NULL,
+    principal_id uuid NOT NULL,
+    skills text[] DEFAULT '{}'::text[] NOT NULL,
+    max_open integer DEFAULT 25 NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT workers_staff_max_open_range_check CHECK (((max_open >= 1) AND (max_open <= 500))),
+    CONSTRAINT workers_staff_skills_format_check CHECK (((array_position(skills, NULL::text) IS NULL) AND (cardinality(skills) <= 20)))
+);
+
+ALTER TABLE public.workers_staff OWNER TO postgres;
+
+--
+-- Name: TABLE workers_staff; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.workers_staff IS 'The tenant''s worker roster: staff principals, their skills (e.g. dispatch, finance, edi) and how many open items they carry at most.';
+
+--
 -- Name: x12_214_status_codes; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -11321,6 +12635,90 @@ ALTER TABLE ONLY public.outbox_subscriptions
     ADD CONSTRAINT outbox_subscriptions_pkey PRIMARY KEY (id);
 
 --
+-- Name: owner_operator_fuel_advances owner_operator_fuel_advances_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_fuel_advances
+    ADD CONSTRAINT owner_operator_fuel_advances_pkey PRIMARY KEY (id);
+
+--
+-- Name: owner_operator_load_miles owner_operator_load_miles_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_load_miles
+    ADD CONSTRAINT owner_operator_load_miles_pkey PRIMARY KEY (tenant_id, load_id);
+
+--
+-- Name: owner_operator_profiles owner_operator_profiles_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_profiles
+    ADD CONSTRAINT owner_operator_profiles_pkey PRIMARY KEY (tenant_id, carrier_party_id);
+
+--
+-- Name: owner_operator_service_intervals owner_operator_service_intervals_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_service_intervals
+    ADD CONSTRAINT owner_operator_service_intervals_pkey PRIMARY KEY (id);
+
+--
+-- Name: owner_operator_service_intervals owner_operator_service_intervals_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_service_intervals
+    ADD CONSTRAINT owner_operator_service_intervals_unique UNIQUE (tenant_id, unit_id, service_kind);
+
+--
+-- Name: owner_operator_service_records owner_operator_service_records_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_service_records
+    ADD CONSTRAINT owner_operator_service_records_pkey PRIMARY KEY (id);
+
+--
+-- Name: owner_operator_settlement_lines owner_operator_settlement_lines_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_settlement_lines
+    ADD CONSTRAINT owner_operator_settlement_lines_pkey PRIMARY KEY (id);
+
+--
+-- Name: owner_operator_settlements owner_operator_settlements_number_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_settlements
+    ADD CONSTRAINT owner_operator_settlements_number_unique UNIQUE (tenant_id, number);
+
+--
+-- Name: owner_operator_settlements owner_operator_settlements_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_settlements
+    ADD CONSTRAINT owner_operator_settlements_pkey PRIMARY KEY (id);
+
+--
+-- Name: owner_operator_settlements owner_operator_settlements_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_settlements
+    ADD CONSTRAINT owner_operator_settlements_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: owner_operator_unit_blocks owner_operator_unit_blocks_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_unit_blocks
+    ADD CONSTRAINT owner_operator_unit_blocks_pkey PRIMARY KEY (id);
+
+--
+-- Name: owner_operator_units owner_operator_units_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_units
+    ADD CONSTRAINT owner_operator_units_pkey PRIMARY KEY (tenant_id, unit_id);
+
+--
 -- Name: parties parties_name_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -11648,6 +13046,55 @@ ALTER TABLE ONLY public.website_events
 
 ALTER TABLE ONLY public.website_events
     ADD CONSTRAINT website_events_webhook UNIQUE (tenant_id, webhook_id);
+
+--
+-- Name: workers_items workers_items_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_items
+    ADD CONSTRAINT workers_items_pkey PRIMARY KEY (id);
+
+--
+-- Name: workers_queues workers_queues_key_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_queues
+    ADD CONSTRAINT workers_queues_key_unique UNIQUE (tenant_id, key);
+
+--
+-- Name: workers_queues workers_queues_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_queues
+    ADD CONSTRAINT workers_queues_pkey PRIMARY KEY (id);
+
+--
+-- Name: workers_queues workers_queues_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_queues
+    ADD CONSTRAINT workers_queues_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: workers_shifts workers_shifts_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_shifts
+    ADD CONSTRAINT workers_shifts_pkey PRIMARY KEY (id);
+
+--
+-- Name: workers_shifts workers_shifts_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_shifts
+    ADD CONSTRAINT workers_shifts_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: workers_staff workers_staff_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_staff
+    ADD CONSTRAINT workers_staff_pkey PRIMARY KEY (tenant_id, principal_id);
 
 --
 -- Name: x12_214_status_codes x12_214_status_codes_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -12137,6 +13584,102 @@ CREATE INDEX outbox_events_trace_idx ON ONLY public.outbox_events USING btree (t
 CREATE INDEX outbox_events_undelivered_seq_idx ON ONLY public.outbox_events USING btree (seq) WHERE (state = ANY (ARRAY['pending'::text, 'delivering'::text, 'failed'::text]));
 
 --
+-- Name: owner_operator_fuel_advances_open_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_fuel_advances_open_idx ON public.owner_operator_fuel_advances USING btree (carrier_party_id) WHERE (settlement_id IS NULL);
+
+--
+-- Name: owner_operator_fuel_advances_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_fuel_advances_tenant_id_idx ON public.owner_operator_fuel_advances USING btree (tenant_id);
+
+--
+-- Name: owner_operator_load_miles_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_load_miles_carrier_party_id_idx ON public.owner_operator_load_miles USING btree (carrier_party_id);
+
+--
+-- Name: owner_operator_profiles_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_profiles_carrier_party_id_idx ON public.owner_operator_profiles USING btree (carrier_party_id);
+
+--
+-- Name: owner_operator_service_intervals_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_service_intervals_carrier_party_id_idx ON public.owner_operator_service_intervals USING btree (carrier_party_id);
+
+--
+-- Name: owner_operator_service_records_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_service_records_carrier_party_id_idx ON public.owner_operator_service_records USING btree (carrier_party_id);
+
+--
+-- Name: owner_operator_service_records_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_service_records_tenant_id_idx ON public.owner_operator_service_records USING btree (tenant_id);
+
+--
+-- Name: owner_operator_service_records_unit_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_service_records_unit_idx ON public.owner_operator_service_records USING btree (unit_id, service_kind, performed_on DESC);
+
+--
+-- Name: owner_operator_settlement_lines_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_settlement_lines_carrier_party_id_idx ON public.owner_operator_settlement_lines USING btree (carrier_party_id);
+
+--
+-- Name: owner_operator_settlement_lines_load_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX owner_operator_settlement_lines_load_unique ON public.owner_operator_settlement_lines USING btree (tenant_id, load_id) WHERE (load_id IS NOT NULL);
+
+--
+-- Name: owner_operator_settlement_lines_settlement_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_settlement_lines_settlement_idx ON public.owner_operator_settlement_lines USING btree (settlement_id);
+
+--
+-- Name: owner_operator_settlements_carrier_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_settlements_carrier_idx ON public.owner_operator_settlements USING btree (carrier_party_id, created_at);
+
+--
+-- Name: owner_operator_unit_blocks_active_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX owner_operator_unit_blocks_active_unique ON public.owner_operator_unit_blocks USING btree (unit_id) WHERE (cleared_at IS NULL);
+
+--
+-- Name: owner_operator_unit_blocks_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_unit_blocks_carrier_party_id_idx ON public.owner_operator_unit_blocks USING btree (carrier_party_id);
+
+--
+-- Name: owner_operator_unit_blocks_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_unit_blocks_tenant_id_idx ON public.owner_operator_unit_blocks USING btree (tenant_id);
+
+--
+-- Name: owner_operator_units_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX owner_operator_units_carrier_party_id_idx ON public.owner_operator_units USING btree (carrier_party_id);
+
+--
 -- Name: parties_kind_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -12365,6 +13908,36 @@ CREATE INDEX webhook_nonces_tenant_id_idx ON public.webhook_nonces USING btree (
 CREATE INDEX website_events_type_idx ON public.website_events USING btree (tenant_id, event_type, received_at);
 
 --
+-- Name: workers_items_assignee_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX workers_items_assignee_idx ON public.workers_items USING btree (tenant_id, assigned_to) WHERE (status = 'open'::text);
+
+--
+-- Name: workers_items_dedupe_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX workers_items_dedupe_unique ON public.workers_items USING btree (tenant_id, dedupe_key) WHERE ((status = 'open'::text) AND (dedupe_key IS NOT NULL));
+
+--
+-- Name: workers_items_queue_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX workers_items_queue_idx ON public.workers_items USING btree (queue_id, created_at) WHERE (status = 'open'::text);
+
+--
+-- Name: workers_shifts_principal_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX workers_shifts_principal_idx ON public.workers_shifts USING btree (principal_id, starts_at);
+
+--
+-- Name: workers_shifts_time_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX workers_shifts_time_idx ON public.workers_shifts USING btree (tenant_id, starts_at, ends_at);
+
+--
 -- Name: audit_log append_only; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -12539,6 +14112,60 @@ CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.o
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.outbox_subscriptions FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
+-- Name: owner_operator_fuel_advances audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.owner_operator_fuel_advances DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: owner_operator_load_miles audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.owner_operator_load_miles DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: owner_operator_profiles audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.owner_operator_profiles DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: owner_operator_service_intervals audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.owner_operator_service_intervals DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: owner_operator_service_records audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.owner_operator_service_records DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: owner_operator_settlement_lines audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.owner_operator_settlement_lines DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: owner_operator_settlements audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.owner_operator_settlements DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: owner_operator_unit_blocks audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.owner_operator_unit_blocks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: owner_operator_units audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.owner_operator_units DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: parties audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -12639,6 +14266,30 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.tms_admin_ed
 --
 
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.tms_admin_equipment_types FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: workers_items audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.workers_items DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: workers_queues audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.workers_queues DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: workers_shifts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.workers_shifts DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: workers_staff audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.workers_staff DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
 -- Name: charge_lines check_charge_line; Type: TRIGGER; Schema: public; Owner: postgres
@@ -12789,6 +14440,12 @@ CREATE TRIGGER outbox_subscription_reenable BEFORE UPDATE OF enabled ON public.o
 --
 
 CREATE TRIGGER outbox_subscription_validate BEFORE INSERT OR UPDATE OF tenant_id, endpoint_url, secret_ref ON public.outbox_subscriptions FOR EACH ROW EXECUTE FUNCTION app_private.outbox_subscription_validate();
+
+--
+-- Name: loads owner_operator_dispatch_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER owner_operator_dispatch_guard BEFORE INSERT OR UPDATE OF tractor_id, trailer_id ON public.loads FOR EACH ROW WHEN (((new.tractor_id IS NOT NULL) OR (new.trailer_id IS NOT NULL))) EXECUTE FUNCTION app_private.owner_operator_dispatch_guard();
 
 --
 -- Name: loads propagate_parties; Type: TRIGGER; Schema: public; Owner: postgres
@@ -12995,6 +14652,60 @@ CREATE TRIGGER rails_guard BEFORE INSERT ON public.outbox_events FOR EACH STATEM
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.outbox_subscriptions FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
 
 --
+-- Name: owner_operator_fuel_advances rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.owner_operator_fuel_advances FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: owner_operator_load_miles rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.owner_operator_load_miles FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: owner_operator_profiles rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.owner_operator_profiles FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: owner_operator_service_intervals rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.owner_operator_service_intervals FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: owner_operator_service_records rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.owner_operator_service_records FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: owner_operator_settlement_lines rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.owner_operator_settlement_lines FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: owner_operator_settlements rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.owner_operator_settlements FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: owner_operator_unit_blocks rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.owner_operator_unit_blocks FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: owner_operator_units rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.owner_operator_units FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: parties rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -13089,6 +14800,30 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.website_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: workers_items rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.workers_items FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: workers_queues rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.workers_queues FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: workers_shifts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.workers_shifts FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: workers_staff rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.workers_staff FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: outbox_events rails_guard_delivery; Type: TRIGGER; Schema: public; Owner: postgres
@@ -13826,6 +15561,174 @@ ALTER TABLE ONLY public.outbox_subscriptions
     ADD CONSTRAINT outbox_subscriptions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: owner_operator_fuel_advances owner_operator_fuel_advances_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_fuel_advances
+    ADD CONSTRAINT owner_operator_fuel_advances_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_fuel_advances owner_operator_fuel_advances_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_fuel_advances
+    ADD CONSTRAINT owner_operator_fuel_advances_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_load_miles owner_operator_load_miles_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_load_miles
+    ADD CONSTRAINT owner_operator_load_miles_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_load_miles owner_operator_load_miles_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_load_miles
+    ADD CONSTRAINT owner_operator_load_miles_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_load_miles owner_operator_load_miles_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_load_miles
+    ADD CONSTRAINT owner_operator_load_miles_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_profiles owner_operator_profiles_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_profiles
+    ADD CONSTRAINT owner_operator_profiles_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_profiles owner_operator_profiles_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_profiles
+    ADD CONSTRAINT owner_operator_profiles_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_service_intervals owner_operator_service_intervals_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_service_intervals
+    ADD CONSTRAINT owner_operator_service_intervals_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_service_intervals owner_operator_service_intervals_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_service_intervals
+    ADD CONSTRAINT owner_operator_service_intervals_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_service_intervals owner_operator_service_intervals_unit_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_service_intervals
+    ADD CONSTRAINT owner_operator_service_intervals_unit_fk FOREIGN KEY (tenant_id, unit_id) REFERENCES public.equipment(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_service_records owner_operator_service_records_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_service_records
+    ADD CONSTRAINT owner_operator_service_records_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_service_records owner_operator_service_records_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_service_records
+    ADD CONSTRAINT owner_operator_service_records_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_service_records owner_operator_service_records_unit_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_service_records
+    ADD CONSTRAINT owner_operator_service_records_unit_fk FOREIGN KEY (tenant_id, unit_id) REFERENCES public.equipment(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_settlement_lines owner_operator_settlement_lines_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_settlement_lines
+    ADD CONSTRAINT owner_operator_settlement_lines_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id);
+
+--
+-- Name: owner_operator_settlement_lines owner_operator_settlement_lines_settlement_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_settlement_lines
+    ADD CONSTRAINT owner_operator_settlement_lines_settlement_fk FOREIGN KEY (tenant_id, settlement_id) REFERENCES public.owner_operator_settlements(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_settlement_lines owner_operator_settlement_lines_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_settlement_lines
+    ADD CONSTRAINT owner_operator_settlement_lines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_settlements owner_operator_settlements_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_settlements
+    ADD CONSTRAINT owner_operator_settlements_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: owner_operator_settlements owner_operator_settlements_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_settlements
+    ADD CONSTRAINT owner_operator_settlements_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_unit_blocks owner_operator_unit_blocks_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_unit_blocks
+    ADD CONSTRAINT owner_operator_unit_blocks_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_unit_blocks owner_operator_unit_blocks_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_unit_blocks
+    ADD CONSTRAINT owner_operator_unit_blocks_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_unit_blocks owner_operator_unit_blocks_unit_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_unit_blocks
+    ADD CONSTRAINT owner_operator_unit_blocks_unit_fk FOREIGN KEY (tenant_id, unit_id) REFERENCES public.equipment(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_units owner_operator_units_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_units
+    ADD CONSTRAINT owner_operator_units_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_units owner_operator_units_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_units
+    ADD CONSTRAINT owner_operator_units_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: owner_operator_units owner_operator_units_unit_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.owner_operator_units
+    ADD CONSTRAINT owner_operator_units_unit_fk FOREIGN KEY (tenant_id, unit_id) REFERENCES public.equipment(tenant_id, id) ON DELETE CASCADE;
+
+--
 -- Name: parties parties_remit_to_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -14069,6 +15972,62 @@ ALTER TABLE ONLY public.webhook_nonces
 
 ALTER TABLE ONLY public.website_events
     ADD CONSTRAINT website_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: workers_items workers_items_assignee_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_items
+    ADD CONSTRAINT workers_items_assignee_fk FOREIGN KEY (tenant_id, assigned_to) REFERENCES public.workers_staff(tenant_id, principal_id);
+
+--
+-- Name: workers_items workers_items_queue_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_items
+    ADD CONSTRAINT workers_items_queue_fk FOREIGN KEY (tenant_id, queue_id) REFERENCES public.workers_queues(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: workers_items workers_items_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_items
+    ADD CONSTRAINT workers_items_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: workers_queues workers_queues_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_queues
+    ADD CONSTRAINT workers_queues_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: workers_shifts workers_shifts_principal_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_shifts
+    ADD CONSTRAINT workers_shifts_principal_fk FOREIGN KEY (principal_id) REFERENCES public.principals(id) ON DELETE CASCADE;
+
+--
+-- Name: workers_shifts workers_shifts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_shifts
+    ADD CONSTRAINT workers_shifts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: workers_staff workers_staff_principal_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_staff
+    ADD CONSTRAINT workers_staff_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.principals(id) ON DELETE CASCADE;
+
+--
+-- Name: workers_staff workers_staff_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.workers_staff
+    ADD CONSTRAINT workers_staff_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: accessorials; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -14353,6 +16312,60 @@ CREATE POLICY own_assignments ON public.role_assignments FOR SELECT TO authentic
 CREATE POLICY own_membership ON public.party_members FOR SELECT TO authenticated USING ((principal_id = ( SELECT auth.uid() AS uid)));
 
 --
+-- Name: owner_operator_fuel_advances; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.owner_operator_fuel_advances ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: owner_operator_load_miles; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.owner_operator_load_miles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: owner_operator_profiles; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.owner_operator_profiles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: owner_operator_service_intervals; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.owner_operator_service_intervals ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: owner_operator_service_records; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.owner_operator_service_records ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: owner_operator_settlement_lines; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.owner_operator_settlement_lines ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: owner_operator_settlements; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.owner_operator_settlements ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: owner_operator_unit_blocks; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.owner_operator_unit_blocks ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: owner_operator_units; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.owner_operator_units ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: parties; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -14459,6 +16472,60 @@ CREATE POLICY party_carrier ON public.load_messages FOR SELECT TO authenticated 
 --
 
 CREATE POLICY party_carrier ON public.loads FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: owner_operator_fuel_advances party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.owner_operator_fuel_advances FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: owner_operator_load_miles party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.owner_operator_load_miles FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: owner_operator_profiles party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.owner_operator_profiles FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: owner_operator_service_intervals party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.owner_operator_service_intervals FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: owner_operator_service_records party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.owner_operator_service_records FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: owner_operator_settlement_lines party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.owner_operator_settlement_lines FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: owner_operator_settlements party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.owner_operator_settlements FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: owner_operator_unit_blocks party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.owner_operator_unit_blocks FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: owner_operator_units party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.owner_operator_units FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
 
 --
 -- Name: parties party_carrier; Type: POLICY; Schema: public; Owner: postgres
@@ -14901,6 +16968,12 @@ CREATE POLICY tenant_delete ON public.orders FOR DELETE TO authenticated USING (
 CREATE POLICY tenant_delete ON public.outbox_subscriptions FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: owner_operator_profiles tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.owner_operator_profiles FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: parties tenant_delete; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -14959,6 +17032,18 @@ CREATE POLICY tenant_delete ON public.tms_admin_edi_partners FOR DELETE TO authe
 --
 
 CREATE POLICY tenant_delete ON public.tms_admin_equipment_types FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: workers_queues tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.workers_queues FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.schedule'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: workers_staff tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.workers_staff FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.schedule'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: accessorials tenant_insert; Type: POLICY; Schema: public; Owner: postgres
@@ -15093,6 +17178,12 @@ CREATE POLICY tenant_insert ON public.outbox_events FOR INSERT TO authenticated 
 CREATE POLICY tenant_insert ON public.outbox_subscriptions FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: owner_operator_profiles tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.owner_operator_profiles FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: parties tenant_insert; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -15169,6 +17260,18 @@ CREATE POLICY tenant_insert ON public.tms_admin_equipment_types FOR INSERT TO au
 --
 
 CREATE POLICY tenant_insert ON public.website_events FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: workers_queues tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.workers_queues FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.schedule'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: workers_staff tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.workers_staff FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.schedule'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: accessorials tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -15381,6 +17484,60 @@ CREATE POLICY tenant_select ON public.outbox_events FOR SELECT TO authenticated 
 CREATE POLICY tenant_select ON public.outbox_subscriptions FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: owner_operator_fuel_advances tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.owner_operator_fuel_advances FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: owner_operator_load_miles tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.owner_operator_load_miles FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: owner_operator_profiles tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.owner_operator_profiles FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: owner_operator_service_intervals tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.owner_operator_service_intervals FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: owner_operator_service_records tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.owner_operator_service_records FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: owner_operator_settlement_lines tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.owner_operator_settlement_lines FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: owner_operator_settlements tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.owner_operator_settlements FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: owner_operator_unit_blocks tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.owner_operator_unit_blocks FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: owner_operator_units tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.owner_operator_units FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: parties tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -15499,6 +17656,30 @@ CREATE POLICY tenant_select ON public.webhook_nonces FOR SELECT TO authenticated
 --
 
 CREATE POLICY tenant_select ON public.website_events FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: workers_items tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.workers_items FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: workers_queues tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.workers_queues FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: workers_shifts tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.workers_shifts FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: workers_staff tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.workers_staff FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: accessorials tenant_update; Type: POLICY; Schema: public; Owner: postgres
@@ -15621,6 +17802,12 @@ CREATE POLICY tenant_update ON public.outbox_events FOR UPDATE TO authenticated 
 CREATE POLICY tenant_update ON public.outbox_subscriptions FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.manage'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: owner_operator_profiles tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.owner_operator_profiles FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: parties tenant_update; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -15687,6 +17874,18 @@ CREATE POLICY tenant_update ON public.tms_admin_edi_partners FOR UPDATE TO authe
 CREATE POLICY tenant_update ON public.tms_admin_equipment_types FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: workers_queues tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.workers_queues FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.schedule'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.schedule'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: workers_staff tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.workers_staff FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.schedule'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.schedule'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: tenants; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -15745,6 +17944,30 @@ ALTER TABLE public.webhook_nonces ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.website_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workers_items; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.workers_items ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workers_queues; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.workers_queues ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workers_shifts; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.workers_shifts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workers_staff; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.workers_staff ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: x12_214_status_codes; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -16878,6 +19101,99 @@ REVOKE ALL ON FUNCTION app_private.outbox_subscription_reenable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.outbox_subscription_validate() FROM PUBLIC;
 
 --
+-- Name: FUNCTION owner_operator_account(p_tenant_id uuid, p_code text, p_name text, p_kind text, p_subtype text, p_party_id uuid, p_currency text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_account(p_tenant_id uuid, p_code text, p_name text, p_kind text, p_subtype text, p_party_id uuid, p_currency text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION owner_operator_dispatch_guard(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_dispatch_guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION owner_operator_fuel_advance(p_party_id uuid, p_amount_cents bigint, p_note text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_fuel_advance(p_party_id uuid, p_amount_cents bigint, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.owner_operator_fuel_advance(p_party_id uuid, p_amount_cents bigint, p_note text) TO authenticated;
+
+--
+-- Name: FUNCTION owner_operator_miles_record(p_load_id uuid, p_loaded_miles integer, p_empty_miles integer); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_miles_record(p_load_id uuid, p_loaded_miles integer, p_empty_miles integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.owner_operator_miles_record(p_load_id uuid, p_loaded_miles integer, p_empty_miles integer) TO authenticated;
+
+--
+-- Name: FUNCTION owner_operator_odometer_set(p_unit_id uuid, p_miles bigint); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_odometer_set(p_unit_id uuid, p_miles bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.owner_operator_odometer_set(p_unit_id uuid, p_miles bigint) TO authenticated;
+
+--
+-- Name: FUNCTION owner_operator_service_interval_set(p_unit_id uuid, p_service_kind text, p_every_miles integer, p_every_days integer); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_service_interval_set(p_unit_id uuid, p_service_kind text, p_every_miles integer, p_every_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.owner_operator_service_interval_set(p_unit_id uuid, p_service_kind text, p_every_miles integer, p_every_days integer) TO authenticated;
+
+--
+-- Name: FUNCTION owner_operator_service_record(p_unit_id uuid, p_record jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_service_record(p_unit_id uuid, p_record jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.owner_operator_service_record(p_unit_id uuid, p_record jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION owner_operator_settlement_create(p_party_id uuid, p_load_ids uuid[], p_deductions jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_settlement_create(p_party_id uuid, p_load_ids uuid[], p_deductions jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.owner_operator_settlement_create(p_party_id uuid, p_load_ids uuid[], p_deductions jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION owner_operator_settlement_document(p_settlement_id uuid, p_document_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_settlement_document(p_settlement_id uuid, p_document_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.owner_operator_settlement_document(p_settlement_id uuid, p_document_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION owner_operator_tenant_of(p_party_id uuid, p_permission text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_tenant_of(p_party_id uuid, p_permission text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION owner_operator_unit_block(p_unit_id uuid, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_unit_block(p_unit_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.owner_operator_unit_block(p_unit_id uuid, p_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION owner_operator_unit_overdue(p_unit_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_unit_overdue(p_unit_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION owner_operator_unit_party(p_unit_id uuid, p_permission text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_unit_party(p_unit_id uuid, p_permission text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION owner_operator_unit_unblock(p_block_id uuid, p_clear_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.owner_operator_unit_unblock(p_block_id uuid, p_clear_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.owner_operator_unit_unblock(p_block_id uuid, p_clear_reason text) TO authenticated;
+
+--
 -- Name: FUNCTION parse_flag_scope(p_scope text, OUT scope text, OUT kind text, OUT tenant_id uuid, OUT portal text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -17251,6 +19567,84 @@ GRANT ALL ON FUNCTION app_private.verify_service_key(p_key_id text, p_secret tex
 
 REVOKE ALL ON FUNCTION app_private.webhook_nonce_use(p_source text, p_nonce text, p_timestamp timestamp with time zone, p_tolerance_seconds integer, p_tenant_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.webhook_nonce_use(p_source text, p_nonce text, p_timestamp timestamp with time zone, p_tolerance_seconds integer, p_tenant_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION workers_assign_pending(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_assign_pending(p_tenant_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workers_coverage_gaps(p_tenant_id uuid, p_from timestamp with time zone, p_to timestamp with time zone); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_coverage_gaps(p_tenant_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.workers_coverage_gaps(p_tenant_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) TO authenticated;
+
+--
+-- Name: FUNCTION workers_enqueue(p_tenant_id uuid, p_queue_key text, p_source_type text, p_source_id text, p_summary text, p_priority integer, p_dedupe_key text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_enqueue(p_tenant_id uuid, p_queue_key text, p_source_type text, p_source_id text, p_summary text, p_priority integer, p_dedupe_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.workers_enqueue(p_tenant_id uuid, p_queue_key text, p_source_type text, p_source_id text, p_summary text, p_priority integer, p_dedupe_key text) TO authenticated;
+
+--
+-- Name: FUNCTION workers_item_close(p_item_id uuid, p_status text, p_resolution text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_item_close(p_item_id uuid, p_status text, p_resolution text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.workers_item_close(p_item_id uuid, p_status text, p_resolution text) TO authenticated;
+
+--
+-- Name: FUNCTION workers_lock(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_lock(p_tenant_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workers_on_shift(p_tenant_id uuid, p_principal_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_on_shift(p_tenant_id uuid, p_principal_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workers_open_items(p_tenant_id uuid, p_principal_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_open_items(p_tenant_id uuid, p_principal_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workers_pick(p_tenant_id uuid, p_skill text, p_except uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_pick(p_tenant_id uuid, p_skill text, p_except uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workers_rebalance(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_rebalance(p_tenant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.workers_rebalance(p_tenant_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION workers_rebalance_internal(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_rebalance_internal(p_tenant_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workers_shift_add(p_tenant_id uuid, p_principal_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_shift_add(p_tenant_id uuid, p_principal_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.workers_shift_add(p_tenant_id uuid, p_principal_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) TO authenticated;
+
+--
+-- Name: FUNCTION workers_shift_end(p_shift_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.workers_shift_end(p_shift_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.workers_shift_end(p_shift_id uuid) TO authenticated;
 
 --
 -- Name: FUNCTION attach_rails(p_table regclass, p_select text, p_insert text, p_update text, p_delete text, p_rail_class text, p_audit text, p_tenant_column name); Type: ACL; Schema: ops; Owner: postgres
@@ -17734,6 +20128,76 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.outbox_subscriptions TO servic
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.outbox_subscriptions TO authenticated;
 
 --
+-- Name: TABLE owner_operator_fuel_advances; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.owner_operator_fuel_advances TO service_role;
+GRANT SELECT ON TABLE public.owner_operator_fuel_advances TO authenticated;
+
+--
+-- Name: TABLE owner_operator_load_miles; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.owner_operator_load_miles TO service_role;
+GRANT SELECT ON TABLE public.owner_operator_load_miles TO authenticated;
+
+--
+-- Name: TABLE owner_operator_profiles; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.owner_operator_profiles TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.owner_operator_profiles TO authenticated;
+
+--
+-- Name: TABLE owner_operator_service_intervals; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.owner_operator_service_intervals TO service_role;
+GRANT SELECT ON TABLE public.owner_operator_service_intervals TO authenticated;
+
+--
+-- Name: TABLE owner_operator_service_records; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.owner_operator_service_records TO service_role;
+GRANT SELECT ON TABLE public.owner_operator_service_records TO authenticated;
+
+--
+-- Name: TABLE owner_operator_units; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.owner_operator_units TO service_role;
+GRANT SELECT ON TABLE public.owner_operator_units TO authenticated;
+
+--
+-- Name: TABLE owner_operator_service_status; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT ON TABLE public.owner_operator_service_status TO authenticated;
+GRANT SELECT ON TABLE public.owner_operator_service_status TO service_role;
+
+--
+-- Name: TABLE owner_operator_settlement_lines; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.owner_operator_settlement_lines TO service_role;
+GRANT SELECT ON TABLE public.owner_operator_settlement_lines TO authenticated;
+
+--
+-- Name: TABLE owner_operator_settlements; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.owner_operator_settlements TO service_role;
+GRANT SELECT ON TABLE public.owner_operator_settlements TO authenticated;
+
+--
+-- Name: TABLE owner_operator_unit_blocks; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.owner_operator_unit_blocks TO service_role;
+GRANT SELECT ON TABLE public.owner_operator_unit_blocks TO authenticated;
+
+--
 -- Name: TABLE parties; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -17973,6 +20437,34 @@ GRANT SELECT ON TABLE public.webhook_nonces TO authenticated;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.website_events TO service_role;
 GRANT SELECT,INSERT ON TABLE public.website_events TO authenticated;
+
+--
+-- Name: TABLE workers_items; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.workers_items TO service_role;
+GRANT SELECT ON TABLE public.workers_items TO authenticated;
+
+--
+-- Name: TABLE workers_queues; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.workers_queues TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.workers_queues TO authenticated;
+
+--
+-- Name: TABLE workers_shifts; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.workers_shifts TO service_role;
+GRANT SELECT ON TABLE public.workers_shifts TO authenticated;
+
+--
+-- Name: TABLE workers_staff; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.workers_staff TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.workers_staff TO authenticated;
 
 --
 -- Name: TABLE x12_214_status_codes; Type: ACL; Schema: public; Owner: postgres

@@ -17,6 +17,8 @@ export const PORTALS = [
   { name: "tms_admin", fn: "tms_admin" },
   { name: "carrier", fn: "carrier" },
   { name: "load_board", fn: "load_board" },
+  { name: "owner_operator", fn: "owner_operator" },
+  { name: "workers", fn: "workers" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];

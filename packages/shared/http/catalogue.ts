@@ -96,6 +96,14 @@ export const CATALOGUE = {
   load_board_post_closed: { status: 409, title: "The post is not open", sqlstate: "SY142" },
   load_board_bid_closed: { status: 409, title: "The bid is not open", sqlstate: "SY143" },
   load_board_not_postable: { status: 409, title: "The load cannot be posted", sqlstate: "SY144" },
+  // owner operator and workers portals (supabase/migrations/*_owner_operator_portal.sql, *_workers_portal.sql)
+  settlement_duplicate: { status: 409, title: "A load is on a settlement already", sqlstate: "SY190" },
+  settlement_invalid: { status: 422, title: "The settlement is not possible", sqlstate: "SY191" },
+  not_owner_operator: { status: 422, title: "The party is not an owner operator", sqlstate: "SY192" },
+  unit_service_overdue: { status: 422, title: "The unit is overdue for service", sqlstate: "SY193" },
+  shift_overlap: { status: 409, title: "The shift overlaps another of the worker", sqlstate: "SY195" },
+  worker_unknown: { status: 422, title: "Not a worker or queue of the tenant", sqlstate: "SY196" },
+  queue_item_closed: { status: 409, title: "The queue item is closed", sqlstate: "SY197" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

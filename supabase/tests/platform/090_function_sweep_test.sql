@@ -123,6 +123,20 @@ insert into tenant_fns values
   ('public.freight_carrier_scorecard(uuid)',
    $$select count(*) from public.freight_carrier_scorecard(%1$L)$$, 'empty', 'ops@demo-freight.test', 'refuse',
    'security invoker: RLS answers only the caller''s tenants (and a carrier user its own party)');
+-- Workers portal (supabase/migrations/*_workers_portal.sql)
+insert into tenant_fns values
+  ('app_private.workers_enqueue(uuid,text,text,text,text,integer,text)',
+   $$select app_private.workers_enqueue(%1$L, 'sweep', 'sweep', null, 'sweep')$$, 'raises', null, 'refuse',
+   'workers.enqueue in the tenant; NULL is bad_request (no control: it needs a queue of the tenant)'),
+  ('app_private.workers_rebalance(uuid)',
+   $$select app_private.workers_rebalance(%1$L)$$, 'raises', 'ops@demo-freight.test', 'refuse',
+   'workers.balance in the tenant; NULL is bad_request'),
+  ('app_private.workers_shift_add(uuid,uuid,timestamp with time zone,timestamp with time zone)',
+   $$select app_private.workers_shift_add(%1$L, gen_random_uuid(), now(), now() + interval '1 hour')$$, 'raises', null, 'refuse',
+   'workers.schedule in the tenant; NULL is bad_request (no control: it needs a worker on the roster)'),
+  ('app_private.workers_coverage_gaps(uuid,timestamp with time zone,timestamp with time zone)',
+   $$select count(*) from app_private.workers_coverage_gaps(%1$L, now(), now() + interval '1 day')$$, 'raises', 'ops@demo-freight.test', 'refuse',
+   'workers.read in the tenant; NULL is bad_request');
 insert into tenant_fns values
   ('app_private.flag_effective(text,uuid,text)',
    $$select value from app_private.flag_effective('portal.enabled', %1$L, 'rates')$$, 'raises', 'viewer@demo-freight.test', 'platform',
@@ -203,6 +217,17 @@ insert into allowlist values
   ('app_private.broker_retender(uuid,uuid,bigint,timestamp with time zone)', 'the tender''s tenant, freight.tender.offer there'),
   ('app_private.carrier_capacity_set(uuid,text,text,text,date,integer)', 'the carrier''s tenant, carrier.capacity.write there, a carrier user its own party only'),
   ('app_private.carrier_insurance_submit(uuid,jsonb)', 'the carrier''s tenant, carrier.compliance.write there, a carrier user its own party only'),
+  ('app_private.owner_operator_fuel_advance(uuid,bigint,text)', 'the owner operator''s tenant, owner_operator.settle there'),
+  ('app_private.owner_operator_miles_record(uuid,integer,integer)', 'the load''s tenant, owner_operator.maintenance.write there, a carrier user its own loads only'),
+  ('app_private.owner_operator_odometer_set(uuid,bigint)', 'the unit''s tenant, owner_operator.maintenance.write there, a carrier user its own units only'),
+  ('app_private.owner_operator_service_interval_set(uuid,text,integer,integer)', 'the unit''s tenant, owner_operator.maintenance.write there, a carrier user its own units only'),
+  ('app_private.owner_operator_service_record(uuid,jsonb)', 'the unit''s tenant, owner_operator.maintenance.write there, a carrier user its own units only'),
+  ('app_private.owner_operator_settlement_create(uuid,uuid[],jsonb)', 'the owner operator''s tenant, owner_operator.settle there'),
+  ('app_private.owner_operator_settlement_document(uuid,uuid)', 'the settlement''s tenant, owner_operator.settle there'),
+  ('app_private.owner_operator_unit_block(uuid,text)', 'the unit''s tenant, owner_operator.unit.block there'),
+  ('app_private.owner_operator_unit_unblock(uuid,text)', 'the block''s tenant, owner_operator.unit.block there'),
+  ('app_private.workers_item_close(uuid,text,text)', 'the item''s tenant (another tenant''s is freight_not_found), workers.work for its assignee, else workers.balance'),
+  ('app_private.workers_shift_end(uuid)', 'the shift''s tenant (another tenant''s is freight_not_found), workers.schedule there unless it is the caller''s own shift'),
   ('app_private.load_board_bid_accept(uuid)', 'the bid''s tenant, load_board.award there'),
   ('app_private.load_board_bid_expire(uuid)', 'the bid''s tenant, load_board.award there'),
   ('app_private.load_board_bid_place(uuid,bigint,text,uuid)', 'the post''s tenant, load_board.bid there, a carrier user for its own company only'),

@@ -199,6 +199,37 @@ Object.assign(FIXTURES, {
   "carrier/revert_clear": { as: "ops", succeeds: false, why: "needs a reverted run", input: () => ({ trace_id: hex(16) }) },
 } satisfies Record<string, Fixture>);
 
+// Owner Operator and Workers: reads answer empty for the demo ops manager; writes name nothing that exists (or the matrix's tenant).
+Object.assign(FIXTURES, {
+  "owner_operator/loads": { as: "ops", succeeds: true, input: () => ({ carrier_party_id: randomUUID() }) },
+  "owner_operator/settlements": { as: "ops", succeeds: true, input: () => ({ carrier_party_id: randomUUID() }) },
+  "owner_operator/maintenance": { as: "ops", succeeds: true, input: () => ({ carrier_party_id: randomUUID() }) },
+  "owner_operator/miles_record": { as: "ops", succeeds: false, why: "needs an owner operator's load", input: () => ({ load_id: randomUUID(), loaded_miles: 900 }) },
+  "owner_operator/fuel_advance": { as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "needs an owner operator", input: () => ({ carrier_party_id: randomUUID(), amount_cents: 25000 }) },
+  "owner_operator/settle": { as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "needs an owner operator's delivered loads", input: () => ({ carrier_party_id: randomUUID(), load_ids: [randomUUID()] }) },
+  "owner_operator/service_interval_set": { as: "ops", succeeds: false, why: "needs an owner operator's unit", input: () => ({ unit_id: randomUUID(), service_kind: "pm_a", every_days: 90 }) },
+  "owner_operator/odometer_set": { as: "ops", succeeds: false, why: "needs an owner operator's unit", input: () => ({ unit_id: randomUUID(), odometer_miles: 1000 }) },
+  "owner_operator/service_record": { as: "ops", succeeds: false, why: "needs an owner operator's unit", input: () => ({ unit_id: randomUUID(), service_kind: "pm_a", odometer_miles: 1000 }) },
+  "owner_operator/block_unit": { as: "ops", succeeds: false, why: "an agent's task on an overdue unit", input: () => ({ unit_id: randomUUID(), reason: "matrix" }) },
+  "owner_operator/unblock_unit": { as: "ops", succeeds: false, why: "the reverse of block_unit", input: () => ({ block_id: randomUUID(), clear_reason: "matrix" }) },
+  "owner_operator/revert": { as: "ops", succeeds: false, why: "needs an agent's reversible run", input: () => ({ trace_id: hex(16) }) },
+  "owner_operator/revert_clear": { as: "ops", succeeds: false, why: "needs a reverted run", input: () => ({ trace_id: hex(16) }) },
+  "workers/queues": { as: "ops", succeeds: true, input: () => ({}) },
+  "workers/items": { as: "ops", succeeds: true, input: () => ({}) },
+  "workers/shifts": { as: "ops", succeeds: true, input: () => ({}) },
+  "workers/coverage": { as: "ops", succeeds: true, input: () => ({}) },
+  "workers/enqueue": { as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "needs a work queue of the tenant", input: () => ({ queue_key: "matrix", source_type: "matrix", summary: "matrix" }) },
+  "workers/close_item": { as: "ops", succeeds: false, why: "needs an open queue item", input: () => ({ item_id: randomUUID() }) },
+  "workers/shift_add": { as: "ops", succeeds: false, why: "needs a worker on the roster", input: () => ({ principal_id: randomUUID(), starts_at: "2035-01-01T08:00:00Z", ends_at: "2035-01-01T16:00:00Z" }) },
+  "workers/shift_end": { as: "ops", succeeds: false, why: "needs a shift", input: () => ({ shift_id: randomUUID() }) },
+  // the matrix's tenant has no roster: a rebalance moves nothing
+  "workers/rebalance": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({}) },
+  "workers/flag_coverage_gap": {
+    as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "an agent's alert (one per gap)",
+    input: () => ({ queue_key: "matrix", gap_start: "2035-01-01T00:00:00Z", gap_end: "2035-01-01T01:00:00Z", min_coverage: 1 }),
+  },
+} satisfies Record<string, Fixture>);
+
 const CASES = ["unauthenticated", "wrong_role", "kill_switch", "portal_off", "bad_input", "idempotency"] as const;
 type Case = (typeof CASES)[number];
 
