@@ -17,6 +17,8 @@ export const PORTALS = [
   { name: "tms_admin", fn: "tms_admin" },
   { name: "carrier", fn: "carrier" },
   { name: "load_board", fn: "load_board" },
+  { name: "directory", fn: "directory" },
+  { name: "super_admin", fn: "super_admin" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];

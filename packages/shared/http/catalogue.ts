@@ -96,6 +96,12 @@ export const CATALOGUE = {
   load_board_post_closed: { status: 409, title: "The post is not open", sqlstate: "SY142" },
   load_board_bid_closed: { status: 409, title: "The bid is not open", sqlstate: "SY143" },
   load_board_not_postable: { status: 409, title: "The load cannot be posted", sqlstate: "SY144" },
+  // Directory and Super Admin (supabase/migrations/*_directory_*, *_super_admin_*)
+  sanctions_file_invalid: { status: 400, title: "Sanctions file invalid", sqlstate: "SY240" },
+  census_file_invalid: { status: 400, title: "Census file invalid", sqlstate: "SY241" },
+  sanctions_clear_human: { status: 403, title: "Sanctions block needs a human", sqlstate: "SY242" },
+  tenant_delete_refused: { status: 409, title: "Tenant cannot be deleted yet", sqlstate: "SY243" },
+  tenant_slug_taken: { status: 409, title: "Tenant slug taken", sqlstate: "SY244" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },
