@@ -35,8 +35,8 @@ select throws_ok($$insert into public.parties (tenant_id, kind, name) values (pg
   'a human''s INSERT under RLS: tenant_suspended');
 select throws_ok($$update public.parties set name = 'Renamed' where tenant_id = pg_temp.t()$$, 'SY050', null, 'an UPDATE: tenant_suspended');
 select throws_ok($$delete from public.parties where tenant_id = pg_temp.t()$$, 'SY050', null, 'a DELETE: tenant_suspended');
-select throws_ok($$select app_private.freight_party_block_set('c1700000-0000-4000-8000-000000000001', 'manual', 'x')$$, 'SY050', null,
-  'a freight definer function (block set): tenant_suspended');
+select throws_ok($$select app_private.freight_party_block_set('c1700000-0000-4000-8000-000000000001', 'manual', 'x')$$, 'SY120', null,
+  'a freight definer function (block set): refused, the suspended tenant''s rows read as absent to its members (freight_not_found)');
 select throws_ok($$select app_private.action_begin('domain.write')$$, 'SY050', null,
   'the action pipeline''s rails (every portal, every human and machine request): tenant_suspended');
 select throws_ok($$select app_private.directory_party_create('{"kind": "carrier", "name": "Another"}')$$, 'SY050', null,
@@ -46,6 +46,7 @@ select throws_ok($$select app_private.freight_party_block_set('c1700000-0000-400
   'agents@ through a definer function: tenant_suspended');
 select throws_ok($$select app_private.outbox_publish('party', 'c1', 'freight.party.touched', '{}', '{}', pg_temp.t())$$, 'SY050', null,
   'agents@ publishing to the outbox: tenant_suspended');
+select tests.act_as_owner();
 select tests.act_as('n8n', pg_temp.t(), jsonb_build_object('key_id', (select key_id from ops.issue_service_key('n8n', 30, 'test', array[pg_temp.t()]))));
 select throws_ok($$select app_private.action_begin('freight.order.book')$$, 'SY050', null,
   'a signed n8n request with a key serving the tenant: tenant_suspended');
