@@ -47,13 +47,14 @@ select throws_ok($$select app_private.freight_party_block_set('c1700000-0000-400
 select throws_ok($$select app_private.outbox_publish('party', 'c1', 'freight.party.touched', '{}', '{}', pg_temp.t())$$, 'SY050', null,
   'agents@ publishing to the outbox: tenant_suspended');
 select tests.act_as_owner();
-select tests.act_as('n8n', pg_temp.t(), jsonb_build_object('key_id', (select key_id from ops.issue_service_key('n8n', 30, 'test', array[pg_temp.t()]))));
+select tests.act_as('n8n', pg_temp.t(), jsonb_build_object('key_id', (select key_id from ops.issue_service_key('n8n', 30, 'service', array[pg_temp.t()]))));
 select throws_ok($$select app_private.action_begin('freight.order.book')$$, 'SY050', null,
   'a signed n8n request with a key serving the tenant: tenant_suspended');
 
 -- data kept and readable; another tenant unaffected
-select tests.act_as('ops@suspend-me.test', pg_temp.t());
-select is((select count(*)::int from public.parties where tenant_id = pg_temp.t()), 1, 'its data is kept and still readable');
+select tests.act_as('super@switchyard.test', null);
+select is((select count(*)::int from public.parties where tenant_id = pg_temp.t()), 1,
+  'its data is kept (super_admin reads it; its members hold nothing while it is suspended)');
 select tests.act_as('ops@demo-freight.test');
 select lives_ok($$insert into public.parties (tenant_id, kind, name) values ('d0000000-0000-4000-8000-000000000001', 'shipper', 'Unaffected Shipper')$$,
   'another tenant writes as before');
