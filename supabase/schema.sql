@@ -1401,14 +1401,15 @@ CREATE FUNCTION app_private.cost_record_outbound() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-  v_amount numeric := app_private.flag_number('budget.cost.outboundCallUSD', new.tenant_id);
 begin
-  if v_amount > 0 then
-    insert into public.cost_ledger (tenant_id, principal_id, category, amount_usd, ref)
-    values (new.tenant_id, app_private.principal_id(), 'outbound_call', v_amount, new.id::text)
-    on conflict on constraint cost_ledger_ref do nothing;
-  end if;
+  -- one flag read per tenant of the batch
+  with rates as (select t.tenant_id, app_private.flag_number('budget.cost.outboundCallUSD', t.tenant_id) as usd
+                 from (select distinct n.tenant_id from new_rows n) t)
+  insert into public.cost_ledger (tenant_id, principal_id, category, amount_usd, ref)
+  select d.tenant_id, app_private.principal_id(), 'outbound_call', r.usd, d.id::text
+  from new_rows d join rates r on r.tenant_id = d.tenant_id
+  where r.usd > 0
+  on conflict on constraint cost_ledger_ref do nothing;
   return null;
 end $$;
 
@@ -13622,7 +13623,7 @@ CREATE TRIGGER child_parties BEFORE INSERT OR UPDATE OF load_id ON public.stops 
 -- Name: outbox_deliveries cost_record_outbound; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
-CREATE TRIGGER cost_record_outbound AFTER INSERT ON public.outbox_deliveries FOR EACH ROW EXECUTE FUNCTION app_private.cost_record_outbound();
+CREATE TRIGGER cost_record_outbound AFTER INSERT ON public.outbox_deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.cost_record_outbound();
 
 --
 -- Name: permissions grants_memo_clear; Type: TRIGGER; Schema: public; Owner: postgres

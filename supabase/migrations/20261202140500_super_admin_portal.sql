@@ -294,18 +294,20 @@ comment on function app_private.cost_charge_agent_action(uuid) is
   'Charges one autonomous machine action by budget.cost.agentActionUSD; budget_exhausted past the tenant''s ceilings.';
 revoke execute on function app_private.cost_charge_agent_action(uuid) from public;
 
--- Records one outbound webhook call in the tenant's cost ledger (the cost model's
--- budget.cost.outboundCallUSD): a record, never a refusal.
+-- Records the outbound webhook calls of a statement (the relay acknowledges in batches: one
+-- insert per statement) in the tenants' cost ledgers at budget.cost.outboundCallUSD: a
+-- record, never a refusal.
 create function app_private.cost_record_outbound() returns trigger
 language plpgsql security definer set search_path = '' as $$
-declare
-  v_amount numeric := app_private.flag_number('budget.cost.outboundCallUSD', new.tenant_id);
 begin
-  if v_amount > 0 then
-    insert into public.cost_ledger (tenant_id, principal_id, category, amount_usd, ref)
-    values (new.tenant_id, app_private.principal_id(), 'outbound_call', v_amount, new.id::text)
-    on conflict on constraint cost_ledger_ref do nothing;
-  end if;
+  -- one flag read per tenant of the batch
+  with rates as (select t.tenant_id, app_private.flag_number('budget.cost.outboundCallUSD', t.tenant_id) as usd
+                 from (select distinct n.tenant_id from new_rows n) t)
+  insert into public.cost_ledger (tenant_id, principal_id, category, amount_usd, ref)
+  select d.tenant_id, app_private.principal_id(), 'outbound_call', r.usd, d.id::text
+  from new_rows d join rates r on r.tenant_id = d.tenant_id
+  where r.usd > 0
+  on conflict on constraint cost_ledger_ref do nothing;
   return null;
 end $$;
 revoke execute on function app_private.cost_record_outbound() from public;
@@ -314,4 +316,5 @@ revoke execute on function app_private.cost_record_outbound() from public;
 -- triggers
 -------------------------------------------------------------------------------------------
 create trigger cost_record_outbound after insert on public.outbox_deliveries
-  for each row execute function app_private.cost_record_outbound();
+  referencing new table as new_rows
+  for each statement execute function app_private.cost_record_outbound();
