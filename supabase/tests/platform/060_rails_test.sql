@@ -174,7 +174,7 @@ insert into public.role_assignments (principal_id, role, tenant_id) values
   ('f0000000-0000-4000-8000-0000000000c1', 'finance_manager', 'b0000000-0000-4000-8000-00000000000b'),
   ('f0000000-0000-4000-8000-0000000000c2', 'dispatcher', 'b0000000-0000-4000-8000-00000000000b');
 insert into feature_flags_v2 (key, scope, value) values ('budget.cost.dailyUSD', 'tenant:b0000000-0000-4000-8000-00000000000b', 10);
-select tests.act_as('agents');
+select tests.act_as('agents', 'b0000000-0000-4000-8000-00000000000b');
 select results_eq($$select replayed, spent_today, daily_ceiling from app_private.cost_charge('b0000000-0000-4000-8000-00000000000b', 4, 'llm', 'run-1')$$,
   $$values (false, 4::numeric, 10::numeric)$$, 'a charge within the ceiling is booked');
 select results_eq($$select replayed, spent_today from app_private.cost_charge('b0000000-0000-4000-8000-00000000000b', 4, 'llm', 'run-1')$$,
