@@ -107,6 +107,13 @@ begin
   if p_rails = 'domain' and v_p.kind = 'machine' and v_p.name = 'agents' then
     perform app_private.agent_slot_take(v_tenant);
   end if;
+  -- every domain action of an autonomous machine charges the tenant's cost ledger by the
+  -- cost model (budget.cost.agentActionUSD; 20261202140500_super_admin_portal): past
+  -- budget.cost.dailyUSD / monthlyUSD it is refused budget_exhausted. Humans are not charged.
+  if p_rails = 'domain' and v_p.kind = 'machine'
+     and exists (select 1 from public.service_accounts s where s.principal_id = v_p.id and s.autonomous) then
+    perform app_private.cost_charge_agent_action(v_tenant);
+  end if;
 
   if p_nonce is not null then
     if not app_private.webhook_nonce_use(p_nonce_source, p_nonce, p_nonce_ts, 300, v_tenant) then
@@ -1345,6 +1352,70 @@ ALTER FUNCTION app_private.cost_charge(p_tenant_id uuid, p_amount_usd numeric, p
 COMMENT ON FUNCTION app_private.cost_charge(p_tenant_id uuid, p_amount_usd numeric, p_category text, p_ref text) IS 'Charges the tenant''s cost ledger unless a daily or monthly ceiling would be exceeded.';
 
 --
+-- Name: cost_charge_agent_action(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.cost_charge_agent_action(p_tenant_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_amount numeric := app_private.flag_number('budget.cost.agentActionUSD', p_tenant_id);
+  v_dcap   numeric := app_private.flag_number('budget.cost.dailyUSD', p_tenant_id);
+  v_mcap   numeric := app_private.flag_number('budget.cost.monthlyUSD', p_tenant_id);
+  v_day    numeric;
+  v_month  numeric;
+begin
+  select coalesce(sum(l.amount_usd) filter (where l.created_at >= date_trunc('day', now(), 'UTC')), 0), coalesce(sum(l.amount_usd), 0)
+    into v_day, v_month
+  from public.cost_ledger l where l.tenant_id = p_tenant_id and l.created_at >= date_trunc('month', now(), 'UTC');
+  if v_day + v_amount > v_dcap or v_month + v_amount > v_mcap then
+    perform app_private.raise_error('budget_exhausted',
+      format('tenant %s has spent %s USD today, %s this month; agent work stops at budget.cost.dailyUSD %s / monthlyUSD %s',
+             p_tenant_id, v_day, v_month, v_dcap, v_mcap),
+      jsonb_build_object('period', case when v_day + v_amount > v_dcap then 'day' else 'month' end,
+                         'spent_today', v_day, 'spent_month', v_month, 'amount', v_amount,
+                         'daily_ceiling', v_dcap, 'monthly_ceiling', v_mcap));
+  end if;
+  if v_amount > 0 then
+    insert into public.cost_ledger (tenant_id, principal_id, category, amount_usd, ref)
+    values (p_tenant_id, app_private.principal_id(), 'agent_action', v_amount,
+            -- the trace, for the cost review; one trace may hold several actions
+            coalesce((app_private.request_context()).trace_id, '-') || ':' || gen_random_uuid());
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.cost_charge_agent_action(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION cost_charge_agent_action(p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.cost_charge_agent_action(p_tenant_id uuid) IS 'Charges one autonomous machine action by budget.cost.agentActionUSD; budget_exhausted past the tenant''s ceilings.';
+
+--
+-- Name: cost_record_outbound(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.cost_record_outbound() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- one flag read per tenant of the batch
+  with rates as (select t.tenant_id, app_private.flag_number('budget.cost.outboundCallUSD', t.tenant_id) as usd
+                 from (select distinct n.tenant_id from new_rows n) t)
+  insert into public.cost_ledger (tenant_id, principal_id, category, amount_usd, ref)
+  select d.tenant_id, app_private.principal_id(), 'outbound_call', r.usd, d.id::text
+  from new_rows d join rates r on r.tenant_id = d.tenant_id
+  where r.usd > 0
+  on conflict on constraint cost_ledger_ref do nothing;
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.cost_record_outbound() OWNER TO postgres;
+
+--
 -- Name: current_principal(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -1420,6 +1491,247 @@ ALTER FUNCTION app_private.detector_outcome(p_detector text, p_error text) OWNER
 --
 
 COMMENT ON FUNCTION app_private.detector_outcome(p_detector text, p_error text) IS 'Records a detector run in the claim tenant; quarantines the detector after quarantine.detector.failures throws in a row.';
+
+--
+-- Name: directory_census_apply(jsonb, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.directory_census_apply(p_rows jsonb, p_sha256 text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  v_import uuid := gen_random_uuid();
+  v_applied int;
+  v_total   int := jsonb_array_length(coalesce(p_rows, '[]'));
+begin
+  perform app_private.require_permission(v_tenant, 'directory.safety.import');
+  with rows as (
+    select p.id as party_id, e as r from jsonb_array_elements(coalesce(p_rows, '[]')) e
+    join public.parties p on p.tenant_id = v_tenant and p.kind = 'carrier' and p.dot_number = e ->> 'dot_number'
+  ), census as (
+    insert into public.carrier_census as c (tenant_id, party_id, dot_number, mc_number, allowed_to_operate, authority_status,
+                                            insurance_on_file_cents, insurance_required_cents, safety_rating, out_of_service_date, import_id)
+    select v_tenant, t.party_id, t.r ->> 'dot_number', t.r ->> 'mc_number', (t.r ->> 'allowed_to_operate')::boolean,
+           t.r ->> 'authority_status', (t.r ->> 'insurance_on_file_cents')::bigint, (t.r ->> 'insurance_required_cents')::bigint,
+           t.r ->> 'safety_rating', (t.r ->> 'out_of_service_date')::date, v_import
+    from rows t
+    on conflict (tenant_id, party_id) do update set
+      dot_number = excluded.dot_number, mc_number = excluded.mc_number, allowed_to_operate = excluded.allowed_to_operate,
+      authority_status = excluded.authority_status, insurance_on_file_cents = excluded.insurance_on_file_cents,
+      insurance_required_cents = excluded.insurance_required_cents, safety_rating = excluded.safety_rating,
+      out_of_service_date = excluded.out_of_service_date, import_id = excluded.import_id, imported_at = now()
+    returning 1
+  ), profiles as (
+    insert into public.carrier_profiles as cp (tenant_id, party_id, authority_status, allowed_to_operate, safety_rating,
+                                               out_of_service, out_of_service_since, checked_at)
+    select v_tenant, t.party_id, t.r ->> 'authority_status', (t.r ->> 'allowed_to_operate')::boolean, t.r ->> 'safety_rating',
+           (t.r ->> 'out_of_service_date') is not null, (t.r ->> 'out_of_service_date')::date, now()
+    from rows t
+    on conflict (tenant_id, party_id) do update set
+      authority_status = excluded.authority_status, allowed_to_operate = excluded.allowed_to_operate,
+      safety_rating = excluded.safety_rating, out_of_service = excluded.out_of_service,
+      out_of_service_since = excluded.out_of_service_since, checked_at = now(), updated_at = now()
+    returning 1
+  )
+  select (select count(*) from census) into v_applied;
+  perform app_private.audit_write(v_tenant, 'directory.census.imported', 'census_import', v_import::text, null,
+    jsonb_build_object('sha256', p_sha256, 'rows', v_total, 'applied', v_applied));
+  return jsonb_build_object('import_id', v_import, 'rows', v_total, 'applied', v_applied, 'unknown', v_total - v_applied);
+end $$;
+
+ALTER FUNCTION app_private.directory_census_apply(p_rows jsonb, p_sha256 text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION directory_census_apply(p_rows jsonb, p_sha256 text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.directory_census_apply(p_rows jsonb, p_sha256 text) IS 'Applies FMCSA-shaped census rows to the tenant''s carriers (by DOT) and their profiles in one transaction (directory.safety.import).';
+
+--
+-- Name: directory_kyc_upsert(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.directory_kyc_upsert(p_party_id uuid, p_kyc jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_party_id, 'directory.kyc.write');
+  v_w9     uuid := (p_kyc ->> 'w9_document_id')::uuid;
+  v_owners jsonb := coalesce(p_kyc -> 'beneficial_owners', '[]');
+  v_id     uuid;
+begin
+  if v_w9 is not null and not exists (select 1 from public.documents d where d.id = v_w9 and d.party_id = p_party_id and d.kind = 'w9') then
+    perform app_private.raise_error('bad_request', format('document %s is not a W-9 of party %s', v_w9, p_party_id));
+  end if;
+  if jsonb_typeof(v_owners) <> 'array'
+     or exists (select 1 from jsonb_array_elements(v_owners) o
+                where coalesce(length(btrim(o ->> 'name')), 0) = 0 or jsonb_typeof(o -> 'ownership_pct') <> 'number'
+                   or (o ->> 'ownership_pct')::numeric <= 0 or (o ->> 'ownership_pct')::numeric > 100)
+     or (select coalesce(sum((o ->> 'ownership_pct')::numeric), 0) from jsonb_array_elements(v_owners) o) > 100 then
+    perform app_private.raise_error('bad_request', 'beneficial owners: each a name and 0 < ownership_pct <= 100, together at most 100');
+  end if;
+  insert into public.kyc_records as k (tenant_id, party_id, legal_name, ein, address_line, city, region, postal_code, country,
+                                       w9_document_id, beneficial_owners)
+  values (v_tenant, p_party_id, p_kyc ->> 'legal_name', p_kyc ->> 'ein', p_kyc ->> 'address_line', p_kyc ->> 'city',
+          p_kyc ->> 'region', p_kyc ->> 'postal_code', coalesce(p_kyc ->> 'country', 'US'), v_w9, v_owners)
+  on conflict (tenant_id, party_id) do update set
+    legal_name = excluded.legal_name, ein = excluded.ein, address_line = excluded.address_line, city = excluded.city,
+    region = excluded.region, postal_code = excluded.postal_code, country = excluded.country,
+    w9_document_id = excluded.w9_document_id, beneficial_owners = excluded.beneficial_owners, updated_at = now()
+  returning id into v_id;
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.directory_kyc_upsert(p_party_id uuid, p_kyc jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION directory_kyc_upsert(p_party_id uuid, p_kyc jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.directory_kyc_upsert(p_party_id uuid, p_kyc jsonb) IS 'Writes a party''s KYC record (directory.kyc.write), checking the W-9 document and the beneficial owners.';
+
+--
+-- Name: directory_party_create(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.directory_party_create(p jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  v_id     uuid;
+begin
+  perform app_private.require_permission(v_tenant, 'directory.manage');
+  insert into public.parties (tenant_id, kind, name, legal_name, dot_number, mc_number, scac)
+  values (v_tenant, p ->> 'kind', p ->> 'name', p ->> 'legal_name', p ->> 'dot_number', p ->> 'mc_number', p ->> 'scac')
+  returning id into v_id;
+  perform app_private.freight_publish(v_tenant, 'party', v_id, 'created', jsonb_build_object('kind', p ->> 'kind'));
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.directory_party_create(p jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION directory_party_create(p jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.directory_party_create(p jsonb) IS 'Creates a party (directory.manage), evented freight.party.created; the directory portal screens it in the same transaction.';
+
+--
+-- Name: directory_sanctions_load(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.directory_sanctions_load(p_list jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  v_id     uuid;
+  v_bad    record;
+  n_sdn    int;
+  n_alt    int;
+  n_add    int;
+begin
+  perform app_private.require_permission(v_tenant, 'directory.manage');
+  n_sdn := jsonb_array_length(coalesce(p_list -> 'sdn', '[]'));
+  if n_sdn = 0 then
+    perform app_private.raise_error('sanctions_file_invalid', 'the SDN file has no entries', jsonb_build_object('file', 'sdn', 'line', 1));
+  end if;
+  for v_bad in
+    select f.file, (e ->> 'line')::int as line, e ->> 'ent_num' as ent
+    from (select 'alt' as file, e from jsonb_array_elements(coalesce(p_list -> 'aliases', '[]')) e
+          union all select 'add', e from jsonb_array_elements(coalesce(p_list -> 'addresses', '[]')) e) f(file, e)
+    where not exists (select 1 from jsonb_array_elements(p_list -> 'sdn') s where (s ->> 'ent_num') = (f.e ->> 'ent_num'))
+    order by 1, 2 limit 1
+  loop
+    perform app_private.raise_error('sanctions_file_invalid',
+      format('%s.csv line %s: ent_num %s is not in the SDN file', v_bad.file, v_bad.line, v_bad.ent),
+      jsonb_build_object('file', v_bad.file, 'line', v_bad.line));
+  end loop;
+  n_alt := jsonb_array_length(coalesce(p_list -> 'aliases', '[]'));
+  n_add := jsonb_array_length(coalesce(p_list -> 'addresses', '[]'));
+  insert into public.sanctions_lists (tenant_id, source, sha256, entries, aliases, addresses)
+  values (v_tenant, p_list ->> 'source', p_list ->> 'sha256', n_sdn, n_alt, n_add)
+  returning id into v_id;
+  insert into public.sanctions_names (tenant_id, list_id, ent_num, kind, seq, name, sdn_type, program)
+  select v_tenant, v_id, s.ent_num, 'sdn', 0, s.name, s.sdn_type, s.program
+  from jsonb_to_recordset(p_list -> 'sdn') as s(ent_num int, name text, sdn_type text, program text)
+  union all
+  select v_tenant, v_id, a.ent_num, 'alias', a.alt_num, a.name, null, null
+  from jsonb_to_recordset(coalesce(p_list -> 'aliases', '[]')) as a(ent_num int, alt_num int, name text);
+  insert into public.sanctions_addresses (tenant_id, list_id, ent_num, add_num, address, city, country)
+  select v_tenant, v_id, a.ent_num, a.add_num, a.address, a.city, a.country
+  from jsonb_to_recordset(coalesce(p_list -> 'addresses', '[]')) as a(ent_num int, add_num int, address text, city text, country text);
+  perform app_private.audit_write(v_tenant, 'directory.sanctions.loaded', 'sanctions_list', v_id::text, null,
+    jsonb_build_object('source', p_list ->> 'source', 'sha256', p_list ->> 'sha256', 'entries', n_sdn, 'aliases', n_alt, 'addresses', n_add));
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.directory_sanctions_load(p_list jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION directory_sanctions_load(p_list jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.directory_sanctions_load(p_list jsonb) IS 'Loads an SDN-shaped list (sdn + aliases + addresses joined on ent_num) in one transaction (directory.manage).';
+
+--
+-- Name: directory_screening_record(uuid, uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.directory_screening_record(p_party_id uuid, p_list_id uuid, p_hit jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_party_id, 'directory.manage');
+  v_score  numeric := (p_hit ->> 'score')::numeric;
+  v_auto   numeric := app_private.flag_number('directory.sanctions.autoMatch', v_tenant);
+  v_review numeric := least(app_private.flag_number('directory.sanctions.reviewBand', v_tenant), v_auto);
+  v_out    text;
+  v_block  uuid;
+  v_id     uuid;
+begin
+  if not exists (select 1 from public.sanctions_lists l where l.id = p_list_id and l.tenant_id = v_tenant) then
+    perform app_private.raise_error('freight_not_found', format('no sanctions list %s', p_list_id));
+  end if;
+  if v_score is null or v_score < 0 or v_score > 1 then
+    perform app_private.raise_error('bad_request', 'score is a number between 0 and 1');
+  end if;
+  v_out := case when v_score >= v_auto then 'match' when v_score >= v_review then 'review' else 'clear' end;
+  if v_out = 'match' then
+    v_block := app_private.freight_party_block_set(p_party_id, 'sanctions',
+      format('Sanctions match: entity %s (%s, score %s)', p_hit ->> 'ent_num', p_hit ->> 'kind', round(v_score, 4)));
+  end if;
+  insert into public.party_screenings (tenant_id, party_id, list_id, score, outcome, ent_num, matched_name, matched_kind, block_id, trace_id)
+  values (v_tenant, p_party_id, p_list_id, round(v_score, 4), v_out,
+          case when v_out <> 'clear' then (p_hit ->> 'ent_num')::int end,
+          case when v_out <> 'clear' then p_hit ->> 'name' end,
+          case when v_out <> 'clear' then p_hit ->> 'kind' end,
+          v_block, (app_private.request_context()).trace_id)
+  returning id into v_id;
+  if v_out = 'review' then
+    -- the work item: ids and figures only (no names)
+    insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+    values (v_tenant, 'party', p_party_id::text, 'directory.screening.review_requested',
+            jsonb_build_object('party_id', p_party_id, 'screening_id', v_id, 'list_id', p_list_id,
+                               'ent_num', (p_hit ->> 'ent_num')::int, 'score', round(v_score, 4)));
+  end if;
+  return jsonb_build_object('screening_id', v_id, 'outcome', v_out, 'block_id', v_block, 'score', round(v_score, 4));
+end $$;
+
+ALTER FUNCTION app_private.directory_screening_record(p_party_id uuid, p_list_id uuid, p_hit jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION directory_screening_record(p_party_id uuid, p_list_id uuid, p_hit jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.directory_screening_record(p_party_id uuid, p_list_id uuid, p_hit jsonb) IS 'Records a sanctions screening; the outcome (match: block, review: work item, clear) comes from the tenant''s flags.';
 
 --
 -- Name: dlq_still_gone(uuid[]); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -2742,6 +3054,11 @@ begin
     perform app_private.raise_error('bad_request', 'clearing a block needs a reason');
   end if;
   select * into b from public.party_blocks where id = p_block_id for update;
+  -- a sanctions hit is lifted by a person (the directory portal's rule, SY242), never by an agent
+  if b.reason = 'sanctions' and not app_private.is_trusted_session()
+     and coalesce((select p.kind from public.principals p where p.id = app_private.principal_id()), 'machine') <> 'human' then
+    perform app_private.raise_error('sanctions_clear_human', format('sanctions block %s is cleared by a human with a reason', p_block_id));
+  end if;
   if b.cleared_at is not null then
     perform app_private.raise_error('illegal_transition', format('block %s is already cleared', p_block_id),
       jsonb_build_object('machine', 'party_block', 'from', 'cleared', 'to', 'cleared'));
@@ -7420,6 +7737,12 @@ begin
       format('no enabled principal for sub %s', coalesce(auth.uid()::text, '(none)')));
   end if;
   if not app_private.has_permission(p_tenant_id, p_permission) then
+    -- a suspended tenant's members hold nothing there: say why (issue 17, super_admin)
+    if exists (select 1 from public.tenants t where t.id = p_tenant_id and t.status = 'suspended')
+       and p_tenant_id = app_private.claim_tenant() then
+      perform app_private.raise_error('tenant_suspended', format('tenant %s is suspended', p_tenant_id),
+        jsonb_build_object('tenant_id', p_tenant_id));
+    end if;
     perform app_private.raise_error('forbidden',
       -- by id and kind, never by name: rail messages reach the Postgres log
       format('principal %s (%s) lacks %s in %s', app_private.principal_id(),
@@ -7661,6 +7984,243 @@ ALTER FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text) O
 --
 
 COMMENT ON FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text) IS 'Spends a Live Feed ticket; returns its principal, tenant and session expiry while valid.';
+
+--
+-- Name: super_admin_claim_tenant(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.super_admin_claim_tenant(p_tenant_id uuid, p_saved text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_now text := current_setting('request.jwt.claims', true);
+begin
+  if p_tenant_id is null then
+    if p_saved is not null then
+      perform set_config('request.jwt.claims', p_saved, true);
+    end if;
+  elsif v_now is not null and v_now <> '' then
+    perform set_config('request.jwt.claims', (v_now::jsonb || jsonb_build_object('tenant_id', p_tenant_id))::text, true);
+  end if;
+  return v_now;
+end $$;
+
+ALTER FUNCTION app_private.super_admin_claim_tenant(p_tenant_id uuid, p_saved text) OWNER TO postgres;
+
+--
+-- Name: super_admin_require(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.super_admin_require() RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not (app_private.is_trusted_session() or app_private.has_permission(null, 'platform.tenants.manage')) then
+    perform app_private.raise_error('forbidden', 'the tenant lifecycle needs a global platform.tenants.manage (super_admin)');
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.super_admin_require() OWNER TO postgres;
+
+--
+-- Name: super_admin_tenant_delete(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.super_admin_tenant_delete(p_tenant_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  t     public.tenants;
+  l     public.tenant_lifecycle;
+  v_due timestamptz;
+begin
+  perform app_private.super_admin_require();
+  select * into t from public.tenants where id = p_tenant_id for update;
+  if t.id is null then
+    perform app_private.raise_error('freight_not_found', format('no tenant %s', p_tenant_id));
+  end if;
+  select * into l from public.tenant_lifecycle where tenant_id = p_tenant_id;
+  if t.status <> 'suspended' then
+    perform app_private.raise_error('tenant_delete_refused', format('tenant %s is not suspended', p_tenant_id),
+      jsonb_build_object('missing', 'suspended'));
+  end if;
+  if l.exported_at is null or l.exported_at < l.suspended_at then
+    perform app_private.raise_error('tenant_delete_refused', format('tenant %s has no export since its suspension', p_tenant_id),
+      jsonb_build_object('missing', 'export'));
+  end if;
+  v_due := l.suspended_at + make_interval(days => app_private.flag_number('superAdmin.deleteGraceDays')::int);
+  if now() < v_due then
+    perform app_private.raise_error('tenant_delete_refused', format('tenant %s may be deleted from %s', p_tenant_id, v_due),
+      jsonb_build_object('missing', 'grace', 'delete_after', v_due));
+  end if;
+  perform app_private.audit_write(null, 'super_admin.tenant.deleted', 'tenant', p_tenant_id::text,
+    jsonb_build_object('slug', t.slug, 'export_sha256', l.export_sha256), null);
+  delete from public.tenants where id = p_tenant_id;
+end $$;
+
+ALTER FUNCTION app_private.super_admin_tenant_delete(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION super_admin_tenant_delete(p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.super_admin_tenant_delete(p_tenant_id uuid) IS 'Deletes a suspended, exported tenant past superAdmin.deleteGraceDays (tenant_delete_refused otherwise; super_admin).';
+
+--
+-- Name: super_admin_tenant_export(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.super_admin_tenant_export(p_tenant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  r      record;
+  v_rows jsonb;
+  v_doc  jsonb := '{}';
+  v_n    bigint := 0;
+  v_sha  text;
+begin
+  perform app_private.super_admin_require();
+  if not exists (select 1 from public.tenants t where t.id = p_tenant_id) then
+    perform app_private.raise_error('freight_not_found', format('no tenant %s', p_tenant_id));
+  end if;
+  for r in select g.table_name::text as t, g.tenant_column from ops.rls_registry g
+           where g.tenant_column is not null order by 1 loop
+    execute format('select coalesce(jsonb_agg(to_jsonb(x)), ''[]'') from %s x where %I = $1', r.t, r.tenant_column)
+      into v_rows using p_tenant_id;
+    if jsonb_array_length(v_rows) > 0 then
+      v_doc := v_doc || jsonb_build_object(r.t, v_rows);
+      v_n := v_n + jsonb_array_length(v_rows);
+    end if;
+  end loop;
+  v_sha := encode(extensions.digest(v_doc::text, 'sha256'), 'hex');
+  insert into public.tenant_lifecycle as l (tenant_id, exported_at, export_sha256) values (p_tenant_id, now(), v_sha)
+  on conflict (tenant_id) do update set exported_at = now(), export_sha256 = v_sha, updated_at = now();
+  perform app_private.audit_write(p_tenant_id, 'super_admin.tenant.exported', 'tenant', p_tenant_id::text, null,
+    jsonb_build_object('sha256', v_sha, 'rows', v_n));
+  return jsonb_build_object('sha256', v_sha, 'rows', v_n, 'tables', (select count(*) from jsonb_object_keys(v_doc)), 'export', v_doc);
+end $_$;
+
+ALTER FUNCTION app_private.super_admin_tenant_export(p_tenant_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION super_admin_tenant_export(p_tenant_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.super_admin_tenant_export(p_tenant_id uuid) IS 'Exports a tenant''s rows (every registered table) as JSON and records its sha256 (super_admin).';
+
+--
+-- Name: super_admin_tenant_provision(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.super_admin_tenant_provision(p jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := gen_random_uuid();
+  v_token  text := translate(encode(extensions.gen_random_bytes(24), 'base64'), '+/=', '-_');
+  v_admin  uuid;
+  v_portals text[] := array(select jsonb_array_elements_text(coalesce(p -> 'portals', '[]')));
+  v_unknown text;
+  v_subs   jsonb := '[]';
+  s        jsonb;
+  v_sub    uuid;
+  v_saved  text;
+begin
+  perform app_private.super_admin_require();
+  select x into v_unknown from unnest(v_portals) x where x not in (select name from public.portals) limit 1;
+  if v_unknown is not null then
+    perform app_private.raise_error('bad_request', format('no portal named %s', v_unknown));
+  end if;
+  if exists (select 1 from public.tenants t where t.slug = p ->> 'slug') then
+    perform app_private.raise_error('tenant_slug_taken', format('a tenant has the slug %s', p ->> 'slug'));
+  end if;
+  insert into public.tenants (id, slug, name) values (v_tenant, p ->> 'slug', p ->> 'name');
+  v_saved := app_private.super_admin_claim_tenant(v_tenant);
+  -- the tenant's portal rows: each portal on or off for it
+  insert into public.feature_flags_v2 (key, scope, value, reason)
+  select 'portal.enabled', 'tenant:' || v_tenant || ':portal:' || po.name, (po.name = any (v_portals))::text, 'provisioned'
+  from public.portals po;
+  insert into public.feature_flags_v2 (key, scope, value, reason)
+  select b.key, 'tenant:' || v_tenant, b.v, 'provisioned'
+  from (values ('budget.cost.dailyUSD', p -> 'budget' ->> 'daily_usd'), ('budget.cost.monthlyUSD', p -> 'budget' ->> 'monthly_usd'),
+               ('budget.agents.maxConcurrent', p -> 'budget' ->> 'max_concurrent')) b(key, v)
+  where b.v is not null;
+  v_admin := app_private.invite_member(v_tenant, p ->> 'admin_email', 'tenant_admin');
+  insert into public.tenant_lifecycle (tenant_id, provisioned_by, admin_principal_id, invite_token_sha256, invite_expires_at)
+  values (v_tenant, app_private.principal_id(), v_admin, encode(extensions.digest(v_token, 'sha256'), 'hex'), now() + interval '7 days');
+  for s in select * from jsonb_array_elements(coalesce(p -> 'subscriptions', '[]')) loop
+    perform vault.create_secret('whsec_' || encode(extensions.gen_random_bytes(24), 'base64'),
+                                v_tenant || '/' || (s ->> 'name'), 'webhook signing secret');
+    insert into public.outbox_subscriptions (tenant_id, name, endpoint_url, secret_ref, event_filter)
+    values (v_tenant, s ->> 'name', s ->> 'endpoint_url', v_tenant || '/' || (s ->> 'name'),
+            coalesce(array(select jsonb_array_elements_text(s -> 'event_filter')), '{*}'))
+    returning id into v_sub;
+    v_subs := v_subs || jsonb_build_array(v_sub);
+  end loop;
+  perform app_private.super_admin_claim_tenant(null, v_saved);
+  perform app_private.audit_write(v_tenant, 'super_admin.tenant.provisioned', 'tenant', v_tenant::text, null,
+    jsonb_build_object('slug', p ->> 'slug', 'portals', to_jsonb(v_portals), 'admin_principal_id', v_admin, 'subscriptions', v_subs));
+  return jsonb_build_object('tenant_id', v_tenant, 'admin_principal_id', v_admin, 'invite_token', v_token,
+                            'invite_expires_at', now() + interval '7 days', 'subscriptions', v_subs);
+end $$;
+
+ALTER FUNCTION app_private.super_admin_tenant_provision(p jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION super_admin_tenant_provision(p jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.super_admin_tenant_provision(p jsonb) IS 'Provisions a tenant in one transaction: tenant, portal flags, budgets, first tenant_admin invite, default subscriptions (super_admin).';
+
+--
+-- Name: super_admin_tenant_suspend(uuid, boolean, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.super_admin_tenant_suspend(p_tenant_id uuid, p_suspend boolean, p_reason text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_status text;
+begin
+  perform app_private.super_admin_require();
+  select t.status into v_status from public.tenants t where t.id = p_tenant_id for update;
+  if v_status is null then
+    perform app_private.raise_error('freight_not_found', format('no tenant %s', p_tenant_id));
+  end if;
+  if p_reason is null or length(btrim(p_reason)) < 3 then
+    perform app_private.raise_error('bad_request', 'a suspension or resumption needs a reason (3+ characters)');
+  end if;
+  -- the lifecycle row is written while the tenant is active (a suspended claim tenant
+  -- refuses writes: the super admin acts from its home tenant)
+  if not p_suspend then
+    update public.tenants set status = 'active' where id = p_tenant_id;
+  end if;
+  insert into public.tenant_lifecycle as l (tenant_id, suspended_at, suspended_reason)
+  values (p_tenant_id, case when p_suspend then now() end, case when p_suspend then p_reason end)
+  on conflict (tenant_id) do update set suspended_at = excluded.suspended_at, suspended_reason = excluded.suspended_reason, updated_at = now();
+  if p_suspend then
+    update public.tenants set status = 'suspended' where id = p_tenant_id;
+  end if;
+  perform app_private.audit_write(p_tenant_id, case when p_suspend then 'super_admin.tenant.suspended' else 'super_admin.tenant.resumed' end,
+    'tenant', p_tenant_id::text, jsonb_build_object('status', v_status),
+    jsonb_build_object('status', case when p_suspend then 'suspended' else 'active' end), p_reason);
+  return case when p_suspend then 'suspended' else 'active' end;
+end $$;
+
+ALTER FUNCTION app_private.super_admin_tenant_suspend(p_tenant_id uuid, p_suspend boolean, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION super_admin_tenant_suspend(p_tenant_id uuid, p_suspend boolean, p_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.super_admin_tenant_suspend(p_tenant_id uuid, p_suspend boolean, p_reason text) IS 'Suspends (every write refused: tenant_suspended) or resumes a tenant, with a reason (super_admin).';
 
 --
 -- Name: tms_admin_edi_partner_check(); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -9925,6 +10485,39 @@ ALTER TABLE public.carrier_capacity OWNER TO postgres;
 COMMENT ON TABLE public.carrier_capacity IS 'Trucks a carrier offers by lane (origin / destination region, equipment) and day; written through app_private.carrier_capacity_set.';
 
 --
+-- Name: carrier_census; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.carrier_census (
+    tenant_id uuid NOT NULL,
+    party_id uuid NOT NULL,
+    dot_number text NOT NULL,
+    mc_number text,
+    allowed_to_operate boolean NOT NULL,
+    authority_status text NOT NULL,
+    insurance_on_file_cents bigint NOT NULL,
+    insurance_required_cents bigint NOT NULL,
+    safety_rating text NOT NULL,
+    out_of_service_date date,
+    import_id uuid NOT NULL,
+    imported_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT carrier_census_authority_status_allowed_check CHECK ((authority_status = ANY (ARRAY['active'::text, 'pending'::text, 'inactive'::text, 'revoked'::text]))),
+    CONSTRAINT carrier_census_dot_number_format_check CHECK ((dot_number ~ '^[0-9]{1,8}$'::text)),
+    CONSTRAINT carrier_census_mc_number_format_check CHECK ((mc_number ~ '^[0-9]{1,8}$'::text)),
+    CONSTRAINT carrier_census_on_file_nonnegative_check CHECK ((insurance_on_file_cents >= 0)),
+    CONSTRAINT carrier_census_required_nonnegative_check CHECK ((insurance_required_cents >= 0)),
+    CONSTRAINT carrier_census_safety_rating_allowed_check CHECK ((safety_rating = ANY (ARRAY['satisfactory'::text, 'conditional'::text, 'unsatisfactory'::text, 'unrated'::text])))
+);
+
+ALTER TABLE public.carrier_census OWNER TO postgres;
+
+--
+-- Name: TABLE carrier_census; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.carrier_census IS 'FMCSA-shaped census per carrier (DOT, MC, allowed to operate, authority, insurance on file vs required in cents, rating, OOS date).';
+
+--
 -- Name: carrier_contract_lanes; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -10516,6 +11109,39 @@ ALTER TABLE public.journal_lines OWNER TO postgres;
 --
 
 COMMENT ON TABLE public.journal_lines IS 'Journal lines in signed integer cents (debit > 0, credit < 0); each entry sums to zero.';
+
+--
+-- Name: kyc_records; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.kyc_records (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    party_id uuid NOT NULL,
+    legal_name text NOT NULL,
+    ein text NOT NULL,
+    address_line text NOT NULL,
+    city text NOT NULL,
+    region text NOT NULL,
+    postal_code text NOT NULL,
+    country character(2) DEFAULT 'US'::bpchar NOT NULL,
+    w9_document_id uuid,
+    beneficial_owners jsonb DEFAULT '[]'::jsonb NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT kyc_records_address_not_blank_check CHECK ((length(btrim(address_line)) > 0)),
+    CONSTRAINT kyc_records_country_format_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT kyc_records_ein_format_check CHECK ((ein ~ '^[0-9]{2}-[0-9]{7}$'::text)),
+    CONSTRAINT kyc_records_legal_name_not_blank_check CHECK ((length(btrim(legal_name)) > 0)),
+    CONSTRAINT kyc_records_owners_array_check CHECK ((jsonb_typeof(beneficial_owners) = 'array'::text))
+);
+
+ALTER TABLE public.kyc_records OWNER TO postgres;
+
+--
+-- Name: TABLE kyc_records; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.kyc_records IS 'KYC of a party: legal name, EIN, address, W-9 document, beneficial owners (PII: never in events).';
 
 --
 -- Name: lanes; Type: TABLE; Schema: public; Owner: postgres
@@ -11207,6 +11833,37 @@ ALTER TABLE public.party_blocks OWNER TO postgres;
 COMMENT ON TABLE public.party_blocks IS 'Blocks on a party (insurance, authority, out_of_service, sanctions, manual): active while not cleared; set and cleared through app_private.freight_party_block_set / _clear.';
 
 --
+-- Name: party_screenings; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.party_screenings (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    party_id uuid NOT NULL,
+    list_id uuid NOT NULL,
+    score numeric(5,4) NOT NULL,
+    outcome text NOT NULL,
+    ent_num integer,
+    matched_name text,
+    matched_kind text,
+    block_id uuid,
+    screened_by uuid DEFAULT auth.uid(),
+    screened_at timestamp with time zone DEFAULT now() NOT NULL,
+    trace_id text,
+    CONSTRAINT party_screenings_matched_kind_allowed_check CHECK ((matched_kind = ANY (ARRAY['sdn'::text, 'alias'::text]))),
+    CONSTRAINT party_screenings_outcome_allowed_check CHECK ((outcome = ANY (ARRAY['clear'::text, 'review'::text, 'match'::text]))),
+    CONSTRAINT party_screenings_score_range_check CHECK (((score >= (0)::numeric) AND (score <= (1)::numeric)))
+);
+
+ALTER TABLE public.party_screenings OWNER TO postgres;
+
+--
+-- Name: TABLE party_screenings; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.party_screenings IS 'Sanctions screenings of parties: score (Jaro-Winkler), matched name, outcome (clear, review, match) and the block it set.';
+
+--
 -- Name: permissions; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -11544,6 +12201,80 @@ ALTER TABLE public.roles OWNER TO postgres;
 COMMENT ON TABLE public.roles IS 'Human and machine roles, global or per tenant (charter §1).';
 
 --
+-- Name: sanctions_addresses; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.sanctions_addresses (
+    tenant_id uuid NOT NULL,
+    list_id uuid NOT NULL,
+    ent_num integer NOT NULL,
+    add_num integer NOT NULL,
+    address text,
+    city text,
+    country text
+);
+
+ALTER TABLE public.sanctions_addresses OWNER TO postgres;
+
+--
+-- Name: TABLE sanctions_addresses; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.sanctions_addresses IS 'Addresses of sanctions list entities (add.csv shape).';
+
+--
+-- Name: sanctions_lists; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.sanctions_lists (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    source text NOT NULL,
+    sha256 text NOT NULL,
+    entries integer NOT NULL,
+    aliases integer DEFAULT 0 NOT NULL,
+    addresses integer DEFAULT 0 NOT NULL,
+    loaded_by uuid DEFAULT auth.uid(),
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sanctions_lists_entries_positive_check CHECK ((entries > 0)),
+    CONSTRAINT sanctions_lists_sha256_format_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT sanctions_lists_source_length_check CHECK (((length(source) >= 1) AND (length(source) <= 200)))
+);
+
+ALTER TABLE public.sanctions_lists OWNER TO postgres;
+
+--
+-- Name: TABLE sanctions_lists; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.sanctions_lists IS 'Sanctions lists (OFAC SDN shape) loaded by a tenant; the newest is current.';
+
+--
+-- Name: sanctions_names; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.sanctions_names (
+    tenant_id uuid NOT NULL,
+    list_id uuid NOT NULL,
+    ent_num integer NOT NULL,
+    kind text NOT NULL,
+    seq integer DEFAULT 0 NOT NULL,
+    name text NOT NULL,
+    sdn_type text,
+    program text,
+    CONSTRAINT sanctions_names_kind_allowed_check CHECK ((kind = ANY (ARRAY['sdn'::text, 'alias'::text]))),
+    CONSTRAINT sanctions_names_name_not_blank_check CHECK ((length(btrim(name)) > 0))
+);
+
+ALTER TABLE public.sanctions_names OWNER TO postgres;
+
+--
+-- Name: TABLE sanctions_names; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.sanctions_names IS 'SDN names and aliases of a sanctions list, per entity number.';
+
+--
 -- Name: service_account_keys; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -11742,6 +12473,35 @@ ALTER TABLE public.stops_local OWNER TO postgres;
 COMMENT ON VIEW public.stops_local IS 'Stops with their windows and actuals in the facility''s own time zone.';
 
 --
+-- Name: tenant_lifecycle; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.tenant_lifecycle (
+    tenant_id uuid NOT NULL,
+    provisioned_by uuid,
+    provisioned_at timestamp with time zone DEFAULT now() NOT NULL,
+    admin_principal_id uuid,
+    invite_token_sha256 text,
+    invite_expires_at timestamp with time zone,
+    suspended_at timestamp with time zone,
+    suspended_reason text,
+    exported_at timestamp with time zone,
+    export_sha256 text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tenant_lifecycle_export_sha256_format_check CHECK ((export_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT tenant_lifecycle_invite_sha256_format_check CHECK ((invite_token_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT tenant_lifecycle_suspension_reason_check CHECK (((suspended_at IS NULL) = (suspended_reason IS NULL)))
+);
+
+ALTER TABLE public.tenant_lifecycle OWNER TO postgres;
+
+--
+-- Name: TABLE tenant_lifecycle; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.tenant_lifecycle IS 'Per tenant: who provisioned it, its first admin invite (token sha256, expiry), suspension, export (sha256).';
+
+--
 -- Name: tenants; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -11835,6 +12595,30 @@ ALTER TABLE public.tms_admin_equipment_types OWNER TO postgres;
 --
 
 COMMENT ON TABLE public.tms_admin_equipment_types IS 'The tenant''s equipment catalogue (codes, specifications, active); lanes name an active type.';
+
+--
+-- Name: watchlist_entries; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.watchlist_entries (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    list_name text NOT NULL,
+    party_id uuid NOT NULL,
+    note text,
+    added_by uuid DEFAULT auth.uid(),
+    added_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT watchlist_entries_list_name_format_check CHECK ((list_name ~ '^[a-z][a-z0-9_]{1,39}$'::text)),
+    CONSTRAINT watchlist_entries_note_length_check CHECK ((length(note) <= 500))
+);
+
+ALTER TABLE public.watchlist_entries OWNER TO postgres;
+
+--
+-- Name: TABLE watchlist_entries; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.watchlist_entries IS 'The tenant''s own watchlists: parties to keep an eye on (a note, who added them).';
 
 --
 -- Name: webhook_nonces; Type: TABLE; Schema: public; Owner: postgres
@@ -12201,6 +12985,13 @@ ALTER TABLE ONLY public.carrier_capacity
     ADD CONSTRAINT carrier_capacity_pkey PRIMARY KEY (id);
 
 --
+-- Name: carrier_census carrier_census_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_census
+    ADD CONSTRAINT carrier_census_pkey PRIMARY KEY (tenant_id, party_id);
+
+--
 -- Name: carrier_contract_lanes carrier_contract_lanes_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -12465,6 +13256,20 @@ ALTER TABLE ONLY public.journal_lines
 
 ALTER TABLE ONLY public.key_rotation_rehearsals
     ADD CONSTRAINT key_rotation_rehearsals_pkey PRIMARY KEY (id);
+
+--
+-- Name: kyc_records kyc_records_party_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.kyc_records
+    ADD CONSTRAINT kyc_records_party_unique UNIQUE (tenant_id, party_id);
+
+--
+-- Name: kyc_records kyc_records_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.kyc_records
+    ADD CONSTRAINT kyc_records_pkey PRIMARY KEY (id);
 
 --
 -- Name: lanes lanes_name_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -12754,6 +13559,13 @@ ALTER TABLE ONLY public.party_members
     ADD CONSTRAINT party_members_pkey PRIMARY KEY (tenant_id, principal_id);
 
 --
+-- Name: party_screenings party_screenings_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.party_screenings
+    ADD CONSTRAINT party_screenings_pkey PRIMARY KEY (id);
+
+--
 -- Name: permissions permissions_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -12908,6 +13720,34 @@ ALTER TABLE ONLY public.roles
     ADD CONSTRAINT roles_pkey PRIMARY KEY (role);
 
 --
+-- Name: sanctions_addresses sanctions_addresses_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.sanctions_addresses
+    ADD CONSTRAINT sanctions_addresses_pkey PRIMARY KEY (list_id, ent_num, add_num);
+
+--
+-- Name: sanctions_lists sanctions_lists_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.sanctions_lists
+    ADD CONSTRAINT sanctions_lists_pkey PRIMARY KEY (id);
+
+--
+-- Name: sanctions_lists sanctions_lists_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.sanctions_lists
+    ADD CONSTRAINT sanctions_lists_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: sanctions_names sanctions_names_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.sanctions_names
+    ADD CONSTRAINT sanctions_names_pkey PRIMARY KEY (list_id, ent_num, kind, seq);
+
+--
 -- Name: service_account_keys service_account_keys_key_id_key; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -12962,6 +13802,13 @@ ALTER TABLE ONLY public.stops
 
 ALTER TABLE ONLY public.stops
     ADD CONSTRAINT stops_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: tenant_lifecycle tenant_lifecycle_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tenant_lifecycle
+    ADD CONSTRAINT tenant_lifecycle_pkey PRIMARY KEY (tenant_id);
 
 --
 -- Name: tenants tenants_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -13025,6 +13872,20 @@ ALTER TABLE ONLY public.tms_admin_equipment_types
 
 ALTER TABLE ONLY public.tms_admin_equipment_types
     ADD CONSTRAINT tms_admin_equipment_types_pkey PRIMARY KEY (id);
+
+--
+-- Name: watchlist_entries watchlist_entries_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.watchlist_entries
+    ADD CONSTRAINT watchlist_entries_pkey PRIMARY KEY (id);
+
+--
+-- Name: watchlist_entries watchlist_entries_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.watchlist_entries
+    ADD CONSTRAINT watchlist_entries_unique UNIQUE (tenant_id, list_name, party_id);
 
 --
 -- Name: webhook_nonces webhook_nonces_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -13216,6 +14077,12 @@ CREATE INDEX carrier_capacity_carrier_party_id_idx ON public.carrier_capacity US
 --
 
 CREATE INDEX carrier_capacity_day_idx ON public.carrier_capacity USING btree (tenant_id, available_on, origin_region, destination_region);
+
+--
+-- Name: carrier_census_party_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX carrier_census_party_idx ON public.carrier_census USING btree (party_id);
 
 --
 -- Name: carrier_contract_lanes_carrier_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -13716,6 +14583,24 @@ CREATE INDEX party_members_party_idx ON public.party_members USING btree (party_
 CREATE INDEX party_members_principal_idx ON public.party_members USING btree (principal_id);
 
 --
+-- Name: party_screenings_list_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX party_screenings_list_idx ON public.party_screenings USING btree (list_id, party_id);
+
+--
+-- Name: party_screenings_party_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX party_screenings_party_idx ON public.party_screenings USING btree (party_id, screened_at DESC);
+
+--
+-- Name: party_screenings_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX party_screenings_tenant_id_idx ON public.party_screenings USING btree (tenant_id);
+
+--
 -- Name: quarantines_open_unique; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -13818,6 +14703,24 @@ CREATE INDEX role_assignments_tenant_idx ON public.role_assignments USING btree 
 CREATE INDEX role_permissions_permission_idx ON public.role_permissions USING btree (permission);
 
 --
+-- Name: sanctions_addresses_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX sanctions_addresses_tenant_id_idx ON public.sanctions_addresses USING btree (tenant_id);
+
+--
+-- Name: sanctions_lists_current_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX sanctions_lists_current_idx ON public.sanctions_lists USING btree (tenant_id, loaded_at DESC);
+
+--
+-- Name: sanctions_names_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX sanctions_names_tenant_id_idx ON public.sanctions_names USING btree (tenant_id);
+
+--
 -- Name: service_account_keys_principal_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -13888,6 +14791,12 @@ CREATE UNIQUE INDEX tenders_one_accepted_unique ON public.tenders USING btree (l
 --
 
 CREATE INDEX tms_admin_edi_partners_party_idx ON public.tms_admin_edi_partners USING btree (party_id);
+
+--
+-- Name: watchlist_entries_party_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX watchlist_entries_party_idx ON public.watchlist_entries USING btree (party_id);
 
 --
 -- Name: webhook_nonces_expires_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -13986,6 +14895,12 @@ CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.b
 CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.carrier_capacity DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
+-- Name: carrier_census audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.carrier_census DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: carrier_contract_lanes audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -14062,6 +14977,12 @@ CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.j
 --
 
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.key_rotation_rehearsals FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('-');
+
+--
+-- Name: kyc_records audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.kyc_records FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
 -- Name: lanes audit_row; Type: TRIGGER; Schema: public; Owner: postgres
@@ -14184,6 +15105,12 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.party_blocks
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.party_members FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
+-- Name: party_screenings audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.party_screenings FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: principals audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -14226,6 +15153,12 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.replay_reque
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.role_assignments FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
+-- Name: sanctions_lists audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.sanctions_lists FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: service_account_keys audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -14242,6 +15175,12 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.service_acco
 --
 
 CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.stops DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: tenant_lifecycle audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.tenant_lifecycle FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
 -- Name: tenants audit_row; Type: TRIGGER; Schema: public; Owner: postgres
@@ -14266,6 +15205,12 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.tms_admin_ed
 --
 
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.tms_admin_equipment_types FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: watchlist_entries audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.watchlist_entries FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
 -- Name: workers_items audit_row; Type: TRIGGER; Schema: public; Owner: postgres
@@ -14326,6 +15271,12 @@ CREATE TRIGGER child_parties BEFORE INSERT OR UPDATE OF load_id ON public.load_e
 --
 
 CREATE TRIGGER child_parties BEFORE INSERT OR UPDATE OF load_id ON public.stops FOR EACH ROW EXECUTE FUNCTION app_private.freight_child_parties();
+
+--
+-- Name: outbox_deliveries cost_record_outbound; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER cost_record_outbound AFTER INSERT ON public.outbox_deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.cost_record_outbound();
 
 --
 -- Name: permissions grants_memo_clear; Type: TRIGGER; Schema: public; Owner: postgres
@@ -14496,6 +15447,12 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.carrier_capacity FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
+-- Name: carrier_census rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.carrier_census FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: carrier_contract_lanes rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -14529,7 +15486,7 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 -- Name: cost_ledger rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
-CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.cost_ledger FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.cost_ledger FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
 
 --
 -- Name: crm_leads rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -14584,6 +15541,12 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.journal_lines FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: kyc_records rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.kyc_records FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: lanes rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -14724,6 +15687,12 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.party_members FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
+-- Name: party_screenings rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.party_screenings FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: quarantines rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -14766,6 +15735,24 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.replay_requests FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
 
 --
+-- Name: sanctions_addresses rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.sanctions_addresses FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: sanctions_lists rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.sanctions_lists FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: sanctions_names rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.sanctions_names FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: spans rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -14776,6 +15763,12 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.stops FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: tenant_lifecycle rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.tenant_lifecycle FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
 
 --
 -- Name: tenders rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -14794,6 +15787,12 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.tms_admin_equipment_types FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: watchlist_entries rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.watchlist_entries FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: website_events rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -15048,6 +16047,20 @@ ALTER TABLE ONLY public.carrier_capacity
 
 ALTER TABLE ONLY public.carrier_capacity
     ADD CONSTRAINT carrier_capacity_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: carrier_census carrier_census_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_census
+    ADD CONSTRAINT carrier_census_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: carrier_census carrier_census_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.carrier_census
+    ADD CONSTRAINT carrier_census_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: carrier_contract_lanes carrier_contract_lanes_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -15314,6 +16327,20 @@ ALTER TABLE ONLY public.journal_lines
 
 ALTER TABLE ONLY public.key_rotation_rehearsals
     ADD CONSTRAINT key_rotation_rehearsals_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.service_accounts(principal_id) ON DELETE CASCADE;
+
+--
+-- Name: kyc_records kyc_records_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.kyc_records
+    ADD CONSTRAINT kyc_records_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: kyc_records kyc_records_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.kyc_records
+    ADD CONSTRAINT kyc_records_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: lanes lanes_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -15785,6 +16812,20 @@ ALTER TABLE ONLY public.party_members
     ADD CONSTRAINT party_members_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: party_screenings party_screenings_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.party_screenings
+    ADD CONSTRAINT party_screenings_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: party_screenings party_screenings_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.party_screenings
+    ADD CONSTRAINT party_screenings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
 -- Name: quarantines quarantines_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -15883,6 +16924,27 @@ ALTER TABLE ONLY public.role_permissions
     ADD CONSTRAINT role_permissions_role_fkey FOREIGN KEY (role) REFERENCES public.roles(role) ON DELETE CASCADE;
 
 --
+-- Name: sanctions_addresses sanctions_addresses_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.sanctions_addresses
+    ADD CONSTRAINT sanctions_addresses_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: sanctions_lists sanctions_lists_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.sanctions_lists
+    ADD CONSTRAINT sanctions_lists_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: sanctions_names sanctions_names_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.sanctions_names
+    ADD CONSTRAINT sanctions_names_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
 -- Name: service_account_keys service_account_keys_principal_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -15916,6 +16978,13 @@ ALTER TABLE ONLY public.stops
 
 ALTER TABLE ONLY public.stops
     ADD CONSTRAINT stops_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: tenant_lifecycle tenant_lifecycle_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.tenant_lifecycle
+    ADD CONSTRAINT tenant_lifecycle_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: tenders tenders_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -15958,6 +17027,20 @@ ALTER TABLE ONLY public.tms_admin_edi_partners
 
 ALTER TABLE ONLY public.tms_admin_equipment_types
     ADD CONSTRAINT tms_admin_equipment_types_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: watchlist_entries watchlist_entries_party_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.watchlist_entries
+    ADD CONSTRAINT watchlist_entries_party_fk FOREIGN KEY (tenant_id, party_id) REFERENCES public.parties(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: watchlist_entries watchlist_entries_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.watchlist_entries
+    ADD CONSTRAINT watchlist_entries_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: webhook_nonces webhook_nonces_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -16064,6 +17147,12 @@ ALTER TABLE public.bids ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.carrier_capacity ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: carrier_census; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.carrier_census ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: carrier_contract_lanes; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -16226,6 +17315,12 @@ ALTER TABLE public.key_rotation_rehearsals ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY key_rotation_rehearsals_read ON public.key_rotation_rehearsals FOR SELECT TO authenticated USING (( SELECT app_private.has_permission(NULL::uuid, 'keys.read'::text) AS has_permission));
+
+--
+-- Name: kyc_records; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.kyc_records ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: lanes; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -16594,6 +17689,12 @@ CREATE POLICY party_driver ON public.stops FOR SELECT TO authenticated USING (((
 ALTER TABLE public.party_members ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: party_screenings; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.party_screenings ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: charge_lines party_shipper; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -16830,6 +17931,24 @@ ALTER TABLE public.role_permissions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.roles ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: sanctions_addresses; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.sanctions_addresses ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sanctions_lists; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.sanctions_lists ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sanctions_names; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.sanctions_names ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: service_account_keys; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -17032,6 +18151,12 @@ CREATE POLICY tenant_delete ON public.tms_admin_edi_partners FOR DELETE TO authe
 --
 
 CREATE POLICY tenant_delete ON public.tms_admin_equipment_types FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: watchlist_entries tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.watchlist_entries FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.watchlist.write'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: workers_queues tenant_delete; Type: POLICY; Schema: public; Owner: postgres
@@ -17256,6 +18381,12 @@ CREATE POLICY tenant_insert ON public.tms_admin_edi_partners FOR INSERT TO authe
 CREATE POLICY tenant_insert ON public.tms_admin_equipment_types FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: watchlist_entries tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.watchlist_entries FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.watchlist.write'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: website_events tenant_insert; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -17272,6 +18403,12 @@ CREATE POLICY tenant_insert ON public.workers_queues FOR INSERT TO authenticated
 --
 
 CREATE POLICY tenant_insert ON public.workers_staff FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('workers.schedule'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: tenant_lifecycle; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.tenant_lifecycle ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: accessorials tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -17308,6 +18445,12 @@ CREATE POLICY tenant_select ON public.bids FOR SELECT TO authenticated USING ((t
 --
 
 CREATE POLICY tenant_select ON public.carrier_capacity FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: carrier_census tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.carrier_census FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: carrier_contract_lanes tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -17410,6 +18553,12 @@ CREATE POLICY tenant_select ON public.journal_entries FOR SELECT TO authenticate
 --
 
 CREATE POLICY tenant_select ON public.journal_lines FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: kyc_records tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.kyc_records FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: lanes tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -17556,6 +18705,12 @@ CREATE POLICY tenant_select ON public.party_blocks FOR SELECT TO authenticated U
 CREATE POLICY tenant_select ON public.party_members FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: party_screenings tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.party_screenings FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: quarantines tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -17616,6 +18771,24 @@ CREATE POLICY tenant_select ON public.request_metrics FOR SELECT TO authenticate
 CREATE POLICY tenant_select ON public.role_assignments FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.read'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'members.read'::text) AS has_permission))));
 
 --
+-- Name: sanctions_addresses tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.sanctions_addresses FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: sanctions_lists tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.sanctions_lists FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: sanctions_names tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.sanctions_names FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: spans tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -17626,6 +18799,12 @@ CREATE POLICY tenant_select ON public.spans FOR SELECT TO authenticated USING ((
 --
 
 CREATE POLICY tenant_select ON public.stops FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: tenant_lifecycle tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.tenant_lifecycle FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('platform.tenants.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: tenders tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -17644,6 +18823,12 @@ CREATE POLICY tenant_select ON public.tms_admin_edi_partners FOR SELECT TO authe
 --
 
 CREATE POLICY tenant_select ON public.tms_admin_equipment_types FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: watchlist_entries tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.watchlist_entries FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: webhook_nonces tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -17874,6 +19059,12 @@ CREATE POLICY tenant_update ON public.tms_admin_edi_partners FOR UPDATE TO authe
 CREATE POLICY tenant_update ON public.tms_admin_equipment_types FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tms_admin.manage'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: watchlist_entries tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.watchlist_entries FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.watchlist.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.watchlist.write'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: workers_queues tenant_update; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -17932,6 +19123,12 @@ ALTER TABLE public.tms_admin_edi_partners ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.tms_admin_equipment_types ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: watchlist_entries; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.watchlist_entries ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: webhook_nonces; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -18233,6 +19430,18 @@ GRANT ALL ON FUNCTION app_private.cost_charge(p_tenant_id uuid, p_amount_usd num
 GRANT ALL ON FUNCTION app_private.cost_charge(p_tenant_id uuid, p_amount_usd numeric, p_category text, p_ref text) TO service_role;
 
 --
+-- Name: FUNCTION cost_charge_agent_action(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.cost_charge_agent_action(p_tenant_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION cost_record_outbound(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.cost_record_outbound() FROM PUBLIC;
+
+--
 -- Name: FUNCTION current_principal(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -18246,6 +19455,41 @@ GRANT ALL ON FUNCTION app_private.current_principal() TO service_role;
 
 REVOKE ALL ON FUNCTION app_private.detector_outcome(p_detector text, p_error text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.detector_outcome(p_detector text, p_error text) TO authenticated;
+
+--
+-- Name: FUNCTION directory_census_apply(p_rows jsonb, p_sha256 text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.directory_census_apply(p_rows jsonb, p_sha256 text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.directory_census_apply(p_rows jsonb, p_sha256 text) TO authenticated;
+
+--
+-- Name: FUNCTION directory_kyc_upsert(p_party_id uuid, p_kyc jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.directory_kyc_upsert(p_party_id uuid, p_kyc jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.directory_kyc_upsert(p_party_id uuid, p_kyc jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION directory_party_create(p jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.directory_party_create(p jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.directory_party_create(p jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION directory_sanctions_load(p_list jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.directory_sanctions_load(p_list jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.directory_sanctions_load(p_list jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION directory_screening_record(p_party_id uuid, p_list_id uuid, p_hit jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.directory_screening_record(p_party_id uuid, p_list_id uuid, p_hit jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.directory_screening_record(p_party_id uuid, p_list_id uuid, p_hit jsonb) TO authenticated;
 
 --
 -- Name: FUNCTION dlq_still_gone(p_parked_for uuid[]); Type: ACL; Schema: app_private; Owner: postgres
@@ -19519,6 +20763,46 @@ REVOKE ALL ON FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose
 GRANT ALL ON FUNCTION app_private.stream_ticket_redeem(p_ticket text, p_purpose text) TO service_role;
 
 --
+-- Name: FUNCTION super_admin_claim_tenant(p_tenant_id uuid, p_saved text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.super_admin_claim_tenant(p_tenant_id uuid, p_saved text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION super_admin_require(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.super_admin_require() FROM PUBLIC;
+
+--
+-- Name: FUNCTION super_admin_tenant_delete(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.super_admin_tenant_delete(p_tenant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.super_admin_tenant_delete(p_tenant_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION super_admin_tenant_export(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.super_admin_tenant_export(p_tenant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.super_admin_tenant_export(p_tenant_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION super_admin_tenant_provision(p jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.super_admin_tenant_provision(p jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.super_admin_tenant_provision(p jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION super_admin_tenant_suspend(p_tenant_id uuid, p_suspend boolean, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.super_admin_tenant_suspend(p_tenant_id uuid, p_suspend boolean, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.super_admin_tenant_suspend(p_tenant_id uuid, p_suspend boolean, p_reason text) TO authenticated;
+
+--
 -- Name: FUNCTION tms_admin_edi_partner_check(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -19911,6 +21195,13 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.carrier_capacity TO service_ro
 GRANT SELECT ON TABLE public.carrier_capacity TO authenticated;
 
 --
+-- Name: TABLE carrier_census; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.carrier_census TO service_role;
+GRANT SELECT ON TABLE public.carrier_census TO authenticated;
+
+--
 -- Name: TABLE carrier_contract_lanes; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -20056,6 +21347,13 @@ GRANT SELECT ON TABLE public.journal_entries TO authenticated;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.journal_lines TO service_role;
 GRANT SELECT ON TABLE public.journal_lines TO authenticated;
+
+--
+-- Name: TABLE kyc_records; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.kyc_records TO service_role;
+GRANT SELECT ON TABLE public.kyc_records TO authenticated;
 
 --
 -- Name: TABLE lanes; Type: ACL; Schema: public; Owner: postgres
@@ -20212,6 +21510,13 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.party_blocks TO service_role;
 GRANT SELECT ON TABLE public.party_blocks TO authenticated;
 
 --
+-- Name: TABLE party_screenings; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.party_screenings TO service_role;
+GRANT SELECT ON TABLE public.party_screenings TO authenticated;
+
+--
 -- Name: TABLE permissions; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -20310,6 +21615,27 @@ GRANT SELECT ON TABLE public.roles TO authenticated;
 GRANT SELECT ON TABLE public.roles TO service_role;
 
 --
+-- Name: TABLE sanctions_addresses; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sanctions_addresses TO service_role;
+GRANT SELECT ON TABLE public.sanctions_addresses TO authenticated;
+
+--
+-- Name: TABLE sanctions_lists; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sanctions_lists TO service_role;
+GRANT SELECT ON TABLE public.sanctions_lists TO authenticated;
+
+--
+-- Name: TABLE sanctions_names; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sanctions_names TO service_role;
+GRANT SELECT ON TABLE public.sanctions_names TO authenticated;
+
+--
 -- Name: TABLE service_account_keys; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -20404,6 +21730,13 @@ GRANT SELECT ON TABLE public.stops_local TO authenticated;
 GRANT SELECT ON TABLE public.stops_local TO service_role;
 
 --
+-- Name: TABLE tenant_lifecycle; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tenant_lifecycle TO service_role;
+GRANT SELECT ON TABLE public.tenant_lifecycle TO authenticated;
+
+--
 -- Name: TABLE tenants; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -20423,6 +21756,13 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tms_admin_edi_partners TO auth
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tms_admin_equipment_types TO service_role;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tms_admin_equipment_types TO authenticated;
+
+--
+-- Name: TABLE watchlist_entries; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_entries TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_entries TO authenticated;
 
 --
 -- Name: TABLE webhook_nonces; Type: ACL; Schema: public; Owner: postgres

@@ -15,4 +15,6 @@ export interface Contracts extends Record<PortalName, unknown> {
   load_board: typeof import("./load_board/contract.ts").contract;
   owner_operator: typeof import("./owner_operator/contract.ts").contract;
   workers: typeof import("./workers/contract.ts").contract;
+  directory: typeof import("./directory/contract.ts").contract;
+  super_admin: typeof import("./super_admin/contract.ts").contract;
 }

@@ -19,6 +19,8 @@ export const PORTALS = [
   { name: "load_board", fn: "load_board" },
   { name: "owner_operator", fn: "owner_operator" },
   { name: "workers", fn: "workers" },
+  { name: "directory", fn: "directory" },
+  { name: "super_admin", fn: "super_admin" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];

@@ -626,6 +626,12 @@ begin
       format('no enabled principal for sub %s', coalesce(auth.uid()::text, '(none)')));
   end if;
   if not app_private.has_permission(p_tenant_id, p_permission) then
+    -- a suspended tenant's members hold nothing there: say why (issue 17, super_admin)
+    if exists (select 1 from public.tenants t where t.id = p_tenant_id and t.status = 'suspended')
+       and p_tenant_id = app_private.claim_tenant() then
+      perform app_private.raise_error('tenant_suspended', format('tenant %s is suspended', p_tenant_id),
+        jsonb_build_object('tenant_id', p_tenant_id));
+    end if;
     perform app_private.raise_error('forbidden',
       -- by id and kind, never by name: rail messages reach the Postgres log
       format('principal %s (%s) lacks %s in %s', app_private.principal_id(),

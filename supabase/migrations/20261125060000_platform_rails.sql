@@ -561,6 +561,9 @@ end $$;
 -------------------------------------------------------------------------------------------
 -- triggers
 -------------------------------------------------------------------------------------------
--- A charge is autonomous work: refused while stopped.
+-- A charge is autonomous work: refused while stopped. Rail class delivery (kill switch and
+-- agents switch; issue 17): relay@'s records of its outbound calls
+-- (20261202140500_super_admin_portal, app_private.cost_record_outbound) are delivery
+-- bookkeeping and pass the stop like its deliveries.
 create trigger rails_guard before insert or update or delete or truncate on public.cost_ledger
-  for each statement execute function app_private.rails_guard('control');
+  for each statement execute function app_private.rails_guard('delivery');

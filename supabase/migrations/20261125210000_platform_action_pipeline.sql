@@ -164,6 +164,13 @@ begin
   if p_rails = 'domain' and v_p.kind = 'machine' and v_p.name = 'agents' then
     perform app_private.agent_slot_take(v_tenant);
   end if;
+  -- every domain action of an autonomous machine charges the tenant's cost ledger by the
+  -- cost model (budget.cost.agentActionUSD; 20261202140500_super_admin_portal): past
+  -- budget.cost.dailyUSD / monthlyUSD it is refused budget_exhausted. Humans are not charged.
+  if p_rails = 'domain' and v_p.kind = 'machine'
+     and exists (select 1 from public.service_accounts s where s.principal_id = v_p.id and s.autonomous) then
+    perform app_private.cost_charge_agent_action(v_tenant);
+  end if;
 
   if p_nonce is not null then
     if not app_private.webhook_nonce_use(p_nonce_source, p_nonce, p_nonce_ts, 300, v_tenant) then

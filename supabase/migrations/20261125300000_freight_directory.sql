@@ -532,6 +532,11 @@ begin
     perform app_private.raise_error('bad_request', 'clearing a block needs a reason');
   end if;
   select * into b from public.party_blocks where id = p_block_id for update;
+  -- a sanctions hit is lifted by a person (the directory portal's rule, SY242), never by an agent
+  if b.reason = 'sanctions' and not app_private.is_trusted_session()
+     and coalesce((select p.kind from public.principals p where p.id = app_private.principal_id()), 'machine') <> 'human' then
+    perform app_private.raise_error('sanctions_clear_human', format('sanctions block %s is cleared by a human with a reason', p_block_id));
+  end if;
   if b.cleared_at is not null then
     perform app_private.raise_error('illegal_transition', format('block %s is already cleared', p_block_id),
       jsonb_build_object('machine', 'party_block', 'from', 'cleared', 'to', 'cleared'));

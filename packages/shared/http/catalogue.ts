@@ -104,6 +104,12 @@ export const CATALOGUE = {
   shift_overlap: { status: 409, title: "The shift overlaps another of the worker", sqlstate: "SY195" },
   worker_unknown: { status: 422, title: "Not a worker or queue of the tenant", sqlstate: "SY196" },
   queue_item_closed: { status: 409, title: "The queue item is closed", sqlstate: "SY197" },
+  // Directory and Super Admin (supabase/migrations/*_directory_*, *_super_admin_*)
+  sanctions_file_invalid: { status: 400, title: "Sanctions file invalid", sqlstate: "SY240" },
+  census_file_invalid: { status: 400, title: "Census file invalid", sqlstate: "SY241" },
+  sanctions_clear_human: { status: 403, title: "Sanctions block needs a human", sqlstate: "SY242" },
+  tenant_delete_refused: { status: 409, title: "Tenant cannot be deleted yet", sqlstate: "SY243" },
+  tenant_slug_taken: { status: 409, title: "Tenant slug taken", sqlstate: "SY244" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

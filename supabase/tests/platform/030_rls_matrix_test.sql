@@ -330,7 +330,11 @@ insert into m_staff_only values
   ('public.ledger_accounts', 'the tenant''s books: outside parties see balances through their portals, never the chart of accounts'),
   ('public.party_members', 'who belongs to which party: tenant admins manage it, party RLS reads it through app_private.party_ids()'),
   ('public.rates_quotes', 'holds the cost side: a shipper gets its quote''s sell side in the answer of rates/price_one'),
-  ('public.tms_admin_edi_partners', 'EDI partner configuration is the brokerage''s');
+  ('public.tms_admin_edi_partners', 'EDI partner configuration is the brokerage''s'),
+  ('public.party_screenings', 'sanctions screening results are the brokerage''s compliance record (the directory portal, staff only)'),
+  ('public.kyc_records', 'KYC (EIN, beneficial owners) is PII the brokerage keeps about a party, not shown to it'),
+  ('public.carrier_census', 'the FMCSA census as the brokerage imported it; the carrier sees its authority in its compliance view'),
+  ('public.watchlist_entries', 'the tenant''s own watchlists are about parties, never shown to them');
 
 select plan(((select count(*) from m_fixtures) + (select count(*) from m_cells))::int + 1);
 select diag(format('party dimension from the catalog: %s tables with a party column: %s with party policies, %s staff-only',

@@ -165,28 +165,36 @@ select ok(app_private.webhook_nonce_use('n8n', 'nonce-0001', now()), 'an expired
 -------------------------------------------------------------------------------------------
 -- Cost ledger with ceilings
 -------------------------------------------------------------------------------------------
-insert into feature_flags_v2 (key, scope, value) values ('budget.cost.dailyUSD', 'tenant:d0000000-0000-4000-8000-000000000001', 10);
-select tests.act_as('agents');
-select results_eq($$select replayed, spent_today, daily_ceiling from app_private.cost_charge('d0000000-0000-4000-8000-000000000001', 4, 'llm', 'run-1')$$,
+-- in a tenant of this file's own: the agents' actions charge the demo tenant's ledger
+-- while the suite runs (budget.cost.agentActionUSD, issue 17)
+insert into public.principals (id, kind, name, display_name) values
+  ('f0000000-0000-4000-8000-0000000000c1', 'human', 'finance@other-co.test', 'Finance of Other Co'),
+  ('f0000000-0000-4000-8000-0000000000c2', 'human', 'dispatch@other-co.test', 'Dispatch of Other Co');
+insert into public.role_assignments (principal_id, role, tenant_id) values
+  ('f0000000-0000-4000-8000-0000000000c1', 'finance_manager', 'b0000000-0000-4000-8000-00000000000b'),
+  ('f0000000-0000-4000-8000-0000000000c2', 'dispatcher', 'b0000000-0000-4000-8000-00000000000b');
+insert into feature_flags_v2 (key, scope, value) values ('budget.cost.dailyUSD', 'tenant:b0000000-0000-4000-8000-00000000000b', 10);
+select tests.act_as('agents', 'b0000000-0000-4000-8000-00000000000b');
+select results_eq($$select replayed, spent_today, daily_ceiling from app_private.cost_charge('b0000000-0000-4000-8000-00000000000b', 4, 'llm', 'run-1')$$,
   $$values (false, 4::numeric, 10::numeric)$$, 'a charge within the ceiling is booked');
-select results_eq($$select replayed, spent_today from app_private.cost_charge('d0000000-0000-4000-8000-000000000001', 4, 'llm', 'run-1')$$,
+select results_eq($$select replayed, spent_today from app_private.cost_charge('b0000000-0000-4000-8000-00000000000b', 4, 'llm', 'run-1')$$,
   $$values (true, 4::numeric)$$, 'the same reference is not charged twice');
-select results_eq($$select spent_today from app_private.cost_charge('d0000000-0000-4000-8000-000000000001', 5.5, 'sms')$$,
+select results_eq($$select spent_today from app_private.cost_charge('b0000000-0000-4000-8000-00000000000b', 5.5, 'sms')$$,
   $$values (9.5::numeric)$$, 'charges add up per tenant and day');
-select throws_like($$select * from app_private.cost_charge('d0000000-0000-4000-8000-000000000001', 1, 'llm')$$,
-  'budget_exhausted: tenant d0000000-0000-4000-8000-000000000001 would spend 10.5% USD today; budget.cost.dailyUSD is 10',
+select throws_like($$select * from app_private.cost_charge('b0000000-0000-4000-8000-00000000000b', 1, 'llm')$$,
+  'budget_exhausted: tenant b0000000-0000-4000-8000-00000000000b would spend 10.5% USD today; budget.cost.dailyUSD is 10',
   'a charge over the ceiling is refused');
-select throws_ok($$select * from app_private.cost_charge('d0000000-0000-4000-8000-000000000001', 1, 'llm')$$, 'SY006', null,
+select throws_ok($$select * from app_private.cost_charge('b0000000-0000-4000-8000-00000000000b', 1, 'llm')$$, 'SY006', null,
   'with budget_exhausted (SY006)');
-select throws_ok($$select * from app_private.cost_charge('d0000000-0000-4000-8000-000000000001', -1, 'llm')$$, 'SY017',
+select throws_ok($$select * from app_private.cost_charge('b0000000-0000-4000-8000-00000000000b', -1, 'llm')$$, 'SY017',
   'bad_request: amount_usd cannot be negative or missing (got -1)', 'a negative charge is refused');
 select tests.act_as_owner();
 select throws_ok($$update feature_flags_v2 set value = -10 where key = 'budget.cost.dailyUSD'$$, 'SY012',
   'bad_flag_value: budget.cost.dailyUSD is a budget and cannot be negative (got -10)', 'a negative ceiling is refused');
-select tests.act_as('dispatch@demo-freight.test');
-select throws_ok($$select * from app_private.cost_charge('d0000000-0000-4000-8000-000000000001', 1, 'llm')$$, 'SY021', null,
+select tests.act_as('dispatch@other-co.test', 'b0000000-0000-4000-8000-00000000000b');
+select throws_ok($$select * from app_private.cost_charge('b0000000-0000-4000-8000-00000000000b', 1, 'llm')$$, 'SY021', null,
   'a dispatcher cannot charge the ledger');
-select tests.act_as('finance@demo-freight.test');
+select tests.act_as('finance@other-co.test', 'b0000000-0000-4000-8000-00000000000b');
 select is((select sum(amount_usd) from cost_ledger), 9.5::numeric, 'finance reads the tenant''s ledger');
 select tests.act_as('viewer@demo-freight.test');
 select is((select count(*)::int from cost_ledger), 0, 'a viewer does not');

@@ -243,6 +243,24 @@ insert into allowlist values
   ('app_private.shipper_order_book(uuid,jsonb)', 'the quote''s tenant, freight.order.book there, a shipper user its own quotes only'),
   ('tests.act_as(text,uuid,jsonb)', 'pgTAP helpers: test databases only'),
   ('tests.act_as_owner()', 'pgTAP helpers: test databases only');
+-- Directory and Super Admin (issue 17)
+insert into allowlist values
+  ('app_private.directory_sanctions_load(jsonb)', 'the claim tenant, directory.manage there'),
+  ('app_private.directory_party_create(jsonb)', 'the claim tenant, directory.manage there'),
+  ('app_private.directory_census_apply(jsonb,text)', 'the claim tenant, directory.safety.import there'),
+  ('app_private.directory_screening_record(uuid,uuid,jsonb)', 'the party''s tenant (freight_tenant_of), directory.manage there; the list must be that tenant''s'),
+  ('app_private.directory_kyc_upsert(uuid,jsonb)', 'the party''s tenant (freight_tenant_of), directory.kyc.write there'),
+  ('app_private.super_admin_tenant_provision(jsonb)', 'creates a tenant: a global platform.tenants.manage (super_admin)');
+insert into tenant_fns values
+  ('app_private.super_admin_tenant_suspend(uuid,boolean,text)',
+   $$select app_private.super_admin_tenant_suspend(%1$L, false, 'sweep')$$, 'raises', null, 'refuse',
+   'a global platform.tenants.manage (super_admin only: no tenant principal is a control)'),
+  ('app_private.super_admin_tenant_export(uuid)',
+   $$select app_private.super_admin_tenant_export(%1$L)->>'sha256'$$, 'raises', null, 'refuse',
+   'a global platform.tenants.manage (super_admin only: no tenant principal is a control)'),
+  ('app_private.super_admin_tenant_delete(uuid)',
+   $$select app_private.super_admin_tenant_delete(%1$L)$$, 'raises', null, 'refuse',
+   'a global platform.tenants.manage (super_admin only: no tenant principal is a control)');
 grant select on tenant_fns, allowlist to public;
 
 -- Runs a statement as the current role; 'ok:<first value>' or the SQLSTATE it raised.

@@ -165,6 +165,33 @@ const SEEDS: Record<string, () => unknown> = {
   "workers.coverage": () => ({ from: new Date().toISOString(), hours: 24 }),
   "workers.rebalance": () => ({ reason: "fuzz reason" }),
   "workers.flag_coverage_gap": () => ({ queue_key: "exceptions", gap_start: new Date().toISOString(), gap_end: new Date(Date.now() + 3_600_000).toISOString(), min_coverage: 1 }),
+  "directory.party_create": () => ({ kind: "carrier", name: `Fuzz Carrier ${randomBytes(3).toString("hex")}`, legal_name: "Fuzz Carrier LLC", dot_number: "1234567", mc_number: "7654321", scac: "FUZZ" }),
+  "directory.party_screen": () => ({ party_id: randomUUID() }),
+  "directory.sanctions_load": () => ({
+    source: "fuzz-sdn", sdn_csv: `36,"FUZZ SANCTIONED CO",-0- ,"SDGT",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- `,
+    alt_csv: `36,1,"aka","FUZZ ALIAS",-0- `, add_csv: `36,1,"1 Fuzz St","Fuzz City","Nowhere",-0- `,
+  }),
+  "directory.sanctions_clear": () => ({ block_id: randomUUID(), clear_reason: "fuzz clear reason" }),
+  "directory.census_import": () => ({
+    csv: "dot_number,mc_number,legal_name,allowed_to_operate,authority_status,insurance_on_file_thousands,insurance_required_thousands,safety_rating,out_of_service_date\n1234567,MC-7654321,Fuzz,Y,A,750,750,S,\n",
+  }),
+  "directory.carrier_block": () => ({ carrier_party_id: randomUUID(), reason: "authority", note: "fuzz note" }),
+  "directory.carrier_unblock": () => ({ block_id: randomUUID(), clear_reason: "fuzz clear reason" }),
+  "directory.kyc_upsert": () => ({
+    party_id: randomUUID(), legal_name: "Fuzz LLC", ein: "12-3456789", address_line: "1 Fuzz St", city: "Chicago", region: "IL", postal_code: "60601",
+    country: "US", w9_document_id: randomUUID(), beneficial_owners: [{ name: "Fuzz Owner", ownership_pct: 50 }],
+  }),
+  "directory.watchlist_set": () => ({ list_name: "fuzz_list", party_id: randomUUID(), listed: true, note: "fuzz note" }),
+  "directory.party": () => ({ party_id: randomUUID() }),
+  "directory.revert": () => ({ trace_id: trace() }),
+  "directory.revert_clear": () => ({ trace_id: trace() }),
+  "super_admin.tenant_provision": () => ({
+    slug: `fuzz-prov-${FUZZ_TENANT.slice(0, 8)}`, name: "Fuzz Provisioned", admin_email: `admin@fuzz-prov-${FUZZ_TENANT.slice(0, 8)}.test`,
+    portals: ["directory"], budget: { daily_usd: 10, monthly_usd: 100, max_concurrent: 5 }, subscriptions: [],
+  }),
+  "super_admin.tenant_suspend": () => ({ tenant_id: randomUUID(), suspend: true, reason: "fuzz suspension" }),
+  "super_admin.tenant_export": () => ({ tenant_id: randomUUID() }),
+  "super_admin.tenant_delete": () => ({ tenant_id: randomUUID() }),
 };
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
