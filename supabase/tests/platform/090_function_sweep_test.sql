@@ -203,6 +203,8 @@ insert into allowlist values
   ('app_private.broker_retender(uuid,uuid,bigint,timestamp with time zone)', 'the tender''s tenant, freight.tender.offer there'),
   ('app_private.carrier_capacity_set(uuid,text,text,text,date,integer)', 'the carrier''s tenant, carrier.capacity.write there, a carrier user its own party only'),
   ('app_private.carrier_insurance_submit(uuid,jsonb)', 'the carrier''s tenant, carrier.compliance.write there, a carrier user its own party only'),
+  ('app_private.driver_changes_since(bigint,integer)', 'the request''s tenant, freight.driver.read there, the calling driver''s own feed only (driver_not_linked otherwise)'),
+  ('app_private.driver_sync(text,jsonb)', 'the request''s tenant, driver.sync there, the calling driver''s own stops only (per event driver_stop_not_assigned)'),
   ('app_private.load_board_bid_accept(uuid)', 'the bid''s tenant, load_board.award there'),
   ('app_private.load_board_bid_expire(uuid)', 'the bid''s tenant, load_board.award there'),
   ('app_private.load_board_bid_place(uuid,bigint,text,uuid)', 'the post''s tenant, load_board.bid there, a carrier user for its own company only'),
