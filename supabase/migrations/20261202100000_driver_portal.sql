@@ -45,7 +45,7 @@ insert into public.permissions (permission, description) values
   ('driver.sync', 'Send a driver phone''s event batches (stop status, POD, position) for the loads assigned to oneself')
 on conflict (permission) do nothing;
 
-insert into public.role_permissions (role, permission) values ('driver', 'driver.sync')
+insert into public.role_permissions (role, permission) values ('driver', 'driver.sync'), ('super_admin', 'driver.sync')
 on conflict do nothing;
 
 -------------------------------------------------------------------------------------------

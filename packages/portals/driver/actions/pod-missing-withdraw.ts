@@ -1,11 +1,16 @@
 import { contract } from "../contract.ts";
 import { defineAction } from "../../../shared/pipeline/action.ts";
+import { refuse } from "../../../shared/http/outcome.ts";
+import { ActionRefused } from "../../../shared/pipeline/run.ts";
 
 /** driver/pod_missing_withdraw: the undo of pod_missing: the task is withdrawn from the queue (driver.pod_missing.withdrawn). */
 export const podMissingWithdraw = defineAction(contract.actions.pod_missing_withdraw, {
   permission: "freight.event.record",
-  detect: () => Promise.resolve(null),
-  decide: (input) => input,
+  detect: async (tx, input) => (await tx`select id from public.loads where id = ${input.load_id}`).length > 0,
+  decide: (input, found) => {
+    if (!found) throw new ActionRefused(refuse("not_found", { detail: "No such load in this tenant" }));
+    return input;
+  },
   act: (_tx, d) => ({
     writes: [],
     result: { load_id: d.load_id, withdrawn: true },
