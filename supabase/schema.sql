@@ -1921,6 +1921,502 @@ ALTER FUNCTION app_private.dr_replication() OWNER TO postgres;
 COMMENT ON FUNCTION app_private.dr_replication() IS 'Physical replication slots with their standby''s lag in bytes and seconds (empty on a standby).';
 
 --
+-- Name: driver_sync_events; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.driver_sync_events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    driver_id uuid NOT NULL,
+    device_id text NOT NULL,
+    device_seq bigint NOT NULL,
+    client_event_id uuid NOT NULL,
+    client_at timestamp with time zone,
+    kind text,
+    stop_id uuid,
+    load_id uuid,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    content_hash text NOT NULL,
+    state text NOT NULL,
+    reason text,
+    detail jsonb,
+    load_event_id uuid,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    applied_at timestamp with time zone,
+    trace_id text,
+    CONSTRAINT driver_sync_events_device_id_length_check CHECK (((length(device_id) >= 1) AND (length(device_id) <= 100))),
+    CONSTRAINT driver_sync_events_device_seq_positive_check CHECK ((device_seq > 0)),
+    CONSTRAINT driver_sync_events_kind_allowed_check CHECK ((kind = ANY (ARRAY['arrived'::text, 'loaded'::text, 'departed'::text, 'unloaded'::text, 'pod'::text, 'position'::text]))),
+    CONSTRAINT driver_sync_events_reason_required_check CHECK (((state = ANY (ARRAY['rejected'::text, 'superseded'::text])) = (reason IS NOT NULL))),
+    CONSTRAINT driver_sync_events_state_allowed_check CHECK ((state = ANY (ARRAY['held'::text, 'applied'::text, 'rejected'::text, 'superseded'::text])))
+);
+
+ALTER TABLE public.driver_sync_events OWNER TO postgres;
+
+--
+-- Name: TABLE driver_sync_events; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.driver_sync_events IS 'Events a driver''s phone sent (once per client uuid), their device sequence and fate (held / applied / rejected / superseded); written by app_private.driver_sync.';
+
+--
+-- Name: driver_apply(public.driver_sync_events); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.driver_apply(e public.driver_sync_events, OUT state text, OUT reason text, OUT detail jsonb, OUT load_event_id uuid) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  l      public.loads;
+  st     public.stops;
+  v_code text;
+  v_prev public.load_events;
+  v_doc  public.documents;
+  v_r    jsonb;
+  v_conflicts text[] := '{}';
+begin
+  state := 'applied';
+  if e.kind = 'position' then
+    insert into public.driver_positions (tenant_id, driver_id, load_id, recorded_at, lat, lon, speed_mph, client_event_id)
+    values (e.tenant_id, e.driver_id, e.load_id, e.client_at, (e.payload ->> 'lat')::float8, (e.payload ->> 'lon')::float8,
+            (e.payload ->> 'speed_mph')::float8, e.client_event_id);
+    return;
+  end if;
+  select * into st from public.stops where id = e.stop_id;
+  select * into l from public.loads where id = st.load_id for update;
+  -- rule 4: reassigned while the phone was offline: the new driver's events count
+  if l.driver_id is distinct from e.driver_id then
+    perform app_private.raise_error('driver_stop_not_assigned', format('stop %s is no longer assigned to driver %s', st.id, e.driver_id),
+      jsonb_build_object('stop_id', st.id));
+  end if;
+
+  if e.kind = 'pod' then
+    select * into v_doc from public.documents d
+     where d.id = (e.payload ->> 'document_id')::uuid and d.tenant_id = e.tenant_id and d.load_id = l.id and d.kind = 'pod';
+    if v_doc.id is null or st.kind <> 'delivery' then
+      perform app_private.raise_error('driver_pod_invalid',
+        format('document %s is no POD of load %s, or stop %s is no delivery', e.payload ->> 'document_id', l.id, st.id),
+        jsonb_build_object('document_id', e.payload ->> 'document_id', 'stop_id', st.id));
+    end if;
+    if exists (select 1 from public.driver_pods p where p.stop_id = st.id) then
+      state := 'superseded'; reason := 'already_reported';
+      detail := jsonb_build_object('pod_id', (select p.id from public.driver_pods p where p.stop_id = st.id));
+      return;
+    end if;
+    -- the POD completes the stop: unloading is done (D1, when not reported; walks the load)
+    if not exists (select 1 from public.load_events x where x.stop_id = st.id and x.status_code = 'D1') and l.status <> 'completed' then
+      v_r := app_private.freight_load_event_record(l.id, jsonb_build_object(
+        'source_event_id', 'driver:' || e.client_event_id || '#D1', 'status_code', 'D1', 'stop_id', st.id,
+        'occurred_at', e.client_at, 'source', 'driver_app', 'note', 'POD captured'));
+      load_event_id := (v_r ->> 'event_id')::uuid;
+    end if;
+    insert into public.driver_pods (tenant_id, load_id, stop_id, document_id, driver_id, signer_name, signed_at, lat, lon,
+                                    client_event_id, shipper_party_id, carrier_party_id)
+    values (e.tenant_id, l.id, st.id, v_doc.id, e.driver_id, btrim(e.payload ->> 'signer_name'), e.client_at,
+            (e.payload ->> 'lat')::float8, (e.payload ->> 'lon')::float8, e.client_event_id, l.shipper_party_id, l.carrier_party_id);
+    insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+    values (e.tenant_id, 'load', l.id::text, 'driver.pod.captured',
+            jsonb_build_object('load_id', l.id, 'stop_id', st.id, 'document_id', v_doc.id, 'sha256', v_doc.sha256,
+                               'signed_at', e.client_at, 'driver_id', e.driver_id, 'source_portal', app_private.freight_source_portal()));
+    perform app_private.audit_write(e.tenant_id, 'driver.pod.capture', 'stop', st.id::text, null,
+      jsonb_build_object('document_id', v_doc.id, 'sha256', v_doc.sha256, 'signed_at', e.client_at, 'client_event_id', e.client_event_id));
+    -- every delivery stop proven: the load is completed (POD received)
+    if (select status from public.loads where id = l.id) = 'delivered'
+       and not exists (select 1 from public.stops s where s.load_id = l.id and s.kind = 'delivery'
+                         and not exists (select 1 from public.driver_pods p where p.stop_id = s.id)) then
+      perform app_private.freight_load_move(l.id, 'completed', 'POD received', 'driver:' || e.client_event_id || '#completed',
+        jsonb_build_object('document_id', v_doc.id), load_event_id, e.client_at);
+    end if;
+    return;
+  end if;
+
+  v_code := app_private.driver_status_code(e.kind, st.kind);
+  if v_code is null then
+    perform app_private.raise_error('bad_request', format('"%s" is not reported at a %s stop', e.kind, st.kind),
+      jsonb_build_object('kind', e.kind, 'stop_kind', st.kind));
+  end if;
+  -- rule 1: the milestone is on the timeline already (a dispatcher, a 214, an earlier event): the first stands
+  select * into v_prev from public.load_events x where x.stop_id = st.id and x.status_code = v_code order by x.recorded_at limit 1;
+  if v_prev.id is not null then
+    state := 'superseded'; reason := 'already_reported';
+    detail := jsonb_build_object('load_event_id', v_prev.id, 'source', v_prev.source, 'occurred_at', v_prev.occurred_at);
+    return;
+  end if;
+  -- rules 2 and 3: someone else edited the stop's actuals or its plan (recorded, the event still applies)
+  select coalesce(array_agg(distinct f), '{}') into v_conflicts
+    from public.driver_changes c, unnest(c.fields) f
+   where c.stop_id = st.id and not c.by_driver
+     and (f = case when v_code in ('X3', 'X1') then 'actual_arrival_at' when v_code in ('AF', 'CD') then 'actual_departure_at' end
+          or (f in ('appointment', 'facility_id') and c.changed_at > e.client_at));
+  v_r := app_private.freight_load_event_record(l.id, jsonb_build_object(
+    'source_event_id', 'driver:' || e.client_event_id, 'status_code', v_code, 'stop_id', st.id,
+    'occurred_at', e.client_at, 'source', 'driver_app', 'note', left(e.payload ->> 'note', 500)));
+  load_event_id := (v_r ->> 'event_id')::uuid;
+  detail := jsonb_build_object('status_code', v_code, 'load_status', v_r ->> 'status');
+  if cardinality(v_conflicts) > 0 then
+    detail := detail || jsonb_build_object('conflict', to_jsonb(v_conflicts));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.driver_apply(e public.driver_sync_events, OUT state text, OUT reason text, OUT detail jsonb, OUT load_event_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION driver_apply(e public.driver_sync_events, OUT state text, OUT reason text, OUT detail jsonb, OUT load_event_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.driver_apply(e public.driver_sync_events, OUT state text, OUT reason text, OUT detail jsonb, OUT load_event_id uuid) IS 'Applies one driver phone event (stop status through freight_load_event_record, POD, position); the conflict rules of the Driver portal README.';
+
+--
+-- Name: driver_change_log(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.driver_change_log() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_fields text[];
+  v_by     boolean := coalesce(current_setting('app.driver_sync', true), '') = 'on';
+  v_load   uuid;
+  v_stop   uuid;
+  d        uuid;
+begin
+  -- (each branch names only its own table's columns: plpgsql resolves a record field when it runs)
+  if tg_table_name = 'loads' then
+    v_load := new.id;
+    v_fields := array_remove(array[
+      case when old.status is distinct from new.status then 'status' end,
+      case when old.driver_id is distinct from new.driver_id then 'driver_id' end,
+      case when old.exception is distinct from new.exception then 'exception' end], null);
+  else
+    v_load := new.load_id;
+    v_stop := new.id;
+    v_fields := array_remove(array[
+      case when old.appointment is distinct from new.appointment then 'appointment' end,
+      case when old.facility_id is distinct from new.facility_id then 'facility_id' end,
+      case when old.actual_arrival_at is distinct from new.actual_arrival_at then 'actual_arrival_at' end,
+      case when old.actual_departure_at is distinct from new.actual_departure_at then 'actual_departure_at' end,
+      case when old.driver_id is distinct from new.driver_id then 'driver_id' end], null);
+  end if;
+  if cardinality(v_fields) = 0 then
+    return null;
+  end if;
+  foreach d in array array_remove(array[new.driver_id, case when old.driver_id is distinct from new.driver_id then old.driver_id end], null) loop
+    insert into public.driver_changes (tenant_id, driver_id, load_id, stop_id, fields, by_driver, principal_id)
+    values (new.tenant_id, d, v_load, v_stop, v_fields, v_by, app_private.principal_id());
+  end loop;
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.driver_change_log() OWNER TO postgres;
+
+--
+-- Name: driver_changes_since(bigint, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.driver_changes_since(p_cursor bigint, p_limit integer DEFAULT 500) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  m     public.party_members := app_private.driver_me();
+  v_max bigint;
+begin
+  perform app_private.require_permission(m.tenant_id, 'freight.driver.read');
+  if p_cursor is null or p_cursor < 0 or p_limit is null or p_limit not between 1 and 1000 then
+    perform app_private.raise_error('bad_request', 'cursor >= 0 and limit 1..1000');
+  end if;
+  select max(id) into v_max from (select c.id from public.driver_changes c
+                                   where c.driver_id = m.driver_id and c.tenant_id = m.tenant_id and c.id > p_cursor
+                                   order by c.id limit p_limit) k;
+  return jsonb_build_object(
+    'cursor', coalesce(v_max, p_cursor),
+    'more', exists (select 1 from public.driver_changes c where c.driver_id = m.driver_id and c.id > coalesce(v_max, p_cursor)),
+    'loads', coalesce((select jsonb_agg(jsonb_build_object('load_id', x.load_id, 'removed', l.id is null, 'status', l.status,
+                                                           'exception', l.exception, 'reference', l.reference) order by x.load_id)
+                       from (select distinct c.load_id from public.driver_changes c
+                              where c.driver_id = m.driver_id and c.id > p_cursor and c.id <= v_max) x
+                       left join public.loads l on l.id = x.load_id and l.driver_id = m.driver_id), '[]'),
+    'stops', coalesce((select jsonb_agg(jsonb_build_object('stop_id', s.id, 'load_id', s.load_id, 'sequence', s.sequence, 'kind', s.kind,
+                                                           'window_start', lower(s.appointment), 'window_end', upper(s.appointment),
+                                                           'facility_id', s.facility_id, 'actual_arrival_at', s.actual_arrival_at,
+                                                           'actual_departure_at', s.actual_departure_at) order by s.load_id, s.sequence)
+                       from public.stops s
+                       where s.driver_id = m.driver_id
+                         and s.id in (select c.stop_id from public.driver_changes c
+                                       where c.driver_id = m.driver_id and c.id > p_cursor and c.id <= v_max)), '[]'));
+end $$;
+
+ALTER FUNCTION app_private.driver_changes_since(p_cursor bigint, p_limit integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION driver_changes_since(p_cursor bigint, p_limit integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.driver_changes_since(p_cursor bigint, p_limit integer) IS 'The calling driver''s delta feed since a cursor (loads and stops changed, removed ones flagged) and the next cursor.';
+
+--
+-- Name: party_members; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.party_members (
+    tenant_id uuid NOT NULL,
+    principal_id uuid NOT NULL,
+    party_id uuid NOT NULL,
+    driver_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE public.party_members OWNER TO postgres;
+
+--
+-- Name: TABLE party_members; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.party_members IS 'Outside principals (shipper users, carrier users, drivers) and the one party (and driver) they act for in a tenant.';
+
+--
+-- Name: driver_me(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.driver_me() RETURNS public.party_members
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  m public.party_members;
+begin
+  select * into m from public.party_members
+   where principal_id = auth.uid() and tenant_id = app_private.claim_tenant() and driver_id is not null;
+  if m.driver_id is null then
+    perform app_private.raise_error('driver_not_linked',
+      format('principal %s is no driver of tenant %s', coalesce(auth.uid()::text, 'none'), coalesce(app_private.claim_tenant()::text, 'none')));
+  end if;
+  return m;
+end $$;
+
+ALTER FUNCTION app_private.driver_me() OWNER TO postgres;
+
+--
+-- Name: driver_status_code(text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.driver_status_code(p_kind text, p_stop_kind text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case p_stop_kind
+    when 'pickup'   then case p_kind when 'arrived' then 'X3' when 'loaded' then 'CP' when 'departed' then 'AF' end
+    when 'delivery' then case p_kind when 'arrived' then 'X1' when 'unloaded' then 'D1' when 'departed' then 'CD' end end
+$$;
+
+ALTER FUNCTION app_private.driver_status_code(p_kind text, p_stop_kind text) OWNER TO postgres;
+
+--
+-- Name: driver_sync(text, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.driver_sync(p_device_id text, p_events jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  m        public.party_members := app_private.driver_me();
+  v_tenant uuid := m.tenant_id;
+  v_max    int;
+  v_tol    interval;
+  v_hold   interval;
+  v_trace  text := (app_private.request_context()).trace_id;
+  v_seq    bigint;
+  e        jsonb;
+  i        int := 0;
+  v_id     uuid;
+  v_at     timestamptz;
+  v_dseq   bigint;
+  v_kind   text;
+  v_stop   uuid;
+  v_pay    jsonb;
+  v_hash   text;
+  v_prev   public.driver_sync_events;
+  st       public.stops;
+  v_reason text;
+  v_detail jsonb;
+  v_load   uuid;
+  r        public.driver_sync_events;
+  a        record;
+  v_state  text;
+  v_event  uuid;
+  v_out    jsonb := '[]'::jsonb;
+  v_fate   jsonb := '{}'::jsonb;
+  v_ids    uuid[] := '{}';
+begin
+  perform app_private.require_permission(v_tenant, 'driver.sync');
+  v_max  := (public.flag_value('driver.syncMaxEvents', v_tenant))::text::int;
+  v_tol  := make_interval(secs => (public.flag_value('driver.futureToleranceSeconds', v_tenant))::text::int);
+  v_hold := make_interval(mins => (public.flag_value('driver.holdMaxMinutes', v_tenant))::text::int);
+  if p_device_id is null or length(p_device_id) not between 1 and 100 then
+    perform app_private.raise_error('bad_request', 'device_id is 1..100 characters');
+  end if;
+  if jsonb_typeof(p_events) is distinct from 'array' or jsonb_array_length(p_events) not between 1 and v_max then
+    perform app_private.raise_error('driver_batch_too_large', format('a batch holds 1..%s events', v_max),
+      jsonb_build_object('max', v_max));
+  end if;
+  -- one sync per device at a time (the watermark is its lock)
+  insert into public.driver_devices (tenant_id, driver_id, device_id) values (v_tenant, m.driver_id, p_device_id)
+  on conflict do nothing;
+  select applied_seq into v_seq from public.driver_devices
+   where tenant_id = v_tenant and driver_id = m.driver_id and device_id = p_device_id for update;
+
+  -- 1. record each event once (or answer it now: malformed, duplicate, rejected)
+  for e in select value from jsonb_array_elements(p_events) loop
+    i := i + 1;
+    v_id := null; v_reason := null; v_detail := null; v_stop := null; v_load := null; st := null;
+    begin
+      v_id := (e ->> 'client_event_id')::uuid;
+      v_at := (e ->> 'client_at')::timestamptz;
+      v_dseq := (e ->> 'device_seq')::bigint;
+      v_kind := e ->> 'kind';
+      v_stop := (e ->> 'stop_id')::uuid;
+    exception when others then
+      v_reason := 'validation_failed';
+      v_detail := jsonb_build_object('message', 'client_event_id and stop_id are uuids, client_at a timestamp, device_seq an integer');
+    end;
+    v_pay := coalesce(e -> 'payload', '{}'::jsonb);
+    if v_reason is null then
+      v_reason := case
+        when jsonb_typeof(e) <> 'object' then 'validation_failed'
+        when v_id is null or v_at is null or v_dseq is null or v_dseq < 1 then 'validation_failed'
+        when v_kind is null or v_kind not in ('arrived', 'loaded', 'departed', 'unloaded', 'pod', 'position') then 'validation_failed'
+        when jsonb_typeof(v_pay) <> 'object' or length(v_pay::text) > 4096 then 'validation_failed'
+        when v_kind <> 'position' and v_stop is null then 'validation_failed'
+        when v_kind = 'position' and not (jsonb_typeof(v_pay -> 'lat') = 'number' and jsonb_typeof(v_pay -> 'lon') = 'number'
+                                          and (v_pay ->> 'lat')::float8 between -90 and 90 and (v_pay ->> 'lon')::float8 between -180 and 180
+                                          and (not v_pay ? 'speed_mph' or (jsonb_typeof(v_pay -> 'speed_mph') = 'number'
+                                               and (v_pay ->> 'speed_mph')::float8 between 0 and 120))) then 'validation_failed'
+        when v_kind = 'pod' and not (jsonb_typeof(v_pay -> 'document_id') = 'string' and (v_pay ->> 'document_id') ~* '^[0-9a-f-]{36}$'
+                                     and length(btrim(coalesce(v_pay ->> 'signer_name', ''))) between 1 and 200) then 'driver_pod_invalid'
+        when v_pay ? 'lat' and not (jsonb_typeof(v_pay -> 'lat') = 'number' and (v_pay ->> 'lat')::float8 between -90 and 90) then 'validation_failed'
+        when v_pay ? 'lon' and not (jsonb_typeof(v_pay -> 'lon') = 'number' and (v_pay ->> 'lon')::float8 between -180 and 180) then 'validation_failed'
+      end;
+      if v_reason is not null and v_detail is null then
+        v_detail := jsonb_build_object('message', case v_reason when 'driver_pod_invalid' then 'a POD names document_id (uuid) and signer_name'
+          else 'an event is {client_event_id, client_at, device_seq > 0, kind (arrived, loaded, departed, unloaded, pod, position), stop_id (all but position), payload (object; position: lat, lon, speed_mph?)}' end);
+      end if;
+    end if;
+    if v_reason is not null and (v_id is null or v_dseq is null or v_dseq < 1) then
+      -- not even keyed: answered, never recorded (nothing to deduplicate it by)
+      v_out := v_out || jsonb_build_array(jsonb_build_object('index', i - 1, 'client_event_id', e ->> 'client_event_id',
+                                          'status', 'rejected', 'reason', v_reason, 'detail', v_detail));
+      continue;
+    end if;
+    v_hash := md5(jsonb_build_object('k', v_kind, 's', v_stop, 'a', v_at, 'q', v_dseq, 'd', p_device_id, 'p', v_pay)::text);
+    select * into v_prev from public.driver_sync_events x where x.tenant_id = v_tenant and x.client_event_id = v_id;
+    if v_prev.id is not null then
+      if v_prev.driver_id = m.driver_id and v_prev.content_hash = v_hash then
+        v_out := v_out || jsonb_build_array(jsonb_build_object('index', i - 1, 'client_event_id', v_id, 'status', 'duplicate',
+                                            'ref', v_prev.id, 'first', v_prev.state));
+      else
+        v_out := v_out || jsonb_build_array(jsonb_build_object('index', i - 1, 'client_event_id', v_id, 'status', 'rejected',
+                                            'reason', 'driver_event_id_reused', 'detail', jsonb_build_object('message', 'recorded before with other content')));
+      end if;
+      continue;
+    end if;
+    if v_reason is null and v_at > now() + v_tol then
+      v_reason := 'driver_event_in_future';
+      v_detail := jsonb_build_object('client_at', v_at, 'tolerance_seconds', extract(epoch from v_tol)::int);
+    end if;
+    if v_reason is null and v_stop is not null then
+      select * into st from public.stops s where s.id = v_stop and s.tenant_id = v_tenant and s.driver_id = m.driver_id;
+      if st.id is null then
+        v_reason := 'driver_stop_not_assigned';
+        v_detail := jsonb_build_object('stop_id', v_stop);
+      end if;
+    end if;
+    if v_kind = 'position' and v_reason is null then
+      -- a ping is for the stop's load, else the driver's load on its way
+      v_load := coalesce(st.load_id, (select l.id from public.loads l where l.tenant_id = v_tenant and l.driver_id = m.driver_id
+                                        and l.status in ('dispatched', 'at_pickup', 'picked_up', 'in_transit', 'at_delivery')
+                                      order by l.status_changed_at desc limit 1));
+    end if;
+    insert into public.driver_sync_events (tenant_id, driver_id, device_id, device_seq, client_event_id, client_at, kind, stop_id,
+                                           load_id, payload, content_hash, state, reason, detail, trace_id)
+    values (v_tenant, m.driver_id, p_device_id, v_dseq, v_id, v_at,
+            case when v_kind in ('arrived', 'loaded', 'departed', 'unloaded', 'pod', 'position') then v_kind end,
+            st.id, coalesce(st.load_id, v_load),
+            -- a rejected event keeps no payload (a signer name stays out of what was refused)
+            case when v_reason is null then v_pay else '{}'::jsonb end, v_hash,
+            case when v_reason is null then 'held' else 'rejected' end, v_reason, v_detail, v_trace)
+    returning id into v_id;
+    v_ids := v_ids || v_id;
+    v_out := v_out || jsonb_build_array(jsonb_build_object('index', i - 1, 'client_event_id', e ->> 'client_event_id', 'ref', v_id));
+  end loop;
+
+  -- 2. apply what is held, in device order: late ones (at or below the watermark) first,
+  --    then from the watermark on while the sequence has no gap (a gap older than
+  --    driver.holdMaxMinutes is given up)
+  for r in select * from public.driver_sync_events x
+            where x.tenant_id = v_tenant and x.driver_id = m.driver_id and x.device_id = p_device_id
+              and (x.device_seq > v_seq or x.state = 'held')
+            order by (x.device_seq > v_seq), x.device_seq, x.received_at loop
+    if r.device_seq > v_seq + 1 then
+      if r.received_at > now() - v_hold then
+        exit;
+      end if;
+      perform app_private.audit_write(v_tenant, 'driver.sync.gap_skipped', 'driver', m.driver_id::text,
+        jsonb_build_object('device_id', p_device_id, 'applied_seq', v_seq), jsonb_build_object('next_seq', r.device_seq));
+    end if;
+    if r.state = 'held' then
+      begin
+        perform set_config('app.driver_sync', 'on', true);
+        select * into a from app_private.driver_apply(r);
+        perform set_config('app.driver_sync', '', true);
+        v_state := a.state; v_reason := a.reason; v_detail := a.detail; v_event := a.load_event_id;
+      exception when others then
+        -- the refusal is this event's fate (its writes rolled back); the batch goes on
+        v_state := 'rejected'; v_event := null;
+        v_detail := jsonb_build_object('message', left(sqlerrm, 300), 'sqlstate', sqlstate);
+        v_reason := coalesce((select x.code from public.rail_errors x where x.sqlstate = v_detail ->> 'sqlstate'), 'rejected_by_database');
+      end;
+      update public.driver_sync_events set state = v_state, reason = v_reason, detail = v_detail, load_event_id = v_event,
+                                           applied_at = case when v_state = 'applied' then now() end
+       where id = r.id;
+      if v_state = 'superseded' or v_detail ? 'conflict' then
+        perform app_private.audit_write(v_tenant, 'driver.sync.' || case when v_state = 'superseded' then 'superseded' else 'conflict' end,
+          'stop', r.stop_id::text, jsonb_build_object('client_event_id', r.client_event_id, 'kind', r.kind, 'client_at', r.client_at),
+          jsonb_build_object('state', v_state, 'reason', v_reason, 'detail', v_detail));
+      end if;
+    end if;
+    v_seq := greatest(v_seq, r.device_seq);
+  end loop;
+  update public.driver_devices set applied_seq = v_seq, last_sync_at = now()
+   where tenant_id = v_tenant and driver_id = m.driver_id and device_id = p_device_id;
+
+  -- 3. the answer: each event's fate now
+  select coalesce(jsonb_object_agg(x.id::text, jsonb_strip_nulls(jsonb_build_object('status', x.state, 'reason', x.reason, 'detail', x.detail))), '{}')
+    into v_fate from public.driver_sync_events x where x.id = any(v_ids);
+  -- (a duplicate of an event of this batch answers the fate its original has now)
+  select coalesce(jsonb_agg(case when o ->> 'status' = 'duplicate' then o || jsonb_build_object('first', coalesce(v_fate -> (o ->> 'ref') ->> 'status', o ->> 'first'))
+                                 when o ? 'status' then o else (o - 'ref') || (v_fate -> (o ->> 'ref')) end order by (o ->> 'index')::int), '[]')
+    into v_out from jsonb_array_elements(v_out) o;
+  perform app_private.audit_write(v_tenant, 'driver.sync', 'driver', m.driver_id::text, null,
+    jsonb_build_object('device_id', p_device_id, 'events', i, 'applied_seq', v_seq,
+                       'counts', (select jsonb_object_agg(s, n) from (select o ->> 'status' as s, count(*) as n
+                                                                      from jsonb_array_elements(v_out) o group by 1) c)));
+  return jsonb_build_object('device_id', p_device_id, 'applied_seq', v_seq, 'results', v_out,
+    'counts', (select coalesce(jsonb_object_agg(s, n), '{}') from (select o ->> 'status' as s, count(*) as n
+                                                                  from jsonb_array_elements(v_out) o group by 1) c));
+end $_$;
+
+ALTER FUNCTION app_private.driver_sync(p_device_id text, p_events jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION driver_sync(p_device_id text, p_events jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.driver_sync(p_device_id text, p_events jsonb) IS 'A driver phone''s batch in one call (driver.sync): recorded once per client uuid, applied in device order, answered per event.';
+
+--
 -- Name: emergency_stop_now(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -2772,8 +3268,10 @@ begin
         perform app_private.freight_load_move(l.id, v_step, c.code, v_key || '#' || v_step, null, v_id, v_at);
         v_moves := v_moves || v_step;
       end loop;
-    elsif not (v_cur between 5 and 10) then
-      -- before dispatch (or after the trip) a stop event moves nothing it may: refused
+    elsif not (v_cur between 5 and 11) then
+      -- before dispatch (or after a cancel / TONU) a stop event moves nothing it may: refused;
+      -- on a completed load (its POD in) it is late: recorded, it moves nothing (a phone's
+      -- 'departed' synced after the POD completed the load)
       perform app_private.freight_transition_check('load', l.id, l.status, v_target);
     end if;
   end if;
@@ -2891,26 +3389,6 @@ ALTER FUNCTION app_private.freight_load_transition(p_load_id uuid, p_to text, p_
 --
 
 COMMENT ON FUNCTION app_private.freight_load_transition(p_load_id uuid, p_to text, p_reason text, p_source_event_id text) IS 'Moves a load to a state (freight.load.transition): illegal pairs are refused with illegal_transition.';
-
---
--- Name: party_members; Type: TABLE; Schema: public; Owner: postgres
---
-
-CREATE TABLE public.party_members (
-    tenant_id uuid NOT NULL,
-    principal_id uuid NOT NULL,
-    party_id uuid NOT NULL,
-    driver_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-ALTER TABLE public.party_members OWNER TO postgres;
-
---
--- Name: TABLE party_members; Type: COMMENT; Schema: public; Owner: postgres
---
-
-COMMENT ON TABLE public.party_members IS 'Outside principals (shipper users, carrier users, drivers) and the one party (and driver) they act for in a tenant.';
 
 --
 -- Name: freight_member(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -10820,6 +11298,124 @@ ALTER TABLE public.documents OWNER TO postgres;
 COMMENT ON TABLE public.documents IS 'Document metadata (kind, sha256, size, storage key, retention); the bytes live behind packages/shared/storage.';
 
 --
+-- Name: driver_changes; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.driver_changes (
+    id bigint NOT NULL,
+    tenant_id uuid NOT NULL,
+    driver_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    stop_id uuid,
+    fields text[] NOT NULL,
+    by_driver boolean NOT NULL,
+    principal_id uuid,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE public.driver_changes OWNER TO postgres;
+
+--
+-- Name: TABLE driver_changes; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.driver_changes IS 'Changes of loads and stops assigned to a driver (the delta feed driver/changes reads; the sync''s conflict rules too); written by triggers.';
+
+--
+-- Name: driver_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.driver_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.driver_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: driver_devices; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.driver_devices (
+    tenant_id uuid NOT NULL,
+    driver_id uuid NOT NULL,
+    device_id text NOT NULL,
+    applied_seq bigint DEFAULT 0 NOT NULL,
+    last_sync_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT driver_devices_applied_seq_nonnegative_check CHECK ((applied_seq >= 0)),
+    CONSTRAINT driver_devices_device_id_length_check CHECK (((length(device_id) >= 1) AND (length(device_id) <= 100)))
+);
+
+ALTER TABLE public.driver_devices OWNER TO postgres;
+
+--
+-- Name: TABLE driver_devices; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.driver_devices IS 'Per driver phone: the device sequence dealt with so far (events after a gap are held).';
+
+--
+-- Name: driver_pods; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.driver_pods (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    stop_id uuid NOT NULL,
+    document_id uuid NOT NULL,
+    driver_id uuid NOT NULL,
+    signer_name text NOT NULL,
+    signed_at timestamp with time zone NOT NULL,
+    lat double precision,
+    lon double precision,
+    client_event_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    shipper_party_id uuid NOT NULL,
+    carrier_party_id uuid,
+    CONSTRAINT driver_pods_lat_range_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
+    CONSTRAINT driver_pods_lon_range_check CHECK (((lon >= ('-180'::integer)::double precision) AND (lon <= (180)::double precision))),
+    CONSTRAINT driver_pods_signer_name_length_check CHECK (((length(btrim(signer_name)) >= 1) AND (length(btrim(signer_name)) <= 200)))
+);
+
+ALTER TABLE public.driver_pods OWNER TO postgres;
+
+--
+-- Name: TABLE driver_pods; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.driver_pods IS 'Proofs of delivery per delivery stop: the POD document, signer name (PII), time and position; written by app_private.driver_sync.';
+
+--
+-- Name: driver_positions; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.driver_positions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    driver_id uuid NOT NULL,
+    load_id uuid,
+    recorded_at timestamp with time zone NOT NULL,
+    lat double precision NOT NULL,
+    lon double precision NOT NULL,
+    speed_mph double precision,
+    client_event_id uuid NOT NULL,
+    CONSTRAINT driver_positions_lat_range_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
+    CONSTRAINT driver_positions_lon_range_check CHECK (((lon >= ('-180'::integer)::double precision) AND (lon <= (180)::double precision))),
+    CONSTRAINT driver_positions_speed_mph_range_check CHECK (((speed_mph >= (0)::double precision) AND (speed_mph <= (120)::double precision)))
+);
+
+ALTER TABLE public.driver_positions OWNER TO postgres;
+
+--
+-- Name: TABLE driver_positions; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.driver_positions IS 'Position pings from drivers'' phones (lat/lon, speed), by load; the ETA agent reads them.';
+
+--
 -- Name: drivers; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -13104,6 +13700,55 @@ ALTER TABLE ONLY public.documents
     ADD CONSTRAINT documents_storage_key_unique UNIQUE (tenant_id, storage_key);
 
 --
+-- Name: driver_changes driver_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_changes
+    ADD CONSTRAINT driver_changes_pkey PRIMARY KEY (id);
+
+--
+-- Name: driver_devices driver_devices_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_devices
+    ADD CONSTRAINT driver_devices_pkey PRIMARY KEY (tenant_id, driver_id, device_id);
+
+--
+-- Name: driver_pods driver_pods_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_pods
+    ADD CONSTRAINT driver_pods_pkey PRIMARY KEY (id);
+
+--
+-- Name: driver_pods driver_pods_stop_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_pods
+    ADD CONSTRAINT driver_pods_stop_unique UNIQUE (stop_id);
+
+--
+-- Name: driver_positions driver_positions_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_positions
+    ADD CONSTRAINT driver_positions_pkey PRIMARY KEY (id);
+
+--
+-- Name: driver_sync_events driver_sync_events_client_event_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_sync_events
+    ADD CONSTRAINT driver_sync_events_client_event_unique UNIQUE (tenant_id, client_event_id);
+
+--
+-- Name: driver_sync_events driver_sync_events_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_sync_events
+    ADD CONSTRAINT driver_sync_events_pkey PRIMARY KEY (id);
+
+--
 -- Name: drivers drivers_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -14199,6 +14844,96 @@ CREATE INDEX documents_load_idx ON public.documents USING btree (load_id);
 CREATE INDEX documents_shipper_party_id_idx ON public.documents USING btree (shipper_party_id);
 
 --
+-- Name: driver_changes_driver_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_changes_driver_idx ON public.driver_changes USING btree (driver_id, id);
+
+--
+-- Name: driver_changes_stop_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_changes_stop_idx ON public.driver_changes USING btree (stop_id, changed_at) WHERE (NOT by_driver);
+
+--
+-- Name: driver_changes_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_changes_tenant_id_idx ON public.driver_changes USING btree (tenant_id);
+
+--
+-- Name: driver_devices_driver_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_devices_driver_id_idx ON public.driver_devices USING btree (driver_id);
+
+--
+-- Name: driver_pods_carrier_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_pods_carrier_party_id_idx ON public.driver_pods USING btree (carrier_party_id);
+
+--
+-- Name: driver_pods_driver_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_pods_driver_id_idx ON public.driver_pods USING btree (driver_id);
+
+--
+-- Name: driver_pods_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_pods_load_idx ON public.driver_pods USING btree (load_id);
+
+--
+-- Name: driver_pods_shipper_party_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_pods_shipper_party_id_idx ON public.driver_pods USING btree (shipper_party_id);
+
+--
+-- Name: driver_pods_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_pods_tenant_id_idx ON public.driver_pods USING btree (tenant_id);
+
+--
+-- Name: driver_positions_driver_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_positions_driver_idx ON public.driver_positions USING btree (driver_id, recorded_at DESC);
+
+--
+-- Name: driver_positions_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_positions_load_idx ON public.driver_positions USING btree (load_id, recorded_at DESC);
+
+--
+-- Name: driver_positions_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_positions_tenant_id_idx ON public.driver_positions USING btree (tenant_id);
+
+--
+-- Name: driver_sync_events_device_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_sync_events_device_idx ON public.driver_sync_events USING btree (tenant_id, driver_id, device_id, device_seq);
+
+--
+-- Name: driver_sync_events_driver_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_sync_events_driver_id_idx ON public.driver_sync_events USING btree (driver_id);
+
+--
+-- Name: driver_sync_events_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX driver_sync_events_load_idx ON public.driver_sync_events USING btree (load_id) WHERE (load_id IS NOT NULL);
+
+--
 -- Name: drivers_carrier_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -15279,6 +16014,18 @@ CREATE TRIGGER child_parties BEFORE INSERT OR UPDATE OF load_id ON public.stops 
 CREATE TRIGGER cost_record_outbound AFTER INSERT ON public.outbox_deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.cost_record_outbound();
 
 --
+-- Name: loads driver_change_log; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER driver_change_log AFTER UPDATE ON public.loads FOR EACH ROW WHEN (((old.driver_id IS NOT NULL) OR (new.driver_id IS NOT NULL))) EXECUTE FUNCTION app_private.driver_change_log();
+
+--
+-- Name: stops driver_change_log; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER driver_change_log AFTER UPDATE ON public.stops FOR EACH ROW WHEN (((old.driver_id IS NOT NULL) OR (new.driver_id IS NOT NULL))) EXECUTE FUNCTION app_private.driver_change_log();
+
+--
 -- Name: permissions grants_memo_clear; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -15505,6 +16252,36 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.documents FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: driver_changes rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.driver_changes FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: driver_devices rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.driver_devices FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: driver_pods rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.driver_pods FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: driver_positions rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.driver_positions FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: driver_sync_events rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.driver_sync_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: drivers rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -16194,6 +16971,97 @@ ALTER TABLE ONLY public.documents
 
 ALTER TABLE ONLY public.documents
     ADD CONSTRAINT documents_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: driver_changes driver_changes_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_changes
+    ADD CONSTRAINT driver_changes_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: driver_devices driver_devices_driver_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_devices
+    ADD CONSTRAINT driver_devices_driver_fk FOREIGN KEY (tenant_id, driver_id) REFERENCES public.drivers(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: driver_devices driver_devices_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_devices
+    ADD CONSTRAINT driver_devices_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: driver_pods driver_pods_document_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_pods
+    ADD CONSTRAINT driver_pods_document_fk FOREIGN KEY (document_id) REFERENCES public.documents(id);
+
+--
+-- Name: driver_pods driver_pods_driver_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_pods
+    ADD CONSTRAINT driver_pods_driver_fk FOREIGN KEY (tenant_id, driver_id) REFERENCES public.drivers(tenant_id, id);
+
+--
+-- Name: driver_pods driver_pods_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_pods
+    ADD CONSTRAINT driver_pods_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: driver_pods driver_pods_stop_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_pods
+    ADD CONSTRAINT driver_pods_stop_fk FOREIGN KEY (tenant_id, stop_id) REFERENCES public.stops(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: driver_pods driver_pods_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_pods
+    ADD CONSTRAINT driver_pods_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: driver_positions driver_positions_driver_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_positions
+    ADD CONSTRAINT driver_positions_driver_fk FOREIGN KEY (tenant_id, driver_id) REFERENCES public.drivers(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: driver_positions driver_positions_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_positions
+    ADD CONSTRAINT driver_positions_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: driver_positions driver_positions_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_positions
+    ADD CONSTRAINT driver_positions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: driver_sync_events driver_sync_events_driver_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_sync_events
+    ADD CONSTRAINT driver_sync_events_driver_fk FOREIGN KEY (tenant_id, driver_id) REFERENCES public.drivers(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: driver_sync_events driver_sync_events_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.driver_sync_events
+    ADD CONSTRAINT driver_sync_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: drivers drivers_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -17215,6 +18083,36 @@ ALTER TABLE public.dlq_entries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.documents ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: driver_changes; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.driver_changes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: driver_devices; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.driver_devices ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: driver_pods; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.driver_pods ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: driver_positions; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.driver_positions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: driver_sync_events; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.driver_sync_events ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: drivers; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -17521,6 +18419,12 @@ CREATE POLICY party_carrier ON public.contacts FOR SELECT TO authenticated USING
 CREATE POLICY party_carrier ON public.documents FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
 
 --
+-- Name: driver_pods party_carrier; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_carrier ON public.driver_pods FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.carrier.read'::text) AS permitted_tenants)::uuid[])) AND (carrier_party_id = ANY (( SELECT app_private.party_ids('carrier'::text) AS party_ids)::uuid[]))));
+
+--
 -- Name: drivers party_carrier; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -17653,6 +18557,36 @@ CREATE POLICY party_carrier ON public.tenders FOR SELECT TO authenticated USING 
 CREATE POLICY party_driver ON public.documents FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (driver_id = ANY (( SELECT app_private.party_ids('driver'::text) AS party_ids)::uuid[]))));
 
 --
+-- Name: driver_changes party_driver; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_driver ON public.driver_changes FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (driver_id = ANY (( SELECT app_private.party_ids('driver'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: driver_devices party_driver; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_driver ON public.driver_devices FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (driver_id = ANY (( SELECT app_private.party_ids('driver'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: driver_pods party_driver; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_driver ON public.driver_pods FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (driver_id = ANY (( SELECT app_private.party_ids('driver'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: driver_positions party_driver; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_driver ON public.driver_positions FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (driver_id = ANY (( SELECT app_private.party_ids('driver'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: driver_sync_events party_driver; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_driver ON public.driver_sync_events FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.driver.read'::text) AS permitted_tenants)::uuid[])) AND (driver_id = ANY (( SELECT app_private.party_ids('driver'::text) AS party_ids)::uuid[]))));
+
+--
 -- Name: drivers party_driver; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -17711,6 +18645,12 @@ CREATE POLICY party_shipper ON public.contacts FOR SELECT TO authenticated USING
 --
 
 CREATE POLICY party_shipper ON public.documents FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (shipper_party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
+
+--
+-- Name: driver_pods party_shipper; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY party_shipper ON public.driver_pods FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('freight.shipper.read'::text) AS permitted_tenants)::uuid[])) AND (shipper_party_id = ANY (( SELECT app_private.party_ids('shipper'::text) AS party_ids)::uuid[]))));
 
 --
 -- Name: facilities party_shipper; Type: POLICY; Schema: public; Owner: postgres
@@ -18511,6 +19451,36 @@ CREATE POLICY tenant_select ON public.dlq_entries FOR SELECT TO authenticated US
 --
 
 CREATE POLICY tenant_select ON public.documents FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: driver_changes tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.driver_changes FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: driver_devices tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.driver_devices FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: driver_pods tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.driver_pods FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: driver_positions tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.driver_positions FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: driver_sync_events tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.driver_sync_events FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: drivers tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -19534,6 +20504,58 @@ REVOKE ALL ON FUNCTION app_private.dr_record(p_kind text, p_started_at timestamp
 REVOKE ALL ON FUNCTION app_private.dr_replication() FROM PUBLIC;
 
 --
+-- Name: TABLE driver_sync_events; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.driver_sync_events TO service_role;
+GRANT SELECT ON TABLE public.driver_sync_events TO authenticated;
+
+--
+-- Name: FUNCTION driver_apply(e public.driver_sync_events, OUT state text, OUT reason text, OUT detail jsonb, OUT load_event_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.driver_apply(e public.driver_sync_events, OUT state text, OUT reason text, OUT detail jsonb, OUT load_event_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION driver_change_log(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.driver_change_log() FROM PUBLIC;
+
+--
+-- Name: FUNCTION driver_changes_since(p_cursor bigint, p_limit integer); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.driver_changes_since(p_cursor bigint, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.driver_changes_since(p_cursor bigint, p_limit integer) TO authenticated;
+
+--
+-- Name: TABLE party_members; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.party_members TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.party_members TO authenticated;
+
+--
+-- Name: FUNCTION driver_me(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.driver_me() FROM PUBLIC;
+
+--
+-- Name: FUNCTION driver_status_code(p_kind text, p_stop_kind text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.driver_status_code(p_kind text, p_stop_kind text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION driver_sync(p_device_id text, p_events jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.driver_sync(p_device_id text, p_events jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.driver_sync(p_device_id text, p_events jsonb) TO authenticated;
+
+--
 -- Name: FUNCTION emergency_stop_now(); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -19736,13 +20758,6 @@ REVOKE ALL ON FUNCTION app_private.freight_load_move(p_load_id uuid, p_to text, 
 
 REVOKE ALL ON FUNCTION app_private.freight_load_transition(p_load_id uuid, p_to text, p_reason text, p_source_event_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.freight_load_transition(p_load_id uuid, p_to text, p_reason text, p_source_event_id text) TO authenticated;
-
---
--- Name: TABLE party_members; Type: ACL; Schema: public; Owner: postgres
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.party_members TO service_role;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.party_members TO authenticated;
 
 --
 -- Name: FUNCTION freight_member(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
@@ -21270,6 +22285,34 @@ GRANT SELECT,INSERT ON TABLE public.dlq_entries TO authenticated;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.documents TO service_role;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.documents TO authenticated;
+
+--
+-- Name: TABLE driver_changes; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.driver_changes TO service_role;
+GRANT SELECT ON TABLE public.driver_changes TO authenticated;
+
+--
+-- Name: TABLE driver_devices; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.driver_devices TO service_role;
+GRANT SELECT ON TABLE public.driver_devices TO authenticated;
+
+--
+-- Name: TABLE driver_pods; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.driver_pods TO service_role;
+GRANT SELECT ON TABLE public.driver_pods TO authenticated;
+
+--
+-- Name: TABLE driver_positions; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.driver_positions TO service_role;
+GRANT SELECT ON TABLE public.driver_positions TO authenticated;
 
 --
 -- Name: TABLE drivers; Type: ACL; Schema: public; Owner: postgres

@@ -17,4 +17,5 @@ export interface Contracts extends Record<PortalName, unknown> {
   workers: typeof import("./workers/contract.ts").contract;
   directory: typeof import("./directory/contract.ts").contract;
   super_admin: typeof import("./super_admin/contract.ts").contract;
+  driver: typeof import("./driver/contract.ts").contract;
 }

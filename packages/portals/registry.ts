@@ -21,6 +21,7 @@ export const PORTALS = [
   { name: "workers", fn: "workers" },
   { name: "directory", fn: "directory" },
   { name: "super_admin", fn: "super_admin" },
+  { name: "driver", fn: "driver" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];

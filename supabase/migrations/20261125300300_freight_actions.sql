@@ -684,8 +684,10 @@ begin
         perform app_private.freight_load_move(l.id, v_step, c.code, v_key || '#' || v_step, null, v_id, v_at);
         v_moves := v_moves || v_step;
       end loop;
-    elsif not (v_cur between 5 and 10) then
-      -- before dispatch (or after the trip) a stop event moves nothing it may: refused
+    elsif not (v_cur between 5 and 11) then
+      -- before dispatch (or after a cancel / TONU) a stop event moves nothing it may: refused;
+      -- on a completed load (its POD in) it is late: recorded, it moves nothing (a phone's
+      -- 'departed' synced after the POD completed the load)
       perform app_private.freight_transition_check('load', l.id, l.status, v_target);
     end if;
   end if;

@@ -90,6 +90,12 @@ export const CATALOGUE = {
   edi_credential_missing: { status: 422, title: "credential_ref names no Vault secret", sqlstate: "SY154" },
   insurance_document_invalid: { status: 422, title: "The insurance certificate document is not the carrier's", sqlstate: "SY130" },
   capacity_date_past: { status: 422, title: "Capacity is offered for today or later", sqlstate: "SY131" },
+  driver_not_linked: { status: 403, title: "The caller is no driver of the tenant", sqlstate: "SY180" },
+  driver_stop_not_assigned: { status: 404, title: "The stop is not assigned to this driver", sqlstate: "SY181" },
+  driver_event_in_future: { status: 422, title: "The event's time is in the future", sqlstate: "SY182" },
+  driver_pod_invalid: { status: 422, title: "The POD names no POD document of the stop's load", sqlstate: "SY183" },
+  driver_event_id_reused: { status: 409, title: "The client event id was used with other content", sqlstate: "SY184" },
+  driver_batch_too_large: { status: 422, title: "A sync batch holds 1 to driver.syncMaxEvents events", sqlstate: "SY185" },
   // load board portal (supabase/migrations/*_load_board_portal.sql)
   load_board_duplicate_load: { status: 409, title: "The load is posted already", sqlstate: "SY140" },
   load_board_duplicate_lane: { status: 409, title: "The same lane, day and equipment is posted already", sqlstate: "SY141" },

@@ -44,7 +44,7 @@ const PHONE_KEY_PARTS = ["phone", "mobile", "fax", "telephone", "cellnumber"];
 const PERSON_KEY_ENDINGS = [
   "name",
   "contact",
-  "driver",
+  "driver", // layout: not a portal name (a person's key / cue)
   "surname",
   "attn",
   "attention",
@@ -113,7 +113,7 @@ const PHONE =
 // is full of capitalised pairs ("Beverly Hills", "Dry Van") that must survive. The cue is
 // case-insensitive on its first letter only, so the name part stays case-sensitive.
 const NAME_CUES = [
-  "driver",
+  "driver", // layout: not a portal name (a person's key / cue)
   "contact",
   "dispatcher",
   "consignee",

@@ -228,6 +228,8 @@ insert into allowlist values
   ('app_private.owner_operator_unit_unblock(uuid,text)', 'the block''s tenant, owner_operator.unit.block there'),
   ('app_private.workers_item_close(uuid,text,text)', 'the item''s tenant (another tenant''s is freight_not_found), workers.work for its assignee, else workers.balance'),
   ('app_private.workers_shift_end(uuid)', 'the shift''s tenant (another tenant''s is freight_not_found), workers.schedule there unless it is the caller''s own shift'),
+  ('app_private.driver_changes_since(bigint,integer)', 'the request''s tenant, freight.driver.read there, the calling driver''s own feed only (driver_not_linked otherwise)'),
+  ('app_private.driver_sync(text,jsonb)', 'the request''s tenant, driver.sync there, the calling driver''s own stops only (per event driver_stop_not_assigned)'),
   ('app_private.load_board_bid_accept(uuid)', 'the bid''s tenant, load_board.award there'),
   ('app_private.load_board_bid_expire(uuid)', 'the bid''s tenant, load_board.award there'),
   ('app_private.load_board_bid_place(uuid,bigint,text,uuid)', 'the post''s tenant, load_board.bid there, a carrier user for its own company only'),
