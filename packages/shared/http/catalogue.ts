@@ -96,6 +96,9 @@ export const CATALOGUE = {
   load_board_post_closed: { status: 409, title: "The post is not open", sqlstate: "SY142" },
   load_board_bid_closed: { status: 409, title: "The bid is not open", sqlstate: "SY143" },
   load_board_not_postable: { status: 409, title: "The load cannot be posted", sqlstate: "SY144" },
+  // website (supabase/migrations/*_site_*.sql)
+  site_version_not_found: { status: 404, title: "The page has no such version", sqlstate: "SY280" },
+  site_page_not_found: { status: 404, title: "No such page", sqlstate: "SY281" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },
