@@ -28,7 +28,7 @@ const sql = postgres(dbUrl, { ...POOL_OPTIONS, max: 2 });
 
 try {
   const [{ t: tenant }] = await sql`select app_private.site_tenant() as t`;
-  if (!tenant) throw new Error("app_private.site_settings names no tenant (run the seed)");
+  if (!tenant) throw new Error("ops.site_settings names no tenant (run the seed)");
   const pages = await livePages(sql, tenant);
   // Static files are served from the host's root unless a base URL is given.
   const ctx = siteContext(pages, (values["base-url"] ?? "").replace(/\/$/, ""));

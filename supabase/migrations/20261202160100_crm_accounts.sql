@@ -51,6 +51,8 @@ create table public.crm_contacts (
 comment on table public.crm_contacts is 'CRM contacts: with crm_leads, the only place a person''s PII (email, name, phone) is kept.';
 create index crm_contacts_account_idx on public.crm_contacts (account_id);
 select ops.attach_rails('public.crm_contacts', 'domain.read', null, null, null);
+select ops.set_rls_sample('public.crm_contacts',
+  '{"tenant_id": "$tenant", "account_id": "$ref:crm_accounts", "email": "matrix-$n@example.test", "email_sha256": "matrix-$n"}');
 
 create table public.crm_opportunities (
   id           uuid primary key default gen_random_uuid(),
@@ -68,6 +70,7 @@ create table public.crm_opportunities (
 create index crm_opportunities_account_idx on public.crm_opportunities (account_id);
 create unique index crm_opportunities_lead_idx on public.crm_opportunities (lead_id) where lead_id is not null;
 select ops.attach_rails('public.crm_opportunities', 'domain.read', null, null, null);
+select ops.set_rls_sample('public.crm_opportunities', '{"tenant_id": "$tenant", "account_id": "$ref:crm_accounts", "name": "Matrix opportunity $n"}');
 
 create table public.crm_tasks (
   id             uuid primary key default gen_random_uuid(),
@@ -134,6 +137,7 @@ begin
 end $$;
 comment on function public.crm_convert_lead(uuid, bigint) is
   'Converts a website lead into account + contact + opportunity (domain.write; idempotent; crm.lead.converted).';
+revoke execute on function public.crm_convert_lead(uuid, bigint) from public, anon;
 grant execute on function public.crm_convert_lead(uuid, bigint) to authenticated;
 
 -- Move an opportunity's stage (forward; won/lost final): crm.opportunity.stage_changed, and
@@ -171,6 +175,7 @@ begin
 end $$;
 comment on function public.crm_opportunity_set_stage(uuid, text) is
   'Moves an opportunity''s stage (domain.write; forward only, won/lost final; outbox events).';
+revoke execute on function public.crm_opportunity_set_stage(uuid, text) from public, anon;
 grant execute on function public.crm_opportunity_set_stage(uuid, text) to authenticated;
 
 -- The agent: every lead of the caller's tenant untouched (updated_at) for p_older, not

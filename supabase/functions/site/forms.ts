@@ -18,7 +18,7 @@ export function utmFromQuery(params: URLSearchParams): Utm | null {
   const utm: Utm = {};
   for (const k of UTM_KEYS) {
     const v = params.get(`utm_${k}`);
-    if (v !== null && v.trim() !== "") utm[k] = v.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 200);
+    if (v !== null && v.trim() !== "") utm[k] = v.replace(/\p{Cc}/gu, "").trim().slice(0, 200);
   }
   return Object.keys(utm).length ? utm : null;
 }

@@ -59,7 +59,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 let tenantPromise: Promise<string> | null = null;
 const siteTenant = () =>
   tenantPromise ??= sql`select app_private.site_tenant() as t`.then(([r]) => {
-    if (!r?.t) throw new Error("app_private.site_settings names no tenant");
+    if (!r?.t) throw new Error("ops.site_settings names no tenant");
     return r.t as string;
   }).catch((err) => {
     tenantPromise = null;

@@ -6,7 +6,7 @@ export async function livePages(sql: Sql, tenant: string): Promise<SitePage[]> {
   const rows = await withClaims(sql, machineClaims("n8n", tenant), (tx) => tx`
     select p.path, p.kind, v.version, v.title, v.description, v.content, p.updated_at
     from public.site_pages p
-    join public.site_page_versions v on v.tenant_id = p.tenant_id and v.path = p.path and v.version = p.published_version
+    join public.site_page_versions v on v.page_id = p.id and v.version = p.published_version
     where p.tenant_id = ${tenant} order by p.sort, p.path`);
   // A version whose content does not parse is not served (the rest of the site is).
   return rows.flatMap((r) => {
