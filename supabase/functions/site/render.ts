@@ -87,6 +87,7 @@ export function renderPage(page: SitePage, ctx: SiteContext): string {
 <meta property="og:url" content="${esc(url)}">
 <meta property="og:image" content="${esc(image)}">
 <meta name="twitter:card" content="summary_large_image">
+<link rel="icon" href="${esc(urlOf(ctx, "/img/logo.svg"))}" type="image/svg+xml">
 <link rel="stylesheet" href="${esc(urlOf(ctx, "/site.css"))}">
 <script type="application/ld+json">${jsonLdScript(jsonLdFor(page, ctx))}</script>
 <script src="${esc(urlOf(ctx, "/site.js"))}" defer></script>
