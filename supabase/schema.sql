@@ -7640,6 +7640,34 @@ end $$;
 ALTER FUNCTION ops.cleanup_rails() OWNER TO postgres;
 
 --
+-- Name: crm_follow_up_stale_leads(); Type: FUNCTION; Schema: ops; Owner: postgres
+--
+
+CREATE FUNCTION ops.crm_follow_up_stale_leads() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  t uuid;
+  n int := 0;
+begin
+  for t in select distinct tenant_id from public.crm_leads where opportunity_id is null loop
+    perform set_config('request.jwt.claims', jsonb_build_object('sub', 'a0000000-0000-4000-8000-000000000002', 'role', 'authenticated',
+      'tenant_id', t, 'principal_kind', 'machine', 'principal_name', 'agents')::text, true);
+    n := n + app_private.crm_stale_lead_tasks();
+  end loop;
+  return n;
+end $$;
+
+ALTER FUNCTION ops.crm_follow_up_stale_leads() OWNER TO postgres;
+
+--
+-- Name: FUNCTION crm_follow_up_stale_leads(); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.crm_follow_up_stale_leads() IS 'Runs the CRM stale-lead agent in every tenant with unconverted leads (pg_cron, hourly).';
+
+--
 -- Name: cron_supports_seconds(); Type: FUNCTION; Schema: ops; Owner: postgres
 --
 
@@ -18280,6 +18308,12 @@ REVOKE ALL ON FUNCTION ops.audit_before_drop(p_partition regclass) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ops.cleanup_rails() FROM PUBLIC;
+
+--
+-- Name: FUNCTION crm_follow_up_stale_leads(); Type: ACL; Schema: ops; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION ops.crm_follow_up_stale_leads() FROM PUBLIC;
 
 --
 -- Name: FUNCTION cron_supports_seconds(); Type: ACL; Schema: ops; Owner: postgres

@@ -11,7 +11,7 @@
 -- Stages move forward through qualification -> demo -> proposal -> negotiation, and to won
 -- or lost from any open stage; won and lost are final (crm_stage_invalid).
 --
--- Sections: permissions and grants (error codes); tables; functions; triggers.
+-- Sections: permissions and grants (error codes); tables; functions; triggers and schedule.
 
 -------------------------------------------------------------------------------------------
 -- permissions and grants
@@ -210,6 +210,24 @@ comment on function app_private.crm_stale_lead_tasks(interval) is
   'The CRM agent: leads untouched for 24 h get a follow-up task on the sales queue (crm.task.created).';
 grant execute on function app_private.crm_stale_lead_tasks(interval) to authenticated;
 
+-- The agent's schedule: every tenant with leads, as agents@ in that tenant (audit and events
+-- say who), hourly (pg_cron below). Not callable through the API.
+create function ops.crm_follow_up_stale_leads() returns int
+language plpgsql set search_path = '' as $$
+declare
+  t uuid;
+  n int := 0;
+begin
+  for t in select distinct tenant_id from public.crm_leads where opportunity_id is null loop
+    perform set_config('request.jwt.claims', jsonb_build_object('sub', 'a0000000-0000-4000-8000-000000000002', 'role', 'authenticated',
+      'tenant_id', t, 'principal_kind', 'machine', 'principal_name', 'agents')::text, true);
+    n := n + app_private.crm_stale_lead_tasks();
+  end loop;
+  return n;
+end $$;
+comment on function ops.crm_follow_up_stale_leads() is
+  'Runs the CRM stale-lead agent in every tenant with unconverted leads (pg_cron, hourly).';
+
 -- crm.lead.created for every new lead (the website's forms and n8n's webhooks alike).
 create function app_private.crm_lead_created() returns trigger
 language plpgsql security definer set search_path = '' as $$
@@ -225,3 +243,7 @@ comment on function app_private.crm_lead_created() is 'Publishes crm.lead.create
 -------------------------------------------------------------------------------------------
 create trigger crm_lead_created after insert on public.crm_leads
   for each row execute function app_private.crm_lead_created();
+
+-- the agent's hourly run (cron.schedule replaces a job of the same name)
+select cron.schedule('crm-stale-leads-hourly', '13 * * * *',
+  $$select ops.run_job('crm-stale-leads', 'select ops.crm_follow_up_stale_leads()')$$);

@@ -9,7 +9,7 @@
 --   won is final (SY282); an unknown lead is crm_lead_not_found (SY283);
 --   a lead untouched for 24 h gets one follow-up task on the sales queue (crm.task.created).
 begin;
-select plan(22);
+select plan(23);
 
 select tests.act_as('admin@demo-freight.test');
 select is((public.site_publish('/changelog', 'Changelog — what is new in Switchyard (v2)', 'The changelog, second version: what we shipped to every tenant this month, with dates.',
@@ -44,6 +44,9 @@ select ok((select payload::text from public.outbox_events where event_type = 'cr
 select tests.act_as('agents');
 select is(app_private.crm_stale_lead_tasks(), 1, 'the agent: the lead untouched for 25 h gets a follow-up task, the 1 h old one none');
 select is(app_private.crm_stale_lead_tasks(), 0, 'running it again creates none');
+select tests.act_as_owner();
+select is(ops.crm_follow_up_stale_leads(), 0, 'the hourly run (every tenant, as agents@) finds nothing more to do');
+select tests.act_as('agents');
 select is((select queue || '/' || kind from public.crm_tasks where lead_id = 'f1800000-0000-4000-8000-000000000001'), 'sales/follow_up_lead', 'on the sales queue');
 
 select tests.act_as('ops@demo-freight.test');
