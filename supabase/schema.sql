@@ -8510,7 +8510,7 @@ begin
   perform app_private.require_permission(v_tenant, 'domain.write');
   select * into o from public.crm_opportunities where id = p_opportunity_id and tenant_id = v_tenant for update;
   if not found then
-    perform app_private.raise_error('not_found', format('no opportunity %s', p_opportunity_id));
+    perform app_private.raise_error('crm_opportunity_not_found', format('no opportunity %s', p_opportunity_id));
   end if;
   if o.stage in ('won', 'lost') or p_stage is null
      or not (p_stage in ('won', 'lost') or coalesce(array_position(c_order, p_stage), 0) > array_position(c_order, o.stage)) then

@@ -19,7 +19,8 @@
 -- Mirrored in packages/shared/http/catalogue.ts and docs/security-model.md.
 insert into public.rail_errors (code, sqlstate, http_status, title, description) values
   ('crm_stage_invalid',  'SY282', 409, 'Opportunity stage move not allowed', 'Stages move forward; won and lost are final (DETAIL names both stages).'),
-  ('crm_lead_not_found', 'SY283', 404, 'No such lead',                       'The tenant has no lead with this id.')
+  ('crm_lead_not_found', 'SY283', 404, 'No such lead',                       'The tenant has no lead with this id.'),
+  ('crm_opportunity_not_found', 'SY284', 404, 'No such opportunity',         'The tenant has no opportunity with this id.')
 on conflict (code) do nothing;
 
 -------------------------------------------------------------------------------------------
@@ -153,7 +154,7 @@ begin
   perform app_private.require_permission(v_tenant, 'domain.write');
   select * into o from public.crm_opportunities where id = p_opportunity_id and tenant_id = v_tenant for update;
   if not found then
-    perform app_private.raise_error('not_found', format('no opportunity %s', p_opportunity_id));
+    perform app_private.raise_error('crm_opportunity_not_found', format('no opportunity %s', p_opportunity_id));
   end if;
   if o.stage in ('won', 'lost') or p_stage is null
      or not (p_stage in ('won', 'lost') or coalesce(array_position(c_order, p_stage), 0) > array_position(c_order, o.stage)) then

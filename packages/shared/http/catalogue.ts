@@ -102,6 +102,7 @@ export const CATALOGUE = {
   // CRM (supabase/migrations/*_crm_*.sql)
   crm_stage_invalid: { status: 409, title: "The opportunity cannot move to this stage", sqlstate: "SY282" },
   crm_lead_not_found: { status: 404, title: "No such lead", sqlstate: "SY283" },
+  crm_opportunity_not_found: { status: 404, title: "No such opportunity", sqlstate: "SY284" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },
