@@ -1416,6 +1416,67 @@ end $$;
 ALTER FUNCTION app_private.cost_record_outbound() OWNER TO postgres;
 
 --
+-- Name: crm_lead_created(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.crm_lead_created() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.outbox_publish('crm_lead', new.id::text, 'crm.lead.created',
+    jsonb_build_object('lead_id', new.id, 'email_sha256', new.email_sha256, 'stage', new.stage, 'utm', new.utm), '{}'::jsonb, new.tenant_id);
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.crm_lead_created() OWNER TO postgres;
+
+--
+-- Name: FUNCTION crm_lead_created(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.crm_lead_created() IS 'Publishes crm.lead.created (ids and the email hash, no PII) for a new lead.';
+
+--
+-- Name: crm_stale_lead_tasks(interval); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.crm_stale_lead_tasks(p_older interval DEFAULT '24:00:00'::interval) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  r        record;
+  n        int := 0;
+begin
+  perform app_private.require_permission(v_tenant, 'domain.write');
+  for r in
+    insert into public.crm_tasks (tenant_id, lead_id, kind, queue, title, due_at)
+    select l.tenant_id, l.id, 'follow_up_lead', 'sales', 'Follow up website lead ' || left(l.id::text, 8), now() + interval '4 hours'
+    from public.crm_leads l
+    where l.tenant_id = v_tenant and l.opportunity_id is null and l.stage in ('new', 'demo_requested')
+      and l.updated_at < now() - p_older
+      and not exists (select 1 from public.crm_tasks t where t.lead_id = l.id and t.kind = 'follow_up_lead' and t.status = 'open')
+    on conflict do nothing
+    returning id, lead_id
+  loop
+    perform app_private.outbox_publish('crm_task', r.id::text, 'crm.task.created',
+      jsonb_build_object('task_id', r.id, 'lead_id', r.lead_id, 'kind', 'follow_up_lead', 'queue', 'sales'), '{}'::jsonb, v_tenant);
+    n := n + 1;
+  end loop;
+  return n;
+end $$;
+
+ALTER FUNCTION app_private.crm_stale_lead_tasks(p_older interval) OWNER TO postgres;
+
+--
+-- Name: FUNCTION crm_stale_lead_tasks(p_older interval); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.crm_stale_lead_tasks(p_older interval) IS 'The CRM agent: leads untouched for 24 h get a follow-up task on the sales queue (crm.task.created).';
+
+--
 -- Name: current_principal(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -8336,6 +8397,105 @@ ALTER FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) OW
 COMMENT ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) IS 'Books an order from a priced quote at its sell price (freight.order.book; shipper users their own quotes only).';
 
 --
+-- Name: site_first_version_live(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.site_first_version_live() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.site_pages set published_version = new.version
+  where id = new.page_id and published_version is null and new.version = 1;
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.site_first_version_live() OWNER TO postgres;
+
+--
+-- Name: FUNCTION site_first_version_live(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.site_first_version_live() IS 'Makes a page''s version 1 live (AFTER INSERT on site_page_versions).';
+
+--
+-- Name: site_form_take(text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.site_form_take(p_ip_hash text) RETURNS TABLE(allowed boolean, retry_after_seconds integer)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select t.allowed, t.retry_after_seconds
+  from app_private.rate_limit_take('site.forms', p_ip_hash, 10, 60, 1, app_private.claim_tenant()) t
+$$;
+
+ALTER FUNCTION app_private.site_form_take(p_ip_hash text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION site_form_take(p_ip_hash text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.site_form_take(p_ip_hash text) IS 'Takes one website form post from the visitor IP''s allowance (10 a minute, hashed IP).';
+
+--
+-- Name: site_set_live(text, integer, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.site_set_live(p_path text, p_version integer, p_action text, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  v_from   int;
+  v_page   uuid;
+begin
+  perform app_private.require_permission(v_tenant, 'site.publish');
+  select id, published_version into v_page, v_from from public.site_pages where tenant_id = v_tenant and path = p_path for update;
+  if not found then
+    perform app_private.raise_error('site_page_not_found', format('no page %s', left(p_path, 200)));
+  end if;
+  if not exists (select 1 from public.site_page_versions where page_id = v_page and version = p_version) then
+    perform app_private.raise_error('site_version_not_found', format('page %s has no version %s', p_path, p_version),
+      jsonb_build_object('path', p_path, 'version', p_version));
+  end if;
+  update public.site_pages set published_version = p_version, updated_at = now() where id = v_page;
+  perform app_private.audit_write(v_tenant, p_action, 'site_page', p_path,
+    jsonb_build_object('version', v_from), jsonb_build_object('version', p_version), p_reason);
+  perform app_private.outbox_publish('site_page', p_path, p_action,
+    jsonb_build_object('path', p_path, 'from_version', v_from, 'to_version', p_version), '{}'::jsonb, v_tenant);
+  return jsonb_build_object('path', p_path, 'from_version', v_from, 'to_version', p_version);
+end $$;
+
+ALTER FUNCTION app_private.site_set_live(p_path text, p_version integer, p_action text, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION site_set_live(p_path text, p_version integer, p_action text, p_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.site_set_live(p_path text, p_version integer, p_action text, p_reason text) IS 'Makes a page version live (publish / rollback): site.publish, audited, published to the outbox.';
+
+--
+-- Name: site_tenant(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.site_tenant() RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select tenant_id from ops.site_settings
+$$;
+
+ALTER FUNCTION app_private.site_tenant() OWNER TO postgres;
+
+--
+-- Name: FUNCTION site_tenant(); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.site_tenant() IS 'The tenant whose website the site function serves.';
+
+--
 -- Name: slo_counts(interval); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -9446,6 +9606,34 @@ end $$;
 ALTER FUNCTION ops.cleanup_rails() OWNER TO postgres;
 
 --
+-- Name: crm_follow_up_stale_leads(); Type: FUNCTION; Schema: ops; Owner: postgres
+--
+
+CREATE FUNCTION ops.crm_follow_up_stale_leads() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  t uuid;
+  n int := 0;
+begin
+  for t in select distinct tenant_id from public.crm_leads where opportunity_id is null loop
+    perform set_config('request.jwt.claims', jsonb_build_object('sub', 'a0000000-0000-4000-8000-000000000002', 'role', 'authenticated',
+      'tenant_id', t, 'principal_kind', 'machine', 'principal_name', 'agents')::text, true);
+    n := n + app_private.crm_stale_lead_tasks();
+  end loop;
+  return n;
+end $$;
+
+ALTER FUNCTION ops.crm_follow_up_stale_leads() OWNER TO postgres;
+
+--
+-- Name: FUNCTION crm_follow_up_stale_leads(); Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON FUNCTION ops.crm_follow_up_stale_leads() IS 'Runs the CRM stale-lead agent in every tenant with unconverted leads (pg_cron, hourly).';
+
+--
 -- Name: cron_supports_seconds(); Type: FUNCTION; Schema: ops; Owner: postgres
 --
 
@@ -10219,6 +10407,105 @@ end $$;
 ALTER FUNCTION ops.ttl_cleanup(p_now timestamp with time zone) OWNER TO postgres;
 
 --
+-- Name: crm_convert_lead(uuid, bigint); Type: FUNCTION; Schema: public; Owner: postgres
+--
+
+CREATE FUNCTION public.crm_convert_lead(p_lead_id uuid, p_amount_cents bigint DEFAULT 0) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant  uuid := app_private.claim_tenant();
+  l         public.crm_leads;
+  v_account uuid;
+  v_contact uuid;
+  v_opp     uuid;
+begin
+  perform app_private.require_permission(v_tenant, 'domain.write');
+  select * into l from public.crm_leads where id = p_lead_id and tenant_id = v_tenant for update;
+  if not found then
+    perform app_private.raise_error('crm_lead_not_found', format('no lead %s', p_lead_id));
+  end if;
+  if l.opportunity_id is not null then
+    select account_id, contact_id into v_account, v_contact from public.crm_opportunities where id = l.opportunity_id;
+    return jsonb_build_object('converted', false, 'lead_id', l.id, 'account_id', v_account, 'contact_id', v_contact, 'opportunity_id', l.opportunity_id);
+  end if;
+  -- an existing contact (same email hash) keeps its account
+  select id, account_id into v_contact, v_account from public.crm_contacts where tenant_id = v_tenant and email_sha256 = l.email_sha256;
+  if v_account is null then
+    insert into public.crm_accounts (tenant_id, name)
+    values (v_tenant, coalesce(nullif(btrim(l.company), ''), split_part(l.email, '@', 2)))
+    returning id into v_account;
+    insert into public.crm_contacts (tenant_id, account_id, email, email_sha256, name, phone)
+    values (v_tenant, v_account, l.email, l.email_sha256, l.name, l.phone) returning id into v_contact;
+  end if;
+  insert into public.crm_opportunities (tenant_id, account_id, contact_id, lead_id, name, stage, amount_cents)
+  values (v_tenant, v_account, v_contact, l.id,
+          left(coalesce(nullif(btrim(l.company), ''), split_part(l.email, '@', 2)) || ' — website', 200),
+          case when l.stage = 'demo_requested' then 'demo' else 'qualification' end, coalesce(p_amount_cents, 0))
+  returning id into v_opp;
+  update public.crm_leads set stage = 'qualified', opportunity_id = v_opp, converted_at = now(), updated_at = now()
+  where id = l.id;
+  perform app_private.outbox_publish('crm_lead', l.id::text, 'crm.lead.converted',
+    jsonb_build_object('lead_id', l.id, 'account_id', v_account, 'contact_id', v_contact, 'opportunity_id', v_opp, 'email_sha256', l.email_sha256),
+    '{}'::jsonb, v_tenant);
+  return jsonb_build_object('converted', true, 'lead_id', l.id, 'account_id', v_account, 'contact_id', v_contact, 'opportunity_id', v_opp);
+end $$;
+
+ALTER FUNCTION public.crm_convert_lead(p_lead_id uuid, p_amount_cents bigint) OWNER TO postgres;
+
+--
+-- Name: FUNCTION crm_convert_lead(p_lead_id uuid, p_amount_cents bigint); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.crm_convert_lead(p_lead_id uuid, p_amount_cents bigint) IS 'Converts a website lead into account + contact + opportunity (domain.write; idempotent; crm.lead.converted).';
+
+--
+-- Name: crm_opportunity_set_stage(uuid, text); Type: FUNCTION; Schema: public; Owner: postgres
+--
+
+CREATE FUNCTION public.crm_opportunity_set_stage(p_opportunity_id uuid, p_stage text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  o        public.crm_opportunities;
+  c_order  constant text[] := array['qualification', 'demo', 'proposal', 'negotiation'];
+begin
+  perform app_private.require_permission(v_tenant, 'domain.write');
+  select * into o from public.crm_opportunities where id = p_opportunity_id and tenant_id = v_tenant for update;
+  if not found then
+    perform app_private.raise_error('crm_opportunity_not_found', format('no opportunity %s', p_opportunity_id));
+  end if;
+  if o.stage in ('won', 'lost') or p_stage is null
+     or not (p_stage in ('won', 'lost') or coalesce(array_position(c_order, p_stage), 0) > array_position(c_order, o.stage)) then
+    perform app_private.raise_error('crm_stage_invalid', format('opportunity %s: %s -> %s', o.id, o.stage, coalesce(p_stage, '(none)')),
+      jsonb_build_object('from', o.stage, 'to', p_stage));
+  end if;
+  update public.crm_opportunities set stage = p_stage, updated_at = now(),
+    closed_at = case when p_stage in ('won', 'lost') then now() end
+  where id = o.id;
+  perform app_private.outbox_publish('crm_opportunity', o.id::text, 'crm.opportunity.stage_changed',
+    jsonb_build_object('opportunity_id', o.id, 'account_id', o.account_id, 'from', o.stage, 'to', p_stage, 'amount_cents', o.amount_cents),
+    '{}'::jsonb, v_tenant);
+  if p_stage = 'won' then
+    update public.crm_accounts set status = 'customer', updated_at = now() where id = o.account_id;
+    perform app_private.outbox_publish('crm_account', o.account_id::text, 'crm.account.won',
+      jsonb_build_object('account_id', o.account_id, 'opportunity_id', o.id, 'amount_cents', o.amount_cents), '{}'::jsonb, v_tenant);
+  end if;
+  return jsonb_build_object('opportunity_id', o.id, 'from', o.stage, 'to', p_stage);
+end $$;
+
+ALTER FUNCTION public.crm_opportunity_set_stage(p_opportunity_id uuid, p_stage text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION crm_opportunity_set_stage(p_opportunity_id uuid, p_stage text); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.crm_opportunity_set_stage(p_opportunity_id uuid, p_stage text) IS 'Moves an opportunity''s stage (domain.write; forward only, won/lost final; outbox events).';
+
+--
 -- Name: dr_replication_status(); Type: FUNCTION; Schema: public; Owner: postgres
 --
 
@@ -10436,6 +10723,89 @@ ALTER FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origi
 --
 
 COMMENT ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) IS 'Everything one quote blends, in one round trip, for a holder of rates.quote in the tenant.';
+
+--
+-- Name: site_publish(text, text, text, jsonb, text); Type: FUNCTION; Schema: public; Owner: postgres
+--
+
+CREATE FUNCTION public.site_publish(p_path text, p_title text, p_description text, p_content jsonb, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant  uuid := app_private.claim_tenant();
+  v_version int;
+  v_page    uuid;
+begin
+  perform app_private.require_permission(v_tenant, 'site.publish');
+  select id into v_page from public.site_pages where tenant_id = v_tenant and path = p_path for update;
+  if v_page is null then
+    perform app_private.raise_error('site_page_not_found', format('no page %s', left(p_path, 200)));
+  end if;
+  select coalesce(max(version), 0) + 1 into v_version from public.site_page_versions where page_id = v_page;
+  insert into public.site_page_versions (page_id, tenant_id, version, title, description, content)
+  values (v_page, v_tenant, v_version, p_title, p_description, p_content);
+  return app_private.site_set_live(p_path, v_version, 'site.publish', p_reason);
+end $$;
+
+ALTER FUNCTION public.site_publish(p_path text, p_title text, p_description text, p_content jsonb, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION site_publish(p_path text, p_title text, p_description text, p_content jsonb, p_reason text); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.site_publish(p_path text, p_title text, p_description text, p_content jsonb, p_reason text) IS 'Publishes a new version of a page (site.publish; audited; the previous version stays for a rollback).';
+
+--
+-- Name: site_record_audit(text, integer, integer, jsonb); Type: FUNCTION; Schema: public; Owner: postgres
+--
+
+CREATE FUNCTION public.site_record_audit(p_path text, p_version integer, p_score integer, p_checks jsonb) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.claim_tenant();
+  v_id     bigint;
+  v_page   uuid;
+begin
+  perform app_private.require_permission(v_tenant, 'domain.write');
+  select v.page_id into v_page from public.site_pages p join public.site_page_versions v on v.page_id = p.id
+  where p.tenant_id = v_tenant and p.path = p_path and v.version = p_version;
+  if v_page is null then
+    perform app_private.raise_error('site_version_not_found', format('page %s has no version %s', left(p_path, 200), p_version));
+  end if;
+  insert into public.site_seo_audits (page_id, tenant_id, version, score, checks)
+  values (v_page, v_tenant, p_version, p_score, p_checks) returning id into v_id;
+  return v_id;
+end $$;
+
+ALTER FUNCTION public.site_record_audit(p_path text, p_version integer, p_score integer, p_checks jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION site_record_audit(p_path text, p_version integer, p_score integer, p_checks jsonb); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.site_record_audit(p_path text, p_version integer, p_score integer, p_checks jsonb) IS 'Records an SEO audit score of a page version (domain.write; history kept).';
+
+--
+-- Name: site_rollback(text, integer, text); Type: FUNCTION; Schema: public; Owner: postgres
+--
+
+CREATE FUNCTION public.site_rollback(p_path text, p_version integer, p_reason text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select app_private.site_set_live(p_path, p_version, 'site.rollback', p_reason)
+$$;
+
+ALTER FUNCTION public.site_rollback(p_path text, p_version integer, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION site_rollback(p_path text, p_version integer, p_reason text); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.site_rollback(p_path text, p_version integer, p_reason text) IS 'Makes an earlier version of a page live again (site.publish; audited; itself reversible).';
 
 --
 -- Name: slo_summary(interval, text, text); Type: FUNCTION; Schema: public; Owner: postgres
@@ -10855,6 +11225,24 @@ ALTER TABLE ops.schedule_runs_id_seq OWNER TO postgres;
 ALTER SEQUENCE ops.schedule_runs_id_seq OWNED BY ops.schedule_runs.id;
 
 --
+-- Name: site_settings; Type: TABLE; Schema: ops; Owner: postgres
+--
+
+CREATE TABLE ops.site_settings (
+    singleton boolean DEFAULT true NOT NULL,
+    tenant_id uuid NOT NULL,
+    CONSTRAINT site_settings_one_row_check CHECK (singleton)
+);
+
+ALTER TABLE ops.site_settings OWNER TO postgres;
+
+--
+-- Name: TABLE site_settings; Type: COMMENT; Schema: ops; Owner: postgres
+--
+
+COMMENT ON TABLE ops.site_settings IS 'The tenant whose website the site function serves (its CRM gets the leads).';
+
+--
 -- Name: stream_tickets; Type: TABLE; Schema: ops; Owner: postgres
 --
 
@@ -11199,6 +11587,46 @@ ALTER TABLE public.cost_ledger OWNER TO postgres;
 COMMENT ON TABLE public.cost_ledger IS 'Per-tenant cost charges, checked against the daily and monthly ceilings.';
 
 --
+-- Name: crm_accounts; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.crm_accounts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    name text NOT NULL,
+    status text DEFAULT 'prospect'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT crm_accounts_name_length_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT crm_accounts_status_allowed_check CHECK ((status = ANY (ARRAY['prospect'::text, 'customer'::text, 'lost'::text])))
+);
+
+ALTER TABLE public.crm_accounts OWNER TO postgres;
+
+--
+-- Name: crm_contacts; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.crm_contacts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    email text NOT NULL,
+    email_sha256 text NOT NULL,
+    name text,
+    phone text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE public.crm_contacts OWNER TO postgres;
+
+--
+-- Name: TABLE crm_contacts; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.crm_contacts IS 'CRM contacts: with crm_leads, the only place a person''s PII (email, name, phone) is kept.';
+
+--
 -- Name: crm_leads; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -11212,6 +11640,8 @@ CREATE TABLE public.crm_leads (
     phone text,
     stage text DEFAULT 'new'::text NOT NULL,
     utm jsonb DEFAULT '{}'::jsonb NOT NULL,
+    opportunity_id uuid,
+    converted_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT crm_leads_stage_allowed_check CHECK ((stage = ANY (ARRAY['new'::text, 'demo_requested'::text, 'qualified'::text, 'customer'::text, 'lost'::text])))
@@ -11224,6 +11654,52 @@ ALTER TABLE public.crm_leads OWNER TO postgres;
 --
 
 COMMENT ON TABLE public.crm_leads IS 'CRM leads: the only place a lead''s PII (email, name, phone) is kept.';
+
+--
+-- Name: crm_opportunities; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.crm_opportunities (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    contact_id uuid,
+    lead_id uuid,
+    name text NOT NULL,
+    stage text DEFAULT 'qualification'::text NOT NULL,
+    amount_cents bigint DEFAULT 0 NOT NULL,
+    closed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT crm_opportunities_amount_nonnegative_check CHECK ((amount_cents >= 0)),
+    CONSTRAINT crm_opportunities_name_length_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT crm_opportunities_stage_allowed_check CHECK ((stage = ANY (ARRAY['qualification'::text, 'demo'::text, 'proposal'::text, 'negotiation'::text, 'won'::text, 'lost'::text])))
+);
+
+ALTER TABLE public.crm_opportunities OWNER TO postgres;
+
+--
+-- Name: crm_tasks; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.crm_tasks (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    lead_id uuid,
+    opportunity_id uuid,
+    kind text NOT NULL,
+    queue text DEFAULT 'sales'::text NOT NULL,
+    title text NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    due_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT crm_tasks_kind_allowed_check CHECK ((kind = ANY (ARRAY['follow_up_lead'::text, 'call'::text, 'email'::text, 'onboarding'::text]))),
+    CONSTRAINT crm_tasks_queue_allowed_check CHECK ((queue = ANY (ARRAY['sales'::text, 'onboarding'::text, 'support'::text]))),
+    CONSTRAINT crm_tasks_status_allowed_check CHECK ((status = ANY (ARRAY['open'::text, 'done'::text, 'cancelled'::text]))),
+    CONSTRAINT crm_tasks_title_length_check CHECK (((length(btrim(title)) >= 1) AND (length(btrim(title)) <= 200)))
+);
+
+ALTER TABLE public.crm_tasks OWNER TO postgres;
 
 --
 -- Name: dlq_entries; Type: TABLE; Schema: public; Owner: postgres
@@ -12924,6 +13400,92 @@ ALTER TABLE public.service_accounts OWNER TO postgres;
 COMMENT ON TABLE public.service_accounts IS 'The machine service accounts: the charter''s six (autopilot, agents, dlq, ci, n8n, system) and relay (issue 12).';
 
 --
+-- Name: site_page_versions; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.site_page_versions (
+    page_id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    version integer NOT NULL,
+    title text NOT NULL,
+    description text NOT NULL,
+    content jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT site_page_versions_content_object_check CHECK ((jsonb_typeof(content) = 'object'::text)),
+    CONSTRAINT site_page_versions_description_length_check CHECK (((length(btrim(description)) >= 1) AND (length(btrim(description)) <= 400))),
+    CONSTRAINT site_page_versions_title_length_check CHECK (((length(btrim(title)) >= 1) AND (length(btrim(title)) <= 200))),
+    CONSTRAINT site_page_versions_version_positive_check CHECK ((version >= 1))
+);
+
+ALTER TABLE public.site_page_versions OWNER TO postgres;
+
+--
+-- Name: TABLE site_page_versions; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.site_page_versions IS 'Every version of every page (append-only: a change is a new version).';
+
+--
+-- Name: site_pages; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.site_pages (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    path text NOT NULL,
+    kind text NOT NULL,
+    published_version integer,
+    sort integer DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT site_pages_kind_allowed_check CHECK ((kind = ANY (ARRAY['home'::text, 'pricing'::text, 'features'::text, 'roi'::text, 'solution'::text, 'blog_index'::text, 'blog_post'::text, 'docs'::text, 'doc'::text, 'support'::text, 'careers'::text, 'job'::text, 'legal'::text, 'contact'::text, 'demo'::text, 'page'::text]))),
+    CONSTRAINT site_pages_path_format_check CHECK ((path ~ '^/([a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*)*)?$'::text))
+);
+
+ALTER TABLE public.site_pages OWNER TO postgres;
+
+--
+-- Name: TABLE site_pages; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.site_pages IS 'The website''s page registry: path, kind and the live version.';
+
+--
+-- Name: site_seo_audits; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.site_seo_audits (
+    id bigint NOT NULL,
+    page_id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    version integer NOT NULL,
+    score integer NOT NULL,
+    checks jsonb NOT NULL,
+    audited_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT site_seo_audits_score_range_check CHECK (((score >= 0) AND (score <= 100)))
+);
+
+ALTER TABLE public.site_seo_audits OWNER TO postgres;
+
+--
+-- Name: TABLE site_seo_audits; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.site_seo_audits IS 'SEO audit scores per page version, with their history (newest last).';
+
+--
+-- Name: site_seo_audits_id_seq; Type: SEQUENCE; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.site_seo_audits ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME public.site_seo_audits_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: stops; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -13511,6 +14073,13 @@ ALTER TABLE ONLY ops.schedule_runs
     ADD CONSTRAINT schedule_runs_pkey PRIMARY KEY (id);
 
 --
+-- Name: site_settings site_settings_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.site_settings
+    ADD CONSTRAINT site_settings_pkey PRIMARY KEY (singleton);
+
+--
 -- Name: stream_tickets stream_tickets_pkey; Type: CONSTRAINT; Schema: ops; Owner: postgres
 --
 
@@ -13658,6 +14227,27 @@ ALTER TABLE ONLY public.cost_ledger
     ADD CONSTRAINT cost_ledger_ref UNIQUE (tenant_id, category, ref);
 
 --
+-- Name: crm_accounts crm_accounts_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_accounts
+    ADD CONSTRAINT crm_accounts_pkey PRIMARY KEY (id);
+
+--
+-- Name: crm_contacts crm_contacts_email; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_contacts
+    ADD CONSTRAINT crm_contacts_email UNIQUE (tenant_id, email_sha256);
+
+--
+-- Name: crm_contacts crm_contacts_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_contacts
+    ADD CONSTRAINT crm_contacts_pkey PRIMARY KEY (id);
+
+--
 -- Name: crm_leads crm_leads_email; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -13670,6 +14260,20 @@ ALTER TABLE ONLY public.crm_leads
 
 ALTER TABLE ONLY public.crm_leads
     ADD CONSTRAINT crm_leads_pkey PRIMARY KEY (id);
+
+--
+-- Name: crm_opportunities crm_opportunities_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_opportunities
+    ADD CONSTRAINT crm_opportunities_pkey PRIMARY KEY (id);
+
+--
+-- Name: crm_tasks crm_tasks_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_tasks
+    ADD CONSTRAINT crm_tasks_pkey PRIMARY KEY (id);
 
 --
 -- Name: dlq_entries dlq_entries_event; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -14421,6 +15025,34 @@ ALTER TABLE ONLY public.service_accounts
     ADD CONSTRAINT service_accounts_pkey PRIMARY KEY (principal_id);
 
 --
+-- Name: site_page_versions site_page_versions_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.site_page_versions
+    ADD CONSTRAINT site_page_versions_pkey PRIMARY KEY (page_id, version);
+
+--
+-- Name: site_pages site_pages_id_key; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.site_pages
+    ADD CONSTRAINT site_pages_id_key UNIQUE (id);
+
+--
+-- Name: site_pages site_pages_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.site_pages
+    ADD CONSTRAINT site_pages_pkey PRIMARY KEY (tenant_id, path);
+
+--
+-- Name: site_seo_audits site_seo_audits_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.site_seo_audits
+    ADD CONSTRAINT site_seo_audits_pkey PRIMARY KEY (id);
+
+--
 -- Name: spans spans_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -14806,6 +15438,48 @@ CREATE INDEX contacts_tenant_id_idx ON public.contacts USING btree (tenant_id);
 --
 
 CREATE INDEX cost_ledger_tenant_time_idx ON public.cost_ledger USING btree (tenant_id, created_at);
+
+--
+-- Name: crm_accounts_tenant_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX crm_accounts_tenant_idx ON public.crm_accounts USING btree (tenant_id, created_at);
+
+--
+-- Name: crm_contacts_account_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX crm_contacts_account_idx ON public.crm_contacts USING btree (account_id);
+
+--
+-- Name: crm_opportunities_account_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX crm_opportunities_account_idx ON public.crm_opportunities USING btree (account_id);
+
+--
+-- Name: crm_opportunities_lead_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX crm_opportunities_lead_idx ON public.crm_opportunities USING btree (lead_id) WHERE (lead_id IS NOT NULL);
+
+--
+-- Name: crm_opportunities_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX crm_opportunities_tenant_id_idx ON public.crm_opportunities USING btree (tenant_id);
+
+--
+-- Name: crm_tasks_open_follow_up_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX crm_tasks_open_follow_up_idx ON public.crm_tasks USING btree (lead_id) WHERE ((kind = 'follow_up_lead'::text) AND (status = 'open'::text));
+
+--
+-- Name: crm_tasks_queue_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX crm_tasks_queue_idx ON public.crm_tasks USING btree (tenant_id, queue, status);
 
 --
 -- Name: dlq_entries_tenant_state_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -15462,6 +16136,24 @@ CREATE INDEX sanctions_names_tenant_id_idx ON public.sanctions_names USING btree
 CREATE INDEX service_account_keys_principal_idx ON public.service_account_keys USING btree (principal_id);
 
 --
+-- Name: site_page_versions_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX site_page_versions_tenant_id_idx ON public.site_page_versions USING btree (tenant_id);
+
+--
+-- Name: site_seo_audits_page_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX site_seo_audits_page_idx ON public.site_seo_audits USING btree (page_id, audited_at);
+
+--
+-- Name: site_seo_audits_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX site_seo_audits_tenant_id_idx ON public.site_seo_audits USING btree (tenant_id);
+
+--
 -- Name: spans_start_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -15666,10 +16358,34 @@ CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.c
 CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.contacts DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
+-- Name: crm_accounts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.crm_accounts FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: crm_contacts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.crm_contacts FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: crm_leads audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.crm_leads FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: crm_opportunities audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.crm_opportunities FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: crm_tasks audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.crm_tasks FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
 -- Name: documents audit_row; Type: TRIGGER; Schema: public; Owner: postgres
@@ -15906,6 +16622,12 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.service_acco
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.service_accounts FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('-');
 
 --
+-- Name: site_pages audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.site_pages FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: stops audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -16012,6 +16734,12 @@ CREATE TRIGGER child_parties BEFORE INSERT OR UPDATE OF load_id ON public.stops 
 --
 
 CREATE TRIGGER cost_record_outbound AFTER INSERT ON public.outbox_deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.cost_record_outbound();
+
+--
+-- Name: crm_leads crm_lead_created; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER crm_lead_created AFTER INSERT ON public.crm_leads FOR EACH ROW EXECUTE FUNCTION app_private.crm_lead_created();
 
 --
 -- Name: loads driver_change_log; Type: TRIGGER; Schema: public; Owner: postgres
@@ -16236,10 +16964,34 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.cost_ledger FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('delivery');
 
 --
+-- Name: crm_accounts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.crm_accounts FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: crm_contacts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.crm_contacts FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: crm_leads rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.crm_leads FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: crm_opportunities rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.crm_opportunities FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: crm_tasks rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.crm_tasks FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: dlq_entries rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -16530,6 +17282,24 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.sanctions_names FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
+-- Name: site_page_versions rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.site_page_versions FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: site_pages rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.site_pages FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: site_seo_audits rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.site_seo_audits FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: spans rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -16618,6 +17388,12 @@ CREATE TRIGGER rate_confirmation_reader BEFORE INSERT OR UPDATE ON public.docume
 --
 
 CREATE TRIGGER record_flag_change AFTER INSERT OR DELETE OR UPDATE ON public.feature_flags_v2 FOR EACH ROW EXECUTE FUNCTION app_private.record_flag_change();
+
+--
+-- Name: site_page_versions site_first_version_live; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER site_first_version_live AFTER INSERT ON public.site_page_versions FOR EACH ROW EXECUTE FUNCTION app_private.site_first_version_live();
 
 --
 -- Name: spans spans_redact; Type: TRIGGER; Schema: public; Owner: postgres
@@ -16726,6 +17502,13 @@ ALTER TABLE ONLY ops.rls_registry
 
 ALTER TABLE ONLY ops.rls_registry
     ADD CONSTRAINT rls_registry_update_perm_fkey FOREIGN KEY (update_perm) REFERENCES public.permissions(permission);
+
+--
+-- Name: site_settings site_settings_tenant_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
+--
+
+ALTER TABLE ONLY ops.site_settings
+    ADD CONSTRAINT site_settings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: stream_tickets stream_tickets_principal_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
@@ -16938,11 +17721,81 @@ ALTER TABLE ONLY public.cost_ledger
     ADD CONSTRAINT cost_ledger_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: crm_accounts crm_accounts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_accounts
+    ADD CONSTRAINT crm_accounts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: crm_contacts crm_contacts_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_contacts
+    ADD CONSTRAINT crm_contacts_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.crm_accounts(id) ON DELETE CASCADE;
+
+--
+-- Name: crm_contacts crm_contacts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_contacts
+    ADD CONSTRAINT crm_contacts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
 -- Name: crm_leads crm_leads_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
 ALTER TABLE ONLY public.crm_leads
     ADD CONSTRAINT crm_leads_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: crm_opportunities crm_opportunities_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_opportunities
+    ADD CONSTRAINT crm_opportunities_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.crm_accounts(id) ON DELETE CASCADE;
+
+--
+-- Name: crm_opportunities crm_opportunities_contact_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_opportunities
+    ADD CONSTRAINT crm_opportunities_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES public.crm_contacts(id) ON DELETE SET NULL;
+
+--
+-- Name: crm_opportunities crm_opportunities_lead_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_opportunities
+    ADD CONSTRAINT crm_opportunities_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES public.crm_leads(id) ON DELETE SET NULL;
+
+--
+-- Name: crm_opportunities crm_opportunities_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_opportunities
+    ADD CONSTRAINT crm_opportunities_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: crm_tasks crm_tasks_lead_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_tasks
+    ADD CONSTRAINT crm_tasks_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES public.crm_leads(id) ON DELETE CASCADE;
+
+--
+-- Name: crm_tasks crm_tasks_opportunity_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_tasks
+    ADD CONSTRAINT crm_tasks_opportunity_id_fkey FOREIGN KEY (opportunity_id) REFERENCES public.crm_opportunities(id) ON DELETE CASCADE;
+
+--
+-- Name: crm_tasks crm_tasks_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.crm_tasks
+    ADD CONSTRAINT crm_tasks_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: dlq_entries dlq_entries_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -17827,6 +18680,34 @@ ALTER TABLE ONLY public.service_accounts
     ADD CONSTRAINT service_accounts_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.principals(id) ON DELETE CASCADE;
 
 --
+-- Name: site_page_versions site_page_versions_page_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.site_page_versions
+    ADD CONSTRAINT site_page_versions_page_id_fkey FOREIGN KEY (page_id) REFERENCES public.site_pages(id) ON DELETE CASCADE;
+
+--
+-- Name: site_pages site_pages_published_version_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.site_pages
+    ADD CONSTRAINT site_pages_published_version_fkey FOREIGN KEY (id, published_version) REFERENCES public.site_page_versions(page_id, version);
+
+--
+-- Name: site_pages site_pages_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.site_pages
+    ADD CONSTRAINT site_pages_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: site_seo_audits site_seo_audits_page_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.site_seo_audits
+    ADD CONSTRAINT site_seo_audits_page_id_fkey FOREIGN KEY (page_id) REFERENCES public.site_pages(id) ON DELETE CASCADE;
+
+--
 -- Name: stops stops_facility_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -18065,10 +18946,34 @@ ALTER TABLE public.contacts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.cost_ledger ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: crm_accounts; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.crm_accounts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: crm_contacts; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.crm_contacts ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: crm_leads; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
 ALTER TABLE public.crm_leads ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: crm_opportunities; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.crm_opportunities ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: crm_tasks; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.crm_tasks ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: dlq_entries; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -18913,6 +19818,24 @@ ALTER TABLE public.service_accounts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY service_accounts_read ON public.service_accounts FOR SELECT TO authenticated USING (( SELECT app_private.has_permission(NULL::uuid, 'keys.read'::text) AS has_permission));
 
 --
+-- Name: site_page_versions; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.site_page_versions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: site_pages; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.site_pages ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: site_seo_audits; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.site_seo_audits ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: spans; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -18967,10 +19890,22 @@ CREATE POLICY tenant_delete ON public.charge_lines FOR DELETE TO authenticated U
 CREATE POLICY tenant_delete ON public.contacts FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: crm_accounts tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.crm_accounts FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: crm_leads tenant_delete; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_delete ON public.crm_leads FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: crm_tasks tenant_delete; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_delete ON public.crm_tasks FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.delete'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: documents tenant_delete; Type: POLICY; Schema: public; Owner: postgres
@@ -19159,10 +20094,22 @@ CREATE POLICY tenant_insert ON public.charge_lines FOR INSERT TO authenticated W
 CREATE POLICY tenant_insert ON public.contacts FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: crm_accounts tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.crm_accounts FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: crm_leads tenant_insert; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_insert ON public.crm_leads FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: crm_tasks tenant_insert; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_insert ON public.crm_tasks FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: dlq_entries tenant_insert; Type: POLICY; Schema: public; Owner: postgres
@@ -19435,10 +20382,34 @@ CREATE POLICY tenant_select ON public.contacts FOR SELECT TO authenticated USING
 CREATE POLICY tenant_select ON public.cost_ledger FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('cost.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: crm_accounts tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.crm_accounts FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: crm_contacts tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.crm_contacts FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: crm_leads tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_select ON public.crm_leads FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: crm_opportunities tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.crm_opportunities FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: crm_tasks tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.crm_tasks FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: dlq_entries tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -19759,6 +20730,24 @@ CREATE POLICY tenant_select ON public.sanctions_lists FOR SELECT TO authenticate
 CREATE POLICY tenant_select ON public.sanctions_names FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('directory.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: site_page_versions tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.site_page_versions FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: site_pages tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.site_pages FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: site_seo_audits tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.site_seo_audits FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: spans tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -19885,10 +20874,22 @@ CREATE POLICY tenant_update ON public.charge_lines FOR UPDATE TO authenticated U
 CREATE POLICY tenant_update ON public.contacts FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: crm_accounts tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.crm_accounts FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: crm_leads tenant_update; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_update ON public.crm_leads FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: crm_tasks tenant_update; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_update ON public.crm_tasks FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.write'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: documents tenant_update; Type: POLICY; Schema: public; Owner: postgres
@@ -20410,6 +21411,19 @@ REVOKE ALL ON FUNCTION app_private.cost_charge_agent_action(p_tenant_id uuid) FR
 --
 
 REVOKE ALL ON FUNCTION app_private.cost_record_outbound() FROM PUBLIC;
+
+--
+-- Name: FUNCTION crm_lead_created(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.crm_lead_created() FROM PUBLIC;
+
+--
+-- Name: FUNCTION crm_stale_lead_tasks(p_older interval); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.crm_stale_lead_tasks(p_older interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.crm_stale_lead_tasks(p_older interval) TO authenticated;
 
 --
 -- Name: FUNCTION current_principal(); Type: ACL; Schema: app_private; Owner: postgres
@@ -21744,6 +22758,33 @@ REVOKE ALL ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order j
 GRANT ALL ON FUNCTION app_private.shipper_order_book(p_quote_id uuid, p_order jsonb) TO authenticated;
 
 --
+-- Name: FUNCTION site_first_version_live(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.site_first_version_live() FROM PUBLIC;
+
+--
+-- Name: FUNCTION site_form_take(p_ip_hash text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.site_form_take(p_ip_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.site_form_take(p_ip_hash text) TO authenticated;
+
+--
+-- Name: FUNCTION site_set_live(p_path text, p_version integer, p_action text, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.site_set_live(p_path text, p_version integer, p_action text, p_reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION site_tenant(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.site_tenant() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.site_tenant() TO authenticated;
+GRANT ALL ON FUNCTION app_private.site_tenant() TO service_role;
+
+--
 -- Name: FUNCTION slo_counts(p_since interval); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -21964,6 +23005,12 @@ REVOKE ALL ON FUNCTION ops.audit_before_drop(p_partition regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ops.cleanup_rails() FROM PUBLIC;
 
 --
+-- Name: FUNCTION crm_follow_up_stale_leads(); Type: ACL; Schema: ops; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION ops.crm_follow_up_stale_leads() FROM PUBLIC;
+
+--
 -- Name: FUNCTION cron_supports_seconds(); Type: ACL; Schema: ops; Owner: postgres
 --
 
@@ -22127,6 +23174,22 @@ REVOKE ALL ON FUNCTION ops.tenant_rls(p_table regclass, p_select text, p_insert 
 REVOKE ALL ON FUNCTION ops.ttl_cleanup(p_now timestamp with time zone) FROM PUBLIC;
 
 --
+-- Name: FUNCTION crm_convert_lead(p_lead_id uuid, p_amount_cents bigint); Type: ACL; Schema: public; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION public.crm_convert_lead(p_lead_id uuid, p_amount_cents bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crm_convert_lead(p_lead_id uuid, p_amount_cents bigint) TO authenticated;
+GRANT ALL ON FUNCTION public.crm_convert_lead(p_lead_id uuid, p_amount_cents bigint) TO service_role;
+
+--
+-- Name: FUNCTION crm_opportunity_set_stage(p_opportunity_id uuid, p_stage text); Type: ACL; Schema: public; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION public.crm_opportunity_set_stage(p_opportunity_id uuid, p_stage text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crm_opportunity_set_stage(p_opportunity_id uuid, p_stage text) TO authenticated;
+GRANT ALL ON FUNCTION public.crm_opportunity_set_stage(p_opportunity_id uuid, p_stage text) TO service_role;
+
+--
 -- Name: FUNCTION dr_replication_status(); Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -22165,6 +23228,30 @@ GRANT ALL ON FUNCTION public.freight_carrier_scorecard(p_tenant uuid) TO service
 REVOKE ALL ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) TO authenticated;
 GRANT ALL ON FUNCTION public.rates_evidence(p_tenant_id uuid, p_equipment text, p_origin_zip3 text, p_destination_zip3 text, p_origin_region text, p_destination_region text, p_pickup date) TO service_role;
+
+--
+-- Name: FUNCTION site_publish(p_path text, p_title text, p_description text, p_content jsonb, p_reason text); Type: ACL; Schema: public; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION public.site_publish(p_path text, p_title text, p_description text, p_content jsonb, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.site_publish(p_path text, p_title text, p_description text, p_content jsonb, p_reason text) TO authenticated;
+GRANT ALL ON FUNCTION public.site_publish(p_path text, p_title text, p_description text, p_content jsonb, p_reason text) TO service_role;
+
+--
+-- Name: FUNCTION site_record_audit(p_path text, p_version integer, p_score integer, p_checks jsonb); Type: ACL; Schema: public; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION public.site_record_audit(p_path text, p_version integer, p_score integer, p_checks jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.site_record_audit(p_path text, p_version integer, p_score integer, p_checks jsonb) TO authenticated;
+GRANT ALL ON FUNCTION public.site_record_audit(p_path text, p_version integer, p_score integer, p_checks jsonb) TO service_role;
+
+--
+-- Name: FUNCTION site_rollback(p_path text, p_version integer, p_reason text); Type: ACL; Schema: public; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION public.site_rollback(p_path text, p_version integer, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.site_rollback(p_path text, p_version integer, p_reason text) TO authenticated;
+GRANT ALL ON FUNCTION public.site_rollback(p_path text, p_version integer, p_reason text) TO service_role;
 
 --
 -- Name: FUNCTION slo_summary(p_since interval, p_function_name text, p_portal text); Type: ACL; Schema: public; Owner: postgres
@@ -22266,11 +23353,39 @@ GRANT SELECT ON TABLE public.cost_ledger TO service_role;
 GRANT SELECT ON TABLE public.cost_ledger TO authenticated;
 
 --
+-- Name: TABLE crm_accounts; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.crm_accounts TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.crm_accounts TO authenticated;
+
+--
+-- Name: TABLE crm_contacts; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.crm_contacts TO service_role;
+GRANT SELECT ON TABLE public.crm_contacts TO authenticated;
+
+--
 -- Name: TABLE crm_leads; Type: ACL; Schema: public; Owner: postgres
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.crm_leads TO service_role;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.crm_leads TO authenticated;
+
+--
+-- Name: TABLE crm_opportunities; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.crm_opportunities TO service_role;
+GRANT SELECT ON TABLE public.crm_opportunities TO authenticated;
+
+--
+-- Name: TABLE crm_tasks; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.crm_tasks TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.crm_tasks TO authenticated;
 
 --
 -- Name: TABLE dlq_entries; Type: ACL; Schema: public; Owner: postgres
@@ -22750,6 +23865,27 @@ GRANT SELECT(purpose) ON TABLE public.service_account_keys TO authenticated;
 
 GRANT SELECT ON TABLE public.service_accounts TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.service_accounts TO service_role;
+
+--
+-- Name: TABLE site_page_versions; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.site_page_versions TO service_role;
+GRANT SELECT ON TABLE public.site_page_versions TO authenticated;
+
+--
+-- Name: TABLE site_pages; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.site_pages TO service_role;
+GRANT SELECT ON TABLE public.site_pages TO authenticated;
+
+--
+-- Name: TABLE site_seo_audits; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.site_seo_audits TO service_role;
+GRANT SELECT ON TABLE public.site_seo_audits TO authenticated;
 
 --
 -- Name: TABLE stops; Type: ACL; Schema: public; Owner: postgres

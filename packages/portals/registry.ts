@@ -27,7 +27,7 @@ export const PORTALS = [
 export type PortalName = (typeof PORTALS)[number]["name"];
 
 /** Functions that serve no portal (the platform's own); everything else is a portal's. */
-export const PLATFORM_FUNCTIONS = ["health", "live-feed", "outbox-relay", "autopilot", "console", "webhooks", "documents"] as const;
+export const PLATFORM_FUNCTIONS = ["health", "live-feed", "outbox-relay", "autopilot", "console", "webhooks", "documents", "site"] as const;
 
 export const portalFn = (name: string): string | undefined => PORTALS.find((p) => p.name === name)?.fn;
 

@@ -3,7 +3,8 @@
  *
  *   functions -> portals -> shared, never back;
  *   a function imports its own folder, shared code, and only its own portal (the console:
- *     the Autonomous portal, whose page it is; platform functions may read the registry);
+ *     the Autonomous portal, whose page it is; the site: the CRM portal, whose forms it serves;
+ *     platform functions may read the registry);
  *   no function imports another function's folder;
  *   a portal imports shared code and its own folder only;
  *   packages/shared imports neither portals nor functions, and names no portal;
@@ -60,6 +61,8 @@ function broken(file: string, target: string): string | null {
     if (toPortal) {
       const own = PORTALS.filter((p) => p.fn === fromFn).map((p) => p.name as string);
       if (fromFn === "console") own.push("autonomous");
+      // The website is the CRM portal's public door: its forms run CRM's website actions.
+      if (fromFn === "site") own.push("crm");
       if (!own.includes(toPortal)) return "a function imports only its own portal";
     }
     return null;

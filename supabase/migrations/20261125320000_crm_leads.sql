@@ -18,6 +18,9 @@ create table public.crm_leads (
   phone        text,
   stage        text not null default 'new' constraint crm_leads_stage_allowed_check check (stage in ('new', 'demo_requested', 'qualified', 'customer', 'lost')),
   utm          jsonb not null default '{}'::jsonb,
+  -- conversion (public.crm_convert_lead, 20261202160100_crm_accounts): the opportunity it became
+  opportunity_id uuid,
+  converted_at timestamptz,
   created_at   timestamptz not null default now(),
   updated_at   timestamptz not null default now(),
   constraint crm_leads_email unique (tenant_id, email_sha256)

@@ -116,6 +116,13 @@ export const CATALOGUE = {
   sanctions_clear_human: { status: 403, title: "Sanctions block needs a human", sqlstate: "SY242" },
   tenant_delete_refused: { status: 409, title: "Tenant cannot be deleted yet", sqlstate: "SY243" },
   tenant_slug_taken: { status: 409, title: "Tenant slug taken", sqlstate: "SY244" },
+  // website (supabase/migrations/*_site_*.sql)
+  site_version_not_found: { status: 404, title: "The page has no such version", sqlstate: "SY280" },
+  site_page_not_found: { status: 404, title: "No such page", sqlstate: "SY281" },
+  // CRM (supabase/migrations/*_crm_*.sql)
+  crm_stage_invalid: { status: 409, title: "The opportunity cannot move to this stage", sqlstate: "SY282" },
+  crm_lead_not_found: { status: 404, title: "No such lead", sqlstate: "SY283" },
+  crm_opportunity_not_found: { status: 404, title: "No such opportunity", sqlstate: "SY284" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

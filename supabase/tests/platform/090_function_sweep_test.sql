@@ -243,6 +243,14 @@ insert into allowlist values
   ('app_private.load_board_post_withdraw(uuid,text)', 'the post''s tenant, load_board.post there'),
   ('app_private.rates_quote_record(uuid,uuid,jsonb,jsonb,timestamp with time zone,text)', 'the request''s own tenant (claim), rates.quote there; the event is built from the quote'),
   ('app_private.shipper_order_book(uuid,jsonb)', 'the quote''s tenant, freight.order.book there, a shipper user its own quotes only'),
+  ('app_private.site_tenant()', 'the website''s tenant id (public: the site serves its pages)'),
+  ('app_private.site_form_take(text)', 'the claim tenant''s own rate limit (rails caller), a fixed bucket and allowance'),
+  ('public.site_publish(text,text,text,jsonb,text)', 'the claim tenant, site.publish there'),
+  ('public.site_rollback(text,integer,text)', 'the claim tenant, site.publish there'),
+  ('public.site_record_audit(text,integer,integer,jsonb)', 'the claim tenant, domain.write there'),
+  ('public.crm_convert_lead(uuid,bigint)', 'the claim tenant''s lead, domain.write there'),
+  ('public.crm_opportunity_set_stage(uuid,text)', 'the claim tenant''s opportunity, domain.write there'),
+  ('app_private.crm_stale_lead_tasks(interval)', 'the claim tenant''s leads, domain.write there'),
   ('tests.act_as(text,uuid,jsonb)', 'pgTAP helpers: test databases only'),
   ('tests.act_as_owner()', 'pgTAP helpers: test databases only');
 -- Directory and Super Admin (issue 17)

@@ -56,7 +56,7 @@ describe("PII stays out of the audit log, the outbox, spans and logs", () => {
                             where trace_id in ${sql(traces)}`;
     expect(audit.map((r) => r.action)).toEqual(expect.arrayContaining(["crm_leads.insert", "crm_leads.update"]));
     const outbox = await sql`select payload::text as p from outbox_events where trace_id in ${sql(traces)}`;
-    expect(outbox.length).toBe(2);
+    expect(outbox.length).toBe(3); // the two website events and crm.lead.created of the new lead
     const spans = await sql`select attributes::text as a, coalesce(status_message, '') as m from spans where trace_id in ${sql(traces)}`;
     const events = await sql`select page, utm::text as u, data::text as d from website_events where trace_id in ${sql(traces)}`;
     expect(events.length).toBe(2);
