@@ -96,6 +96,10 @@ export const CATALOGUE = {
   load_board_post_closed: { status: 409, title: "The post is not open", sqlstate: "SY142" },
   load_board_bid_closed: { status: 409, title: "The bid is not open", sqlstate: "SY143" },
   load_board_not_postable: { status: 409, title: "The load cannot be posted", sqlstate: "SY144" },
+  // EDI portal (supabase/migrations/*_edi_*)
+  edi_partner_unknown: { status: 404, title: "No such EDI trading partner", sqlstate: "SY220" },
+  edi_shipment_unknown: { status: 422, title: "The set names a shipment the partner has no load for", sqlstate: "SY221" },
+  edi_facility_unknown: { status: 422, title: "A 204 stop names an unknown facility", sqlstate: "SY222" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

@@ -235,6 +235,8 @@ export interface OutboundSet {
   setId: string;
   control: number;
   segments: [string, string[]][];
+  /** the load the set is about (recorded with the outbound set) */
+  loadId?: string;
 }
 
 /** Generates one interchange with one functional group (node-x12 pads the ISA and counts SE/GE/IEA). */
