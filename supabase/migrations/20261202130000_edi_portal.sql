@@ -39,7 +39,7 @@ select r, p from (values
   ('n8n', 'edi.receive'), ('n8n', 'edi.read'), ('agents', 'edi.receive'), ('agents', 'edi.read'),
   -- a 204 cancel moves the load (the gateway books and records events already)
   ('n8n', 'freight.load.transition'),
-  ('super_admin', 'edi.read'), ('tenant_admin', 'edi.read'), ('ops_manager', 'edi.read'), ('dispatcher', 'edi.read')
+  ('super_admin', 'edi.receive'), ('super_admin', 'edi.read'), ('tenant_admin', 'edi.read'), ('ops_manager', 'edi.read'), ('dispatcher', 'edi.read')
 ) as m(r, p)
 on conflict do nothing;
 

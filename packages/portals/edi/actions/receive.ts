@@ -74,8 +74,10 @@ export const receive = defineAction(contract.actions.receive, {
     return { writes: [], events: [], result };
   },
   prove: async (sql, r) => {
-    const [row] = await sql`select count(*)::int as n from public.edi_interchanges where id = ${r.interchange_id}`;
-    return { ok: row !== undefined, detail: `interchange ${r.state}, ${r.sets.length} sets` };
+    // the interchange is stored in the state we answered, with one row per set we reported
+    const [row] = await sql`select i.state, (select count(*)::int from public.edi_transactions t where t.interchange_id = i.id) as sets
+                            from public.edi_interchanges i where i.id = ${r.interchange_id}`;
+    return { ok: row?.state === r.state && row.sets === r.sets.length, detail: `interchange ${r.state}, ${r.sets.length} sets` };
   },
 });
 
