@@ -2478,6 +2478,491 @@ ALTER FUNCTION app_private.driver_sync(p_device_id text, p_events jsonb) OWNER T
 COMMENT ON FUNCTION app_private.driver_sync(p_device_id text, p_events jsonb) IS 'A driver phone''s batch in one call (driver.sync): recorded once per client uuid, applied in device order, answered per event.';
 
 --
+-- Name: tms_admin_edi_partners; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.tms_admin_edi_partners (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    party_id uuid NOT NULL,
+    isa_qualifier text NOT NULL,
+    isa_id text NOT NULL,
+    gs_id text NOT NULL,
+    our_isa_qualifier text NOT NULL,
+    our_isa_id text NOT NULL,
+    our_gs_id text NOT NULL,
+    transaction_sets text[] DEFAULT '{}'::text[] NOT NULL,
+    usage text DEFAULT 'test'::text NOT NULL,
+    transport text DEFAULT 'as2'::text NOT NULL,
+    credential_ref text,
+    ack_window_minutes integer DEFAULT 60 NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tms_admin_edi_partners_ack_window_minutes_range_check CHECK (((ack_window_minutes >= 1) AND (ack_window_minutes <= 10080))),
+    CONSTRAINT tms_admin_edi_partners_credential_ref_format_check CHECK ((starts_with(credential_ref, ((tenant_id)::text || '/'::text)) AND ((length(credential_ref) >= 38) AND (length(credential_ref) <= 200)))),
+    CONSTRAINT tms_admin_edi_partners_gs_id_format_check CHECK (((gs_id ~ '^[A-Z0-9._-][A-Z0-9 ._-]*[A-Z0-9._-]$'::text) AND (length(gs_id) <= 15))),
+    CONSTRAINT tms_admin_edi_partners_isa_id_format_check CHECK (((isa_id ~ '^[A-Z0-9._-]([A-Z0-9 ._-]*[A-Z0-9._-])?$'::text) AND (length(isa_id) <= 15))),
+    CONSTRAINT tms_admin_edi_partners_isa_qualifier_format_check CHECK ((isa_qualifier ~ '^[0-9A-Z]{2}$'::text)),
+    CONSTRAINT tms_admin_edi_partners_our_gs_id_format_check CHECK (((our_gs_id ~ '^[A-Z0-9._-][A-Z0-9 ._-]*[A-Z0-9._-]$'::text) AND (length(our_gs_id) <= 15))),
+    CONSTRAINT tms_admin_edi_partners_our_isa_id_format_check CHECK (((our_isa_id ~ '^[A-Z0-9._-]([A-Z0-9 ._-]*[A-Z0-9._-])?$'::text) AND (length(our_isa_id) <= 15))),
+    CONSTRAINT tms_admin_edi_partners_our_isa_qualifier_format_check CHECK ((our_isa_qualifier ~ '^[0-9A-Z]{2}$'::text)),
+    CONSTRAINT tms_admin_edi_partners_transaction_sets_allowed_check CHECK ((transaction_sets <@ ARRAY['204'::text, '990'::text, '214'::text, '210'::text, '997'::text])),
+    CONSTRAINT tms_admin_edi_partners_transport_allowed_check CHECK ((transport = ANY (ARRAY['as2'::text, 'sftp'::text, 'van'::text, 'api'::text]))),
+    CONSTRAINT tms_admin_edi_partners_usage_allowed_check CHECK ((usage = ANY (ARRAY['test'::text, 'production'::text])))
+);
+
+ALTER TABLE public.tms_admin_edi_partners OWNER TO postgres;
+
+--
+-- Name: TABLE tms_admin_edi_partners; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.tms_admin_edi_partners IS 'EDI trading partners: the party, ISA/GS ids and qualifiers (theirs and ours), transaction sets, test or production; credentials by Vault name only.';
+
+--
+-- Name: edi_apply_set(public.tms_admin_edi_partners, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.edi_apply_set(p_partner public.tms_admin_edi_partners, p_set jsonb, OUT result jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  p_locator text;
+  v_state text;
+  v_msg   text;
+  v_detail text;
+  d       jsonb := p_set -> 'data';
+  s       jsonb;
+  e       jsonb;
+  v_load  uuid;
+  v_fac   uuid;
+  v_stops jsonb := '[]';
+  v_book  jsonb;
+  v_tz    text;
+  v_tender uuid;
+  v_n     int := 0;
+begin
+  case p_set ->> 'set_id'
+  when '204' then
+    p_locator := 'shipment';
+    v_load := app_private.edi_booked_load(p_partner.id, d ->> 'shipment_id');
+    if d ->> 'purpose' = 'original' then
+      if v_load is not null then
+        result := jsonb_build_object('state', 'duplicate', 'load_id', v_load);
+        return;
+      end if;
+      for s in select * from jsonb_array_elements(d -> 'stops') loop
+        p_locator := s ->> 'locator';
+        select f.id into v_fac from public.facilities f
+         where f.tenant_id = p_partner.tenant_id and lower(f.name) = lower(s ->> 'facility_name')
+           and coalesce(f.postal_code, '') = left(s ->> 'postal_code', 5)
+         order by f.id limit 1;
+        if v_fac is null then
+          perform app_private.raise_error('edi_facility_unknown',
+            format('stop %s: no facility "%s" at %s', s ->> 'sequence', s ->> 'facility_name', s ->> 'postal_code'));
+        end if;
+        v_stops := v_stops || jsonb_build_object('kind', s ->> 'kind', 'facility_id', v_fac,
+          'window_start_local', s ->> 'window_start_local',
+          'window_end_local', coalesce(s ->> 'window_end_local', ((s ->> 'window_start_local')::timestamp + interval '2 hours')::text),
+          'reference', d ->> 'shipment_id');
+      end loop;
+      p_locator := 'shipment';
+      v_book := app_private.freight_order_book(jsonb_strip_nulls(jsonb_build_object(
+        'shipper_party_id', p_partner.party_id, 'customer_reference', coalesce(d ->> 'customer_reference', d ->> 'shipment_id'),
+        'equipment_type', d ->> 'equipment_type', 'weight_lbs', d -> 'weight_lbs',
+        'sell', jsonb_build_object('linehaul_cents', coalesce(d -> 'linehaul_cents', '0'::jsonb)), 'stops', v_stops)));
+      result := jsonb_build_object('state', 'applied', 'load_id', v_book ->> 'load_id', 'order_id', v_book ->> 'order_id');
+      return;
+    end if;
+    if v_load is null then
+      perform app_private.raise_error('edi_shipment_unknown', format('no booked shipment %s for this partner', d ->> 'shipment_id'));
+    end if;
+    p_locator := 'purpose';
+    if d ->> 'purpose' = 'cancel' then
+      perform app_private.freight_load_transition(v_load, 'cancelled', 'EDI 204 cancel');
+    else
+      -- a change: what the load carries (a cancelled or moving load refuses: illegal_transition)
+      perform app_private.freight_transition_check('load', v_load, (select status from public.loads where id = v_load), 'open')
+        where (select status from public.loads where id = v_load) not in ('draft', 'open', 'tendered', 'covered');
+      update public.loads set equipment_type = coalesce(d ->> 'equipment_type', equipment_type),
+                              weight_lbs = coalesce((d ->> 'weight_lbs')::int, weight_lbs)
+       where id = v_load;
+    end if;
+    result := jsonb_build_object('state', 'applied', 'load_id', v_load);
+  when '214' then
+    p_locator := 'shipment';
+    select l.id into v_load from public.loads l
+     where l.tenant_id = p_partner.tenant_id and l.reference = d ->> 'shipment_id' and l.carrier_party_id = p_partner.party_id;
+    if v_load is null then
+      perform app_private.raise_error('edi_shipment_unknown', format('no load %s covered by this partner', d ->> 'shipment_id'));
+    end if;
+    for e in select * from jsonb_array_elements(d -> 'events') loop
+      p_locator := e ->> 'locator';
+      select f.time_zone into v_tz from public.stops st join public.facilities f on f.id = st.facility_id
+       where st.load_id = v_load and st.sequence = (e ->> 'stop_sequence')::int;
+      perform app_private.freight_load_event_record(v_load, jsonb_strip_nulls(jsonb_build_object(
+        'source_event_id', format('edi:%s:%s:%s:%s:%s%s', p_partner.id, d ->> 'shipment_id', e ->> 'status_code',
+                                  coalesce(e ->> 'stop_sequence', '-'), e ->> 'date', e ->> 'time'),
+        'status_code', e ->> 'status_code', 'stop_sequence', e -> 'stop_sequence',
+        'occurred_at', (to_timestamp((e ->> 'date') || (e ->> 'time'), 'YYYYMMDDHH24MI')::timestamp
+                        at time zone case when e ->> 'time_code' in ('UT', 'GM') or v_tz is null then 'UTC' else v_tz end),
+        'source', 'edi', 'city', e ->> 'city', 'region', e ->> 'region')));
+      v_n := v_n + 1;
+    end loop;
+    result := jsonb_build_object('state', 'applied', 'load_id', v_load, 'events', v_n);
+  when '990' then
+    p_locator := 'shipment';
+    select t.id, t.load_id into v_tender, v_load from public.tenders t join public.loads l on l.id = t.load_id
+     where l.tenant_id = p_partner.tenant_id and l.reference = d ->> 'shipment_id' and t.carrier_party_id = p_partner.party_id
+       and t.status in ('offered', 'countered')
+     order by t.created_at desc limit 1;
+    if v_tender is null then
+      perform app_private.raise_error('edi_shipment_unknown', format('no open tender of %s to this partner', d ->> 'shipment_id'));
+    end if;
+    if d ->> 'action' = 'accept' then
+      perform app_private.freight_tender_accept(v_tender, 'EDI 990');
+    else
+      perform app_private.freight_tender_decline(v_tender, coalesce(d ->> 'reason', 'EDI 990 decline'));
+    end if;
+    result := jsonb_build_object('state', 'applied', 'load_id', v_load);
+  when '997' then
+    -- our outbound sets the partner acknowledged (AK1 group, AK2 sets); a 997 is never acknowledged
+    update public.edi_transactions t
+       set ack_status = case when a ->> 'status' in ('A', 'E') then 'accepted' else 'rejected' end, ack_code = a ->> 'status'
+      from jsonb_array_elements(d -> 'sets') a
+     where t.partner_id = p_partner.id and t.direction = 'out' and t.group_control = d ->> 'group_control'
+       and t.control_number = a ->> 'control' and t.set_id = a ->> 'set_id' and t.ack_status in ('pending', 'overdue');
+    get diagnostics v_n = row_count;
+    result := jsonb_build_object('state', 'applied', 'matched', v_n);
+  else
+    perform app_private.raise_error('bad_request', format('transaction set %s is not applied here', p_set ->> 'set_id'));
+  end case;
+exception when others then
+  -- (plpgsql variables survive the rollback of the block: p_locator is the step that failed)
+  get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text, v_detail = pg_exception_detail;
+  raise exception using errcode = v_state, message = v_msg, detail = coalesce(v_detail, ''), hint = 'edi.locator=' || coalesce(p_locator, '');
+end $$;
+
+ALTER FUNCTION app_private.edi_apply_set(p_partner public.tms_admin_edi_partners, p_set jsonb, OUT result jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION edi_apply_set(p_partner public.tms_admin_edi_partners, p_set jsonb, OUT result jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.edi_apply_set(p_partner public.tms_admin_edi_partners, p_set jsonb, OUT result jsonb) IS 'Applies one inbound X12 set through the freight functions (204 book/change/cancel, 214 events, 990 accept/decline, 997 match); internal to edi_receive.';
+
+--
+-- Name: edi_booked_load(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.edi_booked_load(p_partner uuid, p_shipment text) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select t.load_id from public.edi_transactions t
+  where t.partner_id = p_partner and t.shipment_id = p_shipment and t.direction = 'in' and t.set_id = '204'
+    and t.purpose = '00' and t.state = 'applied'
+$$;
+
+ALTER FUNCTION app_private.edi_booked_load(p_partner uuid, p_shipment text) OWNER TO postgres;
+
+--
+-- Name: edi_control_next(uuid, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.edi_control_next(p_partner uuid, p_sets integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := (select tenant_id from public.tms_admin_edi_partners where id = p_partner);
+  v_isa    bigint;
+  v_gs     bigint;
+  v_st     bigint;
+begin
+  if v_tenant is null or v_tenant <> app_private.claim_tenant() then
+    perform app_private.raise_error('edi_partner_unknown', format('no trading partner %s', p_partner));
+  end if;
+  perform app_private.require_permission(v_tenant, 'edi.receive');
+  if p_sets is null or p_sets not between 1 and 1000 then
+    perform app_private.raise_error('bad_request', 'an interchange carries 1..1000 sets');
+  end if;
+  insert into public.edi_control_counters (tenant_id, partner_id, kind)
+  select v_tenant, p_partner, k from unnest(array['isa', 'gs', 'st']) k
+  on conflict do nothing;
+  update public.edi_control_counters set last_value = last_value + 1 where partner_id = p_partner and kind = 'isa' returning last_value into v_isa;
+  update public.edi_control_counters set last_value = last_value + 1 where partner_id = p_partner and kind = 'gs' returning last_value into v_gs;
+  update public.edi_control_counters set last_value = last_value + p_sets where partner_id = p_partner and kind = 'st' returning last_value into v_st;
+  return jsonb_build_object('isa', v_isa, 'gs', v_gs,
+    'st', (select jsonb_agg(n order by n) from generate_series(v_st - p_sets + 1, v_st) n));
+end $$;
+
+ALTER FUNCTION app_private.edi_control_next(p_partner uuid, p_sets integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION edi_control_next(p_partner uuid, p_sets integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.edi_control_next(p_partner uuid, p_sets integer) IS 'Next ISA13 / GS06 / ST02s for an outbound interchange to the partner (gap-free, never reused; edi.receive in the claim tenant).';
+
+--
+-- Name: edi_interchanges; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.edi_interchanges (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    partner_id uuid,
+    direction text NOT NULL,
+    sender_qualifier text,
+    sender_id text,
+    receiver_qualifier text,
+    receiver_id text,
+    control_number text,
+    functional_id text,
+    raw text NOT NULL,
+    sha256 text NOT NULL,
+    state text DEFAULT 'received'::text NOT NULL,
+    duplicate_of uuid,
+    related_id uuid,
+    errors jsonb DEFAULT '{}'::jsonb NOT NULL,
+    trace_id text,
+    picked_up_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT edi_interchanges_control_number_format_check CHECK ((control_number ~ '^\d{9}$'::text)),
+    CONSTRAINT edi_interchanges_direction_allowed_check CHECK ((direction = ANY (ARRAY['in'::text, 'out'::text]))),
+    CONSTRAINT edi_interchanges_raw_length_check CHECK (((length(raw) >= 1) AND (length(raw) <= 2000000))),
+    CONSTRAINT edi_interchanges_sha256_format_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT edi_interchanges_state_allowed_check CHECK ((state = ANY (ARRAY['received'::text, 'applied'::text, 'partially_applied'::text, 'duplicate'::text, 'rejected'::text, 'queued'::text, 'picked_up'::text])))
+);
+
+ALTER TABLE public.edi_interchanges OWNER TO postgres;
+
+--
+-- Name: TABLE edi_interchanges; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.edi_interchanges IS 'EDI interchanges in and out, raw with sha256; inbound state received/applied/partially_applied/duplicate/rejected, outbound queued/picked_up (the mailbox).';
+
+--
+-- Name: edi_mailbox_take(uuid, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.edi_mailbox_take(p_partner uuid, p_limit integer DEFAULT 20) RETURNS SETOF public.edi_interchanges
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := (select tenant_id from public.tms_admin_edi_partners where id = p_partner);
+begin
+  if v_tenant is null or v_tenant <> app_private.claim_tenant() then
+    perform app_private.raise_error('edi_partner_unknown', format('no trading partner %s', p_partner));
+  end if;
+  perform app_private.require_permission(v_tenant, 'edi.receive');
+  return query
+    update public.edi_interchanges i set state = 'picked_up', picked_up_at = now()
+     where i.id in (select x.id from public.edi_interchanges x where x.partner_id = p_partner and x.direction = 'out' and x.state = 'queued'
+                    order by x.created_at, x.control_number limit least(greatest(coalesce(p_limit, 20), 1), 100) for update skip locked)
+    returning i.*;
+end $$;
+
+ALTER FUNCTION app_private.edi_mailbox_take(p_partner uuid, p_limit integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION edi_mailbox_take(p_partner uuid, p_limit integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.edi_mailbox_take(p_partner uuid, p_limit integer) IS 'The partner''s mailbox: its queued outbound interchanges, marked picked up (edi.receive in the claim tenant).';
+
+--
+-- Name: edi_outbound_record(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.edi_outbound_record(p_partner uuid, p jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_partner public.tms_admin_edi_partners;
+  v_id      uuid;
+begin
+  select * into v_partner from public.tms_admin_edi_partners where id = p_partner;
+  if v_partner.id is null or v_partner.tenant_id <> app_private.claim_tenant() then
+    perform app_private.raise_error('edi_partner_unknown', format('no trading partner %s', p_partner));
+  end if;
+  perform app_private.require_permission(v_partner.tenant_id, 'edi.receive');
+  insert into public.edi_interchanges (tenant_id, partner_id, direction, sender_qualifier, sender_id, receiver_qualifier, receiver_id,
+                                       control_number, functional_id, raw, sha256, state, related_id, trace_id)
+  values (v_partner.tenant_id, p_partner, 'out', v_partner.our_isa_qualifier, v_partner.our_isa_id, v_partner.isa_qualifier,
+          v_partner.isa_id, lpad(p ->> 'control', 9, '0'), p ->> 'functional_id', p ->> 'raw', p ->> 'sha256', 'queued',
+          (p ->> 'related_id')::uuid, (app_private.request_context()).trace_id)
+  returning id into v_id;
+  insert into public.edi_transactions (tenant_id, interchange_id, partner_id, direction, functional_id, group_control, set_id,
+                                       control_number, state, load_id, ack_status, due_at)
+  select v_partner.tenant_id, v_id, p_partner, 'out', p ->> 'functional_id', p ->> 'group_control', s ->> 'set_id',
+         lpad(s ->> 'control', 4, '0'), 'queued', (s ->> 'load_id')::uuid,
+         case when s ->> 'set_id' <> '997' then 'pending' end,
+         case when s ->> 'set_id' <> '997' then now() + make_interval(mins => v_partner.ack_window_minutes) end
+  from jsonb_array_elements(p -> 'sets') s;
+  if (p ->> 'related_id') is not null and p ->> 'functional_id' = 'FA' then
+    update public.edi_interchanges set related_id = v_id where id = (p ->> 'related_id')::uuid and direction = 'in';
+  end if;
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (v_partner.tenant_id, 'edi_interchange', v_id::text, 'edi.interchange.queued',
+          jsonb_build_object('interchange_id', v_id, 'partner_id', p_partner, 'functional_id', p ->> 'functional_id',
+                             'sets', jsonb_array_length(p -> 'sets')));
+  return v_id;
+end $$;
+
+ALTER FUNCTION app_private.edi_outbound_record(p_partner uuid, p jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION edi_outbound_record(p_partner uuid, p jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.edi_outbound_record(p_partner uuid, p jsonb) IS 'Records an outbound X12 interchange in the partner''s mailbox (997 expected unless it is one) and publishes edi.interchange.queued.';
+
+--
+-- Name: edi_receive(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.edi_receive(p jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_tenant  uuid := app_private.claim_tenant();
+  h         jsonb := p -> 'header';
+  v_partner public.tms_admin_edi_partners;
+  v_id      uuid;
+  v_dup     uuid;
+  g         jsonb;
+  s         jsonb;
+  v_outs    jsonb := '[]';
+  v_gouts   jsonb;
+  v_out     jsonb;
+  v_loc     text;
+  v_state   text;
+  v_msg     text;
+  v_code    text;
+  v_sets    text[] := '{}';
+  v_window  int;
+begin
+  perform app_private.require_permission(v_tenant, 'edi.receive');
+  select * into v_partner from public.tms_admin_edi_partners e
+   where e.tenant_id = v_tenant and e.isa_qualifier = h ->> 'sender_qualifier' and e.isa_id = h ->> 'sender_id' and e.active;
+  insert into public.edi_interchanges (tenant_id, partner_id, direction, sender_qualifier, sender_id, receiver_qualifier, receiver_id,
+                                       control_number, functional_id, raw, sha256, trace_id)
+  values (v_tenant, v_partner.id, 'in', h ->> 'sender_qualifier', h ->> 'sender_id', h ->> 'receiver_qualifier', h ->> 'receiver_id',
+          h ->> 'control', p #>> '{groups,0,functional_id}', p ->> 'raw', p ->> 'sha256', (app_private.request_context()).trace_id)
+  returning id into v_id;
+
+  if v_partner.id is null then
+    update public.edi_interchanges set state = 'rejected',
+      errors = jsonb_build_object('reason', format('no active trading partner %s/%s', h ->> 'sender_qualifier', h ->> 'sender_id'))
+     where id = v_id;
+    return jsonb_build_object('interchange_id', v_id, 'partner_id', null, 'state', 'rejected', 'reason', 'edi_partner_unknown');
+  end if;
+  if p -> 'rejection' is not null and jsonb_typeof(p -> 'rejection') = 'object' then
+    update public.edi_interchanges set state = 'rejected', errors = jsonb_build_object('envelope', p -> 'rejection') where id = v_id;
+    return jsonb_build_object('interchange_id', v_id, 'partner_id', v_partner.id, 'state', 'rejected', 'reason', 'envelope');
+  end if;
+  if h ->> 'receiver_qualifier' <> v_partner.our_isa_qualifier or h ->> 'receiver_id' <> v_partner.our_isa_id then
+    update public.edi_interchanges set state = 'rejected',
+      errors = jsonb_build_object('envelope', jsonb_build_object('code', '009', 'note', format('ISA08 %s is not our id for this partner', h ->> 'receiver_id')))
+     where id = v_id;
+    return jsonb_build_object('interchange_id', v_id, 'partner_id', v_partner.id, 'state', 'rejected', 'reason', 'envelope');
+  end if;
+
+  -- duplicates: the same bytes, or ISA13 again from this sender to us within the window
+  v_window := (public.flag_value('edi.duplicateWindowDays', v_tenant))::text::int;
+  select i.id into v_dup from public.edi_interchanges i
+   where i.tenant_id = v_tenant and i.partner_id = v_partner.id and i.direction = 'in' and i.id <> v_id
+     and i.state in ('applied', 'partially_applied')
+     and (i.sha256 = p ->> 'sha256'
+          or (i.control_number = h ->> 'control' and i.receiver_id = h ->> 'receiver_id' and i.created_at > now() - make_interval(days => v_window)))
+   order by i.created_at limit 1;
+  if v_dup is not null then
+    update public.edi_interchanges set state = 'duplicate', duplicate_of = v_dup,
+      errors = jsonb_build_object('reason', 'the same interchange (bytes or ISA13) was applied already')
+     where id = v_id;
+    return jsonb_build_object('interchange_id', v_id, 'partner_id', v_partner.id, 'state', 'duplicate', 'duplicate_of', v_dup,
+                              'ack_interchange_id', (select related_id from public.edi_interchanges where id = v_dup));
+  end if;
+
+  for g in select * from jsonb_array_elements(p -> 'groups') loop
+    v_gouts := '[]';
+    for s in select * from jsonb_array_elements(g -> 'sets') loop
+      v_loc := null;
+      if jsonb_array_length(g -> 'codes') > 0 or s ->> 'syntax_code' is not null then
+        v_out := jsonb_build_object('state', 'rejected', 'code', 'syntax', 'message', coalesce(s ->> 'note', g #>> '{notes,0}'));
+      elsif not (s ->> 'set_id' = any(v_partner.transaction_sets)) and s ->> 'set_id' <> '997' then
+        v_out := jsonb_build_object('state', 'rejected', 'code', 'not_configured',
+                                    'message', format('partner is not configured to send %s', s ->> 'set_id'));
+      else
+        begin
+          v_out := app_private.edi_apply_set(v_partner, s);
+        exception when others then
+          get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text, v_loc = pg_exception_hint;
+          v_loc := nullif(substring(v_loc from '^edi\.locator=(.*)$'), '');
+          v_code := app_private.edi_refusal_code(v_state);
+          if v_code is null then
+            raise;
+          end if;
+          v_out := jsonb_build_object('state', 'rejected', 'code', v_code, 'message', v_msg, 'locator', v_loc);
+        end;
+      end if;
+      insert into public.edi_transactions (tenant_id, interchange_id, partner_id, direction, functional_id, group_control, set_id,
+                                           control_number, state, shipment_id, purpose, load_id, order_id, errors)
+      values (v_tenant, v_id, v_partner.id, 'in', g ->> 'functional_id', g ->> 'control', s ->> 'set_id', s ->> 'control',
+              v_out ->> 'state', s #>> '{data,shipment_id}',
+              case s #>> '{data,purpose}' when 'original' then '00' when 'cancel' then '01' when 'change' then '04' end,
+              (v_out ->> 'load_id')::uuid, (v_out ->> 'order_id')::uuid,
+              coalesce(s -> 'errors', '[]') || case when v_out ->> 'state' = 'rejected'
+                then jsonb_build_array(jsonb_strip_nulls(jsonb_build_object('code', v_out ->> 'code', 'message', v_out ->> 'message', 'locator', v_out ->> 'locator')))
+                else '[]' end);
+      v_sets := v_sets || (v_out ->> 'state');
+      v_gouts := v_gouts || v_out;
+    end loop;
+    v_outs := v_outs || jsonb_build_array(v_gouts);
+  end loop;
+
+  v_state := case when v_sets <@ array['duplicate'] and cardinality(v_sets) > 0 then 'duplicate'
+                  when v_sets <@ array['rejected'] then 'rejected'
+                  when 'rejected' = any(v_sets) then 'partially_applied'
+                  else 'applied' end;
+  update public.edi_interchanges set state = v_state where id = v_id;
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (v_tenant, 'edi_interchange', v_id::text, 'edi.interchange.received',
+          jsonb_build_object('interchange_id', v_id, 'partner_id', v_partner.id, 'state', v_state, 'sets', cardinality(v_sets)));
+  return jsonb_build_object('interchange_id', v_id, 'partner_id', v_partner.id, 'state', v_state, 'outcomes', v_outs);
+end $_$;
+
+ALTER FUNCTION app_private.edi_receive(p jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION edi_receive(p jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.edi_receive(p jsonb) IS 'Stores an inbound X12 interchange raw (sha256), detects duplicates, applies each set in its own subtransaction (edi.receive, the claim tenant).';
+
+--
+-- Name: edi_refusal_code(text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.edi_refusal_code(p_state text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce((select e.code from public.rail_errors e where e.sqlstate = p_state and (p_state like 'SY1%' or p_state like 'SY2%')),
+                  case when p_state like '22%' or p_state like '23%' then 'bad_request' end)
+$$;
+
+ALTER FUNCTION app_private.edi_refusal_code(p_state text) OWNER TO postgres;
+
+--
 -- Name: emergency_stop_now(); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -11921,6 +12406,65 @@ ALTER TABLE public.drivers OWNER TO postgres;
 COMMENT ON TABLE public.drivers IS 'Drivers of a carrier, with the expiry of their CDL and medical card (dispatch refuses expired documents).';
 
 --
+-- Name: edi_control_counters; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.edi_control_counters (
+    tenant_id uuid NOT NULL,
+    partner_id uuid NOT NULL,
+    kind text NOT NULL,
+    last_value bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT edi_control_counters_kind_allowed_check CHECK ((kind = ANY (ARRAY['isa'::text, 'gs'::text, 'st'::text]))),
+    CONSTRAINT edi_control_counters_last_value_range_check CHECK (((last_value >= 0) AND (last_value <= 999999999)))
+);
+
+ALTER TABLE public.edi_control_counters OWNER TO postgres;
+
+--
+-- Name: TABLE edi_control_counters; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.edi_control_counters IS 'Per-partner outbound control numbers (ISA13, GS06, ST02): taken in the writing transaction, so gap-free and never reused.';
+
+--
+-- Name: edi_transactions; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.edi_transactions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    interchange_id uuid NOT NULL,
+    partner_id uuid,
+    direction text NOT NULL,
+    functional_id text NOT NULL,
+    group_control text NOT NULL,
+    set_id text NOT NULL,
+    control_number text NOT NULL,
+    state text NOT NULL,
+    shipment_id text,
+    purpose text,
+    load_id uuid,
+    order_id uuid,
+    ack_code text,
+    errors jsonb DEFAULT '[]'::jsonb NOT NULL,
+    ack_status text,
+    due_at timestamp with time zone,
+    resent_as uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT edi_transactions_ack_status_allowed_check CHECK ((ack_status = ANY (ARRAY['pending'::text, 'accepted'::text, 'rejected'::text, 'overdue'::text, 'resent'::text]))),
+    CONSTRAINT edi_transactions_direction_allowed_check CHECK ((direction = ANY (ARRAY['in'::text, 'out'::text]))),
+    CONSTRAINT edi_transactions_state_allowed_check CHECK ((state = ANY (ARRAY['applied'::text, 'duplicate'::text, 'rejected'::text, 'queued'::text])))
+);
+
+ALTER TABLE public.edi_transactions OWNER TO postgres;
+
+--
+-- Name: TABLE edi_transactions; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.edi_transactions IS 'EDI transaction sets (in and out): control numbers, state, errors by segment/element, the load; outbound ones their 997 expectation.';
+
+--
 -- Name: equipment; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -13683,49 +14227,6 @@ ALTER TABLE public.tenants OWNER TO postgres;
 COMMENT ON TABLE public.tenants IS 'Tenants (brokers, shippers, carriers, ...): every tenant row of every table names one.';
 
 --
--- Name: tms_admin_edi_partners; Type: TABLE; Schema: public; Owner: postgres
---
-
-CREATE TABLE public.tms_admin_edi_partners (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    tenant_id uuid NOT NULL,
-    party_id uuid NOT NULL,
-    isa_qualifier text NOT NULL,
-    isa_id text NOT NULL,
-    gs_id text NOT NULL,
-    our_isa_qualifier text NOT NULL,
-    our_isa_id text NOT NULL,
-    our_gs_id text NOT NULL,
-    transaction_sets text[] DEFAULT '{}'::text[] NOT NULL,
-    usage text DEFAULT 'test'::text NOT NULL,
-    transport text DEFAULT 'as2'::text NOT NULL,
-    credential_ref text,
-    ack_window_minutes integer DEFAULT 60 NOT NULL,
-    active boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT tms_admin_edi_partners_ack_window_minutes_range_check CHECK (((ack_window_minutes >= 1) AND (ack_window_minutes <= 10080))),
-    CONSTRAINT tms_admin_edi_partners_credential_ref_format_check CHECK ((starts_with(credential_ref, ((tenant_id)::text || '/'::text)) AND ((length(credential_ref) >= 38) AND (length(credential_ref) <= 200)))),
-    CONSTRAINT tms_admin_edi_partners_gs_id_format_check CHECK (((gs_id ~ '^[A-Z0-9._-][A-Z0-9 ._-]*[A-Z0-9._-]$'::text) AND (length(gs_id) <= 15))),
-    CONSTRAINT tms_admin_edi_partners_isa_id_format_check CHECK (((isa_id ~ '^[A-Z0-9._-]([A-Z0-9 ._-]*[A-Z0-9._-])?$'::text) AND (length(isa_id) <= 15))),
-    CONSTRAINT tms_admin_edi_partners_isa_qualifier_format_check CHECK ((isa_qualifier ~ '^[0-9A-Z]{2}$'::text)),
-    CONSTRAINT tms_admin_edi_partners_our_gs_id_format_check CHECK (((our_gs_id ~ '^[A-Z0-9._-][A-Z0-9 ._-]*[A-Z0-9._-]$'::text) AND (length(our_gs_id) <= 15))),
-    CONSTRAINT tms_admin_edi_partners_our_isa_id_format_check CHECK (((our_isa_id ~ '^[A-Z0-9._-]([A-Z0-9 ._-]*[A-Z0-9._-])?$'::text) AND (length(our_isa_id) <= 15))),
-    CONSTRAINT tms_admin_edi_partners_our_isa_qualifier_format_check CHECK ((our_isa_qualifier ~ '^[0-9A-Z]{2}$'::text)),
-    CONSTRAINT tms_admin_edi_partners_transaction_sets_allowed_check CHECK ((transaction_sets <@ ARRAY['204'::text, '990'::text, '214'::text, '210'::text, '997'::text])),
-    CONSTRAINT tms_admin_edi_partners_transport_allowed_check CHECK ((transport = ANY (ARRAY['as2'::text, 'sftp'::text, 'van'::text, 'api'::text]))),
-    CONSTRAINT tms_admin_edi_partners_usage_allowed_check CHECK ((usage = ANY (ARRAY['test'::text, 'production'::text])))
-);
-
-ALTER TABLE public.tms_admin_edi_partners OWNER TO postgres;
-
---
--- Name: TABLE tms_admin_edi_partners; Type: COMMENT; Schema: public; Owner: postgres
---
-
-COMMENT ON TABLE public.tms_admin_edi_partners IS 'EDI trading partners: the party, ISA/GS ids and qualifiers (theirs and ours), transaction sets, test or production; credentials by Vault name only.';
-
---
 -- Name: tms_admin_equipment_types; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -14365,6 +14866,27 @@ ALTER TABLE ONLY public.drivers
 
 ALTER TABLE ONLY public.drivers
     ADD CONSTRAINT drivers_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: edi_control_counters edi_control_counters_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_control_counters
+    ADD CONSTRAINT edi_control_counters_pkey PRIMARY KEY (partner_id, kind);
+
+--
+-- Name: edi_interchanges edi_interchanges_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_interchanges
+    ADD CONSTRAINT edi_interchanges_pkey PRIMARY KEY (id);
+
+--
+-- Name: edi_transactions edi_transactions_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_transactions
+    ADD CONSTRAINT edi_transactions_pkey PRIMARY KEY (id);
 
 --
 -- Name: equipment equipment_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -15612,6 +16134,90 @@ CREATE INDEX driver_sync_events_load_idx ON public.driver_sync_events USING btre
 --
 
 CREATE INDEX drivers_carrier_idx ON public.drivers USING btree (carrier_party_id);
+
+--
+-- Name: edi_control_counters_tenant_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_control_counters_tenant_idx ON public.edi_control_counters USING btree (tenant_id);
+
+--
+-- Name: edi_interchanges_control_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_interchanges_control_idx ON public.edi_interchanges USING btree (tenant_id, partner_id, control_number) WHERE (direction = 'in'::text);
+
+--
+-- Name: edi_interchanges_duplicate_of_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_interchanges_duplicate_of_idx ON public.edi_interchanges USING btree (duplicate_of);
+
+--
+-- Name: edi_interchanges_out_control_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX edi_interchanges_out_control_unique ON public.edi_interchanges USING btree (partner_id, control_number) WHERE (direction = 'out'::text);
+
+--
+-- Name: edi_interchanges_related_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_interchanges_related_idx ON public.edi_interchanges USING btree (related_id);
+
+--
+-- Name: edi_interchanges_sha_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_interchanges_sha_idx ON public.edi_interchanges USING btree (tenant_id, sha256) WHERE (direction = 'in'::text);
+
+--
+-- Name: edi_interchanges_tenant_partner_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_interchanges_tenant_partner_idx ON public.edi_interchanges USING btree (tenant_id, partner_id, direction, created_at DESC);
+
+--
+-- Name: edi_transactions_ack_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_transactions_ack_idx ON public.edi_transactions USING btree (tenant_id, due_at) WHERE (ack_status = 'pending'::text);
+
+--
+-- Name: edi_transactions_interchange_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_transactions_interchange_idx ON public.edi_transactions USING btree (interchange_id);
+
+--
+-- Name: edi_transactions_load_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_transactions_load_idx ON public.edi_transactions USING btree (load_id);
+
+--
+-- Name: edi_transactions_out_match_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_transactions_out_match_idx ON public.edi_transactions USING btree (partner_id, group_control, control_number) WHERE (direction = 'out'::text);
+
+--
+-- Name: edi_transactions_partner_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_transactions_partner_idx ON public.edi_transactions USING btree (partner_id);
+
+--
+-- Name: edi_transactions_resent_as_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX edi_transactions_resent_as_idx ON public.edi_transactions USING btree (resent_as);
+
+--
+-- Name: edi_transactions_shipment_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX edi_transactions_shipment_unique ON public.edi_transactions USING btree (partner_id, shipment_id) WHERE ((direction = 'in'::text) AND (set_id = '204'::text) AND (purpose = '00'::text) AND (state = 'applied'::text));
 
 --
 -- Name: equipment_carrier_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -17042,6 +17648,24 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.drivers FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
+-- Name: edi_control_counters rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.edi_control_counters FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: edi_interchanges rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.edi_interchanges FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: edi_transactions rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.edi_transactions FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: equipment rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -17929,6 +18553,83 @@ ALTER TABLE ONLY public.drivers
 
 ALTER TABLE ONLY public.drivers
     ADD CONSTRAINT drivers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: edi_control_counters edi_control_counters_partner_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_control_counters
+    ADD CONSTRAINT edi_control_counters_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES public.tms_admin_edi_partners(id) ON DELETE CASCADE;
+
+--
+-- Name: edi_control_counters edi_control_counters_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_control_counters
+    ADD CONSTRAINT edi_control_counters_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: edi_interchanges edi_interchanges_duplicate_of_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_interchanges
+    ADD CONSTRAINT edi_interchanges_duplicate_of_fkey FOREIGN KEY (duplicate_of) REFERENCES public.edi_interchanges(id);
+
+--
+-- Name: edi_interchanges edi_interchanges_partner_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_interchanges
+    ADD CONSTRAINT edi_interchanges_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES public.tms_admin_edi_partners(id) ON DELETE RESTRICT;
+
+--
+-- Name: edi_interchanges edi_interchanges_related_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_interchanges
+    ADD CONSTRAINT edi_interchanges_related_id_fkey FOREIGN KEY (related_id) REFERENCES public.edi_interchanges(id);
+
+--
+-- Name: edi_interchanges edi_interchanges_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_interchanges
+    ADD CONSTRAINT edi_interchanges_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: edi_transactions edi_transactions_interchange_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_transactions
+    ADD CONSTRAINT edi_transactions_interchange_id_fkey FOREIGN KEY (interchange_id) REFERENCES public.edi_interchanges(id) ON DELETE CASCADE;
+
+--
+-- Name: edi_transactions edi_transactions_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_transactions
+    ADD CONSTRAINT edi_transactions_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id);
+
+--
+-- Name: edi_transactions edi_transactions_partner_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_transactions
+    ADD CONSTRAINT edi_transactions_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES public.tms_admin_edi_partners(id) ON DELETE RESTRICT;
+
+--
+-- Name: edi_transactions edi_transactions_resent_as_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_transactions
+    ADD CONSTRAINT edi_transactions_resent_as_fkey FOREIGN KEY (resent_as) REFERENCES public.edi_transactions(id);
+
+--
+-- Name: edi_transactions edi_transactions_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.edi_transactions
+    ADD CONSTRAINT edi_transactions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: equipment equipment_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -19022,6 +19723,24 @@ ALTER TABLE public.driver_sync_events ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.drivers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: edi_control_counters; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.edi_control_counters ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: edi_interchanges; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.edi_interchanges ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: edi_transactions; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.edi_transactions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: equipment; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -20460,6 +21179,24 @@ CREATE POLICY tenant_select ON public.driver_sync_events FOR SELECT TO authentic
 CREATE POLICY tenant_select ON public.drivers FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: edi_control_counters tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.edi_control_counters FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('edi.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: edi_interchanges tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.edi_interchanges FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('edi.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: edi_transactions tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.edi_transactions FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('edi.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: equipment tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -21568,6 +22305,66 @@ REVOKE ALL ON FUNCTION app_private.driver_status_code(p_kind text, p_stop_kind t
 
 REVOKE ALL ON FUNCTION app_private.driver_sync(p_device_id text, p_events jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.driver_sync(p_device_id text, p_events jsonb) TO authenticated;
+
+--
+-- Name: TABLE tms_admin_edi_partners; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tms_admin_edi_partners TO service_role;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tms_admin_edi_partners TO authenticated;
+
+--
+-- Name: FUNCTION edi_apply_set(p_partner public.tms_admin_edi_partners, p_set jsonb, OUT result jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.edi_apply_set(p_partner public.tms_admin_edi_partners, p_set jsonb, OUT result jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION edi_booked_load(p_partner uuid, p_shipment text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.edi_booked_load(p_partner uuid, p_shipment text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION edi_control_next(p_partner uuid, p_sets integer); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.edi_control_next(p_partner uuid, p_sets integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.edi_control_next(p_partner uuid, p_sets integer) TO authenticated;
+
+--
+-- Name: TABLE edi_interchanges; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.edi_interchanges TO service_role;
+GRANT SELECT ON TABLE public.edi_interchanges TO authenticated;
+
+--
+-- Name: FUNCTION edi_mailbox_take(p_partner uuid, p_limit integer); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.edi_mailbox_take(p_partner uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.edi_mailbox_take(p_partner uuid, p_limit integer) TO authenticated;
+
+--
+-- Name: FUNCTION edi_outbound_record(p_partner uuid, p jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.edi_outbound_record(p_partner uuid, p jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.edi_outbound_record(p_partner uuid, p jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION edi_receive(p jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.edi_receive(p jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.edi_receive(p jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION edi_refusal_code(p_state text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.edi_refusal_code(p_state text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION emergency_stop_now(); Type: ACL; Schema: app_private; Owner: postgres
@@ -23437,6 +24234,20 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.drivers TO service_role;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.drivers TO authenticated;
 
 --
+-- Name: TABLE edi_control_counters; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.edi_control_counters TO service_role;
+GRANT SELECT ON TABLE public.edi_control_counters TO authenticated;
+
+--
+-- Name: TABLE edi_transactions; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.edi_transactions TO service_role;
+GRANT SELECT ON TABLE public.edi_transactions TO authenticated;
+
+--
 -- Name: TABLE equipment; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -23921,13 +24732,6 @@ GRANT SELECT ON TABLE public.tenant_lifecycle TO authenticated;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tenants TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tenants TO service_role;
-
---
--- Name: TABLE tms_admin_edi_partners; Type: ACL; Schema: public; Owner: postgres
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tms_admin_edi_partners TO service_role;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tms_admin_edi_partners TO authenticated;
 
 --
 -- Name: TABLE tms_admin_equipment_types; Type: ACL; Schema: public; Owner: postgres

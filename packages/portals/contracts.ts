@@ -11,6 +11,7 @@ export interface Contracts extends Record<PortalName, unknown> {
   shipper: typeof import("./shipper/contract.ts").contract;
   broker: typeof import("./broker/contract.ts").contract;
   tms_admin: typeof import("./tms_admin/contract.ts").contract;
+  edi: typeof import("./edi/contract.ts").contract;
   carrier: typeof import("./carrier/contract.ts").contract;
   load_board: typeof import("./load_board/contract.ts").contract;
   owner_operator: typeof import("./owner_operator/contract.ts").contract;

@@ -22,6 +22,7 @@ export const PORTALS = [
   { name: "directory", fn: "directory" },
   { name: "super_admin", fn: "super_admin" },
   { name: "driver", fn: "driver" },
+  { name: "edi", fn: "edi" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];

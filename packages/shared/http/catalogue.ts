@@ -123,6 +123,10 @@ export const CATALOGUE = {
   crm_stage_invalid: { status: 409, title: "The opportunity cannot move to this stage", sqlstate: "SY282" },
   crm_lead_not_found: { status: 404, title: "No such lead", sqlstate: "SY283" },
   crm_opportunity_not_found: { status: 404, title: "No such opportunity", sqlstate: "SY284" },
+  // EDI portal (supabase/migrations/*_edi_*)
+  edi_partner_unknown: { status: 404, title: "No such EDI trading partner", sqlstate: "SY220" },
+  edi_shipment_unknown: { status: 422, title: "The set names a shipment the partner has no load for", sqlstate: "SY221" },
+  edi_facility_unknown: { status: 422, title: "A 204 stop names an unknown facility", sqlstate: "SY222" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

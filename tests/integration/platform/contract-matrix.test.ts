@@ -170,6 +170,10 @@ Object.assign(FIXTURES, {
   },
   "tms_admin/sla_set": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ key: "broker.checkCallMinutes", value: 240, reason: "contract matrix" }) },
   "tms_admin/settings": { as: "ops", succeeds: true, input: () => ({}) },
+  // an interchange from a sender that is no partner of the tenant: stored, answered rejected (200)
+  "edi/receive": { as: "n8n", succeeds: true, input: () => ({ interchange: `ISA*00**00**ZZ*MATRIX${hex(3).toUpperCase()}*ZZ*NOBODY*261202*0930*U*00401*1*0*T*>~GS*SM*A*B*20261202*0930*1*X*004010~ST*204*0001~B2A*00~SE*3*0001~GE*1*1~IEA*1*1~` }) },
+  "edi/mailbox": { as: "n8n", succeeds: false, why: "needs a trading partner", input: () => ({ partner_id: randomUUID() }) },
+  "edi/interchanges": { as: "ops", succeeds: true, input: () => ({}) },
 } satisfies Record<string, Fixture>);
 
 // The demo carrier Prairie Haulers' user (supabase/seeds/20_freight.sql): its own reads; writes on demo tenders would change other files' fixtures.

@@ -202,6 +202,9 @@ const SEEDS: Record<string, () => unknown> = {
   "super_admin.tenant_suspend": () => ({ tenant_id: randomUUID(), suspend: true, reason: "fuzz suspension" }),
   "super_admin.tenant_export": () => ({ tenant_id: randomUUID() }),
   "super_admin.tenant_delete": () => ({ tenant_id: randomUUID() }),
+  "edi.receive": () => ({ interchange: "ISA*00**00**ZZ*FUZZ*ZZ*NOBODY*261202*0930*U*00401*1*0*T*>~GS*SM*A*B*20261202*0930*1*X*004010~ST*204*0001~B2A*00~SE*3*0001~GE*1*1~IEA*1*1~" }),
+  "edi.mailbox": () => ({ partner_id: "00000000-0000-4000-8000-00000000ed10", limit: 5 }),
+  "edi.interchanges": () => ({ state: "rejected", limit: 10 }),
 };
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
