@@ -17,6 +17,8 @@ export const PORTALS = [
   { name: "tms_admin", fn: "tms_admin" },
   { name: "carrier", fn: "carrier" },
   { name: "load_board", fn: "load_board" },
+  { name: "financials", fn: "financials" },
+  { name: "factoring", fn: "factoring" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];

@@ -96,6 +96,14 @@ export const CATALOGUE = {
   load_board_post_closed: { status: 409, title: "The post is not open", sqlstate: "SY142" },
   load_board_bid_closed: { status: 409, title: "The bid is not open", sqlstate: "SY143" },
   load_board_not_postable: { status: 409, title: "The load cannot be posted", sqlstate: "SY144" },
+  // financials + factoring portals (supabase/migrations/20261202120*_financials_* / _factoring_*)
+  invoice_not_ready: { status: 422, title: "The load is not delivered with a POD on file", sqlstate: "SY200" },
+  invoice_line_invalid: { status: 422, title: "An invoice line is invalid (only credits are negative)", sqlstate: "SY201" },
+  invoice_state: { status: 409, title: "The invoice is not open for this", sqlstate: "SY202" },
+  bill_state: { status: 409, title: "The carrier bill is not in a state for this", sqlstate: "SY203" },
+  noa_active: { status: 409, title: "An active Notice of Assignment names a factor: pay the factor", sqlstate: "SY204" },
+  noa_conflict: { status: 409, title: "Notice of Assignment conflict", sqlstate: "SY205" },
+  payee_invalid: { status: 422, title: "The payee is neither the carrier nor its active factor", sqlstate: "SY206" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

@@ -330,7 +330,11 @@ insert into m_staff_only values
   ('public.ledger_accounts', 'the tenant''s books: outside parties see balances through their portals, never the chart of accounts'),
   ('public.party_members', 'who belongs to which party: tenant admins manage it, party RLS reads it through app_private.party_ids()'),
   ('public.rates_quotes', 'holds the cost side: a shipper gets its quote''s sell side in the answer of rates/price_one'),
-  ('public.tms_admin_edi_partners', 'EDI partner configuration is the brokerage''s');
+  ('public.tms_admin_edi_partners', 'EDI partner configuration is the brokerage''s'),
+  ('public.financials_invoices', 'AR is read by finance roles only (finance.read); a shipper gets its invoice documents through the shipper portal'),
+  ('public.financials_bills', 'AP (holds, variances, the rate con) is read by finance roles only (finance.read)'),
+  ('public.financials_payouts', 'payouts are read by finance roles only (finance.read)'),
+  ('public.factoring_noas', 'Notices of Assignment are read by finance roles only (finance.read)');
 
 select plan(((select count(*) from m_fixtures) + (select count(*) from m_cells))::int + 1);
 select diag(format('party dimension from the catalog: %s tables with a party column: %s with party policies, %s staff-only',
