@@ -7,7 +7,7 @@
 -- Eastline, sell 255000, buy 209000), rolled back.
 begin;
 alter default privileges grant execute on functions to public;
-select plan(34);
+select plan(37);
 
 -- the load's documents (POD and rate confirmation) and a factor party
 insert into public.documents (tenant_id, load_id, kind, file_name, size_bytes, sha256, storage_key) values
@@ -93,6 +93,13 @@ select throws_ok($$insert into public.financials_payouts (tenant_id, bill_id, pa
                    select tenant_id, id, carrier_party_id, amount_cents, currency, approval_entry_id from public.financials_bills
                    where invoice_number = 'EL-901'$$, 'SY204', null, 'even a raw insert by the owner');
 select tests.act_as('finance@demo-freight.test');
+-- factored: the held bill approved by a human with a note, paid by a run while the NOA is active
+select is(app_private.financials_bill_approve((select id from public.financials_bills where invoice_number = 'EL-900'),
+  'detention agreed by phone') ->> 'status', 'approved', 'a human approves the held bill with a note');
+select is(app_private.financials_payout_run('d0000000-0000-4000-8000-000000000001', 'run-0',
+  array[(select id from public.financials_bills where invoice_number = 'EL-900')]) ->> 'paid', '1', 'a run pays it');
+select is((select payee_party_id from public.financials_payouts p join public.financials_bills b on b.id = p.bill_id where b.invoice_number = 'EL-900'),
+  'c1000000-0000-4000-8000-0000000000f1'::uuid, 'to the factor of the active NOA');
 select lives_ok($$select app_private.factoring_noa_release((select (r ->> 'noa_id')::uuid from noa), 'factoring agreement ended')$$,
   'the Letter of Release');
 select is(app_private.financials_payout_run('d0000000-0000-4000-8000-000000000001', 'run-1') ->> 'paid', '1', 'the payout run pays the bill');
