@@ -2998,6 +2998,115 @@ $$;
 ALTER FUNCTION app_private.event_matches(p_filter text[], p_event_type text) OWNER TO postgres;
 
 --
+-- Name: factoring_noa_record(uuid, uuid, date, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.factoring_noa_record(p_carrier_party_id uuid, p_factor_party_id uuid, p_effective_on date DEFAULT NULL::date, p_document_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.parties', p_carrier_party_id, 'finance.write');
+  v_id uuid;
+begin
+  if not exists (select 1 from public.parties where id = p_carrier_party_id and kind = 'carrier')
+     or not exists (select 1 from public.parties where id = p_factor_party_id and tenant_id = v_tenant and kind = 'factor') then
+    perform app_private.raise_error('noa_conflict', 'an NOA names a carrier and a factor party of the same tenant');
+  end if;
+  if exists (select 1 from public.factoring_noas where tenant_id = v_tenant and carrier_party_id = p_carrier_party_id and status = 'active') then
+    perform app_private.raise_error('noa_conflict', 'the carrier has an active NOA; record its Letter of Release first');
+  end if;
+  insert into public.factoring_noas (tenant_id, carrier_party_id, factor_party_id, effective_on, document_id)
+  values (v_tenant, p_carrier_party_id, p_factor_party_id, coalesce(p_effective_on, current_date), p_document_id)
+  returning id into v_id;
+  perform app_private.financials_record(v_tenant, 'noa', v_id, 'recorded',
+    jsonb_build_object('carrier_party_id', p_carrier_party_id, 'factor_party_id', p_factor_party_id), 'factoring');
+  return jsonb_build_object('noa_id', v_id, 'status', 'active');
+end $$;
+
+ALTER FUNCTION app_private.factoring_noa_record(p_carrier_party_id uuid, p_factor_party_id uuid, p_effective_on date, p_document_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION factoring_noa_record(p_carrier_party_id uuid, p_factor_party_id uuid, p_effective_on date, p_document_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.factoring_noa_record(p_carrier_party_id uuid, p_factor_party_id uuid, p_effective_on date, p_document_id uuid) IS 'Records a Notice of Assignment (finance.write): the carrier''s pay goes to the factor while it is active.';
+
+--
+-- Name: factoring_noa_release(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.factoring_noa_release(p_noa_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.factoring_noas', p_noa_id, 'finance.write');
+  n public.factoring_noas;
+begin
+  if p_reason is null or length(btrim(p_reason)) = 0 then
+    perform app_private.raise_error('bad_request', 'a Letter of Release states its reason');
+  end if;
+  update public.factoring_noas set status = 'released', released_at = now(), release_reason = p_reason
+  where id = p_noa_id and status = 'active' returning * into n;
+  if not found then
+    perform app_private.raise_error('noa_conflict', format('NOA %s is not active', p_noa_id));
+  end if;
+  perform app_private.financials_record(v_tenant, 'noa', n.id, 'released', jsonb_build_object('carrier_party_id', n.carrier_party_id), 'factoring');
+  return jsonb_build_object('noa_id', n.id, 'status', n.status);
+end $$;
+
+ALTER FUNCTION app_private.factoring_noa_release(p_noa_id uuid, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION factoring_noa_release(p_noa_id uuid, p_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.factoring_noa_release(p_noa_id uuid, p_reason text) IS 'Records a Letter of Release (finance.write): the active NOA ends; the carrier is paid directly again.';
+
+--
+-- Name: factoring_payee(uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.factoring_payee(p_tenant_id uuid, p_carrier_party_id uuid) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce((select n.factor_party_id from public.factoring_noas n
+                   where n.tenant_id = p_tenant_id and n.carrier_party_id = p_carrier_party_id and n.status = 'active'
+                     and n.effective_on <= current_date), p_carrier_party_id)
+$$;
+
+ALTER FUNCTION app_private.factoring_payee(p_tenant_id uuid, p_carrier_party_id uuid) OWNER TO postgres;
+
+--
+-- Name: factoring_payout_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.factoring_payout_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_carrier uuid;
+  v_due uuid;
+begin
+  select carrier_party_id into v_carrier from public.financials_bills where id = new.bill_id;
+  v_due := app_private.factoring_payee(new.tenant_id, v_carrier);
+  if new.payee_party_id = v_carrier and v_due <> v_carrier then
+    perform app_private.raise_error('noa_active',
+      format('an active Notice of Assignment names factor %s for carrier %s: pay the factor, or record a Letter of Release', v_due, v_carrier),
+      jsonb_build_object('carrier_party_id', v_carrier, 'factor_party_id', v_due));
+  end if;
+  if new.payee_party_id <> v_due then
+    perform app_private.raise_error('payee_invalid', format('payee %s is neither the carrier nor its active factor', new.payee_party_id));
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app_private.factoring_payout_guard() OWNER TO postgres;
+
+--
 -- Name: feed_publish(uuid, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -3031,6 +3140,524 @@ ALTER FUNCTION app_private.feed_publish(p_tenant_id uuid, p_rows jsonb) OWNER TO
 --
 
 COMMENT ON FUNCTION app_private.feed_publish(p_tenant_id uuid, p_rows jsonb) IS 'Publishes Live Feed rows for a tenant.';
+
+--
+-- Name: financials_account(uuid, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_account(p_tenant_id uuid, p_base text, p_currency text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code text := p_base || case when p_currency = 'USD' then '' else '.' || p_currency end;
+begin
+  insert into public.ledger_accounts (tenant_id, code, name, kind, subtype, currency)
+  select p_tenant_id, v_code, a.name || ' (' || p_currency || ')', a.kind, a.subtype, p_currency
+  from (values ('1000', 'Cash', 'asset', 'cash'), ('1200', 'Accounts receivable', 'asset', 'receivable'),
+               ('2000', 'Accounts payable', 'liability', 'payable'), ('2100', 'Customer credits', 'liability', 'other'),
+               ('4000', 'Freight revenue', 'revenue', 'revenue'), ('5000', 'Carrier cost', 'expense', 'cost')) a(base, name, kind, subtype)
+  where a.base = p_base
+  on conflict on constraint ledger_accounts_code_unique do nothing;
+  return v_code;
+end $$;
+
+ALTER FUNCTION app_private.financials_account(p_tenant_id uuid, p_base text, p_currency text) OWNER TO postgres;
+
+--
+-- Name: financials_bill_approve(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_bill_approve(p_bill_id uuid, p_note text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.financials_bills', p_bill_id, 'finance.write');
+  b public.financials_bills;
+begin
+  select * into b from public.financials_bills where id = p_bill_id for update;
+  if b.status not in ('matched', 'held') or (b.status = 'held' and (p_note is null or length(btrim(p_note)) = 0)) then
+    perform app_private.raise_error('bill_state', format('bill %s is %s%s', p_bill_id, b.status,
+      case when b.status = 'held' then ' (a held bill is approved with a note saying why)' else '' end));
+  end if;
+  update public.financials_bills set status = 'approved', hold_reason = null, approved_by = app_private.principal_id(),
+    approval_entry_id = app_private.financials_post(v_tenant, b.currency,
+      jsonb_build_array(jsonb_build_array('5000', b.amount_cents), jsonb_build_array('2000', -b.amount_cents)),
+      'carrier bill ' || b.invoice_number, 'financials_bill', b.id)
+  where id = p_bill_id returning * into b;
+  perform app_private.financials_record(v_tenant, 'bill', b.id, 'approved', jsonb_build_object('amount_cents', b.amount_cents, 'note', p_note));
+  return jsonb_build_object('bill_id', b.id, 'status', b.status, 'entry_id', b.approval_entry_id);
+end $$;
+
+ALTER FUNCTION app_private.financials_bill_approve(p_bill_id uuid, p_note text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION financials_bill_approve(p_bill_id uuid, p_note text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.financials_bill_approve(p_bill_id uuid, p_note text) IS 'Approves a matched bill (or a held one, with a note) (finance.write); accrues cost / payable.';
+
+--
+-- Name: financials_bill_receive(uuid, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_bill_receive(p_load_id uuid, p_invoice_number text, p_amount_cents jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'finance.write');
+  ld public.loads;
+  b public.financials_bills;
+  v_amt bigint := app_private.freight_cents(p_amount_cents, 'amount_cents');
+  v_rate bigint;
+  v_currency text;
+  v_pod boolean;
+  v_tol bigint := coalesce((public.flag_value('financials.billVarianceToleranceCents', v_tenant) #>> '{}')::bigint, 2500);
+  v_dup uuid;
+  v_reason text;
+begin
+  select * into ld from public.loads where id = p_load_id;
+  if ld.carrier_party_id is null then
+    perform app_private.raise_error('bill_state', format('load %s has no carrier to bill', ld.reference));
+  end if;
+  if v_amt = 0 then
+    perform app_private.raise_error('bad_amount', 'a bill is at least 1 cent');
+  end if;
+  select * into b from public.financials_bills where tenant_id = v_tenant and carrier_party_id = ld.carrier_party_id and invoice_number = p_invoice_number;
+  if found then   -- the same carrier invoice number again: the bill it created
+    return jsonb_build_object('bill_id', b.id, 'status', b.status, 'hold_reason', b.hold_reason, 'variance_cents', b.variance_cents, 'replayed', true);
+  end if;
+  select coalesce(sum(c.amount_cents), 0), coalesce(min(c.currency), 'USD') into v_rate, v_currency
+  from public.charge_lines c where c.load_id = p_load_id and c.side = 'buy' and c.party_id = ld.carrier_party_id;
+  v_pod := exists (select 1 from public.documents d where d.load_id = p_load_id and d.kind = 'pod');
+  perform pg_catalog.pg_advisory_xact_lock(hashtext('financials_bill:' || p_load_id));
+  select id into v_dup from public.financials_bills
+  where tenant_id = v_tenant and carrier_party_id = ld.carrier_party_id and load_id = p_load_id and amount_cents = v_amt and status <> 'void'
+  limit 1;
+  v_reason := case
+    when v_dup is not null then format('duplicate of bill %s (same carrier, load and amount)', v_dup)
+    when not v_pod then 'pod_missing: no POD on file for the load'
+    when v_rate = 0 or not exists (select 1 from public.documents d where d.load_id = p_load_id and d.kind = 'rate_confirmation')
+      then 'rate_confirmation_missing: no rate confirmation (buy lines and document) for the carrier'
+    when abs(v_amt - v_rate) > v_tol then format('variance: billed %s vs rate confirmation %s cents (%s beyond the tolerance of %s)',
+      v_amt, v_rate, abs(v_amt - v_rate) - v_tol, v_tol)
+  end;
+  insert into public.financials_bills (tenant_id, load_id, carrier_party_id, invoice_number, currency, amount_cents, rate_con_cents,
+                                       pod_on_file, status, hold_reason, trace_id)
+  values (v_tenant, p_load_id, ld.carrier_party_id, p_invoice_number, v_currency, v_amt, v_rate, v_pod,
+          case when v_reason is null then 'matched' else 'held' end, v_reason, (app_private.request_context()).trace_id)
+  returning * into b;
+  perform app_private.financials_record(v_tenant, 'bill', b.id, case when v_reason is null then 'matched' else 'held' end,
+    jsonb_build_object('load_id', p_load_id, 'amount_cents', v_amt, 'rate_con_cents', v_rate, 'variance_cents', b.variance_cents,
+                       'tolerance_cents', v_tol, 'hold_reason', v_reason));
+  return jsonb_build_object('bill_id', b.id, 'status', b.status, 'hold_reason', v_reason, 'variance_cents', b.variance_cents, 'replayed', false);
+end $$;
+
+ALTER FUNCTION app_private.financials_bill_receive(p_load_id uuid, p_invoice_number text, p_amount_cents jsonb) OWNER TO postgres;
+
+--
+-- Name: FUNCTION financials_bill_receive(p_load_id uuid, p_invoice_number text, p_amount_cents jsonb); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.financials_bill_receive(p_load_id uuid, p_invoice_number text, p_amount_cents jsonb) IS 'Receives a carrier bill and three-way matches it (finance.write): matched, or held with the reason (variance, POD, rate con, duplicate).';
+
+--
+-- Name: financials_bill_unapprove(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_bill_unapprove(p_bill_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.financials_bills', p_bill_id, 'finance.write');
+  b public.financials_bills;
+begin
+  select * into b from public.financials_bills where id = p_bill_id for update;
+  if b.status <> 'approved' then
+    perform app_private.raise_error('bill_state', format('bill %s is %s, not approved (a paid bill is not unapproved)', p_bill_id, b.status));
+  end if;
+  perform app_private.freight_ledger_reverse(b.approval_entry_id, 'approval of bill ' || b.invoice_number || ' reverted');
+  update public.financials_bills set status = 'matched', approved_by = null, approval_entry_id = null where id = p_bill_id returning * into b;
+  perform app_private.financials_record(v_tenant, 'bill', b.id, 'unapproved', jsonb_build_object('amount_cents', b.amount_cents));
+  return jsonb_build_object('bill_id', b.id, 'status', b.status);
+end $$;
+
+ALTER FUNCTION app_private.financials_bill_unapprove(p_bill_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION financials_bill_unapprove(p_bill_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.financials_bill_unapprove(p_bill_id uuid) IS 'Reverts a bill''s approval (finance.write): back to matched, the accrual reversed by a reversing entry.';
+
+--
+-- Name: financials_credit_memo(uuid, jsonb, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_credit_memo(p_invoice_id uuid, p_amount_cents jsonb, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  inv public.financials_invoices := app_private.financials_open_invoice(p_invoice_id);
+  v_amt bigint := app_private.freight_cents(p_amount_cents, 'amount_cents');
+  v_open bigint := inv.total_cents - inv.paid_cents - inv.credited_cents;
+  v_id uuid := gen_random_uuid();
+  v_entry uuid;
+begin
+  if v_amt = 0 then
+    perform app_private.raise_error('bad_amount', 'a credit memo is at least 1 cent');
+  end if;
+  if v_amt > v_open then
+    perform app_private.raise_error('invoice_state', format('a credit of %s cents exceeds the open balance of %s', v_amt, v_open));
+  end if;
+  if p_reason is null or length(btrim(p_reason)) = 0 then
+    perform app_private.raise_error('bad_request', 'a credit memo states its reason');
+  end if;
+  v_entry := app_private.financials_post(inv.tenant_id, inv.currency,
+    jsonb_build_array(jsonb_build_array('4000', v_amt), jsonb_build_array('1200', -v_amt)), 'credit memo ' || inv.reference, 'financials_credit_memo', v_id);
+  insert into public.financials_credit_memos (id, tenant_id, invoice_id, amount_cents, reason, entry_id)
+  values (v_id, inv.tenant_id, inv.id, v_amt, p_reason, v_entry);
+  update public.financials_invoices set credited_cents = credited_cents + v_amt,
+    status = case when v_amt = v_open then case when paid_cents = 0 then 'credited' else 'paid' end else status end
+  where id = inv.id returning * into inv;
+  perform app_private.financials_record(inv.tenant_id, 'credit_memo', v_id, 'issued',
+    jsonb_build_object('invoice_id', inv.id, 'amount_cents', v_amt, 'invoice_status', inv.status));
+  return jsonb_build_object('credit_memo_id', v_id, 'invoice_id', inv.id, 'invoice_status', inv.status,
+                            'open_cents', inv.total_cents - inv.paid_cents - inv.credited_cents);
+end $$;
+
+ALTER FUNCTION app_private.financials_credit_memo(p_invoice_id uuid, p_amount_cents jsonb, p_reason text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION financials_credit_memo(p_invoice_id uuid, p_amount_cents jsonb, p_reason text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.financials_credit_memo(p_invoice_id uuid, p_amount_cents jsonb, p_reason text) IS 'Issues a credit memo up to the invoice''s open balance (finance.write); posts revenue / receivable.';
+
+--
+-- Name: financials_int_cents(jsonb, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_int_cents(p_value jsonb, p_what text) RETURNS bigint
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if p_value is null or jsonb_typeof(p_value) is distinct from 'number' or (p_value #>> '{}')::numeric <> trunc((p_value #>> '{}')::numeric)
+     or abs((p_value #>> '{}')::numeric) > 100000000000 then
+    perform app_private.raise_error('bad_amount', format('%s must be an integer of cents, not %s', p_what, coalesce(p_value::text, 'null')));
+  end if;
+  return (p_value #>> '{}')::bigint;
+end $$;
+
+ALTER FUNCTION app_private.financials_int_cents(p_value jsonb, p_what text) OWNER TO postgres;
+
+--
+-- Name: financials_invoice_release(uuid, jsonb, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_invoice_release(p_load_id uuid, p_lines jsonb DEFAULT NULL::jsonb, p_due_days integer DEFAULT 30) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.loads', p_load_id, 'finance.write');
+  ld public.loads;
+  inv public.financials_invoices;
+  v_lines jsonb := '[]';
+  l jsonb;
+  v_amt bigint;
+  v_kind text;
+  v_total bigint;
+  v_currency text;
+  v_entry uuid;
+begin
+  select * into inv from public.financials_invoices where tenant_id = v_tenant and load_id = p_load_id;
+  if found then
+    return jsonb_build_object('invoice_id', inv.id, 'status', inv.status, 'total_cents', inv.total_cents, 'replayed', true);
+  end if;
+  select * into ld from public.loads where id = p_load_id for update;
+  if ld.status not in ('delivered', 'completed') then
+    perform app_private.raise_error('invoice_not_ready', format('load %s is %s, not delivered', ld.reference, ld.status));
+  end if;
+  if not exists (select 1 from public.documents d where d.load_id = p_load_id and d.kind = 'pod') then
+    perform app_private.raise_error('invoice_not_ready', format('load %s has no POD on file', ld.reference));
+  end if;
+  select coalesce(min(c.currency), 'USD') into v_currency from public.charge_lines c where c.load_id = p_load_id and c.side = 'sell';
+  if p_lines is null then
+    select coalesce(jsonb_agg(jsonb_build_object(
+             'kind', case when c.amount_cents < 0 then 'credit' when c.kind in ('linehaul', 'fuel') then c.kind else 'accessorial' end,
+             'amount_cents', c.amount_cents, 'description', c.description) order by c.created_at), '[]')
+      into p_lines from public.charge_lines c where c.load_id = p_load_id and c.side = 'sell';
+  elsif jsonb_typeof(p_lines) <> 'array' then
+    perform app_private.raise_error('invoice_line_invalid', 'lines is an array');
+  end if;
+  for l in select * from jsonb_array_elements(p_lines) loop
+    v_kind := l ->> 'kind';
+    if v_kind is null or v_kind not in ('linehaul', 'fuel', 'detention', 'tonu', 'lumper', 'accessorial', 'credit') then
+      perform app_private.raise_error('invoice_line_invalid', format('line kind %s is not one of linehaul, fuel, detention, tonu, lumper, accessorial, credit', coalesce(v_kind, 'null')));
+    end if;
+    if v_kind = 'detention' and l ? 'minutes' then
+      v_amt := greatest(app_private.financials_int_cents(l -> 'minutes', 'detention minutes')
+                        - case when l ? 'free_minutes' then app_private.financials_int_cents(l -> 'free_minutes', 'free_minutes') else 120 end, 0)
+               * app_private.financials_int_cents(l -> 'rate_cents_per_hour', 'rate_cents_per_hour') / 60;
+      continue when v_amt = 0;   -- inside free time: nothing to bill
+    else
+      v_amt := app_private.financials_int_cents(l -> 'amount_cents', v_kind || ' amount_cents');
+    end if;
+    if (v_kind = 'credit') <> (v_amt < 0) or v_amt = 0 then
+      perform app_private.raise_error('invoice_line_invalid', format('a %s line of %s cents: only a credit line is negative, none is zero', v_kind, v_amt));
+    end if;
+    v_lines := v_lines || jsonb_build_object('kind', v_kind, 'amount_cents', v_amt, 'description', l ->> 'description');
+  end loop;
+  select coalesce(sum((x ->> 'amount_cents')::bigint), 0) into v_total from jsonb_array_elements(v_lines) x;
+  if v_total <= 0 then
+    perform app_private.raise_error('invoice_line_invalid', format('the invoice total is %s cents; it must be positive', v_total));
+  end if;
+  inv.id := gen_random_uuid();
+  v_entry := app_private.financials_post(v_tenant, v_currency, jsonb_build_array(jsonb_build_array('1200', v_total), jsonb_build_array('4000', -v_total)),
+    'invoice ' || ld.reference, 'financials_invoice', inv.id);
+  insert into public.financials_invoices (id, tenant_id, load_id, shipper_party_id, reference, currency, total_cents, due_on, entry_id, trace_id)
+  values (inv.id, v_tenant, p_load_id, ld.shipper_party_id, 'INV-' || ld.reference, v_currency, v_total,
+          current_date + greatest(coalesce(p_due_days, 30), 0), v_entry, (app_private.request_context()).trace_id);
+  insert into public.financials_invoice_lines (tenant_id, invoice_id, kind, description, amount_cents)
+  select v_tenant, inv.id, x ->> 'kind', x ->> 'description', (x ->> 'amount_cents')::bigint from jsonb_array_elements(v_lines) x;
+  perform app_private.financials_record(v_tenant, 'invoice', inv.id, 'released',
+    jsonb_build_object('load_id', p_load_id, 'total_cents', v_total, 'currency', v_currency, 'lines', jsonb_array_length(v_lines)));
+  return jsonb_build_object('invoice_id', inv.id, 'status', 'invoiced', 'total_cents', v_total, 'replayed', false);
+end $$;
+
+ALTER FUNCTION app_private.financials_invoice_release(p_load_id uuid, p_lines jsonb, p_due_days integer) OWNER TO postgres;
+
+--
+-- Name: FUNCTION financials_invoice_release(p_load_id uuid, p_lines jsonb, p_due_days integer); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.financials_invoice_release(p_load_id uuid, p_lines jsonb, p_due_days integer) IS 'Releases the AR invoice of a delivered load with POD (finance.write); posts receivable / revenue; event financials.invoice.released.';
+
+--
+-- Name: financials_invoices; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.financials_invoices (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    shipper_party_id uuid NOT NULL,
+    reference text NOT NULL,
+    currency character(3) NOT NULL,
+    total_cents bigint NOT NULL,
+    paid_cents bigint DEFAULT 0 NOT NULL,
+    credited_cents bigint DEFAULT 0 NOT NULL,
+    status text DEFAULT 'invoiced'::text NOT NULL,
+    due_on date NOT NULL,
+    entry_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    trace_id text,
+    CONSTRAINT financials_invoices_applied_range_check CHECK (((paid_cents >= 0) AND (credited_cents >= 0) AND ((paid_cents + credited_cents) <= total_cents))),
+    CONSTRAINT financials_invoices_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT financials_invoices_status_allowed_check CHECK ((status = ANY (ARRAY['invoiced'::text, 'short_paid'::text, 'paid'::text, 'credited'::text, 'factored'::text]))),
+    CONSTRAINT financials_invoices_total_positive_check CHECK ((total_cents > 0))
+);
+
+ALTER TABLE public.financials_invoices OWNER TO postgres;
+
+--
+-- Name: TABLE financials_invoices; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.financials_invoices IS 'AR invoices (one per delivered load with POD), integer cents; open = total - paid - credited; written by app_private.financials_* only.';
+
+--
+-- Name: financials_open_invoice(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_open_invoice(p_invoice_id uuid) RETURNS public.financials_invoices
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  inv public.financials_invoices;
+begin
+  perform app_private.freight_tenant_of('public.financials_invoices', p_invoice_id, 'finance.write');
+  select * into inv from public.financials_invoices where id = p_invoice_id for update;
+  return inv;
+end $$;
+
+ALTER FUNCTION app_private.financials_open_invoice(p_invoice_id uuid) OWNER TO postgres;
+
+--
+-- Name: financials_pay_bill(uuid, uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_pay_bill(p_bill_id uuid, p_payee_party_id uuid DEFAULT NULL::uuid, p_batch_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_tenant uuid := app_private.freight_tenant_of('public.financials_bills', p_bill_id, 'finance.write');
+  b public.financials_bills;
+  v_payee uuid;
+  v_id uuid := gen_random_uuid();
+begin
+  select * into b from public.financials_bills where id = p_bill_id for update;
+  if b.status <> 'approved' then
+    perform app_private.raise_error('bill_state', format('bill %s is %s, not approved', p_bill_id, b.status));
+  end if;
+  v_payee := coalesce(p_payee_party_id, app_private.factoring_payee(v_tenant, b.carrier_party_id));
+  insert into public.financials_payouts (id, tenant_id, batch_id, bill_id, payee_party_id, amount_cents, currency, entry_id)
+  values (v_id, v_tenant, p_batch_id, b.id, v_payee, b.amount_cents, b.currency,
+          app_private.financials_post(v_tenant, b.currency,
+            jsonb_build_array(jsonb_build_array('2000', b.amount_cents), jsonb_build_array('1000', -b.amount_cents)),
+            'payout of bill ' || b.invoice_number, 'financials_payout', v_id, 'payout:' || b.id));
+  update public.financials_bills set status = 'paid' where id = b.id;
+  perform app_private.financials_record(v_tenant, 'payout', v_id, 'paid',
+    jsonb_build_object('bill_id', b.id, 'payee_party_id', v_payee, 'to_factor', v_payee <> b.carrier_party_id,
+                       'amount_cents', b.amount_cents, 'batch_id', p_batch_id));
+  return jsonb_build_object('payout_id', v_id, 'bill_id', b.id, 'payee_party_id', v_payee, 'amount_cents', b.amount_cents);
+end $$;
+
+ALTER FUNCTION app_private.financials_pay_bill(p_bill_id uuid, p_payee_party_id uuid, p_batch_id uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION financials_pay_bill(p_bill_id uuid, p_payee_party_id uuid, p_batch_id uuid); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.financials_pay_bill(p_bill_id uuid, p_payee_party_id uuid, p_batch_id uuid) IS 'Pays an approved carrier bill (finance.write) to the carrier or its NOA factor; posts payable / cash.';
+
+--
+-- Name: financials_payment_apply(uuid, jsonb, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_payment_apply(p_invoice_id uuid, p_amount_cents jsonb, p_source text, p_external_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  inv public.financials_invoices := app_private.financials_open_invoice(p_invoice_id);
+  p public.financials_payments;
+  v_amt bigint := app_private.freight_cents(p_amount_cents, 'amount_cents');
+  v_applied bigint;
+  v_id uuid := gen_random_uuid();
+begin
+  if p_source is null or p_source not in ('manual', 'stripe', 'remittance') or p_external_ref is null or length(p_external_ref) not between 1 and 200 then
+    perform app_private.raise_error('bad_request', 'a payment names its source (manual, stripe, remittance) and an external_ref');
+  end if;
+  select * into p from public.financials_payments where tenant_id = inv.tenant_id and source = p_source and external_ref = p_external_ref;
+  if found then
+    return jsonb_build_object('payment_id', p.id, 'invoice_id', p.invoice_id, 'applied_cents', p.applied_cents,
+                              'credit_cents', p.credit_cents, 'duplicate', true);
+  end if;
+  if v_amt = 0 then
+    perform app_private.raise_error('bad_amount', 'a payment is at least 1 cent');
+  end if;
+  v_applied := least(v_amt, inv.total_cents - inv.paid_cents - inv.credited_cents);
+  insert into public.financials_payments (id, tenant_id, invoice_id, source, external_ref, amount_cents, applied_cents, credit_cents, entry_id)
+  values (v_id, inv.tenant_id, inv.id, p_source, p_external_ref, v_amt, v_applied, v_amt - v_applied,
+          app_private.financials_post(inv.tenant_id, inv.currency,
+            jsonb_build_array(jsonb_build_array('1000', v_amt), jsonb_build_array('1200', -v_applied), jsonb_build_array('2100', v_applied - v_amt)),
+            'payment ' || inv.reference, 'financials_payment', v_id));
+  update public.financials_invoices set paid_cents = paid_cents + v_applied,
+    status = case when total_cents = paid_cents + v_applied + credited_cents then 'paid' else 'short_paid' end
+  where id = inv.id returning * into inv;
+  perform app_private.financials_record(inv.tenant_id, 'payment', v_id, 'received',
+    jsonb_build_object('invoice_id', inv.id, 'source', p_source, 'amount_cents', v_amt, 'applied_cents', v_applied,
+                       'credit_cents', v_amt - v_applied, 'invoice_status', inv.status));
+  return jsonb_build_object('payment_id', v_id, 'invoice_id', inv.id, 'applied_cents', v_applied, 'credit_cents', v_amt - v_applied,
+                            'invoice_status', inv.status, 'open_cents', inv.total_cents - inv.paid_cents - inv.credited_cents, 'duplicate', false);
+end $$;
+
+ALTER FUNCTION app_private.financials_payment_apply(p_invoice_id uuid, p_amount_cents jsonb, p_source text, p_external_ref text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION financials_payment_apply(p_invoice_id uuid, p_amount_cents jsonb, p_source text, p_external_ref text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.financials_payment_apply(p_invoice_id uuid, p_amount_cents jsonb, p_source text, p_external_ref text) IS 'Applies a payment (finance.write): receivable up to the open balance, the excess an explicit customer credit; idempotent by (source, external_ref).';
+
+--
+-- Name: financials_payout_run(uuid, text, uuid[]); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_payout_run(p_tenant_id uuid, p_run_key text, p_bill_ids uuid[] DEFAULT NULL::uuid[]) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_batch uuid;
+  v_bill uuid;
+  v_n int := 0;
+  v_total bigint := 0;
+begin
+  if p_tenant_id is null then
+    perform app_private.raise_error('bad_request', 'p_tenant_id is required');
+  end if;
+  perform app_private.require_permission(p_tenant_id, 'finance.write');
+  if p_run_key is null or length(p_run_key) not between 1 and 120 then
+    perform app_private.raise_error('bad_request', 'a payout run names its run_key (1-120 characters)');
+  end if;
+  perform pg_catalog.pg_advisory_xact_lock(hashtext('financials_payout_run:' || p_tenant_id));
+  select id into v_batch from public.financials_payout_batches where tenant_id = p_tenant_id and run_key = p_run_key;
+  if found then
+    return (select jsonb_build_object('batch_id', v_batch, 'paid', count(*), 'total_cents', coalesce(sum(amount_cents), 0), 'replayed', true)
+            from public.financials_payouts where batch_id = v_batch);
+  end if;
+  insert into public.financials_payout_batches (tenant_id, run_key) values (p_tenant_id, p_run_key) returning id into v_batch;
+  for v_bill in select id from public.financials_bills
+                where tenant_id = p_tenant_id and status = 'approved' and (p_bill_ids is null or id = any (p_bill_ids))
+                order by created_at, id loop
+    v_total := v_total + (app_private.financials_pay_bill(v_bill, null, v_batch) ->> 'amount_cents')::bigint;
+    v_n := v_n + 1;
+  end loop;
+  perform app_private.financials_record(p_tenant_id, 'payout_batch', v_batch, 'completed', jsonb_build_object('paid', v_n, 'total_cents', v_total));
+  return jsonb_build_object('batch_id', v_batch, 'paid', v_n, 'total_cents', v_total, 'replayed', false);
+end $$;
+
+ALTER FUNCTION app_private.financials_payout_run(p_tenant_id uuid, p_run_key text, p_bill_ids uuid[]) OWNER TO postgres;
+
+--
+-- Name: FUNCTION financials_payout_run(p_tenant_id uuid, p_run_key text, p_bill_ids uuid[]); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.financials_payout_run(p_tenant_id uuid, p_run_key text, p_bill_ids uuid[]) IS 'Pays every approved bill in one batch (finance.write); idempotent by run_key, concurrent runs serialized: nothing paid twice.';
+
+--
+-- Name: financials_post(uuid, text, jsonb, text, text, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_post(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return app_private.ledger_post_internal(p_tenant_id, p_currency,
+    (select jsonb_agg(jsonb_build_object('account', app_private.financials_account(p_tenant_id, l ->> 0, p_currency), 'amount_cents', l -> 1))
+     from jsonb_array_elements(p_lines) l where (l ->> 1)::bigint <> 0),
+    p_memo, p_source_type, p_source_id, p_external_key);
+end $$;
+
+ALTER FUNCTION app_private.financials_post(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text) OWNER TO postgres;
+
+--
+-- Name: financials_record(uuid, text, uuid, text, jsonb, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.financials_record(p_tenant_id uuid, p_entity text, p_id uuid, p_verb text, p_payload jsonb, p_portal text DEFAULT 'financials'::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload)
+  values (p_tenant_id, p_entity, p_id::text, p_portal || '.' || p_entity || '.' || p_verb,
+          jsonb_build_object(p_entity || '_id', p_id) || coalesce(p_payload, '{}'::jsonb));
+  perform app_private.audit_write(p_tenant_id, p_portal || '.' || p_entity || '.' || p_verb, p_entity, p_id::text, null, p_payload);
+end $$;
+
+ALTER FUNCTION app_private.financials_record(p_tenant_id uuid, p_entity text, p_id uuid, p_verb text, p_payload jsonb, p_portal text) OWNER TO postgres;
 
 --
 -- Name: flag_bool(text, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -12521,6 +13148,34 @@ ALTER TABLE public.facilities OWNER TO postgres;
 COMMENT ON TABLE public.facilities IS 'Pickup and delivery locations with their IANA time zone (validated: bad_time_zone).';
 
 --
+-- Name: factoring_noas; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.factoring_noas (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    factor_party_id uuid NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    effective_on date DEFAULT CURRENT_DATE NOT NULL,
+    document_id uuid,
+    released_at timestamp with time zone,
+    release_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT factoring_noas_distinct_check CHECK ((carrier_party_id <> factor_party_id)),
+    CONSTRAINT factoring_noas_release_check CHECK (((status = 'released'::text) = ((released_at IS NOT NULL) AND (release_reason IS NOT NULL)))),
+    CONSTRAINT factoring_noas_status_allowed_check CHECK ((status = ANY (ARRAY['active'::text, 'released'::text])))
+);
+
+ALTER TABLE public.factoring_noas OWNER TO postgres;
+
+--
+-- Name: TABLE factoring_noas; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.factoring_noas IS 'Notices of Assignment (active: the carrier''s pay goes to the factor) and their Letters of Release (released).';
+
+--
 -- Name: feature_flag_history; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -12602,6 +13257,322 @@ CREATE VIEW public.feature_flags_typed WITH (security_invoker='true') AS
 ALTER TABLE public.feature_flags_typed OWNER TO postgres;
 
 --
+-- Name: financials_bills; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.financials_bills (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    carrier_party_id uuid NOT NULL,
+    invoice_number text NOT NULL,
+    currency character(3) NOT NULL,
+    amount_cents bigint NOT NULL,
+    rate_con_cents bigint NOT NULL,
+    variance_cents bigint GENERATED ALWAYS AS ((amount_cents - rate_con_cents)) STORED,
+    pod_on_file boolean NOT NULL,
+    status text NOT NULL,
+    hold_reason text,
+    approved_by uuid,
+    approval_entry_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    trace_id text,
+    CONSTRAINT financials_bills_amount_positive_check CHECK ((amount_cents > 0)),
+    CONSTRAINT financials_bills_approval_check CHECK (((status = ANY (ARRAY['approved'::text, 'paid'::text])) = (approval_entry_id IS NOT NULL))),
+    CONSTRAINT financials_bills_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT financials_bills_hold_reason_check CHECK (((status = 'held'::text) = (hold_reason IS NOT NULL))),
+    CONSTRAINT financials_bills_invoice_number_length_check CHECK (((length(btrim(invoice_number)) >= 1) AND (length(btrim(invoice_number)) <= 64))),
+    CONSTRAINT financials_bills_status_allowed_check CHECK ((status = ANY (ARRAY['matched'::text, 'held'::text, 'approved'::text, 'paid'::text, 'void'::text])))
+);
+
+ALTER TABLE public.financials_bills OWNER TO postgres;
+
+--
+-- Name: TABLE financials_bills; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.financials_bills IS 'AP carrier bills with their three-way match (rate confirmation, carrier invoice, POD); held ones carry hold_reason.';
+
+--
+-- Name: financials_aging; Type: VIEW; Schema: public; Owner: postgres
+--
+
+CREATE VIEW public.financials_aging WITH (security_invoker='true') AS
+ SELECT i.tenant_id,
+    'ar'::text AS side,
+    i.currency,
+    i.shipper_party_id AS party_id,
+        CASE
+            WHEN (CURRENT_DATE <= i.due_on) THEN 'current'::text
+            WHEN ((CURRENT_DATE - i.due_on) <= 30) THEN '1-30'::text
+            WHEN ((CURRENT_DATE - i.due_on) <= 60) THEN '31-60'::text
+            WHEN ((CURRENT_DATE - i.due_on) <= 90) THEN '61-90'::text
+            ELSE '90+'::text
+        END AS bucket,
+    (sum(((i.total_cents - i.paid_cents) - i.credited_cents)))::bigint AS open_cents,
+    count(*) AS documents
+   FROM public.financials_invoices i
+  WHERE (i.status = ANY (ARRAY['invoiced'::text, 'short_paid'::text]))
+  GROUP BY i.tenant_id, 'ar'::text, i.currency, i.shipper_party_id,
+        CASE
+            WHEN (CURRENT_DATE <= i.due_on) THEN 'current'::text
+            WHEN ((CURRENT_DATE - i.due_on) <= 30) THEN '1-30'::text
+            WHEN ((CURRENT_DATE - i.due_on) <= 60) THEN '31-60'::text
+            WHEN ((CURRENT_DATE - i.due_on) <= 90) THEN '61-90'::text
+            ELSE '90+'::text
+        END
+UNION ALL
+ SELECT b.tenant_id,
+    'ap'::text AS side,
+    b.currency,
+    b.carrier_party_id AS party_id,
+        CASE
+            WHEN ((CURRENT_DATE - (b.created_at)::date) <= 30) THEN 'current'::text
+            WHEN ((CURRENT_DATE - (b.created_at)::date) <= 60) THEN '31-60'::text
+            WHEN ((CURRENT_DATE - (b.created_at)::date) <= 90) THEN '61-90'::text
+            ELSE '90+'::text
+        END AS bucket,
+    (sum(b.amount_cents))::bigint AS open_cents,
+    count(*) AS documents
+   FROM public.financials_bills b
+  WHERE (b.status = ANY (ARRAY['matched'::text, 'held'::text, 'approved'::text]))
+  GROUP BY b.tenant_id, 'ap'::text, b.currency, b.carrier_party_id,
+        CASE
+            WHEN ((CURRENT_DATE - (b.created_at)::date) <= 30) THEN 'current'::text
+            WHEN ((CURRENT_DATE - (b.created_at)::date) <= 60) THEN '31-60'::text
+            WHEN ((CURRENT_DATE - (b.created_at)::date) <= 90) THEN '61-90'::text
+            ELSE '90+'::text
+        END;
+
+ALTER TABLE public.financials_aging OWNER TO postgres;
+
+--
+-- Name: VIEW financials_aging; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON VIEW public.financials_aging IS 'AR and AP aging buckets (open cents per party and bucket); RLS: finance.read.';
+
+--
+-- Name: financials_credit_memos; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.financials_credit_memos (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    invoice_id uuid NOT NULL,
+    amount_cents bigint NOT NULL,
+    reason text NOT NULL,
+    entry_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT financials_credit_memos_amount_positive_check CHECK ((amount_cents > 0)),
+    CONSTRAINT financials_credit_memos_reason_not_blank_check CHECK ((length(btrim(reason)) > 0))
+);
+
+ALTER TABLE public.financials_credit_memos OWNER TO postgres;
+
+--
+-- Name: TABLE financials_credit_memos; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.financials_credit_memos IS 'Credit memos reducing an invoice''s open balance (revenue debited, receivable credited).';
+
+--
+-- Name: financials_invoice_lines; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.financials_invoice_lines (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    invoice_id uuid NOT NULL,
+    kind text NOT NULL,
+    description text,
+    amount_cents bigint NOT NULL,
+    CONSTRAINT financials_invoice_lines_amount_sign_check CHECK ((((kind = 'credit'::text) = (amount_cents < 0)) AND (amount_cents <> 0))),
+    CONSTRAINT financials_invoice_lines_kind_allowed_check CHECK ((kind = ANY (ARRAY['linehaul'::text, 'fuel'::text, 'detention'::text, 'tonu'::text, 'lumper'::text, 'accessorial'::text, 'credit'::text])))
+);
+
+ALTER TABLE public.financials_invoice_lines OWNER TO postgres;
+
+--
+-- Name: TABLE financials_invoice_lines; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.financials_invoice_lines IS 'Invoice lines in integer cents; only kind credit is negative.';
+
+--
+-- Name: financials_margin; Type: VIEW; Schema: public; Owner: postgres
+--
+
+CREATE VIEW public.financials_margin WITH (security_invoker='true') AS
+ SELECT i.tenant_id,
+    i.load_id,
+    i.shipper_party_id,
+    i.currency,
+    (i.total_cents - i.credited_cents) AS revenue_cents,
+    (COALESCE(( SELECT sum(b.amount_cents) AS sum
+           FROM public.financials_bills b
+          WHERE ((b.load_id = i.load_id) AND (b.status = ANY (ARRAY['approved'::text, 'paid'::text])))), (0)::numeric))::bigint AS cost_cents,
+    ((((i.total_cents - i.credited_cents))::numeric - COALESCE(( SELECT sum(b.amount_cents) AS sum
+           FROM public.financials_bills b
+          WHERE ((b.load_id = i.load_id) AND (b.status = ANY (ARRAY['approved'::text, 'paid'::text])))), (0)::numeric)))::bigint AS margin_cents
+   FROM public.financials_invoices i;
+
+ALTER TABLE public.financials_margin OWNER TO postgres;
+
+--
+-- Name: VIEW financials_margin; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON VIEW public.financials_margin IS 'Margin per load (revenue net of credits minus accrued carrier cost); RLS: finance.read.';
+
+--
+-- Name: financials_payments; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.financials_payments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    invoice_id uuid NOT NULL,
+    source text NOT NULL,
+    external_ref text NOT NULL,
+    amount_cents bigint NOT NULL,
+    applied_cents bigint NOT NULL,
+    credit_cents bigint NOT NULL,
+    entry_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT financials_payments_amount_positive_check CHECK ((amount_cents > 0)),
+    CONSTRAINT financials_payments_external_ref_length_check CHECK (((length(external_ref) >= 1) AND (length(external_ref) <= 200))),
+    CONSTRAINT financials_payments_source_allowed_check CHECK ((source = ANY (ARRAY['manual'::text, 'stripe'::text, 'remittance'::text]))),
+    CONSTRAINT financials_payments_split_check CHECK (((applied_cents >= 0) AND (credit_cents >= 0) AND ((applied_cents + credit_cents) = amount_cents)))
+);
+
+ALTER TABLE public.financials_payments OWNER TO postgres;
+
+--
+-- Name: TABLE financials_payments; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.financials_payments IS 'Payments against an invoice: applied to the receivable, any excess an explicit customer credit; unique per (source, external_ref).';
+
+--
+-- Name: financials_payout_batches; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.financials_payout_batches (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    run_key text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by uuid DEFAULT auth.uid(),
+    CONSTRAINT financials_payout_batches_run_key_length_check CHECK (((length(run_key) >= 1) AND (length(run_key) <= 120)))
+);
+
+ALTER TABLE public.financials_payout_batches OWNER TO postgres;
+
+--
+-- Name: TABLE financials_payout_batches; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.financials_payout_batches IS 'Payout runs, one per (tenant, run_key).';
+
+--
+-- Name: financials_payouts; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.financials_payouts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    batch_id uuid,
+    bill_id uuid NOT NULL,
+    payee_party_id uuid NOT NULL,
+    amount_cents bigint NOT NULL,
+    currency character(3) NOT NULL,
+    entry_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT financials_payouts_amount_positive_check CHECK ((amount_cents > 0))
+);
+
+ALTER TABLE public.financials_payouts OWNER TO postgres;
+
+--
+-- Name: TABLE financials_payouts; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.financials_payouts IS 'One payout per carrier bill (payable debited, cash credited), to the carrier or to its NOA factor (trigger in the factoring migration).';
+
+--
+-- Name: journal_entries; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.journal_entries (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    currency character(3) NOT NULL,
+    memo text,
+    source_type text,
+    source_id uuid,
+    external_key text,
+    reverses_entry_id uuid,
+    posted_at timestamp with time zone DEFAULT now() NOT NULL,
+    posted_by uuid DEFAULT auth.uid(),
+    trace_id text,
+    txid bigint DEFAULT txid_current() NOT NULL,
+    CONSTRAINT journal_entries_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT journal_entries_external_key_length_check CHECK (((length(external_key) >= 1) AND (length(external_key) <= 200)))
+);
+
+ALTER TABLE public.journal_entries OWNER TO postgres;
+
+--
+-- Name: TABLE journal_entries; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.journal_entries IS 'Journal entries: one currency each, balanced at commit, immutable (corrections are reversing entries).';
+
+--
+-- Name: journal_lines; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.journal_lines (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    entry_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    amount_cents bigint NOT NULL,
+    memo text,
+    CONSTRAINT journal_lines_amount_cents_nonzero_check CHECK ((amount_cents <> 0))
+);
+
+ALTER TABLE public.journal_lines OWNER TO postgres;
+
+--
+-- Name: TABLE journal_lines; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.journal_lines IS 'Journal lines in signed integer cents (debit > 0, credit < 0); each entry sums to zero.';
+
+--
+-- Name: financials_trial_balance; Type: VIEW; Schema: public; Owner: postgres
+--
+
+CREATE VIEW public.financials_trial_balance WITH (security_invoker='true') AS
+ SELECT e.tenant_id,
+    e.currency,
+    (sum(l.amount_cents))::bigint AS balance_cents,
+    count(*) AS lines
+   FROM (public.journal_lines l
+     JOIN public.journal_entries e ON ((e.id = l.entry_id)))
+  GROUP BY e.tenant_id, e.currency;
+
+ALTER TABLE public.financials_trial_balance OWNER TO postgres;
+
+--
+-- Name: VIEW financials_trial_balance; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON VIEW public.financials_trial_balance IS 'Sum of journal lines per tenant and currency (always zero); RLS of the ledger (finance.read).';
+
+--
 -- Name: freight_states; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -12674,57 +13645,6 @@ ALTER TABLE public.idempotency_keys OWNER TO postgres;
 --
 
 COMMENT ON TABLE public.idempotency_keys IS 'Idempotency-Key records per (tenant, principal, key): 24 h, with the stored response.';
-
---
--- Name: journal_entries; Type: TABLE; Schema: public; Owner: postgres
---
-
-CREATE TABLE public.journal_entries (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    tenant_id uuid NOT NULL,
-    currency character(3) NOT NULL,
-    memo text,
-    source_type text,
-    source_id uuid,
-    external_key text,
-    reverses_entry_id uuid,
-    posted_at timestamp with time zone DEFAULT now() NOT NULL,
-    posted_by uuid DEFAULT auth.uid(),
-    trace_id text,
-    txid bigint DEFAULT txid_current() NOT NULL,
-    CONSTRAINT journal_entries_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT journal_entries_external_key_length_check CHECK (((length(external_key) >= 1) AND (length(external_key) <= 200)))
-);
-
-ALTER TABLE public.journal_entries OWNER TO postgres;
-
---
--- Name: TABLE journal_entries; Type: COMMENT; Schema: public; Owner: postgres
---
-
-COMMENT ON TABLE public.journal_entries IS 'Journal entries: one currency each, balanced at commit, immutable (corrections are reversing entries).';
-
---
--- Name: journal_lines; Type: TABLE; Schema: public; Owner: postgres
---
-
-CREATE TABLE public.journal_lines (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    tenant_id uuid NOT NULL,
-    entry_id uuid NOT NULL,
-    account_id uuid NOT NULL,
-    amount_cents bigint NOT NULL,
-    memo text,
-    CONSTRAINT journal_lines_amount_cents_nonzero_check CHECK ((amount_cents <> 0))
-);
-
-ALTER TABLE public.journal_lines OWNER TO postgres;
-
---
--- Name: TABLE journal_lines; Type: COMMENT; Schema: public; Owner: postgres
---
-
-COMMENT ON TABLE public.journal_lines IS 'Journal lines in signed integer cents (debit > 0, credit < 0); each entry sums to zero.';
 
 --
 -- Name: kyc_records; Type: TABLE; Schema: public; Owner: postgres
@@ -14931,6 +15851,13 @@ ALTER TABLE ONLY public.facilities
     ADD CONSTRAINT facilities_tenant_id_unique UNIQUE (tenant_id, id);
 
 --
+-- Name: factoring_noas factoring_noas_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.factoring_noas
+    ADD CONSTRAINT factoring_noas_pkey PRIMARY KEY (id);
+
+--
 -- Name: feature_flag_history feature_flag_history_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -14950,6 +15877,118 @@ ALTER TABLE ONLY public.feature_flags_v2
 
 ALTER TABLE ONLY public.feature_flags_v2
     ADD CONSTRAINT feature_flags_v2_pkey PRIMARY KEY (id);
+
+--
+-- Name: financials_bills financials_bills_number_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_bills
+    ADD CONSTRAINT financials_bills_number_unique UNIQUE (tenant_id, carrier_party_id, invoice_number);
+
+--
+-- Name: financials_bills financials_bills_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_bills
+    ADD CONSTRAINT financials_bills_pkey PRIMARY KEY (id);
+
+--
+-- Name: financials_bills financials_bills_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_bills
+    ADD CONSTRAINT financials_bills_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: financials_credit_memos financials_credit_memos_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_credit_memos
+    ADD CONSTRAINT financials_credit_memos_pkey PRIMARY KEY (id);
+
+--
+-- Name: financials_invoice_lines financials_invoice_lines_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_invoice_lines
+    ADD CONSTRAINT financials_invoice_lines_pkey PRIMARY KEY (id);
+
+--
+-- Name: financials_invoices financials_invoices_load_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_invoices
+    ADD CONSTRAINT financials_invoices_load_unique UNIQUE (tenant_id, load_id);
+
+--
+-- Name: financials_invoices financials_invoices_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_invoices
+    ADD CONSTRAINT financials_invoices_pkey PRIMARY KEY (id);
+
+--
+-- Name: financials_invoices financials_invoices_reference_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_invoices
+    ADD CONSTRAINT financials_invoices_reference_unique UNIQUE (tenant_id, reference);
+
+--
+-- Name: financials_invoices financials_invoices_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_invoices
+    ADD CONSTRAINT financials_invoices_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: financials_payments financials_payments_external_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payments
+    ADD CONSTRAINT financials_payments_external_unique UNIQUE (tenant_id, source, external_ref);
+
+--
+-- Name: financials_payments financials_payments_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payments
+    ADD CONSTRAINT financials_payments_pkey PRIMARY KEY (id);
+
+--
+-- Name: financials_payout_batches financials_payout_batches_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payout_batches
+    ADD CONSTRAINT financials_payout_batches_pkey PRIMARY KEY (id);
+
+--
+-- Name: financials_payout_batches financials_payout_batches_run_key_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payout_batches
+    ADD CONSTRAINT financials_payout_batches_run_key_unique UNIQUE (tenant_id, run_key);
+
+--
+-- Name: financials_payout_batches financials_payout_batches_tenant_id_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payout_batches
+    ADD CONSTRAINT financials_payout_batches_tenant_id_unique UNIQUE (tenant_id, id);
+
+--
+-- Name: financials_payouts financials_payouts_bill_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payouts
+    ADD CONSTRAINT financials_payouts_bill_unique UNIQUE (bill_id);
+
+--
+-- Name: financials_payouts financials_payouts_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payouts
+    ADD CONSTRAINT financials_payouts_pkey PRIMARY KEY (id);
 
 --
 -- Name: flag_definitions flag_definitions_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -16226,6 +17265,12 @@ CREATE UNIQUE INDEX edi_transactions_shipment_unique ON public.edi_transactions 
 CREATE INDEX equipment_carrier_idx ON public.equipment USING btree (carrier_party_id);
 
 --
+-- Name: factoring_noas_active_unique; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE UNIQUE INDEX factoring_noas_active_unique ON public.factoring_noas USING btree (tenant_id, carrier_party_id) WHERE (status = 'active'::text);
+
+--
 -- Name: feature_flag_history_key_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -16248,6 +17293,66 @@ CREATE INDEX feature_flags_v2_key_idx ON public.feature_flags_v2 USING btree (ke
 --
 
 CREATE INDEX feature_flags_v2_tenant_idx ON public.feature_flags_v2 USING btree (tenant_id);
+
+--
+-- Name: financials_bills_dup_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX financials_bills_dup_idx ON public.financials_bills USING btree (tenant_id, carrier_party_id, load_id, amount_cents);
+
+--
+-- Name: financials_bills_status_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX financials_bills_status_idx ON public.financials_bills USING btree (tenant_id, status);
+
+--
+-- Name: financials_credit_memos_invoice_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX financials_credit_memos_invoice_idx ON public.financials_credit_memos USING btree (invoice_id);
+
+--
+-- Name: financials_credit_memos_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX financials_credit_memos_tenant_id_idx ON public.financials_credit_memos USING btree (tenant_id);
+
+--
+-- Name: financials_invoice_lines_invoice_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX financials_invoice_lines_invoice_idx ON public.financials_invoice_lines USING btree (invoice_id);
+
+--
+-- Name: financials_invoice_lines_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX financials_invoice_lines_tenant_id_idx ON public.financials_invoice_lines USING btree (tenant_id);
+
+--
+-- Name: financials_invoices_open_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX financials_invoices_open_idx ON public.financials_invoices USING btree (tenant_id, due_on) WHERE (status = ANY (ARRAY['invoiced'::text, 'short_paid'::text]));
+
+--
+-- Name: financials_payments_invoice_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX financials_payments_invoice_idx ON public.financials_payments USING btree (invoice_id);
+
+--
+-- Name: financials_payouts_batch_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX financials_payouts_batch_idx ON public.financials_payouts USING btree (batch_id);
+
+--
+-- Name: financials_payouts_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX financials_payouts_tenant_id_idx ON public.financials_payouts USING btree (tenant_id);
 
 --
 -- Name: idempotency_keys_expires_idx; Type: INDEX; Schema: public; Owner: postgres
@@ -17018,6 +18123,54 @@ CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.e
 CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.facilities DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
+-- Name: factoring_noas audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.factoring_noas DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: financials_bills audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.financials_bills DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: financials_credit_memos audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.financials_credit_memos DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: financials_invoice_lines audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.financials_invoice_lines DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: financials_invoices audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.financials_invoices DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: financials_payments audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.financials_payments DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: financials_payout_batches audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.financials_payout_batches DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: financials_payouts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE CONSTRAINT TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.financials_payouts DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
 -- Name: journal_entries audit_row; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -17360,6 +18513,12 @@ CREATE TRIGGER driver_change_log AFTER UPDATE ON public.loads FOR EACH ROW WHEN 
 CREATE TRIGGER driver_change_log AFTER UPDATE ON public.stops FOR EACH ROW WHEN (((old.driver_id IS NOT NULL) OR (new.driver_id IS NOT NULL))) EXECUTE FUNCTION app_private.driver_change_log();
 
 --
+-- Name: financials_payouts factoring_payout_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER factoring_payout_guard BEFORE INSERT ON public.financials_payouts FOR EACH ROW EXECUTE FUNCTION app_private.factoring_payout_guard();
+
+--
 -- Name: permissions grants_memo_clear; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -17678,10 +18837,58 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.facilities FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
+-- Name: factoring_noas rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.factoring_noas FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: feature_flags_v2 rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.feature_flags_v2 FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('control');
+
+--
+-- Name: financials_bills rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.financials_bills FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: financials_credit_memos rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.financials_credit_memos FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: financials_invoice_lines rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.financials_invoice_lines FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: financials_invoices rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.financials_invoices FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: financials_payments rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.financials_payments FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: financials_payout_batches rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.financials_payout_batches FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: financials_payouts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.financials_payouts FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
 -- Name: journal_entries rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
@@ -18660,6 +19867,34 @@ ALTER TABLE ONLY public.facilities
     ADD CONSTRAINT facilities_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: factoring_noas factoring_noas_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.factoring_noas
+    ADD CONSTRAINT factoring_noas_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: factoring_noas factoring_noas_document_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.factoring_noas
+    ADD CONSTRAINT factoring_noas_document_fk FOREIGN KEY (document_id) REFERENCES public.documents(id);
+
+--
+-- Name: factoring_noas factoring_noas_factor_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.factoring_noas
+    ADD CONSTRAINT factoring_noas_factor_fk FOREIGN KEY (tenant_id, factor_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: factoring_noas factoring_noas_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.factoring_noas
+    ADD CONSTRAINT factoring_noas_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+--
 -- Name: feature_flags_v2 feature_flags_v2_key_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -18679,6 +19914,153 @@ ALTER TABLE ONLY public.feature_flags_v2
 
 ALTER TABLE ONLY public.feature_flags_v2
     ADD CONSTRAINT feature_flags_v2_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: financials_bills financials_bills_carrier_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_bills
+    ADD CONSTRAINT financials_bills_carrier_fk FOREIGN KEY (tenant_id, carrier_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: financials_bills financials_bills_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_bills
+    ADD CONSTRAINT financials_bills_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id);
+
+--
+-- Name: financials_bills financials_bills_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_bills
+    ADD CONSTRAINT financials_bills_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+--
+-- Name: financials_credit_memos financials_credit_memos_entry_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_credit_memos
+    ADD CONSTRAINT financials_credit_memos_entry_fk FOREIGN KEY (tenant_id, entry_id) REFERENCES public.journal_entries(tenant_id, id);
+
+--
+-- Name: financials_credit_memos financials_credit_memos_invoice_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_credit_memos
+    ADD CONSTRAINT financials_credit_memos_invoice_fk FOREIGN KEY (tenant_id, invoice_id) REFERENCES public.financials_invoices(tenant_id, id);
+
+--
+-- Name: financials_credit_memos financials_credit_memos_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_credit_memos
+    ADD CONSTRAINT financials_credit_memos_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+--
+-- Name: financials_invoice_lines financials_invoice_lines_invoice_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_invoice_lines
+    ADD CONSTRAINT financials_invoice_lines_invoice_fk FOREIGN KEY (tenant_id, invoice_id) REFERENCES public.financials_invoices(tenant_id, id);
+
+--
+-- Name: financials_invoice_lines financials_invoice_lines_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_invoice_lines
+    ADD CONSTRAINT financials_invoice_lines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+--
+-- Name: financials_invoices financials_invoices_entry_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_invoices
+    ADD CONSTRAINT financials_invoices_entry_fk FOREIGN KEY (tenant_id, entry_id) REFERENCES public.journal_entries(tenant_id, id);
+
+--
+-- Name: financials_invoices financials_invoices_load_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_invoices
+    ADD CONSTRAINT financials_invoices_load_fk FOREIGN KEY (tenant_id, load_id) REFERENCES public.loads(tenant_id, id);
+
+--
+-- Name: financials_invoices financials_invoices_shipper_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_invoices
+    ADD CONSTRAINT financials_invoices_shipper_fk FOREIGN KEY (tenant_id, shipper_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: financials_invoices financials_invoices_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_invoices
+    ADD CONSTRAINT financials_invoices_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+--
+-- Name: financials_payments financials_payments_entry_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payments
+    ADD CONSTRAINT financials_payments_entry_fk FOREIGN KEY (tenant_id, entry_id) REFERENCES public.journal_entries(tenant_id, id);
+
+--
+-- Name: financials_payments financials_payments_invoice_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payments
+    ADD CONSTRAINT financials_payments_invoice_fk FOREIGN KEY (tenant_id, invoice_id) REFERENCES public.financials_invoices(tenant_id, id);
+
+--
+-- Name: financials_payments financials_payments_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payments
+    ADD CONSTRAINT financials_payments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+--
+-- Name: financials_payout_batches financials_payout_batches_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payout_batches
+    ADD CONSTRAINT financials_payout_batches_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+--
+-- Name: financials_payouts financials_payouts_batch_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payouts
+    ADD CONSTRAINT financials_payouts_batch_fk FOREIGN KEY (tenant_id, batch_id) REFERENCES public.financials_payout_batches(tenant_id, id);
+
+--
+-- Name: financials_payouts financials_payouts_bill_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payouts
+    ADD CONSTRAINT financials_payouts_bill_fk FOREIGN KEY (tenant_id, bill_id) REFERENCES public.financials_bills(tenant_id, id);
+
+--
+-- Name: financials_payouts financials_payouts_entry_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payouts
+    ADD CONSTRAINT financials_payouts_entry_fk FOREIGN KEY (tenant_id, entry_id) REFERENCES public.journal_entries(tenant_id, id);
+
+--
+-- Name: financials_payouts financials_payouts_payee_fk; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payouts
+    ADD CONSTRAINT financials_payouts_payee_fk FOREIGN KEY (tenant_id, payee_party_id) REFERENCES public.parties(tenant_id, id);
+
+--
+-- Name: financials_payouts financials_payouts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.financials_payouts
+    ADD CONSTRAINT financials_payouts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
 --
 -- Name: flag_definitions flag_definitions_write_permission_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -19755,6 +21137,12 @@ ALTER TABLE public.equipment ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.facilities ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: factoring_noas; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.factoring_noas ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: feature_flag_history; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -19765,6 +21153,48 @@ ALTER TABLE public.feature_flag_history ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.feature_flags_v2 ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: financials_bills; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.financials_bills ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: financials_credit_memos; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.financials_credit_memos ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: financials_invoice_lines; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.financials_invoice_lines ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: financials_invoices; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.financials_invoices ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: financials_payments; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.financials_payments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: financials_payout_batches; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.financials_payout_batches ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: financials_payouts; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.financials_payouts ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: flag_definitions; Type: ROW SECURITY; Schema: public; Owner: postgres
@@ -21209,10 +22639,58 @@ CREATE POLICY tenant_select ON public.equipment FOR SELECT TO authenticated USIN
 CREATE POLICY tenant_select ON public.facilities FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: factoring_noas tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.factoring_noas FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: feature_flag_history tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
 CREATE POLICY tenant_select ON public.feature_flag_history FOR SELECT TO authenticated USING (((tenant_id = ANY (( SELECT app_private.permitted_tenants('flags.read'::text) AS permitted_tenants)::uuid[])) OR ((tenant_id IS NULL) AND ( SELECT app_private.has_permission(NULL::uuid, 'flags.read'::text) AS has_permission))));
+
+--
+-- Name: financials_bills tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.financials_bills FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: financials_credit_memos tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.financials_credit_memos FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: financials_invoice_lines tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.financials_invoice_lines FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: financials_invoices tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.financials_invoices FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: financials_payments tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.financials_payments FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: financials_payout_batches tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.financials_payout_batches FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: financials_payouts tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.financials_payouts FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('finance.read'::text) AS permitted_tenants)::uuid[])));
 
 --
 -- Name: idempotency_keys tenant_select; Type: POLICY; Schema: public; Owner: postgres
@@ -22381,11 +23859,130 @@ GRANT ALL ON FUNCTION app_private.event_matches(p_filter text[], p_event_type te
 GRANT ALL ON FUNCTION app_private.event_matches(p_filter text[], p_event_type text) TO service_role;
 
 --
+-- Name: FUNCTION factoring_noa_record(p_carrier_party_id uuid, p_factor_party_id uuid, p_effective_on date, p_document_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.factoring_noa_record(p_carrier_party_id uuid, p_factor_party_id uuid, p_effective_on date, p_document_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.factoring_noa_record(p_carrier_party_id uuid, p_factor_party_id uuid, p_effective_on date, p_document_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION factoring_noa_release(p_noa_id uuid, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.factoring_noa_release(p_noa_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.factoring_noa_release(p_noa_id uuid, p_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION factoring_payee(p_tenant_id uuid, p_carrier_party_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.factoring_payee(p_tenant_id uuid, p_carrier_party_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION factoring_payout_guard(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.factoring_payout_guard() FROM PUBLIC;
+
+--
 -- Name: FUNCTION feed_publish(p_tenant_id uuid, p_rows jsonb); Type: ACL; Schema: app_private; Owner: postgres
 --
 
 REVOKE ALL ON FUNCTION app_private.feed_publish(p_tenant_id uuid, p_rows jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.feed_publish(p_tenant_id uuid, p_rows jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION financials_account(p_tenant_id uuid, p_base text, p_currency text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_account(p_tenant_id uuid, p_base text, p_currency text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION financials_bill_approve(p_bill_id uuid, p_note text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_bill_approve(p_bill_id uuid, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.financials_bill_approve(p_bill_id uuid, p_note text) TO authenticated;
+
+--
+-- Name: FUNCTION financials_bill_receive(p_load_id uuid, p_invoice_number text, p_amount_cents jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_bill_receive(p_load_id uuid, p_invoice_number text, p_amount_cents jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.financials_bill_receive(p_load_id uuid, p_invoice_number text, p_amount_cents jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION financials_bill_unapprove(p_bill_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_bill_unapprove(p_bill_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.financials_bill_unapprove(p_bill_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION financials_credit_memo(p_invoice_id uuid, p_amount_cents jsonb, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_credit_memo(p_invoice_id uuid, p_amount_cents jsonb, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.financials_credit_memo(p_invoice_id uuid, p_amount_cents jsonb, p_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION financials_int_cents(p_value jsonb, p_what text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_int_cents(p_value jsonb, p_what text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION financials_invoice_release(p_load_id uuid, p_lines jsonb, p_due_days integer); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_invoice_release(p_load_id uuid, p_lines jsonb, p_due_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.financials_invoice_release(p_load_id uuid, p_lines jsonb, p_due_days integer) TO authenticated;
+
+--
+-- Name: TABLE financials_invoices; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.financials_invoices TO service_role;
+GRANT SELECT ON TABLE public.financials_invoices TO authenticated;
+
+--
+-- Name: FUNCTION financials_open_invoice(p_invoice_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_open_invoice(p_invoice_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION financials_pay_bill(p_bill_id uuid, p_payee_party_id uuid, p_batch_id uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_pay_bill(p_bill_id uuid, p_payee_party_id uuid, p_batch_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.financials_pay_bill(p_bill_id uuid, p_payee_party_id uuid, p_batch_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION financials_payment_apply(p_invoice_id uuid, p_amount_cents jsonb, p_source text, p_external_ref text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_payment_apply(p_invoice_id uuid, p_amount_cents jsonb, p_source text, p_external_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.financials_payment_apply(p_invoice_id uuid, p_amount_cents jsonb, p_source text, p_external_ref text) TO authenticated;
+
+--
+-- Name: FUNCTION financials_payout_run(p_tenant_id uuid, p_run_key text, p_bill_ids uuid[]); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_payout_run(p_tenant_id uuid, p_run_key text, p_bill_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.financials_payout_run(p_tenant_id uuid, p_run_key text, p_bill_ids uuid[]) TO authenticated;
+
+--
+-- Name: FUNCTION financials_post(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_post(p_tenant_id uuid, p_currency text, p_lines jsonb, p_memo text, p_source_type text, p_source_id uuid, p_external_key text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION financials_record(p_tenant_id uuid, p_entity text, p_id uuid, p_verb text, p_payload jsonb, p_portal text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.financials_record(p_tenant_id uuid, p_entity text, p_id uuid, p_verb text, p_payload jsonb, p_portal text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION flag_bool(p_key text, p_tenant_id uuid, p_portal text); Type: ACL; Schema: app_private; Owner: postgres
@@ -24262,6 +25859,13 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.facilities TO service_role;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.facilities TO authenticated;
 
 --
+-- Name: TABLE factoring_noas; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.factoring_noas TO service_role;
+GRANT SELECT ON TABLE public.factoring_noas TO authenticated;
+
+--
 -- Name: TABLE feature_flag_history; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -24283,6 +25887,80 @@ GRANT SELECT ON TABLE public.feature_flags_typed TO authenticated;
 GRANT SELECT ON TABLE public.feature_flags_typed TO service_role;
 
 --
+-- Name: TABLE financials_bills; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.financials_bills TO service_role;
+GRANT SELECT ON TABLE public.financials_bills TO authenticated;
+
+--
+-- Name: TABLE financials_aging; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT ON TABLE public.financials_aging TO authenticated;
+
+--
+-- Name: TABLE financials_credit_memos; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.financials_credit_memos TO service_role;
+GRANT SELECT ON TABLE public.financials_credit_memos TO authenticated;
+
+--
+-- Name: TABLE financials_invoice_lines; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.financials_invoice_lines TO service_role;
+GRANT SELECT ON TABLE public.financials_invoice_lines TO authenticated;
+
+--
+-- Name: TABLE financials_margin; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT ON TABLE public.financials_margin TO authenticated;
+
+--
+-- Name: TABLE financials_payments; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.financials_payments TO service_role;
+GRANT SELECT ON TABLE public.financials_payments TO authenticated;
+
+--
+-- Name: TABLE financials_payout_batches; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.financials_payout_batches TO service_role;
+GRANT SELECT ON TABLE public.financials_payout_batches TO authenticated;
+
+--
+-- Name: TABLE financials_payouts; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.financials_payouts TO service_role;
+GRANT SELECT ON TABLE public.financials_payouts TO authenticated;
+
+--
+-- Name: TABLE journal_entries; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.journal_entries TO service_role;
+GRANT SELECT ON TABLE public.journal_entries TO authenticated;
+
+--
+-- Name: TABLE journal_lines; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.journal_lines TO service_role;
+GRANT SELECT ON TABLE public.journal_lines TO authenticated;
+
+--
+-- Name: TABLE financials_trial_balance; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT ON TABLE public.financials_trial_balance TO authenticated;
+
+--
 -- Name: TABLE freight_states; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -24302,20 +25980,6 @@ GRANT SELECT ON TABLE public.freight_transitions TO service_role;
 
 GRANT SELECT ON TABLE public.idempotency_keys TO service_role;
 GRANT SELECT ON TABLE public.idempotency_keys TO authenticated;
-
---
--- Name: TABLE journal_entries; Type: ACL; Schema: public; Owner: postgres
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.journal_entries TO service_role;
-GRANT SELECT ON TABLE public.journal_entries TO authenticated;
-
---
--- Name: TABLE journal_lines; Type: ACL; Schema: public; Owner: postgres
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.journal_lines TO service_role;
-GRANT SELECT ON TABLE public.journal_lines TO authenticated;
 
 --
 -- Name: TABLE kyc_records; Type: ACL; Schema: public; Owner: postgres

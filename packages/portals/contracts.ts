@@ -19,4 +19,6 @@ export interface Contracts extends Record<PortalName, unknown> {
   directory: typeof import("./directory/contract.ts").contract;
   super_admin: typeof import("./super_admin/contract.ts").contract;
   driver: typeof import("./driver/contract.ts").contract;
+  financials: typeof import("./financials/contract.ts").contract;
+  factoring: typeof import("./factoring/contract.ts").contract;
 }

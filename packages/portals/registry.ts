@@ -23,6 +23,8 @@ export const PORTALS = [
   { name: "super_admin", fn: "super_admin" },
   { name: "driver", fn: "driver" },
   { name: "edi", fn: "edi" },
+  { name: "financials", fn: "financials" },
+  { name: "factoring", fn: "factoring" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];

@@ -127,6 +127,14 @@ export const CATALOGUE = {
   edi_partner_unknown: { status: 404, title: "No such EDI trading partner", sqlstate: "SY220" },
   edi_shipment_unknown: { status: 422, title: "The set names a shipment the partner has no load for", sqlstate: "SY221" },
   edi_facility_unknown: { status: 422, title: "A 204 stop names an unknown facility", sqlstate: "SY222" },
+  // financials + factoring portals (supabase/migrations/20261202120*_financials_* / _factoring_*)
+  invoice_not_ready: { status: 422, title: "The load is not delivered with a POD on file", sqlstate: "SY200" },
+  invoice_line_invalid: { status: 422, title: "An invoice line is invalid (only credits are negative)", sqlstate: "SY201" },
+  invoice_state: { status: 409, title: "The invoice is not open for this", sqlstate: "SY202" },
+  bill_state: { status: 409, title: "The carrier bill is not in a state for this", sqlstate: "SY203" },
+  noa_active: { status: 409, title: "An active Notice of Assignment names a factor: pay the factor", sqlstate: "SY204" },
+  noa_conflict: { status: 409, title: "Notice of Assignment conflict", sqlstate: "SY205" },
+  payee_invalid: { status: 422, title: "The payee is neither the carrier nor its active factor", sqlstate: "SY206" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

@@ -334,7 +334,11 @@ insert into m_staff_only values
   ('public.party_screenings', 'sanctions screening results are the brokerage''s compliance record (the directory portal, staff only)'),
   ('public.kyc_records', 'KYC (EIN, beneficial owners) is PII the brokerage keeps about a party, not shown to it'),
   ('public.carrier_census', 'the FMCSA census as the brokerage imported it; the carrier sees its authority in its compliance view'),
-  ('public.watchlist_entries', 'the tenant''s own watchlists are about parties, never shown to them');
+  ('public.watchlist_entries', 'the tenant''s own watchlists are about parties, never shown to them'),
+  ('public.financials_invoices', 'AR is read by finance roles only (finance.read); a shipper gets its invoice documents through the shipper portal'),
+  ('public.financials_bills', 'AP (holds, variances, the rate con) is read by finance roles only (finance.read)'),
+  ('public.financials_payouts', 'payouts are read by finance roles only (finance.read)'),
+  ('public.factoring_noas', 'Notices of Assignment are read by finance roles only (finance.read)');
 
 select plan(((select count(*) from m_fixtures) + (select count(*) from m_cells))::int + 1);
 select diag(format('party dimension from the catalog: %s tables with a party column: %s with party policies, %s staff-only',

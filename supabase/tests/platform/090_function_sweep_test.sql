@@ -120,6 +120,10 @@ insert into tenant_fns values
    $$select app_private.freight_ledger_post(%1$L, 'USD', '[{"account": "1000", "amount_cents": 100}, {"account": "2000", "amount_cents": -100}]')$$,
    'raises', 'finance@demo-freight.test', 'refuse', 'finance.write in the tenant; NULL is bad_request');
 insert into tenant_fns values
+  ('app_private.financials_payout_run(uuid,text,uuid[])',
+   $$select app_private.financials_payout_run(%1$L, 'sweep-run')$$,
+   'raises', 'finance@demo-freight.test', 'refuse', 'finance.write in the tenant; NULL is bad_request');
+insert into tenant_fns values
   ('public.freight_carrier_scorecard(uuid)',
    $$select count(*) from public.freight_carrier_scorecard(%1$L)$$, 'empty', 'ops@demo-freight.test', 'refuse',
    'security invoker: RLS answers only the caller''s tenants (and a carrier user its own party)');
@@ -245,6 +249,15 @@ insert into allowlist values
   ('app_private.load_board_post_unmerge(uuid)', 'the post''s tenant, load_board.post there'),
   ('app_private.load_board_post_update(uuid,jsonb)', 'the post''s tenant, load_board.post there'),
   ('app_private.load_board_post_withdraw(uuid,text)', 'the post''s tenant, load_board.post there'),
+  ('app_private.financials_invoice_release(uuid,jsonb,integer)', 'the load''s tenant, finance.write there'),
+  ('app_private.financials_credit_memo(uuid,jsonb,text)', 'the invoice''s tenant, finance.write there'),
+  ('app_private.financials_payment_apply(uuid,jsonb,text,text)', 'the invoice''s tenant, finance.write there'),
+  ('app_private.financials_bill_receive(uuid,text,jsonb)', 'the load''s tenant, finance.write there'),
+  ('app_private.financials_bill_approve(uuid,text)', 'the bill''s tenant, finance.write there'),
+  ('app_private.financials_bill_unapprove(uuid)', 'the bill''s tenant, finance.write there'),
+  ('app_private.financials_pay_bill(uuid,uuid,uuid)', 'the bill''s tenant, finance.write there; the payee checked by the payouts trigger'),
+  ('app_private.factoring_noa_record(uuid,uuid,date,uuid)', 'the carrier''s tenant, finance.write there; the factor of the same tenant'),
+  ('app_private.factoring_noa_release(uuid,text)', 'the NOA''s tenant, finance.write there'),
   ('app_private.rates_quote_record(uuid,uuid,jsonb,jsonb,timestamp with time zone,text)', 'the request''s own tenant (claim), rates.quote there; the event is built from the quote'),
   ('app_private.shipper_order_book(uuid,jsonb)', 'the quote''s tenant, freight.order.book there, a shipper user its own quotes only'),
   ('app_private.site_tenant()', 'the website''s tenant id (public: the site serves its pages)'),
