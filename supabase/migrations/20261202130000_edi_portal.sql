@@ -88,6 +88,7 @@ create unique index edi_interchanges_out_control_unique on public.edi_interchang
 create index edi_interchanges_duplicate_of_idx on public.edi_interchanges (duplicate_of);
 create index edi_interchanges_related_idx on public.edi_interchanges (related_id);
 select ops.attach_rails('public.edi_interchanges', 'edi.read', null, null, null, p_audit => 'none');
+select ops.set_rls_sample('public.edi_interchanges', '{"tenant_id": "$tenant", "direction": "in", "raw": "ISA matrix $n", "sha256": "0000000000000000000000000000000000000000000000000000000000000000"}');
 
 create table public.edi_transactions (
   id              uuid primary key default gen_random_uuid(),
@@ -128,6 +129,7 @@ create unique index edi_transactions_shipment_unique on public.edi_transactions 
   where direction = 'in' and set_id = '204' and purpose = '00' and state = 'applied';
 create index edi_transactions_out_match_idx on public.edi_transactions (partner_id, group_control, control_number) where direction = 'out';
 select ops.attach_rails('public.edi_transactions', 'edi.read', null, null, null, p_audit => 'none');
+select ops.set_rls_sample('public.edi_transactions', '{"tenant_id": "$tenant", "interchange_id": "$ref:edi_interchanges", "direction": "in", "functional_id": "SM", "group_control": "$n", "set_id": "204", "control_number": "$n", "state": "applied"}');
 
 create table public.edi_control_counters (
   tenant_id  uuid not null references public.tenants (id) on delete cascade,
