@@ -31,28 +31,21 @@ const agentsOn = async () => (await sql`select public.flag_value('agents.autonom
 
 const tenant = randomUUID();
 
-/** An outbox event that ran out of attempts, in the DLQ with its trace id (what the relay leaves). */
-async function injectDeadLetter(traceId: string) {
+/**
+ * A DLQ entry with its trace id, as the relay leaves one: dead (ran out of attempts) or parked
+ * (a subscription answered 410 Gone; parked_for names it).
+ */
+async function injectDlqEntry(traceId: string, kind: "dead" | "parked") {
+  const [attempts, error] = kind === "dead" ? [8, "HTTP 503 from n8n"] : [1, "HTTP 410"];
   await sql`
     with e as (
       insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload, trace_id, state, attempts, last_error)
-      values (${tenant}, 'shipment', 'gate-test', 'shipment.created', '{}', ${traceId}, 'dead', 8, 'HTTP 503 from n8n')
-      returning *)
-    insert into public.dlq_entries (tenant_id, event_id, event_created_at, event_type, aggregate_type, aggregate_id, event, attempts, last_error, payload_bytes, trace_id)
-    select tenant_id, id, created_at, event_type, aggregate_type, aggregate_id, to_jsonb(e), attempts, last_error, 2, trace_id from e`;
-}
-
-/** An outbox event parked for a subscription that answered 410 Gone (what the relay leaves then). */
-async function injectParked(traceId: string) {
-  await sql`
-    with e as (
-      insert into public.outbox_events (tenant_id, aggregate_type, aggregate_id, event_type, payload, trace_id, state, attempts, last_error)
-      values (${tenant}, 'shipment', 'gate-test', 'shipment.created', '{}', ${traceId}, 'parked', 1, 'HTTP 410')
+      values (${tenant}, 'shipment', 'gate-test', 'shipment.created', '{}', ${traceId}, ${kind}, ${attempts}, ${error})
       returning *)
     insert into public.dlq_entries (tenant_id, event_id, event_created_at, event_type, aggregate_type, aggregate_id, event, attempts, last_error,
                                     payload_bytes, trace_id, state, parked_for)
     select tenant_id, id, created_at, event_type, aggregate_type, aggregate_id, to_jsonb(e), attempts, last_error, 2, trace_id,
-           'parked', array[gen_random_uuid()] from e`;
+           ${kind}, case when ${kind} = 'parked' then array[gen_random_uuid()] end from e`;
 }
 
 beforeAll(async () => {
@@ -78,7 +71,7 @@ describe("npm run gate", () => {
   it("an injected dead-lettered event: agents off as ci (audited), report with the failing check and its trace link, exit 1", async () => {
     const since = new Date().toISOString();
     const traceId = randomBytes(16).toString("hex");
-    await injectDeadLetter(traceId);
+    await injectDlqEntry(traceId, "dead");
     const r = await gate("dlq.md", "--since", since, "--load-rate", "20", "--load-seconds", "2", "--json");
     expect(r.code, r.stderr).toBe(1);
     const out = r.json();
@@ -106,7 +99,7 @@ describe("npm run gate", () => {
 
   it("a parked DLQ entry (a receiver answered 410 Gone) is reported, not counted: the gate passes", async () => {
     const since = new Date().toISOString();
-    await injectParked(randomBytes(16).toString("hex"));
+    await injectDlqEntry(randomBytes(16).toString("hex"), "parked");
     const r = await gate("parked.md", "--since", since, "--load-rate", "20", "--load-seconds", "2", "--json");
     expect(r.code, r.stderr).toBe(0);
     expect(r.json().checks.find((c: any) => c.name === "dlq_growth"))
