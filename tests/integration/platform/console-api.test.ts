@@ -329,13 +329,13 @@ describe("RLS keeps tenants apart", () => {
     const theirs = await deadEntry(OTHER);
     const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
     await sql`insert into request_metrics (function_name, portal, tenant_id, minute, count, errors, sum_ms, max_ms, le_100, le_250, le_500, le_1000, le_1500, le_2500, le_5000, le_10000)
-              values ('edi', 'edi', ${OTHER}, ${minute}, 10, 5, 100, 20, 10, 10, 10, 10, 10, 10, 10, 10)
+              values ('console_probe', 'console_probe', ${OTHER}, ${minute}, 10, 5, 100, 20, 10, 10, 10, 10, 10, 10, 10, 10)
               on conflict on constraint request_metrics_key do update set count = request_metrics.count + 10,
                 errors = request_metrics.errors + 5, le_100 = request_metrics.le_100 + 10, le_250 = request_metrics.le_250 + 10,
                 le_500 = request_metrics.le_500 + 10, le_1000 = request_metrics.le_1000 + 10, le_1500 = request_metrics.le_1500 + 10,
                 le_2500 = request_metrics.le_2500 + 10, le_5000 = request_metrics.le_5000 + 10, le_10000 = request_metrics.le_10000 + 10`;
     await sql`insert into live_feed (tenant_id, trace_id, portal, action, phase, ok, principal)
-              values (${OTHER}, ${theirs.trace}, 'edi', 'console_test', 'finish', true, 'console-test')`;
+              values (${OTHER}, ${theirs.trace}, 'console_probe', 'console_test', 'finish', true, 'console-test')`;
 
     const ids = async (token: string) => (await (await get("dlq", token)).json()).entries.map((x: { id: string }) => x.id);
     const demoSees = await ids(ops);
@@ -357,8 +357,8 @@ describe("RLS keeps tenants apart", () => {
     expect(await feedOf(ops)).not.toContain(theirs.trace);
 
     const portalsOf = async (token: string) => (await (await get("slo", token)).json()).tiles.map((t: { portal: string }) => t.portal);
-    expect(await portalsOf(otherOps)).toContain("edi");
-    expect(await portalsOf(ops)).not.toContain("edi");
+    expect(await portalsOf(otherOps)).toContain("console_probe");
+    expect(await portalsOf(ops)).not.toContain("console_probe");
 
     // The demo ops user claiming the other tenant holds nothing there.
     const forged = await userJwt(USERS.ops, { tenant: OTHER });
