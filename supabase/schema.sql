@@ -923,7 +923,12 @@ declare
   v_carrier uuid;
   v_new     uuid;
 begin
+  -- the row lock orders concurrent re-tenders: the second sees superseded_by
   select * into t from public.tenders where id = p_tender_id for update;
+  if t.superseded_by is not null then
+    perform app_private.raise_error('tender_superseded', format('tender %s was already re-tendered as %s', t.id, t.superseded_by),
+      jsonb_build_object('tender_id', t.id, 'superseded_by', t.superseded_by, 'status', t.status));
+  end if;
   if t.status = 'accepted' then
     perform app_private.raise_error('illegal_transition', format('tender %s was accepted: cancel it (or the load) instead', t.id),
       jsonb_build_object('machine', 'tender', 'id', t.id, 'from', t.status, 'to', 'expired'));
@@ -944,6 +949,7 @@ begin
   end if;
   if v_carrier is not null then
     v_new := app_private.freight_tender_offer(t.load_id, v_carrier, coalesce(p_rate_cents, t.offered_rate_cents), p_sla_deadline, t.currency);
+    update public.tenders set superseded_by = v_new where id = t.id;
   end if;
   return jsonb_build_object('previous_tender_id', t.id, 'previous_status', v_ended, 'load_id', t.load_id,
                             'tender_id', v_new, 'carrier_party_id', v_carrier,
@@ -957,7 +963,7 @@ ALTER FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id 
 -- Name: FUNCTION broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: postgres
 --
 
-COMMENT ON FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) IS 'Ends a tender (expired past its deadline, else cancelled) and offers the load to the next carrier by scorecard (freight.tender.offer).';
+COMMENT ON FUNCTION app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid, p_rate_cents bigint, p_sla_deadline timestamp with time zone) IS 'Ends a tender (expired past its deadline, else cancelled) and offers the load to the next carrier by scorecard, once per tender (tender_superseded after; freight.tender.offer).';
 
 --
 -- Name: carrier_capacity_set(uuid, text, text, text, date, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -5321,6 +5327,7 @@ CREATE TABLE public.tenders (
     responded_by uuid,
     response_note text,
     trace_id text,
+    superseded_by uuid,
     CONSTRAINT tenders_accepted_rate_cents_nonnegative_check CHECK ((accepted_rate_cents >= 0)),
     CONSTRAINT tenders_counter_rate_cents_nonnegative_check CHECK ((counter_rate_cents >= 0)),
     CONSTRAINT tenders_currency_format_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),

@@ -11,7 +11,9 @@
  *                   replays what it had received (synchronous replication: every
  *                   acknowledged commit, so nothing is lost)
  *   5. loss window  commits of the old primary's WAL after the standby's replay position;
- *                   anything lost refuses (dr_loss_window) unless --accept-loss
+ *                   anything lost refuses (dr_loss_window) unless --accept-loss. With
+ *                   synchronous replication to this standby they were never acknowledged
+ *                   (each waited for the standby's flush): reported as unacknowledged, not lost
  *   6. promote      pg_promote(); the step records go to ops.dr_runs and audit as the new
  *                   primary's first transaction, with the kill switch
  *   7. repoint      the stack's state names the new primary; the runtime (functions, relay,
@@ -28,7 +30,7 @@ import { isRunning, pgCmd, pgCmdOrFail, startCluster, stopCluster } from "../sta
 import { STANDBY_SLOT, standbyOf, swapPrimary } from "../stack/standby.ts";
 import { proveGreen, type CheckResult } from "../prove-green/checks.ts";
 import { STOP_SQL } from "../ops/switch.ts";
-import { type LossWindow, lossWindow } from "./loss.ts";
+import { type LossWindow, lossWindow, type Synchronous, synchronousReplication } from "./loss.ts";
 import { poll } from "../stack/processes.ts";
 import { connectDr, type Log, Runbook, type Sql } from "./runbook.ts";
 import { OpsError } from "../ops/errors.ts";
@@ -51,6 +53,9 @@ export interface CutoverReport {
   lost_commits: number;
   lost_bytes: number;
   lost_by_table: Record<string, number>;
+  /** Written on the old primary, never acknowledged (synchronous replication): not lost. */
+  unacknowledged_commits: number;
+  synchronous: Synchronous | null;
   rto_ms: number;
   new_primary: string;
   prove_green: CheckResult[];
@@ -141,8 +146,12 @@ export async function cutover(i: Instance, opts: CutoverOptions): Promise<Cutove
     const [{ lsn }] = await standby`select pg_last_wal_replay_lsn()::text as lsn`;
     const loss: LossWindow = await rb.step("loss window (old primary's WAL after the standby's replay position)",
       () => lossWindow(i, lsn, standby), (l) => l);
+    const sync = loss.commits > 0 || loss.bytes > 0
+      ? await rb.step("synchronous replication (the old primary's settings)", () => synchronousReplication(i, standby), (s) => s)
+      : null;
+    const lost = sync?.synchronous ? { commits: 0, bytes: 0, byTable: {} } : loss;
     await rb.step(opts.acceptLoss ? "loss accepted (--accept-loss)" : "nothing acknowledged is lost", () =>
-      standby`select app_private.dr_loss_window(${loss.commits}, ${loss.bytes}, ${opts.acceptLoss ?? false}) as w`);
+      standby`select app_private.dr_loss_window(${lost.commits}, ${lost.bytes}, ${opts.acceptLoss ?? false}) as w`);
 
     await rb.step("promote (pg_promote)", async () => {
       const [r] = await standby`select pg_promote(true, 60) as ok`;
@@ -172,7 +181,8 @@ export async function cutover(i: Instance, opts: CutoverOptions): Promise<Cutove
     }, (r) => r.map((c) => c.name));
     const rto = gone ? Date.now() - gone.getTime() : rb.elapsedMs();
     const report: CutoverReport = {
-      run_id: 0, planned, lost_commits: loss.commits, lost_bytes: loss.bytes, lost_by_table: loss.byTable,
+      run_id: 0, planned, lost_commits: lost.commits, lost_bytes: lost.bytes, lost_by_table: lost.byTable,
+      unacknowledged_commits: loss.commits - lost.commits, synchronous: sync,
       rto_ms: Math.round(rto), new_primary: `127.0.0.1:${promoted.dbPort}`, prove_green: checks, green: true,
     };
     report.run_id = await rb.record(standby, true, { ...report, prove_green: checks.map((c) => c.name), rto_from: gone ? "primary gone" : "runbook start" });

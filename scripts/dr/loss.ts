@@ -2,7 +2,9 @@
  * The loss window of a promotion, from the old primary's own WAL (the local stack has its
  * folder): every transaction that committed after the standby's replay position is what the
  * primary acknowledged and the standby never had. pg_waldump reads it; heap records name the
- * tables each lost transaction wrote.
+ * tables each lost transaction wrote. With synchronous replication those commits were written
+ * on the old primary but never acknowledged (each waited for the standby's flush): they are
+ * reported, not lost.
  */
 import { join } from "node:path";
 import type { Instance } from "../stack/instance.ts";
@@ -68,4 +70,35 @@ export async function lossWindow(oldPrimary: Instance, fromLsn: string, sql: Sql
   }
   const endLsn = lastLsn ?? fromLsn;
   return { commits: committed.size, bytes: Math.max(0, lsnValue(endLsn) - lsnValue(fromLsn)), byTable, fromLsn, endLsn };
+}
+
+export interface Synchronous {
+  /** Every commit the old primary acknowledged had been flushed by this standby first. */
+  synchronous: boolean;
+  synchronous_standby_names: string;
+  synchronous_commit: string;
+  /** Role or database settings that let some sessions commit without waiting (off / local). */
+  overrides: string[];
+}
+
+/**
+ * Whether the old primary (stopped: `postgres -C` reads its configuration files) waited for
+ * this standby before acknowledging a commit: synchronous_standby_names names it ('*' or its
+ * application_name, bare or in a FIRST / ANY list), synchronous_commit waits for it (on,
+ * remote_write, remote_apply), and no role or database opts out. A session's own
+ * `set synchronous_commit = local` is not visible here (PostgreSQL lets it opt out).
+ */
+export async function synchronousReplication(oldPrimary: Instance, standby: Sql): Promise<Synchronous> {
+  const setting = (name: string) => pgCmdOrFail(oldPrimary, `postgres -C ${name}`, "postgres", ["-D", oldPrimary.dataDir, "-C", name]).trim();
+  const names = setting("synchronous_standby_names");
+  const commit = setting("synchronous_commit");
+  const [me] = await standby`select coalesce(substring(current_setting('primary_conninfo') from 'application_name=''?([^'' ]+)'),
+                                            nullif(current_setting('cluster_name'), ''), 'walreceiver') as name,
+                                   array(select s from pg_db_role_setting, unnest(setconfig) s
+                                         where s ~ '^synchronous_commit=(off|local)$') as overrides`;
+  const listed = names.replace(/^\s*(FIRST|ANY)\s+\d+\s*\(|\)\s*$/gi, "").replace(/^\s*\d+\s*\(/, "")
+    .split(",").map((n) => n.trim().replace(/^"(.*)"$/, "$1").toLowerCase()).filter(Boolean);
+  const synchronous = (listed.includes("*") || listed.includes(String(me.name).toLowerCase()))
+    && ["on", "remote_write", "remote_apply"].includes(commit) && me.overrides.length === 0;
+  return { synchronous, synchronous_standby_names: names, synchronous_commit: commit, overrides: me.overrides };
 }

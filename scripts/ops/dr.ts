@@ -50,7 +50,8 @@ const drCutover: Command = async ({ out, argv }) => {
   const r = await cutover(stackOf(values.stack), { principal, acceptLoss: values["accept-loss"] ?? false, primaryGoneAt: gone, log });
   out.result(r, [
     `CUTOVER ${r.planned ? "(planned)" : "(unplanned)"} done: new primary ${r.new_primary}, run ${r.run_id}`,
-    `RPO: ${r.lost_commits} commits lost (${r.lost_bytes} WAL bytes)${r.lost_commits ? ` ${JSON.stringify(r.lost_by_table)}` : ""}`,
+    `RPO: ${r.lost_commits} commits lost (${r.lost_bytes} WAL bytes)${r.lost_commits ? ` ${JSON.stringify(r.lost_by_table)}` : ""}${
+      r.unacknowledged_commits ? `; ${r.unacknowledged_commits} written on the old primary, never acknowledged (synchronous replication)` : ""}`,
     `RTO: ${(r.rto_ms / 1000).toFixed(1)} s (to prove-green green on the new primary)`,
     "HALTED: autonomy.emergencyStop stays on until a human resumes: npm run ops -- resume --reason \"...\"",
   ].join("\n"));

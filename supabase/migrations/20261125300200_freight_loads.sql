@@ -271,6 +271,8 @@ create table public.tenders (
   responded_by        uuid,
   response_note       text,
   trace_id            text,
+  -- the tender a re-tender offered in this one's place (broker_retender: set once)
+  superseded_by       uuid,
   constraint tenders_tenant_id_unique unique (tenant_id, id),
   constraint tenders_load_fk foreign key (tenant_id, load_id) references public.loads (tenant_id, id) on delete cascade,
   constraint tenders_carrier_fk foreign key (tenant_id, carrier_party_id) references public.parties (tenant_id, id)

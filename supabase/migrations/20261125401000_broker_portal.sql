@@ -19,7 +19,8 @@
 -- Mirrored in packages/shared/http/catalogue.ts and docs/security-model.md.
 insert into public.rail_errors (code, sqlstate, http_status, title, description) values
   ('route_locked',    'SY400', 409, 'Load cannot be re-routed', 'A load is routed while it is draft or open; withdraw its tenders first (DETAIL names the status).'),
-  ('no_next_carrier', 'SY401', 422, 'No carrier left to tender', 'Every eligible carrier of the tenant was already tendered this load (or none is eligible on its pickup day).')
+  ('no_next_carrier', 'SY401', 422, 'No carrier left to tender', 'Every eligible carrier of the tenant was already tendered this load (or none is eligible on its pickup day).'),
+  ('tender_superseded', 'SY402', 409, 'Tender already re-tendered', 'The tender was already re-tendered; DETAIL names the tender that replaced it (withdraw or tender that one instead).')
 on conflict (code) do nothing;
 
 insert into public.permissions (permission, description) values
@@ -191,7 +192,7 @@ grant execute on function app_private.broker_next_carrier(uuid) to authenticated
 -- SLA policy). No carrier left: no_next_carrier, unless the tender is past its deadline,
 -- which then only expires (carrier null in the result: the agent does not retry every tick).
 create function app_private.broker_retender(p_tender_id uuid, p_carrier_party_id uuid default null,
-                                            p_rate_cents bigint default null, p_sla_deadline timestamptz default null)
+                                                       p_rate_cents bigint default null, p_sla_deadline timestamptz default null)
 returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -201,7 +202,12 @@ declare
   v_carrier uuid;
   v_new     uuid;
 begin
+  -- the row lock orders concurrent re-tenders: the second sees superseded_by
   select * into t from public.tenders where id = p_tender_id for update;
+  if t.superseded_by is not null then
+    perform app_private.raise_error('tender_superseded', format('tender %s was already re-tendered as %s', t.id, t.superseded_by),
+      jsonb_build_object('tender_id', t.id, 'superseded_by', t.superseded_by, 'status', t.status));
+  end if;
   if t.status = 'accepted' then
     perform app_private.raise_error('illegal_transition', format('tender %s was accepted: cancel it (or the load) instead', t.id),
       jsonb_build_object('machine', 'tender', 'id', t.id, 'from', t.status, 'to', 'expired'));
@@ -222,6 +228,7 @@ begin
   end if;
   if v_carrier is not null then
     v_new := app_private.freight_tender_offer(t.load_id, v_carrier, coalesce(p_rate_cents, t.offered_rate_cents), p_sla_deadline, t.currency);
+    update public.tenders set superseded_by = v_new where id = t.id;
   end if;
   return jsonb_build_object('previous_tender_id', t.id, 'previous_status', v_ended, 'load_id', t.load_id,
                             'tender_id', v_new, 'carrier_party_id', v_carrier,
@@ -229,7 +236,7 @@ begin
                             'sla_deadline', (select sla_deadline from public.tenders where id = v_new));
 end $$;
 comment on function app_private.broker_retender(uuid, uuid, bigint, timestamptz) is
-  'Ends a tender (expired past its deadline, else cancelled) and offers the load to the next carrier by scorecard (freight.tender.offer).';
+  'Ends a tender (expired past its deadline, else cancelled) and offers the load to the next carrier by scorecard, once per tender (tender_superseded after; freight.tender.offer).';
 grant execute on function app_private.broker_retender(uuid, uuid, bigint, timestamptz) to authenticated;
 
 -- Cancel a load (freight.load.transition). Before dispatch: its tenders are withdrawn and

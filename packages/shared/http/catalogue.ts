@@ -81,6 +81,7 @@ export const CATALOGUE = {
   // broker and shipper portals (supabase/migrations/*_broker_*, *_shipper_*)
   route_locked: { status: 409, title: "The load can no longer be re-routed", sqlstate: "SY400" },
   no_next_carrier: { status: 422, title: "No carrier left to tender", sqlstate: "SY401" },
+  tender_superseded: { status: 409, title: "The tender was already re-tendered", sqlstate: "SY402" },
   quote_not_bookable: { status: 422, title: "The quote cannot be booked", sqlstate: "SY410" },
   // TMS Admin (supabase/migrations/*_tms_admin_*)
   equipment_type_inactive: { status: 422, title: "The equipment type is not active in the catalogue", sqlstate: "SY150" },

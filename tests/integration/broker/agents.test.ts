@@ -68,6 +68,18 @@ describe("tender SLA agent", () => {
     expect((await sql`select count(*)::int as n from tenders where load_id = ${load} and status = 'offered'`)[0].n).toBe(0);
   });
 
+  it("a tender is re-tendered once: of two re-tenders at the same moment one offers the load on, the other is refused tender_superseded (Postgres decides: the edge does not check)", async () => {
+    const { load, tender } = await tendered(t.carriers.Z.id);
+    const both = await Promise.all([1, 2].map(() => act("broker", "retender", { tender_id: tender }, t.dispatcher, t.id)));
+    const ok = both.filter((r) => r.status === 200);
+    expect(ok, JSON.stringify(both.map((r) => r.body))).toHaveLength(1);
+    const refused = both.find((r) => r.status !== 200)!;
+    await expectProblem(refused, 409, "tender_superseded");
+    expect(refused.body.detail).toContain(ok[0].body.data.tender.tender_id);
+    const live = await sql`select id from tenders where load_id = ${load} and status = 'offered'`;
+    expect(live.map((r) => r.id)).toEqual([ok[0].body.data.tender.tender_id]);
+  });
+
   it("with every carrier tried, an expired tender only expires (no_next_carrier for a human re-tender before the deadline)", async () => {
     const load = await openLoad(t, day(4));
     const first = await act("broker", "tender", { load_id: load, carrier_party_id: t.carriers.X.id, rate_cents: 170000 }, t.dispatcher, t.id);

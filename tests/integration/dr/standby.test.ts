@@ -4,7 +4,9 @@
  * must never see. In order: lag and its alert; refusals (DR permission, one cutover at a time,
  * the loss window); a planned cutover under price_one load (0 acknowledged writes lost);
  * fail-back by pg_rewind; an unplanned cutover after kill -9 with the standby's WAL receiver
- * stopped (lost = the N acknowledged writes, counted here); fail-back again.
+ * stopped (lost = the N acknowledged writes, counted here); fail-back again; the same crash with
+ * synchronous replication on (lost = 0, no --accept-loss; a commit the primary wrote but never
+ * acknowledged is reported as such); fail-back again.
  * Last: a verified base backup (what backup freshness reads) and a point-in-time restore test.
  * The drill with its RPO/RTO figures under load (also kill -9 mid-load): `npm run dr-drill`.
  */
@@ -231,6 +233,50 @@ describe("unplanned cutover: the primary killed with -9 (issue 19 Decisions)", (
     const old = standbyOf(current())!;
     const left = await withDb(old, (sql) => missingQuotes(sql, acked));
     expect(left).toHaveLength(N); // rewound: the old primary no longer has them either
+  }, 60_000);
+});
+
+describe("unplanned cutover with synchronous replication: nothing acknowledged is lost (issue 19 Must show)", () => {
+  const N = 12;
+  let acked: string[] = [];
+
+  it("synchronous_standby_names on, N acknowledged writes, one more left waiting for the standby, kill -9: no --accept-loss needed, lost = 0, the waiting one reported unacknowledged", async () => {
+    const primary = current();
+    await withDb(primary, async (sql) => {
+      await sql`alter system set synchronous_standby_names = '*'`;
+      await sql`select pg_reload_conf()`;
+    });
+    await until("the standby is synchronous", () => withDb(primary, async (sql) =>
+      (await sql`select sync_state from pg_stat_replication`)[0]?.sync_state === "sync"));
+    const token = await opsToken(primary);
+    for (let n = 0; n < N; n++) acked.push((await priceOne(primary, token))!);
+    acked = acked.filter(Boolean);
+    expect(acked).toHaveLength(N); // each acknowledged after the standby flushed it
+    // The standby stops receiving: the next write commits in the primary's WAL and waits.
+    await stopWalReceiver(standbyOf(primary)!);
+    const waiting = priceOne(primary, token);
+    await until("a commit waiting for the synchronous standby", () => withDb(primary, async (sql) =>
+      (await sql`select count(*)::int as n from pg_stat_activity where wait_event = 'SyncRep'`)[0].n > 0));
+    const goneAt = killPrimary(primary);
+    expect(await waiting).toBeNull(); // never acknowledged to its client
+
+    const r = await opsDr(["cutover", "--as", "system", "--primary-gone-at", goneAt.toISOString()]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = r.json().data;
+    expect(report).toMatchObject({ planned: false, green: true, lost_commits: 0, lost_bytes: 0,
+                                   synchronous: { synchronous: true, synchronous_standby_names: "*" } });
+    expect(report.unacknowledged_commits).toBeGreaterThanOrEqual(1); // the waiting write, at least
+    expect(await withDb(current(), (sql) => missingQuotes(sql, acked))).toEqual([]); // all N on the new primary
+    await ops(["resume", "--reason", "dr test: synchronous cutover verified"]);
+  }, 90_000);
+
+  it("fail-back: the old primary rejoins as an asynchronous standby (the new primary's settings, by pg_rewind)", async () => {
+    const r = await opsDr(["failback", "--as", "system"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().data).toMatchObject({ method: "pg_rewind", state: "streaming" });
+    const [rep] = await withDb(current(), (sql) => sql`select sync_state, current_setting('synchronous_standby_names') as names from pg_stat_replication`);
+    expect(rep).toMatchObject({ sync_state: "async", names: "" });
+    expect(await withDb(standbyOf(current())!, (sql) => missingQuotes(sql, acked))).toEqual([]);
   }, 60_000);
 });
 
