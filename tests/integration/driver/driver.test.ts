@@ -106,7 +106,8 @@ describe("offline sync", () => {
     expect(timeline.every((e) => e.source === "driver_app")).toBe(true);
     const statuses = await sql`select to_status from load_events where load_id = ${load} and kind = 'status' and to_status not in ('draft', 'open', 'tendered', 'covered', 'dispatched') order by occurred_at, recorded_at`;
     expect(statuses.map((e) => e.to_status)).toEqual(["at_pickup", "picked_up", "in_transit", "at_delivery", "delivered", "completed"]);
-    expect((await sql`select count(*)::int as n from driver_positions where load_id = ${load}`)[0].n).toBe(12);
+    expect((await sql`select count(*)::int as n from driver_positions where load_id = ${load}`)[0].n)
+      .toBe(recorded.filter((e) => e.kind === "position").length); // every ping (11), once
     const [p] = await sql`select document_id, signer_name from driver_pods where stop_id = ${delivery}`;
     expect(p).toEqual({ document_id: pod.body.data.document_id, signer_name: "R. Receiver" });
     const events = await sql`select event_type, payload from outbox_events where trace_id = ${first.body.trace_id}`;
@@ -120,7 +121,10 @@ describe("offline sync", () => {
     const before = await counts();
     const second = await act("driver", "sync", { device_id: "phone-x", events: batch }, drvX, t.id);
     expect(second.status).toBe(200);
-    expect(second.body.data.counts).toEqual({ duplicate: 19, rejected: 1 });
+    // every event was seen: each answers duplicate with its first fate (the malformed one: rejected)
+    expect(second.body.data.counts).toEqual({ duplicate: 20 });
+    expect(second.body.data.results.find((f: { client_event_id: string }) => f.client_event_id === recorded[9].client_event_id))
+      .toMatchObject({ status: "duplicate", first: "rejected" });
     expect(await counts()).toEqual(before);
   });
 
