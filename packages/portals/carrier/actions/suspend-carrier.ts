@@ -1,7 +1,6 @@
 import { contract, type Suspension } from "../contract.ts";
 import { defineAction } from "../../../shared/pipeline/action.ts";
-import { refuse } from "../../../shared/http/outcome.ts";
-import { ActionRefused } from "../../../shared/pipeline/run.ts";
+import { carrierBlockState, requireBlockable } from "../../../shared/freight/carrier-block.ts";
 import { suspensionNote } from "../domain/compliance.ts";
 import { reinstateCarrier } from "./reinstate-carrier.ts";
 
@@ -14,15 +13,9 @@ import { reinstateCarrier } from "./reinstate-carrier.ts";
  */
 export const suspendCarrier = defineAction(contract.actions.suspend_carrier, {
   permission: "freight.block.manage",
-  detect: async (tx, input) => {
-    const [p] = await tx`select id from public.parties where id = ${input.carrier_party_id} and kind = 'carrier'`;
-    const [b] = await tx`select id from public.party_blocks where party_id = ${input.carrier_party_id} and reason = ${input.reason} and cleared_at is null`;
-    return { found: !!p, active: (b?.id as string | undefined) ?? null };
-  },
+  detect: (tx, input) => carrierBlockState(tx, input.carrier_party_id, input.reason),
   decide: (input, f) => {
-    if (!f.found) throw new ActionRefused(refuse("not_found", { detail: "No such carrier in this tenant" }));
-    // its undo clears the block: it must be this action's own
-    if (f.active) throw new ActionRefused(refuse("conflict", { detail: `The carrier is already blocked for ${input.reason} (block ${f.active})` }));
+    requireBlockable(f, input.reason);
     const note = suspensionNote(input.reason === "out_of_service" ? { reason: "out_of_service" } : { reason: "insurance", kind: input.kind ?? "auto_liability", covered_until: input.covered_until ?? null });
     return { ...input, note };
   },

@@ -1,7 +1,6 @@
 import { type BlockResult, contract } from "../contract.ts";
 import { defineAction } from "../../../shared/pipeline/action.ts";
-import { refuse } from "../../../shared/http/outcome.ts";
-import { ActionRefused } from "../../../shared/pipeline/run.ts";
+import { carrierBlockState, requireBlockable } from "../../../shared/freight/carrier-block.ts";
 import { carrierUnblock } from "./carrier-unblock.ts";
 
 /**
@@ -12,15 +11,9 @@ import { carrierUnblock } from "./carrier-unblock.ts";
  */
 export const carrierBlock = defineAction(contract.actions.carrier_block, {
   permission: "freight.block.manage",
-  detect: async (tx, input) => {
-    const [p] = await tx`select id from public.parties where id = ${input.carrier_party_id} and kind = 'carrier'`;
-    const [b] = await tx`select id from public.party_blocks where party_id = ${input.carrier_party_id} and reason = ${input.reason} and cleared_at is null`;
-    return { found: !!p, active: (b?.id as string | undefined) ?? null };
-  },
+  detect: (tx, input) => carrierBlockState(tx, input.carrier_party_id, input.reason),
   decide: (input, f) => {
-    if (!f.found) throw new ActionRefused(refuse("not_found", { detail: "No such carrier in this tenant" }));
-    // its undo clears the block: it must be this action's own
-    if (f.active) throw new ActionRefused(refuse("conflict", { detail: `The carrier is already blocked for ${input.reason} (block ${f.active})` }));
+    requireBlockable(f, input.reason);
     return input;
   },
   act: async (tx, d) => {
