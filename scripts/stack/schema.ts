@@ -21,7 +21,7 @@ export const MIGRATIONS_DIR = join(PROJECT_ROOT, "supabase", "migrations");
 export const SNAPSHOT_SCHEMAS = ["public", "app_private", "ops", "app_partitions"];
 
 /** Owners a migration may name: the platform, the shared freight domain, or a portal. */
-export const MIGRATION_OWNERS = ["platform", "freight", "rates", "crm", "autonomous", "broker", "shipper", "carrier", "load_board", "tms_admin"];
+export const MIGRATION_OWNERS = ["platform", "freight", "rates", "crm", "autonomous", "broker", "shipper", "carrier", "load_board", "tms_admin", "admin", "onboarding", "marketplace"];
 
 /** Drops what changes between runs of the same migrations. */
 export function normalizeDump(text: string): string {
