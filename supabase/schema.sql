@@ -9520,7 +9520,7 @@ CREATE TABLE public.admin_tenant_settings (
     CONSTRAINT admin_tenant_settings_logo_url_https_check CHECK (app_private.admin_https_url(logo_url)),
     CONSTRAINT admin_tenant_settings_primary_color_hex_check CHECK ((primary_color ~ '^#[0-9a-fA-F]{6}$'::text)),
     CONSTRAINT admin_tenant_settings_sso_needs_provider_check CHECK (((NOT sso_required) OR (sso_provider IS NOT NULL))),
-    CONSTRAINT admin_tenant_settings_sso_provider_check CHECK (app_private.admin_sso_provider_valid(sso_provider))
+    CONSTRAINT admin_tenant_settings_sso_provider_valid_check CHECK (app_private.admin_sso_provider_valid(sso_provider))
 );
 
 ALTER TABLE public.admin_tenant_settings OWNER TO postgres;

@@ -13,4 +13,5 @@ export interface Contracts extends Record<PortalName, unknown> {
   tms_admin: typeof import("./tms_admin/contract.ts").contract;
   carrier: typeof import("./carrier/contract.ts").contract;
   load_board: typeof import("./load_board/contract.ts").contract;
+  admin: typeof import("./admin/contract.ts").contract;
 }

@@ -17,6 +17,7 @@ export const PORTALS = [
   { name: "tms_admin", fn: "tms_admin" },
   { name: "carrier", fn: "carrier" },
   { name: "load_board", fn: "load_board" },
+  { name: "admin", fn: "admin" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];
