@@ -96,7 +96,7 @@ export const CATALOGUE = {
   load_board_post_closed: { status: 409, title: "The post is not open", sqlstate: "SY142" },
   load_board_bid_closed: { status: 409, title: "The bid is not open", sqlstate: "SY143" },
   load_board_not_postable: { status: 409, title: "The load cannot be posted", sqlstate: "SY144" },
-  // admin, onboarding and marketplace portals (supabase/migrations/20261202150*)
+  // admin portal (supabase/migrations/20261202150000_admin_portal.sql)
   mfa_required: { status: 403, title: "Multi-factor authentication (aal2) required", sqlstate: "SY260" },
   role_escalation: { status: 403, title: "The role cannot be granted by this principal", sqlstate: "SY261" },
   role_self_change: { status: 403, title: "Own roles cannot be changed", sqlstate: "SY262" },
@@ -105,12 +105,6 @@ export const CATALOGUE = {
   sso_required: { status: 401, title: "The tenant requires single sign-on", sqlstate: "SY265" },
   bad_branding: { status: 400, title: "Branding rejected", sqlstate: "SY266" },
   member_not_found: { status: 404, title: "No such member in the tenant", sqlstate: "SY267" },
-  onboarding_step_invalid: { status: 409, title: "The onboarding step cannot be completed", sqlstate: "SY270" },
-  onboarding_gate_closed: { status: 409, title: "Go-live needs every onboarding step green", sqlstate: "SY271" },
-  import_rejected: { status: 422, title: "The import file has bad rows; nothing was applied", sqlstate: "SY272" },
-  app_scope_not_allowed: { status: 422, title: "The scope is beyond the app's catalogue entry", sqlstate: "SY275" },
-  app_token_revoked: { status: 401, title: "The app token is revoked, expired or unknown", sqlstate: "SY276" },
-  app_install_disabled: { status: 403, title: "The app install is disabled", sqlstate: "SY277" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

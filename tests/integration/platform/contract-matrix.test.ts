@@ -170,6 +170,16 @@ Object.assign(FIXTURES, {
   },
   "tms_admin/sla_set": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ key: "broker.checkCallMinutes", value: 240, reason: "contract matrix" }) },
   "tms_admin/settings": { as: "ops", succeeds: true, input: () => ({}) },
+  "admin/invite": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ email: `matrix-${hex(4)}@admin.example`, roles: ["viewer"] }) },
+  "admin/set_roles": { as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "needs a member of the tenant", input: () => ({ principal_id: randomUUID(), roles: ["viewer"] }) },
+  "admin/deactivate": { as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "needs an active member", input: () => ({ principal_id: randomUUID(), reason: "contract matrix" }) },
+  "admin/reactivate": { as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "needs a deactivated member", input: () => ({ principal_id: randomUUID() }) },
+  "admin/branding_set": {
+    as: "super", tenant: MATRIX_TENANT, succeeds: true,
+    input: () => ({ display_name: "Matrix Co", logo_url: "https://cdn.example.com/matrix.svg", primary_color: "#0a0b0c", accent_color: null }),
+  },
+  "admin/sso_set": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ required: false, provider: null }) },
+  "admin/secret_put": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ name: "matrix.key", value: `matrix-secret-${hex(4)}` }) },
 } satisfies Record<string, Fixture>);
 
 // The demo carrier Prairie Haulers' user (supabase/seeds/20_freight.sql): its own reads; writes on demo tenders would change other files' fixtures.
