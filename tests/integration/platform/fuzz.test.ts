@@ -142,6 +142,13 @@ const SEEDS: Record<string, () => unknown> = {
   }),
   "tms_admin.sla_set": () => ({ key: "broker.checkCallMinutes", value: 240, reason: "fuzz policy change" }),
   "tms_admin.settings": () => ({ section: "lanes" }),
+  "admin.invite": () => ({ email: `fuzz-${randomBytes(3).toString("hex")}@admin.example`, roles: ["viewer"], ttl_hours: 24 }),
+  "admin.set_roles": () => ({ principal_id: randomUUID(), roles: ["viewer"] }),
+  "admin.deactivate": () => ({ principal_id: randomUUID(), reason: "fuzz deactivation" }),
+  "admin.reactivate": () => ({ principal_id: randomUUID() }),
+  "admin.branding_set": () => ({ display_name: "Fuzz Co", logo_url: "https://cdn.example.com/fuzz.svg", primary_color: "#123456", accent_color: "#abcdef" }),
+  "admin.sso_set": () => ({ required: true, provider: { protocol: "saml", entity_id: "urn:fuzz:idp", metadata_url: "https://idp.example.com/meta", domains: ["fuzz.example"] } }),
+  "admin.secret_put": () => ({ name: "fuzz.key", value: "fuzz-secret-value", overlap_hours: 1 }),
 };
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
