@@ -93,6 +93,8 @@ begin
   end if;
   select * into v_p from public.principals p where p.id = v_pid;
   perform app_private.require_permission(v_tenant, p_permission);
+  -- the tenant's session policy (SSO required: 20261202150000_admin_portal)
+  perform app_private.admin_session_check(v_tenant);
   -- a machine key acts only in the tenants it names (reads too)
   perform app_private.check_machine_tenant(v_tenant);
   -- 'domain': writes (kill switch, mode, agents, portal flag); 'control': the switchboard's
@@ -283,6 +285,402 @@ begin
 end $$;
 
 ALTER FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kind text, OUT principal_name text, OUT db_user text) OWNER TO postgres;
+
+--
+-- Name: admin_branding_set(uuid, text, text, text, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_branding_set(p_tenant_id uuid, p_display_name text, p_logo_url text, p_primary_color text, p_accent_color text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.require_permission(p_tenant_id, 'tenant.manage');
+  begin
+    insert into public.admin_tenant_settings (tenant_id, display_name, logo_url, primary_color, accent_color)
+    values (p_tenant_id, p_display_name, p_logo_url, p_primary_color, p_accent_color)
+    on conflict (tenant_id) do update set display_name = excluded.display_name, logo_url = excluded.logo_url,
+      primary_color = excluded.primary_color, accent_color = excluded.accent_color, updated_at = now();
+  exception when check_violation then
+    perform app_private.raise_error('bad_branding', format('branding refused (%s)', sqlerrm),
+      jsonb_build_object('constraint', (regexp_match(sqlerrm, 'constraint "([a-z_]+)"'))[1]));
+  end;
+end $$;
+
+ALTER FUNCTION app_private.admin_branding_set(p_tenant_id uuid, p_display_name text, p_logo_url text, p_primary_color text, p_accent_color text) OWNER TO postgres;
+
+--
+-- Name: admin_check_roles(text[]); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_check_roles(p_roles text[]) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_bad text;
+begin
+  if p_roles is null or cardinality(p_roles) = 0 then
+    perform app_private.raise_error('bad_request', 'at least one role');
+  end if;
+  select r into v_bad from unnest(p_roles) r where not exists (select 1 from public.roles x where x.role = r) limit 1;
+  if v_bad is not null then
+    perform app_private.raise_error('unknown_role', format('"%s" is not a role', v_bad));
+  end if;
+  select r into v_bad from unnest(p_roles) r join public.roles x on x.role = r
+  where x.scope <> 'tenant' or x.kind <> 'human' limit 1;
+  if v_bad is not null and not app_private.has_permission(null, 'principals.manage') then
+    perform app_private.raise_error('role_escalation', format('%s is not a tenant role a tenant admin may grant', v_bad));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.admin_check_roles(p_roles text[]) OWNER TO postgres;
+
+--
+-- Name: admin_deactivate(uuid, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_deactivate(p_tenant_id uuid, p_principal uuid, p_reason text) RETURNS text[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_roles text[];
+begin
+  perform app_private.admin_member_guard(p_tenant_id, p_principal, 'deactivating a member');
+  if p_reason is null or length(btrim(p_reason)) < 3 then
+    perform app_private.raise_error('bad_request', 'a reason of 3+ characters');
+  end if;
+  with gone as (
+    delete from public.role_assignments ra where ra.tenant_id = p_tenant_id and ra.principal_id = p_principal returning ra.role)
+  select array_agg(role order by role) into v_roles from gone;
+  if v_roles is null then
+    perform app_private.raise_error('member_not_found', format('principal %s is no active member of the tenant', p_principal));
+  end if;
+  -- open invites die with the membership
+  update public.admin_invites i set revoked_at = now()
+  where i.tenant_id = p_tenant_id and i.principal_id = p_principal and i.accepted_at is null and i.revoked_at is null;
+  insert into public.admin_members (tenant_id, principal_id, status, stashed_roles, reason, changed_by)
+  values (p_tenant_id, p_principal, 'deactivated', v_roles, p_reason, app_private.principal_id())
+  on conflict on constraint admin_members_pkey do update
+    set status = 'deactivated', stashed_roles = excluded.stashed_roles, reason = excluded.reason,
+        changed_by = excluded.changed_by, changed_at = now();
+  return v_roles;
+end $$;
+
+ALTER FUNCTION app_private.admin_deactivate(p_tenant_id uuid, p_principal uuid, p_reason text) OWNER TO postgres;
+
+--
+-- Name: admin_flag_mfa_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_flag_mfa_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'UPDATE' and new.key = 'autonomy.emergencyStop' and new.scope = 'global'
+     and new.value::text = 'true' and new.key = old.key and new.scope = old.scope then
+    return new;
+  end if;
+  if tg_op = 'UPDATE' and new.value is not distinct from old.value and new.key = old.key and new.scope = old.scope then
+    return new; -- reason / owner only
+  end if;
+  perform app_private.require_mfa(format('changing %s', coalesce(new.key, old.key)));
+  return coalesce(new, old);
+end $$;
+
+ALTER FUNCTION app_private.admin_flag_mfa_guard() OWNER TO postgres;
+
+--
+-- Name: admin_https_url(text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_https_url(p_url text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select p_url is null
+      or (length(p_url) <= 2048 and p_url ~ '^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s"''<>\\`]*)?$')
+$_$;
+
+ALTER FUNCTION app_private.admin_https_url(p_url text) OWNER TO postgres;
+
+--
+-- Name: admin_invite(uuid, text, text[], interval); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_invite(p_tenant_id uuid, p_email text, p_roles text[], p_ttl interval DEFAULT '72:00:00'::interval) RETURNS TABLE(invite_id uuid, principal_id uuid, token text, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_email text := lower(btrim(p_email));
+  v_pid uuid;
+  v_token text := encode(extensions.gen_random_bytes(32), 'hex');
+  v_id uuid;
+  v_exp timestamptz;
+begin
+  perform app_private.require_permission(p_tenant_id, 'members.manage');
+  perform app_private.require_mfa('inviting with roles');
+  perform app_private.admin_check_roles(p_roles);
+  if p_ttl is null or p_ttl < interval '5 minutes' or p_ttl > interval '30 days' then
+    perform app_private.raise_error('bad_request', 'an invite lives between 5 minutes and 30 days');
+  end if;
+  if v_email is null or v_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' or length(v_email) > 254 then
+    perform app_private.raise_error('bad_request', 'the invitee is not an email address');
+  end if;
+  select p.id into v_pid from public.principals p where p.name = v_email;
+  if v_pid is not null and (select kind from public.principals where id = v_pid) <> 'human' then
+    perform app_private.raise_error('bad_role_scope', 'the invitee is a machine principal');
+  end if;
+  if v_pid = app_private.principal_id() then
+    perform app_private.raise_error('role_self_change', 'inviting oneself');
+  end if;
+  if v_pid is null then
+    insert into public.principals (kind, name) values ('human', v_email) returning id into v_pid;
+  end if;
+  -- an open invite of the same person is replaced (its token stops working)
+  update public.admin_invites i set revoked_at = now()
+  where i.tenant_id = p_tenant_id and i.principal_id = v_pid and i.accepted_at is null and i.revoked_at is null;
+  insert into public.admin_invites (tenant_id, principal_id, roles, token_hash, invited_by, expires_at)
+  values (p_tenant_id, v_pid, (select array_agg(distinct r order by r) from unnest(p_roles) r),
+          extensions.digest(v_token, 'sha256'), app_private.principal_id(), now() + p_ttl)
+  returning id, admin_invites.expires_at into v_id, v_exp;
+  return query select v_id, v_pid, v_token, v_exp;
+end $_$;
+
+ALTER FUNCTION app_private.admin_invite(p_tenant_id uuid, p_email text, p_roles text[], p_ttl interval) OWNER TO postgres;
+
+--
+-- Name: admin_member_guard(uuid, uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_member_guard(p_tenant uuid, p_principal uuid, p_what text) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.require_permission(p_tenant, 'members.manage');
+  perform app_private.require_mfa(p_what);
+  if p_principal = app_private.principal_id() then
+    perform app_private.raise_error('role_self_change', format('%s of oneself: another admin does it', p_what));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.admin_member_guard(p_tenant uuid, p_principal uuid, p_what text) OWNER TO postgres;
+
+--
+-- Name: admin_reactivate(uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_reactivate(p_tenant_id uuid, p_principal uuid) RETURNS text[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.admin_members;
+begin
+  perform app_private.admin_member_guard(p_tenant_id, p_principal, 'reactivating a member');
+  select * into v from public.admin_members m
+  where m.tenant_id = p_tenant_id and m.principal_id = p_principal and m.status = 'deactivated' for update;
+  if not found then
+    perform app_private.raise_error('member_not_found', format('principal %s is not a deactivated member of the tenant', p_principal));
+  end if;
+  insert into public.role_assignments (principal_id, role, tenant_id)
+  select p_principal, r, p_tenant_id from unnest(v.stashed_roles) r
+  on conflict on constraint role_assignments_unique do nothing;
+  update public.admin_members m set status = 'active', stashed_roles = '{}', reason = null,
+         changed_by = app_private.principal_id(), changed_at = now()
+  where m.tenant_id = p_tenant_id and m.principal_id = p_principal;
+  return v.stashed_roles;
+end $$;
+
+ALTER FUNCTION app_private.admin_reactivate(p_tenant_id uuid, p_principal uuid) OWNER TO postgres;
+
+--
+-- Name: admin_role_guard(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_role_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r public.role_assignments := coalesce(new, old);
+  v_actor uuid := app_private.principal_id();
+  v_scope text;
+  v_accepting boolean;
+begin
+  if app_private.is_trusted_session() or v_actor is null
+     or exists (select 1 from public.principals p where p.id = v_actor and p.kind = 'machine') then
+    return null;
+  end if;
+  select x.scope into v_scope from public.roles x where x.role = r.role;
+  if (v_scope is distinct from 'tenant' or r.tenant_id is null
+      or (tg_op = 'UPDATE' and (old.tenant_id is null or (select x.scope from public.roles x where x.role = old.role) <> 'tenant')))
+     and not app_private.has_permission(null, 'principals.manage') then
+    perform app_private.raise_error('role_escalation',
+      format('%s is a global role: only principals.manage (global) grants or removes it', r.role));
+  end if;
+  -- the one self-grant: taking the roles of one's own invite, accepted in this transaction
+  v_accepting := tg_op = 'INSERT' and exists (
+    select 1 from public.admin_invites i
+    where i.principal_id = v_actor and i.tenant_id = r.tenant_id and r.role = any (i.roles) and i.accepted_at = now());
+  if v_accepting then
+    return null;
+  end if;
+  if r.principal_id = v_actor or (tg_op = 'UPDATE' and old.principal_id = v_actor) then
+    perform app_private.raise_error('role_self_change', format('principal %s cannot change its own roles', v_actor));
+  end if;
+  perform app_private.require_mfa('a role change');
+  return null;
+end $$;
+
+ALTER FUNCTION app_private.admin_role_guard() OWNER TO postgres;
+
+--
+-- Name: admin_secret_put(uuid, text, text, interval); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_secret_put(p_tenant_id uuid, p_name text, p_value text, p_overlap interval DEFAULT '24:00:00'::interval) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_version int;
+  v_vault text;
+begin
+  perform app_private.require_permission(p_tenant_id, 'integrations.manage');
+  if p_value is null or length(p_value) not between 8 and 8192 then
+    perform app_private.raise_error('bad_request', 'a secret is 8 to 8192 characters');
+  end if;
+  if p_overlap is null or p_overlap < interval '0' or p_overlap > interval '30 days' then
+    perform app_private.raise_error('bad_request', 'the overlap is between 0 and 30 days');
+  end if;
+  perform pg_advisory_xact_lock(hashtextextended('admin_secret:' || p_tenant_id || ':' || coalesce(p_name, ''), 0));
+  select coalesce(max(s.version), 0) + 1 into v_version from public.admin_secrets s
+  where s.tenant_id = p_tenant_id and s.name = p_name;
+  v_vault := format('tenant_secret:%s:%s:v%s', p_tenant_id, p_name, v_version);
+  update public.admin_secrets s set valid_until = now() + p_overlap
+  where s.tenant_id = p_tenant_id and s.name = p_name and s.valid_until is null;
+  insert into public.admin_secrets (tenant_id, name, version, vault_name, created_by)
+  values (p_tenant_id, p_name, v_version, v_vault, app_private.principal_id());
+  perform vault.create_secret(p_value, v_vault, 'tenant secret (admin portal)');
+  return v_version;
+end $$;
+
+ALTER FUNCTION app_private.admin_secret_put(p_tenant_id uuid, p_name text, p_value text, p_overlap interval) OWNER TO postgres;
+
+--
+-- Name: admin_secret_values(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_secret_values(p_tenant_id uuid, p_name text) RETURNS TABLE(version integer, secret text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select s.version, v.decrypted_secret from public.admin_secrets s
+  join vault.decrypted_secrets v on v.name = s.vault_name
+  where s.tenant_id = p_tenant_id and s.name = p_name and (s.valid_until is null or s.valid_until > now())
+  order by s.version desc
+$$;
+
+ALTER FUNCTION app_private.admin_secret_values(p_tenant_id uuid, p_name text) OWNER TO postgres;
+
+--
+-- Name: admin_session_check(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_session_check(p_tenant uuid) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_amr jsonb;
+begin
+  if p_tenant is null or app_private.is_trusted_session()
+     or not exists (select 1 from public.admin_tenant_settings s where s.tenant_id = p_tenant and s.sso_required)
+     or exists (select 1 from public.principals p where p.id = app_private.principal_id() and p.kind = 'machine') then
+    return;
+  end if;
+  v_amr := nullif(current_setting('request.jwt.claims', true), '')::jsonb -> 'amr';
+  if jsonb_typeof(v_amr) is distinct from 'array' or not exists (
+       select 1 from jsonb_array_elements(v_amr) e
+       where (case jsonb_typeof(e) when 'object' then e ->> 'method' when 'string' then e #>> '{}' end) like 'sso%') then
+    perform app_private.raise_error('sso_required',
+      format('tenant %s requires single sign-on; sign in through the tenant''s identity provider', p_tenant));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.admin_session_check(p_tenant uuid) OWNER TO postgres;
+
+--
+-- Name: admin_set_roles(uuid, uuid, text[]); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_set_roles(p_tenant_id uuid, p_principal uuid, p_roles text[]) RETURNS text[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.admin_member_guard(p_tenant_id, p_principal, 'changing roles');
+  perform app_private.admin_check_roles(p_roles);
+  if not exists (select 1 from public.role_assignments ra where ra.tenant_id = p_tenant_id and ra.principal_id = p_principal) then
+    perform app_private.raise_error('member_not_found', format('principal %s holds no role in the tenant (deactivated members are reactivated first)', p_principal));
+  end if;
+  delete from public.role_assignments ra
+  where ra.tenant_id = p_tenant_id and ra.principal_id = p_principal and ra.role <> all (p_roles);
+  insert into public.role_assignments (principal_id, role, tenant_id)
+  select p_principal, r, p_tenant_id from unnest(p_roles) r
+  on conflict on constraint role_assignments_unique do nothing;
+  return (select array_agg(ra.role order by ra.role) from public.role_assignments ra
+          where ra.tenant_id = p_tenant_id and ra.principal_id = p_principal);
+end $$;
+
+ALTER FUNCTION app_private.admin_set_roles(p_tenant_id uuid, p_principal uuid, p_roles text[]) OWNER TO postgres;
+
+--
+-- Name: admin_sso_provider_valid(jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_sso_provider_valid(p jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select p is null or (
+    jsonb_typeof(p) = 'object'
+    and p ->> 'protocol' in ('saml', 'oidc')
+    and length(coalesce(p ->> 'entity_id', '')) between 3 and 500
+    and app_private.admin_https_url(p ->> 'metadata_url') and p ? 'metadata_url'
+    and jsonb_typeof(coalesce(p -> 'domains', '[]')) = 'array'
+    and not exists (select 1 from jsonb_array_elements_text(coalesce(p -> 'domains', '[]')) d
+                    where d !~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$'))
+$_$;
+
+ALTER FUNCTION app_private.admin_sso_provider_valid(p jsonb) OWNER TO postgres;
+
+--
+-- Name: admin_sso_set(uuid, boolean, jsonb); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.admin_sso_set(p_tenant_id uuid, p_required boolean, p_provider jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app_private.require_permission(p_tenant_id, 'tenant.manage');
+  perform app_private.require_mfa('changing the SSO policy');
+  if not app_private.admin_sso_provider_valid(p_provider) or (p_required and p_provider is null) then
+    perform app_private.raise_error('bad_request',
+      'the provider needs protocol saml|oidc, entity_id, an https metadata_url and lower-case domains');
+  end if;
+  insert into public.admin_tenant_settings (tenant_id, sso_required, sso_provider)
+  values (p_tenant_id, coalesce(p_required, false), p_provider)
+  on conflict (tenant_id) do update set sso_required = excluded.sso_required, sso_provider = excluded.sso_provider, updated_at = now();
+end $$;
+
+ALTER FUNCTION app_private.admin_sso_set(p_tenant_id uuid, p_required boolean, p_provider jsonb) OWNER TO postgres;
 
 --
 -- Name: agent_slot_take(uuid); Type: FUNCTION; Schema: app_private; Owner: postgres
@@ -6904,6 +7302,23 @@ end $$;
 ALTER FUNCTION app_private.load_board_release_merged(p_post_id uuid) OWNER TO postgres;
 
 --
+-- Name: mfa_satisfied(); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.mfa_satisfied() RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select app_private.is_trusted_session()
+      or app_private.claim('aal') = 'aal2'
+      or exists (select 1 from public.principals p where p.id = app_private.principal_id() and p.kind = 'machine')
+      -- service_role without a principal (migrations' break-glass): no human session to step up
+      or (app_private.principal_id() is null and coalesce(current_setting('role', true), '') = 'service_role')
+$$;
+
+ALTER FUNCTION app_private.mfa_satisfied() OWNER TO postgres;
+
+--
 -- Name: outbox_ack(uuid, boolean, text, jsonb, integer); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -9379,6 +9794,30 @@ end $_$;
 ALTER FUNCTION app_private.request_context(OUT trace_id text, OUT span_id text, OUT ip inet) OWNER TO postgres;
 
 --
+-- Name: require_mfa(text); Type: FUNCTION; Schema: app_private; Owner: postgres
+--
+
+CREATE FUNCTION app_private.require_mfa(p_what text) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not app_private.mfa_satisfied() then
+    perform app_private.raise_error('mfa_required',
+      format('%s needs an aal2 session (this token is %s)', p_what, coalesce(app_private.claim('aal'), 'without aal')),
+      jsonb_build_object('required_aal', 'aal2', 'aal', app_private.claim('aal')));
+  end if;
+end $$;
+
+ALTER FUNCTION app_private.require_mfa(p_what text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION require_mfa(p_what text); Type: COMMENT; Schema: app_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION app_private.require_mfa(p_what text) IS 'Raises mfa_required (SY260) unless the session is aal2, a machine or trusted (role and flag changes, payouts).';
+
+--
 -- Name: require_permission(uuid, text); Type: FUNCTION; Schema: app_private; Owner: postgres
 --
 
@@ -11526,6 +11965,52 @@ end $$;
 ALTER FUNCTION ops.ttl_cleanup(p_now timestamp with time zone) OWNER TO postgres;
 
 --
+-- Name: admin_accept_invite(text); Type: FUNCTION; Schema: public; Owner: postgres
+--
+
+CREATE FUNCTION public.admin_accept_invite(p_token text) RETURNS TABLE(tenant_id uuid, principal_id uuid, roles text[])
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v public.admin_invites;
+begin
+  if p_token is null or p_token !~ '^[0-9a-f]{64}$' then
+    perform app_private.raise_error('invite_used', 'not an invite token');
+  end if;
+  select * into v from public.admin_invites i where i.token_hash = extensions.digest(p_token, 'sha256') for update;
+  if not found or v.accepted_at is not null or v.revoked_at is not null then
+    perform app_private.raise_error('invite_used', 'the invite was used, replaced or revoked (or never existed)');
+  end if;
+  if v.expires_at <= now() then
+    perform app_private.raise_error('invite_expired', format('the invite expired at %s', v.expires_at));
+  end if;
+  if app_private.principal_id() is distinct from v.principal_id then
+    perform app_private.raise_error('forbidden', 'the invite is for another person: sign in as the invitee');
+  end if;
+  if (select t.status from public.tenants t where t.id = v.tenant_id) <> 'active' then
+    perform app_private.raise_error('tenant_suspended', 'the tenant is suspended');
+  end if;
+  -- the role guard lets the invitee take exactly these roles in this transaction
+  update public.admin_invites i set accepted_at = now() where i.id = v.id;
+  insert into public.role_assignments (principal_id, role, tenant_id, granted_by)
+  select v.principal_id, r, v.tenant_id, v.invited_by from unnest(v.roles) r
+  on conflict on constraint role_assignments_unique do nothing;
+  insert into public.admin_members (tenant_id, principal_id, status, changed_by)
+  values (v.tenant_id, v.principal_id, 'active', v.principal_id)
+  on conflict on constraint admin_members_pkey do update set status = 'active', stashed_roles = '{}', changed_at = now();
+  return query select v.tenant_id, v.principal_id, v.roles;
+end $_$;
+
+ALTER FUNCTION public.admin_accept_invite(p_token text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION admin_accept_invite(p_token text); Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON FUNCTION public.admin_accept_invite(p_token text) IS 'Accepts an invite (RPC for the invitee; single-use, expiring: invite_used SY263, invite_expired SY264).';
+
+--
 -- Name: crm_convert_lead(uuid, bigint); Type: FUNCTION; Schema: public; Owner: postgres
 --
 
@@ -12411,6 +12896,113 @@ ALTER TABLE public.accessorials OWNER TO postgres;
 --
 
 COMMENT ON TABLE public.accessorials IS 'The accessorial catalogue (detention, TONU, lumper, layover, ...) with default rates in cents.';
+
+--
+-- Name: admin_invites; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.admin_invites (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    principal_id uuid NOT NULL,
+    roles text[] NOT NULL,
+    token_hash bytea NOT NULL,
+    invited_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    accepted_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT admin_invites_accepted_or_revoked_check CHECK (((accepted_at IS NULL) OR (revoked_at IS NULL))),
+    CONSTRAINT admin_invites_expiry_after_creation_check CHECK ((expires_at > created_at)),
+    CONSTRAINT admin_invites_roles_not_empty_check CHECK (((cardinality(roles) >= 1) AND (cardinality(roles) <= 8))),
+    CONSTRAINT admin_invites_token_hash_length_check CHECK ((length(token_hash) = 32))
+);
+
+ALTER TABLE public.admin_invites OWNER TO postgres;
+
+--
+-- Name: TABLE admin_invites; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.admin_invites IS 'Tenant invites: single-use, expiring, token stored as sha256 (admin portal).';
+
+--
+-- Name: admin_members; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.admin_members (
+    tenant_id uuid NOT NULL,
+    principal_id uuid NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    stashed_roles text[] DEFAULT '{}'::text[] NOT NULL,
+    reason text,
+    changed_by uuid,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT admin_members_reason_length_check CHECK ((length(reason) <= 500)),
+    CONSTRAINT admin_members_status_allowed_check CHECK ((status = ANY (ARRAY['active'::text, 'deactivated'::text])))
+);
+
+ALTER TABLE public.admin_members OWNER TO postgres;
+
+--
+-- Name: TABLE admin_members; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.admin_members IS 'Tenant membership state (active / deactivated with the roles it had).';
+
+--
+-- Name: admin_secrets; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.admin_secrets (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    tenant_id uuid NOT NULL,
+    name text NOT NULL,
+    version integer NOT NULL,
+    vault_name text NOT NULL,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    valid_until timestamp with time zone,
+    CONSTRAINT admin_secrets_name_format_check CHECK ((name ~ '^[a-z][a-z0-9_.-]{1,62}$'::text)),
+    CONSTRAINT admin_secrets_version_positive_check CHECK ((version >= 1))
+);
+
+ALTER TABLE public.admin_secrets OWNER TO postgres;
+
+--
+-- Name: TABLE admin_secrets; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.admin_secrets IS 'Tenant secret versions (metadata only; values in Vault, write-only through the API).';
+
+--
+-- Name: admin_tenant_settings; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.admin_tenant_settings (
+    tenant_id uuid NOT NULL,
+    display_name text,
+    logo_url text,
+    primary_color text,
+    accent_color text,
+    sso_required boolean DEFAULT false NOT NULL,
+    sso_provider jsonb,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT admin_tenant_settings_accent_color_hex_check CHECK ((accent_color ~ '^#[0-9a-fA-F]{6}$'::text)),
+    CONSTRAINT admin_tenant_settings_display_name_plain_check CHECK ((((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 80)) AND (display_name !~ '[<>"`\\{}]'::text))),
+    CONSTRAINT admin_tenant_settings_logo_url_https_check CHECK (app_private.admin_https_url(logo_url)),
+    CONSTRAINT admin_tenant_settings_primary_color_hex_check CHECK ((primary_color ~ '^#[0-9a-fA-F]{6}$'::text)),
+    CONSTRAINT admin_tenant_settings_sso_needs_provider_check CHECK (((NOT sso_required) OR (sso_provider IS NOT NULL))),
+    CONSTRAINT admin_tenant_settings_sso_provider_valid_check CHECK (app_private.admin_sso_provider_valid(sso_provider))
+);
+
+ALTER TABLE public.admin_tenant_settings OWNER TO postgres;
+
+--
+-- Name: TABLE admin_tenant_settings; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON TABLE public.admin_tenant_settings IS 'Tenant branding (https URLs, hex colours, plain text) and SSO policy with the provider metadata.';
 
 --
 -- Name: alerts; Type: TABLE; Schema: public; Owner: postgres
@@ -15543,6 +16135,55 @@ ALTER TABLE ONLY public.action_runs
     ADD CONSTRAINT action_runs_pkey PRIMARY KEY (trace_id);
 
 --
+-- Name: admin_invites admin_invites_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_invites
+    ADD CONSTRAINT admin_invites_pkey PRIMARY KEY (id);
+
+--
+-- Name: admin_invites admin_invites_token_hash_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_invites
+    ADD CONSTRAINT admin_invites_token_hash_unique UNIQUE (token_hash);
+
+--
+-- Name: admin_members admin_members_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_members
+    ADD CONSTRAINT admin_members_pkey PRIMARY KEY (tenant_id, principal_id);
+
+--
+-- Name: admin_secrets admin_secrets_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_secrets
+    ADD CONSTRAINT admin_secrets_pkey PRIMARY KEY (id);
+
+--
+-- Name: admin_secrets admin_secrets_vault_name_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_secrets
+    ADD CONSTRAINT admin_secrets_vault_name_unique UNIQUE (vault_name);
+
+--
+-- Name: admin_secrets admin_secrets_version_unique; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_secrets
+    ADD CONSTRAINT admin_secrets_version_unique UNIQUE (tenant_id, name, version);
+
+--
+-- Name: admin_tenant_settings admin_tenant_settings_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_tenant_settings
+    ADD CONSTRAINT admin_tenant_settings_pkey PRIMARY KEY (tenant_id);
+
+--
 -- Name: alerts alerts_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -16840,6 +17481,24 @@ CREATE INDEX stream_tickets_expires_idx ON ops.stream_tickets USING btree (expir
 CREATE INDEX action_runs_blocked_idx ON public.action_runs USING btree (tenant_id, portal, task_key) WHERE ((reverted_at IS NOT NULL) AND (cleared_at IS NULL));
 
 --
+-- Name: admin_invites_principal_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX admin_invites_principal_idx ON public.admin_invites USING btree (principal_id);
+
+--
+-- Name: admin_invites_tenant_id_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX admin_invites_tenant_id_idx ON public.admin_invites USING btree (tenant_id);
+
+--
+-- Name: admin_members_principal_idx; Type: INDEX; Schema: public; Owner: postgres
+--
+
+CREATE INDEX admin_members_principal_idx ON public.admin_members USING btree (principal_id);
+
+--
 -- Name: alerts_open_unique; Type: INDEX; Schema: public; Owner: postgres
 --
 
@@ -17992,6 +18651,12 @@ CREATE INDEX workers_shifts_principal_idx ON public.workers_shifts USING btree (
 CREATE INDEX workers_shifts_time_idx ON public.workers_shifts USING btree (tenant_id, starts_at, ends_at);
 
 --
+-- Name: role_assignments admin_role_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER admin_role_guard AFTER INSERT OR DELETE OR UPDATE ON public.role_assignments FOR EACH ROW EXECUTE FUNCTION app_private.admin_role_guard();
+
+--
 -- Name: audit_log append_only; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -18020,6 +18685,30 @@ CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.accessorials
 --
 
 CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.action_runs FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: admin_invites audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.admin_invites FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: admin_members audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.admin_members FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: admin_secrets audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.admin_secrets FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
+
+--
+-- Name: admin_tenant_settings audit_row; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER audit_row AFTER INSERT OR DELETE OR UPDATE ON public.admin_tenant_settings FOR EACH ROW EXECUTE FUNCTION app_private.audit_row_change('tenant_id');
 
 --
 -- Name: alerts audit_row; Type: TRIGGER; Schema: public; Owner: postgres
@@ -18676,6 +19365,30 @@ CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON publ
 CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.action_runs FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
 
 --
+-- Name: admin_invites rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.admin_invites FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: admin_members rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.admin_members FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: admin_secrets rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.admin_secrets FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
+-- Name: admin_tenant_settings rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER rails_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.admin_tenant_settings FOR EACH STATEMENT EXECUTE FUNCTION app_private.rails_guard('domain');
+
+--
 -- Name: alerts rails_guard; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -19300,6 +20013,12 @@ CREATE TRIGGER validate_role_assignment BEFORE INSERT OR UPDATE ON public.role_a
 CREATE TRIGGER wait_for_machine_writers BEFORE INSERT OR UPDATE ON public.feature_flags_v2 FOR EACH ROW EXECUTE FUNCTION app_private.kill_switch_drain();
 
 --
+-- Name: feature_flags_v2 zz_admin_flag_mfa_guard; Type: TRIGGER; Schema: public; Owner: postgres
+--
+
+CREATE TRIGGER zz_admin_flag_mfa_guard BEFORE INSERT OR DELETE OR UPDATE ON public.feature_flags_v2 FOR EACH ROW EXECUTE FUNCTION app_private.admin_flag_mfa_guard();
+
+--
 -- Name: dr_runs dr_runs_principal_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: postgres
 --
 
@@ -19396,6 +20115,48 @@ ALTER TABLE ONLY public.action_runs
 
 ALTER TABLE ONLY public.action_runs
     ADD CONSTRAINT action_runs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: admin_invites admin_invites_principal_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_invites
+    ADD CONSTRAINT admin_invites_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.principals(id) ON DELETE CASCADE;
+
+--
+-- Name: admin_invites admin_invites_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_invites
+    ADD CONSTRAINT admin_invites_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: admin_members admin_members_principal_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_members
+    ADD CONSTRAINT admin_members_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES public.principals(id) ON DELETE CASCADE;
+
+--
+-- Name: admin_members admin_members_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_members
+    ADD CONSTRAINT admin_members_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: admin_secrets admin_secrets_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_secrets
+    ADD CONSTRAINT admin_secrets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: admin_tenant_settings admin_tenant_settings_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.admin_tenant_settings
+    ADD CONSTRAINT admin_tenant_settings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: alerts alerts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
@@ -20964,6 +21725,30 @@ ALTER TABLE public.accessorials ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.action_runs ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: admin_invites; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.admin_invites ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: admin_members; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.admin_members ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: admin_secrets; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.admin_secrets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: admin_tenant_settings; Type: ROW SECURITY; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.admin_tenant_settings ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: alerts; Type: ROW SECURITY; Schema: public; Owner: postgres
 --
 
@@ -22466,6 +23251,30 @@ CREATE POLICY tenant_select ON public.accessorials FOR SELECT TO authenticated U
 CREATE POLICY tenant_select ON public.action_runs FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('domain.read'::text) AS permitted_tenants)::uuid[])));
 
 --
+-- Name: admin_invites tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.admin_invites FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: admin_members tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.admin_members FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('members.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: admin_secrets tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.admin_secrets FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('integrations.read'::text) AS permitted_tenants)::uuid[])));
+
+--
+-- Name: admin_tenant_settings tenant_select; Type: POLICY; Schema: public; Owner: postgres
+--
+
+CREATE POLICY tenant_select ON public.admin_tenant_settings FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT app_private.permitted_tenants('tenant.read'::text) AS permitted_tenants)::uuid[])));
+
+--
 -- Name: alerts tenant_select; Type: POLICY; Schema: public; Owner: postgres
 --
 
@@ -23422,6 +24231,103 @@ GRANT ALL ON FUNCTION app_private.action_run_revert(p_trace_id text, p_revert_tr
 REVOKE ALL ON FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kind text, OUT principal_name text, OUT db_user text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kind text, OUT principal_name text, OUT db_user text) TO authenticated;
 GRANT ALL ON FUNCTION app_private.actor(OUT principal_id uuid, OUT principal_kind text, OUT principal_name text, OUT db_user text) TO service_role;
+
+--
+-- Name: FUNCTION admin_branding_set(p_tenant_id uuid, p_display_name text, p_logo_url text, p_primary_color text, p_accent_color text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_branding_set(p_tenant_id uuid, p_display_name text, p_logo_url text, p_primary_color text, p_accent_color text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.admin_branding_set(p_tenant_id uuid, p_display_name text, p_logo_url text, p_primary_color text, p_accent_color text) TO authenticated;
+
+--
+-- Name: FUNCTION admin_check_roles(p_roles text[]); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_check_roles(p_roles text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION admin_deactivate(p_tenant_id uuid, p_principal uuid, p_reason text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_deactivate(p_tenant_id uuid, p_principal uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.admin_deactivate(p_tenant_id uuid, p_principal uuid, p_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION admin_flag_mfa_guard(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_flag_mfa_guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION admin_https_url(p_url text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_https_url(p_url text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION admin_invite(p_tenant_id uuid, p_email text, p_roles text[], p_ttl interval); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_invite(p_tenant_id uuid, p_email text, p_roles text[], p_ttl interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.admin_invite(p_tenant_id uuid, p_email text, p_roles text[], p_ttl interval) TO authenticated;
+
+--
+-- Name: FUNCTION admin_member_guard(p_tenant uuid, p_principal uuid, p_what text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_member_guard(p_tenant uuid, p_principal uuid, p_what text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION admin_reactivate(p_tenant_id uuid, p_principal uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_reactivate(p_tenant_id uuid, p_principal uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.admin_reactivate(p_tenant_id uuid, p_principal uuid) TO authenticated;
+
+--
+-- Name: FUNCTION admin_role_guard(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_role_guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION admin_secret_put(p_tenant_id uuid, p_name text, p_value text, p_overlap interval); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_secret_put(p_tenant_id uuid, p_name text, p_value text, p_overlap interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.admin_secret_put(p_tenant_id uuid, p_name text, p_value text, p_overlap interval) TO authenticated;
+
+--
+-- Name: FUNCTION admin_secret_values(p_tenant_id uuid, p_name text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_secret_values(p_tenant_id uuid, p_name text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION admin_session_check(p_tenant uuid); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_session_check(p_tenant uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION admin_set_roles(p_tenant_id uuid, p_principal uuid, p_roles text[]); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_set_roles(p_tenant_id uuid, p_principal uuid, p_roles text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.admin_set_roles(p_tenant_id uuid, p_principal uuid, p_roles text[]) TO authenticated;
+
+--
+-- Name: FUNCTION admin_sso_provider_valid(p jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_sso_provider_valid(p jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION admin_sso_set(p_tenant_id uuid, p_required boolean, p_provider jsonb); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.admin_sso_set(p_tenant_id uuid, p_required boolean, p_provider jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_private.admin_sso_set(p_tenant_id uuid, p_required boolean, p_provider jsonb) TO authenticated;
 
 --
 -- Name: FUNCTION agent_slot_take(p_tenant_id uuid); Type: ACL; Schema: app_private; Owner: postgres
@@ -24680,6 +25586,12 @@ GRANT ALL ON FUNCTION app_private.load_board_post_withdraw(p_post_id uuid, p_rea
 REVOKE ALL ON FUNCTION app_private.load_board_release_merged(p_post_id uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION mfa_satisfied(); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.mfa_satisfied() FROM PUBLIC;
+
+--
 -- Name: FUNCTION outbox_ack(p_event_id uuid, p_ok boolean, p_error text, p_deliveries jsonb, p_max_attempts integer); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -25130,6 +26042,12 @@ GRANT ALL ON FUNCTION app_private.request_context(OUT trace_id text, OUT span_id
 GRANT ALL ON FUNCTION app_private.request_context(OUT trace_id text, OUT span_id text, OUT ip inet) TO service_role;
 
 --
+-- Name: FUNCTION require_mfa(p_what text); Type: ACL; Schema: app_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION app_private.require_mfa(p_what text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION require_permission(p_tenant_id uuid, p_permission text); Type: ACL; Schema: app_private; Owner: postgres
 --
 
@@ -25575,6 +26493,14 @@ REVOKE ALL ON FUNCTION ops.tenant_rls(p_table regclass, p_select text, p_insert 
 REVOKE ALL ON FUNCTION ops.ttl_cleanup(p_now timestamp with time zone) FROM PUBLIC;
 
 --
+-- Name: FUNCTION admin_accept_invite(p_token text); Type: ACL; Schema: public; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION public.admin_accept_invite(p_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.admin_accept_invite(p_token text) TO authenticated;
+GRANT ALL ON FUNCTION public.admin_accept_invite(p_token text) TO service_role;
+
+--
 -- Name: FUNCTION crm_convert_lead(p_lead_id uuid, p_amount_cents bigint); Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -25682,6 +26608,34 @@ GRANT SELECT,INSERT ON TABLE public.spans TO authenticated;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.accessorials TO service_role;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.accessorials TO authenticated;
+
+--
+-- Name: TABLE admin_invites; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.admin_invites TO service_role;
+GRANT SELECT ON TABLE public.admin_invites TO authenticated;
+
+--
+-- Name: TABLE admin_members; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.admin_members TO service_role;
+GRANT SELECT ON TABLE public.admin_members TO authenticated;
+
+--
+-- Name: TABLE admin_secrets; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.admin_secrets TO service_role;
+GRANT SELECT ON TABLE public.admin_secrets TO authenticated;
+
+--
+-- Name: TABLE admin_tenant_settings; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.admin_tenant_settings TO service_role;
+GRANT SELECT ON TABLE public.admin_tenant_settings TO authenticated;
 
 --
 -- Name: TABLE alerts; Type: ACL; Schema: public; Owner: postgres

@@ -21,4 +21,5 @@ export interface Contracts extends Record<PortalName, unknown> {
   driver: typeof import("./driver/contract.ts").contract;
   financials: typeof import("./financials/contract.ts").contract;
   factoring: typeof import("./factoring/contract.ts").contract;
+  admin: typeof import("./admin/contract.ts").contract;
 }

@@ -25,6 +25,7 @@ export const PORTALS = [
   { name: "edi", fn: "edi" },
   { name: "financials", fn: "financials" },
   { name: "factoring", fn: "factoring" },
+  { name: "admin", fn: "admin" },
 ] as const;
 
 export type PortalName = (typeof PORTALS)[number]["name"];

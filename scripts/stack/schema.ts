@@ -21,7 +21,7 @@ export const MIGRATIONS_DIR = join(PROJECT_ROOT, "supabase", "migrations");
 export const SNAPSHOT_SCHEMAS = ["public", "app_private", "ops", "app_partitions"];
 
 /** Owners a migration may name: the platform, the shared freight domain, or a portal. */
-export const MIGRATION_OWNERS = ["platform", "freight", "rates", "crm", "autonomous", "broker", "shipper", "carrier", "load_board", "tms_admin", "owner_operator", "workers", "directory", "super_admin", "driver", "site", "edi", "financials", "factoring"];
+export const MIGRATION_OWNERS = ["platform", "freight", "rates", "crm", "autonomous", "broker", "shipper", "carrier", "load_board", "tms_admin", "owner_operator", "workers", "directory", "super_admin", "driver", "site", "edi", "financials", "factoring", "admin", "onboarding", "marketplace"];
 
 /** Drops what changes between runs of the same migrations. */
 export function normalizeDump(text: string): string {

@@ -150,6 +150,8 @@ begin
   end if;
   select * into v_p from public.principals p where p.id = v_pid;
   perform app_private.require_permission(v_tenant, p_permission);
+  -- the tenant's session policy (SSO required: 20261202150000_admin_portal)
+  perform app_private.admin_session_check(v_tenant);
   -- a machine key acts only in the tenants it names (reads too)
   perform app_private.check_machine_tenant(v_tenant);
   -- 'domain': writes (kill switch, mode, agents, portal flag); 'control': the switchboard's

@@ -30,7 +30,9 @@ begin
   end if;
   perform set_config('role', 'authenticated', true);
   perform set_config('request.jwt.claims', (jsonb_build_object('sub', p.id, 'role', 'authenticated',
-    'tenant_id', p_tenant, 'principal_kind', p.kind, 'principal_name', p.name) || coalesce(p_extra, '{}'))::text, true);
+    'tenant_id', p_tenant, 'principal_kind', p.kind, 'principal_name', p.name,
+    -- humans sign in with MFA unless a test says otherwise ('{"aal": "aal1"}': 20261202150000_admin_portal)
+    'aal', 'aal2') || coalesce(p_extra, '{}'))::text, true);
 end $$;
 comment on function tests.act_as(text, uuid, jsonb) is
   'Acts as a principal: role authenticated + request.jwt.claims for the named principal and tenant (transaction-local).';

@@ -16,7 +16,8 @@ export const USERS = {
 
 /** A user's access token, signed like the project's auth would (HS256, local secret). */
 export function userJwt(sub: string, opts: { tenant?: string; expiresIn?: string | number; secret?: string; extra?: Record<string, unknown> } = {}) {
-  return new SignJWT({ role: "authenticated", tenant_id: opts.tenant ?? DEMO_TENANT, principal_kind: "human", ...opts.extra })
+  // aal2: the session passed MFA (role and flag changes need it); tests of the MFA policy pass extra { aal: "aal1" }
+  return new SignJWT({ role: "authenticated", tenant_id: opts.tenant ?? DEMO_TENANT, principal_kind: "human", aal: "aal2", ...opts.extra })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(sub)
     .setIssuedAt()

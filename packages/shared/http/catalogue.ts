@@ -136,6 +136,15 @@ export const CATALOGUE = {
   noa_active: { status: 409, title: "An active Notice of Assignment names a factor: pay the factor", sqlstate: "SY204" },
   noa_conflict: { status: 409, title: "Notice of Assignment conflict", sqlstate: "SY205" },
   payee_invalid: { status: 422, title: "The payee is neither the carrier nor its active factor", sqlstate: "SY206" },
+  // admin portal (supabase/migrations/20261202150000_admin_portal.sql)
+  mfa_required: { status: 403, title: "Multi-factor authentication (aal2) required", sqlstate: "SY260" },
+  role_escalation: { status: 403, title: "The role cannot be granted by this principal", sqlstate: "SY261" },
+  role_self_change: { status: 403, title: "Own roles cannot be changed", sqlstate: "SY262" },
+  invite_used: { status: 409, title: "The invite was used already", sqlstate: "SY263" },
+  invite_expired: { status: 410, title: "The invite expired", sqlstate: "SY264" },
+  sso_required: { status: 401, title: "The tenant requires single sign-on", sqlstate: "SY265" },
+  bad_branding: { status: 400, title: "Branding rejected", sqlstate: "SY266" },
+  member_not_found: { status: 404, title: "No such member in the tenant", sqlstate: "SY267" },
   // 5xx: failures (these count against the success SLO)
   internal_error: { status: 500, title: "Internal error" },
   prove_failed: { status: 500, title: "Action committed but its post-condition did not hold" },

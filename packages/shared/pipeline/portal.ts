@@ -9,7 +9,7 @@ import { refusalResponse, validationProblem } from "../http/problems.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { parseTraceparent } from "../observability/traceparent.ts";
 import { hasHmacHeaders, type HmacKey, verifyHmacRequest } from "../security/hmac.ts";
-import { createJwtVerifier } from "../security/jwt.ts";
+import { createJwtVerifier, sessionClaims } from "../security/jwt.ts";
 import { sha256Hex } from "../util/encoding.ts";
 import { isServiceRole } from "../security/service-role.ts";
 import { runAgents } from "./agents.ts";
@@ -123,7 +123,7 @@ export function servePortal(manifest: PortalManifest, env: PortalEnv): Portal {
     return {
       ok: true,
       value: {
-        claims: { sub: c.sub, role: "authenticated", tenant_id: c.tenant_id, principal_kind: "human", principal_name: c.principal_name, portal: "" },
+        claims: { sub: c.sub, role: "authenticated", tenant_id: c.tenant_id, principal_kind: "human", principal_name: c.principal_name, portal: "", ...sessionClaims(c) },
         nonce: null,
       },
     };

@@ -20,6 +20,9 @@ export interface Claims {
   portal: string;
   /** The HMAC key that signed the request (machine callers): the rails check its tenants. */
   key_id?: string;
+  /** Session strength and sign-in methods of a human's JWT (MFA and SSO policies in Postgres). */
+  aal?: string;
+  amr?: unknown[];
 }
 
 export interface RunRequest {

@@ -41,10 +41,20 @@ export const jwtClaimsSchema = z
     principal_kind: z.enum(["human", "machine"]).optional(),
     principal_name: z.string().min(1).optional(),
     app_metadata: z.looseObject({ tenant_id: guid.optional() }).optional(),
+    // Supabase Auth's session strength (aal1 | aal2 after MFA) and sign-in methods
+    // ([{method: "password" | "totp" | "sso/saml" | ..., timestamp}]): the admin portal's MFA
+    // and SSO policies read them in Postgres (sessionClaims carries them there).
+    aal: z.string().max(8).optional(),
+    amr: z.array(z.unknown()).max(16).optional(),
   })
   .transform((c) => ({ ...c, tenant_id: c.tenant_id ?? c.app_metadata?.tenant_id }));
 
 export type JwtClaims = z.infer<typeof jwtClaimsSchema>;
+
+/** The session claims carried into request.jwt.claims beside the identity (only when present). */
+export function sessionClaims(c: { aal?: string; amr?: unknown[] }): { aal?: string; amr?: unknown[] } {
+  return { ...(c.aal ? { aal: c.aal } : {}), ...(c.amr ? { amr: c.amr } : {}) };
+}
 
 export interface JwtVerifierConfig {
   /** HS256 shared secret (SWITCHYARD_JWT_SECRET locally). */

@@ -10,7 +10,7 @@ import { refusalFromDb } from "../../../packages/shared/pipeline/db-errors.ts";
 import type { AnyAction } from "../../../packages/shared/pipeline/action.ts";
 import { runAction } from "../../../packages/shared/pipeline/run.ts";
 import type { Telemetry } from "../../../packages/shared/pipeline/telemetry.ts";
-import type { JwtVerifier } from "../../../packages/shared/security/jwt.ts";
+import { type JwtVerifier, sessionClaims } from "../../../packages/shared/security/jwt.ts";
 import autonomous from "../../../packages/portals/autonomous/index.ts";
 import { portalFn } from "../../../packages/portals/registry.ts";
 import type { ReplayResult } from "../../../packages/portals/autonomous/contract.ts";
@@ -69,11 +69,11 @@ function refusalOf(err: unknown): Refusal | null {
   return err instanceof Refused ? err.refusal : refusalFromDb(err);
 }
 
-function callerOf(req: Request, claims: { sub: string; tenant_id?: string | null }): Caller {
+function callerOf(req: Request, claims: { sub: string; tenant_id?: string | null; aal?: string; amr?: unknown[] }): Caller {
   const trace = newTrace();
   const ip = (req.headers.get("x-forwarded-for") ?? "").split(",")[0].trim();
   return {
-    claims: JSON.stringify({ sub: claims.sub, role: "authenticated", ...(claims.tenant_id ? { tenant_id: claims.tenant_id } : {}) }),
+    claims: JSON.stringify({ sub: claims.sub, role: "authenticated", ...(claims.tenant_id ? { tenant_id: claims.tenant_id } : {}), ...sessionClaims(claims) }),
     headers: JSON.stringify({ traceparent: formatTraceparent(trace), ...(ip ? { "x-forwarded-for": ip } : {}) }),
     tenantId: claims.tenant_id ?? null,
     traceId: trace.traceId,
@@ -506,7 +506,7 @@ export async function handleApi(deps: ApiDeps, req: Request, path: string): Prom
     return refusalResponse(refuse("validation_failed", { detail: "A trace id is 32 lowercase hex digits", errors: [{ path: "trace_id", message: "32 lowercase hex digits" }] }).problem, NO_STORE);
   }
 
-  const caller = callerOf(req, { sub, tenant_id: auth.value.tenant_id });
+  const caller = callerOf(req, { ...auth.value, sub, tenant_id: auth.value.tenant_id });
   const headers = { ...NO_STORE, traceparent: caller.traceparent };
   if (def.method === "POST" && "forward" in def) return forward(deps, req, def, headers);
   if (def.method === "POST") return write(deps, req, def, caller, auth.value, headers);
@@ -533,6 +533,7 @@ async function write(deps: ApiDeps, req: Request, def: WriteRoute, caller: Calle
     claims: {
       sub: claims.sub, role: "authenticated", tenant_id: caller.tenantId, portal: def.action.portal,
       principal_kind: claims.principal_kind === "machine" ? "machine" : "human", principal_name: claims.principal_name,
+      ...sessionClaims(claims),
     },
     input: input.data,
     parent: parseTraceparent(caller.traceparent),

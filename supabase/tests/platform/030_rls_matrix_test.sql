@@ -295,7 +295,9 @@ select f.table_name, a.label as actor, a.role, f.tenant_label, f.party_label, op
        jsonb_build_object('sub', a.principal_id, 'role', 'authenticated',
                           'tenant_id', 'd0000000-0000-4000-8000-000000000001',
                           'principal_kind', case when a.label like '%@' then 'machine' else 'human' end,
-                          'principal_name', a.label) as claims,
+                          'principal_name', a.label,
+                          -- an MFA session: role and flag changes need aal2 (20261202150000_admin_portal)
+                          'aal', 'aal2') as claims,
        f.row_oid, f.row_ctid,
        case when op.op = 'insert'
             then (select s.insert_sample from m_fixtures s where s.table_name = f.table_name and s.tenant_label = f.tenant_label

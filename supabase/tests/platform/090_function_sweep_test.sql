@@ -142,6 +142,28 @@ insert into tenant_fns values
    $$select count(*) from app_private.workers_coverage_gaps(%1$L, now(), now() + interval '1 day')$$, 'raises', 'ops@demo-freight.test', 'refuse',
    'workers.read in the tenant; NULL is bad_request');
 insert into tenant_fns values
+  -- the admin portal (20261202150000_admin_portal.sql): members.manage / tenant.manage / integrations.manage in the tenant
+  ('app_private.admin_invite(uuid,text,text[],interval)',
+   $$select token from app_private.admin_invite(%1$L, 'sweep-invite@demo-freight.test', '{viewer}')$$, 'raises', 'admin@demo-freight.test', 'refuse',
+   'members.manage in the tenant (and aal2); NULL is refused'),
+  ('app_private.admin_set_roles(uuid,uuid,text[])',
+   $$select app_private.admin_set_roles(%1$L, 'e0000000-0000-4000-8000-000000000008', '{viewer}')$$, 'raises', 'admin@demo-freight.test', 'refuse',
+   'members.manage in the tenant (and aal2, not oneself); NULL is refused'),
+  ('app_private.admin_deactivate(uuid,uuid,text)',
+   $$select app_private.admin_deactivate(%1$L, 'e0000000-0000-4000-8000-000000000008', 'sweep')$$, 'raises', null, 'refuse',
+   'members.manage in the tenant (no control: it would deactivate the sweep''s viewer)'),
+  ('app_private.admin_reactivate(uuid,uuid)',
+   $$select app_private.admin_reactivate(%1$L, 'e0000000-0000-4000-8000-000000000008')$$, 'raises', null, 'refuse',
+   'members.manage in the tenant (no control: it needs a deactivated member)'),
+  ('app_private.admin_branding_set(uuid,text,text,text,text)',
+   $$select app_private.admin_branding_set(%1$L, 'Sweep', 'https://cdn.example.com/l.png', '#000000', null)$$, 'raises', 'admin@demo-freight.test', 'refuse',
+   'tenant.manage in the tenant; NULL is refused'),
+  ('app_private.admin_sso_set(uuid,boolean,jsonb)',
+   $$select app_private.admin_sso_set(%1$L, false, null)$$, 'raises', 'admin@demo-freight.test', 'refuse',
+   'tenant.manage in the tenant (and aal2); NULL is refused'),
+  ('app_private.admin_secret_put(uuid,text,text,interval)',
+   $$select app_private.admin_secret_put(%1$L, 'sweep.key', 'sweep-secret-value')$$, 'raises', 'admin@demo-freight.test', 'refuse',
+   'integrations.manage in the tenant; NULL is refused'),
   ('app_private.flag_effective(text,uuid,text)',
    $$select value from app_private.flag_effective('portal.enabled', %1$L, 'rates')$$, 'raises', 'viewer@demo-freight.test', 'platform',
    'flags.read in the tenant; NULL reads the global value');
@@ -268,6 +290,7 @@ insert into allowlist values
   ('public.crm_convert_lead(uuid,bigint)', 'the claim tenant''s lead, domain.write there'),
   ('public.crm_opportunity_set_stage(uuid,text)', 'the claim tenant''s opportunity, domain.write there'),
   ('app_private.crm_stale_lead_tasks(interval)', 'the claim tenant''s leads, domain.write there'),
+  ('public.admin_accept_invite(text)', 'the invite token names the tenant; only the invited principal accepts it, once, before expiry'),
   ('tests.act_as(text,uuid,jsonb)', 'pgTAP helpers: test databases only'),
   ('tests.act_as_owner()', 'pgTAP helpers: test databases only');
 -- Directory and Super Admin (issue 17)

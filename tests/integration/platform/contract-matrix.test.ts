@@ -174,6 +174,16 @@ Object.assign(FIXTURES, {
   "edi/receive": { as: "n8n", succeeds: true, input: () => ({ interchange: `ISA*00**00**ZZ*MATRIX${hex(3).toUpperCase()}*ZZ*NOBODY*261202*0930*U*00401*1*0*T*>~GS*SM*A*B*20261202*0930*1*X*004010~ST*204*0001~B2A*00~SE*3*0001~GE*1*1~IEA*1*1~` }) },
   "edi/mailbox": { as: "n8n", succeeds: false, why: "needs a trading partner", input: () => ({ partner_id: randomUUID() }) },
   "edi/interchanges": { as: "ops", succeeds: true, input: () => ({}) },
+  "admin/invite": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ email: `matrix-${hex(4)}@admin.example`, roles: ["viewer"] }) },
+  "admin/set_roles": { as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "needs a member of the tenant", input: () => ({ principal_id: randomUUID(), roles: ["viewer"] }) },
+  "admin/deactivate": { as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "needs an active member", input: () => ({ principal_id: randomUUID(), reason: "contract matrix" }) },
+  "admin/reactivate": { as: "super", tenant: MATRIX_TENANT, succeeds: false, why: "needs a deactivated member", input: () => ({ principal_id: randomUUID() }) },
+  "admin/branding_set": {
+    as: "super", tenant: MATRIX_TENANT, succeeds: true,
+    input: () => ({ display_name: "Matrix Co", logo_url: "https://cdn.example.com/matrix.svg", primary_color: "#0a0b0c", accent_color: null }),
+  },
+  "admin/sso_set": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ required: false, provider: null }) },
+  "admin/secret_put": { as: "super", tenant: MATRIX_TENANT, succeeds: true, input: () => ({ name: "matrix.key", value: `matrix-secret-${hex(4)}` }) },
 } satisfies Record<string, Fixture>);
 
 // The demo carrier Prairie Haulers' user (supabase/seeds/20_freight.sql): its own reads; writes on demo tenders would change other files' fixtures.

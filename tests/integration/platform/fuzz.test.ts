@@ -218,6 +218,13 @@ const SEEDS: Record<string, () => unknown> = {
   "edi.receive": () => ({ interchange: "ISA*00**00**ZZ*FUZZ*ZZ*NOBODY*261202*0930*U*00401*1*0*T*>~GS*SM*A*B*20261202*0930*1*X*004010~ST*204*0001~B2A*00~SE*3*0001~GE*1*1~IEA*1*1~" }),
   "edi.mailbox": () => ({ partner_id: "00000000-0000-4000-8000-00000000ed10", limit: 5 }),
   "edi.interchanges": () => ({ state: "rejected", limit: 10 }),
+  "admin.invite": () => ({ email: `fuzz-${randomBytes(3).toString("hex")}@admin.example`, roles: ["viewer"], ttl_hours: 24 }),
+  "admin.set_roles": () => ({ principal_id: randomUUID(), roles: ["viewer"] }),
+  "admin.deactivate": () => ({ principal_id: randomUUID(), reason: "fuzz deactivation" }),
+  "admin.reactivate": () => ({ principal_id: randomUUID() }),
+  "admin.branding_set": () => ({ display_name: "Fuzz Co", logo_url: "https://cdn.example.com/fuzz.svg", primary_color: "#123456", accent_color: "#abcdef" }),
+  "admin.sso_set": () => ({ required: true, provider: { protocol: "saml", entity_id: "urn:fuzz:idp", metadata_url: "https://idp.example.com/meta", domains: ["fuzz.example"] } }),
+  "admin.secret_put": () => ({ name: "fuzz.key", value: "fuzz-secret-value", overlap_hours: 1 }),
 };
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
